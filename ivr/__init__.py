@@ -1,0 +1,34 @@
+"""The helpline's Flask application."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from ivr.config import Settings, load_settings
+from ivr.content.check import load_content
+from ivr.content.model import Content
+from ivr.extension import Helpline
+from ivr.redis_store import connect, redis_url
+
+# Twilio's webhooks are a few kilobytes; anything larger is refused before parsing.
+MAX_REQUEST_BYTES = 64 * 1024
+
+
+def create_app(settings: Settings | None = None, content: Content | None = None) -> Flask:
+    settings = settings or load_settings()
+    content = content or load_content(settings.flows_dir)
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES)
+    client = connect(redis_url(settings), settings.redis_timeout_seconds)
+    app.extensions["helpline"] = Helpline(settings=settings, content=content, redis=client)
+
+    from ivr.health import health
+    from ivr.sms.routes import sms
+    from ivr.voice.routes import voice
+
+    for blueprint in (voice, sms, health):
+        app.register_blueprint(blueprint)
+    logging.getLogger("helpline").setLevel(logging.INFO)
+    return app

@@ -1,0 +1,197 @@
+"""Settings, read once from the environment (and a `.env` file).
+
+Development fills the gaps with safe local values (a generated webhook token kept
+under `var/`, the loopback URL, fictional 555 numbers); production refuses to
+start until every setting a real line needs is present and sane, naming each
+one that is not.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import phonenumbers
+from dotenv import dotenv_values
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Fictional numbers (555-01xx is reserved for fiction) so a development line can
+# never ring a real person by accident.
+DEV_LINE_NUMBER = "+18885550100"
+DEV_BACKUP_NUMBER = "+12025550199"
+
+
+class ConfigError(Exception):
+    """The environment does not describe a line that may start."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str
+    redis_url: str | None
+    twilio_account_sid: str
+    twilio_auth_token: str
+    twilio_api_url: str | None
+    public_url: str
+    line_number: str
+    backup_number: str
+    flows_dir: Path
+    secret_key: str
+    retention_days: int
+    host: str
+    port: int
+    var_dir: Path
+    call_state_ttl_seconds: int = 4 * 3600
+    redis_timeout_seconds: float = 0.5
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    def public(self, path: str) -> str:
+        """The absolute URL Twilio is given for one of our paths."""
+        return self.public_url.rstrip("/") + path
+
+
+def is_e164(number: str) -> bool:
+    if not number.startswith("+"):
+        return False
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.is_valid_number(parsed) and (
+        phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164) == number
+    )
+
+
+def _environment(environ: Mapping[str, str] | None, dotenv_path: Path | None) -> dict[str, str]:
+    """The process environment over the `.env` file: a real variable always wins."""
+    merged: dict[str, str] = {}
+    path = dotenv_path if dotenv_path is not None else Path.cwd() / ".env"
+    if path.is_file():
+        merged.update({k: v for k, v in dotenv_values(path).items() if v is not None})
+    merged.update(os.environ if environ is None else environ)
+    return merged
+
+
+def _dev_secrets(var_dir: Path) -> dict[str, str]:
+    """Local-only credentials, made once and kept under var/ so the service,
+    the worker, the emulator and the simulator all sign with the same token."""
+    path = var_dir / "dev-secrets.json"
+    if path.is_file():
+        stored: dict[str, str] = json.loads(path.read_text())
+        return stored
+    made = {
+        "account_sid": "AC" + secrets.token_hex(16),
+        "auth_token": secrets.token_hex(16),
+        "secret_key": secrets.token_hex(32),
+    }
+    var_dir.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(made))
+    tmp.chmod(0o600)
+    tmp.replace(path)
+    return made
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, dotenv_path: Path | None = None
+) -> Settings:
+    env = _environment(environ, dotenv_path)
+    mode = env.get("HELPLINE_ENV", "development").strip() or "development"
+    problems: list[str] = []
+    if mode not in ("development", "production"):
+        raise ConfigError([f"HELPLINE_ENV must be development or production, not {mode!r}"])
+    production = mode == "production"
+
+    def text(name: str) -> str:
+        return env.get(name, "").strip()
+
+    var_dir = Path(text("HELPLINE_VAR_DIR") or PROJECT_ROOT / "var")
+    port_text = text("PORT") or "5000"
+    port = int(port_text) if port_text.isdigit() and 0 < int(port_text) < 65536 else 0
+    if not port:
+        problems.append(f"PORT must be a TCP port number, not {port_text!r}")
+    retention_text = text("HELPLINE_RETENTION_DAYS") or "30"
+    retention = int(retention_text) if retention_text.isdigit() else 0
+    if retention < 1:
+        problems.append("HELPLINE_RETENTION_DAYS must be a whole number of days, 1 or more")
+
+    sid, token, secret = (
+        text("TWILIO_ACCOUNT_SID"),
+        text("TWILIO_AUTH_TOKEN"),
+        text("HELPLINE_SECRET_KEY"),
+    )
+    public_url = text("HELPLINE_PUBLIC_URL")
+    line_number = text("HELPLINE_NUMBER")
+    backup = text("HELPLINE_BACKUP_NUMBER")
+    redis_url = text("REDIS_URL") or None
+
+    if production:
+        if not (sid.startswith("AC") and len(sid) == 34):
+            problems.append("TWILIO_ACCOUNT_SID is missing or not an account SID (AC + 32)")
+        if len(token) < 32:
+            problems.append("TWILIO_AUTH_TOKEN is missing or too short")
+        parsed = urlparse(public_url)
+        if parsed.scheme != "https" or not parsed.hostname or parsed.hostname in (
+            "localhost",
+            "127.0.0.1",
+        ):
+            problems.append("HELPLINE_PUBLIC_URL must be the public https:// URL Twilio uses")
+        if not line_number:
+            problems.append("HELPLINE_NUMBER is missing")
+        if not backup:
+            problems.append("HELPLINE_BACKUP_NUMBER is missing")
+        if len(secret) < 32:
+            problems.append("HELPLINE_SECRET_KEY is missing or shorter than 32 characters")
+        if not redis_url:
+            problems.append("REDIS_URL is missing (the embedded Redis is for development)")
+    else:
+        if not (sid and token and secret):
+            made = _dev_secrets(var_dir)
+            sid, token, secret = sid or made["account_sid"], token or made["auth_token"], (
+                secret or made["secret_key"]
+            )
+        public_url = public_url or f"http://127.0.0.1:{port or 5000}"
+        line_number = line_number or DEV_LINE_NUMBER
+        backup = backup or DEV_BACKUP_NUMBER
+
+    for name, number in (("HELPLINE_NUMBER", line_number), ("HELPLINE_BACKUP_NUMBER", backup)):
+        if number and not is_e164(number):
+            problems.append(f"{name} must be a valid E.164 number like +18005550100")
+    api_url = text("HELPLINE_TWILIO_API_URL") or None
+    if api_url and urlparse(api_url).scheme not in ("http", "https"):
+        problems.append("HELPLINE_TWILIO_API_URL must be an http(s) URL")
+    flows_dir = Path(text("HELPLINE_FLOWS_DIR") or PROJECT_ROOT / "flows")
+    if not flows_dir.is_dir():
+        problems.append(f"HELPLINE_FLOWS_DIR {str(flows_dir)!r} is not a directory")
+
+    if problems:
+        raise ConfigError(problems)
+    return Settings(
+        env=mode,
+        redis_url=redis_url,
+        twilio_account_sid=sid,
+        twilio_auth_token=token,
+        twilio_api_url=api_url,
+        public_url=public_url.rstrip("/"),
+        line_number=line_number,
+        backup_number=backup,
+        flows_dir=flows_dir,
+        secret_key=secret,
+        retention_days=retention,
+        host=text("HOST") or "127.0.0.1",
+        port=port,
+        var_dir=var_dir,
+    )

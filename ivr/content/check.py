@@ -1,0 +1,242 @@
+"""`helpline flows check`: every way content can hurt a caller, found before it ships.
+
+Shape problems come from the loader; this module adds what needs the whole
+graph: unknown and unreachable nodes, dead ends, menus with no way to a person,
+prompts too long to hear, texts over two SMS segments, unknown placeholders,
+and a greeting or fallback that does not put the crisis numbers first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from ivr.content.loader import ContentError, Problem, read_content
+from ivr.content.model import (
+    Choice,
+    Content,
+    CounselorNode,
+    LanguageNode,
+    MenuNode,
+    Node,
+    Prompt,
+    SayNode,
+    TextMeNode,
+    VoicemailNode,
+)
+from ivr.content.render import fill, known_placeholders, placeholders
+from ivr.content.segments import count_segments
+from ivr.content.yamlsrc import Where
+
+# Telephone speech runs at about 150 words a minute; past ~40 s a caller forgets
+# the first choice before hearing the last.
+WORDS_PER_SECOND = 2.5
+MAX_PROMPT_SECONDS = 40
+MAX_SMS_SEGMENTS = 2
+CRISIS_RESOURCES = ("emergency", "crisis")
+
+
+def successors(node: Node, content: Content) -> list[tuple[str, Where]]:
+    """Where a caller can go from this node, each with the place it is written."""
+    nav = content.navigation
+    if isinstance(node, MenuNode):
+        found = [(c.next, c.where) for c in node.choices]
+        found.append((node.on_fail or nav.on_fail, node.where))
+        found += [(nav.main_menu.next, nav.where), (nav.person.next, nav.where)]
+        return found
+    if isinstance(node, SayNode | LanguageNode | TextMeNode | CounselorNode | VoicemailNode):
+        return [(node.next, node.where)] if node.next else []
+    return []
+
+
+def node_prompts(node: Node) -> Iterator[Prompt]:
+    for name in ("intro", "say"):
+        prompt = getattr(node, name, None)
+        if isinstance(prompt, Prompt):
+            yield prompt
+
+
+def _problem(where: Where, message: str) -> Problem:
+    return Problem(where.file, where.line, message)
+
+
+def _references(content: Content) -> Iterator[Problem]:
+    nodes = content.voice.nodes
+    nav = content.navigation
+    if content.voice.start not in nodes:
+        yield _problem(content.voice.where, f"start: unknown node '{content.voice.start}'")
+    for name, target in (("main", nav.main), ("on_fail", nav.on_fail)):
+        if target not in nodes:
+            yield _problem(nav.where, f"navigation.{name}: unknown node '{target}'")
+    if nav.main in nodes and not isinstance(nodes[nav.main], MenuNode):
+        yield _problem(nav.where, f"navigation.main: '{nav.main}' is not a menu")
+    for name, choice in (("main_menu", nav.main_menu), ("person", nav.person)):
+        if choice.next not in nodes:
+            yield _problem(choice.where, f"navigation.{name}: unknown node '{choice.next}'")
+    person = nodes.get(nav.person.next)
+    if person is not None and not isinstance(person, CounselorNode):
+        yield _problem(nav.person.where, "navigation.person must lead to a counselor node")
+    for node in nodes.values():
+        for target, where in successors(node, content):
+            if target and target not in nodes:
+                yield _problem(where, f"node '{node.id}': unknown node '{target}'")
+        if isinstance(node, TextMeNode) and node.text not in content.texts:
+            yield _problem(node.where, f"node '{node.id}': unknown text '{node.text}'")
+
+
+def _dead_ends(content: Content) -> Iterator[Problem]:
+    nodes = content.voice.nodes
+    for node in nodes.values():
+        if isinstance(node, SayNode) and not node.next:
+            yield _problem(node.where, f"dead end: node '{node.id}' says something, then nothing")
+        if isinstance(node, MenuNode) and not node.choices:
+            yield _problem(node.where, f"dead end: menu '{node.id}' has no choices")
+    # A chain of nodes that never waits for the caller and never ends would
+    # redirect forever: Twilio drops such a call.
+    for node in nodes.values():
+        seen: set[str] = set()
+        current: Node | None = node
+        while isinstance(current, SayNode | LanguageNode | TextMeNode) and current.next:
+            if current.id in seen:
+                yield _problem(node.where, f"dead end: node '{node.id}' loops without a menu")
+                break
+            seen.add(current.id)
+            current = nodes.get(current.next)
+
+
+def _unreachable(content: Content) -> Iterator[Problem]:
+    nodes = content.voice.nodes
+    nav = content.navigation
+    reached: set[str] = set()
+    todo = [content.voice.start, nav.main, nav.on_fail, nav.person.next, nav.main_menu.next]
+    while todo:
+        node_id = todo.pop()
+        if node_id in reached or node_id not in nodes:
+            continue
+        reached.add(node_id)
+        todo.extend(target for target, _ in successors(nodes[node_id], content))
+    for node in nodes.values():
+        if node.id not in reached:
+            yield _problem(node.where, f"unreachable node '{node.id}'")
+
+
+def _menus(content: Content) -> Iterator[Problem]:
+    nodes = content.voice.nodes
+    nav = content.navigation
+    global_keys: dict[str, Choice] = {k: nav.main_menu for k in nav.main_menu.keys}
+    global_keys.update({k: nav.person for k in nav.person.keys})
+    for node in nodes.values():
+        if not isinstance(node, MenuNode):
+            continue
+        if not any(isinstance(nodes.get(c.next), CounselorNode) for c in node.choices):
+            yield _problem(
+                node.where, f"menu '{node.id}' has no choice that reaches a person (a counselor)"
+            )
+        seen: dict[str, Choice] = {}
+        for choice in node.choices:
+            for key in choice.keys:
+                if key in seen:
+                    yield _problem(choice.where, f"menu '{node.id}': key '{key}' used twice")
+                seen[key] = choice
+                everywhere = global_keys.get(key)
+                if everywhere is not None and everywhere.next != choice.next:
+                    yield _problem(
+                        choice.where,
+                        f"menu '{node.id}': key '{key}' always means '{everywhere.next}'",
+                    )
+
+
+def _words(content: Content, text: str, language: str) -> int:
+    return len(fill(content, text, language, "voice").split())
+
+
+def _prompt_problems(content: Content, prompt: Prompt, what: str, sms: bool) -> Iterator[Problem]:
+    known = known_placeholders(content)
+    for language, text in prompt.by_language.items():
+        for name in placeholders(text):
+            if name not in known:
+                yield _problem(prompt.where, f"{what}: unknown placeholder '{{{name}}}'")
+        if sms:
+            count = count_segments(fill(content, text, language, "sms"))
+            if count.segments > MAX_SMS_SEGMENTS:
+                reason = (
+                    f"; {count.forced_by!r} forces UCS-2" if count.forced_by is not None else ""
+                )
+                yield _problem(
+                    prompt.where,
+                    f"{what} ({language}) is {count.segments} SMS segments "
+                    f"({count.units} {count.encoding} characters{reason}); "
+                    f"keep it to {MAX_SMS_SEGMENTS}",
+                )
+        else:
+            seconds = _words(content, text, language) / WORDS_PER_SECOND
+            if seconds > MAX_PROMPT_SECONDS:
+                yield _problem(
+                    prompt.where,
+                    f"{what} ({language}) is about {seconds:.0f} s of speech; "
+                    f"keep it under {MAX_PROMPT_SECONDS} s",
+                )
+
+
+def _lengths_and_placeholders(content: Content) -> Iterator[Problem]:
+    for node in content.voice.nodes.values():
+        for prompt in node_prompts(node):
+            yield from _prompt_problems(content, prompt, f"node '{node.id}'", sms=False)
+    for name, prompt in content.prompts.items():
+        yield from _prompt_problems(content, prompt, f"prompt '{name}'", sms=False)
+    for text_id, parts in content.texts.items():
+        for prompt in parts:
+            yield from _prompt_problems(content, prompt, f"text '{text_id}'", sms=True)
+
+
+def _crisis_first(content: Content) -> Iterator[Problem]:
+    """In every language, the greeting and the fallback name 911 and 988
+    before the caller hears any menu."""
+    nodes = content.voice.nodes
+    before_menu: list[Prompt] = []
+    node = nodes.get(content.voice.start)
+    seen: set[str] = set()
+    while node is not None and node.id not in seen and not isinstance(node, MenuNode):
+        seen.add(node.id)
+        before_menu += list(node_prompts(node))
+        node = nodes.get(getattr(node, "next", ""))
+    if isinstance(node, MenuNode) and node.intro is not None:
+        before_menu.append(node.intro)
+    start = nodes.get(content.voice.start)
+    checks = [("the greeting", before_menu, start.where if start else content.voice.where)]
+    fallback = content.prompts.get("fallback")
+    if fallback is not None:
+        checks.append(("prompt 'fallback'", [fallback], fallback.where))
+    for what, prompts, where in checks:
+        for language in content.languages:
+            said = " ".join(p.by_language.get(language, "") for p in prompts)
+            for resource in CRISIS_RESOURCES:
+                if f"{{{resource}}}" not in said:
+                    yield _problem(
+                        where, f"{what} ({language}) must name {{{resource}}} before any menu"
+                    )
+
+
+def check_content(content: Content) -> list[Problem]:
+    problems: list[Problem] = []
+    for rule in (_references, _dead_ends, _unreachable, _menus, _lengths_and_placeholders,
+                 _crisis_first):
+        problems.extend(rule(content))
+    return sorted(set(problems))
+
+
+def check_directory(directory: Path) -> list[Problem]:
+    content, problems = read_content(directory)
+    if content is not None:
+        problems = problems + check_content(content)
+    return sorted(set(problems))
+
+
+def load_content(directory: Path) -> Content:
+    """The content, only if it passes every check: the line never runs on broken content."""
+    content, problems = read_content(directory)
+    if content is not None:
+        problems = problems + check_content(content)
+    if problems or content is None:
+        raise ContentError(sorted(set(problems)))
+    return content

@@ -1,0 +1,38 @@
+"""Fill {placeholders} in content: the line's name and the public resources.
+
+Content never types a number twice: `{crisis}` becomes "988" in a text and a
+spoken form ("9 8 8") on the phone, both defined once in `line.yaml`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from ivr.content.model import Content
+
+PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+Channel = Literal["voice", "sms"]
+
+
+def placeholders(text: str) -> list[str]:
+    return PLACEHOLDER.findall(text)
+
+
+def known_placeholders(content: Content) -> set[str]:
+    return {"line_name", *content.resources}
+
+
+def fill(content: Content, text: str, language: str, channel: Channel) -> str:
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name == "line_name":
+            return content.line_name.get(language, "")
+        resource = content.resources.get(name)
+        if resource is None:
+            return match.group(0)  # `flows check` reports it; never crash a call
+        if channel == "voice":
+            return resource.spoken.get(language, resource.text)
+        return resource.text
+
+    return PLACEHOLDER.sub(value, text)

@@ -1,0 +1,54 @@
+"""Twilio-facing routes accept only requests Twilio signed.
+
+One `before_request` hook per Twilio-facing blueprint, so no route in it can be
+added unguarded. The URL checked is the public one Twilio was given (never what
+a proxy made of it), and repeated form keys are kept, as Twilio signs them.
+Checking is never switched off: development signs with a local token.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, request
+from twilio.request_validator import (
+    SIGNATURE_HEADER,
+    SIGNATURE_SETTINGS_HEADER,
+    RequestValidator,
+    get_signature_algorithm,
+)
+
+from ivr.extension import helpline
+
+log = logging.getLogger("helpline.signature")
+
+
+def requested_url(public_url: str) -> str:
+    """The URL Twilio requested, rebuilt from the public base URL."""
+    query = request.query_string.decode("latin-1")
+    return public_url + request.path + (f"?{query}" if query else "")
+
+
+def request_is_signed() -> bool:
+    settings = helpline().settings
+    signature = request.headers.get(SIGNATURE_HEADER, "")
+    if not signature:
+        return False
+    algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
+    validator = RequestValidator(settings.twilio_auth_token)
+    return bool(validator.validate(requested_url(settings.public_url), request.form, signature,
+                                   algorithm))
+
+
+def _require_signature() -> Response | None:
+    if request_is_signed():
+        return None
+    log.warning("refused an unsigned or wrongly signed request to %s", request.path)
+    return Response("Twilio signature missing or invalid\n", status=403, mimetype="text/plain")
+
+
+def guard(blueprint: Blueprint) -> Blueprint:
+    """Mark a blueprint Twilio-facing: every route in it checks the signature."""
+    blueprint.before_request(_require_signature)
+    blueprint.twilio_signed = True  # type: ignore[attr-defined]
+    return blueprint

@@ -1,0 +1,236 @@
+"""The phone menu engine: content nodes in, TwiML out.
+
+Every response ends in a way forward: a `<Gather>` followed by a `<Redirect>`,
+a `<Redirect>`, or a hand-off (`<Dial>`, `<Record>`), and only a hang-up node
+or a finished hand-off ends a call. Nodes that need no answer (say, language,
+text me) are chained into the same response, so the caller hears no gap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+from ivr.content.model import (
+    Choice,
+    Content,
+    CounselorNode,
+    HangupNode,
+    LanguageNode,
+    MenuNode,
+    Node,
+    Prompt,
+    SayNode,
+    TextMeNode,
+    VoicemailNode,
+)
+from ivr.content.render import fill
+from ivr.voice.matching import choose_by_key, choose_by_words, spoken_key
+from ivr.voice.state import CallState, CallStates
+
+MAX_CHAINED_NODES = 12  # `flows check` forbids loops; this guards the call anyway
+
+
+class TextRequests(Protocol):
+    """Queues "text me this" for the caller's own number, once per call and text."""
+
+    def request(self, call_sid: str, caller: str, text_id: str, language: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Call:
+    sid: str
+    caller: str  # the caller's number as Twilio gave it ("From")
+
+
+UrlFor = Callable[[str, str], str]  # (route name, node id) -> absolute URL
+
+
+class VoiceEngine:
+    def __init__(
+        self,
+        content: Content,
+        states: CallStates,
+        texts: TextRequests,
+        url_for: UrlFor,
+        backup_number: str,
+    ) -> None:
+        self.content = content
+        self.states = states
+        self.texts = texts
+        self.url_for = url_for
+        self.backup_number = backup_number
+
+    # -- entry points, one per webhook -------------------------------------
+
+    def incoming(self, call: Call) -> VoiceResponse:
+        state = CallState(language=self.content.default_language, node="")
+        return self._enter(call, state, self.content.voice.start)
+
+    def node(self, call: Call, node_id: str) -> VoiceResponse:
+        """Render a node the caller was sent to; an unknown node or an expired
+        call starts over at the greeting rather than failing."""
+        state = self.states.load(call.sid)
+        if state is None or node_id not in self.content.voice.nodes:
+            return self.incoming(call)
+        return self._enter(call, state, node_id)
+
+    def answer(self, call: Call, node_id: str, digits: str, speech: str) -> VoiceResponse:
+        """The caller's reply to a menu: a key, words, or silence."""
+        state = self.states.load(call.sid)
+        menu = self.content.voice.nodes.get(node_id)
+        if state is None or not isinstance(menu, MenuNode):
+            return self.incoming(call)
+        choice = self._choose(menu, state.language, digits, speech)
+        if choice is not None:
+            return self._enter(call, state, choice.next)
+        tries = (state.tries if state.node == node_id else 0) + 1
+        limit = menu.tries or self.content.navigation.tries
+        response = VoiceResponse()
+        if tries >= limit:
+            self._say(response, state.language, self.content.prompts["too_many_tries"])
+            return self._enter(call, state, menu.on_fail or self.content.navigation.on_fail,
+                               response)
+        heard_nothing = not digits and not speech.strip()
+        self._say(response, state.language,
+                  self.content.prompts["no_input" if heard_nothing else "not_understood"])
+        state.node, state.tries = node_id, tries
+        self.states.save(call.sid, state)
+        self._gather(response, state.language, menu, with_intro=False)
+        return response
+
+    def dial_done(self, call: Call, node_id: str, dial_status: str) -> VoiceResponse:
+        """After a hand-off to a person: a finished conversation ends the call;
+        anything else goes on to the node's safe next step."""
+        response = VoiceResponse()
+        if dial_status == "completed":
+            response.hangup()
+            return response
+        state = self.states.load(call.sid)
+        node = self.content.voice.nodes.get(node_id)
+        if state is None or not isinstance(node, CounselorNode):
+            return self.incoming(call)
+        self._say(response, state.language, self.content.prompts["backup_unreachable"])
+        return self._enter(call, state, node.next, response)
+
+    def after_recording(self, call: Call, node_id: str) -> VoiceResponse:
+        state = self.states.load(call.sid)
+        node = self.content.voice.nodes.get(node_id)
+        if state is None or not isinstance(node, VoicemailNode):
+            return self.incoming(call)
+        return self._enter(call, state, node.next)
+
+    def language_of(self, call_sid: str) -> str:
+        state = self.states.load(call_sid)
+        return state.language if state else self.content.default_language
+
+    # -- rendering ---------------------------------------------------------
+
+    def _choose(self, menu: MenuNode, language: str, digits: str, speech: str) -> Choice | None:
+        nav = self.content.navigation
+        everywhere = (nav.main_menu, nav.person)
+        key = digits[:1] if digits else (spoken_key(speech, language) if speech else None)
+        if key:
+            return choose_by_key(key, menu.choices) or choose_by_key(key, everywhere)
+        if speech:
+            return choose_by_words(speech, language, menu.choices) or choose_by_words(
+                speech, language, everywhere
+            )
+        return None
+
+    def _enter(
+        self, call: Call, state: CallState, node_id: str, response: VoiceResponse | None = None
+    ) -> VoiceResponse:
+        response = response if response is not None else VoiceResponse()
+        nodes = self.content.voice.nodes
+        for _ in range(MAX_CHAINED_NODES):
+            node = nodes.get(node_id)
+            if node is None:  # content is checked at start; never leave a caller hanging
+                node = nodes[self.content.navigation.person.next]
+            state.node, state.tries = node.id, 0
+            following = self._render(response, call, state, node)
+            if following is None:
+                break
+            node_id = following
+        else:
+            response.redirect(self.url_for("node", node_id))
+        self.states.save(call.sid, state)
+        return response
+
+    def _render(self, response: VoiceResponse, call: Call, state: CallState, node: Node) -> (
+        str | None
+    ):
+        """Add one node's TwiML; return the next node to chain into, if any."""
+        language = state.language
+        if isinstance(node, SayNode):
+            self._say(response, language, node.say)
+            return node.next
+        if isinstance(node, LanguageNode):
+            state.language = node.language
+            if node.say is not None:
+                self._say(response, node.language, node.say)
+            return node.next
+        if isinstance(node, TextMeNode):
+            if self.texts.request(call.sid, call.caller, node.text, language):
+                self._say(response, language, node.say)
+            else:
+                self._say(response, language, self.content.prompts["text_unavailable"])
+            return node.next
+        if isinstance(node, MenuNode):
+            self._gather(response, language, node, with_intro=True)
+        elif isinstance(node, CounselorNode):
+            self._say(response, language, node.say)
+            dial = response.dial(
+                action=self.url_for("dial_done", node.id), timeout=node.ring_seconds
+            )
+            dial.number(self.backup_number)
+        elif isinstance(node, VoicemailNode):
+            self._say(response, language, node.say)
+            response.record(
+                action=self.url_for("recorded", node.id),
+                max_length=node.max_seconds,
+                finish_on_key="#",
+                play_beep=True,
+                timeout=10,
+            )
+            # Silence records nothing and Twilio moves on without calling the
+            # action: go on to the node after the voicemail all the same.
+            response.redirect(self.url_for("node", node.next))
+        elif isinstance(node, HangupNode):
+            self._say(response, language, node.say)
+            response.hangup()
+        return None
+
+    def _gather(
+        self, response: VoiceResponse, language: str, menu: MenuNode, *, with_intro: bool
+    ) -> None:
+        locale = self.content.locales[language]
+        nav = self.content.navigation
+        hints = [w for c in (*menu.choices, nav.person, nav.main_menu) for w in
+                 c.words.get(language, ())]
+        gather = Gather(
+            input="dtmf speech",
+            num_digits=1,
+            action=self.url_for("answer", menu.id),
+            timeout=nav.gather_timeout_seconds,
+            speech_timeout="auto",
+            language=locale.speech_language,
+            hints=", ".join(dict.fromkeys(hints)),
+        )
+        if with_intro and menu.intro is not None:
+            self._say(gather, language, menu.intro)
+        self._say(gather, language, menu.say)
+        response.append(gather)
+        # No input falls through the <Gather>: the same URL hears the silence.
+        response.redirect(self.url_for("answer", menu.id))
+
+    def _say(self, verb: VoiceResponse | Gather, language: str, prompt: Prompt) -> None:
+        locale = self.content.locales[language]
+        verb.say(
+            fill(self.content, prompt.text(language), language, "voice"),
+            voice=locale.say_voice,
+            language=locale.say_language,
+        )

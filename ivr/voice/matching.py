@@ -1,0 +1,52 @@
+"""What did the caller choose? A key, or words matched the way people speak:
+without regard to case, accents or punctuation, anywhere in the sentence."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+
+from ivr.content.model import Choice
+
+# Speech recognisers often hear a spoken key as a word ("two", "dos").
+DIGIT_WORDS: dict[str, dict[str, str]] = {
+    "en": {"zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4",
+           "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9",
+           "star": "*", "pound": "#"},
+    "es": {"cero": "0", "uno": "1", "una": "1", "dos": "2", "tres": "3", "cuatro": "4",
+           "cinco": "5", "seis": "6", "siete": "7", "ocho": "8", "nueve": "9",
+           "asterisco": "*", "estrella": "*", "numeral": "#", "almohadilla": "#"},
+}
+_NOT_WORD = re.compile(r"[^a-z0-9*#]+")
+
+
+def normalize(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(_NOT_WORD.sub(" ", plain).split())
+
+
+def spoken_key(speech: str, language: str) -> str | None:
+    """A reply that is only a key ("2", "two", "dos.") means that key."""
+    said = normalize(speech)
+    if len(said) == 1 and said in "0123456789*#":
+        return said
+    return DIGIT_WORDS.get(language, {}).get(said)
+
+
+def choose_by_key(key: str, choices: Sequence[Choice]) -> Choice | None:
+    return next((c for c in choices if key in c.keys), None)
+
+
+def choose_by_words(speech: str, language: str, choices: Sequence[Choice]) -> Choice | None:
+    """The choice whose phrase appears in the speech; the longest phrase wins, so
+    "main menu" beats "menu" and "talk to a counselor" beats "talk"."""
+    said = f" {normalize(speech)} "
+    best: tuple[int, Choice] | None = None
+    for choice in choices:
+        for phrase in choice.words.get(language, ()):
+            wanted = normalize(phrase)
+            if wanted and f" {wanted} " in said and (best is None or len(wanted) > best[0]):
+                best = (len(wanted), choice)
+    return best[1] if best else None

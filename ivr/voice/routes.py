@@ -1,0 +1,185 @@
+"""Voice webhooks. Each view reads Twilio's fields, asks the engine for TwiML,
+and returns it; any failure inside becomes the safe fallback, never a 500."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+import redis
+from flask import Blueprint, Response, request, url_for
+from twilio.twiml.voice_response import VoiceResponse
+from werkzeug.exceptions import HTTPException
+
+from ivr.extension import helpline
+from ivr.signature import guard
+from ivr.text_requests import TextRequests
+from ivr.voice.engine import Call, VoiceEngine
+from ivr.voice.fallback import fallback_done_response, fallback_response, goodbye_response
+from ivr.voice.state import CALL_SID, CallStates
+from ivr.voicemail import store_voicemail
+
+log = logging.getLogger("helpline.voice")
+voice = guard(Blueprint("voice", __name__, url_prefix="/voice"))
+
+MAX_FIELD = 512  # Twilio's own values are short; anything longer is not Twilio's
+
+
+class BadRequestFields(Exception):
+    """A signed request whose fields are not what Twilio sends."""
+
+
+def _twiml(response: VoiceResponse) -> Response:
+    return Response(str(response), mimetype="text/xml")
+
+
+def _field(name: str) -> str:
+    value = request.form.get(name, "")
+    return value[:MAX_FIELD] if isinstance(value, str) else ""
+
+
+def _call() -> Call:
+    sid = _field("CallSid")
+    if not CALL_SID.fullmatch(sid):
+        raise BadRequestFields("CallSid")
+    return Call(sid=sid, caller=_field("From").strip())
+
+
+def _absolute(endpoint: str, **values: str) -> str:
+    return helpline().settings.public(url_for(endpoint, **values))
+
+
+def _engine() -> VoiceEngine:
+    line = helpline()
+    settings = line.settings
+    texts = TextRequests(line.redis, line.queue, settings.secret_key,
+                         settings.retention_days * 86400)
+    return VoiceEngine(
+        content=line.content,
+        states=CallStates(line.redis, settings.call_state_ttl_seconds),
+        texts=texts,
+        url_for=lambda route, node_id: _absolute(f"voice.{route}", node_id=node_id),
+        backup_number=settings.backup_number,
+    )
+
+
+def _call_ref(sid: str) -> str:
+    return hashlib.sha256(sid.encode()).hexdigest()[:10]
+
+
+@voice.post("/incoming")
+def incoming() -> Response:
+    call = _call()
+    log.info("call %s arrived", _call_ref(call.sid))
+    return _twiml(_engine().incoming(call))
+
+
+@voice.post("/node/<node_id>")
+def node(node_id: str) -> Response:
+    return _twiml(_engine().node(_call(), node_id))
+
+
+@voice.post("/menu/<node_id>")
+def answer(node_id: str) -> Response:
+    return _twiml(
+        _engine().answer(_call(), node_id, _field("Digits").strip(), _field("SpeechResult"))
+    )
+
+
+@voice.post("/dial-done/<node_id>")
+def dial_done(node_id: str) -> Response:
+    return _twiml(_engine().dial_done(_call(), node_id, _field("DialCallStatus")))
+
+
+def _save_recording(call: Call, language: str) -> None:
+    line = helpline()
+    duration = _field("RecordingDuration")
+    sid, url = _field("RecordingSid"), _field("RecordingUrl")
+    if not (sid and url):
+        return
+    stored = store_voicemail(
+        line.redis,
+        recording_sid=sid,
+        recording_url=url,
+        duration_seconds=int(duration) if duration.isdigit() else 0,
+        call_sid=call.sid,
+        caller=call.caller,
+        language=language,
+        retention_seconds=line.settings.retention_days * 86400,
+    )
+    if stored:
+        log.info("voicemail %s saved for call %s", sid, _call_ref(call.sid))
+
+
+@voice.post("/recorded/<node_id>")
+def recorded(node_id: str) -> Response:
+    call = _call()
+    engine = _engine()
+    _save_recording(call, engine.language_of(call.sid))
+    return _twiml(engine.after_recording(call, node_id))
+
+
+@voice.post("/status")
+def status() -> Response:
+    """Call status callback: a finished call's menu state is no longer needed."""
+    sid = _field("CallSid")
+    if CALL_SID.fullmatch(sid) and _field("CallStatus") in (
+        "completed", "busy", "failed", "no-answer", "canceled"
+    ):
+        line = helpline()
+        CallStates(line.redis, line.settings.call_state_ttl_seconds).forget(sid)
+    return Response(status=204)
+
+
+# -- the fallback path: must work with Redis down -------------------------
+
+def _fallback_url(route: str) -> str:
+    return _absolute(f"voice.{route}")
+
+
+def _known_language() -> str | None:
+    """The caller's language if Redis can still tell us, quickly; else None."""
+    sid = _field("CallSid")
+    if not CALL_SID.fullmatch(sid):
+        return None
+    try:
+        return _engine().language_of(sid)
+    except Exception:  # noqa: BLE001 - already failing; the fallback speaks every language
+        return None
+
+
+@voice.post("/fallback-done")
+def fallback_done() -> Response:
+    line = helpline()
+    return _twiml(fallback_done_response(line.content, _field("DialCallStatus"), _fallback_url,
+                                         _known_language()))
+
+
+@voice.post("/fallback-recorded")
+def fallback_recorded() -> Response:
+    language = _known_language()
+    sid = _field("CallSid")
+    try:
+        if CALL_SID.fullmatch(sid):
+            _save_recording(Call(sid=sid, caller=_field("From").strip()), language or "")
+    except redis.RedisError:
+        # The recording itself is safe at Twilio; its sid lets an operator find it.
+        log.error("voicemail %s could not be saved: Redis unavailable", _field("RecordingSid"))
+    return _twiml(goodbye_response(helpline().content, language))
+
+
+@voice.errorhandler(Exception)
+def safe_fallback(error: Exception) -> Response | HTTPException:
+    """No silence: whatever went wrong, the caller hears the crisis numbers and
+    is put through to the backup line."""
+    if isinstance(error, HTTPException):
+        return error
+    if isinstance(error, BadRequestFields):
+        log.warning("voice request with a malformed %s field", error)
+    else:
+        log.exception("voice request failed; playing the fallback")
+    line = helpline()
+    # Redis just failed us: don't spend another timeout asking it the language.
+    language = None if isinstance(error, redis.RedisError) else _known_language()
+    return _twiml(fallback_response(line.content, line.settings.backup_number, _fallback_url,
+                                    language))

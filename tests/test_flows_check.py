@@ -1,0 +1,74 @@
+"""`helpline flows check`: the shipped content passes; each broken example is
+refused with the right file:line and message."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ivr.cli import main
+from ivr.config import PROJECT_ROOT
+from ivr.content.check import check_directory
+
+HERE = Path(__file__).parent
+MINIMAL = HERE / "flows_minimal"
+BROKEN = sorted(p for p in (HERE / "flows_broken").iterdir() if p.is_dir())
+
+
+def broken_copy(case: Path, into: Path) -> Path:
+    """The minimal valid content with the case's files laid over it."""
+    target = into / case.name
+    shutil.copytree(MINIMAL, target)
+    for path in case.glob("*.yaml"):
+        shutil.copy(path, target / path.name)
+    return target
+
+
+def test_the_shipped_content_passes() -> None:
+    assert [str(p) for p in check_directory(PROJECT_ROOT / "flows")] == []
+
+
+def test_the_minimal_base_of_the_broken_examples_passes() -> None:
+    assert check_directory(MINIMAL) == []
+
+
+@pytest.mark.parametrize("case", BROKEN, ids=[p.name for p in BROKEN])
+def test_each_broken_example_is_refused_with_its_place(case: Path, tmp_path: Path) -> None:
+    expected = (case / "expected.txt").read_text().splitlines()
+    assert expected, "a broken example must pin at least one problem"
+    found = [str(p) for p in check_directory(broken_copy(case, tmp_path))]
+    assert found == expected
+
+
+def test_the_command_prints_file_line_message_and_exits_1(tmp_path: Path) -> None:
+    target = broken_copy(HERE / "flows_broken" / "unknown_node", tmp_path)
+    result = CliRunner().invoke(main, ["flows", "check", str(target)])
+    assert result.exit_code == 1
+    assert f"{target / 'voice.yaml'}:12: node 'main': unknown node 'text_inf'" in result.output
+
+
+def test_the_command_passes_on_good_content() -> None:
+    result = CliRunner().invoke(main, ["flows", "check", str(MINIMAL)])
+    assert result.exit_code == 0, result.output
+    assert "content OK" in result.output
+
+
+def test_a_missing_file_is_named(tmp_path: Path) -> None:
+    target = tmp_path / "flows"
+    shutil.copytree(MINIMAL, target)
+    (target / "texts.yaml").unlink()
+    assert "texts.yaml:1: missing content file texts.yaml" in [
+        str(p) for p in check_directory(target)
+    ]
+
+
+def test_the_graph_is_mermaid_with_every_node_and_choice() -> None:
+    result = CliRunner().invoke(main, ["flows", "graph", str(MINIMAL)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("flowchart TD\n")
+    for node_id in ("greeting", "main", "text_info", "counselor", "voicemail", "bye"):
+        assert f"n_{node_id}" in result.output
+    assert 'n_main -->|"1 / \'talk\'"| n_counselor' in result.output

@@ -1,0 +1,30 @@
+"""What a job needs from the line, built once per worker process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import redis
+
+from ivr.config import Settings, load_settings
+from ivr.content.check import load_content
+from ivr.content.model import Content
+from ivr.redis_store import redis_url
+
+
+@dataclass(frozen=True)
+class JobContext:
+    settings: Settings
+    content: Content
+    redis: redis.Redis
+
+
+@cache
+def job_context() -> JobContext:
+    settings = load_settings()
+    return JobContext(
+        settings=settings,
+        content=load_content(settings.flows_dir),
+        redis=redis.Redis.from_url(redis_url(settings), socket_timeout=5),
+    )

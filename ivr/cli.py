@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, NoAppException
 
 from ivr import create_app
 from ivr.config import ConfigError, Settings, load_settings
@@ -36,7 +36,8 @@ def _app() -> Flask:
     try:
         return create_app(settings)
     except ContentError as error:
-        raise click.ClickException(
+        # NoAppException: click shows it cleanly, even while listing commands.
+        raise NoAppException(
             f"the content in {settings.flows_dir} has problems (run `helpline flows check`):\n"
             + "\n".join(str(p) for p in error.problems)
         ) from error
@@ -47,7 +48,7 @@ def main() -> None:
     """The helpline: phone menu, texts and counselors on call."""
 
 
-@main.command()
+@main.command(with_appcontext=False)
 def serve() -> None:
     """The web service, under gunicorn."""
     from ivr.server import serve as run_server
@@ -56,7 +57,7 @@ def serve() -> None:
     run_server(_app(), settings)
 
 
-@main.command()
+@main.command(with_appcontext=False)
 @click.option("--burst", is_flag=True, help="Run the jobs waiting now, then exit.")
 def worker(burst: bool) -> None:
     """An RQ worker for the line's jobs, scheduler included."""
@@ -73,7 +74,7 @@ def worker(burst: bool) -> None:
     Worker([QUEUE_NAME], connection=connection).work(with_scheduler=True, burst=burst)
 
 
-@main.command()
+@main.command(with_appcontext=False)
 def run() -> None:
     """Everything at once, in the foreground (what `make run` does)."""
     from ivr.devrun import run_all
@@ -81,7 +82,7 @@ def run() -> None:
     sys.exit(run_all(_settings()))
 
 
-@main.group()
+@main.group(cls=click.Group)
 def flows() -> None:
     """Check and draw the content in flows/."""
 
@@ -135,7 +136,7 @@ def flows_graph(directory: Path | None, output: Path | None) -> None:
     subprocess.run([renderer, "-i", source.name, "-o", str(output)], check=True)  # noqa: S603
 
 
-@main.group()
+@main.group(cls=click.Group)
 def simulate() -> None:
     """Be a caller or texter against a running line."""
 

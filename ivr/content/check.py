@@ -33,6 +33,8 @@ from ivr.content.yamlsrc import Where
 WORDS_PER_SECOND = 2.5
 MAX_PROMPT_SECONDS = 40
 MAX_SMS_SEGMENTS = 2
+# A caller holds about five choices in mind; "repeat" and "main menu" are extra.
+MAX_MENU_CHOICES = 5
 CRISIS_RESOURCES = ("emergency", "crisis")
 
 
@@ -132,18 +134,30 @@ def _menus(content: Content) -> Iterator[Problem]:
             yield _problem(
                 node.where, f"menu '{node.id}' has no choice that reaches a person (a counselor)"
             )
-        seen: dict[str, Choice] = {}
-        for choice in node.choices:
-            for key in choice.keys:
-                if key in seen:
-                    yield _problem(choice.where, f"menu '{node.id}': key '{key}' used twice")
-                seen[key] = choice
-                everywhere = global_keys.get(key)
-                if everywhere is not None and everywhere.next != choice.next:
-                    yield _problem(
-                        choice.where,
-                        f"menu '{node.id}': key '{key}' always means '{everywhere.next}'",
-                    )
+        for language in content.languages:
+            offered = [c for c in node.choices if c.offered_in(language)]
+            yield from _menu_choices(node, offered, language, global_keys)
+
+
+def _menu_choices(
+    node: MenuNode, offered: list[Choice], language: str, global_keys: dict[str, Choice]
+) -> Iterator[Problem]:
+    real = [c for c in offered if c.next != node.id]  # "repeat" is not a choice to weigh
+    if len(real) > MAX_MENU_CHOICES:
+        yield _problem(node.where, f"menu '{node.id}' ({language}) offers {len(real)} choices; "
+                       f"keep it to {MAX_MENU_CHOICES} plus repeat and main menu")
+    seen: dict[str, Choice] = {}
+    for choice in offered:
+        for key in choice.keys:
+            if key in seen and seen[key] is not choice:
+                yield _problem(choice.where, f"menu '{node.id}': key '{key}' used twice")
+            seen[key] = choice
+            everywhere = global_keys.get(key)
+            if everywhere is not None and everywhere.next != choice.next:
+                yield _problem(
+                    choice.where,
+                    f"menu '{node.id}': key '{key}' always means '{everywhere.next}'",
+                )
 
 
 def _words(content: Content, text: str, language: str) -> int:

@@ -145,8 +145,12 @@ def _file(directory: Path, name: str, reader: Reader) -> SourceMap | None:
 
 def _choice(reader: Reader, data: Any, where: Where, what: str) -> Choice | None:
     item = reader.mapping(data, where, what)
-    if item is None or not reader.fields(item, what, {"next"}, {"keys", "words"}):
+    if item is None or not reader.fields(item, what, {"next"}, {"keys", "words", "languages"}):
         return None
+    offered = item.get("languages", [])
+    if not isinstance(offered, list) or any(x not in reader.languages for x in offered):
+        reader.problem(item.at("languages"), f"{what}: 'languages' must list known languages")
+        offered = []
     keys: list[str] = []
     raw_keys = item.get("keys", [])
     if not isinstance(raw_keys, list):
@@ -161,7 +165,7 @@ def _choice(reader: Reader, data: Any, where: Where, what: str) -> Choice | None
     raw_words = item.get("words")
     if raw_words is not None:
         word_map = reader.mapping(raw_words, item.at("words"), f"{what} words")
-        for language in reader.languages:
+        for language in offered or reader.languages:
             said = word_map.get(language) if word_map is not None else None
             if isinstance(said, list) and all(isinstance(w, str) and w.strip() for w in said):
                 words[language] = tuple(w.strip() for w in said)
@@ -170,7 +174,8 @@ def _choice(reader: Reader, data: Any, where: Where, what: str) -> Choice | None
                                "for 'words' (a list of phrases)")
     if not keys and not words:
         reader.problem(item.where, f"{what}: needs 'keys' or 'words'")
-    return Choice(tuple(keys), words, reader.text(item, "next", what), item.where)
+    return Choice(tuple(keys), words, reader.text(item, "next", what), item.where,
+                  tuple(offered))
 
 
 def _line(reader: Reader, data: SourceMap) -> dict[str, Any]:

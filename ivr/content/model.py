@@ -49,6 +49,10 @@ class Choice:
     words: Mapping[str, tuple[str, ...]]  # spoken phrases per language
     next: str
     where: Where
+    languages: tuple[str, ...] = ()  # offered only in these languages; empty: in all
+
+    def offered_in(self, language: str) -> bool:
+        return not self.languages or language in self.languages
 
 
 @dataclass(frozen=True)

@@ -132,11 +132,12 @@ class VoiceEngine:
     def _choose(self, menu: MenuNode, language: str, digits: str, speech: str) -> Choice | None:
         nav = self.content.navigation
         everywhere = (nav.main_menu, nav.person)
+        offered = [c for c in menu.choices if c.offered_in(language)]
         key = digits[:1] if digits else (spoken_key(speech, language) if speech else None)
         if key:
-            return choose_by_key(key, menu.choices) or choose_by_key(key, everywhere)
+            return choose_by_key(key, offered) or choose_by_key(key, everywhere)
         if speech:
-            return choose_by_words(speech, language, menu.choices) or choose_by_words(
+            return choose_by_words(speech, language, offered) or choose_by_words(
                 speech, language, everywhere
             )
         return None
@@ -209,7 +210,8 @@ class VoiceEngine:
     ) -> None:
         locale = self.content.locales[language]
         nav = self.content.navigation
-        hints = [w for c in (*menu.choices, nav.person, nav.main_menu) for w in
+        offered = [c for c in menu.choices if c.offered_in(language)]
+        hints = [w for c in (*offered, nav.person, nav.main_menu) for w in
                  c.words.get(language, ())]
         gather = Gather(
             input="dtmf speech",

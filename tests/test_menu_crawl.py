@@ -1,0 +1,102 @@
+"""Walk the whole phone menu, in both languages, with every key, silence and
+every spoken choice: no response is an error, and none is a dead end."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+
+import pytest
+import redis
+
+from ivr.content.model import Content, MenuNode
+from ivr.voice.state import CallState, CallStates
+from tests.twilio_signing import CallFixture, TwilioSigner
+
+KEYS = [*"0123456789", "*", "#"]
+HANDOFFS = {"Dial", "Enqueue", "Record"}
+
+
+@dataclass(frozen=True)
+class Step:
+    url: str
+    fields: tuple[tuple[str, str], ...]
+    finished_handoff: bool = False  # a hang-up is the right end after this step
+
+
+def node_of(url: str) -> str:
+    return url.rstrip("/").rsplit("/", 1)[-1]
+
+
+def check_response(twiml: ET.Element, step: Step) -> None:
+    where = f"{step.url} {dict(step.fields)}"
+    assert twiml.tag == "Response", where
+    verbs = [child.tag for child in twiml]
+    assert verbs, f"empty response: {where}"
+    for index, verb in enumerate(verbs):
+        if verb == "Gather":
+            assert verbs[index + 1: index + 2] == ["Redirect"], f"Gather without fallback: {where}"
+    for say in twiml.iter("Say"):
+        assert (say.text or "").strip(), f"empty Say: {where}"
+        assert say.attrib.get("language") and say.attrib.get("voice"), where
+    continues = verbs[-1] in ("Redirect", "Gather") or bool(HANDOFFS & set(verbs))
+    ends_after_handoff = verbs[-1] == "Hangup" and (step.finished_handoff or "Record" in verbs)
+    assert continues or ends_after_handoff, f"dead end {verbs}: {where}"
+
+
+def next_steps(twiml: ET.Element, content: Content, language: str) -> list[Step]:
+    steps: list[Step] = []
+    for gather in twiml.iter("Gather"):
+        action = gather.attrib["action"]
+        steps += [Step(action, (("Digits", key),)) for key in KEYS]
+        menu = content.voice.nodes[node_of(action)]
+        assert isinstance(menu, MenuNode)
+        nav = content.navigation
+        for choice in (*menu.choices, nav.person, nav.main_menu):
+            for phrase in choice.words.get(language, ()):
+                steps.append(Step(action, (("SpeechResult", phrase), ("Confidence", "0.8"))))
+    after_recording = twiml.find("Record") is not None
+    for redirect in twiml.iter("Redirect"):
+        # Silence at a menu, or the next node (after a voicemail: its goodbye).
+        steps.append(Step((redirect.text or "").strip(), (), finished_handoff=after_recording))
+    for dial in twiml.iter("Dial"):
+        for status in ("completed", "no-answer", "busy", "failed", "canceled"):
+            steps.append(Step(dial.attrib["action"], (("DialCallStatus", status),),
+                              finished_handoff=status == "completed"))
+    for record in twiml.iter("Record"):
+        steps.append(Step(record.attrib["action"], (
+            ("RecordingSid", "RE" + "a" * 32), ("RecordingDuration", "7"),
+            ("RecordingUrl", "https://api.twilio.com/2010-04-01/Recordings/REa"),
+        ), finished_handoff=True))
+    return steps
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_whole_menu_has_no_dead_end(
+    twilio: TwilioSigner, content: Content, redis_client: redis.Redis, language: str
+) -> None:
+    states = CallStates(redis_client, 3600)
+    first = CallFixture(twilio)
+    greeting = first.start()
+    if language == "es":
+        greeting = first.press(greeting, "9")
+    check_response(greeting, Step("/voice/incoming", ()))
+    todo = next_steps(greeting, content, language)
+    seen: set[Step] = set()
+    menus_reached: set[str] = set()
+    while todo:
+        step = todo.pop()
+        if step in seen:
+            continue
+        seen.add(step)
+        # Each step on a fresh call placed where the step happens, in this language.
+        call = CallFixture(twilio)
+        states.save(call.sid, CallState(language=language, node=node_of(step.url)))
+        twiml = call.post(step.url, **dict(step.fields))
+        check_response(twiml, step)
+        for gather in twiml.iter("Gather"):
+            menus_reached.add(node_of(gather.attrib["action"]))
+        todo += [s for s in next_steps(twiml, content, language) if s not in seen]
+    every_menu = {n.id for n in content.voice.nodes.values() if isinstance(n, MenuNode)}
+    assert menus_reached == every_menu
+    assert len(seen) > 100

@@ -1,0 +1,285 @@
+"""The phone menu as a caller meets it: crisis numbers first, keys and words,
+wrong keys and silence, the way to a person, and state that expires."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+import redis
+from rq import Queue
+
+from ivr.content.model import Content
+from ivr.content.render import fill
+from ivr.extension import QUEUE_NAME
+from ivr.voicemail import INDEX
+from tests.twilio_signing import CallFixture, TwilioSigner, gather_action, redirect_url, spoken
+
+BACKUP = "+12025550199"
+
+
+@pytest.fixture
+def call(twilio: TwilioSigner) -> CallFixture:
+    return CallFixture(twilio)
+
+
+def said(content: Content, prompt: str, language: str = "en") -> str:
+    return fill(content, content.prompts[prompt].text(language), language, "voice")
+
+
+def node_said(content: Content, node_id: str, language: str = "en") -> str:
+    prompt = content.voice.nodes[node_id].say  # type: ignore[attr-defined]
+    return fill(content, prompt.text(language), language, "voice")
+
+
+def dialed(twiml: ET.Element) -> list[str]:
+    return [(n.text or "").strip() for n in twiml.iter("Number")]
+
+
+def test_the_greeting_names_911_and_988_before_the_menu(call: CallFixture) -> None:
+    twiml = call.start()
+    verbs = [child.tag for child in twiml]
+    assert verbs[0] == "Say"
+    first = (twiml[0].text or "")
+    assert "9 1 1" in first and "9 8 8" in first
+    assert verbs.index("Say") < verbs.index("Gather")
+    assert "free and confidential" in spoken(twiml)
+
+
+def test_every_gather_listens_for_keys_and_speech_and_is_followed_by_a_redirect(
+    call: CallFixture,
+) -> None:
+    twiml = call.start()
+    children = list(twiml)
+    gather = twiml.find("Gather")
+    assert gather is not None
+    assert gather.attrib["input"] == "dtmf speech"
+    assert gather.attrib["language"] == "en-US"
+    assert children[children.index(gather) + 1].tag == "Redirect"
+    assert redirect_url(twiml) == gather_action(twiml)
+
+
+@pytest.mark.parametrize(
+    ("digit", "heard"),
+    [
+        ("2", "learn"),
+        ("3", "insurance"),
+        ("4", "text_menu"),
+    ],
+)
+def test_main_menu_keys_lead_to_their_menus(
+    call: CallFixture, content: Content, digit: str, heard: str
+) -> None:
+    twiml = call.press(call.start(), digit)
+    assert node_said(content, heard) in spoken(twiml)
+    assert gather_action(twiml).endswith(f"/voice/menu/{heard}")
+
+
+def test_one_connects_to_a_person(call: CallFixture, content: Content) -> None:
+    twiml = call.press(call.start(), "1")
+    assert dialed(twiml) == [BACKUP]
+    assert node_said(content, "counselor") in spoken(twiml)
+
+
+@pytest.mark.parametrize("menu_path", [["2"], ["3"], ["4"], ["2", "1"]])
+def test_zero_reaches_a_person_from_every_menu(call: CallFixture, menu_path: list[str]) -> None:
+    twiml = call.start()
+    for digit in menu_path:
+        twiml = call.press(twiml, digit)
+    assert dialed(call.press(twiml, "0")) == [BACKUP]
+
+
+def test_star_returns_to_the_main_menu(call: CallFixture, content: Content) -> None:
+    submenu = call.press(call.start(), "2")
+    twiml = call.press(submenu, "*")
+    assert gather_action(twiml).endswith("/voice/menu/main")
+    assert node_said(content, "main") in spoken(twiml)
+
+
+def test_saying_menu_returns_to_the_main_menu(call: CallFixture) -> None:
+    twiml = call.say(call.press(call.start(), "2"), "Main menu, please.")
+    assert gather_action(twiml).endswith("/voice/menu/main")
+
+
+def test_a_wrong_key_says_so_and_asks_again(call: CallFixture, content: Content) -> None:
+    twiml = call.press(call.start(), "7")
+    assert spoken(twiml).startswith(said(content, "not_understood"))
+    assert gather_action(twiml).endswith("/voice/menu/main")
+
+
+def test_silence_asks_again(call: CallFixture, content: Content) -> None:
+    twiml = call.silence(call.start())
+    assert spoken(twiml).startswith(said(content, "no_input"))
+    assert gather_action(twiml).endswith("/voice/menu/main")
+
+
+def test_after_the_last_try_the_caller_is_taken_to_a_person(
+    call: CallFixture, content: Content
+) -> None:
+    twiml = call.start()
+    for _ in range(content.navigation.tries - 1):
+        twiml = call.press(twiml, "7")
+        assert twiml.find("Gather") is not None
+    twiml = call.silence(twiml)
+    assert said(content, "too_many_tries") in spoken(twiml)
+    assert dialed(twiml) == [BACKUP]
+
+
+def test_a_correct_choice_starts_the_tries_afresh(call: CallFixture, content: Content) -> None:
+    twiml = call.press(call.start(), "7")
+    submenu = call.press(twiml, "2")
+    for _ in range(content.navigation.tries - 1):
+        submenu = call.press(submenu, "7")
+        assert submenu.find("Gather") is not None
+
+
+@pytest.mark.parametrize(
+    ("words", "menu"),
+    [
+        ("I want to learn about Klonopin", "learn"),
+        ("two", "learn"),
+        ("Insurance.", "insurance"),
+        ("TEXT MESSAGE", "text_menu"),
+    ],
+)
+def test_spoken_choices(call: CallFixture, words: str, menu: str) -> None:
+    twiml = call.say(call.start(), words)
+    assert gather_action(twiml).endswith(f"/voice/menu/{menu}")
+
+
+def test_asking_for_a_counselor_in_words_connects(call: CallFixture) -> None:
+    assert dialed(call.say(call.start(), "can I talk to someone")) == [BACKUP]
+
+
+def test_nine_switches_to_spanish_and_spanish_words_work(
+    call: CallFixture, content: Content
+) -> None:
+    twiml = call.press(call.start(), "9")
+    says = list(twiml.iter("Say"))
+    assert says and all(s.attrib["language"] == "es-US" for s in says)
+    gather = twiml.find("Gather")
+    assert gather is not None and gather.attrib["language"] == "es-US"
+    assert node_said(content, "main", "es") in spoken(twiml)
+    learn = call.say(twiml, "quiero informarme sobre las benzodiacepinas")
+    assert gather_action(learn).endswith("/voice/menu/learn")
+    assert node_said(content, "learn", "es") in spoken(learn)
+    assert dialed(call.say(learn, "quiero hablar con alguien")) == [BACKUP]
+
+
+def test_nine_in_spanish_goes_back_to_english(call: CallFixture) -> None:
+    spanish = call.press(call.start(), "9")
+    english = call.press(spanish, "9")
+    assert {s.attrib["language"] for s in english.iter("Say")} == {"en-US"}
+
+
+def test_an_expired_call_starts_over_at_the_greeting(
+    call: CallFixture, content: Content, redis_client: redis.Redis
+) -> None:
+    twiml = call.start()
+    redis_client.flushall()  # the state's TTL ran out
+    again = call.press(twiml, "2")
+    assert node_said(content, "greeting") in spoken(again)
+    assert gather_action(again).endswith("/voice/menu/main")
+
+
+def test_an_unknown_step_starts_over_at_the_greeting(call: CallFixture, content: Content) -> None:
+    call.start()
+    twiml = call.post("/voice/node/no-such-node")
+    assert node_said(content, "greeting") in spoken(twiml)
+    twiml = call.post("/voice/menu/no-such-menu", Digits="1")
+    assert node_said(content, "greeting") in spoken(twiml)
+
+
+def test_call_state_expires(call: CallFixture, redis_client: redis.Redis) -> None:
+    call.start()
+    ttl = redis_client.ttl(f"call:{call.sid}")
+    assert 0 < ttl <= 4 * 3600
+
+
+def test_a_finished_call_forgets_its_state(call: CallFixture, redis_client: redis.Redis) -> None:
+    call.start()
+    response = call.twilio.post("/voice/status", call.params(CallStatus="completed"))
+    assert response.status_code == 204
+    assert not redis_client.exists(f"call:{call.sid}")
+
+
+def _text_me_about_klonopin(call: CallFixture) -> ET.Element:
+    return call.press(call.press(call.start(), "4"), "1")
+
+
+def test_text_me_queues_a_job_that_carries_no_phone_number(
+    call: CallFixture, content: Content, redis_client: redis.Redis
+) -> None:
+    twiml = _text_me_about_klonopin(call)
+    assert node_said(content, "text_about_klonopin") in spoken(twiml)
+    assert twiml.find("Gather") is not None  # and the caller goes on
+    queue = Queue(QUEUE_NAME, connection=redis_client)
+    jobs = queue.get_jobs()
+    assert len(jobs) == 1
+    assert jobs[0].func_name == "workers.texts.send_text_request"
+    raw = redis_client.hget(f"rq:job:{jobs[0].id}", "data") or b""
+    assert b"2025550123" not in raw and b"2025550123" not in repr(jobs[0].args).encode()
+
+
+def test_text_me_twice_in_one_call_sends_once(
+    call: CallFixture, redis_client: redis.Redis
+) -> None:
+    _text_me_about_klonopin(call)
+    call.press(call.press(call.start(), "4"), "1")
+    assert len(Queue(QUEUE_NAME, connection=redis_client).get_jobs()) == 1
+
+
+@pytest.mark.parametrize("caller", ["", "anonymous", "+266696687", "client:alice", "12345"])
+def test_text_me_from_a_number_that_cannot_get_texts_says_so(
+    twilio: TwilioSigner, content: Content, redis_client: redis.Redis, caller: str
+) -> None:
+    call = CallFixture(twilio, caller=caller)
+    twiml = _text_me_about_klonopin(call)
+    assert said(content, "text_unavailable") in spoken(twiml)
+    assert twiml.find("Gather") is not None
+    assert Queue(QUEUE_NAME, connection=redis_client).get_jobs() == []
+
+
+def test_when_nobody_answers_the_caller_can_leave_a_message(
+    call: CallFixture, content: Content
+) -> None:
+    dial = call.press(call.start(), "1")
+    action = dial.find("Dial")
+    assert action is not None
+    twiml = call.post(action.attrib["action"], DialCallStatus="no-answer")
+    assert said(content, "backup_unreachable") in spoken(twiml)
+    assert twiml.find("Record") is not None
+
+
+def test_a_finished_conversation_ends_the_call(call: CallFixture) -> None:
+    dial = call.press(call.start(), "1").find("Dial")
+    assert dial is not None
+    twiml = call.post(dial.attrib["action"], DialCallStatus="completed")
+    assert [child.tag for child in twiml] == ["Hangup"]
+
+
+def test_a_voicemail_is_kept_once_and_expires(
+    call: CallFixture, content: Content, redis_client: redis.Redis
+) -> None:
+    dial = call.press(call.start(), "1").find("Dial")
+    assert dial is not None
+    twiml = call.post(dial.attrib["action"], DialCallStatus="busy")
+    record = twiml.find("Record")
+    assert record is not None
+    recording = {"RecordingSid": "RE" + "1" * 32, "RecordingDuration": "12",
+                 "RecordingUrl": "https://api.twilio.com/2010-04-01/Recordings/RE1"}
+    after = call.post(record.attrib["action"], **recording)
+    call.post(record.attrib["action"], **recording)  # Twilio retried the webhook
+    assert after.find("Hangup") is not None
+    assert redis_client.zcard(INDEX) == 1
+    key = f"voicemail:{recording['RecordingSid']}"
+    assert redis_client.hget(key, "duration") == b"12"
+    assert 0 < redis_client.ttl(key) <= 30 * 86400
+
+
+def test_a_silent_voicemail_still_says_goodbye(call: CallFixture) -> None:
+    dial = call.press(call.start(), "1").find("Dial")
+    assert dial is not None
+    twiml = call.post(dial.attrib["action"], DialCallStatus="no-answer")
+    after_silence = call.post(redirect_url(twiml))
+    assert after_silence.find("Hangup") is not None

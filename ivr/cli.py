@@ -107,8 +107,12 @@ def flows_check(directory: Path | None) -> None:
 
 @flows.command("graph")
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
-@click.option("--output", "-o", type=click.Path(path_type=Path),
-              help="Write SVG or PNG (by extension) with the Mermaid CLI, if installed.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path),
+    help="Write SVG or PNG (by extension) with the Mermaid CLI, if installed.",
+)
 def flows_graph(directory: Path | None, output: Path | None) -> None:
     """The phone menu as a Mermaid diagram."""
     from ivr.content.check import load_content
@@ -118,7 +122,9 @@ def flows_graph(directory: Path | None, output: Path | None) -> None:
     try:
         text = mermaid(load_content(directory or _settings().flows_dir))
     except ContentError as error:
-        raise click.ClickException(f"content has problems; run `helpline flows check`\n{error}")
+        raise click.ClickException(
+            f"content has problems; run `helpline flows check`\n{error}"
+        ) from error
     if output is None:
         click.echo(text, nl=False)
         return
@@ -143,8 +149,9 @@ def simulate() -> None:
 
 @simulate.command("call")
 @click.option("--url", default=None, help="Where the line runs (default http://HOST:PORT).")
-@click.option("--caller", default="+12025550123", show_default=True,
-              help="The number you call from.")
+@click.option(
+    "--caller", default="+12025550123", show_default=True, help="The number you call from."
+)
 def simulate_call(url: str | None, caller: str) -> None:
     """Call the line: hear the menu, press keys or say words."""
     from ivr.simulate import SimulatedCall, Webhooks
@@ -152,8 +159,9 @@ def simulate_call(url: str | None, caller: str) -> None:
     settings = _settings()
     service = (url or f"http://{settings.host}:{settings.port}").rstrip("/")
     hooks = Webhooks(service, settings.public_url, settings.twilio_auth_token)
-    call = SimulatedCall(hooks, caller, settings.line_number, settings.twilio_account_sid,
-                         ask=input, show=click.echo)
+    call = SimulatedCall(
+        hooks, caller, settings.line_number, settings.twilio_account_sid, ask=input, show=click.echo
+    )
     click.echo(f"calling {settings.line_number} from {caller} (Ctrl-C or q hangs up)")
     try:
         outcome = call.run(settings.public("/voice/incoming"))

@@ -28,3 +28,13 @@ def redis_url(settings: Settings) -> str:
     from ivr.embedded_redis import ensure_running
 
     return ensure_running(settings.var_dir)
+
+
+def decoded(
+    raw: dict[bytes, bytes] | dict[str, str] | dict[bytes | str, bytes | str],
+) -> dict[str, str]:
+    """A Redis hash as text, whatever the client's decode setting."""
+    return {
+        (k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
+        for k, v in raw.items()
+    }

@@ -43,8 +43,9 @@ class RedisServer:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        self.process = start_server(self.directory, port=self.port, socket_name="test.sock",
-                                    extra=("--appendonly", "no"))
+        self.process = start_server(
+            self.directory, port=self.port, socket_name="test.sock", extra=("--appendonly", "no")
+        )
         wait_until_ready(self.url, self.process)
 
     def stop(self) -> None:

@@ -71,4 +71,4 @@ def test_the_graph_is_mermaid_with_every_node_and_choice() -> None:
     assert result.output.startswith("flowchart TD\n")
     for node_id in ("greeting", "main", "text_info", "counselor", "voicemail", "bye"):
         assert f"n_{node_id}" in result.output
-    assert 'n_main -->|"1 / \'talk\'"| n_counselor' in result.output
+    assert "n_main -->|\"1 / 'talk'\"| n_counselor" in result.output

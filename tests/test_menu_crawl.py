@@ -35,10 +35,11 @@ def check_response(twiml: ET.Element, step: Step) -> None:
     assert verbs, f"empty response: {where}"
     for index, verb in enumerate(verbs):
         if verb == "Gather":
-            assert verbs[index + 1: index + 2] == ["Redirect"], f"Gather without fallback: {where}"
+            assert verbs[index + 1 : index + 2] == ["Redirect"], f"Gather without fallback: {where}"
     for say in twiml.iter("Say"):
         assert (say.text or "").strip(), f"empty Say: {where}"
-        assert say.attrib.get("language") and say.attrib.get("voice"), where
+        assert say.attrib.get("language"), where
+        assert say.attrib.get("voice"), where
     continues = verbs[-1] in ("Redirect", "Gather") or bool(HANDOFFS & set(verbs))
     ends_after_handoff = verbs[-1] == "Hangup" and (step.finished_handoff or "Record" in verbs)
     assert continues or ends_after_handoff, f"dead end {verbs}: {where}"
@@ -61,13 +62,25 @@ def next_steps(twiml: ET.Element, content: Content, language: str) -> list[Step]
         steps.append(Step((redirect.text or "").strip(), (), finished_handoff=after_recording))
     for dial in twiml.iter("Dial"):
         for status in ("completed", "no-answer", "busy", "failed", "canceled"):
-            steps.append(Step(dial.attrib["action"], (("DialCallStatus", status),),
-                              finished_handoff=status == "completed"))
+            steps.append(
+                Step(
+                    dial.attrib["action"],
+                    (("DialCallStatus", status),),
+                    finished_handoff=status == "completed",
+                )
+            )
     for record in twiml.iter("Record"):
-        steps.append(Step(record.attrib["action"], (
-            ("RecordingSid", "RE" + "a" * 32), ("RecordingDuration", "7"),
-            ("RecordingUrl", "https://api.twilio.com/2010-04-01/Recordings/REa"),
-        ), finished_handoff=True))
+        steps.append(
+            Step(
+                record.attrib["action"],
+                (
+                    ("RecordingSid", "RE" + "a" * 32),
+                    ("RecordingDuration", "7"),
+                    ("RecordingUrl", "https://api.twilio.com/2010-04-01/Recordings/REa"),
+                ),
+                finished_handoff=True,
+            )
+        )
     return steps
 
 

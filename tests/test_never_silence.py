@@ -23,10 +23,12 @@ def assert_safe_fallback(twiml_text: str) -> None:
 
     twiml = ET.fromstring(twiml_text)  # noqa: S314 - our own response
     heard = spoken(twiml)
-    assert "9 1 1" in heard and "9 8 8" in heard
+    assert "9 1 1" in heard
+    assert "9 8 8" in heard
     assert [(n.text or "").strip() for n in twiml.iter("Number")] == [BACKUP]
     dial = twiml.find("Dial")
-    assert dial is not None and dial.attrib["action"].endswith("/voice/fallback-done")
+    assert dial is not None
+    assert dial.attrib["action"].endswith("/voice/fallback-done")
 
 
 @pytest.fixture
@@ -51,8 +53,10 @@ def test_redis_stopped_mid_call_gives_the_fallback_quickly(
     call = CallFixture(TwilioSigner(fragile_app.test_client(), PUBLIC_URL, AUTH_TOKEN))
     menu = call.start()
     own_redis.stop()
-    response = call.twilio.post(menu.find("Gather").attrib["action"],  # type: ignore[union-attr]
-                                call.params(Digits="2"))
+    response = call.twilio.post(
+        menu.find("Gather").attrib["action"],  # type: ignore[union-attr]
+        call.params(Digits="2"),
+    )
     assert response.status_code == 200
     assert_safe_fallback(response.get_data(as_text=True))
     # And a new call while Redis is down gets the same.
@@ -73,7 +77,8 @@ def test_redis_is_asked_with_short_timeouts_and_no_retries(fragile_app: Flask) -
 
     line: Helpline = fragile_app.extensions["helpline"]
     kwargs = line.redis.connection_pool.connection_kwargs
-    assert kwargs["socket_timeout"] <= 1 and kwargs["socket_connect_timeout"] <= 1
+    assert kwargs["socket_timeout"] <= 1
+    assert kwargs["socket_connect_timeout"] <= 1
     assert kwargs["retry"].get_retries() == 0
 
 
@@ -87,8 +92,12 @@ def test_the_fallback_path_works_without_redis(
     nobody = call.post("/voice/fallback-done", DialCallStatus="no-answer")
     assert nobody.find("Record") is not None
     assert "9 8 8" in spoken(nobody)
-    goodbye = call.post("/voice/fallback-recorded", RecordingSid="RE" + "2" * 32,
-                        RecordingUrl="https://api.twilio.com/x", RecordingDuration="5")
+    goodbye = call.post(
+        "/voice/fallback-recorded",
+        RecordingSid="RE" + "2" * 32,
+        RecordingUrl="https://api.twilio.com/x",
+        RecordingDuration="5",
+    )
     assert goodbye.find("Hangup") is not None
     finished = call.post("/voice/fallback-done", DialCallStatus="completed")
     assert [c.tag for c in finished] == ["Hangup"]
@@ -104,12 +113,15 @@ def test_an_internal_error_gives_the_fallback_in_the_callers_language(
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(engine_module.VoiceEngine, "answer", broken)
-    response = twilio.post(spanish.find("Gather").attrib["action"],  # type: ignore[union-attr]
-                           call.params(Digits="2"))
+    response = twilio.post(
+        spanish.find("Gather").attrib["action"],  # type: ignore[union-attr]
+        call.params(Digits="2"),
+    )
     assert response.status_code == 200
     text = response.get_data(as_text=True)
     assert_safe_fallback(text)
-    assert 'language="es-US"' in text and 'language="en-US"' not in text
+    assert 'language="es-US"' in text
+    assert 'language="en-US"' not in text
 
 
 @pytest.mark.parametrize(
@@ -122,9 +134,7 @@ def test_an_internal_error_gives_the_fallback_in_the_callers_language(
         {"CallSid": "x" * 10000},
     ],
 )
-def test_malformed_fields_get_the_safe_reply(
-    twilio: TwilioSigner, fields: dict[str, str]
-) -> None:
+def test_malformed_fields_get_the_safe_reply(twilio: TwilioSigner, fields: dict[str, str]) -> None:
     response = twilio.post("/voice/incoming", fields)
     assert response.status_code == 200
     assert_safe_fallback(response.get_data(as_text=True))

@@ -27,8 +27,13 @@ BASE_PARAMS = {
     "To": "+18005551212",
 }
 REPEATED_PARAMS = MultiDict(
-    [("Sid", "CA123"), ("SidAccount", "AC123"), ("Digits", "5678"), ("Digits", "1234"),
-     ("Digits", "1234")]
+    [
+        ("Sid", "CA123"),
+        ("SidAccount", "AC123"),
+        ("Digits", "5678"),
+        ("Digits", "1234"),
+        ("Digits", "1234"),
+    ]
 )
 
 
@@ -39,8 +44,12 @@ def vector_app(
     """The line, plus one guarded route at Twilio's example path."""
 
     def build(public_url: str) -> Flask:
-        settings = make_settings(redis_server.url, tmp_path, TWILIO_AUTH_TOKEN=VECTOR_TOKEN,
-                                 HELPLINE_PUBLIC_URL=public_url)
+        settings = make_settings(
+            redis_server.url,
+            tmp_path,
+            TWILIO_AUTH_TOKEN=VECTOR_TOKEN,
+            HELPLINE_PUBLIC_URL=public_url,
+        )
         app = create_app(settings, content)
         example = guard(Blueprint("example", __name__))
         example.add_url_rule("/myapp.php", "myapp", lambda: Response("ok"), methods=["POST"])
@@ -65,23 +74,30 @@ def test_twilio_vectors_are_accepted(
 ) -> None:
     client = vector_app(public_url).test_client()
     form = params if isinstance(params, MultiDict) else MultiDict(params)  # type: ignore[arg-type]
-    response = client.post("/myapp.php?foo=1&bar=2", data=form,
-                           headers={"X-Twilio-Signature": signature})
+    response = client.post(
+        "/myapp.php?foo=1&bar=2", data=form, headers={"X-Twilio-Signature": signature}
+    )
     assert response.status_code == 200
 
 
 def test_a_dropped_repeated_key_breaks_the_signature(vector_app: Callable[[str], Flask]) -> None:
     client = vector_app("https://mycompany.com").test_client()
     only_last = MultiDict([(k, v) for k, v in REPEATED_PARAMS.to_dict().items()])
-    response = client.post("/myapp.php?foo=1&bar=2", data=only_last,
-                           headers={"X-Twilio-Signature": "IK+Dwps556ElfBT0I3Rgjkr1wJU="})
+    response = client.post(
+        "/myapp.php?foo=1&bar=2",
+        data=only_last,
+        headers={"X-Twilio-Signature": "IK+Dwps556ElfBT0I3Rgjkr1wJU="},
+    )
     assert response.status_code == 403
 
 
 def test_the_query_string_is_part_of_what_is_signed(vector_app: Callable[[str], Flask]) -> None:
     client = vector_app("https://mycompany.com").test_client()
-    response = client.post("/myapp.php?foo=1&bar=3", data=MultiDict(BASE_PARAMS),
-                           headers={"X-Twilio-Signature": "RSOYDt4T1cUTdK1PDd93/VVr8B8="})
+    response = client.post(
+        "/myapp.php?foo=1&bar=3",
+        data=MultiDict(BASE_PARAMS),
+        headers={"X-Twilio-Signature": "RSOYDt4T1cUTdK1PDd93/VVr8B8="},
+    )
     assert response.status_code == 403
 
 
@@ -116,8 +132,9 @@ def test_every_twilio_route_refuses_a_missing_or_wrong_signature(
     client = app.test_client()
     for path in twilio_routes(app):
         headers = {} if signature is None else {"X-Twilio-Signature": signature}
-        response = client.post(path, data={"CallSid": new_call_sid(), "From": "+12025550123"},
-                               headers=headers)
+        response = client.post(
+            path, data={"CallSid": new_call_sid(), "From": "+12025550123"}, headers=headers
+        )
         assert response.status_code == 403, path
     assert redis_client.dbsize() == 0  # and nothing changed
 

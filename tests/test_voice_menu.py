@@ -40,8 +40,9 @@ def test_the_greeting_names_911_and_988_before_the_menu(call: CallFixture) -> No
     twiml = call.start()
     verbs = [child.tag for child in twiml]
     assert verbs[0] == "Say"
-    first = (twiml[0].text or "")
-    assert "9 1 1" in first and "9 8 8" in first
+    first = twiml[0].text or ""
+    assert "9 1 1" in first
+    assert "9 8 8" in first
     assert verbs.index("Say") < verbs.index("Gather")
     assert "free and confidential" in spoken(twiml)
 
@@ -156,9 +157,11 @@ def test_nine_switches_to_spanish_and_spanish_words_work(
 ) -> None:
     twiml = call.press(call.start(), "9")
     says = list(twiml.iter("Say"))
-    assert says and all(s.attrib["language"] == "es-US" for s in says)
+    assert says
+    assert all(s.attrib["language"] == "es-US" for s in says)
     gather = twiml.find("Gather")
-    assert gather is not None and gather.attrib["language"] == "es-US"
+    assert gather is not None
+    assert gather.attrib["language"] == "es-US"
     assert node_said(content, "main", "es") in spoken(twiml)
     learn = call.say(twiml, "quiero informarme sobre las benzodiacepinas")
     assert gather_action(learn).endswith("/voice/menu/learn")
@@ -218,12 +221,11 @@ def test_text_me_queues_a_job_that_carries_no_phone_number(
     assert len(jobs) == 1
     assert jobs[0].func_name == "workers.texts.send_text_request"
     raw = redis_client.hget(f"rq:job:{jobs[0].id}", "data") or b""
-    assert b"2025550123" not in raw and b"2025550123" not in repr(jobs[0].args).encode()
+    assert b"2025550123" not in raw
+    assert b"2025550123" not in repr(jobs[0].args).encode()
 
 
-def test_text_me_twice_in_one_call_sends_once(
-    call: CallFixture, redis_client: redis.Redis
-) -> None:
+def test_text_me_twice_in_one_call_sends_once(call: CallFixture, redis_client: redis.Redis) -> None:
     _text_me_about_klonopin(call)
     call.press(call.press(call.start(), "4"), "1")
     assert len(Queue(QUEUE_NAME, connection=redis_client).get_jobs()) == 1
@@ -266,8 +268,11 @@ def test_a_voicemail_is_kept_once_and_expires(
     twiml = call.post(dial.attrib["action"], DialCallStatus="busy")
     record = twiml.find("Record")
     assert record is not None
-    recording = {"RecordingSid": "RE" + "1" * 32, "RecordingDuration": "12",
-                 "RecordingUrl": "https://api.twilio.com/2010-04-01/Recordings/RE1"}
+    recording = {
+        "RecordingSid": "RE" + "1" * 32,
+        "RecordingDuration": "12",
+        "RecordingUrl": "https://api.twilio.com/2010-04-01/Recordings/RE1",
+    }
     after = call.post(record.attrib["action"], **recording)
     call.post(record.attrib["action"], **recording)  # Twilio retried the webhook
     assert after.find("Hangup") is not None

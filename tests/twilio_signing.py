@@ -29,10 +29,15 @@ class TwilioSigner:
         signature: str = RequestValidator(self.auth_token).compute_signature(url, params)
         return signature
 
-    def post(self, path_or_url: str, params: dict[str, str] | MultiDict[str, str],
-             *, signature: str | None = None) -> TestResponse:
+    def post(
+        self,
+        path_or_url: str,
+        params: dict[str, str] | MultiDict[str, str],
+        *,
+        signature: str | None = None,
+    ) -> TestResponse:
         url = path_or_url if path_or_url.startswith("http") else self.public_url + path_or_url
-        path = url[len(self.public_url):]
+        path = url[len(self.public_url) :]
         form = params if isinstance(params, MultiDict) else MultiDict(params)
         header = self.sign(url, form) if signature is None else signature
         return self.client.post(path, data=form, headers={"X-Twilio-Signature": header})
@@ -47,8 +52,15 @@ class CallFixture:
     sid: str = field(default_factory=new_call_sid)
 
     def params(self, **extra: str) -> dict[str, str]:
-        return {"CallSid": self.sid, "AccountSid": "AC" + "0" * 32, "From": self.caller,
-                "To": LINE, "CallStatus": "in-progress", "Direction": "inbound", **extra}
+        return {
+            "CallSid": self.sid,
+            "AccountSid": "AC" + "0" * 32,
+            "From": self.caller,
+            "To": LINE,
+            "CallStatus": "in-progress",
+            "Direction": "inbound",
+            **extra,
+        }
 
     def post(self, url: str, **extra: str) -> ET.Element:
         response = self.twilio.post(url, self.params(**extra))

@@ -24,6 +24,7 @@ from ivr.content.model import (
     TextMeNode,
     VoicemailNode,
 )
+from ivr.content.normalize import normalize
 from ivr.content.render import fill, known_placeholders, placeholders
 from ivr.content.segments import count_segments
 from ivr.content.yamlsrc import Where
@@ -35,6 +36,7 @@ MAX_PROMPT_SECONDS = 40
 MAX_SMS_SEGMENTS = 2
 # A caller holds about five choices in mind; "repeat" and "main menu" are extra.
 MAX_MENU_CHOICES = 5
+OPT_OUT_WORD = "STOP"  # carriers require every first text to say how to opt out
 CRISIS_RESOURCES = ("emergency", "crisis")
 
 
@@ -144,8 +146,22 @@ def _menu_choices(
 ) -> Iterator[Problem]:
     real = [c for c in offered if c.next != node.id]  # "repeat" is not a choice to weigh
     if len(real) > MAX_MENU_CHOICES:
-        yield _problem(node.where, f"menu '{node.id}' ({language}) offers {len(real)} choices; "
-                       f"keep it to {MAX_MENU_CHOICES} plus repeat and main menu")
+        yield _problem(
+            node.where,
+            f"menu '{node.id}' ({language}) offers {len(real)} choices; "
+            f"keep it to {MAX_MENU_CHOICES} plus repeat and main menu",
+        )
+    phrases: dict[str, Choice] = {}
+    for choice in offered:
+        for phrase in choice.words.get(language, ()):
+            said = normalize(phrase)
+            other = phrases.setdefault(said, choice)
+            if other is not choice and other.next != choice.next:
+                yield _problem(
+                    choice.where,
+                    f"menu '{node.id}' ({language}): '{phrase}' "
+                    f"could mean '{other.next}' or '{choice.next}'",
+                )
     seen: dict[str, Choice] = {}
     for choice in offered:
         for key in choice.keys:
@@ -201,6 +217,13 @@ def _lengths_and_placeholders(content: Content) -> Iterator[Problem]:
     for text_id, parts in content.texts.items():
         for prompt in parts:
             yield from _prompt_problems(content, prompt, f"text '{text_id}'", sms=True)
+        for language, first in parts[0].by_language.items() if parts else ():
+            if OPT_OUT_WORD not in first:
+                yield _problem(
+                    parts[0].where,
+                    f"text '{text_id}' ({language}): the first "
+                    f"message must say how to opt out ({OPT_OUT_WORD})",
+                )
 
 
 def _crisis_first(content: Content) -> Iterator[Problem]:
@@ -233,8 +256,14 @@ def _crisis_first(content: Content) -> Iterator[Problem]:
 
 def check_content(content: Content) -> list[Problem]:
     problems: list[Problem] = []
-    for rule in (_references, _dead_ends, _unreachable, _menus, _lengths_and_placeholders,
-                 _crisis_first):
+    for rule in (
+        _references,
+        _dead_ends,
+        _unreachable,
+        _menus,
+        _lengths_and_placeholders,
+        _crisis_first,
+    ):
         problems.extend(rule(content))
     return sorted(set(problems))
 

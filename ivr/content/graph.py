@@ -25,8 +25,12 @@ def _id(node_id: str) -> str:
 
 def _label(node: Node) -> str:
     kind = {
-        MenuNode: "menu", CounselorNode: "counselor", VoicemailNode: "voicemail",
-        HangupNode: "hang up", LanguageNode: "language", TextMeNode: "text me",
+        MenuNode: "menu",
+        CounselorNode: "counselor",
+        VoicemailNode: "voicemail",
+        HangupNode: "hang up",
+        LanguageNode: "language",
+        TextMeNode: "text me",
     }.get(type(node), "say")
     detail = ""
     if isinstance(node, TextMeNode):
@@ -60,8 +64,9 @@ def mermaid(content: Content) -> str:
                 label = " / ".join([*choice.keys, *(f"'{w}'" for w in said)])
                 lines.append(f'  {_id(node.id)} -->|"{label}"| {_id(choice.next)}')
             fail = node.on_fail or nav.on_fail
-            lines.append(f'  {_id(node.id)} -.->|"no answer x{node.tries or nav.tries}"| '
-                         f"{_id(fail)}")
+            lines.append(
+                f'  {_id(node.id)} -.->|"no answer x{node.tries or nav.tries}"| {_id(fail)}'
+            )
         else:
             for target, _ in successors(node, content):
                 lines.append(f"  {_id(node.id)} --> {_id(target)}")

@@ -165,17 +165,25 @@ def _choice(reader: Reader, data: Any, where: Where, what: str) -> Choice | None
     raw_words = item.get("words")
     if raw_words is not None:
         word_map = reader.mapping(raw_words, item.at("words"), f"{what} words")
-        for language in offered or reader.languages:
+        wanted = offered or list(reader.languages)
+        for language in word_map or {}:
+            if language not in wanted:
+                reader.problem(
+                    item.at("words"),
+                    f"{what}: words for '{language}', where the choice is not offered",
+                )
+        for language in wanted:
             said = word_map.get(language) if word_map is not None else None
             if isinstance(said, list) and all(isinstance(w, str) and w.strip() for w in said):
                 words[language] = tuple(w.strip() for w in said)
             else:
-                reader.problem(item.at("words"), f"{what}: missing translation '{language}' "
-                               "for 'words' (a list of phrases)")
+                reader.problem(
+                    item.at("words"),
+                    f"{what}: missing translation '{language}' for 'words' (a list of phrases)",
+                )
     if not keys and not words:
         reader.problem(item.where, f"{what}: needs 'keys' or 'words'")
-    return Choice(tuple(keys), words, reader.text(item, "next", what), item.where,
-                  tuple(offered))
+    return Choice(tuple(keys), words, reader.text(item, "next", what), item.where, tuple(offered))
 
 
 def _line(reader: Reader, data: SourceMap) -> dict[str, Any]:
@@ -195,11 +203,15 @@ def _line(reader: Reader, data: SourceMap) -> dict[str, Any]:
     for code in reader.languages:
         entry = locale_map.get(code)
         if not isinstance(entry, SourceMap):
-            reader.problem(locale_map.where if locale_map else data.where,
-                           f"locales: missing locale for language '{code}'")
+            reader.problem(
+                locale_map.where if locale_map else data.where,
+                f"locales: missing locale for language '{code}'",
+            )
             continue
         label = f"locale '{code}'"
-        reader.fields(entry, label, {"label", "say_voice", "say_language", "speech_language"}, set())
+        reader.fields(
+            entry, label, {"label", "say_voice", "say_language", "speech_language"}, set()
+        )
         locales[code] = Locale(
             code,
             reader.text(entry, "label", label),
@@ -224,7 +236,9 @@ def _line(reader: Reader, data: SourceMap) -> dict[str, Any]:
     navigation = None
     nav = reader.mapping(data.get("navigation"), data.at("navigation"), "navigation")
     if nav is not None and reader.fields(
-        nav, "navigation", {"main_menu", "person", "main", "tries", "on_fail"},
+        nav,
+        "navigation",
+        {"main_menu", "person", "main", "tries", "on_fail"},
         {"gather_timeout_seconds"},
     ):
         main_menu = _choice(reader, nav["main_menu"], nav.at("main_menu"), "navigation.main_menu")
@@ -233,8 +247,13 @@ def _line(reader: Reader, data: SourceMap) -> dict[str, Any]:
         timeout = reader.integer(nav, "gather_timeout_seconds", "navigation", 3, 15) or 6
         if main_menu and person and tries:
             navigation = Navigation(
-                main_menu, person, reader.text(nav, "main", "navigation"), tries,
-                reader.text(nav, "on_fail", "navigation"), timeout, nav.where,
+                main_menu,
+                person,
+                reader.text(nav, "main", "navigation"),
+                tries,
+                reader.text(nav, "on_fail", "navigation"),
+                timeout,
+                nav.where,
             )
 
     prompts: dict[str, Prompt] = {}
@@ -292,7 +311,10 @@ def _language_node(reader: Reader, node_id: str, data: SourceMap) -> Node:
     if language and language not in reader.languages:
         reader.problem(data.at("language"), f"{what}: unknown language '{language}'")
     return LanguageNode(
-        node_id, data.where, language, reader.text(data, "next", what),
+        node_id,
+        data.where,
+        language,
+        reader.text(data, "next", what),
         reader.prompt(data, "say", what),
     )
 
@@ -367,7 +389,9 @@ def _texts(reader: Reader, data: SourceMap) -> dict[str, tuple[Prompt, ...]]:
     reader.fields(data, TEXTS_FILE, {"texts"}, set())
     texts: dict[str, tuple[Prompt, ...]] = {}
     raw = reader.mapping(data.get("texts"), data.at("texts"), "texts")
-    for text_id, value in (raw or {}).items():
+    if raw is None:
+        return texts
+    for text_id, value in raw.items():
         what = f"text '{text_id}'"
         items = value if isinstance(value, SourceList) else None
         if items is None:

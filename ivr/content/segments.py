@@ -24,9 +24,7 @@ class SegmentCount:
 
 
 def count_segments(text: str) -> SegmentCount:
-    forced_by = next(
-        (ch for ch in text if ch not in GSM7_BASIC and ch not in GSM7_EXTENSION), None
-    )
+    forced_by = next((ch for ch in text if ch not in GSM7_BASIC and ch not in GSM7_EXTENSION), None)
     if forced_by is None:
         units = sum(2 if ch in GSM7_EXTENSION else 1 for ch in text)
         segments = 1 if units <= 160 else math.ceil(units / 153)

@@ -92,11 +92,15 @@ class VoiceEngine:
         response = VoiceResponse()
         if tries >= limit:
             self._say(response, state.language, self.content.prompts["too_many_tries"])
-            return self._enter(call, state, menu.on_fail or self.content.navigation.on_fail,
-                               response)
+            return self._enter(
+                call, state, menu.on_fail or self.content.navigation.on_fail, response
+            )
         heard_nothing = not digits and not speech.strip()
-        self._say(response, state.language,
-                  self.content.prompts["no_input" if heard_nothing else "not_understood"])
+        self._say(
+            response,
+            state.language,
+            self.content.prompts["no_input" if heard_nothing else "not_understood"],
+        )
         state.node, state.tries = node_id, tries
         self.states.save(call.sid, state)
         self._gather(response, state.language, menu, with_intro=False)
@@ -161,9 +165,9 @@ class VoiceEngine:
         self.states.save(call.sid, state)
         return response
 
-    def _render(self, response: VoiceResponse, call: Call, state: CallState, node: Node) -> (
-        str | None
-    ):
+    def _render(
+        self, response: VoiceResponse, call: Call, state: CallState, node: Node
+    ) -> str | None:
         """Add one node's TwiML; return the next node to chain into, if any."""
         language = state.language
         if isinstance(node, SayNode):
@@ -211,8 +215,9 @@ class VoiceEngine:
         locale = self.content.locales[language]
         nav = self.content.navigation
         offered = [c for c in menu.choices if c.offered_in(language)]
-        hints = [w for c in (*offered, nav.person, nav.main_menu) for w in
-                 c.words.get(language, ())]
+        hints = [
+            w for c in (*offered, nav.person, nav.main_menu) for w in c.words.get(language, ())
+        ]
         gather = Gather(
             input="dtmf speech",
             num_digits=1,

@@ -48,8 +48,13 @@ def fallback_done_response(
         response.hangup()
         return response
     _say_in(response, content, "backup_unreachable", _languages(content, language))
-    response.record(action=url_for("fallback_recorded"), max_length=180, finish_on_key="#",
-                    play_beep=True, timeout=10)
+    response.record(
+        action=url_for("fallback_recorded"),
+        max_length=180,
+        finish_on_key="#",
+        play_beep=True,
+        timeout=10,
+    )
     _say_in(response, content, "goodbye", _languages(content, language))
     response.hangup()
     return response

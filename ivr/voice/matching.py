@@ -3,28 +3,46 @@ without regard to case, accents or punctuation, anywhere in the sentence."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Sequence
 
 from ivr.content.model import Choice
+from ivr.content.normalize import normalize
 
 # Speech recognisers often hear a spoken key as a word ("two", "dos").
 DIGIT_WORDS: dict[str, dict[str, str]] = {
-    "en": {"zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4",
-           "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9",
-           "star": "*", "pound": "#"},
-    "es": {"cero": "0", "uno": "1", "una": "1", "dos": "2", "tres": "3", "cuatro": "4",
-           "cinco": "5", "seis": "6", "siete": "7", "ocho": "8", "nueve": "9",
-           "asterisco": "*", "estrella": "*", "numeral": "#", "almohadilla": "#"},
+    "en": {
+        "zero": "0",
+        "oh": "0",
+        "one": "1",
+        "two": "2",
+        "three": "3",
+        "four": "4",
+        "five": "5",
+        "six": "6",
+        "seven": "7",
+        "eight": "8",
+        "nine": "9",
+        "star": "*",
+        "pound": "#",
+    },
+    "es": {
+        "cero": "0",
+        "uno": "1",
+        "una": "1",
+        "dos": "2",
+        "tres": "3",
+        "cuatro": "4",
+        "cinco": "5",
+        "seis": "6",
+        "siete": "7",
+        "ocho": "8",
+        "nueve": "9",
+        "asterisco": "*",
+        "estrella": "*",
+        "numeral": "#",
+        "almohadilla": "#",
+    },
 }
-_NOT_WORD = re.compile(r"[^a-z0-9*#]+")
-
-
-def normalize(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(_NOT_WORD.sub(" ", plain).split())
 
 
 def spoken_key(speech: str, language: str) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from typing import Any
 
 import redis
 from flask import Blueprint, Response, request, url_for
@@ -45,15 +46,16 @@ def _call() -> Call:
     return Call(sid=sid, caller=_field("From").strip())
 
 
-def _absolute(endpoint: str, **values: str) -> str:
+def _absolute(endpoint: str, **values: Any) -> str:
     return helpline().settings.public(url_for(endpoint, **values))
 
 
 def _engine() -> VoiceEngine:
     line = helpline()
     settings = line.settings
-    texts = TextRequests(line.redis, line.queue, settings.secret_key,
-                         settings.retention_days * 86400)
+    texts = TextRequests(
+        line.redis, line.queue, settings.secret_key, settings.retention_days * 86400
+    )
     return VoiceEngine(
         content=line.content,
         states=CallStates(line.redis, settings.call_state_ttl_seconds),
@@ -124,7 +126,11 @@ def status() -> Response:
     """Call status callback: a finished call's menu state is no longer needed."""
     sid = _field("CallSid")
     if CALL_SID.fullmatch(sid) and _field("CallStatus") in (
-        "completed", "busy", "failed", "no-answer", "canceled"
+        "completed",
+        "busy",
+        "failed",
+        "no-answer",
+        "canceled",
     ):
         line = helpline()
         CallStates(line.redis, line.settings.call_state_ttl_seconds).forget(sid)
@@ -132,6 +138,7 @@ def status() -> Response:
 
 
 # -- the fallback path: must work with Redis down -------------------------
+
 
 def _fallback_url(route: str) -> str:
     return _absolute(f"voice.{route}")
@@ -144,15 +151,18 @@ def _known_language() -> str | None:
         return None
     try:
         return _engine().language_of(sid)
-    except Exception:  # noqa: BLE001 - already failing; the fallback speaks every language
+    except Exception:
         return None
 
 
 @voice.post("/fallback-done")
 def fallback_done() -> Response:
     line = helpline()
-    return _twiml(fallback_done_response(line.content, _field("DialCallStatus"), _fallback_url,
-                                         _known_language()))
+    return _twiml(
+        fallback_done_response(
+            line.content, _field("DialCallStatus"), _fallback_url, _known_language()
+        )
+    )
 
 
 @voice.post("/fallback-recorded")
@@ -181,5 +191,6 @@ def safe_fallback(error: Exception) -> Response | HTTPException:
     line = helpline()
     # Redis just failed us: don't spend another timeout asking it the language.
     language = None if isinstance(error, redis.RedisError) else _known_language()
-    return _twiml(fallback_response(line.content, line.settings.backup_number, _fallback_url,
-                                    language))
+    return _twiml(
+        fallback_response(line.content, line.settings.backup_number, _fallback_url, language)
+    )

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import redis
 
+from ivr.redis_store import decoded
+
 CALL_SID = re.compile(r"CA[0-9a-fA-F]{32}")
 
 
@@ -29,10 +31,9 @@ class CallStates:
         return f"call:{call_sid}"
 
     def load(self, call_sid: str) -> CallState | None:
-        raw = self._redis.hgetall(self._key(call_sid))
-        if not raw:
+        fields = decoded(self._redis.hgetall(self._key(call_sid)))
+        if not fields:
             return None
-        fields = {k.decode(): v.decode() for k, v in raw.items()}
         tries = fields.get("tries", "0")
         return CallState(
             language=fields.get("language", ""),
@@ -43,8 +44,9 @@ class CallStates:
     def save(self, call_sid: str, state: CallState) -> None:
         key = self._key(call_sid)
         pipe = self._redis.pipeline(transaction=True)
-        pipe.hset(key, mapping={"language": state.language, "node": state.node,
-                                "tries": state.tries})
+        pipe.hset(
+            key, mapping={"language": state.language, "node": state.node, "tries": state.tries}
+        )
         pipe.expire(key, self._ttl)
         pipe.execute()
 

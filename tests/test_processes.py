@@ -1,0 +1,160 @@
+"""The line as a newcomer runs it: `helpline serve` under gunicorn, `helpline
+run` with its private Redis and worker, and the terminal simulator calling in."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from twilio.request_validator import RequestValidator
+
+from ivr.simulate import SimulatedCall, Webhooks
+from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, RedisServer, free_port
+from tests.twilio_signing import new_call_sid
+
+HELPLINE = str(Path(sys.executable).with_name("helpline"))
+
+
+def line_environment(tmp_path: Path, port: int, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HELPLINE_", "TWILIO_"))}
+    env.pop("REDIS_URL", None)
+    env.update(
+        {
+            "PORT": str(port),
+            "HELPLINE_VAR_DIR": str(tmp_path / "var"),
+            "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "HELPLINE_PUBLIC_URL": f"http://127.0.0.1:{port}",
+            "HELPLINE_WEB_PROCESSES": "1",
+            **extra,
+        }
+    )
+    return env
+
+
+def wait_for_health(
+    port: int, process: subprocess.Popen[bytes], *, workers: bool
+) -> dict[str, Any]:
+    deadline = time.monotonic() + 60
+    last: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the line exited while starting"
+        try:
+            response = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+            last = response.json()
+            if response.status_code == 200 and (not workers or last.get("workers")):
+                return last
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"the line did not become healthy: {last}")
+
+
+def signed_incoming(port: int) -> requests.Response:
+    url = f"http://127.0.0.1:{port}/voice/incoming"
+    params = {
+        "CallSid": new_call_sid(),
+        "From": "+12025550123",
+        "To": "+18885550100",
+        "AccountSid": ACCOUNT_SID,
+        "CallStatus": "ringing",
+        "Direction": "inbound",
+    }
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(url, params)
+    return requests.post(url, data=params, headers={"X-Twilio-Signature": signature}, timeout=5)
+
+
+def stop(process: subprocess.Popen[bytes]) -> int:
+    process.send_signal(signal.SIGINT)
+    try:
+        return process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
+
+
+@pytest.fixture(scope="module")
+def served_line(
+    tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer
+) -> Iterator[int]:
+    port = free_port()
+    env = line_environment(tmp_path_factory.mktemp("serve"), port, REDIS_URL=redis_server.url)
+    process = subprocess.Popen(
+        [HELPLINE, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        wait_for_health(port, process, workers=False)
+        yield port
+    finally:
+        stop(process)
+
+
+def test_serve_answers_a_signed_call_with_the_greeting_and_menu(served_line: int) -> None:
+    response = signed_incoming(served_line)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/xml")
+    assert "9 1 1" in response.text
+    assert "<Gather" in response.text
+
+
+def test_serve_refuses_an_unsigned_call(served_line: int) -> None:
+    response = requests.post(
+        f"http://127.0.0.1:{served_line}/voice/incoming",
+        data={"CallSid": new_call_sid()},
+        timeout=5,
+    )
+    assert response.status_code == 403
+
+
+def test_the_simulator_walks_the_menu_like_a_caller(served_line: int) -> None:
+    heard: list[str] = []
+    replies = iter(["2", "1", "9", "no thanks, main menu", "", "q"])
+    hooks = Webhooks(
+        f"http://127.0.0.1:{served_line}", f"http://127.0.0.1:{served_line}", AUTH_TOKEN
+    )
+    call = SimulatedCall(
+        hooks,
+        "+12025550123",
+        "+18885550100",
+        ACCOUNT_SID,
+        ask=lambda _prompt: next(replies),
+        show=heard.append,
+    )
+    outcome = call.run(f"http://127.0.0.1:{served_line}/voice/incoming")
+    transcript = "\n".join(heard)
+    assert outcome == "hung up"
+    assert "9 1 1" in transcript
+    assert "clonazepam" in transcript  # pressed 2, then 1: about Klonopin
+    assert "(es-US)" not in transcript.split("clonazepam")[0]
+
+
+def test_make_run_starts_redis_web_and_worker_and_stops_them_all(tmp_path: Path) -> None:
+    port = free_port()
+    env = line_environment(tmp_path, port)
+    process = subprocess.Popen(
+        [HELPLINE, "run"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        health = wait_for_health(port, process, workers=True)
+        assert health["redis"] == "ok"
+        assert signed_incoming(port).status_code == 200
+        socket_path = tmp_path / "var" / "redis" / "redis.sock"
+        assert socket_path.exists()  # the private Redis lives under var/
+    finally:
+        code = stop(process)
+    output = process.stdout.read().decode() if process.stdout else ""
+    assert code == 0, output
+    assert "helpline simulate call" in output  # the banner says how to call
+    assert not socket_path.exists()  # and Ctrl-C stopped Redis too

@@ -72,3 +72,13 @@ def test_the_graph_is_mermaid_with_every_node_and_choice() -> None:
     for node_id in ("greeting", "main", "text_info", "counselor", "voicemail", "bye"):
         assert f"n_{node_id}" in result.output
     assert "n_main -->|\"1 / 'talk'\"| n_counselor" in result.output
+
+
+def test_the_readme_shows_the_menu_as_it_is() -> None:
+    """The diagram in the README is the one `helpline flows graph` draws today."""
+    from ivr.content.check import load_content
+    from ivr.content.graph import mermaid
+
+    drawn = mermaid(load_content(PROJECT_ROOT / "flows"))
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    assert f"```mermaid\n{drawn}```" in readme, "run: helpline flows graph, paste into README"

@@ -60,8 +60,11 @@ def mermaid(content: Content) -> str:
     for node in content.voice.nodes.values():
         if isinstance(node, MenuNode):
             for choice in node.choices:
-                said = choice.words.get(language, ())[:1]
+                shown = language if choice.offered_in(language) else choice.languages[0]
+                said = choice.words.get(shown, ())[:1]
                 label = " / ".join([*choice.keys, *(f"'{w}'" for w in said)])
+                if choice.languages:
+                    label += f" ({', '.join(choice.languages)})"
                 lines.append(f'  {_id(node.id)} -->|"{label}"| {_id(choice.next)}')
             fail = node.on_fail or nav.on_fail
             lines.append(

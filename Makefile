@@ -22,9 +22,9 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check ivr workers tests
-	$(BIN)/ruff format --check ivr workers tests
-	$(BIN)/mypy
+	$(BIN)/ruff check ivr workers tests bench
+	$(BIN)/ruff format --check ivr workers tests bench
+	$(BIN)/mypy ivr workers bench
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

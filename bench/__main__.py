@@ -19,7 +19,7 @@ from ivr import create_app
 from ivr.config import load_settings
 from ivr.embedded_redis import start_server, wait_until_ready
 
-TOKEN = "bench-token-0123456789abcdef0123"
+TOKEN = "bench-token-0123456789abcdef0123"  # noqa: S105 - a throwaway local token
 PUBLIC = "https://bench.example.org"
 ROUNDS = 2000
 
@@ -46,15 +46,25 @@ def main() -> None:
         url = f"unix://{directory / 'redis' / 'bench.sock'}"
         wait_until_ready(url, server)
         try:
-            settings = load_settings({
-                "REDIS_URL": url, "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
-                "HELPLINE_SECRET_KEY": "k" * 40, "HELPLINE_PUBLIC_URL": PUBLIC,
-                "HELPLINE_VAR_DIR": str(directory / "var"),
-            }, dotenv_path=directory / ".env")
+            settings = load_settings(
+                {
+                    "REDIS_URL": url,
+                    "TWILIO_AUTH_TOKEN": TOKEN,
+                    "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+                    "HELPLINE_SECRET_KEY": "k" * 40,
+                    "HELPLINE_PUBLIC_URL": PUBLIC,
+                    "HELPLINE_VAR_DIR": str(directory / "var"),
+                },
+                dotenv_path=directory / ".env",
+            )
             app = create_app(settings)
             constant = str(VoiceResponse().say("constant"))
-            app.add_url_rule("/baseline", "baseline",
-                             lambda: Response(constant, mimetype="text/xml"), methods=["POST"])
+            app.add_url_rule(
+                "/baseline",
+                "baseline",
+                lambda: Response(constant, mimetype="text/xml"),
+                methods=["POST"],
+            )
             client = app.test_client()
             validator = RequestValidator(TOKEN)
 
@@ -62,24 +72,29 @@ def main() -> None:
                 def send(i: int) -> int:
                     params = {"CallSid": f"CA{i:032x}", "From": "+12025550123", **extra}
                     signature = validator.compute_signature(PUBLIC + path, params)
-                    response = client.post(path, data=params,
-                                           headers={"X-Twilio-Signature": signature})
+                    response = client.post(
+                        path, data=params, headers={"X-Twilio-Signature": signature}
+                    )
                     return response.status_code
+
                 return send
 
             # The menu step needs the call to exist: the incoming run creates them.
             rows = [
                 measure("baseline: constant TwiML", poster("/baseline", {})),
                 measure("POST /voice/incoming", poster("/voice/incoming", {})),
-                measure("POST /voice/menu/main (key 2)", poster("/voice/menu/main",
-                                                                {"Digits": "2"})),
+                measure(
+                    "POST /voice/menu/main (key 2)", poster("/voice/menu/main", {"Digits": "2"})
+                ),
             ]
         finally:
             server.terminate()
             server.wait()
     base_rate = rows[0][1]
-    print(f"machine: {platform.machine()}, {platform.python_implementation()} "
-          f"{platform.python_version()}; in-process Flask test client; {ROUNDS} requests each")
+    print(
+        f"machine: {platform.machine()}, {platform.python_implementation()} "
+        f"{platform.python_version()}; in-process Flask test client; {ROUNDS} requests each"
+    )
     print("| what | requests/s | p99 ms | ratio to baseline |")
     print("|---|---|---|---|")
     for name, rate, p99 in rows:

@@ -144,9 +144,14 @@ def load_settings(
         if len(token) < 32:
             problems.append("TWILIO_AUTH_TOKEN is missing or too short")
         parsed = urlparse(public_url)
-        if parsed.scheme != "https" or not parsed.hostname or parsed.hostname in (
-            "localhost",
-            "127.0.0.1",
+        if (
+            parsed.scheme != "https"
+            or not parsed.hostname
+            or parsed.hostname
+            in (
+                "localhost",
+                "127.0.0.1",
+            )
         ):
             problems.append("HELPLINE_PUBLIC_URL must be the public https:// URL Twilio uses")
         if not line_number:
@@ -160,8 +165,10 @@ def load_settings(
     else:
         if not (sid and token and secret):
             made = _dev_secrets(var_dir)
-            sid, token, secret = sid or made["account_sid"], token or made["auth_token"], (
-                secret or made["secret_key"]
+            sid, token, secret = (
+                sid or made["account_sid"],
+                token or made["auth_token"],
+                (secret or made["secret_key"]),
             )
         public_url = public_url or f"http://127.0.0.1:{port or 5000}"
         line_number = line_number or DEV_LINE_NUMBER

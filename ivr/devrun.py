@@ -24,7 +24,7 @@ def _banner(settings: Settings, redis_url: str) -> str:
     web service   http://{settings.host}:{settings.port}   (signed webhooks only)
     health        http://{settings.host}:{settings.port}/healthz
     redis         {redis_url}
-    webhook token kept in {settings.var_dir / 'dev-secrets.json'}
+    webhook token kept in {settings.var_dir / "dev-secrets.json"}
     backup line   {settings.backup_number} (fictional in development)
 
   Place a simulated call, in another terminal:

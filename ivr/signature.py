@@ -36,8 +36,9 @@ def request_is_signed() -> bool:
         return False
     algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
     validator = RequestValidator(settings.twilio_auth_token)
-    return bool(validator.validate(requested_url(settings.public_url), request.form, signature,
-                                   algorithm))
+    return bool(
+        validator.validate(requested_url(settings.public_url), request.form, signature, algorithm)
+    )
 
 
 def _require_signature() -> Response | None:

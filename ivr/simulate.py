@@ -32,13 +32,15 @@ class Webhooks:
 
     def local(self, url: str) -> str:
         if url.startswith(self.public_url):
-            return self.service_url + url[len(self.public_url):]
+            return self.service_url + url[len(self.public_url) :]
         return url
 
     def post(self, url: str, params: dict[str, str]) -> requests.Response:
         signature = RequestValidator(self.auth_token).compute_signature(url, params)
         return self.session.post(
-            self.local(url), data=params, headers={"X-Twilio-Signature": signature},
+            self.local(url),
+            data=params,
+            headers={"X-Twilio-Signature": signature},
             timeout=HTTP_TIMEOUT,
         )
 
@@ -61,8 +63,12 @@ class SimulatedCall:
 
     def _params(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         params = {
-            "CallSid": self.call_sid, "AccountSid": self.account_sid, "From": self.caller,
-            "To": self.line_number, "CallStatus": "in-progress", "Direction": "inbound",
+            "CallSid": self.call_sid,
+            "AccountSid": self.account_sid,
+            "From": self.caller,
+            "To": self.line_number,
+            "CallStatus": "in-progress",
+            "Direction": "inbound",
             "ApiVersion": "2010-04-01",
         }
         params.update(extra or {})
@@ -104,8 +110,9 @@ class SimulatedCall:
                 if reply.lower() == "q":
                     return "", {}
                 if reply:
-                    key = "Digits" if all(ch in "0123456789*#" for ch in reply) else (
-                        "SpeechResult")
+                    key = (
+                        "Digits" if all(ch in "0123456789*#" for ch in reply) else ("SpeechResult")
+                    )
                     extra = {key: reply[:1] if key == "Digits" else reply}
                     if key == "SpeechResult":
                         extra["Confidence"] = "0.9"
@@ -126,11 +133,13 @@ class SimulatedCall:
                 message = self.ask("speak your message (Enter: say nothing) > ").strip()
                 if message and verb.get("action"):
                     sid = "RE" + secrets.token_hex(16)
-                    return verb.get("action", ""), self._params({
-                        "RecordingSid": sid,
-                        "RecordingUrl": f"https://api.twilio.com/2010-04-01/Recordings/{sid}",
-                        "RecordingDuration": str(max(1, len(message.split()) // 2)),
-                    })
+                    return verb.get("action", ""), self._params(
+                        {
+                            "RecordingSid": sid,
+                            "RecordingUrl": f"https://api.twilio.com/2010-04-01/Recordings/{sid}",
+                            "RecordingDuration": str(max(1, len(message.split()) // 2)),
+                        }
+                    )
             elif tag in ("Hangup", "Reject"):
                 self.show(f"{self._stamp()} the line hung up")
                 return "", {}

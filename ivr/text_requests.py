@@ -23,8 +23,9 @@ def request_key(request_id: str) -> str:
 
 
 class TextRequests:
-    def __init__(self, client: redis.Redis, queue: Queue, secret_key: str,
-                 retention_seconds: int) -> None:
+    def __init__(
+        self, client: redis.Redis, queue: Queue, secret_key: str, retention_seconds: int
+    ) -> None:
         self._redis = client
         self._queue = queue
         self._secret = secret_key
@@ -41,12 +42,24 @@ class TextRequests:
         if not created:
             return True
         pipe = self._redis.pipeline(transaction=True)
-        pipe.hset(key, mapping={"text_id": text_id, "language": language,
-                                "to_ref": number_ref(self._secret, caller),
-                                "created": int(time.time()), "status": "queued"})
+        pipe.hset(
+            key,
+            mapping={
+                "text_id": text_id,
+                "language": language,
+                "to_ref": number_ref(self._secret, caller),
+                "created": int(time.time()),
+                "status": "queued",
+            },
+        )
         pipe.expire(key, self._ttl)
         pipe.execute()
-        self._queue.enqueue(SEND_JOB, request_id, job_id=f"text-{request_id}",
-                            result_ttl=3600, failure_ttl=self._ttl)
+        self._queue.enqueue(
+            SEND_JOB,
+            request_id,
+            job_id=f"text-{request_id}",
+            result_ttl=3600,
+            failure_ttl=self._ttl,
+        )
         log.info("text %s queued for %s", text_id, number_ref(self._secret, caller))
         return True

@@ -32,7 +32,7 @@ class RoutedHttpClient(TwilioHttpClient):  # type: ignore[misc]
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
         if self.base_url and url.startswith(TWILIO_API):
-            url = self.base_url + url[len(TWILIO_API):]
+            url = self.base_url + url[len(TWILIO_API) :]
         return super().request(method, url, *args, **kwargs)
 
 

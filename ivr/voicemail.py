@@ -27,10 +27,18 @@ def store_voicemail(
     if not client.hsetnx(key, "recording_sid", recording_sid):
         return False
     pipe = client.pipeline(transaction=True)
-    pipe.hset(key, mapping={
-        "recording_url": recording_url, "duration": duration_seconds, "call_sid": call_sid,
-        "caller": caller, "language": language, "created": int(now), "status": "new",
-    })
+    pipe.hset(
+        key,
+        mapping={
+            "recording_url": recording_url,
+            "duration": duration_seconds,
+            "call_sid": call_sid,
+            "caller": caller,
+            "language": language,
+            "created": int(now),
+            "status": "new",
+        },
+    )
     pipe.expire(key, retention_seconds)
     pipe.zadd(INDEX, {recording_sid: now})
     pipe.zremrangebyscore(INDEX, 0, now - retention_seconds)

@@ -1,0 +1,81 @@
+"""A `Roster` back to plain data and YAML, in the import format, so that
+exporting and importing again gives an equal roster."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from ivr.roster.localtime import format_clock, format_local
+from ivr.roster.model import DAYS, Counselor, Override, Roster, Shift
+
+
+def to_data(roster: Roster) -> dict[str, Any]:
+    """Plain, JSON-ready data that `parse_roster` reads back to an equal roster."""
+    data: dict[str, Any] = {
+        "timezone": roster.timezone,
+        "counselors": [_counselor(c) for c in roster.counselors],
+        "shifts": [_shift(s, roster.timezone) for s in roster.shifts],
+        "overrides": [_override(o, roster.timezone) for o in roster.overrides],
+        "coverage": {
+            "minimum": roster.coverage.minimum,
+            "languages": dict(sorted(roster.coverage.languages.items())),
+        },
+    }
+    return data
+
+
+def dump_yaml(roster: Roster, header: str | None = None) -> str:
+    """The roster file, optionally under a `# header` comment."""
+    text = yaml.safe_dump(
+        to_data(roster), sort_keys=False, allow_unicode=True, default_flow_style=None, width=100
+    )
+    if header:
+        text = "".join(f"# {line}\n" for line in header.splitlines()) + text
+    return text
+
+
+def _counselor(counselor: Counselor) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": counselor.id,
+        "name": counselor.name,
+        "phone": counselor.phone,
+        "languages": list(counselor.languages),
+    }
+    if not counselor.active:
+        data["active"] = False
+    if counselor.priority is not None:
+        data["priority"] = counselor.priority
+    return data
+
+
+def _shift(shift: Shift, default_zone: str) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "counselor": shift.counselor,
+        "days": [DAYS[d] for d in shift.days],
+        "start": format_clock(shift.start),
+        "end": format_clock(shift.end),
+    }
+    if shift.timezone != default_zone:
+        data["timezone"] = shift.timezone
+    if shift.valid_from is not None:
+        data["valid_from"] = shift.valid_from.isoformat()
+    if shift.valid_until is not None:
+        data["valid_until"] = shift.valid_until.isoformat()
+    return data
+
+
+def _override(override: Override, default_zone: str) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "counselor": override.counselor,
+        "start": format_local(override.start),
+        "end": format_local(override.end),
+    }
+    if override.timezone != default_zone:
+        data["timezone"] = override.timezone
+    if override.replaces:
+        data["replaces"] = list(override.replaces)
+    if override.note is not None:
+        data["note"] = override.note
+    return data

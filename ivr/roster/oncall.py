@@ -1,0 +1,89 @@
+"""The two questions the rest of the line asks of a roster: who is on call at
+an instant, and when is the line short of cover."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from itertools import pairwise
+
+from ivr.roster.localtime import from_epoch
+from ivr.roster.model import Counselor, Coverage, Roster
+
+
+def _epoch(moment: datetime) -> float:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("an instant needs a time zone (an aware datetime)")
+    return moment.timestamp()
+
+
+def who_is_on_call(roster: Roster, at: datetime) -> list[Counselor]:
+    """The active counselors on call at `at` (aware; `fold` picks which of a
+    repeated local hour), in routing order, overrides and `replaces` applied."""
+    return [roster.by_id[i] for i in roster.schedule.on_call_ids(_epoch(at))]
+
+
+def prefer_language(counselors: Iterable[Counselor], language: str) -> list[Counselor]:
+    """The same counselors, those who speak `language` first, order otherwise kept."""
+    ordered = list(counselors)
+    return [c for c in ordered if c.speaks(language)] + [
+        c for c in ordered if not c.speaks(language)
+    ]
+
+
+@dataclass(frozen=True)
+class Gap:
+    """[start, end) in UTC during which fewer than `required` counselors (who
+    speak `language`, or any when it is None) are on call; `available` is the
+    fewest there were at any point of it."""
+
+    start: datetime
+    end: datetime
+    language: str | None
+    required: int
+    available: int
+
+    @property
+    def requirement(self) -> str:
+        return "overall" if self.language is None else self.language
+
+
+def coverage_gaps(
+    roster: Roster, start: datetime, days: int = 14, required: Coverage | None = None
+) -> list[Gap]:
+    """Every interval of the `days` from `start` that is short of cover, per
+    requirement (overall, then each language), adjacent shortfalls merged;
+    ordered by start. `required` defaults to the roster's own coverage."""
+    needs: dict[str | None, int] = {}
+    coverage = required if required is not None else roster.coverage
+    if coverage.minimum > 0:
+        needs[None] = coverage.minimum
+    needs.update({lang: n for lang, n in sorted(coverage.languages.items()) if n > 0})
+    first = int(_epoch(start))
+    last = int(_epoch(start + timedelta(days=days)))
+    if not needs or last <= first:
+        return []
+    schedule = roster.schedule
+    points = [*schedule.boundaries(first, last), last]
+    gaps: list[Gap] = []
+    open_gaps: dict[str | None, Gap] = {}
+    for begin, end in pairwise(points):
+        people = [roster.by_id[i] for i in schedule.on_call_ids(begin)]
+        for language, need in needs.items():
+            have = len(people if language is None else [p for p in people if p.speaks(language)])
+            current = open_gaps.pop(language, None)
+            if have >= need:
+                if current is not None:
+                    gaps.append(current)
+                continue
+            if current is None:
+                current = Gap(from_epoch(begin), from_epoch(end), language, need, have)
+            else:
+                current = Gap(
+                    current.start, from_epoch(end), language, need, min(have, current.available)
+                )
+            open_gaps[language] = current
+    gaps.extend(open_gaps.values())
+    order = {language: n for n, language in enumerate(needs)}
+    return sorted(gaps, key=lambda g: (g.start, order[g.language]))

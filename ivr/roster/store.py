@@ -1,0 +1,91 @@
+"""The roster in Redis: one hash, replaced whole in one MULTI/EXEC, so a
+reader sees the old roster or the new one, never a mix.
+
+The document is the export format as JSON, validated again on the way out
+(through the same parser as files), and parsed once per version: a process
+that loads the roster on every call pays one small HGET while it is unchanged,
+and keeps the on-call index it has already built.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import redis
+
+from ivr.roster.export import to_data
+from ivr.roster.model import Roster
+from ivr.roster.parse import parse_roster
+
+ROSTER_KEY = "helpline:roster"
+
+
+@dataclass(frozen=True)
+class StoredRoster:
+    roster: Roster
+    version: int
+    saved_at: datetime
+    source: str
+
+
+def _text(value: bytes | str | None) -> str | None:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+class RosterStore:
+    def __init__(self, client: redis.Redis, key: str = ROSTER_KEY) -> None:
+        self.client = client
+        self.key = key
+        self._cached: StoredRoster | None = None
+        self._lock = threading.Lock()
+
+    def save(self, roster: Roster, source: str = "") -> int:
+        """Replace the stored roster; returns its new version (1, 2, …)."""
+        document = json.dumps(to_data(roster), ensure_ascii=False, separators=(",", ":"))
+        pipe = self.client.pipeline(transaction=True)
+        pipe.hincrby(self.key, "version", 1)
+        pipe.hset(
+            self.key,
+            mapping={
+                "document": document,
+                "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "source": source,
+            },
+        )
+        version, _ = pipe.execute()
+        return int(version)
+
+    def version(self) -> int:
+        """The stored version, 0 when no roster was ever saved."""
+        return int(_text(self.client.hget(self.key, "version")) or 0)
+
+    def load(self) -> Roster | None:
+        stored = self.load_stored()
+        return stored.roster if stored is not None else None
+
+    def load_stored(self) -> StoredRoster | None:
+        """The current roster with its version, or None if none was saved.
+        A stored document that no longer validates raises RosterError."""
+        version = self.version()
+        with self._lock:
+            if self._cached is not None and self._cached.version == version:
+                return self._cached
+        if version == 0:
+            return None
+        raw = self.client.hmget(self.key, ["version", "document", "saved_at", "source"])
+        got_version, document, saved_at, source = (_text(v) for v in raw)
+        if got_version is None or document is None:
+            return None
+        roster = parse_roster(json.loads(document), f"redis:{self.key}")
+        stored = StoredRoster(
+            roster,
+            int(got_version),
+            datetime.fromisoformat(saved_at) if saved_at else datetime.fromtimestamp(0, UTC),
+            source or "",
+        )
+        with self._lock:
+            self._cached = stored
+        return stored

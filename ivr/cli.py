@@ -6,6 +6,7 @@ app, so they work on broken content and without Redis.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import subprocess
 import sys
@@ -18,6 +19,8 @@ from flask.cli import FlaskGroup, NoAppException
 
 from ivr import create_app
 from ivr.config import ConfigError, Settings, load_settings
+from ivr.emulator.cli import emulator
+from ivr.roster.cli import roster
 
 
 def _settings() -> Settings:
@@ -60,18 +63,11 @@ def serve() -> None:
 @main.command(with_appcontext=False)
 @click.option("--burst", is_flag=True, help="Run the jobs waiting now, then exit.")
 def worker(burst: bool) -> None:
-    """An RQ worker for the line's jobs, scheduler included."""
-    from rq import Worker
+    """An RQ worker for the line's jobs, scheduler and sweeper included."""
+    from ivr.worker import run_worker
 
-    from ivr.extension import QUEUE_NAME
-    from ivr.redis_store import redis_url
-
-    settings = _settings()
-    import redis
-
-    # Jobs may wait on Twilio for seconds: no short socket timeout here.
-    connection = redis.Redis.from_url(redis_url(settings))
-    Worker([QUEUE_NAME], connection=connection).work(with_scheduler=True, burst=burst)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    run_worker(_settings(), burst=burst)
 
 
 @main.command(with_appcontext=False)
@@ -80,6 +76,10 @@ def run() -> None:
     from ivr.devrun import run_all
 
     sys.exit(run_all(_settings()))
+
+
+main.add_command(emulator)
+main.add_command(roster)
 
 
 @main.group(cls=click.Group)

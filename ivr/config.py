@@ -51,6 +51,11 @@ class Settings:
     host: str
     port: int
     var_dir: Path
+    sms_segments_per_second: float = 3.0  # toll-free default; 0 switches limiting off
+    sms_per_recipient_per_hour: int = 20
+    # How long a running job's claim on its work lasts without renewal: a worker
+    # that dies is noticed this long after (plus the sweeper's few seconds).
+    job_lease_seconds: int = 15
     call_state_ttl_seconds: int = 4 * 3600
     redis_timeout_seconds: float = 0.5
 
@@ -184,6 +189,21 @@ def load_settings(
     if not flows_dir.is_dir():
         problems.append(f"HELPLINE_FLOWS_DIR {str(flows_dir)!r} is not a directory")
 
+    rate_text = text("HELPLINE_SMS_SEGMENTS_PER_SECOND") or "3"
+    try:
+        sms_rate = float(rate_text)
+    except ValueError:
+        sms_rate = -1.0
+    if not 0 <= sms_rate <= 1000:
+        problems.append("HELPLINE_SMS_SEGMENTS_PER_SECOND must be a number from 0 (off) to 1000")
+    cap_text = text("HELPLINE_SMS_PER_RECIPIENT_PER_HOUR") or "20"
+    if not cap_text.isdigit() or int(cap_text) < 1:
+        problems.append("HELPLINE_SMS_PER_RECIPIENT_PER_HOUR must be a whole number, 1 or more")
+
+    lease_text = text("HELPLINE_JOB_LEASE_SECONDS") or "15"
+    if not lease_text.isdigit() or not 2 <= int(lease_text) <= 300:
+        problems.append("HELPLINE_JOB_LEASE_SECONDS must be a whole number from 2 to 300")
+
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -201,4 +221,7 @@ def load_settings(
         host=text("HOST") or "127.0.0.1",
         port=port,
         var_dir=var_dir,
+        sms_segments_per_second=sms_rate,
+        sms_per_recipient_per_hour=int(cap_text),
+        job_lease_seconds=int(lease_text) if lease_text.isdigit() else 15,
     )

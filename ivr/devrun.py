@@ -17,13 +17,14 @@ from ivr.config import Settings
 from ivr.embedded_redis import start_server, wait_until_ready
 
 
-def _banner(settings: Settings, redis_url: str) -> str:
+def _banner(settings: Settings, redis_url: str, twilio: str) -> str:
     return f"""
   The helpline is running (development).
 
     web service   http://{settings.host}:{settings.port}   (signed webhooks only)
     health        http://{settings.host}:{settings.port}/healthz
     redis         {redis_url}
+    twilio        {twilio}
     webhook token kept in {settings.var_dir / "dev-secrets.json"}
     backup line   {settings.backup_number} (fictional in development)
 
@@ -47,9 +48,22 @@ def run_all(settings: Settings) -> int:
         wait_until_ready(redis_url, server)
         env["REDIS_URL"] = redis_url
     helpline = str(Path(sys.executable).with_name("helpline"))
+    twilio = settings.twilio_api_url or "Twilio's own API"
+    if not os.environ.get("TWILIO_ACCOUNT_SID") and not settings.twilio_api_url:
+        # No real account: the local emulator plays Twilio, texts and calls included.
+        port = os.environ.get("HELPLINE_EMULATOR_PORT", "5100")
+        children.append(
+            subprocess.Popen(  # noqa: S603 - our own console script
+                [helpline, "emulator", "--port", port],
+                env=env,
+                stdout=subprocess.DEVNULL,
+            )
+        )
+        twilio = env["HELPLINE_TWILIO_API_URL"] = f"http://127.0.0.1:{port}"
+        twilio += "   (the local emulator: GET /_emulator/messages shows sent texts)"
     for command in ("serve", "worker"):
         children.append(subprocess.Popen([helpline, command], env=env))  # noqa: S603
-    print(_banner(settings, redis_url), flush=True)
+    print(_banner(settings, redis_url, twilio), flush=True)
 
     def stop(*_: object) -> None:
         raise KeyboardInterrupt

@@ -10,6 +10,7 @@ from rq import Queue
 
 from ivr.config import Settings
 from ivr.content.model import Content
+from ivr.outbox import Outbox
 
 QUEUE_NAME = "helpline"
 
@@ -23,6 +24,12 @@ class Helpline:
     @property
     def queue(self) -> Queue:
         return Queue(QUEUE_NAME, connection=self.redis)
+
+    @property
+    def outbox(self) -> Outbox:
+        return Outbox(
+            self.redis, self.queue, self.settings.secret_key, self.settings.retention_days * 86400
+        )
 
 
 def helpline() -> Helpline:

@@ -76,7 +76,9 @@ class SimulatedCall:
 
     def run(self, incoming_url: str) -> str:
         """Play the call to its end; return how it ended."""
-        next_request: tuple[str, dict[str, str]] | None = (incoming_url, self._params())
+        # Twilio's first request of a call says it is still ringing.
+        first = self._params({"CallStatus": "ringing"})
+        next_request: tuple[str, dict[str, str]] | None = (incoming_url, first)
         for _ in range(self.max_requests):
             if next_request is None:
                 break

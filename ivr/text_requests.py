@@ -1,65 +1,29 @@
-"""'Text me this' from the phone menu: a request recorded in Redis and a job
-that sends it. The job payload is only the request id; the caller's number
-stays in the record, which expires."""
+"""'Text me this' from the phone menu: the chosen text, through the outbox, to
+the caller's own number — once per call and text, and never to a number that
+opted out."""
 
 from __future__ import annotations
 
-import hashlib
-import logging
-import time
-
-import redis
-from rq import Queue
-
 from ivr.config import is_e164
-from ivr.privacy import number_ref
-
-log = logging.getLogger("helpline.texts")
-SEND_JOB = "workers.texts.send_text_request"
-
-
-def request_key(request_id: str) -> str:
-    return f"textreq:{request_id}"
+from ivr.content.model import Content
+from ivr.content.render import fill
+from ivr.outbox import Outbox
+from ivr.sms.optout import OptOuts
 
 
 class TextRequests:
-    def __init__(
-        self, client: redis.Redis, queue: Queue, secret_key: str, retention_seconds: int
-    ) -> None:
-        self._redis = client
-        self._queue = queue
-        self._secret = secret_key
-        self._ttl = retention_seconds
+    def __init__(self, content: Content, outbox: Outbox, opt_outs: OptOuts) -> None:
+        self._content = content
+        self._outbox = outbox
+        self._opt_outs = opt_outs
 
     def request(self, call_sid: str, caller: str, text_id: str, language: str) -> bool:
-        """Queue the text; False when the caller's number cannot receive it.
-        One request per call and text: a repeated webhook sends nothing twice."""
-        if not is_e164(caller):
+        """Queue the text; False when the caller's number cannot (or asked not to) get it."""
+        if not is_e164(caller) or self._opt_outs.is_opted_out(caller):
             return False
-        request_id = hashlib.sha256(f"{call_sid}:{text_id}".encode()).hexdigest()[:24]
-        key = request_key(request_id)
-        created = self._redis.hsetnx(key, "to", caller)
-        if not created:
-            return True
-        pipe = self._redis.pipeline(transaction=True)
-        pipe.hset(
-            key,
-            mapping={
-                "text_id": text_id,
-                "language": language,
-                "to_ref": number_ref(self._secret, caller),
-                "created": int(time.time()),
-                "status": "queued",
-            },
-        )
-        pipe.expire(key, self._ttl)
-        pipe.execute()
-        self._queue.enqueue(
-            SEND_JOB,
-            request_id,
-            job_id=f"text-{request_id}",
-            result_ttl=3600,
-            failure_ttl=self._ttl,
-        )
-        log.info("text %s queued for %s", text_id, number_ref(self._secret, caller))
+        bodies = [
+            fill(self._content, part.text(language), language, "sms")
+            for part in self._content.texts[text_id]
+        ]
+        self._outbox.send(caller, bodies, cause=f"call:{call_sid}:{text_id}", kind="text-me")
         return True

@@ -42,3 +42,58 @@ def twilio_client(settings: Settings, timeout: float = REST_TIMEOUT_SECONDS) -> 
         settings.twilio_auth_token,
         http_client=RoutedHttpClient(settings.twilio_api_url, timeout),
     )
+
+
+# Twilio error codes that will fail the same way however often they are tried.
+PERMANENT_CODES = frozenset(
+    {
+        21211,  # invalid To
+        21408,  # no permission for the region
+        21610,  # the recipient replied STOP
+        21612,  # cannot route to this number
+        21614,  # not a mobile number
+        21617,  # body too long
+        30004,
+        30005,
+        30006,
+        30007,  # blocked, unknown, landline, carrier-filtered
+        30032,  # toll-free number not verified
+        30450,  # SMS pumping protection
+    }
+)
+UNSUBSCRIBED = 21610
+
+
+class TransportError(Exception):
+    """A Twilio call that failed; `permanent` says whether trying again can help."""
+
+    def __init__(
+        self, message: str, *, permanent: bool, code: int | None = None, ambiguous: bool = False
+    ) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.code = code
+        # The request may have reached Twilio (a timeout, a dropped connection):
+        # whether it took effect must be checked before trying again.
+        self.ambiguous = ambiguous
+
+
+def transport_error(error: Exception) -> TransportError:
+    """Map what the twilio client raised onto permanent or transient."""
+    from requests import ConnectionError as RequestsConnectionError
+    from requests import Timeout
+    from twilio.base.exceptions import TwilioRestException
+
+    if isinstance(error, TwilioRestException):
+        code = int(error.code) if error.code is not None else None
+        status = int(error.status or 0)
+        transient = status == 429 or status >= 500 or code == 20429
+        permanent = not transient and (code in PERMANENT_CODES or 400 <= status < 500)
+        return TransportError(
+            f"Twilio error {code} (HTTP {status})", permanent=permanent, code=code
+        )
+    if isinstance(error, Timeout | RequestsConnectionError):
+        return TransportError(
+            f"Twilio unreachable: {type(error).__name__}", permanent=False, ambiguous=True
+        )
+    return TransportError(f"unexpected: {type(error).__name__}", permanent=False, ambiguous=True)

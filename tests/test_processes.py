@@ -3,6 +3,7 @@ run` with its private Redis and worker, and the terminal simulator calling in.""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -21,6 +22,7 @@ from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, RedisServer, free_port
 from tests.twilio_signing import new_call_sid
 
 HELPLINE = str(Path(sys.executable).with_name("helpline"))
+CALLER = "+12025550123"
 
 
 def line_environment(tmp_path: Path, port: int, **extra: str) -> dict[str, str]:
@@ -136,9 +138,13 @@ def test_the_simulator_walks_the_menu_like_a_caller(served_line: int) -> None:
     assert "(es-US)" not in transcript.split("clonazepam")[0]
 
 
-def test_make_run_starts_redis_web_and_worker_and_stops_them_all(tmp_path: Path) -> None:
-    port = free_port()
-    env = line_environment(tmp_path, port)
+def test_make_run_is_the_whole_line_offline_and_ctrl_c_stops_it(tmp_path: Path) -> None:
+    """No credentials: a private Redis, the emulator playing Twilio, the web
+    service and a worker. A caller asks for a text; the emulator receives it."""
+    port, emulator_port = free_port(), free_port()
+    env = line_environment(tmp_path, port, HELPLINE_EMULATOR_PORT=str(emulator_port))
+    for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"):
+        env.pop(name)
     process = subprocess.Popen(
         [HELPLINE, "run"],
         env=env,
@@ -146,15 +152,47 @@ def test_make_run_starts_redis_web_and_worker_and_stops_them_all(tmp_path: Path)
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    socket_path = tmp_path / "var" / "redis" / "redis.sock"
     try:
         health = wait_for_health(port, process, workers=True)
         assert health["redis"] == "ok"
-        assert signed_incoming(port).status_code == 200
-        socket_path = tmp_path / "var" / "redis" / "redis.sock"
         assert socket_path.exists()  # the private Redis lives under var/
+        token = json.loads((tmp_path / "var" / "dev-secrets.json").read_text())["auth_token"]
+        base = f"http://127.0.0.1:{port}"
+        sid = new_call_sid()
+
+        def post(path: str, **extra: str) -> str:
+            params = {
+                "CallSid": sid,
+                "From": CALLER,
+                "To": "+18885550100",
+                "CallStatus": "in-progress",
+                **extra,
+            }
+            signature = RequestValidator(token).compute_signature(base + path, params)
+            response = requests.post(
+                base + path, data=params, timeout=5, headers={"X-Twilio-Signature": signature}
+            )
+            assert response.status_code == 200
+            return response.text
+
+        assert "9 1 1" in post("/voice/incoming", CallStatus="ringing")
+        post("/voice/menu/main", Digits="4")
+        post("/voice/menu/text_menu", Digits="1")  # text me: about Klonopin
+        texts: list[dict[str, Any]] = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(texts) < 5:
+            listing = requests.get(
+                f"http://127.0.0.1:{emulator_port}/_emulator/messages", timeout=5
+            ).json()["messages"]
+            texts = [m for m in listing if m["to"] == CALLER]
+            time.sleep(0.2)
+        assert len(texts) == 5
+        assert all(m["from"] == "+18885550100" for m in texts)
     finally:
         code = stop(process)
     output = process.stdout.read().decode() if process.stdout else ""
     assert code == 0, output
     assert "helpline simulate call" in output  # the banner says how to call
+    assert "emulator" in output
     assert not socket_path.exists()  # and Ctrl-C stopped Redis too

@@ -219,7 +219,7 @@ def test_text_me_queues_a_job_that_carries_no_phone_number(
     queue = Queue(QUEUE_NAME, connection=redis_client)
     jobs = queue.get_jobs()
     assert len(jobs) == 1
-    assert jobs[0].func_name == "workers.texts.send_text_request"
+    assert jobs[0].func_name == "workers.outbox.send_batch"
     raw = redis_client.hget(f"rq:job:{jobs[0].id}", "data") or b""
     assert b"2025550123" not in raw
     assert b"2025550123" not in repr(jobs[0].args).encode()

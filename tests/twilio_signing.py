@@ -69,7 +69,7 @@ class CallFixture:
         return ET.fromstring(response.get_data())  # noqa: S314 - our own response
 
     def start(self) -> ET.Element:
-        return self.post("/voice/incoming")
+        return self.post("/voice/incoming", CallStatus="ringing")
 
     def press(self, twiml: ET.Element, digits: str) -> ET.Element:
         return self.post(gather_action(twiml), Digits=digits)

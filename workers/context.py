@@ -20,11 +20,26 @@ class JobContext:
     redis: redis.Redis
 
 
+_installed: list[JobContext] = []
+
+
+def install(context: JobContext | None) -> None:
+    """Run jobs against this line instead of the environment's (tests, an
+    embedded worker); None goes back to the environment."""
+    _installed.clear()
+    if context is not None:
+        _installed.append(context)
+
+
 @cache
-def job_context() -> JobContext:
+def _from_environment() -> JobContext:
     settings = load_settings()
     return JobContext(
         settings=settings,
         content=load_content(settings.flows_dir),
-        redis=redis.Redis.from_url(redis_url(settings), socket_timeout=5),
+        redis=redis.Redis.from_url(redis_url(settings), socket_timeout=10),
     )
+
+
+def job_context() -> JobContext:
+    return _installed[0] if _installed else _from_environment()

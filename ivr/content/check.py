@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ivr.content.loader import ContentError, Problem, read_content
 from ivr.content.model import (
+    SMS_ROLES_WITHOUT_OPT_OUT,
     Choice,
     Content,
     CounselorNode,
@@ -25,7 +26,7 @@ from ivr.content.model import (
     VoicemailNode,
 )
 from ivr.content.normalize import normalize
-from ivr.content.render import fill, known_placeholders, placeholders
+from ivr.content.render import RUNTIME_PLACEHOLDERS, fill, known_placeholders, placeholders
 from ivr.content.segments import count_segments
 from ivr.content.yamlsrc import Where
 
@@ -180,8 +181,10 @@ def _words(content: Content, text: str, language: str) -> int:
     return len(fill(content, text, language, "voice").split())
 
 
-def _prompt_problems(content: Content, prompt: Prompt, what: str, sms: bool) -> Iterator[Problem]:
-    known = known_placeholders(content)
+def _prompt_problems(
+    content: Content, prompt: Prompt, what: str, sms: bool, runtime: frozenset[str] = frozenset()
+) -> Iterator[Problem]:
+    known = known_placeholders(content) | runtime
     for language, text in prompt.by_language.items():
         for name in placeholders(text):
             if name not in known:
@@ -214,9 +217,14 @@ def _lengths_and_placeholders(content: Content) -> Iterator[Problem]:
             yield from _prompt_problems(content, prompt, f"node '{node.id}'", sms=False)
     for name, prompt in content.prompts.items():
         yield from _prompt_problems(content, prompt, f"prompt '{name}'", sms=False)
+    alerts = {content.sms.replies.get(r) for r in ("crisis_alert", "callback_alert")}
+    exempt = {content.sms.replies.get(role) for role in SMS_ROLES_WITHOUT_OPT_OUT}
     for text_id, parts in content.texts.items():
+        runtime = RUNTIME_PLACEHOLDERS if text_id in alerts else frozenset()
         for prompt in parts:
-            yield from _prompt_problems(content, prompt, f"text '{text_id}'", sms=True)
+            yield from _prompt_problems(content, prompt, f"text '{text_id}'", True, runtime)
+        if text_id in exempt:
+            continue
         for language, first in parts[0].by_language.items() if parts else ():
             if OPT_OUT_WORD not in first:
                 yield _problem(
@@ -254,6 +262,46 @@ def _crisis_first(content: Content) -> Iterator[Problem]:
                     )
 
 
+# Twilio's own keywords (twilio-facts.md): the line must honour every one.
+TWILIO_KEYWORDS = {
+    "opt_out": ("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"),
+    "opt_in": ("START", "YES", "UNSTOP"),
+    "help": ("HELP", "INFO"),
+}
+
+
+def _sms(content: Content) -> Iterator[Problem]:
+    sms = content.sms
+    for role, text_id in sms.replies.items():
+        if text_id not in content.texts:
+            yield _problem(sms.at(f"replies.{role}"), f"replies.{role}: unknown text '{text_id}'")
+    for name, required in TWILIO_KEYWORDS.items():
+        missing = [w for w in required if w not in getattr(sms, name)]
+        if missing:
+            yield _problem(
+                sms.at(f"compliance.{name}"), f"compliance.{name} must include {', '.join(missing)}"
+            )
+    compliance = {normalize(w) for w in (*sms.opt_out, *sms.opt_in, *sms.help)}
+    claimed: dict[tuple[str, str], str] = {}
+    for keyword in sms.keywords:
+        if keyword.reply not in content.texts:
+            yield _problem(keyword.where, f"keyword '{keyword.id}': unknown text '{keyword.reply}'")
+        for language, words in keyword.words.items():
+            for word in words:
+                said = normalize(word)
+                if said in compliance:
+                    yield _problem(
+                        keyword.where,
+                        f"keyword '{keyword.id}': '{word}' is a compliance word "
+                        "(STOP/START/HELP); it cannot mean anything else",
+                    )
+                other = claimed.setdefault((language, said), keyword.id)
+                if other != keyword.id:
+                    yield _problem(
+                        keyword.where, f"keyword '{keyword.id}': '{word}' already means '{other}'"
+                    )
+
+
 def check_content(content: Content) -> list[Problem]:
     problems: list[Problem] = []
     for rule in (
@@ -263,6 +311,7 @@ def check_content(content: Content) -> list[Problem]:
         _menus,
         _lengths_and_placeholders,
         _crisis_first,
+        _sms,
     ):
         problems.extend(rule(content))
     return sorted(set(problems))

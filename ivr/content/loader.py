@@ -32,7 +32,7 @@ from ivr.content.model import (
 )
 from ivr.content.yamlsrc import SourceList, SourceMap, Where, YamlProblem, load_yaml
 
-LINE_FILE, VOICE_FILE, TEXTS_FILE = "line.yaml", "voice.yaml", "texts.yaml"
+LINE_FILE, VOICE_FILE, TEXTS_FILE, SMS_FILE = "line.yaml", "voice.yaml", "texts.yaml", "sms.yaml"
 VALID_KEYS = frozenset("0123456789*#")
 
 T = TypeVar("T")
@@ -417,16 +417,27 @@ def read_content(directory: Path) -> tuple[Content | None, list[Problem]]:
     line_data = _file(directory, LINE_FILE, reader)
     voice_data = _file(directory, VOICE_FILE, reader)
     texts_data = _file(directory, TEXTS_FILE, reader)
+    sms_data = _file(directory, SMS_FILE, reader)
     line = _line(reader, line_data) if line_data is not None else None
     voice = _voice(reader, voice_data) if voice_data is not None else None
     texts = _texts(reader, texts_data) if texts_data is not None else None
-    if line is None or voice is None or texts is None or line["navigation"] is None:
+    from ivr.content.sms_loader import read_sms  # sms_loader builds on this module's Reader
+
+    sms = read_sms(reader, sms_data) if sms_data is not None else None
+    if (
+        line is None
+        or voice is None
+        or texts is None
+        or sms is None
+        or (line["navigation"] is None)
+    ):
         return None, sorted(reader.problems)
     content = Content(
         languages=reader.languages,
         voice=voice,
         texts=texts,
-        files=(LINE_FILE, VOICE_FILE, TEXTS_FILE),
+        sms=sms,
+        files=(LINE_FILE, VOICE_FILE, TEXTS_FILE, SMS_FILE),
         **line,
     )
     return content, sorted(reader.problems)

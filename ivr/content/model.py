@@ -136,6 +136,49 @@ class VoiceFlow:
 
 
 @dataclass(frozen=True)
+class Keyword:
+    """A word (or phrase) a texter sends, and what the line does about it."""
+
+    id: str
+    words: Mapping[str, tuple[str, ...]]  # per language; the match sets the language
+    reply: str  # a text id
+    action: str  # "reply", "callback" or "language"
+    where: Where
+    language: str | None = None  # with action "language": the language to switch to
+
+
+@dataclass(frozen=True)
+class SmsFlow:
+    keywords: tuple[Keyword, ...]
+    opt_out: tuple[str, ...]  # Twilio's opt-out keywords: the whole message, any case
+    opt_in: tuple[str, ...]
+    help: tuple[str, ...]
+    replies: Mapping[str, str]  # role (see SMS_REPLY_ROLES) -> text id
+    crisis_words: Mapping[str, tuple[str, ...]]  # phrases that read as a crisis, per language
+    where: Where
+    places: Mapping[str, Where] = field(default_factory=dict)  # "replies.menu" -> its line
+
+    def at(self, name: str) -> Where:
+        return self.places.get(name, self.where)
+
+
+# What the SMS side needs content to say; each names a text in texts.yaml.
+SMS_REPLY_ROLES = (
+    "menu",  # anything that is not a keyword: the keywords and how to reach a person
+    "help",  # HELP/INFO: the compliance reply
+    "opted_out",  # the one confirmation after STOP
+    "opted_in",  # after START
+    "crisis",  # inline, at once: 911/988 guidance
+    "crisis_alert",  # to the on-call counselor: a reference, never the number or text
+    "callback_confirmed",  # to the texter after CALL
+    "callback_alert",  # to the on-call counselor: a callback is waiting
+    "unavailable",  # the line cannot read texts right now (Redis down): where to turn
+)
+# Sent to people who did not ask for information (or who just left): no STOP line needed.
+SMS_ROLES_WITHOUT_OPT_OUT = ("opted_out", "crisis", "crisis_alert", "callback_alert", "unavailable")
+
+
+@dataclass(frozen=True)
 class Content:
     languages: tuple[str, ...]  # the first is the default
     locales: Mapping[str, Locale]
@@ -145,6 +188,7 @@ class Content:
     prompts: Mapping[str, Prompt]  # system prompts the engine itself needs
     voice: VoiceFlow
     texts: Mapping[str, tuple[Prompt, ...]]  # SMS texts by id: the parts, sent in order
+    sms: SmsFlow
     files: tuple[str, ...] = field(default=())
 
     @property

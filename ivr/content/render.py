@@ -23,9 +23,21 @@ def known_placeholders(content: Content) -> set[str]:
     return {"line_name", *content.resources}
 
 
-def fill(content: Content, text: str, language: str, channel: Channel) -> str:
+# Filled in when a text is sent, not from content: the reference of an alert.
+RUNTIME_PLACEHOLDERS = frozenset({"ref"})
+
+
+def fill(
+    content: Content,
+    text: str,
+    language: str,
+    channel: Channel,
+    values: dict[str, str] | None = None,
+) -> str:
     def value(match: re.Match[str]) -> str:
         name = match.group(1)
+        if values is not None and name in values:
+            return values[name]
         if name == "line_name":
             return content.line_name.get(language, "")
         resource = content.resources.get(name)

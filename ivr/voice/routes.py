@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from ivr.extension import helpline
 from ivr.signature import guard
+from ivr.sms.optout import OptOuts
 from ivr.text_requests import TextRequests
 from ivr.voice.engine import Call, VoiceEngine
 from ivr.voice.fallback import fallback_done_response, fallback_response, goodbye_response
@@ -53,9 +54,7 @@ def _absolute(endpoint: str, **values: Any) -> str:
 def _engine() -> VoiceEngine:
     line = helpline()
     settings = line.settings
-    texts = TextRequests(
-        line.redis, line.queue, settings.secret_key, settings.retention_days * 86400
-    )
+    texts = TextRequests(line.content, line.outbox, OptOuts(line.redis, settings.secret_key))
     return VoiceEngine(
         content=line.content,
         states=CallStates(line.redis, settings.call_state_ttl_seconds),

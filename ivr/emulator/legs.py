@@ -1,0 +1,352 @@
+"""One call leg, played in a background thread: it rings, is answered (or not)
+by its virtual phone, fetches TwiML, runs it, and reports its progress to its
+status callback — each request signed, each bounded by Twilio's timeouts.
+
+A leg can be moved from outside while it runs (REST update: new `Url`/`Twiml`,
+`Status=completed|canceled`); the update is taken between verbs, or at once if
+the phone is waiting (a `wait` step, or ringing with `ring_seconds`).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import xml.etree.ElementTree as ET
+from typing import TYPE_CHECKING
+
+from ivr.emulator.ids import API_VERSION, now, rfc2822
+from ivr.emulator.phones import Answer, Performer, Step
+from ivr.emulator.records import CallRecord, Fetch
+from ivr.emulator.twiml import DialedLeg, End, Goto, Interpreter, Outcome, TwimlError, parse
+from ivr.emulator.webhooks import Delivery
+
+if TYPE_CHECKING:
+    from ivr.emulator.network import Network
+
+MAX_DOCUMENTS = 200  # a call that fetches more TwiML than this is stuck in a loop
+FINAL = ("completed", "busy", "failed", "no-answer", "canceled")
+
+
+class CallLeg:
+    def __init__(
+        self,
+        network: Network,
+        record: CallRecord,
+        performer: Performer,
+        interpreter: Interpreter,
+    ) -> None:
+        self.network = network
+        self.record = record
+        self.performer = performer
+        self.interpreter = interpreter
+        self.document_url = record.url or ""
+        self._elapsed = 0.0
+        self._answered = False
+        self._sequence = 0
+        self._control = threading.Condition()
+        self._update: Outcome = None
+
+    # -- what verbs use (twiml.Leg) ----------------------------------------
+
+    def hear(self, kind: str, text: str, **details: str) -> None:
+        entry = {"kind": kind, "text": text, **{k: v for k, v in details.items() if v}}
+        entry["at_second"] = str(int(self._elapsed))
+        with self.network.lock:
+            self.record.heard.append(entry)
+        self.network.notify()
+
+    def elapse(self, seconds: float) -> None:
+        self._elapsed += max(0.0, seconds)
+
+    def next_step(self) -> Step:
+        self._activity("listening")
+        return self.performer.next_step()
+
+    def wait_for_update(self, seconds: float, activity: str = "waiting") -> Outcome:
+        with self._control:
+            if self._update is None and seconds > 0:
+                self._activity(activity)
+                self._control.wait_for(lambda: self._update is not None, timeout=seconds)
+            update, self._update = self._update, None
+        return update
+
+    def params(self, **extra: str) -> dict[str, str]:
+        record = self.record
+        fields = {
+            "AccountSid": record.account_sid,
+            "ApiVersion": API_VERSION,
+            "CallSid": record.sid,
+            "CallStatus": record.status,
+            "Called": record.to,
+            "Caller": record.from_,
+            "Direction": record.direction,
+            "From": record.from_,
+            "To": record.to,
+        }
+        if record.parent_call_sid:
+            fields["ParentCallSid"] = record.parent_call_sid
+        if record.answered_by:
+            fields["AnsweredBy"] = record.answered_by
+        fields.update(extra)
+        return fields
+
+    def send(self, url: str, params: dict[str, str], method: str = "POST") -> Delivery:
+        return self.network.webhooks.send(url, params, method)
+
+    def dial_number(
+        self,
+        number: str,
+        caller_id: str,
+        timeout: int,
+        whisper: Goto | None,
+        status_callback: str | None,
+        events: tuple[str, ...],
+    ) -> DialedLeg:
+        child = CallRecord(
+            account_sid=self.record.account_sid,
+            to=number,
+            from_=caller_id,
+            direction="outbound-dial",
+            parent_call_sid=self.record.sid,
+            url=whisper.url if whisper else None,
+            status_callback=status_callback,
+            status_callback_events=events,
+            timeout=timeout,
+        )
+        leg = self.network.open_leg(child, self.interpreter.without("Dial"))
+        self._activity("dialing")
+        result = leg.run_dialed(whisper)
+        if result.bridged:
+            self.hear("bridged", number)
+            self.elapse(result.talk_seconds)
+        return result
+
+    def cancel_number(self, number: str, caller_id: str) -> None:
+        child = CallRecord(
+            account_sid=self.record.account_sid,
+            to=number,
+            from_=caller_id,
+            direction="outbound-dial",
+            parent_call_sid=self.record.sid,
+        )
+        self.network.add_call(child)
+        with self.network.lock:
+            child.move_to("canceled")
+            child.activity = "done"
+        self.network.notify()
+
+    # -- control from the REST API -----------------------------------------
+
+    def deliver(self, update: Goto | End) -> None:
+        with self._control:
+            self._update = update
+            self._control.notify_all()
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def run_outbound(self) -> None:
+        """A call placed through the REST API: ring the phone, play its Url."""
+        record = self.record
+        try:
+            self._event("initiated", "initiated")
+            end = self._ring()
+            if end is None:
+                end = self.play(Goto(record.url or "", {}, record.method, record.twiml))
+            self._finish(end)
+        except Exception as error:  # a bug here must not leave the call "in-progress"
+            self._crash(error)
+
+    def run_inbound(self, voice_url: str) -> None:
+        """A call from a virtual phone to the line's number."""
+        try:
+            self._finish(self.play(Goto(voice_url, {}, "POST")))
+        except Exception as error:
+            self._crash(error)
+
+    def run_dialed(self, whisper: Goto | None) -> DialedLeg:
+        """A `<Dial><Number>` leg: ring, answer, whisper, talk."""
+        try:
+            self._event("initiated", "initiated")
+            end = self._ring()
+            if end is not None:
+                self._finish(end)
+                return DialedLeg(self.record.sid, self.record.status)
+            if whisper is not None:
+                end = self.play(whisper)
+                if end.by != "end":
+                    self._finish(end)
+                    return DialedLeg(self.record.sid, "declined")
+            talk = self.performer.script.talk_seconds
+            self._activity("bridged")
+            self.elapse(talk)
+            self._finish(End("completed", by="callee"))
+            return DialedLeg(self.record.sid, "completed", talk)
+        except Exception as error:
+            self._crash(error)
+            return DialedLeg(self.record.sid, "failed")
+
+    def _ring(self) -> End | None:
+        """Ring the phone; None once it picks up, else how the leg ended."""
+        self._move("ringing")
+        self._event("ringing", "ringing")
+        script = self.performer.script
+        if script.ring_seconds > 0:
+            update = self.wait_for_update(script.ring_seconds, "ringing")
+            if isinstance(update, End):
+                return End("canceled", by="api")
+        if not script.answer.picks_up:
+            return End(script.answer.value, by="callee")
+        if self.record.machine_detection:
+            machine = script.answer is Answer.VOICEMAIL
+            ending = self.record.machine_detection == "DetectMessageEnd"
+            self.record.answered_by = (
+                ("machine_end_beep" if ending else "machine_start") if machine else "human"
+            )
+        self._answer()
+        return None
+
+    def _answer(self) -> None:
+        if not self._answered:
+            self._answered = True
+            self._move("in-progress")
+            self._event("answered", "in-progress")
+
+    def play(self, first: Goto) -> End:
+        """Fetch and run documents until the leg ends."""
+        current = first
+        for _ in range(MAX_DOCUMENTS):
+            root = self._document(current)
+            if isinstance(root, End):
+                return root
+            if not self._answered and not (len(root) and root[0].tag == "Reject"):
+                self._answer()
+            self._activity("playing")
+            try:
+                outcome = self.interpreter.run(self, root)
+            except TwimlError as error:
+                self._error(error.code, error.message, self.document_url)
+                return End("completed" if self._answered else "failed", by="error")
+            if isinstance(outcome, End):
+                return outcome
+            if outcome is None:
+                return End("completed", by="end")
+            current = outcome
+        self._error(None, f"more than {MAX_DOCUMENTS} documents: stopped", self.document_url)
+        return End("completed", by="error")
+
+    def _document(self, source: Goto) -> ET.Element | End:
+        if source.twiml is not None:
+            self._fetched(Fetch("(inline Twiml)", {}, None, source.twiml))
+            try:
+                return parse(source.twiml)
+            except TwimlError as error:
+                self._error(error.code, error.message, "(inline Twiml)")
+                return End("completed" if self._answered else "failed", by="error")
+        params = self.params(**source.params)
+        delivery = self.send(source.url, params, source.method)
+        self._fetched(Fetch(source.url, params, delivery.status, delivery.body))
+        self.document_url = source.url
+        problem = _problem(delivery)
+        if problem is None:
+            return parse(delivery.body)
+        self._error(problem[0], problem[1], source.url)
+        fallback = self._fallback(params, problem[0], source.url)
+        if fallback is not None:
+            return fallback
+        # Without a working fallback the caller hears "an application error has occurred".
+        self.hear("application-error", "We are sorry, an application error has occurred.")
+        return End("completed" if self._answered else "failed", by="error")
+
+    def _fallback(self, params: dict[str, str], code: int, url: str) -> ET.Element | None:
+        fallback_url = self.record.fallback_url
+        if not fallback_url:
+            return None
+        fields = {**params, "ErrorCode": str(code), "ErrorUrl": url}
+        delivery = self.send(fallback_url, fields, "POST")
+        self._fetched(Fetch(fallback_url, fields, delivery.status, delivery.body))
+        self.document_url = fallback_url
+        problem = _problem(delivery)
+        if problem is not None:
+            self._error(problem[0], problem[1], fallback_url)
+            return None
+        return parse(delivery.body)
+
+    def _finish(self, end: End) -> None:
+        if self.record.finished:
+            return
+        if self._answered:
+            status = "completed"
+        else:
+            status = end.status if end.status in FINAL else "completed"
+        self.record.duration = math.ceil(self._elapsed) if self._answered else 0
+        self._move(status)
+        self._activity("done")
+        duration = str(self.record.duration)
+        self._event(
+            "completed",
+            status,
+            CallDuration=duration,
+            Duration=str(math.ceil(int(duration) / 60)),
+        )
+        self.network.close_leg(self.record.sid)
+
+    def _crash(self, error: Exception) -> None:
+        self._error(None, f"emulator error: {type(error).__name__}: {error}", self.document_url)
+        self._finish(End("failed" if not self._answered else "completed", by="error"))
+
+    # -- bookkeeping -------------------------------------------------------
+
+    def _move(self, status: str) -> None:
+        with self.network.lock:
+            self.record.move_to(status)
+        self.network.notify()
+
+    def _activity(self, activity: str) -> None:
+        with self.network.lock:
+            self.record.activity = activity
+        self.network.notify()
+
+    def _fetched(self, fetch: Fetch) -> None:
+        with self.network.lock:
+            self.record.fetches.append(fetch)
+        self.network.notify()
+
+    def _error(self, code: int | None, message: str, url: str) -> None:
+        with self.network.lock:
+            self.record.errors.append({"code": code, "message": message, "url": url})
+        self.network.notify()
+
+    def _event(self, event: str, call_status: str, **extra: str) -> None:
+        record = self.record
+        if not record.status_callback or event not in record.status_callback_events:
+            return
+        self._sequence += 1
+        fields = self.params(
+            CallStatus=call_status,
+            CallbackSource="call-progress-events",
+            SequenceNumber=str(self._sequence - 1),
+            Timestamp=rfc2822(now()) or "",
+            **extra,
+        )
+        self.send(record.status_callback, fields, record.status_callback_method)
+
+
+def _problem(delivery: Delivery) -> tuple[int, str] | None:
+    """Twilio's error for a TwiML fetch that did not give a document."""
+    if delivery.status is None:
+        timed_out = "Timeout" in (delivery.error or "")
+        return (
+            (11205, "HTTP connection failure")
+            if timed_out
+            else (
+                11200,
+                f"HTTP retrieval failure: {delivery.error}",
+            )
+        )
+    if not delivery.ok:
+        return 11200, f"HTTP retrieval failure: status {delivery.status}"
+    try:
+        parse(delivery.body)
+    except TwimlError as error:
+        return error.code, error.message
+    return None

@@ -1,0 +1,292 @@
+"""The emulated phone network: every message and call leg, the virtual phones,
+faults waiting, the log of REST requests — and the Python API tests drive it
+with (`call_line`, `text_line`, `phone`, `fail_next`, `wait_until`, …).
+
+Background work (message delivery reports, call legs) runs on a bounded thread
+pool; every request it makes has Twilio's timeouts, so nothing waits forever.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, ParamSpec
+
+from ivr.emulator.faults import Fault, FaultPlan, Resource
+from ivr.emulator.ids import now, rfc2822
+from ivr.emulator.legs import CallLeg
+from ivr.emulator.messaging import InboundText, deliver, text_line
+from ivr.emulator.phones import PhoneBook, Script, Step, script
+from ivr.emulator.records import CallRecord, MessageRecord
+from ivr.emulator.registry import default_interpreter
+from ivr.emulator.twiml import End, Goto, Interpreter
+from ivr.emulator.webhooks import Webhooks
+
+P = ParamSpec("P")
+LOG_LIMIT = 5000
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    account_sid: str
+    auth_token: str
+    line_url: str  # where the line listens
+    line_number: str
+    public_url: str | None = None  # the base URL the line's webhooks are signed for
+    voice_path: str = "/voice/incoming"
+    voice_status_path: str | None = "/voice/status"
+    voice_fallback_path: str | None = None
+    sms_path: str = "/sms/incoming"
+    other_numbers: tuple[str, ...] = ()  # more numbers the account owns
+    max_workers: int = 16
+    webhook_timeout: float = 15.0
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or self.line_url).rstrip("/")
+
+
+class Network:
+    def __init__(self, config: EmulatorConfig, interpreter: Interpreter | None = None) -> None:
+        self.config = config
+        self.interpreter = interpreter or default_interpreter()
+        self.lock = threading.RLock()
+        self._changed = threading.Condition(self.lock)
+        self.webhooks = Webhooks(
+            config.auth_token,
+            config.base_url,
+            config.line_url,
+            read_timeout=config.webhook_timeout,
+        )
+        self.phones = PhoneBook()
+        self.faults = FaultPlan()
+        self.messages: dict[str, MessageRecord] = {}
+        self.calls: dict[str, CallRecord] = {}
+        self.requests: deque[dict[str, Any]] = deque(maxlen=LOG_LIMIT)
+        self.notes: deque[str] = deque(maxlen=LOG_LIMIT)
+        self._legs: dict[str, CallLeg] = {}
+        self._opted_out: set[str] = set()
+        self._executor = ThreadPoolExecutor(config.max_workers, thread_name_prefix="emulator")
+        self._futures: set[Future[None]] = set()
+
+    # -- the line's numbers and URLs ----------------------------------------
+
+    @property
+    def owned_numbers(self) -> frozenset[str]:
+        return frozenset((self.config.line_number, *self.config.other_numbers))
+
+    def _url(self, path: str | None) -> str | None:
+        return self.config.base_url + path if path else None
+
+    @property
+    def voice_url(self) -> str:
+        return self.config.base_url + self.config.voice_path
+
+    @property
+    def sms_url(self) -> str:
+        return self.config.base_url + self.config.sms_path
+
+    # -- records -------------------------------------------------------------
+
+    def notify(self) -> None:
+        with self._changed:
+            self._changed.notify_all()
+
+    def add_message(self, record: MessageRecord) -> None:
+        with self.lock:
+            self.messages[record.sid] = record
+        self.notify()
+
+    def add_call(self, record: CallRecord) -> None:
+        with self.lock:
+            self.calls[record.sid] = record
+        self.notify()
+
+    def open_leg(self, record: CallRecord, interpreter: Interpreter | None = None) -> CallLeg:
+        leg = CallLeg(
+            self, record, self.phones.performer(record.to), interpreter or self.interpreter
+        )
+        with self.lock:
+            self.calls[record.sid] = record
+            self._legs[record.sid] = leg
+        self.notify()
+        return leg
+
+    def close_leg(self, sid: str) -> None:
+        with self.lock:
+            self._legs.pop(sid, None)
+        self.notify()
+
+    def live_leg(self, sid: str) -> CallLeg | None:
+        with self.lock:
+            return self._legs.get(sid)
+
+    def log_request(self, entry: dict[str, Any]) -> None:
+        with self.lock:
+            # "received": a precise clock for tests of pacing; "at" as Twilio writes dates.
+            self.requests.append({"at": rfc2822(now()), "received": time.time(), **entry})
+        self.notify()
+
+    def note(self, text: str) -> None:
+        with self.lock:
+            self.notes.append(text)
+
+    # -- opt-out, as Twilio keeps it per number ------------------------------
+
+    def opt_out(self, number: str) -> None:
+        with self.lock:
+            self._opted_out.add(number)
+
+    def opt_in(self, number: str) -> None:
+        with self.lock:
+            self._opted_out.discard(number)
+
+    def is_opted_out(self, number: str) -> bool:
+        with self.lock:
+            return number in self._opted_out
+
+    # -- background work -----------------------------------------------------
+
+    def submit(self, work: Callable[P, None], *args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            future = self._executor.submit(work, *args, **kwargs)
+        except RuntimeError:  # closed: a request that outlived the emulator (a slow fault)
+            self.note("work submitted after close was dropped")
+            return
+        with self.lock:
+            self._futures.add(future)
+        future.add_done_callback(self._done)
+
+    def _done(self, future: Future[None]) -> None:
+        with self.lock:
+            self._futures.discard(future)
+        error = future.exception()
+        if error is not None:
+            self.note(f"background work failed: {type(error).__name__}: {error}")
+        self.notify()
+
+    def idle(self) -> bool:
+        with self.lock:
+            return not self._futures
+
+    def wait_until(self, predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
+        """Block until `predicate()` holds (checked on every change), at most `timeout` s."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not predicate():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._changed.wait(min(remaining, 0.25))
+        return True
+
+    def close(self) -> None:
+        with self.lock:
+            legs = list(self._legs.values())
+        for leg in legs:
+            leg.deliver(End("completed", by="api"))
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def reset(self) -> None:
+        """Forget everything: records, logs, scripts, faults, opt-outs. Calls still
+        running are hung up."""
+        with self.lock:
+            legs = list(self._legs.values())
+        for leg in legs:
+            leg.deliver(End("completed", by="api"))
+        with self.lock:
+            self.messages.clear()
+            self.calls.clear()
+            self.requests.clear()
+            self.notes.clear()
+            self._opted_out.clear()
+        self.phones.clear()
+        self.faults.clear()
+        self.webhooks.clear()
+        self.notify()
+
+    # -- the Python API for tests and the simulator -------------------------
+
+    def phone(self, number: str, *steps: Step, **options: Any) -> Script:
+        """Give a virtual phone its script: `phone("+1…", press("1"), answer="voicemail")`."""
+        made = script(steps=steps, **options)
+        self.phones.set(number, made)
+        return made
+
+    def call_line(
+        self, from_: str, *steps: Step, script_: Script | None = None, to: str | None = None
+    ) -> CallRecord:
+        """A virtual phone calls the line; returns at once, the call plays in the
+        background (see `wait_for_call`)."""
+        if steps or script_ is not None:
+            self.phones.set(from_, script_ or script(steps=steps))
+        record = CallRecord(
+            account_sid=self.config.account_sid,
+            to=to or self.config.line_number,
+            from_=from_,
+            direction="inbound",
+            status="ringing",
+            fallback_url=self._url(self.config.voice_fallback_path),
+            status_callback=self._url(self.config.voice_status_path),
+        )
+        leg = CallLeg(self, record, self.phones.performer(from_), self.interpreter)
+        with self.lock:
+            self.calls[record.sid] = record
+            self._legs[record.sid] = leg
+        self.submit(leg.run_inbound, self.voice_url)
+        return record
+
+    def text_line(self, from_: str, body: str, to: str | None = None) -> InboundText:
+        """A virtual phone texts the line; returns once the line has answered."""
+        return text_line(self, from_, body, to)
+
+    def place_call(self, record: CallRecord) -> CallRecord:
+        """A call the line asked for (REST create): the phone at `To` rings."""
+        leg = self.open_leg(record)
+        self.submit(leg.run_outbound)
+        return record
+
+    def send_message(self, record: MessageRecord, failure: int | None = None) -> MessageRecord:
+        self.add_message(record)
+        self.submit(deliver, self, record, failure)
+        return record
+
+    def update_call(self, sid: str, update: Goto | End) -> bool:
+        """Move a live call; False when it is no longer in progress."""
+        leg = self.live_leg(sid)
+        if leg is None:
+            return False
+        leg.deliver(update)
+        return True
+
+    def fail_next(self, resource: Resource, count: int = 1, **fault: Any) -> None:
+        """`fail_next("messages", code=20429)`; see faults.Fault for the options."""
+        self.faults.add(resource, Fault(count=count, **fault))
+
+    def wait_for_call(self, sid: str, timeout: float = 10.0) -> CallRecord:
+        if not self.wait_until(
+            lambda: self.calls[sid].finished and self.live_leg(sid) is None, timeout
+        ):
+            raise TimeoutError(f"call {sid} still {self.calls[sid].status} after {timeout} s")
+        return self.calls[sid]
+
+    def sent_messages(self, to: str | None = None) -> list[MessageRecord]:
+        with self.lock:
+            return [
+                m
+                for m in self.messages.values()
+                if m.direction != "inbound" and (to is None or m.to == to)
+            ]
+
+    def snapshot_calls(self, sids: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        with self.lock:
+            chosen = self.calls.values() if sids is None else (self.calls[s] for s in sids)
+            return [call.inspect() for call in chosen]
+
+    def snapshot_messages(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [message.inspect() for message in self.messages.values()]

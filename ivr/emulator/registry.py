@@ -1,0 +1,24 @@
+"""The verbs the emulator plays, by tag. Add one by passing
+`DEFAULT_VERBS | {"Enqueue": my_handler}` to `Interpreter`."""
+
+from __future__ import annotations
+
+from ivr.emulator import verbs
+from ivr.emulator.dial import dial
+from ivr.emulator.twiml import Interpreter, VerbHandler
+
+DEFAULT_VERBS: dict[str, VerbHandler] = {
+    "Say": verbs.say,
+    "Play": verbs.play,
+    "Pause": verbs.pause,
+    "Gather": verbs.gather,
+    "Redirect": verbs.redirect,
+    "Hangup": verbs.hangup,
+    "Reject": verbs.reject,
+    "Record": verbs.record,
+    "Dial": dial,
+}
+
+
+def default_interpreter() -> Interpreter:
+    return Interpreter(DEFAULT_VERBS)

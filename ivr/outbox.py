@@ -1,0 +1,97 @@
+"""The outbox: the one path every outbound text takes (except the inline crisis
+reply). A reply of one or more texts becomes a batch record in Redis — the
+number and bodies kept only there, expiring — and a job that carries only the
+batch id. The batch id comes from what caused the reply (an inbound
+MessageSid, a call and a text), so a repeated webhook queues nothing twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+
+import redis
+from redis.typing import EncodableT, FieldT
+from rq import Queue, Retry
+
+from ivr.privacy import number_ref
+from ivr.redis_store import decoded
+
+log = logging.getLogger("helpline.outbox")
+SEND_JOB = "workers.outbox.send_batch"
+LEASES = "outbox:leases"  # batch id -> when its running job's lease ends
+# Transient failures (429, 5xx, timeouts) are tried again after these waits, then given up.
+RETRY_INTERVALS = [2, 10, 30, 60]
+
+
+def batch_key(batch_id: str) -> str:
+    return f"outbox:{batch_id}"
+
+
+def sid_key(message_sid: str) -> str:
+    return f"outbox:sid:{message_sid}"
+
+
+class Outbox:
+    def __init__(
+        self, client: redis.Redis, queue: Queue, secret_key: str, retention_seconds: int
+    ) -> None:
+        self._redis = client
+        self._queue = queue
+        self._secret = secret_key
+        self._ttl = retention_seconds
+
+    def send(
+        self, to: str, bodies: list[str], *, cause: str, kind: str, despite_opt_out: bool = False
+    ) -> str:
+        """Queue `bodies` for `to`, in order, once per `cause`. Returns the batch id."""
+        batch_id = hashlib.sha256(cause.encode()).hexdigest()[:24]
+        key = batch_key(batch_id)
+        if not self._redis.hsetnx(key, "to", to):
+            return batch_id  # this cause was already answered
+        fields: dict[FieldT, EncodableT] = {
+            "kind": kind,
+            "parts": len(bodies),
+            "status": "queued",
+            "created": int(time.time()),
+            "to_ref": number_ref(self._secret, to),
+            "despite_opt_out": int(despite_opt_out),
+        }
+        fields.update({f"body{i}": body for i, body in enumerate(bodies)})
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.hset(key, mapping=fields)
+        pipe.expire(key, self._ttl)
+        pipe.execute()
+        self.enqueue(batch_id)
+        log.info(
+            "outbox %s queued: %s, %d part(s), to %s", batch_id, kind, len(bodies), fields["to_ref"]
+        )
+        return batch_id
+
+    def enqueue(self, batch_id: str, attempt: int = 0) -> None:
+        self._queue.enqueue(
+            SEND_JOB,
+            batch_id,
+            job_id=f"outbox-{batch_id}-{attempt}",
+            retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
+            result_ttl=3600,
+            failure_ttl=self._ttl,
+        )
+
+    def batch(self, batch_id: str) -> dict[str, str]:
+        return decoded(self._redis.hgetall(batch_key(batch_id)))
+
+    def requeue_abandoned(self, now: float | None = None) -> list[str]:
+        """Batches whose job died mid-send (its lease ran out): run them again.
+        ZREM decides which of several sweepers takes each one."""
+        moment = time.time() if now is None else now
+        taken = []
+        for raw in self._redis.zrangebyscore(LEASES, 0, moment):
+            batch_id = raw.decode() if isinstance(raw, bytes) else str(raw)
+            if self._redis.zrem(LEASES, batch_id):
+                attempt = int(self._redis.hincrby(batch_key(batch_id), "requeued", 1))
+                self.enqueue(batch_id, attempt)
+                taken.append(batch_id)
+                log.warning("outbox %s: its job stopped mid-send; queued again", batch_id)
+        return taken

@@ -1,0 +1,166 @@
+"""One inbound text, start to finish. Crisis is answered in the webhook's own
+response (TwiML <Message>), even to a number that opted out; every other
+reply goes through the outbox. A MessageSid is handled once, and texts from
+one number are handled one after another."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import redis
+from rq import Queue
+
+from ivr.callbacks import Callbacks, new_reference
+from ivr.config import Settings, is_e164
+from ivr.content.model import Content
+from ivr.content.render import fill
+from ivr.outbox import Outbox
+from ivr.privacy import number_ref
+from ivr.sms.conversation import Conversations
+from ivr.sms.optout import OptOuts
+from ivr.sms.reading import Intent, Reading, read_text
+
+log = logging.getLogger("helpline.sms")
+ALERT_JOB = "workers.alerts.alert_on_call"
+SEEN_SECONDS = 2 * 86400  # longer than Twilio would ever retry a webhook
+
+
+@dataclass(frozen=True)
+class InboundText:
+    message_sid: str
+    sender: str
+    body: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the webhook answers: texts to put inline (crisis only), and what happened."""
+
+    inline: list[str]
+    what: str
+
+
+class SmsHandler:
+    def __init__(
+        self, content: Content, settings: Settings, client: redis.Redis, queue: Queue
+    ) -> None:
+        self.content = content
+        self.settings = settings
+        self.redis = client
+        self.queue = queue
+        retention = settings.retention_days * 86400
+        self.outbox = Outbox(client, queue, settings.secret_key, retention)
+        self.opt_outs = OptOuts(client, settings.secret_key)
+        self.conversations = Conversations(client, settings.secret_key, retention)
+        self.callbacks = Callbacks(client, settings.secret_key, retention)
+
+    def _texts(self, role: str, language: str) -> list[str]:
+        text_id = self.content.sms.replies[role]
+        return self._bodies(text_id, language)
+
+    def _bodies(self, text_id: str, language: str) -> list[str]:
+        return [
+            fill(self.content, part.text(language), language, "sms")
+            for part in self.content.texts[text_id]
+        ]
+
+    def handle(self, text: InboundText) -> Outcome:
+        seen = f"sms:seen:{text.message_sid}"
+        if not self.redis.set(seen, 1, nx=True, ex=SEEN_SECONDS):
+            return Outcome([], "duplicate")
+        try:
+            return self._handle(text)
+        except Exception:
+            # Not handled after all: let Twilio's retry of this webhook be heard.
+            self.redis.delete(seen)
+            raise
+
+    def _handle(self, text: InboundText) -> Outcome:
+        if not is_e164(text.sender):
+            # Short codes and alphanumeric senders cannot be answered; nor dialed back.
+            return Outcome([], "unanswerable sender")
+        reading = read_text(text.body, self.content.sms)
+        with self.conversations.locked(text.sender):
+            conversation, first = self.conversations.load(
+                text.sender, self.content.default_language
+            )
+            if reading.language and (reading.intent in (Intent.CRISIS, Intent.KEYWORD)):
+                conversation.language = reading.language
+            outcome = self._act(text, reading, conversation.language)
+            if reading.keyword is not None:
+                if reading.keyword.action == "language" and reading.keyword.language:
+                    conversation.language = reading.keyword.language
+                conversation.topic = reading.keyword.id
+            self.conversations.save(text.sender, conversation)
+        log.info(
+            "text from %s: %s (first: %s)",
+            number_ref(self.settings.secret_key, text.sender),
+            outcome.what,
+            first,
+        )
+        return outcome
+
+    def _act(self, text: InboundText, reading: Reading, language: str) -> Outcome:
+        cause = f"sms:{text.message_sid}"
+        if reading.intent is Intent.CRISIS:
+            return self._crisis(text, language)
+        if reading.intent is Intent.OPT_OUT:
+            if self.opt_outs.opt_out(text.sender, "stop keyword"):
+                self.outbox.send(
+                    text.sender,
+                    self._texts("opted_out", language),
+                    cause=cause,
+                    kind="opted-out",
+                    despite_opt_out=True,
+                )
+            return Outcome([], "opted out")
+        if reading.intent is Intent.OPT_IN:
+            self.opt_outs.opt_in(text.sender)
+            self.outbox.send(
+                text.sender, self._texts("opted_in", language), cause=cause, kind="opted-in"
+            )
+            return Outcome([], "opted in")
+        if self.opt_outs.is_opted_out(text.sender):
+            return Outcome([], "opted out: no reply")  # only crisis and START get through
+        if reading.intent is Intent.HELP:
+            self.outbox.send(text.sender, self._texts("help", language), cause=cause, kind="help")
+            return Outcome([], "help")
+        keyword = reading.keyword
+        if keyword is None:
+            self.outbox.send(text.sender, self._texts("menu", language), cause=cause, kind="menu")
+            return Outcome([], "menu")
+        reply_language = (
+            keyword.language if keyword.action == "language" and (keyword.language) else language
+        )
+        if keyword.action == "callback":
+            reference = self.callbacks.create(text.sender, language, "sms")
+            self.queue.enqueue(ALERT_JOB, "callback_alert", reference)
+        self.outbox.send(
+            text.sender,
+            self._bodies(keyword.reply, reply_language),
+            cause=cause,
+            kind=f"keyword:{keyword.id}",
+        )
+        return Outcome([], f"keyword {keyword.id}")
+
+    def _crisis(self, text: InboundText, language: str) -> Outcome:
+        """Answered now, inline; a counselor alerted; a callback queued, marked urgent."""
+        reference = new_reference("CR")
+        key = f"crisis:{reference}"
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(
+            key,
+            mapping={
+                "number": text.sender,
+                "body": text.body[:1600],
+                "language": language,
+                "created": int(time.time()),
+            },
+        )
+        pipe.expire(key, self.settings.retention_days * 86400)
+        pipe.execute()
+        self.callbacks.create(text.sender, language, "crisis text", urgent=True, note=reference)
+        self.queue.enqueue(ALERT_JOB, "crisis_alert", reference)
+        return Outcome(self._texts("crisis", language), "crisis")

@@ -1,0 +1,58 @@
+"""Message status callbacks: a one-way state machine per sent text. Twilio may
+deliver callbacks late, twice or out of order; a status only ever moves
+forward (a late "sent" never overwrites "delivered")."""
+
+from __future__ import annotations
+
+import redis
+
+from ivr.outbox import batch_key, sid_key
+
+RANK = {
+    "accepted": 1,
+    "queued": 1,
+    "sending": 2,
+    "sent": 3,
+    "receiving": 3,
+    "received": 4,
+    "delivered": 4,
+    "read": 5,
+    "undelivered": 6,
+    "failed": 6,
+    "canceled": 6,
+}
+
+# KEYS[1] batch hash; ARGV: field, new status, its rank, error code (or "").
+_ADVANCE = """
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+local ranks = cjson.decode(ARGV[5])
+local current_rank = current and ranks[current] or 0
+if tonumber(ARGV[3]) <= current_rank then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], ARGV[1] .. '_error', ARGV[4]) end
+return 1
+"""
+
+
+class StatusUpdates:
+    def __init__(self, client: redis.Redis) -> None:
+        self._redis = client
+        self._advance = client.register_script(_ADVANCE)
+
+    def record(self, message_sid: str, status: str, error_code: str) -> bool:
+        """True when the status moved the message forward."""
+        rank = RANK.get(status)
+        if rank is None:
+            return False
+        where = self._redis.get(sid_key(message_sid))
+        if where is None:
+            return False  # not ours, or expired
+        text = where.decode() if isinstance(where, bytes) else str(where)
+        batch_id, _, index = text.partition(":")
+        import json
+
+        moved = self._advance(
+            keys=[batch_key(batch_id)],
+            args=[f"state{index}", status, rank, error_code[:10], json.dumps(RANK)],
+        )
+        return bool(moved)

@@ -1,0 +1,217 @@
+"""The outbox through the emulator: every text once, in order; transient
+failures retried within bounds, permanent ones never; opt-outs hold; a worker
+killed mid-send neither loses nor duplicates a text."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+from rq import Queue
+from rq.registry import FailedJobRegistry
+
+from ivr.content.render import fill
+from ivr.extension import QUEUE_NAME
+from ivr.outbox import Outbox, batch_key
+from ivr.redis_store import decoded
+from ivr.sms.optout import OptOuts
+from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL
+from tests.live import LINE_NUMBER, LiveLine, eventually
+
+TEXTER = "+12025550166"
+HELPLINE = str(Path(sys.executable).with_name("helpline"))
+
+
+def outbox(line: LiveLine) -> Outbox:
+    return Outbox(
+        line.redis, Queue(QUEUE_NAME, connection=line.redis), line.settings.secret_key, 86400
+    )
+
+
+def about(line: LiveLine, language: str = "en") -> list[str]:
+    return [
+        fill(line.content, p.text(language), language, "sms")
+        for p in line.content.texts["about_klonopin"]
+    ]
+
+
+def bodies(line: LiveLine, to: str = TEXTER) -> list[str]:
+    return [m.body for m in line.network.sent_messages(to=to)]
+
+
+def test_a_keyword_reply_arrives_whole_and_in_order(live_line: LiveLine) -> None:
+    live_line.network.text_line(TEXTER, "klonopin")
+    eventually(lambda: Queue(QUEUE_NAME, connection=live_line.redis).count)
+    live_line.run_jobs()
+    assert bodies(live_line) == about(live_line)
+    assert {m.from_ for m in live_line.network.sent_messages(to=TEXTER)} == {LINE_NUMBER}
+
+
+def test_status_callbacks_reach_the_record(live_line: LiveLine) -> None:
+    batch = outbox(live_line).send(TEXTER, ["one", "two"], cause="t1", kind="test")
+    live_line.run_jobs()
+    key = batch_key(batch)
+    eventually(lambda: decoded(live_line.redis.hgetall(key)).get("state1") == "delivered")
+    assert decoded(live_line.redis.hgetall(key))["state0"] == "delivered"
+
+
+def test_429_twice_then_success_sends_exactly_one_text(live_line: LiveLine) -> None:
+    live_line.network.fail_next("messages", count=2, code=20429, status=429)
+    batch = outbox(live_line).send(TEXTER, ["hello"], cause="t2", kind="test")
+    live_line.run_jobs()
+    assert bodies(live_line) == ["hello"]
+    assert outbox(live_line).batch(batch)["status"] == "sent"
+
+
+@pytest.mark.parametrize("fault", [{"status": 500}, {"drop": True}])
+def test_server_errors_and_dropped_connections_are_retried_without_duplicates(
+    live_line: LiveLine, fault: dict[str, object]
+) -> None:
+    live_line.network.fail_next("messages", count=1, **fault)
+    outbox(live_line).send(TEXTER, ["first", "second"], cause="t3", kind="test")
+    live_line.run_jobs()
+    assert bodies(live_line) == ["first", "second"]
+
+
+def test_transient_failures_are_not_retried_forever(live_line: LiveLine) -> None:
+    live_line.network.fail_next("messages", count=50, code=20429, status=429)
+    batch = outbox(live_line).send(TEXTER, ["hello"], cause="t4", kind="test")
+    live_line.run_jobs(rounds=20)
+    assert bodies(live_line) == []
+    queue = Queue(QUEUE_NAME, connection=live_line.redis)
+    assert FailedJobRegistry(queue=queue).count == 1  # visible, not lost, not looping
+    assert outbox(live_line).batch(batch)["status"] == "sending"
+
+
+@pytest.mark.parametrize("code", [21211, 21614, 21408])
+def test_permanent_errors_are_recorded_and_never_retried(live_line: LiveLine, code: int) -> None:
+    live_line.network.fail_next("messages", count=1, code=code)
+    batch = outbox(live_line).send(TEXTER, ["hello"], cause=f"t5{code}", kind="test")
+    live_line.run_jobs()
+    record = outbox(live_line).batch(batch)
+    assert record["status"] == "failed"
+    assert str(code) in record["detail"]
+    creates = [r for r in live_line.network.requests if r["method"] == "POST"]
+    assert len(creates) == 1
+
+
+def test_21610_marks_the_number_opted_out(live_line: LiveLine) -> None:
+    live_line.network.fail_next("messages", count=1, code=21610)
+    outbox(live_line).send(TEXTER, ["hello"], cause="t6", kind="test")
+    live_line.run_jobs()
+    assert OptOuts(live_line.redis, live_line.settings.secret_key).is_opted_out(TEXTER)
+    outbox(live_line).send(TEXTER, ["again"], cause="t7", kind="test")
+    live_line.run_jobs()
+    assert bodies(live_line) == []
+
+
+def test_a_job_run_twice_sends_once(live_line: LiveLine) -> None:
+    batch = outbox(live_line).send(TEXTER, ["a", "b", "c"], cause="t8", kind="test")
+    live_line.run_jobs()
+    outbox(live_line).enqueue(batch, attempt=1)  # as if RQ or the sweeper ran it again
+    live_line.run_jobs()
+    assert bodies(live_line) == ["a", "b", "c"]
+
+
+def test_the_per_recipient_cap_holds(live_line: LiveLine) -> None:
+    cap = live_line.settings.sms_per_recipient_per_hour
+    for n in range(cap + 3):
+        outbox(live_line).send(TEXTER, [f"text {n}"], cause=f"cap{n}", kind="test")
+    live_line.run_jobs()
+    assert len(bodies(live_line)) == cap
+
+
+def test_stop_then_text_me_from_a_call_sends_nothing_and_start_restores(
+    live_line: LiveLine,
+) -> None:
+    from ivr.emulator import hangup, press
+
+    network = live_line.network
+    network.text_line(TEXTER, "STOP")
+    live_line.run_jobs()
+    # The line tries its one confirmation; Twilio (which keeps its own opt-out
+    # list and confirms STOP itself) refuses it with 21610, and that is recorded
+    # as expected, not retried.
+    refused = [r for r in network.requests if r["method"] == "POST"]
+    assert len(refused) == 1
+    assert bodies(live_line) == []
+    network.phone(TEXTER, press("4"), press("1"), hangup())
+    network.wait_for_call(network.call_line(TEXTER).sid)
+    network.text_line(TEXTER, "KLONOPIN")
+    live_line.run_jobs()
+    assert [r for r in network.requests if r["method"] == "POST"] == refused  # nothing tried
+    network.text_line(TEXTER, "START")
+    network.text_line(TEXTER, "KLONOPIN")
+    live_line.run_jobs()
+    opted_in = [
+        fill(live_line.content, p.text("en"), "en", "sms")
+        for p in live_line.content.texts["opted_in"]
+    ]
+    assert bodies(live_line) == opted_in + about(live_line)
+
+
+def test_the_sender_pace_is_kept(live_line: LiveLine) -> None:
+    """3 segments a second: one-segment texts reach Twilio a third of a second apart."""
+    for n in range(10):
+        outbox(live_line).send(f"+1202555{n:04d}", [f"text {n}"], cause=f"r{n}", kind="test")
+    live_line.run_jobs()
+    creates = sorted(
+        r["received"]
+        for r in live_line.network.requests
+        if r["method"] == "POST" and r["path"].endswith("/Messages.json")
+    )
+    assert len(creates) == 10
+    gaps = [later - earlier for earlier, later in pairwise(creates)]
+    assert min(gaps) >= 1 / 3 - 0.02  # a few ms of clock jitter, never a burst
+
+
+def test_a_worker_killed_mid_send_neither_loses_nor_duplicates(
+    live_line: LiveLine, tmp_path: Path
+) -> None:
+    """The create stalls in the emulator; the worker is SIGKILLed while waiting;
+    Twilio (the emulator) still takes the text. A second worker's sweeper sees the
+    lease run out, asks Twilio what went out, and sends only the rest."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HELPLINE_", "TWILIO_"))}
+    env.update(
+        {
+            "REDIS_URL": live_line.settings.redis_url or "",
+            "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "HELPLINE_TWILIO_API_URL": live_line.emulator_url,
+            "HELPLINE_PUBLIC_URL": PUBLIC_URL,
+            "HELPLINE_SECRET_KEY": live_line.settings.secret_key,
+            "HELPLINE_VAR_DIR": str(tmp_path / "var"),
+            "HELPLINE_JOB_LEASE_SECONDS": "3",
+        }
+    )
+    live_line.network.fail_next("messages", count=1, delay=3.0)
+    batch = outbox(live_line).send(TEXTER, ["one", "two", "three"], cause="kill", kind="test")
+    first = subprocess.Popen(
+        [HELPLINE, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        key = batch_key(batch)
+        eventually(lambda: live_line.redis.hget(key, "sending0"))  # mid-send now
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    killed_at = time.monotonic()
+    second = subprocess.Popen(
+        [HELPLINE, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        eventually(lambda: outbox(live_line).batch(batch).get("status") == "sent", timeout=30)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(timeout=15)
+    delay = time.monotonic() - killed_at
+    assert bodies(live_line) == ["one", "two", "three"]
+    print(f"resumed {delay:.1f} s after the kill (lease 3 s)")

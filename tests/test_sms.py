@@ -1,0 +1,350 @@
+"""Texting the line: keywords in both languages, compliance, the crisis fast
+path, and replies queued once through the outbox."""
+
+from __future__ import annotations
+
+import secrets
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import redis
+from flask import Flask
+from rq import Queue
+
+from ivr import create_app
+from ivr.content.model import Content
+from ivr.content.render import fill
+from ivr.extension import QUEUE_NAME, Helpline
+from ivr.outbox import batch_key
+from ivr.redis_store import decoded
+from ivr.sms.status import StatusUpdates
+from tests.conftest import AUTH_TOKEN, PUBLIC_URL, RedisServer, make_settings
+from tests.twilio_signing import CallFixture, TwilioSigner
+
+TEXTER = "+12025550144"
+
+
+def texts_of(content: Content, text_id: str, language: str) -> list[str]:
+    return [fill(content, p.text(language), language, "sms") for p in content.texts[text_id]]
+
+
+class Phone:
+    """A texter's phone: sends signed inbound texts and reads what was queued."""
+
+    def __init__(self, twilio: TwilioSigner, client: redis.Redis, number: str = TEXTER) -> None:
+        self.twilio = twilio
+        self.redis = client
+        self.number = number
+
+    def send(self, body: str, *, sid: str | None = None, **extra: str) -> ET.Element:
+        params = {
+            "MessageSid": sid or "SM" + secrets.token_hex(16),
+            "From": self.number,
+            "To": "+18885550100",
+            "Body": body,
+            "NumMedia": "0",
+            "AccountSid": "AC" + "0" * 32,
+            **extra,
+        }
+        response = self.twilio.post("/sms/incoming", params)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return ET.fromstring(response.get_data())  # noqa: S314 - our own response
+
+    def queued(self) -> list[dict[str, str]]:
+        """Every outbox batch queued so far, oldest first."""
+        jobs = Queue(QUEUE_NAME, connection=self.redis).get_jobs()
+        batches = [
+            decoded(self.redis.hgetall(batch_key(str(j.args[0]))))
+            for j in jobs
+            if j.func_name == "workers.outbox.send_batch"
+        ]
+        return sorted(batches, key=lambda b: b["created"])
+
+    def queued_bodies(self) -> list[list[str]]:
+        return [
+            [b[f"body{i}"] for i in range(int(b["parts"]))]
+            for b in self.queued()
+            if b["to"] == self.number
+        ]
+
+
+@pytest.fixture
+def phone(twilio: TwilioSigner, redis_client: redis.Redis) -> Phone:
+    return Phone(twilio, redis_client)
+
+
+def inline(reply: ET.Element) -> list[str]:
+    return [(m.text or "").strip() for m in reply.iter("Message")]
+
+
+KEYWORDS = [
+    ("KLONOPIN", "about_klonopin", "en"),
+    ("klonopin?", "about_klonopin", "en"),
+    ("Tell me about Klonopin please", "about_klonopin", "en"),
+    ("taper", "stopping_safely", "en"),
+    ("How do I taper safely", "stopping_safely", "en"),
+    ("MIXING", "staying_safe", "en"),
+    ("treatment", "treatment_options", "en"),
+    ("find", "find_treatment", "en"),
+    ("insurance", "insurance_cost", "en"),
+    ("Benzodiacepina", "about_klonopin", "es"),
+    ("dejar", "stopping_safely", "es"),
+    ("quiero dejarlo", "stopping_safely", "es"),
+    ("mezcla", "staying_safe", "es"),
+    ("TRATAMIENTO", "treatment_options", "es"),
+    ("buscar", "find_treatment", "es"),
+    ("¿Cuánto es el costo?", "insurance_cost", "es"),
+    ("seguro", "insurance_cost", "es"),
+]
+
+
+@pytest.mark.parametrize(("body", "text_id", "language"), KEYWORDS)
+def test_each_keyword_gets_its_text_in_the_senders_language(
+    phone: Phone, content: Content, body: str, text_id: str, language: str
+) -> None:
+    reply = phone.send(body)
+    assert inline(reply) == []  # not a crisis: the reply goes through the outbox
+    assert phone.queued_bodies() == [texts_of(content, text_id, language)]
+
+
+@pytest.mark.parametrize("body", ["AYUDA", "Español", "espanol", "ESPAÑOL!"])
+def test_spanish_keywords_switch_the_conversation_to_spanish(
+    phone: Phone, content: Content, body: str
+) -> None:
+    phone.send(body)
+    phone.send("klonopin")  # the same word in both languages: the conversation's language
+    assert phone.queued_bodies() == [
+        texts_of(content, "menu", "es"),
+        texts_of(content, "about_klonopin", "es"),
+    ]
+
+
+def test_english_switches_back(phone: Phone, content: Content) -> None:
+    phone.send("ayuda")
+    phone.send("English")
+    assert phone.queued_bodies()[-1] == texts_of(content, "menu", "en")
+
+
+@pytest.mark.parametrize(
+    "body", ["hello?", "", "   ", "😀🙏", "x" * 1600, "what is this number", "INFO please"]
+)
+def test_anything_else_gets_the_menu(phone: Phone, content: Content, body: str) -> None:
+    phone.send(body)
+    assert phone.queued_bodies() == [texts_of(content, "menu", "en")]
+
+
+def test_a_picture_without_words_gets_the_menu(phone: Phone, content: Content) -> None:
+    phone.send(
+        "",
+        NumMedia="1",
+        MediaUrl0="https://api.twilio.com/media/ME1",
+        MediaContentType0="image/jpeg",
+    )
+    assert phone.queued_bodies() == [texts_of(content, "menu", "en")]
+
+
+def test_the_first_text_of_a_conversation_says_how_to_opt_out(phone: Phone) -> None:
+    phone.send("hi")
+    assert "STOP" in phone.queued_bodies()[0][0]
+
+
+@pytest.mark.parametrize("body", ["HELP", "help", "Info", " INFO. "])
+def test_help_gets_the_compliance_reply_with_every_required_part(
+    phone: Phone, content: Content, body: str
+) -> None:
+    phone.send(body)
+    (reply,) = phone.queued_bodies()
+    text = " ".join(reply)
+    assert content.line_name["en"] in text  # the program's name
+    assert "call this number" in text.lower()  # how to reach a person
+    assert "988" in text
+    assert "Msg&data rates may apply" in text
+    assert "on request" in text.lower()  # how often messages come
+    assert "STOP" in text
+
+
+@pytest.mark.parametrize(
+    "word",
+    [
+        "STOP",
+        "stop",
+        "StopAll",
+        "UNSUBSCRIBE",
+        "cancel",
+        "END",
+        "quit",
+        "REVOKE",
+        "optout",
+        "Stop.",
+    ],
+)
+def test_opt_out_words_opt_out_with_one_confirmation(
+    phone: Phone, content: Content, word: str
+) -> None:
+    phone.send(word)
+    phone.send(word)  # a second STOP confirms nothing more
+    assert phone.queued_bodies() == [texts_of(content, "opted_out", "en")]
+    batch = phone.queued()[0]
+    assert batch["despite_opt_out"] == "1"
+
+
+def test_after_stop_nothing_is_sent_from_any_path_until_start(
+    phone: Phone, content: Content, twilio: TwilioSigner, redis_client: redis.Redis
+) -> None:
+    phone.send("STOP")
+    phone.send("klonopin")
+    phone.send("HELP")
+    phone.send("call me")
+    # "Text me this" from a call from the same number: nothing queued, and the caller is told.
+    call = CallFixture(twilio, caller=TEXTER)
+    menu = call.press(call.press(call.start(), "4"), "1")
+    assert fill(content, content.prompts["text_unavailable"].text("en"), "en", "voice") in " ".join(
+        (s.text or "") for s in menu.iter("Say")
+    )
+    assert phone.queued_bodies() == [texts_of(content, "opted_out", "en")]
+    for word in ("START", "yes", "Unstop"):
+        phone.send("STOP")
+        phone.send(word)
+        phone.send("klonopin")
+        assert phone.queued_bodies()[-2:] == [
+            texts_of(content, "opted_in", "en"),
+            texts_of(content, "about_klonopin", "en"),
+        ]
+
+
+def test_yes_inside_a_sentence_is_not_an_opt_in(phone: Phone) -> None:
+    phone.send("STOP")
+    phone.send("yes I want info")
+    assert len(phone.queued_bodies()) == 1  # still opted out: nothing more
+
+
+CRISIS = [
+    ("I want to kill myself", "en"),
+    ("i think i took too many pills", "en"),
+    ("took to many klonopin", "en"),
+    ("sucidal thoughts tonight", "en"),
+    ("My brother is having a seizure", "en"),
+    ("she overdosed", "en"),
+    ("Quiero matarme", "es"),
+    ("creo que tomé demasiadas pastillas", "es"),
+    ("pienso en el suicido", "es"),
+    ("mi hijo tiene una convulsión", "es"),
+]
+
+
+@pytest.mark.parametrize(("body", "language"), CRISIS)
+def test_a_crisis_text_is_answered_inline_at_once(
+    phone: Phone, content: Content, redis_client: redis.Redis, body: str, language: str
+) -> None:
+    reply = phone.send(body)
+    assert inline(reply) == texts_of(content, "crisis", language)
+    assert any("911" in m for m in inline(reply))
+    assert any("988" in m for m in inline(reply))
+    jobs = Queue(QUEUE_NAME, connection=redis_client).get_jobs()
+    alerts = [j for j in jobs if j.func_name == "workers.alerts.alert_on_call"]
+    assert len(alerts) == 1
+    role, reference = alerts[0].args
+    assert role == "crisis_alert"
+    # The alert job carries a reference: no number, no words.
+    raw = redis_client.hget(f"rq:job:{alerts[0].id}", "data") or b""
+    assert b"2025550144" not in raw
+    assert body.encode() not in raw
+    assert redis_client.exists(f"crisis:{reference}")
+
+
+def test_crisis_is_answered_even_after_stop(phone: Phone, content: Content) -> None:
+    phone.send("STOP")
+    reply = phone.send("I want to die")
+    assert inline(reply) == texts_of(content, "crisis", "en")
+
+
+def test_not_every_worried_word_is_a_crisis(phone: Phone) -> None:
+    for body in ("I want to overcome this", "is it safe to stop", "how do I quit"):
+        assert inline(phone.send(body)) == []
+
+
+def test_the_same_message_sid_twice_gets_one_reply(phone: Phone) -> None:
+    phone.send("klonopin", sid="SM" + "a" * 32)
+    phone.send("klonopin", sid="SM" + "a" * 32)
+    assert len(phone.queued_bodies()) == 1
+
+
+def test_a_repeated_crisis_webhook_alerts_once(phone: Phone, redis_client: redis.Redis) -> None:
+    phone.send("overdose", sid="SM" + "b" * 32)
+    phone.send("overdose", sid="SM" + "b" * 32)
+    jobs = Queue(QUEUE_NAME, connection=redis_client).get_jobs()
+    assert len([j for j in jobs if j.func_name == "workers.alerts.alert_on_call"]) == 1
+
+
+def test_call_me_queues_a_callback_and_confirms(
+    phone: Phone, content: Content, redis_client: redis.Redis
+) -> None:
+    phone.send("Can you call me?")
+    assert phone.queued_bodies() == [texts_of(content, "callback_confirmed", "en")]
+    jobs = Queue(QUEUE_NAME, connection=redis_client).get_jobs()
+    (alert,) = [j for j in jobs if j.func_name == "workers.alerts.alert_on_call"]
+    assert alert.args[0] == "callback_alert"
+    record = decoded(redis_client.hgetall(f"callback:{alert.args[1]}"))
+    assert record["number"] == TEXTER
+    assert record["source"] == "sms"
+
+
+def test_records_expire(phone: Phone, redis_client: redis.Redis) -> None:
+    phone.send("klonopin")
+    phone.send("I want to die")
+    for pattern in ("outbox:*", "sms:conv:*", "crisis:*", "callback:*"):
+        keys = [k for k in redis_client.scan_iter(pattern) if b":lock" not in k]
+        assert keys, pattern
+        for key in keys:
+            if redis_client.type(key) == b"hash":
+                assert 0 < redis_client.ttl(key) <= 30 * 86400, key
+
+
+def test_status_callbacks_only_move_forward(phone: Phone, redis_client: redis.Redis) -> None:
+    phone.send("klonopin")
+    batch_id = phone.queued()[0]
+    key = next(k for k in redis_client.scan_iter("outbox:*") if redis_client.type(k) == b"hash")
+    assert batch_id
+    redis_client.hset(key, "sid0", "SM" + "c" * 32)
+    redis_client.set("outbox:sid:SM" + "c" * 32, key.decode().split(":")[1] + ":0")
+    updates = StatusUpdates(redis_client)
+    assert updates.record("SM" + "c" * 32, "sent", "")
+    assert updates.record("SM" + "c" * 32, "delivered", "")
+    assert not updates.record("SM" + "c" * 32, "sent", "")  # late: ignored
+    assert not updates.record("SM" + "c" * 32, "queued", "")
+    assert redis_client.hget(key, "state0") == b"delivered"
+    assert updates.record("SM" + "c" * 32, "undelivered", "30007")
+    assert redis_client.hget(key, "state0_error") == b"30007"
+
+
+def test_status_callback_for_an_unknown_message_changes_nothing(
+    twilio: TwilioSigner, redis_client: redis.Redis
+) -> None:
+    response = twilio.post(
+        "/sms/status", {"MessageSid": "SM" + "d" * 32, "MessageStatus": "delivered"}
+    )
+    assert response.status_code == 204
+    assert redis_client.dbsize() == 0
+
+
+@pytest.fixture
+def fragile_app(tmp_path: Path, content: Content) -> Flask:
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    app = create_app(make_settings(server.url, tmp_path), content)
+    app.config["test_redis"] = server
+    return app
+
+
+def test_without_redis_texts_still_get_a_helpful_reply(
+    fragile_app: Flask, content: Content
+) -> None:
+    server: RedisServer = fragile_app.config["test_redis"]
+    line: Helpline = fragile_app.extensions["helpline"]
+    twilio = TwilioSigner(fragile_app.test_client(), PUBLIC_URL, AUTH_TOKEN)
+    phone = Phone(twilio, line.redis)
+    server.stop()
+    assert inline(phone.send("klonopin")) == texts_of(content, "unavailable", "en")
+    assert inline(phone.send("quiero morir")) == texts_of(content, "crisis", "es")
+    assert inline(phone.send("STOP")) == []  # never anything but compliance for STOP

@@ -1,0 +1,47 @@
+"""Tell the counselors on call that someone needs them: a crisis text or a
+callback request. The alert carries a reference, never the person's number or
+words; the counselor opens the reference to act."""
+
+from __future__ import annotations
+
+import logging
+
+from rq import Queue
+
+from ivr.alerts import on_call_numbers
+from ivr.content.render import fill
+from ivr.extension import QUEUE_NAME
+from ivr.outbox import Outbox
+from ivr.privacy import number_ref
+from workers.context import job_context
+
+log = logging.getLogger("helpline.jobs.alerts")
+
+
+def alert_on_call(role: str, reference: str) -> int:
+    """Send the `role` text (crisis_alert or callback_alert) to everyone on call now."""
+    line = job_context()
+    content = line.content
+    text_id = content.sms.replies[role]
+    outbox = Outbox(
+        line.redis,
+        Queue(QUEUE_NAME, connection=line.redis),
+        line.settings.secret_key,
+        line.settings.retention_days * 86400,
+    )
+    recipients = on_call_numbers(line.redis, content.languages)
+    if not recipients:
+        log.error("%s %s: nobody is on call to alert; it waits in the open list", role, reference)
+        return 0
+    for number, language in recipients:
+        bodies = [
+            fill(content, part.text(language), language, "sms", {"ref": reference})
+            for part in content.texts[text_id]
+        ]
+        outbox.send(
+            number,
+            bodies,
+            kind=role,
+            cause=f"alert:{reference}:{number_ref(line.settings.secret_key, number)}",
+        )
+    return len(recipients)

@@ -1,0 +1,154 @@
+"""Send one outbox batch: its texts, in order, each exactly once.
+
+- Opt-out, the per-recipient cap and the sender's rate limit are checked here,
+  the one place every text passes.
+- Before each send the part is marked "sending"; after, its MessageSid is
+  kept. A run that finds a part still "sending" (its worker died, or the
+  request timed out) first asks Twilio whether that text went out, and sends
+  it only if it did not: no text lost, none twice.
+- A run holds a lease on the batch, renewed as it goes; if its worker dies the
+  lease runs out and the sweeper queues the batch again within seconds.
+- Transient failures are raised for RQ to retry with backoff; permanent ones
+  are recorded and never retried; 21610 also marks the number opted out.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+
+from redis.exceptions import LockError
+from requests import RequestException
+from twilio.base.exceptions import TwilioRestException
+
+from ivr.content.segments import count_segments
+from ivr.outbox import LEASES, batch_key, sid_key
+from ivr.ratelimit import RateLimitTimeout, SendPacer
+from ivr.redis_store import decoded
+from ivr.sms.optout import OptOuts
+from ivr.twilio_transport import UNSUBSCRIBED, transport_error, twilio_client
+from workers.context import JobContext, job_context
+
+log = logging.getLogger("helpline.jobs.outbox")
+DONE = ("sent", "failed", "blocked", "capped")
+
+
+def _record_end(line: JobContext, key: str, status: str, detail: str = "") -> str:
+    line.redis.hset(key, mapping={"status": status, "detail": detail, "finished": int(time.time())})
+    return status
+
+
+def _over_cap(line: JobContext, to_ref: str) -> bool:
+    """Abuse and SMS-pumping guard: a bounded number of replies per number per hour."""
+    hour = int(time.time() // 3600)
+    key = f"outbox:cap:{to_ref}:{hour}"
+    count = line.redis.incr(key)
+    line.redis.expire(key, 3600)
+    return int(count) > line.settings.sms_per_recipient_per_hour
+
+
+def _already_sent(line: JobContext, batch_id: str, to: str, body: str, since: float) -> str | None:
+    """Did Twilio take this text in an earlier run? Its sid, if so.
+
+    Twilio has no idempotency key for messages, so ask it: the newest messages
+    to this number, created since the earlier attempt began, with this body,
+    and not already claimed by another batch. (Filtering on DateSent would miss
+    a text Twilio accepted but has not sent yet.)"""
+    client = twilio_client(line.settings)
+    after = datetime.fromtimestamp(since, UTC) - timedelta(minutes=1)
+    for message in client.messages.list(to=to, from_=line.settings.line_number, limit=50):
+        created = message.date_created
+        if created is not None and created < after:
+            break  # newest first: nothing older can be ours
+        owner = line.redis.get(sid_key(str(message.sid)))
+        claimed_elsewhere = owner is not None and not _text(owner).startswith(f"{batch_id}:")
+        if message.body == body and not claimed_elsewhere:
+            return str(message.sid)
+    return None
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _send_part(line: JobContext, key: str, record: dict[str, str], index: int) -> str:
+    """Send one part (or find it already sent); its MessageSid."""
+    to, body = record["to"], record[f"body{index}"]
+    started = record.get(f"sending{index}")
+    if started:
+        found = _already_sent(line, record["batch_id"], to, body, float(started))
+        if found:
+            return found
+    SendPacer(
+        line.redis, f"sms:{line.settings.line_number}", line.settings.sms_segments_per_second
+    ).acquire(count_segments(body).segments)
+    line.redis.hset(key, f"sending{index}", time.time())
+    client = twilio_client(line.settings)
+    message = client.messages.create(
+        to=to,
+        from_=line.settings.line_number,
+        body=body,
+        status_callback=line.settings.public("/sms/status"),
+    )
+    return str(message.sid)
+
+
+def send_batch(batch_id: str) -> str:
+    line = job_context()
+    key = batch_key(batch_id)
+    # The lease outlasts one send (the client's timeout is 5 s) and is renewed per part.
+    lease = line.redis.lock(f"{key}:lease", timeout=line.settings.job_lease_seconds, blocking=False)
+    if not lease.acquire():
+        return "running elsewhere"  # another run holds the lease and is alive
+    try:
+        return _send_batch(line, batch_id, key, lease)
+    finally:
+        line.redis.zrem(LEASES, batch_id)
+        try:
+            lease.release()
+        except LockError:
+            log.warning("outbox %s: lease had already run out", batch_id)
+
+
+def _send_batch(line: JobContext, batch_id: str, key: str, lease: object) -> str:
+    record = decoded(line.redis.hgetall(key))
+    if not record or record.get("status") in DONE:
+        return "nothing to do"
+    record["batch_id"] = batch_id
+    to = record["to"]
+    if record.get("despite_opt_out") != "1" and OptOuts(
+        line.redis, line.settings.secret_key
+    ).is_opted_out(to):
+        return _record_end(line, key, "blocked", "opted out")
+    if record.get("status") == "queued":
+        if _over_cap(line, record.get("to_ref", "")):
+            log.warning("outbox %s: over the per-recipient cap", batch_id)
+            return _record_end(line, key, "capped", "per-recipient cap")
+        line.redis.hset(key, "status", "sending")
+    for index in range(int(record.get("parts", "0"))):
+        if record.get(f"sid{index}"):
+            continue
+        seconds = line.settings.job_lease_seconds
+        line.redis.zadd(LEASES, {batch_id: time.time() + seconds})
+        lease.extend(seconds, replace_ttl=True)  # type: ignore[attr-defined]
+        try:
+            sid = _send_part(line, key, record, index)
+        except (TwilioRestException, RequestException, RateLimitTimeout) as error:
+            failure = transport_error(error)
+            if not failure.ambiguous:
+                line.redis.hdel(key, f"sending{index}")
+            if not failure.permanent:
+                raise failure from error
+            if failure.code == UNSUBSCRIBED:
+                OptOuts(line.redis, line.settings.secret_key).opt_out(to, "twilio 21610")
+                if record.get("kind") == "opted-out":
+                    # Twilio keeps its own opt-out list and confirms a STOP itself.
+                    return _record_end(line, key, "blocked", "21610: Twilio confirms STOP itself")
+            log.warning("outbox %s part %d failed for good: %s", batch_id, index, failure)
+            return _record_end(line, key, "failed", f"{failure.code or ''} {failure}".strip())
+        line.redis.hset(key, mapping={f"sid{index}": sid, f"state{index}": "queued"})
+        line.redis.set(sid_key(sid), f"{batch_id}:{index}", ex=line.settings.retention_days * 86400)
+        record[f"sid{index}"] = sid
+    log.info("outbox %s sent (%s parts) to %s", batch_id, record.get("parts"), record.get("to_ref"))
+    return _record_end(line, key, "sent")

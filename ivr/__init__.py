@@ -11,6 +11,7 @@ from ivr.content.check import load_content
 from ivr.content.model import Content
 from ivr.extension import Helpline
 from ivr.redis_store import connect, redis_url
+from ivr.roster.store import RosterStore
 
 # Twilio's webhooks are a few kilobytes; anything larger is refused before parsing.
 MAX_REQUEST_BYTES = 64 * 1024
@@ -22,10 +23,13 @@ def create_app(settings: Settings | None = None, content: Content | None = None)
     app = Flask(__name__)
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES)
     client = connect(redis_url(settings), settings.redis_timeout_seconds)
-    app.extensions["helpline"] = Helpline(settings=settings, content=content, redis=client)
+    app.extensions["helpline"] = Helpline(
+        settings=settings, content=content, redis=client, roster=RosterStore(client)
+    )
 
     from ivr.health import health
     from ivr.sms.routes import sms
+    from ivr.voice import counselor_routes  # noqa: F401 - adds its routes to the voice blueprint
     from ivr.voice.routes import voice
 
     for blueprint in (voice, sms, health):

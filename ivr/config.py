@@ -56,6 +56,11 @@ class Settings:
     # How long a running job's claim on its work lasts without renewal: a worker
     # that dies is noticed this long after (plus the sweeper's few seconds).
     job_lease_seconds: int = 15
+    ring_strategy: str = "sequential"  # or "simultaneous": all at once, first to accept wins
+    ring_seconds: int = 20  # how long one counselor's phone rings
+    ring_rounds: int = 2  # times through the counselors on call before giving up
+    max_hold_seconds: int = 180  # the longest a caller waits before other choices
+    hold_music_url: str | None = None
     call_state_ttl_seconds: int = 4 * 3600
     redis_timeout_seconds: float = 0.5
 
@@ -204,6 +209,24 @@ def load_settings(
     if not lease_text.isdigit() or not 2 <= int(lease_text) <= 300:
         problems.append("HELPLINE_JOB_LEASE_SECONDS must be a whole number from 2 to 300")
 
+    strategy = text("HELPLINE_RING_STRATEGY") or "sequential"
+    if strategy not in ("sequential", "simultaneous"):
+        problems.append("HELPLINE_RING_STRATEGY must be sequential or simultaneous")
+    bounded = {
+        "HELPLINE_RING_SECONDS": (20, 5, 60),
+        "HELPLINE_RING_ROUNDS": (2, 1, 5),
+        "HELPLINE_MAX_HOLD_SECONDS": (180, 30, 900),
+    }
+    routing: dict[str, int] = {}
+    for name, (default, low, high) in bounded.items():
+        raw = text(name) or str(default)
+        if not raw.isdigit() or not low <= int(raw) <= high:
+            problems.append(f"{name} must be a whole number from {low} to {high}")
+        routing[name] = int(raw) if raw.isdigit() else default
+    hold_music = text("HELPLINE_HOLD_MUSIC_URL") or None
+    if hold_music and urlparse(hold_music).scheme != "https" and production:
+        problems.append("HELPLINE_HOLD_MUSIC_URL must be an https URL")
+
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -224,4 +247,9 @@ def load_settings(
         sms_segments_per_second=sms_rate,
         sms_per_recipient_per_hour=int(cap_text),
         job_lease_seconds=int(lease_text) if lease_text.isdigit() else 15,
+        ring_strategy=strategy,
+        ring_seconds=routing["HELPLINE_RING_SECONDS"],
+        ring_rounds=routing["HELPLINE_RING_ROUNDS"],
+        max_hold_seconds=routing["HELPLINE_MAX_HOLD_SECONDS"],
+        hold_music_url=hold_music,
     )

@@ -11,6 +11,7 @@ from rq import Queue
 from ivr.config import Settings
 from ivr.content.model import Content
 from ivr.outbox import Outbox
+from ivr.roster.store import RosterStore
 
 QUEUE_NAME = "helpline"
 
@@ -20,6 +21,7 @@ class Helpline:
     settings: Settings
     content: Content
     redis: redis.Redis
+    roster: RosterStore  # one per process: it keeps the parsed roster and its on-call index
 
     @property
     def queue(self) -> Queue:

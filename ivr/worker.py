@@ -18,15 +18,23 @@ from ivr.config import Settings
 from ivr.extension import QUEUE_NAME
 from ivr.outbox import Outbox
 from ivr.redis_store import redis_url
+from ivr.routing.dispatches import Dispatches
+from ivr.routing.holding import RING_JOB
 
 log = logging.getLogger("helpline.worker")
 SWEEP_SECONDS = 2.0
 
 
-def sweep_forever(outbox: Outbox, stop: threading.Event) -> None:
+def sweep_forever(
+    outbox: Outbox, dispatches: Dispatches, queue: Queue, stop: threading.Event
+) -> None:
+    """Work whose worker died: outbox batches whose lease ran out, and callers
+    whose counselor ring is overdue. Found within seconds, not RQ's minutes."""
     while not stop.wait(SWEEP_SECONDS):
         try:
             outbox.requeue_abandoned()
+            for dispatch_id in dispatches.due():
+                queue.enqueue(RING_JOB, dispatch_id, result_ttl=600)
         except redis.RedisError:
             log.warning("sweeper: Redis unavailable; trying again")
 
@@ -37,9 +45,14 @@ def run_worker(settings: Settings, *, burst: bool = False) -> None:
     queue = Queue(QUEUE_NAME, connection=connection)
     stop = threading.Event()
     if not burst:
-        outbox = Outbox(connection, queue, settings.secret_key, settings.retention_days * 86400)
+        retention = settings.retention_days * 86400
+        outbox = Outbox(connection, queue, settings.secret_key, retention)
+        dispatches = Dispatches(connection, retention)
         threading.Thread(
-            target=sweep_forever, args=(outbox, stop), name="sweeper", daemon=True
+            target=sweep_forever,
+            args=(outbox, dispatches, queue, stop),
+            name="sweeper",
+            daemon=True,
         ).start()
     try:
         SimpleWorker([queue], connection=connection).work(with_scheduler=True, burst=burst)

@@ -11,6 +11,7 @@ import redis
 
 from ivr.content.model import Content, MenuNode
 from ivr.voice.state import CallState, CallStates
+from tests.rosters import store_always_on_call
 from tests.twilio_signing import CallFixture, TwilioSigner
 
 KEYS = [*"0123456789", "*", "#"]
@@ -22,10 +23,11 @@ class Step:
     url: str
     fields: tuple[tuple[str, str], ...]
     finished_handoff: bool = False  # a hang-up is the right end after this step
+    hold_music: bool = False  # a waitUrl: Twilio plays it again and again while the caller waits
 
 
 def node_of(url: str) -> str:
-    return url.rstrip("/").rsplit("/", 1)[-1]
+    return url.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
 
 
 def check_response(twiml: ET.Element, step: Step) -> None:
@@ -40,6 +42,8 @@ def check_response(twiml: ET.Element, step: Step) -> None:
         assert (say.text or "").strip(), f"empty Say: {where}"
         assert say.attrib.get("language"), where
         assert say.attrib.get("voice"), where
+    if step.hold_music:
+        return  # it loops by itself; <Leave> hands the caller to the Enqueue action
     continues = verbs[-1] in ("Redirect", "Gather") or bool(HANDOFFS & set(verbs))
     ends_after_handoff = verbs[-1] == "Hangup" and (step.finished_handoff or "Record" in verbs)
     assert continues or ends_after_handoff, f"dead end {verbs}: {where}"
@@ -69,6 +73,13 @@ def next_steps(twiml: ET.Element, content: Content, language: str) -> list[Step]
                     finished_handoff=status == "completed",
                 )
             )
+    for enqueue in twiml.iter("Enqueue"):
+        steps.append(Step(enqueue.attrib["waitUrl"], (("QueueTime", "40"),), hold_music=True))
+        for result in ("bridged", "hangup"):
+            steps.append(
+                Step(enqueue.attrib["action"], (("QueueResult", result),), finished_handoff=True)
+            )
+        steps.append(Step(enqueue.attrib["action"], (("QueueResult", "leave"),)))
     for record in twiml.iter("Record"):
         steps.append(
             Step(
@@ -84,10 +95,17 @@ def next_steps(twiml: ET.Element, content: Content, language: str) -> list[Step]
     return steps
 
 
+@pytest.mark.parametrize("staffed", [True, False], ids=["counselors on call", "nobody on call"])
 @pytest.mark.parametrize("language", ["en", "es"])
 def test_the_whole_menu_has_no_dead_end(
-    twilio: TwilioSigner, content: Content, redis_client: redis.Redis, language: str
+    twilio: TwilioSigner,
+    content: Content,
+    redis_client: redis.Redis,
+    language: str,
+    staffed: bool,
 ) -> None:
+    if staffed:
+        store_always_on_call(redis_client)
     states = CallStates(redis_client, 3600)
     first = CallFixture(twilio)
     greeting = first.start()

@@ -13,6 +13,7 @@ from ivr.content.model import Content
 from ivr.content.render import fill
 from ivr.extension import QUEUE_NAME
 from ivr.voicemail import INDEX
+from tests.rosters import store_always_on_call
 from tests.twilio_signing import CallFixture, TwilioSigner, gather_action, redirect_url, spoken
 
 BACKUP = "+12025550199"
@@ -76,18 +77,39 @@ def test_main_menu_keys_lead_to_their_menus(
     assert gather_action(twiml).endswith(f"/voice/menu/{heard}")
 
 
-def test_one_connects_to_a_person(call: CallFixture, content: Content) -> None:
+def enqueued(twiml: ET.Element) -> bool:
+    return twiml.find("Enqueue") is not None
+
+
+@pytest.fixture
+def on_call(redis_client: redis.Redis) -> None:
+    store_always_on_call(redis_client)
+
+
+@pytest.mark.usefixtures("on_call")
+def test_one_puts_the_caller_on_hold_for_a_counselor(call: CallFixture, content: Content) -> None:
     twiml = call.press(call.start(), "1")
-    assert dialed(twiml) == [BACKUP]
+    assert enqueued(twiml)
     assert node_said(content, "counselor") in spoken(twiml)
 
 
+def test_with_nobody_on_call_the_caller_hears_the_other_choices(
+    call: CallFixture, content: Content
+) -> None:
+    twiml = call.press(call.start(), "1")
+    assert not enqueued(twiml)
+    assert gather_action(twiml).endswith("/voice/menu/no_counselor")
+    backup = call.press(twiml, "2")
+    assert dialed(backup) == [BACKUP]
+
+
+@pytest.mark.usefixtures("on_call")
 @pytest.mark.parametrize("menu_path", [["2"], ["3"], ["4"], ["2", "1"]])
 def test_zero_reaches_a_person_from_every_menu(call: CallFixture, menu_path: list[str]) -> None:
     twiml = call.start()
     for digit in menu_path:
         twiml = call.press(twiml, digit)
-    assert dialed(call.press(twiml, "0")) == [BACKUP]
+    assert enqueued(call.press(twiml, "0"))
 
 
 def test_star_returns_to_the_main_menu(call: CallFixture, content: Content) -> None:
@@ -114,6 +136,7 @@ def test_silence_asks_again(call: CallFixture, content: Content) -> None:
     assert gather_action(twiml).endswith("/voice/menu/main")
 
 
+@pytest.mark.usefixtures("on_call")
 def test_after_the_last_try_the_caller_is_taken_to_a_person(
     call: CallFixture, content: Content
 ) -> None:
@@ -123,7 +146,7 @@ def test_after_the_last_try_the_caller_is_taken_to_a_person(
         assert twiml.find("Gather") is not None
     twiml = call.silence(twiml)
     assert said(content, "too_many_tries") in spoken(twiml)
-    assert dialed(twiml) == [BACKUP]
+    assert enqueued(twiml)
 
 
 def test_a_correct_choice_starts_the_tries_afresh(call: CallFixture, content: Content) -> None:
@@ -148,10 +171,12 @@ def test_spoken_choices(call: CallFixture, words: str, menu: str) -> None:
     assert gather_action(twiml).endswith(f"/voice/menu/{menu}")
 
 
+@pytest.mark.usefixtures("on_call")
 def test_asking_for_a_counselor_in_words_connects(call: CallFixture) -> None:
-    assert dialed(call.say(call.start(), "can I talk to someone")) == [BACKUP]
+    assert enqueued(call.say(call.start(), "can I talk to someone"))
 
 
+@pytest.mark.usefixtures("on_call")
 def test_nine_switches_to_spanish_and_spanish_words_work(
     call: CallFixture, content: Content
 ) -> None:
@@ -166,7 +191,7 @@ def test_nine_switches_to_spanish_and_spanish_words_work(
     learn = call.say(twiml, "quiero informarme sobre las benzodiacepinas")
     assert gather_action(learn).endswith("/voice/menu/learn")
     assert node_said(content, "learn", "es") in spoken(learn)
-    assert dialed(call.say(learn, "quiero hablar con alguien")) == [BACKUP]
+    assert enqueued(call.say(learn, "quiero hablar con alguien"))
 
 
 def test_nine_in_spanish_goes_back_to_english(call: CallFixture) -> None:
@@ -242,10 +267,15 @@ def test_text_me_from_a_number_that_cannot_get_texts_says_so(
     assert Queue(QUEUE_NAME, connection=redis_client).get_jobs() == []
 
 
-def test_when_nobody_answers_the_caller_can_leave_a_message(
+def to_backup(call: CallFixture) -> ET.Element:
+    """Nobody on call: the other choices, then 2 for the partner (backup) line."""
+    return call.press(call.press(call.start(), "1"), "2")
+
+
+def test_when_the_backup_line_does_not_answer_the_caller_can_leave_a_message(
     call: CallFixture, content: Content
 ) -> None:
-    dial = call.press(call.start(), "1")
+    dial = to_backup(call)
     action = dial.find("Dial")
     assert action is not None
     twiml = call.post(action.attrib["action"], DialCallStatus="no-answer")
@@ -254,7 +284,7 @@ def test_when_nobody_answers_the_caller_can_leave_a_message(
 
 
 def test_a_finished_conversation_ends_the_call(call: CallFixture) -> None:
-    dial = call.press(call.start(), "1").find("Dial")
+    dial = to_backup(call).find("Dial")
     assert dial is not None
     twiml = call.post(dial.attrib["action"], DialCallStatus="completed")
     assert [child.tag for child in twiml] == ["Hangup"]
@@ -263,7 +293,7 @@ def test_a_finished_conversation_ends_the_call(call: CallFixture) -> None:
 def test_a_voicemail_is_kept_once_and_expires(
     call: CallFixture, content: Content, redis_client: redis.Redis
 ) -> None:
-    dial = call.press(call.start(), "1").find("Dial")
+    dial = to_backup(call).find("Dial")
     assert dial is not None
     twiml = call.post(dial.attrib["action"], DialCallStatus="busy")
     record = twiml.find("Record")
@@ -283,7 +313,7 @@ def test_a_voicemail_is_kept_once_and_expires(
 
 
 def test_a_silent_voicemail_still_says_goodbye(call: CallFixture) -> None:
-    dial = call.press(call.start(), "1").find("Dial")
+    dial = to_backup(call).find("Dial")
     assert dial is not None
     twiml = call.post(dial.attrib["action"], DialCallStatus="no-answer")
     after_silence = call.post(redirect_url(twiml))

@@ -13,7 +13,9 @@ from pathlib import Path
 
 from ivr.content.loader import ContentError, Problem, read_content
 from ivr.content.model import (
+    PROMPT_VALUES,
     SMS_ROLES_WITHOUT_OPT_OUT,
+    BackupNode,
     Choice,
     Content,
     CounselorNode,
@@ -49,7 +51,9 @@ def successors(node: Node, content: Content) -> list[tuple[str, Where]]:
         found.append((node.on_fail or nav.on_fail, node.where))
         found += [(nav.main_menu.next, nav.where), (nav.person.next, nav.where)]
         return found
-    if isinstance(node, SayNode | LanguageNode | TextMeNode | CounselorNode | VoicemailNode):
+    if isinstance(node, CounselorNode):
+        return [(node.next, node.where), (node.voicemail, node.where)]
+    if isinstance(node, SayNode | LanguageNode | TextMeNode | BackupNode | VoicemailNode):
         return [(node.next, node.where)] if node.next else []
     return []
 
@@ -133,7 +137,7 @@ def _menus(content: Content) -> Iterator[Problem]:
     for node in nodes.values():
         if not isinstance(node, MenuNode):
             continue
-        if not any(isinstance(nodes.get(c.next), CounselorNode) for c in node.choices):
+        if not any(isinstance(nodes.get(c.next), CounselorNode | BackupNode) for c in node.choices):
             yield _problem(
                 node.where, f"menu '{node.id}' has no choice that reaches a person (a counselor)"
             )
@@ -216,7 +220,8 @@ def _lengths_and_placeholders(content: Content) -> Iterator[Problem]:
         for prompt in node_prompts(node):
             yield from _prompt_problems(content, prompt, f"node '{node.id}'", sms=False)
     for name, prompt in content.prompts.items():
-        yield from _prompt_problems(content, prompt, f"prompt '{name}'", sms=False)
+        values = frozenset(PROMPT_VALUES.get(name, ()))
+        yield from _prompt_problems(content, prompt, f"prompt '{name}'", False, values)
     alerts = {content.sms.replies.get(r) for r in ("crisis_alert", "callback_alert")}
     exempt = {content.sms.replies.get(role) for role in SMS_ROLES_WITHOUT_OPT_OUT}
     for text_id, parts in content.texts.items():

@@ -6,6 +6,7 @@ import re
 
 from ivr.content.check import successors
 from ivr.content.model import (
+    BackupNode,
     Content,
     CounselorNode,
     HangupNode,
@@ -27,6 +28,7 @@ def _label(node: Node) -> str:
     kind = {
         MenuNode: "menu",
         CounselorNode: "counselor",
+        BackupNode: "backup line",
         VoicemailNode: "voicemail",
         HangupNode: "hang up",
         LanguageNode: "language",
@@ -43,7 +45,7 @@ def _label(node: Node) -> str:
 def _shape(node: Node) -> tuple[str, str]:
     if isinstance(node, MenuNode):
         return "{{", "}}"
-    if isinstance(node, CounselorNode | VoicemailNode):
+    if isinstance(node, CounselorNode | BackupNode | VoicemailNode):
         return "([", "])"
     if isinstance(node, HangupNode):
         return "((", "))"

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from ivr.content.model import (
     SYSTEM_PROMPTS,
+    BackupNode,
     Choice,
     Content,
     CounselorNode,
@@ -329,11 +330,23 @@ def _text_me_node(reader: Reader, node_id: str, data: SourceMap) -> Node:
 
 def _counselor_node(reader: Reader, node_id: str, data: SourceMap) -> Node:
     what = f"node '{node_id}'"
+    reader.fields(data, what, {"type", "say", "next", "voicemail"}, set())
+    say = reader.required_prompt(data, "say", what)
+    return CounselorNode(
+        node_id,
+        data.where,
+        say,
+        reader.text(data, "next", what),
+        reader.text(data, "voicemail", what),
+    )
+
+
+def _backup_node(reader: Reader, node_id: str, data: SourceMap) -> Node:
+    what = f"node '{node_id}'"
     reader.fields(data, what, {"type", "say", "next"}, {"ring_seconds"})
     say = reader.required_prompt(data, "say", what)
     ring = reader.integer(data, "ring_seconds", what, 5, 120) or 30
-    next_id = reader.text(data, "next", what)
-    return CounselorNode(node_id, data.where, say, next_id, ring)
+    return BackupNode(node_id, data.where, say, reader.text(data, "next", what), ring)
 
 
 def _voicemail_node(reader: Reader, node_id: str, data: SourceMap) -> Node:
@@ -358,6 +371,7 @@ NODE_PARSERS: dict[str, NodeParser] = {
     "language": _language_node,
     "text_me": _text_me_node,
     "counselor": _counselor_node,
+    "backup": _backup_node,
     "voicemail": _voicemail_node,
     "hangup": _hangup_node,
 }

@@ -107,9 +107,18 @@ class TextMeNode(Node):
 
 @dataclass(frozen=True)
 class CounselorNode(Node):
-    """Hand the caller to a person. Until rostered routing exists this dials
-    the always-staffed backup number; `next` is where a caller goes when that
-    does not connect."""
+    """Hand the caller to a counselor on call: hold, while counselors are rung
+    and one accepts. `next` is where the caller goes when nobody is on call,
+    nobody accepts, or the longest wait runs out."""
+
+    say: Prompt
+    next: str
+    voicemail: str  # where a caller goes who chooses, while waiting, to leave a message
+
+
+@dataclass(frozen=True)
+class BackupNode(Node):
+    """Dial the always-staffed backup line; `next` if it does not answer."""
 
     say: Prompt
     next: str
@@ -205,4 +214,11 @@ SYSTEM_PROMPTS = (
     "fallback",  # anything failed: crisis numbers, then the backup number
     "backup_unreachable",  # the backup number did not answer either: offer a message
     "goodbye",  # after a message is left on the fallback path
+    "hold",  # said every so often while a caller waits for a counselor
+    "whisper",  # to a counselor before accepting: {language}, {waited}
+    "whisper_connecting",  # the counselor accepted
+    "whisper_taken",  # another counselor accepted first
+    "whisper_caller_left",  # the caller hung up meanwhile
 )
+# Prompts the engine fills with values known only during a call.
+PROMPT_VALUES = {"whisper": ("language", "waited")}

@@ -24,7 +24,7 @@ def known_placeholders(content: Content) -> set[str]:
 
 
 # Filled in when a text is sent, not from content: the reference of an alert.
-RUNTIME_PLACEHOLDERS = frozenset({"ref"})
+RUNTIME_PLACEHOLDERS = frozenset({"ref", "language", "waited"})
 
 
 def fill(

@@ -15,6 +15,7 @@ from typing import Protocol
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from ivr.content.model import (
+    BackupNode,
     Choice,
     Content,
     CounselorNode,
@@ -28,10 +29,17 @@ from ivr.content.model import (
     VoicemailNode,
 )
 from ivr.content.render import fill
+from ivr.routing.holding import queue_name
 from ivr.voice.matching import choose_by_key, choose_by_words, spoken_key
 from ivr.voice.state import CallState, CallStates
 
 MAX_CHAINED_NODES = 12  # `flows check` forbids loops; this guards the call anyway
+
+
+class Holds(Protocol):
+    """Puts a caller on hold for a counselor (see ivr.routing.holding)."""
+
+    def hold(self, call_sid: str, caller: str, language: str, node_id: str) -> str | None: ...
 
 
 class TextRequests(Protocol):
@@ -46,7 +54,7 @@ class Call:
     caller: str  # the caller's number as Twilio gave it ("From")
 
 
-UrlFor = Callable[[str, str], str]  # (route name, node id) -> absolute URL
+UrlFor = Callable[[str, str], str]  # (route name, node or dispatch id) -> absolute URL
 
 
 class VoiceEngine:
@@ -57,10 +65,12 @@ class VoiceEngine:
         texts: TextRequests,
         url_for: UrlFor,
         backup_number: str,
+        holds: Holds,
     ) -> None:
         self.content = content
         self.states = states
         self.texts = texts
+        self.holds = holds
         self.url_for = url_for
         self.backup_number = backup_number
 
@@ -115,7 +125,7 @@ class VoiceEngine:
             return response
         state = self.states.load(call.sid)
         node = self.content.voice.nodes.get(node_id)
-        if state is None or not isinstance(node, CounselorNode):
+        if state is None or not isinstance(node, BackupNode):
             return self.incoming(call)
         self._say(response, state.language, self.content.prompts["backup_unreachable"])
         return self._enter(call, state, node.next, response)
@@ -126,6 +136,16 @@ class VoiceEngine:
         if state is None or not isinstance(node, VoicemailNode):
             return self.incoming(call)
         return self._enter(call, state, node.next)
+
+    def after_hold(self, call: Call, node_id: str, chose_voicemail: bool) -> VoiceResponse:
+        """The caller left the hold without a counselor: their choice of a
+        message, or the counselor node's other choices."""
+        state = self.states.load(call.sid)
+        node = self.content.voice.nodes.get(node_id)
+        if not isinstance(node, CounselorNode):
+            return self.incoming(call)
+        state = state or CallState(language=self.content.default_language, node=node_id)
+        return self._enter(call, state, node.voicemail if chose_voicemail else node.next)
 
     def language_of(self, call_sid: str) -> str:
         state = self.states.load(call_sid)
@@ -187,6 +207,16 @@ class VoiceEngine:
         if isinstance(node, MenuNode):
             self._gather(response, language, node, with_intro=True)
         elif isinstance(node, CounselorNode):
+            dispatch_id = self.holds.hold(call.sid, call.caller, language, node.id)
+            if dispatch_id is None:
+                return node.next  # nobody on call: straight to the other choices
+            self._say(response, language, node.say)
+            response.enqueue(
+                queue_name(dispatch_id),
+                wait_url=self.url_for("hold", dispatch_id),
+                action=self.url_for("queue_done", dispatch_id),
+            )
+        elif isinstance(node, BackupNode):
             self._say(response, language, node.say)
             dial = response.dial(
                 action=self.url_for("dial_done", node.id), timeout=node.ring_seconds

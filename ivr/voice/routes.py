@@ -13,6 +13,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
 from ivr.extension import helpline
+from ivr.routing.holding import Holding
 from ivr.signature import guard
 from ivr.sms.optout import OptOuts
 from ivr.text_requests import TextRequests
@@ -59,9 +60,17 @@ def _engine() -> VoiceEngine:
         content=line.content,
         states=CallStates(line.redis, settings.call_state_ttl_seconds),
         texts=texts,
-        url_for=lambda route, node_id: _absolute(f"voice.{route}", node_id=node_id),
+        url_for=_step_url,
         backup_number=settings.backup_number,
+        holds=Holding(line.redis, line.queue, settings, line.roster),
     )
+
+
+def _step_url(route: str, ident: str) -> str:
+    """URLs of the engine's steps: most name a node, the hold ones a dispatch."""
+    if route in ("hold", "queue_done"):
+        return _absolute(f"voice.{route}", dispatch_id=ident)
+    return _absolute(f"voice.{route}", node_id=ident)
 
 
 def _call_ref(sid: str) -> str:

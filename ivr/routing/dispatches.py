@@ -1,0 +1,268 @@
+"""A caller waiting for a counselor: one dispatch, a small state machine in
+Redis whose every transition is one Lua script, so webhooks arriving together
+(two counselors pressing 1, a late status callback, a hang-up) can never leave
+it half-changed or bridge twice.
+
+    waiting ──ring──▶ ringing ──a counselor presses 1──▶ bridged
+       │                 │
+       └──────┬──────────┘
+              ├─ the caller hangs up ──────────────▶ abandoned
+              ├─ nobody on call / all passed / max hold ─▶ gave_up
+              └─ the caller chose to leave a message ─▶ left
+
+Each counselor leg: ringing → whisper → accepted | declined | ended.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+
+import redis
+
+from ivr.redis_store import decoded
+
+OPEN_STATES = ("waiting", "ringing")
+LIVE_LEGS = ("ringing", "whisper")
+DEADLINES = "dispatch:deadlines"  # id -> when it must be looked at again
+BUSY = "counselors:busy"  # counselor id -> when they were bridged (a helpline call)
+BUSY_FOR_AT_MOST = 4 * 3600
+
+_CLAIM = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if state ~= 'ringing' and state ~= 'waiting' then return state or 'gone' end
+local leg = redis.call('HGET', KEYS[2], ARGV[1])
+if leg ~= 'ringing' and leg ~= 'whisper' then return 'leg-over' end
+redis.call('HSET', KEYS[2], ARGV[1], 'accepted')
+redis.call('HSET', KEYS[1], 'state', 'bridged', 'winner', ARGV[1], 'answered_at', ARGV[2])
+return 'won'
+"""
+
+_LEG_END = """
+local leg = redis.call('HGET', KEYS[2], ARGV[1])
+if leg ~= 'ringing' and leg ~= 'whisper' then return -1 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+local live = 0
+for _, value in ipairs(redis.call('HVALS', KEYS[2])) do
+  if value == 'ringing' or value == 'whisper' then live = live + 1 end
+end
+return live
+"""
+
+_FINISH = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if state ~= 'ringing' and state ~= 'waiting' then return 0 end
+redis.call('HSET', KEYS[1], 'state', ARGV[1], 'ended_at', ARGV[2])
+return 1
+"""
+
+_WHISPER = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if state ~= 'ringing' and state ~= 'waiting' then return state or 'gone' end
+local leg = redis.call('HGET', KEYS[2], ARGV[1])
+if leg == 'ringing' then redis.call('HSET', KEYS[2], ARGV[1], 'whisper') end
+if leg == 'ringing' or leg == 'whisper' then return 'whisper' end
+return 'leg-over'
+"""
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    id: str
+    call_sid: str
+    caller: str
+    language: str
+    state: str
+    created: float
+    round: int
+    winner: str
+    answered_at: float | None
+    node: str  # the counselor node the caller chose: its next and voicemail say where to go
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    def waited(self, now: float | None = None) -> int:
+        return int((now or time.time()) - self.created)
+
+
+@dataclass(frozen=True)
+class Leg:
+    id: str
+    counselor: str
+    call_sid: str
+    state: str
+    round: int
+
+
+class Dispatches:
+    def __init__(self, client: redis.Redis, ttl_seconds: int) -> None:
+        self._redis = client
+        self._ttl = ttl_seconds
+        self._claim = client.register_script(_CLAIM)
+        self._leg_end = client.register_script(_LEG_END)
+        self._finish = client.register_script(_FINISH)
+        self._whisper = client.register_script(_WHISPER)
+
+    @staticmethod
+    def _keys(dispatch_id: str) -> list[str]:
+        return [f"dispatch:{dispatch_id}", f"dispatch:{dispatch_id}:legs"]
+
+    def open_for_call(
+        self, call_sid: str, caller: str, language: str, node: str
+    ) -> tuple[Dispatch, bool]:
+        """The call's open dispatch, or a new one; True when it was just made. A
+        repeated webhook finds the open one instead of starting a second."""
+        current = self._redis.get(f"call:{call_sid}:dispatch")
+        if current is not None:
+            found = self.load(current.decode() if isinstance(current, bytes) else str(current))
+            if found is not None and found.is_open:
+                return found, False
+        now = time.time()
+        dispatch_id = hashlib.sha256(f"{call_sid}:{now}".encode()).hexdigest()[:20]
+        main, legs = self._keys(dispatch_id)
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.hset(
+            main,
+            mapping={
+                "call_sid": call_sid,
+                "caller": caller,
+                "language": language,
+                "state": "waiting",
+                "created": now,
+                "round": 1,
+                "winner": "",
+                "node": node,
+            },
+        )
+        pipe.expire(main, self._ttl)
+        pipe.set(f"call:{call_sid}:dispatch", dispatch_id, ex=self._ttl)
+        pipe.execute()
+        self._redis.expire(legs, self._ttl)
+        return self.load(dispatch_id), True  # type: ignore[return-value]
+
+    def load(self, dispatch_id: str) -> Dispatch | None:
+        fields = decoded(self._redis.hgetall(f"dispatch:{dispatch_id}"))
+        if not fields:
+            return None
+        answered = fields.get("answered_at")
+        return Dispatch(
+            id=dispatch_id,
+            call_sid=fields["call_sid"],
+            caller=fields["caller"],
+            language=fields["language"],
+            state=fields["state"],
+            created=float(fields["created"]),
+            round=int(fields.get("round", "1")),
+            winner=fields.get("winner", ""),
+            answered_at=float(answered) if answered else None,
+            node=fields.get("node", ""),
+        )
+
+    # -- legs ----------------------------------------------------------------
+
+    def add_leg(self, dispatch_id: str, counselor_id: str, round_number: int) -> str:
+        main, legs = self._keys(dispatch_id)
+        leg_id = f"{counselor_id}-{round_number}-{int(time.time() * 1000) % 100000}"
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.hset(legs, leg_id, "ringing")
+        pipe.hset(
+            f"{main}:leginfo",
+            leg_id,
+            json.dumps({"counselor": counselor_id, "round": round_number, "call_sid": ""}),
+        )
+        pipe.hset(main, "state", "ringing")
+        pipe.hincrby(main, "attempts", 1)
+        pipe.sadd(f"{main}:tried:{round_number}", counselor_id)
+        for key in (legs, f"{main}:leginfo", f"{main}:tried:{round_number}"):
+            pipe.expire(key, self._ttl)
+        pipe.execute()
+        return leg_id
+
+    def set_leg_call(self, dispatch_id: str, leg_id: str, call_sid: str) -> None:
+        key = f"dispatch:{dispatch_id}:leginfo"
+        info = json.loads(self._redis.hget(key, leg_id) or "{}")
+        info["call_sid"] = call_sid
+        self._redis.hset(key, leg_id, json.dumps(info))
+
+    def legs(self, dispatch_id: str) -> list[Leg]:
+        states = decoded(self._redis.hgetall(f"dispatch:{dispatch_id}:legs"))
+        infos = decoded(self._redis.hgetall(f"dispatch:{dispatch_id}:leginfo"))
+        found = []
+        for leg_id, state in states.items():
+            info = json.loads(infos.get(leg_id, "{}"))
+            found.append(
+                Leg(
+                    leg_id,
+                    info.get("counselor", ""),
+                    info.get("call_sid", ""),
+                    state,
+                    int(info.get("round", 1)),
+                )
+            )
+        return found
+
+    def tried(self, dispatch_id: str, round_number: int) -> set[str]:
+        members = self._redis.smembers(f"dispatch:{dispatch_id}:tried:{round_number}")
+        return {m.decode() if isinstance(m, bytes) else str(m) for m in members}
+
+    def live_legs(self, dispatch_id: str) -> int:
+        return sum(1 for leg in self.legs(dispatch_id) if leg.state in LIVE_LEGS)
+
+    def next_round(self, dispatch_id: str) -> int:
+        return int(self._redis.hincrby(f"dispatch:{dispatch_id}", "round", 1))
+
+    # -- transitions (atomic) -------------------------------------------------
+
+    def whisper(self, dispatch_id: str, leg_id: str) -> str:
+        """'whisper' when the counselor may be asked; else why not."""
+        return _text(self._whisper(keys=self._keys(dispatch_id), args=[leg_id]))
+
+    def claim(self, dispatch_id: str, leg_id: str) -> str:
+        """'won' for exactly one leg; otherwise the state that stopped it."""
+        result = _text(self._claim(keys=self._keys(dispatch_id), args=[leg_id, time.time()]))
+        if result == "won":
+            info = json.loads(self._redis.hget(f"dispatch:{dispatch_id}:leginfo", leg_id) or "{}")
+            self._redis.zadd(BUSY, {info.get("counselor", ""): time.time()})
+            self._redis.zrem(DEADLINES, dispatch_id)
+        return result
+
+    def end_leg(self, dispatch_id: str, leg_id: str, how: str) -> int:
+        """Mark a leg over; the number of legs still live, or -1 if it already was."""
+        return int(self._leg_end(keys=self._keys(dispatch_id), args=[leg_id, how]))
+
+    def finish(self, dispatch_id: str, outcome: str) -> bool:
+        """Close an open dispatch (abandoned, gave_up, left); False if it was not open."""
+        moved = bool(self._finish(keys=self._keys(dispatch_id), args=[outcome, time.time()]))
+        if moved:
+            self._redis.zrem(DEADLINES, dispatch_id)
+        return moved
+
+    # -- deadlines and who is busy -------------------------------------------
+
+    def set_deadline(self, dispatch_id: str, at: float) -> None:
+        self._redis.zadd(DEADLINES, {dispatch_id: at})
+
+    def due(self, now: float | None = None) -> list[str]:
+        """Dispatches past their deadline, each taken by one sweeper only."""
+        moment = time.time() if now is None else now
+        taken = []
+        for raw in self._redis.zrangebyscore(DEADLINES, 0, moment):
+            dispatch_id = _text(raw)
+            if self._redis.zrem(DEADLINES, dispatch_id):
+                taken.append(dispatch_id)
+        return taken
+
+    def busy_counselors(self) -> set[str]:
+        self._redis.zremrangebyscore(BUSY, 0, time.time() - BUSY_FOR_AT_MOST)
+        return {_text(m) for m in self._redis.zrange(BUSY, 0, -1)}
+
+    def free_counselor(self, counselor_id: str) -> None:
+        self._redis.zrem(BUSY, counselor_id)
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)

@@ -1,0 +1,69 @@
+"""Putting a caller on hold for a counselor: find (or open) the call's
+dispatch, count it, and queue the job that rings counselors. The webhook never
+calls Twilio itself."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime
+
+import redis
+from rq import Queue
+
+from ivr.config import Settings
+from ivr.roster.oncall import who_is_on_call
+from ivr.roster.parse import RosterError
+from ivr.roster.store import RosterStore
+from ivr.routing.dispatches import Dispatches
+from ivr.routing.figures import Figures
+
+log = logging.getLogger("helpline.routing")
+RING_JOB = "workers.dispatch.ring"
+# A ring that has not ended this long after its phone stopped ringing is looked at again.
+RING_GRACE_SECONDS = 10
+
+
+def queue_name(dispatch_id: str) -> str:
+    """The Twilio queue the caller waits in: one per dispatch (names ≤ 64 chars)."""
+    return f"d{dispatch_id}"
+
+
+def anyone_on_call(store: RosterStore, at: datetime | None = None) -> bool:
+    try:
+        roster = store.load()
+    except RosterError:
+        log.exception("the stored roster does not validate: nobody can be rung")
+        return False
+    return roster is not None and bool(who_is_on_call(roster, at or datetime.now(UTC)))
+
+
+class Holding:
+    def __init__(
+        self, client: redis.Redis, queue: Queue, settings: Settings, roster: RosterStore
+    ) -> None:
+        self._queue = queue
+        self._settings = settings
+        self._roster = roster
+        self.dispatches = Dispatches(client, settings.retention_days * 86400)
+        self.figures = Figures(client)
+
+    def hold(self, call_sid: str, caller: str, language: str, node_id: str) -> str | None:
+        """The dispatch id to wait on, or None when nobody is on call at all."""
+        if not anyone_on_call(self._roster):
+            self.figures.offered()
+            self.figures.gave_up()
+            log.warning("a caller asked for a counselor and nobody is on call")
+            return None
+        dispatch, new = self.dispatches.open_for_call(call_sid, caller, language, node_id)
+        if new:
+            self.figures.offered()
+            self.ring(dispatch.id)
+        return dispatch.id
+
+    def ring(self, dispatch_id: str) -> None:
+        """Queue the next ring, and a deadline in case its worker dies."""
+        self._queue.enqueue(RING_JOB, dispatch_id, result_ttl=600, failure_ttl=86400)
+        self.dispatches.set_deadline(
+            dispatch_id, time.time() + self._settings.ring_seconds + RING_GRACE_SECONDS
+        )

@@ -1,0 +1,257 @@
+"""Webhooks of a caller on hold and of the counselors being rung for them.
+
+Registered on the voice blueprint, so the signature check and the safe
+fallback cover them too. The caller's own hold loop (Twilio requests the
+waitUrl again and again) also keeps the time: past the longest hold it takes
+the caller out of the queue itself, whatever became of the workers.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Response
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+from ivr.content.render import fill
+from ivr.extension import Helpline, helpline
+from ivr.routing.dispatches import Dispatch, Dispatches
+from ivr.routing.figures import Figures
+from ivr.routing.holding import RING_GRACE_SECONDS, queue_name
+from ivr.voice.routes import _absolute, _call, _engine, _field, _twiml, voice
+
+log = logging.getLogger("helpline.routing")
+CANCEL_JOB = "workers.dispatch.cancel_legs"
+RING_JOB = "workers.dispatch.ring"
+FIRST_QUIET_SECONDS = 20  # the caller just heard "we are finding a counselor"
+HOLD_PAUSE_SECONDS = 10  # one hold document: short, so a decision reaches the caller soon
+
+
+def _dispatches(line: Helpline) -> Dispatches:
+    return Dispatches(line.redis, line.settings.retention_days * 86400)
+
+
+def _url(route: str, dispatch_id: str, leg_id: str | None = None) -> str:
+    if leg_id is None:
+        return _absolute(f"voice.{route}", dispatch_id=dispatch_id)
+    return _absolute(f"voice.{route}", dispatch_id=dispatch_id, leg_id=leg_id)
+
+
+def _say(
+    response: VoiceResponse | Gather, line: Helpline, speak_in: str, name: str, **values: str
+) -> None:
+    content = line.content
+    language = speak_in if speak_in in content.languages else content.default_language
+    locale = content.locales[language]
+    text = fill(content, content.prompts[name].text(language), language, "voice", values)
+    response.say(text, voice=locale.say_voice, language=locale.say_language)
+
+
+def _give_up(line: Helpline, dispatch: Dispatch, outcome: str) -> None:
+    """Close the dispatch (once) and stop every phone still ringing for it."""
+    dispatches = _dispatches(line)
+    if dispatches.finish(dispatch.id, outcome):
+        figures = Figures(line.redis)
+        if outcome == "abandoned":
+            figures.abandoned(dispatch.waited())
+        elif outcome == "gave_up":
+            figures.gave_up()
+        line.queue.enqueue(CANCEL_JOB, dispatch.id, "", result_ttl=600)
+        log.info("dispatch %s ended: %s after %d s", dispatch.id, outcome, dispatch.waited())
+
+
+@voice.post("/hold/<dispatch_id>")
+def hold(dispatch_id: str) -> Response:
+    """The waitUrl: what a waiting caller hears, one short document at a time."""
+    line = helpline()
+    dispatches = _dispatches(line)
+    dispatch = dispatches.load(dispatch_id)
+    response = VoiceResponse()
+    if dispatch is None or not dispatch.is_open:
+        response.leave()
+        return _twiml(response)
+    if dispatch.waited() >= line.settings.max_hold_seconds:
+        _give_up(line, dispatch, "gave_up")
+        response.leave()
+        return _twiml(response)
+    _nudge(line, dispatches, dispatch)
+    waited = _field("QueueTime")
+    if waited.isdigit() and int(waited) >= FIRST_QUIET_SECONDS:
+        gather = Gather(num_digits=1, timeout=1, action=_url("hold_choice", dispatch_id))
+        _say(gather, line, dispatch.language, "hold")
+        response.append(gather)
+    if line.settings.hold_music_url:
+        response.play(line.settings.hold_music_url)
+    else:
+        response.pause(length=HOLD_PAUSE_SECONDS)
+    return _twiml(response)
+
+
+def _nudge(line: Helpline, dispatches: Dispatches, dispatch: Dispatch) -> None:
+    """No phone ringing and the ring overdue (its worker died?): ring again.
+    Enqueuing is all a webhook does; at most once every few seconds."""
+    if dispatches.live_legs(dispatch.id) > 0:
+        return
+    if line.redis.set(f"dispatch:{dispatch.id}:nudge", 1, nx=True, ex=RING_GRACE_SECONDS):
+        line.queue.enqueue(RING_JOB, dispatch.id, result_ttl=600)
+
+
+@voice.post("/hold-choice/<dispatch_id>")
+def hold_choice(dispatch_id: str) -> Response:
+    """A key pressed while waiting: 1 leaves a message instead."""
+    line = helpline()
+    dispatch = _dispatches(line).load(dispatch_id)
+    response = VoiceResponse()
+    if dispatch is not None and _field("Digits")[:1] == "1":
+        _give_up(line, dispatch, "left")
+        response.leave()
+    else:
+        response.redirect(_url("hold", dispatch_id))
+    return _twiml(response)
+
+
+@voice.post("/queue-done/<dispatch_id>")
+def queue_done(dispatch_id: str) -> Response:
+    """The caller left the queue: after talking, by hanging up, or to go on."""
+    line = helpline()
+    call = _call()
+    dispatch = _dispatches(line).load(dispatch_id)
+    result = _field("QueueResult")
+    response = VoiceResponse()
+    if dispatch is None:
+        return _twiml(_engine().incoming(call))
+    if result == "bridged":
+        response.hangup()
+        return _twiml(response)
+    if result == "hangup":
+        _give_up(line, dispatch, "abandoned")
+        response.hangup()
+        return _twiml(response)
+    # leave, redirected, queue-full, error: the caller is still here; go on.
+    _give_up(line, dispatch, "gave_up")
+    current = _dispatches(line).load(dispatch_id)
+    chose_voicemail = current is not None and current.state == "left"
+    return _twiml(_engine().after_hold(call, dispatch.node, chose_voicemail))
+
+
+@voice.post("/after-hold/<dispatch_id>")
+def after_hold(dispatch_id: str) -> Response:
+    """Where a worker sends a waiting caller when no counselor will come."""
+    line = helpline()
+    dispatch = _dispatches(line).load(dispatch_id)
+    call = _call()
+    if dispatch is None:
+        return _twiml(_engine().incoming(call))
+    return _twiml(_engine().after_hold(call, dispatch.node, dispatch.state == "left"))
+
+
+# -- the counselor's leg -------------------------------------------------------
+
+
+def _counselor_language(line: Helpline, dispatch: Dispatch, leg_id: str) -> str:
+    counselor_id = leg_id.rsplit("-", 2)[0]
+    roster = line.roster.load()
+    counselor = roster.by_id.get(counselor_id) if roster is not None else None
+    if counselor is None or counselor.speaks(dispatch.language):
+        return dispatch.language
+    spoken = [x for x in counselor.languages if x in line.content.languages]
+    return spoken[0] if spoken else line.content.default_language
+
+
+def _whisper_refusal(line: Helpline, state: str, language: str) -> Response:
+    response = VoiceResponse()
+    _say(response, line, language, "whisper_taken" if state == "bridged" else "whisper_caller_left")
+    response.hangup()
+    return _twiml(response)
+
+
+@voice.post("/whisper/<dispatch_id>/<leg_id>")
+def whisper(dispatch_id: str, leg_id: str) -> Response:
+    """A counselor answered: who is waiting, and press 1 to take the call."""
+    line = helpline()
+    dispatches = _dispatches(line)
+    dispatch = dispatches.load(dispatch_id)
+    if dispatch is None:
+        return _whisper_refusal(line, "gone", line.content.default_language)
+    language = _counselor_language(line, dispatch, leg_id)
+    verdict = dispatches.whisper(dispatch_id, leg_id)
+    if verdict != "whisper":
+        return _whisper_refusal(line, dispatch.state, language)
+    caller_language = line.content.locales[dispatch.language].label
+    response = VoiceResponse()
+    gather = Gather(num_digits=1, timeout=8, action=_url("whisper_answer", dispatch_id, leg_id))
+    for _ in range(2):
+        _say(
+            gather,
+            line,
+            language,
+            "whisper",
+            language=caller_language,
+            waited=str(dispatch.waited()),
+        )
+    response.append(gather)
+    # No key at all (a voicemail box, or nobody there): the same URL hears the silence.
+    response.redirect(_url("whisper_answer", dispatch_id, leg_id))
+    return _twiml(response)
+
+
+@voice.post("/whisper-answer/<dispatch_id>/<leg_id>")
+def whisper_answer(dispatch_id: str, leg_id: str) -> Response:
+    line = helpline()
+    dispatches = _dispatches(line)
+    dispatch = dispatches.load(dispatch_id)
+    if dispatch is None:
+        return _whisper_refusal(line, "gone", line.content.default_language)
+    language = _counselor_language(line, dispatch, leg_id)
+    response = VoiceResponse()
+    if _field("Digits")[:1] == "1":
+        verdict = dispatches.claim(dispatch_id, leg_id)
+        if verdict == "won":
+            Figures(line.redis).answered(time.time() - dispatch.created, leg_id.rsplit("-", 2)[0])
+            line.queue.enqueue(CANCEL_JOB, dispatch_id, leg_id, result_ttl=600)
+            _say(response, line, language, "whisper_connecting")
+            dial = response.dial(action=_url("counselor_done", dispatch_id, leg_id))
+            dial.queue(queue_name(dispatch_id))
+            log.info("dispatch %s: bridged after %d s", dispatch_id, dispatch.waited())
+            return _twiml(response)
+        current = dispatches.load(dispatch_id)
+        return _whisper_refusal(line, current.state if current else "gone", language)
+    # 2, any other key, or silence: this counselor passes; ring the next.
+    if dispatches.end_leg(dispatch_id, leg_id, "declined") == 0 and dispatch.is_open:
+        line.queue.enqueue(RING_JOB, dispatch_id, result_ttl=600)
+    response.hangup()
+    return _twiml(response)
+
+
+@voice.post("/leg-status/<dispatch_id>/<leg_id>")
+def leg_status(dispatch_id: str, leg_id: str) -> Response:
+    """A counselor leg's status callback. Late or repeated ones change nothing."""
+    line = helpline()
+    dispatches = _dispatches(line)
+    status = _field("CallStatus")
+    if status not in ("completed", "busy", "no-answer", "failed", "canceled"):
+        return Response(status=204)
+    dispatch = dispatches.load(dispatch_id)
+    if dispatch is None:
+        return Response(status=204)
+    if dispatch.winner == leg_id:
+        dispatches.free_counselor(leg_id.rsplit("-", 2)[0])  # the conversation is over
+        return Response(status=204)
+    live = dispatches.end_leg(dispatch_id, leg_id, status)
+    if live == 0 and dispatch.is_open:
+        line.queue.enqueue(RING_JOB, dispatch_id, result_ttl=600)
+    return Response(status=204)
+
+
+@voice.post("/counselor-done/<dispatch_id>/<leg_id>")
+def counselor_done(dispatch_id: str, leg_id: str) -> Response:
+    """The counselor's <Dial><Queue> ended: the conversation is over, or the
+    caller had gone before the bridge."""
+    line = helpline()
+    _dispatches(line).free_counselor(leg_id.rsplit("-", 2)[0])
+    response = VoiceResponse()
+    if _field("DialCallStatus") not in ("completed", "answered"):
+        _say(response, line, line.content.default_language, "whisper_caller_left")
+    response.hangup()
+    return _twiml(response)

@@ -1,0 +1,167 @@
+"""Ring counselors for a waiting caller, and stop ringing when it is over.
+
+`ring` is the one step of a dispatch: with nothing ringing, it picks who is on
+call now (the caller's language first, nobody already on a helpline call,
+nobody tried this round) and rings them — one at a time or all at once — or,
+when nobody is left after the last round, gives up so the caller hears the
+other choices. It runs again whenever a leg ends without an acceptance, and
+from the sweeper when a ring is overdue (its worker died); a lease and the
+"nothing live" check make a second run change nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime
+from functools import cache
+
+import redis
+from redis.exceptions import LockError
+from requests import RequestException
+from twilio.base.exceptions import TwilioRestException
+
+from ivr.roster.model import Counselor
+from ivr.roster.oncall import prefer_language, who_is_on_call
+from ivr.roster.parse import RosterError
+from ivr.roster.store import RosterStore
+from ivr.routing.dispatches import Dispatch, Dispatches
+from ivr.routing.figures import Figures
+from ivr.routing.holding import RING_GRACE_SECONDS
+from ivr.twilio_transport import twilio_client
+from workers.context import JobContext, job_context
+
+log = logging.getLogger("helpline.jobs.dispatch")
+
+
+@cache
+def _roster_store(client: redis.Redis) -> RosterStore:
+    return RosterStore(client)  # one per worker process: it keeps its on-call index
+
+
+def _dispatches(line: JobContext) -> Dispatches:
+    return Dispatches(line.redis, line.settings.retention_days * 86400)
+
+
+def _on_call(line: JobContext, dispatch: Dispatch) -> list[Counselor]:
+    try:
+        roster = _roster_store(line.redis).load()
+    except RosterError:
+        log.exception("the stored roster does not validate: nobody can be rung")
+        return []
+    if roster is None:
+        return []
+    return prefer_language(who_is_on_call(roster, datetime.now(UTC)), dispatch.language)
+
+
+def ring(dispatch_id: str) -> str:
+    line = job_context()
+    lease = line.redis.lock(f"dispatch:{dispatch_id}:ringing", timeout=30, blocking=False)
+    if not lease.acquire():
+        return "another run is ringing"
+    try:
+        return _ring(line, dispatch_id)
+    finally:
+        try:
+            lease.release()
+        except LockError:
+            log.warning("dispatch %s: ring lease had run out", dispatch_id)
+
+
+def _ring(line: JobContext, dispatch_id: str) -> str:
+    dispatches = _dispatches(line)
+    dispatch = dispatches.load(dispatch_id)
+    if dispatch is None or not dispatch.is_open:
+        return "over"
+    if dispatches.live_legs(dispatch_id) > 0:
+        return "still ringing"
+    settings = line.settings
+    if dispatch.waited() >= settings.max_hold_seconds:
+        return give_up(line, dispatch, "the longest hold ran out")
+    on_call = _on_call(line, dispatch)
+    busy = dispatches.busy_counselors()
+    free = [c for c in on_call if c.id not in busy]
+    round_number = dispatch.round
+    candidates = [c for c in free if c.id not in dispatches.tried(dispatch_id, round_number)]
+    if not candidates and free and round_number < settings.ring_rounds:
+        round_number = dispatches.next_round(dispatch_id)
+        candidates = free
+    if not candidates:
+        return give_up(line, dispatch, "nobody left to ring" if on_call else "nobody on call")
+    chosen = candidates if settings.ring_strategy == "simultaneous" else candidates[:1]
+    client = twilio_client(line.settings)
+    rung = 0
+    for counselor in chosen:
+        leg_id = dispatches.add_leg(dispatch_id, counselor.id, round_number)
+        try:
+            call = client.calls.create(
+                to=counselor.phone,
+                from_=settings.line_number,
+                url=settings.public(f"/voice/whisper/{dispatch_id}/{leg_id}"),
+                status_callback=settings.public(f"/voice/leg-status/{dispatch_id}/{leg_id}"),
+                status_callback_event=["completed"],
+                timeout=settings.ring_seconds,
+            )
+        except (TwilioRestException, RequestException) as error:
+            log.warning(
+                "dispatch %s: could not ring a counselor: %s", dispatch_id, type(error).__name__
+            )
+            dispatches.end_leg(dispatch_id, leg_id, "failed")
+            continue
+        dispatches.set_leg_call(dispatch_id, leg_id, str(call.sid))
+        rung += 1
+    dispatches.set_deadline(dispatch_id, time.time() + settings.ring_seconds + RING_GRACE_SECONDS)
+    if rung == 0:
+        # Every call failed to start: try the next ones at once rather than wait.
+        return _ring(line, dispatch_id)
+    log.info("dispatch %s: ringing %d counselor(s), round %d", dispatch_id, rung, round_number)
+    return f"ringing {rung}"
+
+
+def give_up(line: JobContext, dispatch: Dispatch, why: str) -> str:
+    """No counselor will come: close the dispatch and move the caller on now
+    (their hold loop would also notice, a few seconds later)."""
+    if not _dispatches(line).finish(dispatch.id, "gave_up"):
+        return "already over"
+    Figures(line.redis).gave_up()
+    log.info("dispatch %s: %s after %d s", dispatch.id, why, dispatch.waited())
+    _cancel(line, dispatch.id, keep="")
+    try:
+        twilio_client(line.settings).calls(dispatch.call_sid).update(
+            url=line.settings.public(f"/voice/after-hold/{dispatch.id}"), method="POST"
+        )
+    except (TwilioRestException, RequestException) as error:
+        log.warning(
+            "dispatch %s: could not move the caller (%s); their hold loop will",
+            dispatch.id,
+            type(error).__name__,
+        )
+    return "gave up"
+
+
+def cancel_legs(dispatch_id: str, keep: str) -> int:
+    """Stop every counselor phone still ringing (or whispering) for this caller."""
+    return _cancel(job_context(), dispatch_id, keep)
+
+
+def _cancel(line: JobContext, dispatch_id: str, keep: str) -> int:
+    dispatches = _dispatches(line)
+    client = twilio_client(line.settings)
+    stopped = 0
+    for leg in dispatches.legs(dispatch_id):
+        if leg.id == keep or leg.state not in ("ringing", "whisper"):
+            continue
+        dispatches.end_leg(dispatch_id, leg.id, "canceled")
+        if not leg.call_sid:
+            continue
+        for status in ("canceled", "completed"):  # ringing legs cancel; answered ones complete
+            try:
+                client.calls(leg.call_sid).update(status=status)
+                stopped += 1
+                break
+            except TwilioRestException:
+                continue
+            except RequestException:
+                log.warning("dispatch %s: could not stop a counselor leg", dispatch_id)
+                break
+    return stopped

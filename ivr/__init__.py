@@ -28,11 +28,15 @@ def create_app(settings: Settings | None = None, content: Content | None = None)
     )
 
     from ivr.health import health
+    from ivr.metrics import metrics
     from ivr.sms.routes import sms
-    from ivr.voice import counselor_routes  # noqa: F401 - adds its routes to the voice blueprint
+    from ivr.voice import (  # noqa: F401 - they add their routes to the voice blueprint
+        callback_routes,
+        counselor_routes,
+    )
     from ivr.voice.routes import voice
 
-    for blueprint in (voice, sms, health):
+    for blueprint in (voice, sms, health, metrics):
         app.register_blueprint(blueprint)
     logging.getLogger("helpline").setLevel(logging.INFO)
     return app

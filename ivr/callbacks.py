@@ -66,3 +66,17 @@ class Callbacks:
             else:
                 self._redis.zrem(OPEN, reference)
         return found
+
+    def mark(self, reference: str, status: str, *, by: str = "") -> bool:
+        """done, or open again (a failed attempt); False for an unknown reference."""
+        key = f"callback:{reference}"
+        if not self._redis.exists(key):
+            return False
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.hset(key, mapping={"status": status, "updated": int(time.time()), "by": by})
+        if status == "done":
+            pipe.zrem(OPEN, reference)
+        else:
+            pipe.hincrby(key, "attempts", 1)
+        pipe.execute()
+        return True

@@ -18,6 +18,7 @@ from flask import Flask
 from flask.cli import FlaskGroup, NoAppException
 
 from ivr import create_app
+from ivr.callbacks_cli import callbacks
 from ivr.config import ConfigError, Settings, load_settings
 from ivr.emulator.cli import emulator
 from ivr.roster.cli import roster
@@ -80,6 +81,7 @@ def run() -> None:
 
 main.add_command(emulator)
 main.add_command(roster)
+main.add_command(callbacks)
 
 
 @main.group(cls=click.Group)

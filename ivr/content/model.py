@@ -219,6 +219,8 @@ SYSTEM_PROMPTS = (
     "whisper_connecting",  # the counselor accepted
     "whisper_taken",  # another counselor accepted first
     "whisper_caller_left",  # the caller hung up meanwhile
+    "callback_whisper",  # to a counselor about to return a call: {ref}
+    "callback_connecting",  # the counselor pressed 1: dialing the person
 )
 # Prompts the engine fills with values known only during a call.
-PROMPT_VALUES = {"whisper": ("language", "waited")}
+PROMPT_VALUES = {"whisper": ("language", "waited"), "callback_whisper": ("ref",)}

@@ -12,9 +12,12 @@ from flask import Blueprint, Response, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
+from ivr.callbacks import Callbacks
+from ivr.config import is_e164
 from ivr.extension import helpline
 from ivr.routing.holding import Holding
 from ivr.signature import guard
+from ivr.sms.handler import ALERT_JOB
 from ivr.sms.optout import OptOuts
 from ivr.text_requests import TextRequests
 from ivr.voice.engine import Call, VoiceEngine
@@ -117,8 +120,15 @@ def _save_recording(call: Call, language: str) -> None:
         language=language,
         retention_seconds=line.settings.retention_days * 86400,
     )
-    if stored:
-        log.info("voicemail %s saved for call %s", sid, _call_ref(call.sid))
+    if not stored:
+        return  # a repeated webhook: the callback was already asked for
+    log.info("voicemail %s saved for call %s", sid, _call_ref(call.sid))
+    if is_e164(call.caller):
+        # A message is a request to be called back: queue it and tell who is on call.
+        reference = Callbacks(
+            line.redis, line.settings.secret_key, line.settings.retention_days * 86400
+        ).create(call.caller, language or line.content.default_language, "voicemail", note=sid)
+        line.queue.enqueue(ALERT_JOB, "callback_alert", reference, result_ttl=600)
 
 
 @voice.post("/recorded/<node_id>")

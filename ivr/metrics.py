@@ -1,0 +1,69 @@
+"""/metrics: the line's figures in Prometheus text format. No numbers of
+people, no secrets: counts, waits and rates per day, and answers per counselor id."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from flask import Blueprint, Response
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from rq import Queue
+
+from ivr.extension import QUEUE_NAME, helpline
+from ivr.routing.figures import DayFigures, Figures
+
+metrics = Blueprint("metrics", __name__)
+DAYS = 7
+
+
+class LineCollector(Collector):
+    def __init__(self, days: list[DayFigures], queued_jobs: int) -> None:
+        self._days = days
+        self._queued = queued_jobs
+
+    def collect(self):  # type: ignore[no-untyped-def]
+        counts = {
+            name: GaugeMetricFamily(f"helpline_calls_{name}", help_text, labels=["day"])
+            for name, help_text in (
+                ("offered", "Callers who asked for a counselor"),
+                ("answered", "Callers a counselor accepted"),
+                ("abandoned", "Callers who hung up while waiting"),
+                ("unanswered", "Callers no counselor took"),
+            )
+        }
+        asa = GaugeMetricFamily(
+            "helpline_average_speed_of_answer_seconds",
+            "Mean wait before a counselor accepted",
+            labels=["day"],
+        )
+        rate = GaugeMetricFamily("helpline_answer_rate", "Answered / offered", labels=["day"])
+        by = GaugeMetricFamily(
+            "helpline_answered_by_counselor", "Calls accepted", labels=["day", "counselor"]
+        )
+        for day in self._days:
+            for name, family in counts.items():
+                family.add_metric([day.day], getattr(day, name))
+            if day.average_speed_of_answer is not None:
+                asa.add_metric([day.day], day.average_speed_of_answer)
+            if day.answer_rate is not None:
+                rate.add_metric([day.day], day.answer_rate)
+            for counselor, answered in day.answered_by.items():
+                by.add_metric([day.day, counselor], answered)
+        yield from counts.values()
+        yield from (asa, rate, by)
+        yield GaugeMetricFamily(
+            "helpline_jobs_queued", "Jobs waiting for a worker", value=self._queued
+        )
+
+
+@metrics.get("/metrics")
+def prometheus() -> Response:
+    line = helpline()
+    figures = Figures(line.redis)
+    today = datetime.now(UTC).date()
+    days = [figures.day((today - timedelta(days=n)).isoformat()) for n in range(DAYS)]
+    registry = CollectorRegistry()
+    registry.register(LineCollector(days, Queue(QUEUE_NAME, connection=line.redis).count))
+    return Response(generate_latest(registry), mimetype="text/plain; version=0.0.4")

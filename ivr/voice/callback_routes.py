@@ -1,0 +1,70 @@
+"""Returning a call: the line rings a counselor on the roster, who presses 1,
+and only then dials the person's own number from their callback request — the
+one time the line dials a caller, and never a number taken from a request."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Response
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+from ivr.callbacks import Callbacks
+from ivr.config import is_e164
+from ivr.extension import Helpline, helpline
+from ivr.voice.counselor_routes import _say
+from ivr.voice.routes import _absolute, _field, _twiml, voice
+
+log = logging.getLogger("helpline.callbacks")
+
+
+def _callbacks(line: Helpline) -> Callbacks:
+    return Callbacks(line.redis, line.settings.secret_key, line.settings.retention_days * 86400)
+
+
+def _url(route: str, reference: str) -> str:
+    return _absolute(f"voice.{route}", reference=reference)
+
+
+@voice.post("/callback-whisper/<reference>")
+def callback_whisper(reference: str) -> Response:
+    line = helpline()
+    record = _callbacks(line).get(reference)
+    response = VoiceResponse()
+    if not record or record.get("status") == "done":
+        response.hangup()
+        return _twiml(response)
+    gather = Gather(num_digits=1, timeout=8, action=_url("callback_answer", reference))
+    _say(gather, line, record.get("language", ""), "callback_whisper", ref=reference)
+    response.append(gather)
+    response.redirect(_url("callback_answer", reference))
+    return _twiml(response)
+
+
+@voice.post("/callback-answer/<reference>")
+def callback_answer(reference: str) -> Response:
+    line = helpline()
+    record = _callbacks(line).get(reference)
+    response = VoiceResponse()
+    number = record.get("number", "") if record else ""
+    if _field("Digits")[:1] != "1" or not is_e164(number) or record.get("status") == "done":
+        response.hangup()
+        return _twiml(response)
+    _say(response, line, record.get("language", ""), "callback_connecting")
+    dial = response.dial(
+        action=_url("callback_done", reference), caller_id=line.settings.line_number, timeout=30
+    )
+    dial.number(number)
+    return _twiml(response)
+
+
+@voice.post("/callback-done/<reference>")
+def callback_done(reference: str) -> Response:
+    """Reached the person: done. Not reached: the request stays open, tried once more."""
+    line = helpline()
+    reached = _field("DialCallStatus") == "completed"
+    _callbacks(line).mark(reference, "done" if reached else "open", by="counselor call")
+    log.info("callback %s: %s", reference, "done" if reached else "not reached; still open")
+    response = VoiceResponse()
+    response.hangup()
+    return _twiml(response)

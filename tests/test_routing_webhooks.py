@@ -1,0 +1,277 @@
+"""The hold, whisper and bridge webhooks as Twilio calls them, and the
+dispatch state machine under them: one bridge, a bounded hold, no dead end."""
+
+from __future__ import annotations
+
+import threading
+import xml.etree.ElementTree as ET
+
+import pytest
+import redis
+from rq import Queue
+
+from ivr.callbacks import Callbacks
+from ivr.content.model import Content
+from ivr.extension import QUEUE_NAME
+from ivr.routing.dispatches import Dispatches
+from ivr.routing.figures import Figures, day_of
+from tests.conftest import RedisServer
+from tests.rosters import store_always_on_call
+from tests.twilio_signing import CallFixture, TwilioSigner, gather_action, new_call_sid, spoken
+
+
+@pytest.fixture
+def call(twilio: TwilioSigner, redis_client: redis.Redis) -> CallFixture:
+    store_always_on_call(redis_client)
+    return CallFixture(twilio)
+
+
+def hold_for_counselor(call: CallFixture) -> ET.Element:
+    twiml = call.press(call.start(), "1")
+    assert twiml.find("Enqueue") is not None
+    return twiml
+
+
+def dispatch_of(twiml: ET.Element) -> str:
+    enqueue = twiml.find("Enqueue")
+    assert enqueue is not None
+    return enqueue.attrib["waitUrl"].rsplit("/", 1)[-1]
+
+
+def jobs(client: redis.Redis, name: str) -> list[tuple[object, ...]]:
+    return [
+        tuple(j.args)
+        for j in Queue(QUEUE_NAME, connection=client).get_jobs()
+        if j.func_name == name
+    ]
+
+
+def test_holding_queues_one_ring_job_and_counts_the_offer(
+    call: CallFixture, redis_client: redis.Redis
+) -> None:
+    dispatch_id = dispatch_of(hold_for_counselor(call))
+    assert jobs(redis_client, "workers.dispatch.ring") == [(dispatch_id,)]
+    assert Figures(redis_client).day(day_of()).offered == 1
+
+
+def test_a_repeated_webhook_does_not_open_a_second_dispatch(
+    call: CallFixture, redis_client: redis.Redis
+) -> None:
+    menu = call.start()
+    first = call.press(menu, "1")
+    again = call.press(menu, "1")
+    assert dispatch_of(first) == dispatch_of(again)
+    assert len(jobs(redis_client, "workers.dispatch.ring")) == 1
+
+
+def test_the_hold_loop_reassures_with_the_crisis_numbers(call: CallFixture) -> None:
+    twiml = hold_for_counselor(call)
+    url = twiml.find("Enqueue").attrib["waitUrl"]  # type: ignore[union-attr]
+    early = call.post(url, QueueTime="3")
+    assert "9 8 8" not in spoken(early)  # they just heard where they are
+    later = call.post(url, QueueTime="45")
+    assert "9 1 1" in spoken(later)
+    assert "9 8 8" in spoken(later)
+
+
+def test_the_hold_loop_ends_the_wait_at_the_longest_hold(
+    call: CallFixture, redis_client: redis.Redis, content: Content
+) -> None:
+    twiml = hold_for_counselor(call)
+    dispatch_id = dispatch_of(twiml)
+    redis_client.hset(f"dispatch:{dispatch_id}", "created", 0)  # waiting since long ago
+    out = call.post(twiml.find("Enqueue").attrib["waitUrl"], QueueTime="200")  # type: ignore[union-attr]
+    assert [v.tag for v in out] == ["Leave"]
+    after = call.post(twiml.find("Enqueue").attrib["action"], QueueResult="leave")  # type: ignore[union-attr]
+    assert gather_action(after).endswith("/voice/menu/no_counselor")
+    assert Figures(redis_client).day(day_of()).unanswered == 1
+
+
+def test_pressing_1_while_waiting_leaves_a_message_instead(
+    call: CallFixture, content: Content
+) -> None:
+    twiml = hold_for_counselor(call)
+    dispatch_id = dispatch_of(twiml)
+    left = call.post(f"/voice/hold-choice/{dispatch_id}", Digits="1")
+    assert [v.tag for v in left] == ["Leave"]
+    after = call.post(twiml.find("Enqueue").attrib["action"], QueueResult="leave")  # type: ignore[union-attr]
+    assert after.find("Record") is not None
+
+
+def test_a_caller_who_hangs_up_while_waiting_is_counted_and_legs_are_stopped(
+    call: CallFixture, redis_client: redis.Redis
+) -> None:
+    twiml = hold_for_counselor(call)
+    dispatch_id = dispatch_of(twiml)
+    call.post(twiml.find("Enqueue").attrib["action"], QueueResult="hangup")  # type: ignore[union-attr]
+    assert Dispatches(redis_client, 60).load(dispatch_id).state == "abandoned"  # type: ignore[union-attr]
+    assert jobs(redis_client, "workers.dispatch.cancel_legs") == [(dispatch_id, "")]
+    assert Figures(redis_client).day(day_of()).abandoned == 1
+
+
+def ring_legs(client: redis.Redis, dispatch_id: str, *counselors: str) -> list[str]:
+    """What the ring job does before Twilio answers: one leg per counselor."""
+    dispatches = Dispatches(client, 3600)
+    return [dispatches.add_leg(dispatch_id, counselor, 1) for counselor in counselors]
+
+
+def whisper(twilio: TwilioSigner, dispatch_id: str, leg: str) -> ET.Element:
+    counselor = CallFixture(twilio, caller="+18885550100")
+    return counselor.post(f"/voice/whisper/{dispatch_id}/{leg}")
+
+
+def answer(twilio: TwilioSigner, dispatch_id: str, leg: str, digits: str) -> ET.Element:
+    counselor = CallFixture(twilio, caller="+18885550100")
+    return counselor.post(f"/voice/whisper-answer/{dispatch_id}/{leg}", Digits=digits)
+
+
+def test_the_whisper_says_the_language_and_the_wait_and_only_a_key_accepts(
+    call: CallFixture, twilio: TwilioSigner, redis_client: redis.Redis
+) -> None:
+    dispatch_id = dispatch_of(call.press(call.press(call.start(), "9"), "1"))  # a Spanish caller
+    (leg,) = ring_legs(redis_client, dispatch_id, "alex")  # alex speaks English only
+    heard = whisper(twilio, dispatch_id, leg)
+    text = spoken(heard)
+    assert "Español" in text
+    assert "Press 1 to accept" in text  # said to alex in English
+    assert heard.find("Gather") is not None
+    silent = call.post(heard.find("Redirect").text or "")  # type: ignore[union-attr]
+    assert [v.tag for v in silent] == ["Hangup"]  # a voicemail box picked up: not accepted
+    assert Dispatches(redis_client, 60).load(dispatch_id).state == "ringing"  # type: ignore[union-attr]
+    assert jobs(redis_client, "workers.dispatch.ring")[-1] == (dispatch_id,)  # the next one
+
+
+def test_accepting_bridges_to_the_callers_queue_and_stops_the_others(
+    call: CallFixture, twilio: TwilioSigner, redis_client: redis.Redis
+) -> None:
+    dispatch_id = dispatch_of(hold_for_counselor(call))
+    first, second = ring_legs(redis_client, dispatch_id, "alex", "blanca")
+    accepted = answer(twilio, dispatch_id, first, "1")
+    queue = accepted.find("Dial/Queue")
+    assert queue is not None
+    assert queue.text == f"d{dispatch_id}"
+    assert jobs(redis_client, "workers.dispatch.cancel_legs") == [(dispatch_id, first)]
+    late = answer(twilio, dispatch_id, second, "1")
+    assert "Another counselor took this call" in spoken(late)
+    assert late.find("Dial") is None
+    assert Figures(redis_client).day(day_of()).answered == 1
+
+
+def test_two_counselors_pressing_1_together_make_exactly_one_bridge(
+    call: CallFixture, redis_client: redis.Redis, redis_server: RedisServer
+) -> None:
+    dispatch_id = dispatch_of(hold_for_counselor(call))
+    legs = ring_legs(redis_client, dispatch_id, *[f"c{n}" for n in range(8)])
+    results: list[str] = []
+    barrier = threading.Barrier(len(legs))
+
+    def press_one(leg: str) -> None:
+        own = Dispatches(redis.Redis.from_url(redis_server.url), 60)  # its own connection
+        barrier.wait()
+        results.append(own.claim(dispatch_id, leg))
+
+    threads = [threading.Thread(target=press_one, args=(leg,)) for leg in legs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results.count("won") == 1
+    assert set(results) - {"won"} == {"bridged"}
+
+
+def test_a_counselor_who_answers_after_the_caller_left_hears_so(
+    call: CallFixture, twilio: TwilioSigner, redis_client: redis.Redis
+) -> None:
+    twiml = hold_for_counselor(call)
+    dispatch_id = dispatch_of(twiml)
+    (leg,) = ring_legs(redis_client, dispatch_id, "alex")
+    call.post(twiml.find("Enqueue").attrib["action"], QueueResult="hangup")  # type: ignore[union-attr]
+    assert "The caller has left" in spoken(whisper(twilio, dispatch_id, leg))
+
+
+def test_late_and_repeated_status_callbacks_change_nothing(
+    call: CallFixture, twilio: TwilioSigner, redis_client: redis.Redis
+) -> None:
+    dispatch_id = dispatch_of(hold_for_counselor(call))
+    first, second = ring_legs(redis_client, dispatch_id, "alex", "blanca")
+    answer(twilio, dispatch_id, first, "1")
+    counselor = CallFixture(twilio, caller="+18885550100")
+    before = len(jobs(redis_client, "workers.dispatch.ring"))
+    for _ in range(2):
+        response = twilio.post(
+            f"/voice/leg-status/{dispatch_id}/{second}", counselor.params(CallStatus="no-answer")
+        )
+        assert response.status_code == 204
+    assert len(jobs(redis_client, "workers.dispatch.ring")) == before  # bridged: nobody rung
+    state = Dispatches(redis_client, 60).load(dispatch_id)
+    assert state is not None
+    assert state.state == "bridged"
+    assert state.winner == first
+
+
+def test_a_counselor_on_a_helpline_call_is_busy_until_it_ends(
+    call: CallFixture, twilio: TwilioSigner, redis_client: redis.Redis
+) -> None:
+    dispatch_id = dispatch_of(hold_for_counselor(call))
+    (leg,) = ring_legs(redis_client, dispatch_id, "alex")
+    answer(twilio, dispatch_id, leg, "1")
+    dispatches = Dispatches(redis_client, 60)
+    assert dispatches.busy_counselors() == {"alex"}
+    counselor = CallFixture(twilio, caller="+18885550100")
+    counselor.post(f"/voice/counselor-done/{dispatch_id}/{leg}", DialCallStatus="completed")
+    assert dispatches.busy_counselors() == set()
+
+
+def test_a_voicemail_becomes_a_callback_request_and_an_alert(
+    twilio: TwilioSigner, redis_client: redis.Redis
+) -> None:
+    call = CallFixture(twilio)
+    menu = call.press(call.start(), "1")  # nobody on call: the other choices
+    record = call.press(menu, "1").find("Record")
+    assert record is not None
+    call.post(
+        record.attrib["action"],
+        RecordingSid="RE" + "9" * 32,
+        RecordingDuration="20",
+        RecordingUrl="https://api.twilio.com/2010-04-01/Recordings/RE9",
+    )
+    (alert,) = jobs(redis_client, "workers.alerts.alert_on_call")
+    assert alert[0] == "callback_alert"
+    record_of = Callbacks(redis_client, "k", 60).get(str(alert[1]))
+    assert record_of["source"] == "voicemail"
+    assert record_of["number"] == call.caller
+
+
+def test_returning_a_call_dials_only_the_number_on_the_request(
+    twilio: TwilioSigner, redis_client: redis.Redis
+) -> None:
+    reference = Callbacks(redis_client, "k", 3600).create("+12025550177", "en", "voicemail")
+    counselor = CallFixture(twilio, caller="+18885550100")
+    whisper_twiml = counselor.post(f"/voice/callback-whisper/{reference}")
+    assert reference in spoken(whisper_twiml)
+    dialing = counselor.post(
+        f"/voice/callback-answer/{reference}", Digits="1", To="+19995550000"
+    )  # fields from outside never choose the number
+    assert [(n.text or "").strip() for n in dialing.iter("Number")] == ["+12025550177"]
+    dial = dialing.find("Dial")
+    assert dial is not None
+    counselor.post(dial.attrib["action"], DialCallStatus="no-answer")
+    assert Callbacks(redis_client, "k", 60).get(reference)["status"] == "open"
+    counselor.post(dial.attrib["action"], DialCallStatus="completed")
+    assert Callbacks(redis_client, "k", 60).get(reference)["status"] == "done"
+
+
+def test_metrics_expose_the_figures(call: CallFixture, twilio: TwilioSigner) -> None:
+    hold_for_counselor(call)
+    text = twilio.client.get("/metrics").get_data(as_text=True)
+    assert f'helpline_calls_offered{{day="{day_of()}"}} 1.0' in text
+    assert "+1202" not in text
+
+
+def test_an_unknown_dispatch_never_strands_anyone(twilio: TwilioSigner) -> None:
+    caller = CallFixture(twilio)
+    assert [v.tag for v in caller.post("/voice/hold/nope", QueueTime="5")] == ["Leave"]
+    greeting = caller.post("/voice/queue-done/nope", QueueResult="leave")
+    assert greeting.find("Gather") is not None
+    counselor = CallFixture(twilio, caller="+18885550100")
+    assert counselor.post(f"/voice/whisper/nope/{new_call_sid()}").find("Hangup") is not None

@@ -44,7 +44,7 @@ class YamlProblem(Exception):
         self.message = message
 
 
-def _loader_for(file: str) -> type[yaml.SafeLoader]:
+def located_loader(file: str) -> type[yaml.SafeLoader]:
     class LineLoader(yaml.SafeLoader):
         pass
 
@@ -83,7 +83,7 @@ def load_yaml(path: Path, display_name: str) -> Any:
     except (OSError, UnicodeDecodeError) as error:
         raise YamlProblem(Where(display_name, 1), f"cannot read: {error}") from error
     try:
-        return yaml.load(text, Loader=_loader_for(display_name))  # noqa: S506 - SafeLoader subclass
+        return yaml.load(text, Loader=located_loader(display_name))  # noqa: S506 - SafeLoader subclass
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else 1

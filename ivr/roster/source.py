@@ -19,7 +19,7 @@ from ivr.content.yamlsrc import (
     SourceMap,
     Where,
     YamlProblem,
-    _loader_for,  # the located constructors; only the scalar rules differ here
+    located_loader,  # the located constructors; only the scalar rules differ here
 )
 
 _INT = "tag:yaml.org,2002:int"
@@ -28,7 +28,7 @@ _DROPPED = {_INT, _BOOL, "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp
 
 
 def _roster_loader(file: str) -> type[yaml.SafeLoader]:
-    base = _loader_for(file)
+    base = located_loader(file)
 
     class RosterLoader(base):  # type: ignore[valid-type,misc]
         pass

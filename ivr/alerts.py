@@ -3,10 +3,11 @@ each with the language to write to them in."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import redis
 
+from ivr import clock
 from ivr.roster.oncall import who_is_on_call
 from ivr.roster.store import RosterStore
 
@@ -19,7 +20,7 @@ def on_call_numbers(
     roster = RosterStore(client).load()
     if roster is None:
         return []
-    moment = at or datetime.now(UTC)
+    moment = at or clock.now()
     found = []
     for counselor in who_is_on_call(roster, moment):
         spoken = [lang for lang in counselor.languages if lang in languages]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import UTC, datetime
 from functools import cache
 
 import redis
@@ -21,6 +20,7 @@ from redis.exceptions import LockError
 from requests import RequestException
 from twilio.base.exceptions import TwilioRestException
 
+from ivr import clock
 from ivr.roster.model import Counselor
 from ivr.roster.oncall import prefer_language, who_is_on_call
 from ivr.roster.parse import RosterError
@@ -51,7 +51,7 @@ def _on_call(line: JobContext, dispatch: Dispatch) -> list[Counselor]:
         return []
     if roster is None:
         return []
-    return prefer_language(who_is_on_call(roster, datetime.now(UTC)), dispatch.language)
+    return prefer_language(who_is_on_call(roster, clock.now()), dispatch.language)
 
 
 def ring(dispatch_id: str) -> str:

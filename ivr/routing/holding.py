@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 
 import redis
 from rq import Queue
 
+from ivr import clock
 from ivr.config import Settings
 from ivr.roster.oncall import who_is_on_call
 from ivr.roster.parse import RosterError
@@ -35,7 +36,7 @@ def anyone_on_call(store: RosterStore, at: datetime | None = None) -> bool:
     except RosterError:
         log.exception("the stored roster does not validate: nobody can be rung")
         return False
-    return roster is not None and bool(who_is_on_call(roster, at or datetime.now(UTC)))
+    return roster is not None and bool(who_is_on_call(roster, at or clock.now()))
 
 
 class Holding:

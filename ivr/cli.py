@@ -154,11 +154,38 @@ def simulate() -> None:
 @click.option(
     "--caller", default="+12025550123", show_default=True, help="The number you call from."
 )
-def simulate_call(url: str | None, caller: str) -> None:
-    """Call the line: hear the menu, press keys or say words."""
+@click.option(
+    "--emulator",
+    "emulator_url",
+    default=None,
+    help="The Twilio emulator to call through (default HELPLINE_TWILIO_API_URL, if one runs).",
+)
+def simulate_call(url: str | None, caller: str, emulator_url: str | None) -> None:
+    """Call the line: hear the menu, press keys or say words.
+
+    Through the local Twilio emulator when one is reachable (the whole line:
+    queues, counselors, texts); else by posting signed webhooks directly."""
+    from ivr.emulator.console import ControlClient, PhoneConsole, find_emulator
     from ivr.simulate import SimulatedCall, Webhooks
 
     settings = _settings()
+    found = find_emulator(emulator_url, settings.twilio_api_url)
+    if emulator_url and not found:
+        raise click.ClickException(f"no emulator answers at {emulator_url}")
+    if found:
+        client = ControlClient(found)
+        console = PhoneConsole(client, caller, ask=input, show=click.echo)
+        console.start()
+        click.echo(f"calling {settings.line_number} from {caller} through {found}")
+        click.echo("(Ctrl-C or q hangs up)")
+        try:
+            client.call_line(caller)
+            outcome = console.follow() or "ended"
+        except (KeyboardInterrupt, EOFError):
+            console.hang_up()
+            outcome = "you hung up"
+        click.echo(f"call over: {outcome}")
+        return
     service = (url or f"http://{settings.host}:{settings.port}").rstrip("/")
     hooks = Webhooks(service, settings.public_url, settings.twilio_auth_token)
     call = SimulatedCall(
@@ -172,3 +199,76 @@ def simulate_call(url: str | None, caller: str) -> None:
     except OSError as error:
         raise click.ClickException(f"cannot reach the line at {service}: {error}") from error
     click.echo(f"call over: {outcome}")
+
+
+def _emulator_for(emulator_url: str | None) -> str:
+    from ivr.emulator.console import find_emulator
+
+    found = find_emulator(emulator_url, _settings().twilio_api_url)
+    if not found:
+        raise click.ClickException(
+            "no Twilio emulator is reachable: start the line with `make run` (or "
+            "`helpline emulator`), or say where with --emulator URL"
+        )
+    return found
+
+
+@simulate.command("counselor")
+@click.option("--number", default=None, help="The counselor's phone (default: first on call).")
+@click.option("--emulator", "emulator_url", default=None, help="The Twilio emulator's URL.")
+@click.option("--once", is_flag=True, help="Stop after one call.")
+def simulate_counselor(number: str | None, emulator_url: str | None, once: bool) -> None:
+    """Be a counselor's phone: answer when the line rings, hear the whisper,
+    press 1 to accept or 2 to pass, talk, hang up."""
+    from ivr.emulator.console import ControlClient, PhoneConsole
+
+    found = _emulator_for(emulator_url)
+    number = number or _first_on_call()
+    console = PhoneConsole(ControlClient(found), number, ask=input, show=click.echo)
+    console.start()
+    click.echo(f"{number} waits for the line to ring (Ctrl-C stops)")
+    try:
+        while True:
+            status = console.follow()
+            if once:
+                break
+            click.echo(f"— {status or 'no call'}; waiting for the next call —")
+    except (KeyboardInterrupt, EOFError):
+        click.echo("stopped")
+
+
+def _first_on_call() -> str:
+    """The number of the first counselor on call now, from the stored roster."""
+    from datetime import UTC, datetime
+
+    import redis as redis_module
+
+    from ivr.roster.oncall import who_is_on_call
+    from ivr.roster.store import RosterStore
+
+    try:
+        settings = _settings()
+        client = redis_module.Redis.from_url(settings.redis_url or "redis://127.0.0.1:6379/0")
+        roster = RosterStore(client).load()
+        if roster is None:
+            raise LookupError("no roster")
+        return str(who_is_on_call(roster, datetime.now(UTC))[0].phone)
+    except Exception as error:
+        raise click.ClickException(
+            f"cannot tell who is on call ({type(error).__name__}); give --number +1…"
+        ) from error
+
+
+@simulate.command("sms")
+@click.argument("text")
+@click.option(
+    "--from", "sender", default="+12025550123", show_default=True, help="The texting number."
+)
+@click.option("--wait", "wait_seconds", default=8.0, show_default=True, help="Seconds to watch.")
+@click.option("--emulator", "emulator_url", default=None, help="The Twilio emulator's URL.")
+def simulate_sms(text: str, sender: str, wait_seconds: float, emulator_url: str | None) -> None:
+    """Text the line; show its reply and the texts it sends back for a while."""
+    from ivr.emulator.console import ControlClient, watch_texts
+
+    client = ControlClient(_emulator_for(emulator_url))
+    watch_texts(client, sender, text, wait_seconds, click.echo)

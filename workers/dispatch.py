@@ -154,14 +154,16 @@ def _cancel(line: JobContext, dispatch_id: str, keep: str) -> int:
         dispatches.end_leg(dispatch_id, leg.id, "canceled")
         if not leg.call_sid:
             continue
-        for status in ("canceled", "completed"):  # ringing legs cancel; answered ones complete
-            try:
-                client.calls(leg.call_sid).update(status=status)
-                stopped += 1
-                break
-            except TwilioRestException:
-                continue
-            except RequestException:
-                log.warning("dispatch %s: could not stop a counselor leg", dispatch_id)
-                break
+        # A phone still ringing is canceled; one answered (mid-whisper) is hung up.
+        status = "completed" if leg.state == "whisper" else "canceled"
+        try:
+            client.calls(leg.call_sid).update(status=status)
+            stopped += 1
+        except (TwilioRestException, RequestException) as error:
+            # Ended meanwhile, or Twilio unreachable: its whisper says the call is over.
+            log.warning(
+                "dispatch %s: could not stop a counselor leg (%s)",
+                dispatch_id,
+                type(error).__name__,
+            )
     return stopped

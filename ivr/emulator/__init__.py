@@ -11,8 +11,20 @@ demand, and a record of everything — so the whole line runs offline.
 
 from ivr.emulator.app import create_emulator, emulator_network
 from ivr.emulator.faults import Fault
+from ivr.emulator.interactive import InteractivePhone
 from ivr.emulator.network import EmulatorConfig, Network
-from ivr.emulator.phones import Answer, Script, hangup, press, say, script, silence, wait
+from ivr.emulator.phones import (
+    Answer,
+    Script,
+    give_up,
+    hangup,
+    press,
+    say,
+    script,
+    silence,
+    talk,
+    wait,
+)
 from ivr.emulator.serve import EmulatorServer
 
 __all__ = [
@@ -20,14 +32,17 @@ __all__ = [
     "EmulatorConfig",
     "EmulatorServer",
     "Fault",
+    "InteractivePhone",
     "Network",
     "Script",
     "create_emulator",
     "emulator_network",
+    "give_up",
     "hangup",
     "press",
     "say",
     "script",
     "silence",
+    "talk",
     "wait",
 ]

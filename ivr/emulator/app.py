@@ -26,8 +26,10 @@ def create_emulator(
     voice_fallback_path: str | None = None,
     sms_path: str = "/sms/incoming",
     other_numbers: tuple[str, ...] = (),
-    max_workers: int = 16,
+    max_workers: int = 64,
     webhook_timeout: float = 15.0,
+    hold_pace: float = 0.0,
+    dial_queue_wait: float | None = None,
     interpreter: Interpreter | None = None,
 ) -> Flask:
     """An emulated Twilio account whose only number, `line_number`, is the line
@@ -46,11 +48,14 @@ def create_emulator(
         other_numbers=other_numbers,
         max_workers=max_workers,
         webhook_timeout=webhook_timeout,
+        hold_pace=hold_pace,
+        dial_queue_wait=dial_queue_wait,
     )
     app = Flask("ivr.emulator")
     app.config.update(JSON_SORT_KEYS=False, MAX_CONTENT_LENGTH=256 * 1024)
     app.extensions[EXTENSION] = Network(config, interpreter)
 
+    from ivr.emulator import rest_queues  # noqa: F401 - adds the Queue resources to `rest`
     from ivr.emulator.control import control
     from ivr.emulator.rest import rest
 

@@ -10,6 +10,13 @@ inject faults, look at everything that happened, start over.
     GET  /_emulator/phones                 scripts set
     POST /_emulator/phones/<number>/script {"answer", "steps", "talk_seconds", "ring_seconds"}
     POST /_emulator/phones/<number>/opt-out {"opted_out": true|false}
+    POST /_emulator/phones/<number>/interactive {"interactive"?: true|false}
+                                           a person plays the phone (interactive.py)
+    GET  /_emulator/phones/<number>/events?after=N&wait=S
+                                           what it heard since event N (waits up to S s)
+    POST /_emulator/phones/<number>/input  {"answer": true} | {"digits": "1"} |
+                                           {"speech": "words"} | {"hangup": true}
+    GET  /_emulator/queues                 every queue and who waits in it
     GET  /_emulator/faults                 faults waiting
     POST /_emulator/faults                 {"resource": "messages"|"calls", "code"?, "status"?,
                                             "delivery"?, "delay"?, "drop"?, "count"?}
@@ -26,6 +33,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from ivr.emulator.faults import RESOURCES, Fault, FaultError
+from ivr.emulator.interactive import InteractivePhone
 from ivr.emulator.phones import Script, ScriptError
 from ivr.emulator.rest import network
 
@@ -193,3 +201,49 @@ def add_fault() -> Response:
 def reset() -> Response:
     network().reset()
     return jsonify({"reset": True})
+
+
+@control.post("/phones/<number>/interactive")
+def set_interactive(number: str) -> Response:
+    wanted = _body().get("interactive", True)
+    if not isinstance(wanted, bool):
+        raise BadRequest("'interactive' must be true or false")
+    net = network()
+    if wanted:
+        net.interactive(number)
+    else:
+        net.phones.set_interactive(number, None)
+    return jsonify({"number": number, "interactive": wanted})
+
+
+def _person(number: str) -> InteractivePhone:
+    phone = network().phones.interactive(number)
+    if phone is None:
+        raise BadRequest(
+            f"{number} is not interactive: POST /_emulator/phones/{number}/interactive"
+        )
+    return phone
+
+
+@control.get("/phones/<number>/events")
+def phone_events(number: str) -> Response:
+    try:
+        after = int(request.args.get("after", "0"))
+        wait = float(request.args.get("wait", "0"))
+    except ValueError as error:
+        raise BadRequest("after and wait must be numbers") from error
+    return jsonify(_person(number).events(after, wait))
+
+
+@control.post("/phones/<number>/input")
+def phone_input(number: str) -> Response:
+    phone = _person(number)
+    phone.push(_body())
+    response = jsonify({"number": number, "accepted": True})
+    response.status_code = 202
+    return response
+
+
+@control.get("/queues")
+def queues() -> Response:
+    return jsonify({"queues": network().queues.inspect()})

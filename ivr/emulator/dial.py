@@ -13,8 +13,9 @@ When no one is bridged, `DialCallStatus` is `busy` if every leg was busy,
 answered but declined in the whisper (an assumption; Twilio's documentation
 does not say).
 
-`<Client>`, `<Sip>`, `<Queue>` and `<Conference>` nouns are not emulated yet:
-a Dial of only those ends `failed` and the call notes the error.
+A `<Queue>` noun dials a queue instead (dequeue.py): the first caller waiting
+in it is bridged. `<Client>`, `<Sip>` and `<Conference>` nouns are not
+emulated: a Dial of only those ends `failed` and the call notes the error.
 """
 
 from __future__ import annotations
@@ -55,6 +56,11 @@ def _overall(legs: list[DialedLeg]) -> str:
 def dial(leg: Leg, verb: ET.Element) -> Outcome:
     timeout = max(5, min(600, int(float(verb.get("timeout", "30") or 30))))
     caller_id = verb.get("callerId") or leg.record.from_
+    queue = next((target for target in _targets(verb) if target.tag == "Queue"), None)
+    if queue is not None:
+        from ivr.emulator.dequeue import dial_queue
+
+        return dial_queue(leg, verb, queue, timeout)
     legs: list[DialedLeg] = []
     bridged: DialedLeg | None = None
     for target in _targets(verb):

@@ -4,7 +4,8 @@ status callback — each request signed, each bounded by Twilio's timeouts.
 
 A leg can be moved from outside while it runs (REST update: new `Url`/`Twiml`,
 `Status=completed|canceled`); the update is taken between verbs, or at once if
-the phone is waiting (a `wait` step, or ringing with `ring_seconds`).
+the phone is waiting (a `wait` step, ringing with `ring_seconds`, on hold in a
+queue, bridged, or an interactive phone waiting for its person).
 """
 
 from __future__ import annotations
@@ -12,12 +13,23 @@ from __future__ import annotations
 import math
 import threading
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ivr.emulator.ids import API_VERSION, now, rfc2822
+from ivr.emulator.interactive import ask_person, ring_person
 from ivr.emulator.phones import Answer, Performer, Step
 from ivr.emulator.records import CallRecord, Fetch
-from ivr.emulator.twiml import DialedLeg, End, Goto, Interpreter, Outcome, TwimlError, parse
+from ivr.emulator.twiml import (
+    DialedLeg,
+    End,
+    Goto,
+    Interpreter,
+    Outcome,
+    TwimlError,
+    fetch_problem,
+    parse,
+)
 from ivr.emulator.webhooks import Delivery
 
 if TYPE_CHECKING:
@@ -45,6 +57,8 @@ class CallLeg:
         self._sequence = 0
         self._control = threading.Condition()
         self._update: Outcome = None
+        # While on hold in a queue: what interrupts a wait (a dequeuer, a hang-up).
+        self.hold_check: Callable[[], bool] | None = None
 
     # -- what verbs use (twiml.Leg) ----------------------------------------
 
@@ -54,19 +68,57 @@ class CallLeg:
         with self.network.lock:
             self.record.heard.append(entry)
         self.network.notify()
+        if self.performer.phone is not None:
+            self.performer.phone.event(kind, text, **{k: v for k, v in details.items() if v})
+
+    @property
+    def elapsed(self) -> float:
+        return self._elapsed
 
     def elapse(self, seconds: float) -> None:
         self._elapsed += max(0.0, seconds)
 
-    def next_step(self) -> Step:
+    def next_step(self, patience: float = 5.0, **prompt: str) -> Step:
+        """What the phone does now that the call waits for it: its script's next
+        step, or its person's input (waiting up to `patience` real seconds)."""
         self._activity("listening")
-        return self.performer.next_step()
+        if self.performer.phone is not None:
+            return ask_person(self, self.performer.phone, patience, prompt)
+        return self.performer.next_step(in_queue=self.hold_check is not None)
+
+    def wait_on(self, ready: Callable[[], bool], seconds: float) -> None:
+        """Wait up to `seconds` of real time for `ready()`, an update or, on
+        hold, whatever interrupts the hold."""
+        with self._control:
+            self._control.wait_for(lambda: ready() or self._pending(), timeout=max(0.0, seconds))
+
+    def interrupted(self) -> bool:
+        """A REST update is waiting, or (on hold) something interrupts the hold."""
+        return self._pending()
+
+    def _pending(self) -> bool:
+        return self._update is not None or (self.hold_check is not None and self.hold_check())
+
+    def wake(self) -> None:
+        """Something changed for this leg (an input, a bridge): re-check waits."""
+        with self._control:
+            self._control.notify_all()
 
     def wait_for_update(self, seconds: float, activity: str = "waiting") -> Outcome:
+        """Wait up to `seconds` (real) for a REST update, and take it. On hold in
+        a queue, anything that interrupts the hold comes back as
+        End(by="interrupted") and the update stays for the hold loop to take."""
         with self._control:
-            if self._update is None and seconds > 0:
+            if not self._pending() and seconds > 0:
                 self._activity(activity)
-                self._control.wait_for(lambda: self._update is not None, timeout=seconds)
+                self._control.wait_for(self._pending, timeout=seconds)
+            if self.hold_check is not None and self._pending():
+                return End("in-progress", by="interrupted")
+            update, self._update = self._update, None
+        return update
+
+    def take_update(self) -> Outcome:
+        with self._control:
             update, self._update = self._update, None
         return update
 
@@ -144,12 +196,17 @@ class CallLeg:
 
     # -- lifecycle ---------------------------------------------------------
 
+    def _begin(self) -> bool:
+        """An interactive phone takes one call at a time; False: it is busy."""
+        phone = self.performer.phone
+        return phone is None or phone.begin(self.record.sid, self.wake)
+
     def run_outbound(self) -> None:
         """A call placed through the REST API: ring the phone, play its Url."""
         record = self.record
         try:
             self._event("initiated", "initiated")
-            end = self._ring()
+            end = self._ring() if self._begin() else End("busy", by="callee")
             if end is None:
                 end = self.play(Goto(record.url or "", {}, record.method, record.twiml))
             self._finish(end)
@@ -159,6 +216,8 @@ class CallLeg:
     def run_inbound(self, voice_url: str) -> None:
         """A call from a virtual phone to the line's number."""
         try:
+            if not self._begin():
+                raise RuntimeError(f"{self.record.from_} is already on a call")
             self._finish(self.play(Goto(voice_url, {}, "POST")))
         except Exception as error:
             self._crash(error)
@@ -167,7 +226,7 @@ class CallLeg:
         """A `<Dial><Number>` leg: ring, answer, whisper, talk."""
         try:
             self._event("initiated", "initiated")
-            end = self._ring()
+            end = self._ring() if self._begin() else End("busy", by="callee")
             if end is not None:
                 self._finish(end)
                 return DialedLeg(self.record.sid, self.record.status)
@@ -190,10 +249,15 @@ class CallLeg:
         self._move("ringing")
         self._event("ringing", "ringing")
         script = self.performer.script
+        if self.performer.phone is not None:
+            return ring_person(self, self.performer.phone)
         if script.ring_seconds > 0:
-            update = self.wait_for_update(script.ring_seconds, "ringing")
+            # A phone that would answer after the call's ring timeout never does.
+            update = self.wait_for_update(min(script.ring_seconds, self.record.timeout), "ringing")
             if isinstance(update, End):
                 return End("canceled", by="api")
+            if script.ring_seconds > self.record.timeout:
+                return End("no-answer", by="callee")
         if not script.answer.picks_up:
             return End(script.answer.value, by="callee")
         if self.record.machine_detection:
@@ -202,10 +266,10 @@ class CallLeg:
             self.record.answered_by = (
                 ("machine_end_beep" if ending else "machine_start") if machine else "human"
             )
-        self._answer()
+        self.answer()
         return None
 
-    def _answer(self) -> None:
+    def answer(self) -> None:
         if not self._answered:
             self._answered = True
             self._move("in-progress")
@@ -219,7 +283,7 @@ class CallLeg:
             if isinstance(root, End):
                 return root
             if not self._answered and not (len(root) and root[0].tag == "Reject"):
-                self._answer()
+                self.answer()
             self._activity("playing")
             try:
                 outcome = self.interpreter.run(self, root)
@@ -246,7 +310,7 @@ class CallLeg:
         delivery = self.send(source.url, params, source.method)
         self._fetched(Fetch(source.url, params, delivery.status, delivery.body))
         self.document_url = source.url
-        problem = _problem(delivery)
+        problem = fetch_problem(delivery)
         if problem is None:
             return parse(delivery.body)
         self._error(problem[0], problem[1], source.url)
@@ -265,7 +329,7 @@ class CallLeg:
         delivery = self.send(fallback_url, fields, "POST")
         self._fetched(Fetch(fallback_url, fields, delivery.status, delivery.body))
         self.document_url = fallback_url
-        problem = _problem(delivery)
+        problem = fetch_problem(delivery)
         if problem is not None:
             self._error(problem[0], problem[1], fallback_url)
             return None
@@ -281,6 +345,8 @@ class CallLeg:
         self.record.duration = math.ceil(self._elapsed) if self._answered else 0
         self._move(status)
         self._activity("done")
+        if self.performer.phone is not None:
+            self.performer.phone.end(self.record.sid, status)
         duration = str(self.record.duration)
         self._event(
             "completed",
@@ -300,6 +366,16 @@ class CallLeg:
         with self.network.lock:
             self.record.move_to(status)
         self.network.notify()
+
+    def set_activity(self, activity: str) -> None:
+        self._activity(activity)
+
+    def note_error(self, code: int | None, message: str) -> None:
+        self._error(code, message, self.document_url)
+
+    def fetch(self, source: Goto) -> ET.Element | End:
+        """One TwiML document (fetched, or inline), or how the leg ends."""
+        return self._document(source)
 
     def _activity(self, activity: str) -> None:
         with self.network.lock:
@@ -329,24 +405,3 @@ class CallLeg:
             **extra,
         )
         self.send(record.status_callback, fields, record.status_callback_method)
-
-
-def _problem(delivery: Delivery) -> tuple[int, str] | None:
-    """Twilio's error for a TwiML fetch that did not give a document."""
-    if delivery.status is None:
-        timed_out = "Timeout" in (delivery.error or "")
-        return (
-            (11205, "HTTP connection failure")
-            if timed_out
-            else (
-                11200,
-                f"HTTP retrieval failure: {delivery.error}",
-            )
-        )
-    if not delivery.ok:
-        return 11200, f"HTTP retrieval failure: status {delivery.status}"
-    try:
-        parse(delivery.body)
-    except TwimlError as error:
-        return error.code, error.message
-    return None

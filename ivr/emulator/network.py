@@ -18,9 +18,11 @@ from typing import Any, ParamSpec
 
 from ivr.emulator.faults import Fault, FaultPlan, Resource
 from ivr.emulator.ids import now, rfc2822
+from ivr.emulator.interactive import InteractivePhone
 from ivr.emulator.legs import CallLeg
 from ivr.emulator.messaging import InboundText, deliver, text_line
 from ivr.emulator.phones import PhoneBook, Script, Step, script
+from ivr.emulator.queues import QueueBook
 from ivr.emulator.records import CallRecord, MessageRecord
 from ivr.emulator.registry import default_interpreter
 from ivr.emulator.twiml import End, Goto, Interpreter
@@ -42,8 +44,14 @@ class EmulatorConfig:
     voice_fallback_path: str | None = None
     sms_path: str = "/sms/incoming"
     other_numbers: tuple[str, ...] = ()  # more numbers the account owns
-    max_workers: int = 16
+    max_workers: int = 64  # call legs (each its own thread) and delivery reports at once
     webhook_timeout: float = 15.0
+    # Real seconds per virtual second a scripted caller's waitUrl round lasts
+    # (at least enqueue.MIN_ROUND); a phone a person plays always goes at 1.0.
+    hold_pace: float = 0.0
+    # At most this many real seconds a <Dial><Queue> waits on an empty queue
+    # (None: the Dial's timeout, as Twilio does).
+    dial_queue_wait: float | None = None
 
     @property
     def base_url(self) -> str:
@@ -64,6 +72,7 @@ class Network:
         )
         self.phones = PhoneBook()
         self.faults = FaultPlan()
+        self.queues = QueueBook(config.account_sid)
         self.messages: dict[str, MessageRecord] = {}
         self.calls: dict[str, CallRecord] = {}
         self.requests: deque[dict[str, Any]] = deque(maxlen=LOG_LIMIT)
@@ -205,6 +214,7 @@ class Network:
             self.notes.clear()
             self._opted_out.clear()
         self.phones.clear()
+        self.queues.clear()
         self.faults.clear()
         self.webhooks.clear()
         self.notify()
@@ -216,6 +226,14 @@ class Network:
         made = script(steps=steps, **options)
         self.phones.set(number, made)
         return made
+
+    def interactive(self, number: str) -> InteractivePhone:
+        """Let a person play this phone (see interactive.py); returns it."""
+        phone = self.phones.interactive(number)
+        if phone is None:
+            phone = InteractivePhone(number)
+            self.phones.set_interactive(number, phone)
+        return phone
 
     def call_line(
         self, from_: str, *steps: Step, script_: Script | None = None, to: str | None = None

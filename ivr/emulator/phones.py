@@ -3,18 +3,27 @@
 A script says how a phone answers (a person, voicemail, no answer, busy) and
 what its person does at each moment the call waits for them — a `<Gather>` or a
 `<Record>`: press keys, say words, stay silent, hang up, or wait (in real time)
-for the line to move the call. Every call a phone takes part in plays its
-script from the start; a phone whose script has run out hangs up at the next
-moment it is asked for something. Voicemail answers and never presses a key.
+for the line to move the call. Two steps are taken at other moments: `give_up`
+when the phone is put in a queue (`<Enqueue>`), `talk` when it is bridged to
+another phone. Every call a phone takes part in plays its script from the
+start; a phone whose script has run out hangs up at the next moment it is
+asked for something — except while it waits in a queue, where it stays on
+hold, silent. Voicemail answers and never presses a key.
+
+A phone can instead be played by a person (`interactive.py`): its steps then
+come from the control API, one at a time, as the call asks for them.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ivr.emulator.interactive import InteractivePhone
 
 
 class Answer(StrEnum):
@@ -35,15 +44,15 @@ class ScriptError(ValueError):
 
 @dataclass(frozen=True)
 class Step:
-    kind: str  # press | say | silence | hangup | wait
+    kind: str  # press | say | silence | hangup | wait | talk | give_up
     value: str = ""
     seconds: float = 0.0
 
     def as_json(self) -> dict[str, Any] | str:
         if self.kind in ("silence", "hangup"):
             return self.kind
-        if self.kind == "wait":
-            return {"wait": self.seconds}
+        if self.kind in ("wait", "talk", "give_up"):
+            return {self.kind: self.seconds}
         return {self.kind: self.value}
 
 
@@ -75,6 +84,25 @@ def wait(seconds: float) -> Step:
     return Step("wait", seconds=seconds)
 
 
+def talk(seconds: float) -> Step:
+    """Once bridged to another phone (a queue's caller, a counselor), talk for
+    `seconds` of real time, then hang up. Without it a bridged phone stays until
+    the other side hangs up — or, when neither side has a `talk` step, the
+    dequeuing side hangs up after its script's `talk_seconds` of virtual time."""
+    if not 0 <= seconds <= 600:
+        raise ScriptError("talk must be between 0 and 600 seconds")
+    return Step("talk", seconds=seconds)
+
+
+def give_up(seconds: float) -> Step:
+    """When put in a queue (`<Enqueue>`), hang up if still waiting after
+    `seconds` of real time (the line gets QueueResult=hangup)."""
+    if not 0 <= seconds <= 600:
+        raise ScriptError("give_up must be between 0 and 600 seconds")
+    return Step("give_up", seconds=seconds)
+
+
+OUT_OF_BAND = ("talk", "give_up")  # steps taken at their own moment, never by a Gather
 VOICEMAIL_PATIENCE = 3  # silent prompts a voicemail box sits through before it hangs up
 
 
@@ -126,31 +154,53 @@ def _step(raw: object) -> Step:
             return press(str(value))
         if kind == "say" and isinstance(value, str):
             return say(value)
-        if kind == "wait" and isinstance(value, int | float):
-            return wait(float(value))
+        if kind in ("wait", "talk", "give_up") and isinstance(value, int | float):
+            return {"wait": wait, "talk": talk, "give_up": give_up}[kind](float(value))
     raise ScriptError(
-        f'unknown step {raw!r}: use "silence", "hangup", '
-        '{"press": "1"}, {"say": "words"} or {"wait": seconds}'
+        f'unknown step {raw!r}: use "silence", "hangup", {{"press": "1"}}, '
+        '{"say": "words"}, {"wait": seconds}, {"talk": seconds} or {"give_up": seconds}'
     )
 
 
-@dataclass
 class Performer:
-    """One phone's part in one call: its script, played step by step."""
+    """One phone's part in one call: its script, played step by step (or, for
+    an interactive phone, the person at the other end of the control API)."""
 
-    script: Script
-    _steps: Iterator[Step] = field(init=False)
-    _silent_prompts: int = 0
+    def __init__(self, script: Script, phone: InteractivePhone | None = None) -> None:
+        self.script = script
+        self.phone = phone
+        self._lock = threading.Lock()
+        self._index = 0
+        self._silent_prompts = 0
 
-    def __post_init__(self) -> None:
-        self._steps = iter(self.script.steps)
+    @property
+    def interactive(self) -> bool:
+        return self.phone is not None
 
-    def next_step(self) -> Step:
-        """What the person does now that the call waits for them."""
+    def next_step(self, in_queue: bool = False) -> Step:
+        """What the person does now that the call waits for them (scripts only;
+        an interactive phone's leg asks the person instead)."""
         if self.script.answer is Answer.VOICEMAIL:
             self._silent_prompts += 1
             return silence() if self._silent_prompts <= VOICEMAIL_PATIENCE else hangup()
-        return next(self._steps, hangup())
+        with self._lock:
+            if self._index < len(self.script.steps):
+                step = self.script.steps[self._index]
+                if step.kind in OUT_OF_BAND:
+                    return silence()  # kept for its own moment
+                self._index += 1
+                return step
+        return silence() if in_queue else hangup()
+
+    def take(self, kind: str) -> Step | None:
+        """The next step if it is of `kind` (`talk`, `give_up`), consumed."""
+        with self._lock:
+            if self._index < len(self.script.steps):
+                step = self.script.steps[self._index]
+                if step.kind == kind:
+                    self._index += 1
+                    return step
+        return None
 
 
 class PhoneBook:
@@ -160,25 +210,44 @@ class PhoneBook:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._scripts: dict[str, Script] = {}
+        self._interactive: dict[str, InteractivePhone] = {}
 
     def set(self, number: str, script: Script) -> None:
         with self._lock:
             self._scripts[number] = script
+            self._interactive.pop(number, None)
+
+    def set_interactive(self, number: str, phone: InteractivePhone | None) -> None:
+        with self._lock:
+            if phone is None:
+                self._interactive.pop(number, None)
+            else:
+                self._interactive[number] = phone
+
+    def interactive(self, number: str) -> InteractivePhone | None:
+        with self._lock:
+            return self._interactive.get(number)
 
     def script(self, number: str) -> Script:
         with self._lock:
             return self._scripts.get(number, Script())
 
     def performer(self, number: str) -> Performer:
-        return Performer(self.script(number))
+        return Performer(self.script(number), self.interactive(number))
 
     def all(self) -> dict[str, dict[str, Any]]:
         with self._lock:
-            return {number: script.as_json() for number, script in self._scripts.items()}
+            found: dict[str, dict[str, Any]] = {
+                number: script.as_json() for number, script in self._scripts.items()
+            }
+            for number in self._interactive:
+                found[number] = {"interactive": True}
+            return found
 
     def clear(self) -> None:
         with self._lock:
             self._scripts.clear()
+            self._interactive.clear()
 
 
 def script(

@@ -144,6 +144,7 @@ class CallRecord:
     start_time: datetime | None = None
     end_time: datetime | None = None
     duration: int | None = None  # virtual seconds, from the TwiML it played
+    queue_time: int = 0  # real seconds it waited in a queue
     activity: str = "queued"  # what the leg is doing now: "waiting", "gather", "done"…
     history: list[StatusChange] = field(default_factory=list)
     fetches: list[Fetch] = field(default_factory=list)
@@ -192,7 +193,7 @@ class CallRecord:
             "phone_number_sid": None,
             "price": None,
             "price_unit": "USD",
-            "queue_time": "0",
+            "queue_time": str(self.queue_time),
             "sid": self.sid,
             "start_time": rfc2822(self.start_time),
             "status": self.status,

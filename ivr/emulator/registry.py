@@ -1,10 +1,11 @@
 """The verbs the emulator plays, by tag. Add one by passing
-`DEFAULT_VERBS | {"Enqueue": my_handler}` to `Interpreter`."""
+`DEFAULT_VERBS | {"Conference": my_handler}` to `Interpreter`."""
 
 from __future__ import annotations
 
 from ivr.emulator import verbs
 from ivr.emulator.dial import dial
+from ivr.emulator.enqueue import enqueue, leave
 from ivr.emulator.twiml import Interpreter, VerbHandler
 
 DEFAULT_VERBS: dict[str, VerbHandler] = {
@@ -17,6 +18,8 @@ DEFAULT_VERBS: dict[str, VerbHandler] = {
     "Reject": verbs.reject,
     "Record": verbs.record,
     "Dial": dial,
+    "Enqueue": enqueue,
+    "Leave": leave,
 }
 
 

@@ -73,7 +73,10 @@ class Leg(Protocol):
 
     def elapse(self, seconds: float) -> None: ...
 
-    def next_step(self) -> Step: ...
+    @property
+    def elapsed(self) -> float: ...
+
+    def next_step(self, patience: float = 5.0, **prompt: str) -> Step: ...
 
     def wait_for_update(self, seconds: float) -> Outcome: ...
 
@@ -134,3 +137,24 @@ class Interpreter:
             if outcome is not None:
                 return outcome
         return End("completed", by="end")
+
+
+def fetch_problem(delivery: Delivery) -> tuple[int, str] | None:
+    """Twilio's error for a TwiML fetch that did not give a document."""
+    if delivery.status is None:
+        timed_out = "Timeout" in (delivery.error or "")
+        return (
+            (11205, "HTTP connection failure")
+            if timed_out
+            else (
+                11200,
+                f"HTTP retrieval failure: {delivery.error}",
+            )
+        )
+    if not delivery.ok:
+        return 11200, f"HTTP retrieval failure: status {delivery.status}"
+    try:
+        parse(delivery.body)
+    except TwimlError as error:
+        return error.code, error.message
+    return None

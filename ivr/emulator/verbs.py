@@ -43,7 +43,9 @@ def play(leg: Leg, verb: ET.Element) -> Outcome:
 
 
 def pause(leg: Leg, verb: ET.Element) -> Outcome:
-    leg.elapse(_number(verb, "length", 1))
+    length = _number(verb, "length", 1)
+    leg.hear("pause", f"{length:g}")
+    leg.elapse(length)
     return None
 
 
@@ -77,10 +79,15 @@ def gather(leg: Leg, verb: ET.Element) -> Outcome:
     """Waits for the phone's next step: keys (`input` has dtmf), words (`input`
     has speech), silence (falls through to the next verb after `timeout`, or
     posts an empty result with `actionOnEmptyResult`), or a hang-up."""
+    before = leg.elapsed
     _prompts(leg, verb)
     inputs = set(verb.get("input", "dtmf").split())
     method = verb.get("method", "POST").upper()
-    step = leg.next_step()
+    # A person (interactive phone) has the prompts' spoken time plus `timeout`.
+    patience = leg.elapsed - before + _number(verb, "timeout", 5)
+    step = leg.next_step(
+        patience, input=" ".join(sorted(inputs)), num_digits=verb.get("numDigits", "")
+    )
     if step.kind == "wait":
         update = leg.wait_for_update(step.seconds)
         if update is not None:
@@ -120,7 +127,7 @@ def record(leg: Leg, verb: ET.Element) -> Outcome:
     the next verb; a hang-up ends the call."""
     if verb.get("playBeep", "true").lower() != "false":
         leg.hear("beep", "")
-    step = leg.next_step()
+    step = leg.next_step(min(120.0, _number(verb, "maxLength", 60)), input="record")
     if step.kind == "wait":
         update = leg.wait_for_update(step.seconds)
         if update is not None:

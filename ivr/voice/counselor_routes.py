@@ -128,7 +128,10 @@ def queue_done(dispatch_id: str) -> Response:
         _give_up(line, dispatch, "abandoned")
         response.hangup()
         return _twiml(response)
-    # leave, redirected, queue-full, error: the caller is still here; go on.
+    if result == "redirected":
+        # A worker moved the caller on (REST update): Twilio plays that, not this.
+        return _twiml(response)
+    # leave, queue-full, error: the caller is still here; go on.
     _give_up(line, dispatch, "gave_up")
     current = _dispatches(line).load(dispatch_id)
     chose_voicemail = current is not None and current.state == "left"

@@ -119,6 +119,7 @@ def emulator(fake_line: FakeLine) -> Iterator[EmulatorServer]:
         LINE_NUMBER,
         voice_status_path="/status",
         webhook_timeout=5.0,
+        dial_queue_wait=0.5,  # a <Dial><Queue> on an empty queue gives up quickly
     )
     with EmulatorServer(app) as server:
         yield server

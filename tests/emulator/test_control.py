@@ -95,7 +95,7 @@ def test_the_log_messages_and_reset(emulator: EmulatorServer, rest: Client) -> N
 
 def test_unknown_rest_paths_answer_in_twilios_json(emulator: EmulatorServer, rest: Client) -> None:
     answer = requests.get(
-        f"{emulator.url}/2010-04-01/Accounts/{rest.account_sid}/Queues.json",
+        f"{emulator.url}/2010-04-01/Accounts/{rest.account_sid}/Conferences.json",
         auth=(rest.username, rest.password),
         timeout=5,
     )

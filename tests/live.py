@@ -3,6 +3,10 @@ and a way to run the queued jobs against them: for end-to-end tests."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -12,7 +16,7 @@ from typing import Any
 
 import pytest
 import redis
-from rq import Queue, SimpleWorker
+from rq import Queue, SimpleWorker, Worker
 from rq.registry import ScheduledJobRegistry
 from werkzeug.serving import make_server
 
@@ -76,8 +80,15 @@ def eventually(check: Callable[[], Any], timeout: float = WAIT) -> Any:
 
 @pytest.fixture
 def live_line(
-    redis_server: RedisServer, redis_client: redis.Redis, content: Content, tmp_path: Path
+    redis_server: RedisServer,
+    redis_client: redis.Redis,
+    content: Content,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> Iterator[LiveLine]:
+    """`@pytest.mark.line_settings(HELPLINE_RING_SECONDS="5")` changes its settings."""
+    marker = request.node.get_closest_marker("line_settings")
+    overrides: dict[str, str] = dict(marker.kwargs) if marker else {}
     line_port = free_port()
     emulator_app = create_emulator(
         ACCOUNT_SID,
@@ -88,7 +99,9 @@ def live_line(
         webhook_timeout=5.0,
     )
     with EmulatorServer(emulator_app) as emulator:
-        settings = make_settings(redis_server.url, tmp_path, HELPLINE_TWILIO_API_URL=emulator.url)
+        settings = make_settings(
+            redis_server.url, tmp_path, HELPLINE_TWILIO_API_URL=emulator.url, **overrides
+        )
         server = make_server("127.0.0.1", line_port, create_app(settings, content), threaded=True)
         thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -100,3 +113,75 @@ def live_line(
             server.shutdown()
             thread.join(timeout=5)
             server.server_close()
+
+
+def worker_environment(settings: Settings, tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The environment a `helpline worker` process needs to serve this line."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HELPLINE_", "TWILIO_"))}
+    env.update(
+        {
+            "REDIS_URL": settings.redis_url or "",
+            "TWILIO_ACCOUNT_SID": settings.twilio_account_sid,
+            "TWILIO_AUTH_TOKEN": settings.twilio_auth_token,
+            "HELPLINE_TWILIO_API_URL": settings.twilio_api_url or "",
+            "HELPLINE_PUBLIC_URL": settings.public_url,
+            "HELPLINE_SECRET_KEY": settings.secret_key,
+            "HELPLINE_NUMBER": settings.line_number,
+            "HELPLINE_BACKUP_NUMBER": settings.backup_number,
+            "HELPLINE_VAR_DIR": str(tmp_path / "worker-var"),
+            **extra,
+        }
+    )
+    return env
+
+
+class WorkerProcess:
+    """A real `helpline worker`, as production runs it, which a test may kill."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env = env
+        self.log = log  # what the worker printed: read it when a test fails
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> WorkerProcess:
+        with self.log.open("ab") as output:
+            self.process = subprocess.Popen(
+                [str(Path(sys.executable).with_name("helpline")), "worker"],
+                env=self.env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        return self
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+@pytest.fixture
+def start_worker(live_line: LiveLine, tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
+    """`start_worker(HELPLINE_RING_STRATEGY="simultaneous")`: a worker for the live line."""
+    started: list[WorkerProcess] = []
+
+    def start(**extra: str) -> WorkerProcess:
+        log = tmp_path / f"worker-{len(started)}.log"
+        worker = WorkerProcess(worker_environment(live_line.settings, tmp_path, **extra), log)
+        before = len(Worker.all(connection=live_line.redis))
+        worker.start()
+        # Ready when it has registered with Redis: jobs queued from now on are taken at once.
+        eventually(lambda: len(Worker.all(connection=live_line.redis)) > before, timeout=30)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()

@@ -112,7 +112,12 @@ def test_a_caller_who_hangs_up_while_waiting_is_counted_and_legs_are_stopped(
 def ring_legs(client: redis.Redis, dispatch_id: str, *counselors: str) -> list[str]:
     """What the ring job does before Twilio answers: one leg per counselor."""
     dispatches = Dispatches(client, 3600)
-    return [dispatches.add_leg(dispatch_id, counselor, 1) for counselor in counselors]
+    legs = [
+        dispatches.add_leg(dispatch_id, counselor, 1, first=n == 0)
+        for n, counselor in enumerate(counselors)
+    ]
+    assert None not in legs
+    return [leg for leg in legs if leg is not None]
 
 
 def whisper(twilio: TwilioSigner, dispatch_id: str, leg: str) -> ET.Element:

@@ -56,7 +56,9 @@ def _on_call(line: JobContext, dispatch: Dispatch) -> list[Counselor]:
 
 def ring(dispatch_id: str) -> str:
     line = job_context()
-    lease = line.redis.lock(f"dispatch:{dispatch_id}:ringing", timeout=30, blocking=False)
+    lease = line.redis.lock(
+        f"dispatch:{dispatch_id}:ringing", timeout=line.settings.job_lease_seconds, blocking=False
+    )
     if not lease.acquire():
         return "another run is ringing"
     try:
@@ -73,9 +75,10 @@ def _ring(line: JobContext, dispatch_id: str) -> str:
     dispatch = dispatches.load(dispatch_id)
     if dispatch is None or not dispatch.is_open:
         return "over"
+    settings = line.settings
+    dispatches.drop_lost_legs(dispatch_id, older_than_seconds=settings.job_lease_seconds)
     if dispatches.live_legs(dispatch_id) > 0:
         return "still ringing"
-    settings = line.settings
     if dispatch.waited() >= settings.max_hold_seconds:
         return give_up(line, dispatch, "the longest hold ran out")
     on_call = _on_call(line, dispatch)
@@ -91,8 +94,10 @@ def _ring(line: JobContext, dispatch_id: str) -> str:
     chosen = candidates if settings.ring_strategy == "simultaneous" else candidates[:1]
     client = twilio_client(line.settings)
     rung = 0
-    for counselor in chosen:
-        leg_id = dispatches.add_leg(dispatch_id, counselor.id, round_number)
+    for index, counselor in enumerate(chosen):
+        leg_id = dispatches.add_leg(dispatch_id, counselor.id, round_number, first=index == 0)
+        if leg_id is None:
+            return "taken or over meanwhile"  # an acceptance or a hang-up won the race
         try:
             call = client.calls.create(
                 to=counselor.phone,
@@ -123,6 +128,7 @@ def give_up(line: JobContext, dispatch: Dispatch, why: str) -> str:
     (their hold loop would also notice, a few seconds later)."""
     if not _dispatches(line).finish(dispatch.id, "gave_up"):
         return "already over"
+    line.redis.hset(f"dispatch:{dispatch.id}", "why", why)  # for the operators' records
     Figures(line.redis).gave_up()
     log.info("dispatch %s: %s after %d s", dispatch.id, why, dispatch.waited())
     _cancel(line, dispatch.id, keep="")

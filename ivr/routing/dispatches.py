@@ -58,6 +58,23 @@ redis.call('HSET', KEYS[1], 'state', ARGV[1], 'ended_at', ARGV[2])
 return 1
 """
 
+_ADD_LEG = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if state ~= 'ringing' and state ~= 'waiting' then return 0 end
+if ARGV[5] == '1' then
+  for _, value in ipairs(redis.call('HVALS', KEYS[2])) do
+    if value == 'ringing' or value == 'whisper' then return 0 end
+  end
+end
+redis.call('HSET', KEYS[2], ARGV[1], 'ringing')
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[4])
+redis.call('HSET', KEYS[1], 'state', 'ringing')
+redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+redis.call('SADD', KEYS[4], ARGV[2])
+for i = 2, 4 do redis.call('EXPIRE', KEYS[i], ARGV[3]) end
+return 1
+"""
+
 _WHISPER = """
 local state = redis.call('HGET', KEYS[1], 'state')
 if state ~= 'ringing' and state ~= 'waiting' then return state or 'gone' end
@@ -106,6 +123,7 @@ class Dispatches:
         self._leg_end = client.register_script(_LEG_END)
         self._finish = client.register_script(_FINISH)
         self._whisper = client.register_script(_WHISPER)
+        self._add_leg = client.register_script(_ADD_LEG)
 
     @staticmethod
     def _keys(dispatch_id: str) -> list[str]:
@@ -164,23 +182,27 @@ class Dispatches:
 
     # -- legs ----------------------------------------------------------------
 
-    def add_leg(self, dispatch_id: str, counselor_id: str, round_number: int) -> str:
+    def add_leg(
+        self, dispatch_id: str, counselor_id: str, round_number: int, *, first: bool = True
+    ) -> str | None:
+        """A new ringing leg, only while the dispatch is open (and, for the
+        first leg of a ring, only while no other leg is live): checked and
+        written in one step, so a ring racing an acceptance rings nobody."""
         main, legs = self._keys(dispatch_id)
         leg_id = f"{counselor_id}-{round_number}-{int(time.time() * 1000) % 100000}"
-        pipe = self._redis.pipeline(transaction=True)
-        pipe.hset(legs, leg_id, "ringing")
-        pipe.hset(
-            f"{main}:leginfo",
-            leg_id,
-            json.dumps({"counselor": counselor_id, "round": round_number, "call_sid": ""}),
+        info = json.dumps(
+            {
+                "counselor": counselor_id,
+                "round": round_number,
+                "call_sid": "",
+                "started": time.time(),
+            }
         )
-        pipe.hset(main, "state", "ringing")
-        pipe.hincrby(main, "attempts", 1)
-        pipe.sadd(f"{main}:tried:{round_number}", counselor_id)
-        for key in (legs, f"{main}:leginfo", f"{main}:tried:{round_number}"):
-            pipe.expire(key, self._ttl)
-        pipe.execute()
-        return leg_id
+        added = self._add_leg(
+            keys=[main, legs, f"{main}:leginfo", f"{main}:tried:{round_number}"],
+            args=[leg_id, counselor_id, self._ttl, info, "1" if first else "0"],
+        )
+        return leg_id if added else None
 
     def set_leg_call(self, dispatch_id: str, leg_id: str, call_sid: str) -> None:
         key = f"dispatch:{dispatch_id}:leginfo"
@@ -211,6 +233,21 @@ class Dispatches:
 
     def live_legs(self, dispatch_id: str) -> int:
         return sum(1 for leg in self.legs(dispatch_id) if leg.state in LIVE_LEGS)
+
+    def drop_lost_legs(self, dispatch_id: str, older_than_seconds: float) -> int:
+        """Legs whose call was never placed (their worker died before Twilio
+        answered the create): no status callback will ever end them."""
+        infos = decoded(self._redis.hgetall(f"dispatch:{dispatch_id}:leginfo"))
+        cutoff = time.time() - older_than_seconds
+        dropped = 0
+        for leg in self.legs(dispatch_id):
+            started = float(json.loads(infos.get(leg.id, "{}")).get("started", 0))
+            never_placed = leg.state == "ringing" and not leg.call_sid and started < cutoff
+            if never_placed and self.end_leg(dispatch_id, leg.id, "lost") >= 0:
+                # Never rang: it does not use up this counselor's turn.
+                self._redis.srem(f"dispatch:{dispatch_id}:tried:{leg.round}", leg.counselor)
+                dropped += 1
+        return dropped
 
     def next_round(self, dispatch_id: str) -> int:
         return int(self._redis.hincrby(f"dispatch:{dispatch_id}", "round", 1))

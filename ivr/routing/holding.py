@@ -22,7 +22,7 @@ from ivr.routing.figures import Figures
 log = logging.getLogger("helpline.routing")
 RING_JOB = "workers.dispatch.ring"
 # A ring that has not ended this long after its phone stopped ringing is looked at again.
-RING_GRACE_SECONDS = 10
+RING_GRACE_SECONDS = 5
 
 
 def queue_name(dispatch_id: str) -> str:
@@ -59,12 +59,12 @@ class Holding:
         dispatch, new = self.dispatches.open_for_call(call_sid, caller, language, node_id)
         if new:
             self.figures.offered()
-            self.ring(dispatch.id)
+            self._queue.enqueue(
+                RING_JOB, dispatch_id := dispatch.id, result_ttl=600, failure_ttl=86400
+            )
+            # If no worker has rung anyone by the time a ring job's lease would have
+            # run out, the sweeper rings again: a dead worker costs seconds, not minutes.
+            self.dispatches.set_deadline(
+                dispatch_id, time.time() + self._settings.job_lease_seconds + RING_GRACE_SECONDS
+            )
         return dispatch.id
-
-    def ring(self, dispatch_id: str) -> None:
-        """Queue the next ring, and a deadline in case its worker dies."""
-        self._queue.enqueue(RING_JOB, dispatch_id, result_ttl=600, failure_ttl=86400)
-        self.dispatches.set_deadline(
-            dispatch_id, time.time() + self._settings.ring_seconds + RING_GRACE_SECONDS
-        )

@@ -72,6 +72,7 @@ def hold(dispatch_id: str) -> Response:
         response.leave()
         return _twiml(response)
     if dispatch.waited() >= line.settings.max_hold_seconds:
+        line.redis.hset(f"dispatch:{dispatch_id}", "why", "the longest hold ran out")
         _give_up(line, dispatch, "gave_up")
         response.leave()
         return _twiml(response)
@@ -132,6 +133,8 @@ def queue_done(dispatch_id: str) -> Response:
         # A worker moved the caller on (REST update): Twilio plays that, not this.
         return _twiml(response)
     # leave, queue-full, error: the caller is still here; go on.
+    if dispatch.is_open:
+        line.redis.hset(f"dispatch:{dispatch_id}", "why", f"left the queue: {result}")
     _give_up(line, dispatch, "gave_up")
     current = _dispatches(line).load(dispatch_id)
     chose_voicemail = current is not None and current.state == "left"
@@ -180,7 +183,8 @@ def whisper(dispatch_id: str, leg_id: str) -> Response:
     language = _counselor_language(line, dispatch, leg_id)
     verdict = dispatches.whisper(dispatch_id, leg_id)
     if verdict != "whisper":
-        return _whisper_refusal(line, dispatch.state, language)
+        current = dispatches.load(dispatch_id)
+        return _whisper_refusal(line, current.state if current else "gone", language)
     caller_language = line.content.locales[dispatch.language].label
     response = VoiceResponse()
     gather = Gather(num_digits=1, timeout=8, action=_url("whisper_answer", dispatch_id, leg_id))

@@ -19,4 +19,5 @@ def healthz() -> tuple[Response, int]:
         workers = len(Worker.all(connection=line.redis))
     except redis.RedisError:
         return jsonify(redis="unreachable", workers=None), 503
-    return jsonify(redis="ok", workers=workers), 200
+    # Without a worker no text goes out and no counselor is rung: not healthy.
+    return jsonify(redis="ok", workers=workers), 200 if workers else 503

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import redis
 from flask import Blueprint, Response
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -60,6 +61,13 @@ class LineCollector(Collector):
 
 @metrics.get("/metrics")
 def prometheus() -> Response:
+    try:
+        return _prometheus()
+    except redis.RedisError:
+        return Response("redis unreachable\n", status=503, mimetype="text/plain")
+
+
+def _prometheus() -> Response:
     line = helpline()
     figures = Figures(line.redis)
     today = datetime.now(UTC).date()

@@ -8,11 +8,11 @@ MessageSid, a call and a text), so a repeated webhook queues nothing twice.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 
 import redis
-from redis.typing import EncodableT, FieldT
 from rq import Queue, Retry
 
 from ivr.privacy import number_ref
@@ -23,6 +23,21 @@ SEND_JOB = "workers.outbox.send_batch"
 LEASES = "outbox:leases"  # batch id -> when its running job's lease ends
 # Transient failures (429, 5xx, timeouts) are tried again after these waits, then given up.
 RETRY_INTERVALS = [2, 10, 30, 60]
+
+
+# A queued batch not started within this long is queued again by the sweeper.
+QUEUED_GRACE_SECONDS = 120
+
+# KEYS: the batch, the deadlines; ARGV: batch id, ttl, deadline, fields (JSON).
+_CREATE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+for name, value in pairs(cjson.decode(ARGV[4])) do
+  redis.call('HSET', KEYS[1], name, tostring(value))
+end
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+return 1
+"""
 
 
 def batch_key(batch_id: str) -> str:
@@ -41,16 +56,15 @@ class Outbox:
         self._queue = queue
         self._secret = secret_key
         self._ttl = retention_seconds
+        self._create = client.register_script(_CREATE)
 
     def send(
         self, to: str, bodies: list[str], *, cause: str, kind: str, despite_opt_out: bool = False
     ) -> str:
         """Queue `bodies` for `to`, in order, once per `cause`. Returns the batch id."""
         batch_id = hashlib.sha256(cause.encode()).hexdigest()[:24]
-        key = batch_key(batch_id)
-        if not self._redis.hsetnx(key, "to", to):
-            return batch_id  # this cause was already answered
-        fields: dict[FieldT, EncodableT] = {
+        fields: dict[str, str | int] = {
+            "to": to,
             "kind": kind,
             "parts": len(bodies),
             "status": "queued",
@@ -59,10 +73,14 @@ class Outbox:
             "despite_opt_out": int(despite_opt_out),
         }
         fields.update({f"body{i}": body for i, body in enumerate(bodies)})
-        pipe = self._redis.pipeline(transaction=True)
-        pipe.hset(key, mapping=fields)
-        pipe.expire(key, self._ttl)
-        pipe.execute()
+        # Record, expiry and a deadline in one step: a batch whose job is never
+        # queued, or never runs, is found by the sweeper when the deadline passes.
+        made = self._create(
+            keys=[batch_key(batch_id), LEASES],
+            args=[batch_id, self._ttl, time.time() + QUEUED_GRACE_SECONDS, json.dumps(fields)],
+        )
+        if not made:
+            return batch_id  # this cause was already answered
         self.enqueue(batch_id)
         log.info(
             "outbox %s queued: %s, %d part(s), to %s", batch_id, kind, len(bodies), fields["to_ref"]

@@ -110,6 +110,9 @@ def live_line(
         try:
             yield LiveLine(settings, content, redis_client, emulator.network, emulator.url)
         finally:
+            # Let the phone network finish what it started (late callbacks, hang-ups)
+            # before the line goes away: nothing may write into the next test's Redis.
+            emulator.network.wait_until(emulator.network.idle, timeout=10)
             server.shutdown()
             thread.join(timeout=5)
             server.server_close()

@@ -127,6 +127,14 @@ def test_the_per_recipient_cap_holds(live_line: LiveLine) -> None:
     assert len(bodies(live_line)) == cap
 
 
+def test_alerts_to_counselors_are_never_capped(live_line: LiveLine) -> None:
+    cap = live_line.settings.sms_per_recipient_per_hour
+    for n in range(cap + 3):
+        outbox(live_line).send(TEXTER, [f"alert {n}"], cause=f"a{n}", kind="crisis_alert")
+    live_line.run_jobs()
+    assert len(bodies(live_line)) == cap + 3
+
+
 def test_stop_then_text_me_from_a_call_sends_nothing_and_start_restores(
     live_line: LiveLine,
 ) -> None:

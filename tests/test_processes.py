@@ -52,7 +52,8 @@ def wait_for_health(
         try:
             response = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
             last = response.json()
-            if response.status_code == 200 and (not workers or last.get("workers")):
+            # Up: Redis answers; healthy (200) only once a worker is alive too.
+            if last.get("redis") == "ok" and (not workers or response.status_code == 200):
                 return last
         except requests.RequestException:
             pass

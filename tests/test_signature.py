@@ -136,7 +136,7 @@ def test_every_twilio_route_refuses_a_missing_or_wrong_signature(
             path, data={"CallSid": new_call_sid(), "From": "+12025550123"}, headers=headers
         )
         assert response.status_code == 403, path
-    assert redis_client.dbsize() == 0  # and nothing changed
+    assert redis_client.dbsize() == 0, list(redis_client.scan_iter())  # and nothing changed
 
 
 def test_a_signature_for_other_fields_is_refused(twilio: TwilioSigner) -> None:

@@ -270,9 +270,24 @@ def test_the_same_message_sid_twice_gets_one_reply(phone: Phone) -> None:
     assert len(phone.queued_bodies()) == 1
 
 
-def test_a_repeated_crisis_webhook_alerts_once(phone: Phone, redis_client: redis.Redis) -> None:
+def test_a_repeated_crisis_webhook_alerts_once_but_answers_again(
+    phone: Phone, redis_client: redis.Redis, content: Content
+) -> None:
+    """Twilio sends a webhook again only when our answer did not reach it."""
     phone.send("overdose", sid="SM" + "b" * 32)
-    phone.send("overdose", sid="SM" + "b" * 32)
+    again = phone.send("overdose", sid="SM" + "b" * 32)
+    assert inline(again) == texts_of(content, "crisis", "en")
+    jobs = Queue(QUEUE_NAME, connection=redis_client).get_jobs()
+    assert len([j for j in jobs if j.func_name == "workers.alerts.alert_on_call"]) == 1
+
+
+def test_many_crisis_texts_from_one_person_alert_once_and_are_all_answered(
+    phone: Phone, redis_client: redis.Redis, content: Content
+) -> None:
+    for words in ("I want to die", "please", "i took too many", "suicide"):
+        reply = phone.send(words)
+        if words != "please":
+            assert inline(reply) == texts_of(content, "crisis", "en")
     jobs = Queue(QUEUE_NAME, connection=redis_client).get_jobs()
     assert len([j for j in jobs if j.func_name == "workers.alerts.alert_on_call"]) == 1
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 
+from requests import RequestException
+from twilio.base.exceptions import TwilioRestException
+
 from ivr.callbacks import Callbacks
 from ivr.roster.store import RosterStore
-from ivr.twilio_transport import twilio_client
+from ivr.twilio_transport import transport_error, twilio_client
 from workers.context import job_context
 
 log = logging.getLogger("helpline.jobs.callbacks")
@@ -27,10 +30,18 @@ def connect(reference: str, counselor_id: str) -> str:
             "callback %s: %s is not an active counselor on the roster", reference, counselor_id
         )
         return "not a rostered counselor"
-    twilio_client(line.settings).calls.create(
-        to=counselor.phone,
-        from_=line.settings.line_number,
-        timeout=line.settings.ring_seconds,
-        url=line.settings.public(f"/voice/callback-whisper/{reference}"),
-    )
+    # One return call at a time: a repeated command or job does not ring twice.
+    if not line.redis.set(f"callback:{reference}:calling", counselor_id, nx=True, ex=300):
+        return "already being returned"
+    try:
+        twilio_client(line.settings).calls.create(
+            to=counselor.phone,
+            from_=line.settings.line_number,
+            timeout=line.settings.ring_seconds,
+            url=line.settings.public(f"/voice/callback-whisper/{reference}"),
+        )
+    except (TwilioRestException, RequestException) as error:
+        line.redis.delete(f"callback:{reference}:calling")
+        # Only the code: Twilio's message can quote the number it refused.
+        raise transport_error(error) from None
     return "ringing the counselor"

@@ -32,6 +32,7 @@ from workers.context import JobContext, job_context
 
 log = logging.getLogger("helpline.jobs.outbox")
 DONE = ("sent", "failed", "blocked", "capped")
+UNCAPPED_KINDS = ("crisis_alert", "callback_alert")
 
 
 def _record_end(line: JobContext, key: str, status: str, detail: str = "") -> str:
@@ -122,7 +123,9 @@ def _send_batch(line: JobContext, batch_id: str, key: str, lease: object) -> str
     ).is_opted_out(to):
         return _record_end(line, key, "blocked", "opted out")
     if record.get("status") == "queued":
-        if _over_cap(line, record.get("to_ref", "")):
+        # Alerts go to rostered counselors and must never be silenced by the cap.
+        capped_kind = record.get("kind") not in UNCAPPED_KINDS
+        if capped_kind and _over_cap(line, record.get("to_ref", "")):
             log.warning("outbox %s: over the per-recipient cap", batch_id)
             return _record_end(line, key, "capped", "per-recipient cap")
         line.redis.hset(key, "status", "sending")
@@ -139,7 +142,8 @@ def _send_batch(line: JobContext, batch_id: str, key: str, lease: object) -> str
             if not failure.ambiguous:
                 line.redis.hdel(key, f"sending{index}")
             if not failure.permanent:
-                raise failure from error
+                # `from None`: the transport's own message may carry numbers (query strings).
+                raise failure from None
             if failure.code == UNSUBSCRIBED:
                 OptOuts(line.redis, line.settings.secret_key).opt_out(to, "twilio 21610")
                 if record.get("kind") == "opted-out":

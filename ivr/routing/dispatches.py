@@ -75,6 +75,21 @@ for i = 2, 4 do redis.call('EXPIRE', KEYS[i], ARGV[3]) end
 return 1
 """
 
+# KEYS: the call's pointer, the new dispatch; ARGV: new id, ttl, fields (JSON).
+# The call's open dispatch if it has one, else the new one: never two at once.
+_OPEN = """
+local current = redis.call('GET', KEYS[1])
+if current then
+  local state = redis.call('HGET', 'dispatch:' .. current, 'state')
+  if state == 'waiting' or state == 'ringing' then return {current, 0} end
+end
+local fields = cjson.decode(ARGV[3])
+for name, value in pairs(fields) do redis.call('HSET', KEYS[2], name, tostring(value)) end
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return {ARGV[1], 1}
+"""
+
 _WHISPER = """
 local state = redis.call('HGET', KEYS[1], 'state')
 if state ~= 'ringing' and state ~= 'waiting' then return state or 'gone' end
@@ -124,6 +139,7 @@ class Dispatches:
         self._finish = client.register_script(_FINISH)
         self._whisper = client.register_script(_WHISPER)
         self._add_leg = client.register_script(_ADD_LEG)
+        self._open = client.register_script(_OPEN)
 
     @staticmethod
     def _keys(dispatch_id: str) -> list[str]:
@@ -134,33 +150,26 @@ class Dispatches:
     ) -> tuple[Dispatch, bool]:
         """The call's open dispatch, or a new one; True when it was just made. A
         repeated webhook finds the open one instead of starting a second."""
-        current = self._redis.get(f"call:{call_sid}:dispatch")
-        if current is not None:
-            found = self.load(current.decode() if isinstance(current, bytes) else str(current))
-            if found is not None and found.is_open:
-                return found, False
         now = time.time()
-        dispatch_id = hashlib.sha256(f"{call_sid}:{now}".encode()).hexdigest()[:20]
-        main, legs = self._keys(dispatch_id)
-        pipe = self._redis.pipeline(transaction=True)
-        pipe.hset(
-            main,
-            mapping={
-                "call_sid": call_sid,
-                "caller": caller,
-                "language": language,
-                "state": "waiting",
-                "created": now,
-                "round": 1,
-                "winner": "",
-                "node": node,
-            },
+        candidate = hashlib.sha256(f"{call_sid}:{now}".encode()).hexdigest()[:20]
+        fields = {
+            "call_sid": call_sid,
+            "caller": caller,
+            "language": language,
+            "state": "waiting",
+            "created": now,
+            "round": 1,
+            "winner": "",
+            "node": node,
+        }
+        chosen, made = self._open(
+            keys=[f"call:{call_sid}:dispatch", f"dispatch:{candidate}"],
+            args=[candidate, self._ttl, json.dumps(fields)],
         )
-        pipe.expire(main, self._ttl)
-        pipe.set(f"call:{call_sid}:dispatch", dispatch_id, ex=self._ttl)
-        pipe.execute()
-        self._redis.expire(legs, self._ttl)
-        return self.load(dispatch_id), True  # type: ignore[return-value]
+        dispatch_id = _text(chosen)
+        found = self.load(dispatch_id)
+        assert found is not None  # just made or still open: it exists
+        return found, bool(made)
 
     def load(self, dispatch_id: str) -> Dispatch | None:
         fields = decoded(self._redis.hgetall(f"dispatch:{dispatch_id}"))

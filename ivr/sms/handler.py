@@ -25,6 +25,7 @@ from ivr.sms.reading import Intent, Reading, read_text
 log = logging.getLogger("helpline.sms")
 ALERT_JOB = "workers.alerts.alert_on_call"
 SEEN_SECONDS = 2 * 86400  # longer than Twilio would ever retry a webhook
+CRISIS_WINDOW_SECONDS = 15 * 60
 
 
 @dataclass(frozen=True)
@@ -69,11 +70,17 @@ class SmsHandler:
     def handle(self, text: InboundText) -> Outcome:
         seen = f"sms:seen:{text.message_sid}"
         if not self.redis.set(seen, 1, nx=True, ex=SEEN_SECONDS):
+            # Twilio sends a webhook again only when our first answer did not reach
+            # it: a crisis reply must then be given again (nothing else is redone).
+            reading = read_text(text.body, self.content.sms)
+            if reading.intent is Intent.CRISIS:
+                language = reading.language or self.content.default_language
+                return Outcome(self._texts("crisis", language), "crisis, again")
             return Outcome([], "duplicate")
         try:
             return self._handle(text)
         except Exception:
-            # Not handled after all: let Twilio's retry of this webhook be heard.
+            # Not handled after all: a later delivery of this message is not a duplicate.
             self.redis.delete(seen)
             raise
 
@@ -147,6 +154,11 @@ class SmsHandler:
 
     def _crisis(self, text: InboundText, language: str) -> Outcome:
         """Answered now, inline; a counselor alerted; a callback queued, marked urgent."""
+        # One urgent callback and one alert per person per quarter hour, however
+        # many crisis texts they send; every one of them still gets the reply.
+        sender = number_ref(self.settings.secret_key, text.sender)
+        if not self.redis.set(f"crisis:recent:{sender}", 1, nx=True, ex=CRISIS_WINDOW_SECONDS):
+            return Outcome(self._texts("crisis", language), "crisis (already alerted)")
         reference = new_reference("CR")
         key = f"crisis:{reference}"
         pipe = self.redis.pipeline(transaction=True)

@@ -50,6 +50,9 @@ def callback_answer(reference: str) -> Response:
     if _field("Digits")[:1] != "1" or not is_e164(number) or record.get("status") == "done":
         response.hangup()
         return _twiml(response)
+    if not line.redis.set(f"callback:{reference}:dialing", 1, nx=True, ex=120):
+        response.hangup()  # already dialing the person from another press of 1
+        return _twiml(response)
     _say(response, line, record.get("language", ""), "callback_connecting")
     dial = response.dial(
         action=_url("callback_done", reference), caller_id=line.settings.line_number, timeout=30
@@ -64,6 +67,7 @@ def callback_done(reference: str) -> Response:
     line = helpline()
     reached = _field("DialCallStatus") == "completed"
     _callbacks(line).mark(reference, "done" if reached else "open", by="counselor call")
+    line.redis.delete(f"callback:{reference}:dialing", f"callback:{reference}:calling")
     log.info("callback %s: %s", reference, "done" if reached else "not reached; still open")
     response = VoiceResponse()
     response.hangup()

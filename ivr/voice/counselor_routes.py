@@ -18,12 +18,11 @@ from ivr.content.render import fill
 from ivr.extension import Helpline, helpline
 from ivr.routing.dispatches import Dispatch, Dispatches
 from ivr.routing.figures import Figures
-from ivr.routing.holding import RING_GRACE_SECONDS, queue_name
+from ivr.routing.holding import RING_GRACE_SECONDS, RING_JOB, queue_name
 from ivr.voice.routes import _absolute, _call, _engine, _field, _twiml, voice
 
 log = logging.getLogger("helpline.routing")
 CANCEL_JOB = "workers.dispatch.cancel_legs"
-RING_JOB = "workers.dispatch.ring"
 FIRST_QUIET_SECONDS = 20  # the caller just heard "we are finding a counselor"
 HOLD_PAUSE_SECONDS = 10  # one hold document: short, so a decision reaches the caller soon
 
@@ -48,17 +47,27 @@ def _say(
     response.say(text, voice=locale.say_voice, language=locale.say_language)
 
 
-def _give_up(line: Helpline, dispatch: Dispatch, outcome: str) -> None:
-    """Close the dispatch (once) and stop every phone still ringing for it."""
+def _give_up(line: Helpline, dispatch: Dispatch, outcome: str) -> bool:
+    """Close the dispatch (once) and stop every phone still ringing for it.
+    False when it was no longer open (a counselor accepted meanwhile)."""
     dispatches = _dispatches(line)
-    if dispatches.finish(dispatch.id, outcome):
-        figures = Figures(line.redis)
-        if outcome == "abandoned":
-            figures.abandoned(dispatch.waited())
-        elif outcome == "gave_up":
-            figures.gave_up()
-        line.queue.enqueue(CANCEL_JOB, dispatch.id, "", result_ttl=600)
-        log.info("dispatch %s ended: %s after %d s", dispatch.id, outcome, dispatch.waited())
+    if not dispatches.finish(dispatch.id, outcome):
+        return False
+    figures = Figures(line.redis)
+    if outcome == "abandoned":
+        figures.abandoned(dispatch.waited())
+    elif outcome == "gave_up":
+        figures.gave_up()
+    line.queue.enqueue(CANCEL_JOB, dispatch.id, "", result_ttl=600)
+    log.info("dispatch %s ended: %s after %d s", dispatch.id, outcome, dispatch.waited())
+    return True
+
+
+def _keep_waiting(dispatch_id: str) -> Response:
+    """A counselor took the call just now: stay in the queue for the bridge."""
+    response = VoiceResponse()
+    response.pause(length=1)
+    return _twiml(response)
 
 
 @voice.post("/hold/<dispatch_id>")
@@ -73,7 +82,8 @@ def hold(dispatch_id: str) -> Response:
         return _twiml(response)
     if dispatch.waited() >= line.settings.max_hold_seconds:
         line.redis.hset(f"dispatch:{dispatch_id}", "why", "the longest hold ran out")
-        _give_up(line, dispatch, "gave_up")
+        if not _give_up(line, dispatch, "gave_up"):
+            return _keep_waiting(dispatch_id)
         response.leave()
         return _twiml(response)
     _nudge(line, dispatches, dispatch)
@@ -105,7 +115,8 @@ def hold_choice(dispatch_id: str) -> Response:
     dispatch = _dispatches(line).load(dispatch_id)
     response = VoiceResponse()
     if dispatch is not None and _field("Digits")[:1] == "1":
-        _give_up(line, dispatch, "left")
+        if not _give_up(line, dispatch, "left"):
+            return _keep_waiting(dispatch_id)
         response.leave()
     else:
         response.redirect(_url("hold", dispatch_id))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from ivr.content.loader import ContentError, Problem, read_content
+from ivr.content.loader import ContentError, read_content
 from ivr.content.model import (
     PROMPT_VALUES,
     SMS_ROLES_WITHOUT_OPT_OUT,
@@ -31,6 +31,7 @@ from ivr.content.normalize import normalize
 from ivr.content.render import RUNTIME_PLACEHOLDERS, fill, known_placeholders, placeholders
 from ivr.content.segments import count_segments
 from ivr.content.yamlsrc import Where
+from ivr.problems import Problem
 
 # Telephone speech runs at about 150 words a minute; past ~40 s a caller forgets
 # the first choice before hearing the last.

@@ -32,6 +32,7 @@ from ivr.content.model import (
     VoicemailNode,
 )
 from ivr.content.yamlsrc import SourceList, SourceMap, Where, YamlProblem, load_yaml
+from ivr.problems import FileProblems, Problem
 
 LINE_FILE, VOICE_FILE, TEXTS_FILE, SMS_FILE = "line.yaml", "voice.yaml", "texts.yaml", "sms.yaml"
 VALID_KEYS = frozenset("0123456789*#")
@@ -39,20 +40,8 @@ VALID_KEYS = frozenset("0123456789*#")
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, order=True)
-class Problem:
-    file: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
-
-
-class ContentError(Exception):
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("\n".join(str(p) for p in problems))
-        self.problems = problems
+class ContentError(FileProblems):
+    """Content that cannot be used: every problem, each with its place."""
 
 
 @dataclass

@@ -4,10 +4,11 @@ an instant, and where cover is short. Core code: no web imports.
 The file format is described in docs/roster-format.md.
 """
 
+from ivr.problems import Problem
 from ivr.roster.export import dump_yaml, to_data
 from ivr.roster.model import Counselor, Coverage, Override, Roster, Shift
 from ivr.roster.oncall import Gap, coverage_gaps, prefer_language, who_is_on_call
-from ivr.roster.parse import Problem, RosterError, check_roster_file, load_roster_file, parse_roster
+from ivr.roster.parse import RosterError, check_roster_file, load_roster_file, parse_roster
 from ivr.roster.store import RosterStore, StoredRoster
 
 __all__ = [

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from ivr.config import is_e164
 from ivr.content.yamlsrc import SourceList, SourceMap, Where, YamlProblem
+from ivr.problems import FileProblems, Problem
 from ivr.roster.localtime import instant, parse_clock, parse_local, zone
 from ivr.roster.model import DAYS, Counselor, Coverage, Override, Roster, Shift
 from ivr.roster.source import load_roster_yaml, located
@@ -27,22 +28,8 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, order=True)
-class Problem:
-    file: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
-
-
-class RosterError(Exception):
+class RosterError(FileProblems):
     """A roster that cannot be used, with every reason and its place."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("\n".join(str(p) for p in problems))
-        self.problems = problems
 
 
 def load_roster_file(path: Path, display_name: str | None = None) -> Roster:

@@ -178,7 +178,9 @@ def _counselor_language(line: Helpline, dispatch: Dispatch, leg_id: str) -> str:
 
 def _whisper_refusal(line: Helpline, state: str, language: str) -> Response:
     response = VoiceResponse()
-    _say(response, line, language, "whisper_taken" if state == "bridged" else "whisper_caller_left")
+    # Bridged, or still open (another leg is being handled): taken. Otherwise: gone.
+    taken = state in ("bridged", "waiting", "ringing")
+    _say(response, line, language, "whisper_taken" if taken else "whisper_caller_left")
     response.hangup()
     return _twiml(response)
 

@@ -48,8 +48,10 @@ class ControlClient:
             return None
         return about if response.ok and "line_number" in about else None
 
-    def interactive(self, number: str) -> None:
-        self._post(f"/phones/{number}/interactive", {"interactive": True})
+    def interactive(self, number: str) -> int:
+        """Make `number` a phone a person plays; the sequence number of the
+        first event for them to read (a call already ringing there included)."""
+        return int(self._post(f"/phones/{number}/interactive", {"interactive": True})["next"])
 
     def events(self, number: str, after: int, wait: float = POLL_WAIT) -> dict[str, Any]:
         return self._get(f"/phones/{number}/events", after=after, wait=wait)
@@ -133,8 +135,10 @@ class PhoneConsole:
         self._bridged_at = -1
 
     def start(self) -> None:
-        self.client.interactive(self.number)
-        self.next = self.client.events(self.number, 0, wait=0)["next"]
+        # The cursor comes with the registration itself: asking for it in a
+        # second request would skip whatever the phone heard in between — a
+        # call ringing as soon as the phone exists would never be seen.
+        self.next = self.client.interactive(self.number)
 
     def follow(self, deadline: float | None = None) -> str | None:
         """Until the current call ends (its final status) or `deadline` passes

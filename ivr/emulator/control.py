@@ -11,7 +11,8 @@ inject faults, look at everything that happened, start over.
     POST /_emulator/phones/<number>/script {"answer", "steps", "talk_seconds", "ring_seconds"}
     POST /_emulator/phones/<number>/opt-out {"opted_out": true|false}
     POST /_emulator/phones/<number>/interactive {"interactive"?: true|false}
-                                           a person plays the phone (interactive.py)
+                                           a person plays the phone (interactive.py);
+                                           answers `next`, the first event to read
     GET  /_emulator/phones/<number>/events?after=N&wait=S
                                            what it heard since event N (waits up to S s)
     POST /_emulator/phones/<number>/input  {"answer": true} | {"digits": "1"} |
@@ -209,11 +210,14 @@ def set_interactive(number: str) -> Response:
     if not isinstance(wanted, bool):
         raise BadRequest("'interactive' must be true or false")
     net = network()
-    if wanted:
-        net.interactive(number)
-    else:
+    if not wanted:
         net.phones.set_interactive(number, None)
-    return jsonify({"number": number, "interactive": wanted})
+        return jsonify({"number": number, "interactive": False})
+    # `next`: the first event for this person to read, taken as the phone is
+    # made theirs, so a call that rings before their first read is not missed.
+    return jsonify(
+        {"number": number, "interactive": True, "next": net.interactive(number).cursor()}
+    )
 
 
 def _person(number: str) -> InteractivePhone:

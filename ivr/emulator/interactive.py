@@ -38,6 +38,7 @@ class InteractivePhone:
         self._inputs: deque[dict[str, Any]] = deque()
         self._waiting: dict[str, Any] | None = None
         self._call_sid: str | None = None
+        self._call_first = 0  # sequence number of the current call's first event
         self._started = 0.0
         self._wake: Callable[[], None] | None = None
 
@@ -49,6 +50,7 @@ class InteractivePhone:
             if self._call_sid is not None:
                 return False
             self._call_sid, self._wake, self._started = call_sid, wake, time.monotonic()
+            self._call_first = self._first + len(self._events)
             self._inputs.clear()
         return True
 
@@ -80,11 +82,12 @@ class InteractivePhone:
 
     def waiting_for(self, what: dict[str, Any] | None) -> None:
         """Say what the call waits for from the person (None: nothing now)."""
-        with self._changed:
+        with self._changed:  # one step: a reader sees both the prompt and what it waits for
             self._waiting = what
+            if what is not None:
+                details = {k: v for k, v in what.items() if k != "kind"}
+                self.event("prompt", what["kind"], **details)
             self._changed.notify_all()
-        if what is not None:
-            self.event("prompt", what["kind"], **{k: v for k, v in what.items() if k != "kind"})
 
     def take(self, *kinds: str) -> dict[str, Any] | None:
         """The oldest input of one of `kinds`, consumed; others stay queued."""
@@ -134,6 +137,15 @@ class InteractivePhone:
             self._changed.notify_all()
         if wake is not None:
             wake()
+
+    def cursor(self) -> int:
+        """Where a person taking up this phone now starts to read its events:
+        at the first event of the call under way (it may be ringing for them
+        already), else at the next event to come (calls over are history)."""
+        with self._changed:
+            if self._call_sid is not None:
+                return max(self._call_first, self._first)
+            return self._first + len(self._events)
 
     def events(self, after: int = 0, wait: float = 0.0) -> dict[str, Any]:
         """Events numbered `after` and on; waits up to `wait` s for one to come."""

@@ -229,11 +229,12 @@ class Network:
 
     def interactive(self, number: str) -> InteractivePhone:
         """Let a person play this phone (see interactive.py); returns it."""
-        phone = self.phones.interactive(number)
-        if phone is None:
-            phone = InteractivePhone(number)
-            self.phones.set_interactive(number, phone)
-        return phone
+        with self.lock:  # two people taking it up at once get the same phone
+            phone = self.phones.interactive(number)
+            if phone is None:
+                phone = InteractivePhone(number)
+                self.phones.set_interactive(number, phone)
+            return phone
 
     def call_line(
         self, from_: str, *steps: Step, script_: Script | None = None, to: str | None = None

@@ -14,6 +14,7 @@ from twilio.rest import Client
 
 from ivr.cli import simulate
 from ivr.emulator import EmulatorServer, Network
+from ivr.emulator.console import ControlClient, PhoneConsole
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL
 from tests.emulator.conftest import CALLER, COUNSELOR, LINE_NUMBER, FakeLine, eventually
 from tests.emulator.test_queues import ACCEPT, DEQUEUE, results, setup
@@ -51,7 +52,7 @@ def test_a_person_answers_hears_the_whisper_accepts_and_hangs_up(
 ) -> None:
     setup(fake_line, whisper=ACCEPT, accept=DEQUEUE)
     made = requests.post(api(emulator, f"/phones/{COUNSELOR}/interactive"), json={}, timeout=5)
-    assert made.json() == {"number": COUNSELOR, "interactive": True}
+    assert made.json() == {"number": COUNSELOR, "interactive": True, "next": 0}
     caller = network.call_line(CALLER).sid
     eventually(lambda: fake_line.at("/twiml/wait"))
     leg = rest.calls.create(to=COUNSELOR, from_=LINE_NUMBER, url=f"{fake_line.url}/twiml/whisper")
@@ -84,6 +85,34 @@ def test_inputs_to_a_phone_nobody_plays_are_refused(emulator: EmulatorServer) ->
     requests.post(api(emulator, f"/phones/{CALLER}/interactive"), json={}, timeout=5)
     answer = requests.post(api(emulator, f"/phones/{CALLER}/input"), json={"dance": 1}, timeout=5)
     assert answer.status_code == 400
+
+
+def test_a_console_sees_a_call_that_rings_as_soon_as_the_phone_is_interactive(
+    emulator: EmulatorServer, rest: Client, network: Network, fake_line: FakeLine
+) -> None:
+    legs: list[str] = []
+
+    class RingsAtOnce(ControlClient):
+        """The line rings the phone the moment it is interactive, before the
+        console has read a single event (what `ring_when_ready` races for)."""
+
+        def interactive(self, number: str) -> int:
+            cursor = super().interactive(number)
+            created = rest.calls.create(
+                to=number, from_=LINE_NUMBER, url=f"{fake_line.url}/twiml/whisper"
+            )
+            legs.append(str(created.sid))
+            waiting_for(emulator, number, "answer")
+            return cursor
+
+    shown: list[str] = []
+    console = PhoneConsole(
+        RingsAtOnce(emulator.url), COUNSELOR, ask=lambda _: "n", show=shown.append
+    )
+    console.start()
+    assert console.follow() == "busy"  # it saw the ring, and the person declined
+    assert any(f"ringing — a call from {LINE_NUMBER}" in line for line in shown)
+    assert network.wait_for_call(legs[0]).status == "busy"
 
 
 @pytest.fixture

@@ -206,8 +206,10 @@ def load_settings(
         problems.append("HELPLINE_SMS_PER_RECIPIENT_PER_HOUR must be a whole number, 1 or more")
 
     lease_text = text("HELPLINE_JOB_LEASE_SECONDS") or "15"
-    if not lease_text.isdigit() or not 2 <= int(lease_text) <= 300:
-        problems.append("HELPLINE_JOB_LEASE_SECONDS must be a whole number from 2 to 300")
+    # A lease must outlast one Twilio request (the client's timeout is 5 s), or a
+    # live job could lose it mid-send and a second run send the same text again.
+    if not lease_text.isdigit() or not 10 <= int(lease_text) <= 300:
+        problems.append("HELPLINE_JOB_LEASE_SECONDS must be a whole number from 10 to 300")
 
     strategy = text("HELPLINE_RING_STRATEGY") or "sequential"
     if strategy not in ("sequential", "simultaneous"):

@@ -3,6 +3,7 @@ and a way to run the queued jobs against them: for end-to-end tests."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -37,6 +38,24 @@ from workers.context import JobContext, install
 
 LINE_NUMBER = "+18885550100"
 WAIT = 10.0
+
+
+class InFlight:
+    """WSGI middleware that counts the requests being handled right now."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.active = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: Any, start_response: Any) -> Any:
+        with self._lock:
+            self.active += 1
+        try:
+            return list(self.app(environ, start_response))
+        finally:
+            with self._lock:
+                self.active -= 1
 
 
 @dataclass
@@ -102,7 +121,8 @@ def live_line(
         settings = make_settings(
             redis_server.url, tmp_path, HELPLINE_TWILIO_API_URL=emulator.url, **overrides
         )
-        server = make_server("127.0.0.1", line_port, create_app(settings, content), threaded=True)
+        app = InFlight(create_app(settings, content))
+        server = make_server("127.0.0.1", line_port, app, threaded=True)  # type: ignore[arg-type]
         thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -111,10 +131,12 @@ def live_line(
             yield LiveLine(settings, content, redis_client, emulator.network, emulator.url)
         finally:
             # Let the phone network finish what it started (late callbacks, hang-ups)
-            # before the line goes away: nothing may write into the next test's Redis.
+            # and the line finish every request it took: nothing may write into the
+            # next test's Redis.
             emulator.network.wait_until(emulator.network.idle, timeout=10)
             server.shutdown()
             thread.join(timeout=5)
+            eventually(lambda: app.active == 0, timeout=10)
             server.server_close()
 
 
@@ -153,21 +175,29 @@ class WorkerProcess:
                 env=self.env,
                 stdout=output,
                 stderr=subprocess.STDOUT,
+                # Its own process group: RQ's scheduler runs in a child process, which
+                # must die with the worker (a supervisor kills the group the same way).
+                start_new_session=True,
             )
         return self
 
     def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
+        """SIGKILL, the worker and its scheduler child: as when a machine dies."""
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)  # whatever of the group is left
+        self.process.wait(timeout=10)
 
 
 @pytest.fixture

@@ -4,13 +4,9 @@ killed mid-send neither loses nor duplicates a text."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
+from collections.abc import Callable
 from itertools import pairwise
-from pathlib import Path
 
 import pytest
 from rq import Queue
@@ -21,11 +17,9 @@ from ivr.extension import QUEUE_NAME
 from ivr.outbox import Outbox, batch_key
 from ivr.redis_store import decoded
 from ivr.sms.optout import OptOuts
-from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL
-from tests.live import LINE_NUMBER, LiveLine, eventually
+from tests.live import LINE_NUMBER, LiveLine, WorkerProcess, eventually
 
 TEXTER = "+12025550166"
-HELPLINE = str(Path(sys.executable).with_name("helpline"))
 
 
 def outbox(line: LiveLine) -> Outbox:
@@ -180,46 +174,19 @@ def test_the_sender_pace_is_kept(live_line: LiveLine) -> None:
 
 
 def test_a_worker_killed_mid_send_neither_loses_nor_duplicates(
-    live_line: LiveLine, tmp_path: Path
+    live_line: LiveLine, start_worker: Callable[..., WorkerProcess]
 ) -> None:
     """The create stalls in the emulator; the worker is SIGKILLed while waiting;
     Twilio (the emulator) still takes the text. A second worker's sweeper sees the
     lease run out, asks Twilio what went out, and sends only the rest."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HELPLINE_", "TWILIO_"))}
-    env.update(
-        {
-            "REDIS_URL": live_line.settings.redis_url or "",
-            "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-            "HELPLINE_TWILIO_API_URL": live_line.emulator_url,
-            "HELPLINE_PUBLIC_URL": PUBLIC_URL,
-            "HELPLINE_SECRET_KEY": live_line.settings.secret_key,
-            "HELPLINE_VAR_DIR": str(tmp_path / "var"),
-            "HELPLINE_JOB_LEASE_SECONDS": "3",
-        }
-    )
     live_line.network.fail_next("messages", count=1, delay=3.0)
     batch = outbox(live_line).send(TEXTER, ["one", "two", "three"], cause="kill", kind="test")
-    first = subprocess.Popen(
-        [HELPLINE, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        key = batch_key(batch)
-        eventually(lambda: live_line.redis.hget(key, "sending0"))  # mid-send now
-        first.send_signal(signal.SIGKILL)
-        first.wait(timeout=10)
-    finally:
-        if first.poll() is None:
-            first.kill()
+    first = start_worker(HELPLINE_JOB_LEASE_SECONDS="10")
+    eventually(lambda: live_line.redis.hget(batch_key(batch), "sending0"))  # mid-send now
+    first.kill()
     killed_at = time.monotonic()
-    second = subprocess.Popen(
-        [HELPLINE, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        eventually(lambda: outbox(live_line).batch(batch).get("status") == "sent", timeout=30)
-    finally:
-        second.send_signal(signal.SIGTERM)
-        second.wait(timeout=15)
+    start_worker(HELPLINE_JOB_LEASE_SECONDS="10")
+    eventually(lambda: outbox(live_line).batch(batch).get("status") == "sent", timeout=30)
     delay = time.monotonic() - killed_at
     assert bodies(live_line) == ["one", "two", "three"]
-    print(f"resumed {delay:.1f} s after the kill (lease 3 s)")
+    print(f"resumed {delay:.1f} s after the kill (lease 10 s)")

@@ -262,7 +262,12 @@ def test_returning_a_call_dials_only_the_number_on_the_request(
     assert dial is not None
     counselor.post(dial.attrib["action"], DialCallStatus="no-answer")
     assert Callbacks(redis_client, "k", 60).get(reference)["status"] == "open"
-    counselor.post(dial.attrib["action"], DialCallStatus="completed")
+    # Answered: by the person, or by their voicemail — the counselor says which.
+    asked = counselor.post(dial.attrib["action"], DialCallStatus="completed")
+    assert Callbacks(redis_client, "k", 60).get(reference)["status"] == "open"
+    counselor.post(gather_action(asked), Digits="2")  # a voicemail box answered
+    assert Callbacks(redis_client, "k", 60).get(reference)["status"] == "open"
+    counselor.post(gather_action(asked), Digits="1")
     assert Callbacks(redis_client, "k", 60).get(reference)["status"] == "done"
 
 

@@ -102,10 +102,15 @@ def send_batch(batch_id: str) -> str:
     lease = line.redis.lock(f"{key}:lease", timeout=line.settings.job_lease_seconds, blocking=False)
     if not lease.acquire():
         return "running elsewhere"  # another run holds the lease and is alive
+    outcome = "failed"
     try:
-        return _send_batch(line, batch_id, key, lease)
+        outcome = _send_batch(line, batch_id, key, lease)
+        return outcome
     finally:
-        line.redis.zrem(LEASES, batch_id)
+        if outcome == "lease lost":
+            line.redis.zadd(LEASES, {batch_id: time.time()})  # the sweeper takes it up now
+        else:
+            line.redis.zrem(LEASES, batch_id)
         try:
             lease.release()
         except LockError:
@@ -134,7 +139,12 @@ def _send_batch(line: JobContext, batch_id: str, key: str, lease: object) -> str
             continue
         seconds = line.settings.job_lease_seconds
         line.redis.zadd(LEASES, {batch_id: time.time() + seconds})
-        lease.extend(seconds, replace_ttl=True)  # type: ignore[attr-defined]
+        try:
+            lease.extend(seconds, replace_ttl=True)  # type: ignore[attr-defined]
+        except LockError:
+            # Lost (this run was too slow): another run may be in charge; never both.
+            log.warning("outbox %s: lease lost mid-batch; leaving it to the next run", batch_id)
+            return "lease lost"
         try:
             sid = _send_part(line, key, record, index)
         except (TwilioRestException, RequestException, RateLimitTimeout) as error:

@@ -221,6 +221,7 @@ SYSTEM_PROMPTS = (
     "whisper_caller_left",  # the caller hung up meanwhile
     "callback_whisper",  # to a counselor about to return a call: {ref}
     "callback_connecting",  # the counselor pressed 1: dialing the person
+    "callback_outcome",  # after the call: did you reach them? (a voicemail answers too)
 )
 # Prompts the engine fills with values known only during a call.
 PROMPT_VALUES = {"whisper": ("language", "waited"), "callback_whisper": ("ref",)}

@@ -5,6 +5,7 @@ one time the line dials a caller, and never a number taken from a request."""
 from __future__ import annotations
 
 import logging
+import time
 
 from flask import Response
 from twilio.twiml.voice_response import Gather, VoiceResponse
@@ -12,6 +13,7 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 from ivr.callbacks import Callbacks
 from ivr.config import is_e164
 from ivr.extension import Helpline, helpline
+from ivr.routing.dispatches import BUSY
 from ivr.voice.counselor_routes import _say
 from ivr.voice.routes import _absolute, _field, _twiml, voice
 
@@ -53,6 +55,10 @@ def callback_answer(reference: str) -> Response:
     if not line.redis.set(f"callback:{reference}:dialing", 1, nx=True, ex=120):
         response.hangup()  # already dialing the person from another press of 1
         return _twiml(response)
+    # The counselor is on a helpline call now: not to be rung for a waiting caller.
+    counselor = line.redis.get(f"callback:{reference}:calling")
+    if counselor:
+        line.redis.zadd(BUSY, {_text(counselor): time.time()})
     _say(response, line, record.get("language", ""), "callback_connecting")
     dial = response.dial(
         action=_url("callback_done", reference), caller_id=line.settings.line_number, timeout=30
@@ -63,12 +69,44 @@ def callback_answer(reference: str) -> Response:
 
 @voice.post("/callback-done/<reference>")
 def callback_done(reference: str) -> Response:
-    """Reached the person: done. Not reached: the request stays open, tried once more."""
+    """The call to the person ended. Not answered: the request stays open, to be
+    tried again. Answered: the counselor says whether they reached the person
+    (a voicemail box answers too) before the request is closed."""
     line = helpline()
-    reached = _field("DialCallStatus") == "completed"
+    _free_counselor(line, reference)
+    response = VoiceResponse()
+    if _field("DialCallStatus") != "completed":
+        _callbacks(line).mark(reference, "open", by="counselor call")
+        line.redis.delete(f"callback:{reference}:dialing", f"callback:{reference}:calling")
+        log.info("callback %s: not reached; still open", reference)
+        response.hangup()
+        return _twiml(response)
+    record = _callbacks(line).get(reference)
+    gather = Gather(num_digits=1, timeout=8, action=_url("callback_outcome", reference))
+    _say(gather, line, record.get("language", ""), "callback_outcome")
+    response.append(gather)
+    response.redirect(_url("callback_outcome", reference))
+    return _twiml(response)
+
+
+@voice.post("/callback-outcome/<reference>")
+def callback_outcome(reference: str) -> Response:
+    """1: the person was reached, the request is done. Anything else: still open."""
+    line = helpline()
+    reached = _field("Digits")[:1] == "1"
     _callbacks(line).mark(reference, "done" if reached else "open", by="counselor call")
     line.redis.delete(f"callback:{reference}:dialing", f"callback:{reference}:calling")
     log.info("callback %s: %s", reference, "done" if reached else "not reached; still open")
     response = VoiceResponse()
     response.hangup()
     return _twiml(response)
+
+
+def _free_counselor(line: Helpline, reference: str) -> None:
+    counselor = line.redis.get(f"callback:{reference}:calling")
+    if counselor:
+        line.redis.zrem(BUSY, _text(counselor))
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -101,13 +101,10 @@ def test_two_counselors_accepting_at_once_make_one_bridge(
     live_line.network.phone(COUNSELOR_B, press("1"), talk(0.5))
     call = live_line.network.call_line(CALLER, press("1"))
     live_line.network.wait_for_call(call.sid, timeout=30)
-    eventually(
-        lambda: all(
-            s != "in-progress"
-            for s in calls_to(live_line, COUNSELOR_A) + calls_to(live_line, COUNSELOR_B)
-        ),
-        timeout=20,
-    )
+    for leg in [
+        c for c in list(live_line.network.calls.values()) if c.to in (COUNSELOR_A, COUNSELOR_B)
+    ]:
+        live_line.network.wait_for_call(leg.sid, timeout=60)  # every counselor leg is over
     dispatch = the_dispatch(live_line)
     assert dispatch.state == "bridged"
     legs = Dispatches(live_line.redis, 60).legs(dispatch.id)
@@ -115,7 +112,7 @@ def test_two_counselors_accepting_at_once_make_one_bridge(
     loser = COUNSELOR_B if dispatch.winner.startswith("alex-") else COUNSELOR_A
     heard = heard_by(live_line, loser)
     assert "Connecting you now" not in heard
-    if "Press 1 to accept" in heard:  # it answered before it could be stopped
+    if "Press 1 to accept" in heard:  # it answered before its phone could be stopped
         assert "Another counselor took this call" in heard
 
 
@@ -150,6 +147,7 @@ def test_the_caller_hangs_up_during_the_whisper(
     dispatch = the_dispatch(live_line)
     assert dispatch.state == "abandoned"
     assert dispatch.winner == ""
+    assert "The caller has left" in heard_by(live_line, COUNSELOR_A)
 
 
 def test_nobody_on_call_voicemail_then_a_counselor_returns_the_call(

@@ -160,10 +160,16 @@ def _cancel(line: JobContext, dispatch_id: str, keep: str) -> int:
         dispatches.end_leg(dispatch_id, leg.id, "canceled")
         if not leg.call_sid:
             continue
-        # A phone still ringing is canceled; one answered (mid-whisper) is hung up.
-        status = "completed" if leg.state == "whisper" else "canceled"
         try:
-            client.calls(leg.call_sid).update(status=status)
+            if leg.state == "whisper":
+                # Answered, hearing the whisper: told why (taken, or the caller left),
+                # then released, rather than cut off without a word.
+                client.calls(leg.call_sid).update(
+                    url=line.settings.public(f"/voice/whisper-over/{dispatch_id}/{leg.id}"),
+                    method="POST",
+                )
+            else:
+                client.calls(leg.call_sid).update(status="canceled")  # still ringing
             stopped += 1
         except (TwilioRestException, RequestException) as error:
             # Ended meanwhile, or Twilio unreachable: its whisper says the call is over.

@@ -216,6 +216,17 @@ def whisper(dispatch_id: str, leg_id: str) -> Response:
     return _twiml(response)
 
 
+@voice.post("/whisper-over/<dispatch_id>/<leg_id>")
+def whisper_over(dispatch_id: str, leg_id: str) -> Response:
+    """A counselor still hearing the whisper when the call was taken or the
+    caller left: say which, then release them."""
+    line = helpline()
+    dispatch = _dispatches(line).load(dispatch_id)
+    if dispatch is None:
+        return _whisper_refusal(line, "gone", line.content.default_language)
+    return _whisper_refusal(line, dispatch.state, _counselor_language(line, dispatch, leg_id))
+
+
 @voice.post("/whisper-answer/<dispatch_id>/<leg_id>")
 def whisper_answer(dispatch_id: str, leg_id: str) -> Response:
     line = helpline()

@@ -310,5 +310,10 @@ class Dispatches:
         self._redis.zrem(BUSY, counselor_id)
 
 
+def counselor_of(leg_id: str) -> str:
+    """The counselor id a leg id was made from (`{counselor}-{round}-{ms}`)."""
+    return leg_id.rsplit("-", 2)[0]
+
+
 def _text(value: object) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)

@@ -16,7 +16,7 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from ivr.content.render import fill
 from ivr.extension import Helpline, helpline
-from ivr.routing.dispatches import Dispatch, Dispatches
+from ivr.routing.dispatches import Dispatch, Dispatches, counselor_of
 from ivr.routing.figures import Figures
 from ivr.routing.holding import RING_GRACE_SECONDS, RING_JOB, queue_name
 from ivr.voice.routes import _absolute, _call, _engine, _field, _twiml, voice
@@ -167,7 +167,7 @@ def after_hold(dispatch_id: str) -> Response:
 
 
 def _counselor_language(line: Helpline, dispatch: Dispatch, leg_id: str) -> str:
-    counselor_id = leg_id.rsplit("-", 2)[0]
+    counselor_id = counselor_of(leg_id)
     roster = line.roster.load()
     counselor = roster.by_id.get(counselor_id) if roster is not None else None
     if counselor is None or counselor.speaks(dispatch.language):
@@ -239,7 +239,7 @@ def whisper_answer(dispatch_id: str, leg_id: str) -> Response:
     if _field("Digits")[:1] == "1":
         verdict = dispatches.claim(dispatch_id, leg_id)
         if verdict == "won":
-            Figures(line.redis).answered(time.time() - dispatch.created, leg_id.rsplit("-", 2)[0])
+            Figures(line.redis).answered(time.time() - dispatch.created, counselor_of(leg_id))
             line.queue.enqueue(CANCEL_JOB, dispatch_id, leg_id, result_ttl=600)
             _say(response, line, language, "whisper_connecting")
             dial = response.dial(action=_url("counselor_done", dispatch_id, leg_id))
@@ -267,7 +267,7 @@ def leg_status(dispatch_id: str, leg_id: str) -> Response:
     if dispatch is None:
         return Response(status=204)
     if dispatch.winner == leg_id:
-        dispatches.free_counselor(leg_id.rsplit("-", 2)[0])  # the conversation is over
+        dispatches.free_counselor(counselor_of(leg_id))  # the conversation is over
         return Response(status=204)
     live = dispatches.end_leg(dispatch_id, leg_id, status)
     if live == 0 and dispatch.is_open:
@@ -280,7 +280,7 @@ def counselor_done(dispatch_id: str, leg_id: str) -> Response:
     """The counselor's <Dial><Queue> ended: the conversation is over, or the
     caller had gone before the bridge."""
     line = helpline()
-    _dispatches(line).free_counselor(leg_id.rsplit("-", 2)[0])
+    _dispatches(line).free_counselor(counselor_of(leg_id))
     response = VoiceResponse()
     if _field("DialCallStatus") not in ("completed", "answered"):
         _say(response, line, line.content.default_language, "whisper_caller_left")

@@ -6,11 +6,9 @@ twilio client pointed at the emulator through the line's own transport."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 from flask import Flask, Response, request
@@ -22,6 +20,7 @@ from ivr.config import Settings
 from ivr.emulator import EmulatorServer, Network, create_emulator
 from ivr.twilio_transport import twilio_client
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, make_settings
+from tests.live import eventually  # noqa: F401 - one polling helper for every test
 
 LINE_NUMBER = "+18885550100"
 CALLER = "+12025550123"
@@ -140,15 +139,3 @@ def rest_settings(emulator: EmulatorServer, tmp_path: Path) -> Settings:
 def rest(rest_settings: Settings) -> Client:
     """The official twilio client, as the line builds it."""
     return twilio_client(rest_settings)
-
-
-def eventually(check: Callable[[], Any], timeout: float = WAIT) -> Any:
-    """Poll until `check()` is truthy (bounded); return its value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still false after {timeout} s: {check}")
-        time.sleep(0.02)

@@ -21,6 +21,7 @@ from ivr import create_app
 from ivr.callbacks_cli import callbacks
 from ivr.config import ConfigError, Settings, load_settings
 from ivr.emulator.cli import emulator
+from ivr.operators.cli import audit_command, password_group, token_group
 from ivr.roster.cli import roster
 
 
@@ -82,6 +83,9 @@ def run() -> None:
 main.add_command(emulator)
 main.add_command(roster)
 main.add_command(callbacks)
+main.add_command(token_group)
+main.add_command(password_group)
+main.add_command(audit_command)
 
 
 @main.group(cls=click.Group)

@@ -1,0 +1,314 @@
+"""Who may operate the line: API tokens and passwords (both made with the CLI),
+and the throttle on failed logins.
+
+Only hashes are kept. A token is `hl_<id>_<secret>`: the id finds its record
+without a scan, the record holds the SHA-256 of the whole token (a 256-bit
+random secret needs no slow hash), compared in constant time. Passwords are
+chosen by people, so they get werkzeug's scrypt.
+
+Redis keys:
+    operator:tokens               set of token ids
+    operator:token:<id>           hash: name, role, sha256, created, last_used
+    operator:password:<name>      hash: hash, role, set_at
+    operator:throttle:<kind>:<h>  hash: failures, last, until  (ms; h = digest of name/address)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import re
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+
+import redis
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ivr.redis_store import decoded
+
+ROLES = ("viewer", "admin")
+MIN_PASSWORD_LENGTH = 12
+HASH_METHOD = "scrypt"
+
+TOKEN_PREFIX = "hl_"  # noqa: S105 - a marker, not a secret
+TOKEN_ID_BYTES = 6  # 12 hex digits: an id, not a secret
+TOKEN_SECRET_BYTES = 32
+
+_NAME = re.compile(r"[a-z0-9._@-]{1,64}")
+_TOKEN = re.compile(r"hl_([0-9a-f]{12})_[A-Za-z0-9_-]{43}")
+
+_TOKENS = "operator:tokens"
+
+# Records a token's last use only while it exists: a revoke racing a request
+# must not leave a stray half record behind.
+_TOUCH = """
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'last_used', ARGV[1]) end
+"""
+
+
+def _token_key(token_id: str) -> str:
+    return f"operator:token:{token_id}"
+
+
+def _password_key(name: str) -> str:
+    return f"operator:password:{name}"
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _check_name(name: str) -> None:
+    if not _NAME.fullmatch(name):
+        raise ValueError(f"name {name!r} must be 1 to 64 of lowercase letters, digits and . _ @ -")
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+
+
+@cache
+def _decoy_password_hash() -> str:
+    """A hash no password matches, checked for unknown names so that a wrong
+    name costs as long as a wrong password (no oracle for who has an account)."""
+    return generate_password_hash(secrets.token_urlsafe(16), method=HASH_METHOD)
+
+
+@dataclass(frozen=True)
+class Operator:
+    """Someone signed in, and by what: "token:<id>" or "password"."""
+
+    name: str
+    role: str
+    credential: str
+
+    @property
+    def can_change(self) -> bool:
+        return self.role == "admin"
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    id: str
+    name: str
+    role: str
+    created: float
+    last_used: float | None
+
+
+class Accounts:
+    def __init__(self, client: redis.Redis) -> None:
+        self._redis = client
+        self._touch = client.register_script(_TOUCH)
+
+    # --- tokens ---
+
+    def create_token(self, name: str, role: str) -> tuple[TokenInfo, str]:
+        """A new token; the returned secret is not kept and cannot be shown again."""
+        _check_name(name)
+        _check_role(role)
+        token_id = secrets.token_hex(TOKEN_ID_BYTES)
+        token = f"{TOKEN_PREFIX}{token_id}_{secrets.token_urlsafe(TOKEN_SECRET_BYTES)}"
+        created = time.time()
+        with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(
+                _token_key(token_id),
+                mapping={"name": name, "role": role, "sha256": _digest(token), "created": created},
+            )
+            pipe.sadd(_TOKENS, token_id)
+            pipe.execute()
+        return TokenInfo(token_id, name, role, created, None), token
+
+    def list_tokens(self) -> list[TokenInfo]:
+        """Every live token, oldest first."""
+        ids = sorted(_text(raw) for raw in self._redis.smembers(_TOKENS))
+        with self._redis.pipeline(transaction=False) as pipe:
+            for token_id in ids:
+                pipe.hgetall(_token_key(token_id))
+            records = pipe.execute()
+        found = [_token_info(i, decoded(r)) for i, r in zip(ids, records, strict=True) if r]
+        return sorted(found, key=lambda info: (info.created, info.id))
+
+    def revoke_token(self, token_id: str) -> bool:
+        """False when there was no such token."""
+        with self._redis.pipeline(transaction=True) as pipe:
+            pipe.delete(_token_key(token_id))
+            pipe.srem(_TOKENS, token_id)
+            deleted, _ = pipe.execute()
+        return bool(deleted)
+
+    def token(self, token_id: str) -> TokenInfo | None:
+        record = decoded(self._redis.hgetall(_token_key(token_id)))
+        return _token_info(token_id, record) if record else None
+
+    def verify_token(self, token: str) -> Operator | None:
+        """The operator a presented token stands for; None for a malformed,
+        unknown or revoked one."""
+        match = _TOKEN.fullmatch(token)
+        token_id = match.group(1) if match else ""
+        record = decoded(self._redis.hgetall(_token_key(token_id))) if match else {}
+        # Always one constant-time compare, so a bad id answers like a bad secret.
+        expected = record.get("sha256", "0" * 64)
+        if not hmac.compare_digest(_digest(token), expected) or not record:
+            return None
+        self._touch(keys=[_token_key(token_id)], args=[repr(time.time())])
+        return Operator(record["name"], record["role"], f"token:{token_id}")
+
+    # --- passwords ---
+
+    def set_password(self, name: str, password: str, role: str) -> None:
+        """Set or replace NAME's password (and role). ValueError, saying why, for
+        a bad name or role or a password too weak to keep."""
+        _check_name(name)
+        _check_role(role)
+        if len(password.strip()) < MIN_PASSWORD_LENGTH:
+            raise ValueError(
+                f"password too short: use at least {MIN_PASSWORD_LENGTH} characters "
+                "(a few unrelated words work well)"
+            )
+        self._redis.hset(
+            _password_key(name),
+            mapping={
+                "hash": generate_password_hash(password, method=HASH_METHOD),
+                "role": role,
+                "set_at": time.time(),
+            },
+        )
+
+    def password_role(self, name: str) -> str | None:
+        """NAME's role if NAME has a password, else None."""
+        if not _NAME.fullmatch(name):
+            return None
+        role = self._redis.hget(_password_key(name), "role")
+        return None if role is None else _text(role)
+
+    def verify_password(self, name: str, password: str) -> Operator | None:
+        record = decoded(self._redis.hgetall(_password_key(name))) if _NAME.fullmatch(name) else {}
+        stored = record.get("hash") or _decoy_password_hash()
+        if not check_password_hash(stored, password) or not record:
+            return None
+        return Operator(name, record["role"], "password")
+
+    def remove_password(self, name: str) -> bool:
+        """False when NAME had no password."""
+        if not _NAME.fullmatch(name):
+            return False
+        return bool(self._redis.delete(_password_key(name)))
+
+    # --- sessions ---
+
+    def credential_valid(self, operator: Operator) -> bool:
+        """Whether what OPERATOR signed in with still stands, with the same role:
+        a revoked token or removed (or re-roled) password ends their sessions."""
+        if operator.credential.startswith("token:"):
+            token_id = operator.credential.removeprefix("token:")
+            info = self.token(token_id) if re.fullmatch(r"[0-9a-f]{12}", token_id) else None
+            return info is not None and (info.name, info.role) == (operator.name, operator.role)
+        if operator.credential == "password":
+            return self.password_role(operator.name) == operator.role
+        return False
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _token_info(token_id: str, record: dict[str, str]) -> TokenInfo:
+    last_used = record.get("last_used")
+    return TokenInfo(
+        id=token_id,
+        name=record["name"],
+        role=record["role"],
+        created=float(record["created"]),
+        last_used=float(last_used) if last_used else None,
+    )
+
+
+# KEYS[1] the throttle record. ARGV: now (ms), free failures, first lock (ms),
+# longest lock (ms), quiet time after which failures are forgotten (ms).
+# Counts one failure; from the free allowance on, each failure locks the key
+# for twice as long as the one before, up to the longest lock.
+_FAIL = """
+local now, free = tonumber(ARGV[1]), tonumber(ARGV[2])
+local first, longest, forget = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local last = tonumber(redis.call('HGET', KEYS[1], 'last') or '0')
+local failures = tonumber(redis.call('HGET', KEYS[1], 'failures') or '0')
+if now - last > forget then failures = 0 end
+failures = failures + 1
+local locked = 0
+if failures >= free then
+  locked = now + math.min(longest, first * 2 ^ math.min(failures - free, 30))
+end
+redis.call('HSET', KEYS[1], 'failures', failures, 'last', now, 'until', locked)
+redis.call('PEXPIRE', KEYS[1], forget + longest)
+return failures
+"""
+
+
+class LoginThrottle:
+    """Lockout with backoff after repeated failed logins, counted per name (a
+    guessed account) and per client address (one machine trying many names).
+
+    A name is locked from its 5th failure in a row, for 30 s, doubling with
+    each further failure up to 15 minutes; an address gets more room (shared
+    offices, NAT) before the same. Failures are forgotten after an hour without
+    one. Call `failed` only for attempts that were checked, not for those
+    refused because `wait_seconds` was positive."""
+
+    NAME_FREE_FAILURES = 5
+    ADDRESS_FREE_FAILURES = 20
+    FIRST_LOCK_SECONDS = 30
+    LONGEST_LOCK_SECONDS = 15 * 60
+    FORGET_AFTER_SECONDS = 3600
+
+    def __init__(self, client: redis.Redis, *, clock: Callable[[], float] = time.time) -> None:
+        self._redis = client
+        self._clock = clock
+        self._fail = client.register_script(_FAIL)
+
+    def wait_seconds(self, name: str, address: str) -> int:
+        """Seconds until NAME may try again from ADDRESS; 0: go ahead."""
+        now_ms = self._now_ms()
+        with self._redis.pipeline(transaction=False) as pipe:
+            for key in self._keys(name, address):
+                pipe.hget(key, "until")
+            ends = pipe.execute()
+        longest = max((int(_text(end)) - now_ms for end in ends if end is not None), default=0)
+        return math.ceil(longest / 1000) if longest > 0 else 0
+
+    def failed(self, name: str, address: str) -> None:
+        name_key, address_key = self._keys(name, address)
+        for key, free in (
+            (name_key, self.NAME_FREE_FAILURES),
+            (address_key, self.ADDRESS_FREE_FAILURES),
+        ):
+            self._fail(
+                keys=[key],
+                args=[
+                    self._now_ms(),
+                    free,
+                    self.FIRST_LOCK_SECONDS * 1000,
+                    self.LONGEST_LOCK_SECONDS * 1000,
+                    self.FORGET_AFTER_SECONDS * 1000,
+                ],
+            )
+
+    def succeeded(self, name: str, address: str) -> None:
+        """Clears the name's failures. The address keeps its count: one account
+        known to an attacker must not reset their guessing of the others."""
+        self._redis.delete(self._keys(name, address)[0])
+
+    def _keys(self, name: str, address: str) -> tuple[str, str]:
+        # Digests: login forms send anything, and keys should stay short.
+        def key(kind: str, value: str) -> str:
+            return f"operator:throttle:{kind}:{hashlib.sha256(value.encode()).hexdigest()[:32]}"
+
+        return key("name", name.strip().lower()), key("address", address)
+
+    def _now_ms(self) -> int:
+        return int(self._clock() * 1000)

@@ -1,5 +1,6 @@
 """A `Roster` back to plain data and YAML, in the import format, so that
-exporting and importing again gives an equal roster."""
+exporting and importing again gives an equal roster — shift and override ids
+included, so they stay the same across an export and an import."""
 
 from __future__ import annotations
 
@@ -15,9 +16,9 @@ def to_data(roster: Roster) -> dict[str, Any]:
     """Plain, JSON-ready data that `parse_roster` reads back to an equal roster."""
     data: dict[str, Any] = {
         "timezone": roster.timezone,
-        "counselors": [_counselor(c) for c in roster.counselors],
-        "shifts": [_shift(s, roster.timezone) for s in roster.shifts],
-        "overrides": [_override(o, roster.timezone) for o in roster.overrides],
+        "counselors": [counselor_data(c) for c in roster.counselors],
+        "shifts": [shift_data(s, roster.timezone) for s in roster.shifts],
+        "overrides": [override_data(o, roster.timezone) for o in roster.overrides],
         "coverage": {
             "minimum": roster.coverage.minimum,
             "languages": dict(sorted(roster.coverage.languages.items())),
@@ -36,7 +37,7 @@ def dump_yaml(roster: Roster, header: str | None = None) -> str:
     return text
 
 
-def _counselor(counselor: Counselor) -> dict[str, Any]:
+def counselor_data(counselor: Counselor) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": counselor.id,
         "name": counselor.name,
@@ -50,8 +51,11 @@ def _counselor(counselor: Counselor) -> dict[str, Any]:
     return data
 
 
-def _shift(shift: Shift, default_zone: str) -> dict[str, Any]:
-    data: dict[str, Any] = {
+def shift_data(shift: Shift, default_zone: str | None) -> dict[str, Any]:
+    """The shift as the file writes it; its zone is left out when it is
+    `default_zone` (None: always written)."""
+    data: dict[str, Any] = {"id": shift.id} if shift.id else {}
+    data |= {
         "counselor": shift.counselor,
         "days": [DAYS[d] for d in shift.days],
         "start": format_clock(shift.start),
@@ -66,8 +70,10 @@ def _shift(shift: Shift, default_zone: str) -> dict[str, Any]:
     return data
 
 
-def _override(override: Override, default_zone: str) -> dict[str, Any]:
-    data: dict[str, Any] = {
+def override_data(override: Override, default_zone: str | None) -> dict[str, Any]:
+    """The override as the file writes it; zone as for `shift_data`."""
+    data: dict[str, Any] = {"id": override.id} if override.id else {}
+    data |= {
         "counselor": override.counselor,
         "start": format_local(override.start),
         "end": format_local(override.end),

@@ -45,6 +45,10 @@ class Shift:
     `end` at or before `start` means the next day. An occurrence belongs to the
     local date it starts on, and `valid_from`/`valid_until` (inclusive) are
     checked against that date.
+
+    `id` is stable across edits, exports and imports, so the pages, the API
+    and the CLI can name one shift among several alike ("" only for a shift
+    built in code; the parser gives every shift one).
     """
 
     counselor: str
@@ -54,6 +58,7 @@ class Shift:
     timezone: str
     valid_from: date | None = None
     valid_until: date | None = None
+    id: str = ""
 
     @property
     def crosses_midnight(self) -> bool:
@@ -70,7 +75,8 @@ class Shift:
 @dataclass(frozen=True)
 class Override:
     """A dated window (local wall-clock times in `timezone`) in which
-    `counselor` is on call, and everyone in `replaces` is off their shifts."""
+    `counselor` is on call, and everyone in `replaces` is off their shifts.
+    `id` is stable like a shift's."""
 
     counselor: str
     start: datetime
@@ -78,6 +84,7 @@ class Override:
     timezone: str
     replaces: tuple[str, ...] = ()
     note: str | None = None
+    id: str = ""
 
 
 DEFAULT_LANGUAGE_MINIMUMS: Mapping[str, int] = {"es": 1}

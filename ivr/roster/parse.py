@@ -7,9 +7,11 @@ problem yields no roster at all.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,10 +24,13 @@ from ivr.roster.model import DAYS, Counselor, Coverage, Override, Roster, Shift
 from ivr.roster.source import load_roster_yaml, located
 
 COUNSELOR_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+ITEM_ID = COUNSELOR_ID
+"""Shift and override ids: safe in a URL path and on a command line."""
 LANGUAGE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 T = TypeVar("T")
+Item = TypeVar("Item", Shift, Override)
 
 
 class RosterError(FileProblems):
@@ -68,6 +73,8 @@ class _Reader:
     problems: list[Problem] = field(default_factory=list)
     ids: dict[str, Where] = field(default_factory=dict)
     phones: dict[str, str] = field(default_factory=dict)
+    item_ids: dict[str, Where] = field(default_factory=dict)
+    """Shift and override ids given in the file: one namespace for both."""
     default_zone: str = "UTC"
 
     def problem(self, where: Where, message: str) -> None:
@@ -154,6 +161,9 @@ class _Reader:
         coverage = self.coverage(data)
         if default_zone is None:
             return None
+        taken = set(self.item_ids)
+        shifts = _with_ids(shifts, "s-", taken, _shift_content)
+        overrides = _with_ids(overrides, "o-", taken, _override_content)
         return Roster(default_zone, tuple(counselors), tuple(shifts), tuple(overrides), coverage)
 
     def counselor(self, value: Any, where: Where) -> Counselor | None:
@@ -226,8 +236,9 @@ class _Reader:
             data,
             "shift",
             {"counselor", "days", "start", "end"},
-            {"timezone", "valid_from", "valid_until"},
+            {"id", "timezone", "valid_from", "valid_until"},
         )
+        ident = self.item_id(data, "shift")
         who = self.known_counselor(data.get("counselor"), data.at("counselor"), "shift")
         what = f"shift of '{who}'" if who else "shift"
         days = self.days(data, what)
@@ -253,7 +264,25 @@ class _Reader:
             return None
         if ("valid_until" in data) != (until is not None):
             return None
-        return Shift(who, days, start, end, zone_name, since, until)
+        return Shift(who, days, start, end, zone_name, since, until, ident)
+
+    def item_id(self, data: SourceMap, what: str) -> str:
+        """The shift's or override's own id, or "" when the file gives none
+        (one is made from its content once the whole file is read)."""
+        if "id" not in data:
+            return ""
+        ident = self.text(data, "id", what)
+        if ident is None:
+            return ""
+        if not ITEM_ID.fullmatch(ident):
+            self.problem(data.at("id"), f"{what}: id must be letters, digits, '_', '.', '-'")
+            return ""
+        if ident in self.item_ids:
+            first = self.item_ids[ident].line
+            self.problem(data.at("id"), f"duplicate {what} id '{ident}' (first on line {first})")
+            return ""
+        self.item_ids[ident] = data.at("id")
+        return ident
 
     def days(self, data: SourceMap, what: str) -> tuple[int, ...] | None:
         if "days" not in data:
@@ -277,8 +306,9 @@ class _Reader:
             return None
         data: SourceMap = value
         ok = self.fields(
-            data, "override", {"counselor", "start", "end"}, {"timezone", "replaces", "note"}
+            data, "override", {"counselor", "start", "end"}, {"id", "timezone", "replaces", "note"}
         )
+        ident = self.item_id(data, "override")
         who = self.known_counselor(data.get("counselor"), data.at("counselor"), "override")
         what = f"override by '{who}'" if who else "override"
         local = '"YYYY-MM-DDTHH:MM" (local time, no offset)'
@@ -307,7 +337,7 @@ class _Reader:
             return None
         if "note" in data and note is None:
             return None
-        return Override(who, start, end, zone_name, tuple(replaced), note)
+        return Override(who, start, end, zone_name, tuple(replaced), note, ident)
 
     def coverage(self, data: SourceMap) -> Coverage:
         if "coverage" not in data:
@@ -340,6 +370,37 @@ class _Reader:
         if key in data:
             self.problem(data.at(key), f"{what}: must be a whole number, 0 or more")
         return None
+
+
+def _with_ids(
+    items: list[Item], prefix: str, taken: set[str], content: Callable[[Item], Iterable[object]]
+) -> list[Item]:
+    """Give each item without an id one made from what it says, so importing
+    the same id-less file again gives every unchanged shift its old id
+    (whatever the order); identical items get -2, -3, … in file order."""
+    result: list[Item] = []
+    for item in items:
+        if not item.id:
+            digest = hashlib.sha256(json.dumps(list(content(item)), default=str).encode())
+            base = prefix + digest.hexdigest()[:8]
+            ident, n = base, 1
+            while ident in taken:
+                n += 1
+                ident = f"{base}-{n}"
+            taken.add(ident)
+            item = replace(item, id=ident)
+        result.append(item)
+    return result
+
+
+def _shift_content(shift: Shift) -> Iterable[object]:
+    return (shift.counselor, shift.days, shift.start, shift.end, shift.timezone,
+            shift.valid_from, shift.valid_until)  # fmt: skip
+
+
+def _override_content(override: Override) -> Iterable[object]:
+    return (override.counselor, override.start, override.end, override.timezone,
+            override.replaces, override.note)  # fmt: skip
 
 
 def _date(text: str) -> date | None:

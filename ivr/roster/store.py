@@ -5,6 +5,10 @@ The document is the export format as JSON, validated again on the way out
 (through the same parser as files), and parsed once per version: a process
 that loads the roster on every call pays one small HGET while it is unchanged,
 and keeps the on-call index it has already built.
+
+Edits (`ivr.roster.edit`) read, change and write the whole document; `save_if`
+writes only over the version they read, so two editors never lose each
+other's change.
 """
 
 from __future__ import annotations
@@ -44,8 +48,29 @@ class RosterStore:
 
     def save(self, roster: Roster, source: str = "") -> int:
         """Replace the stored roster; returns its new version (1, 2, …)."""
-        document = json.dumps(to_data(roster), ensure_ascii=False, separators=(",", ":"))
         pipe = self.client.pipeline(transaction=True)
+        self._queue_write(pipe, roster, source)
+        version, _ = pipe.execute()
+        return int(version)
+
+    def save_if(self, roster: Roster, expected_version: int, source: str = "") -> int | None:
+        """Replace the stored roster only if its version is still
+        `expected_version` (0: none saved yet); returns the new version, or
+        None when someone saved in between (nothing is written then)."""
+        with self.client.pipeline(transaction=True) as pipe:
+            try:
+                pipe.watch(self.key)  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
+                if int(_text(pipe.hget(self.key, "version")) or 0) != expected_version:
+                    return None
+                pipe.multi()
+                self._queue_write(pipe, roster, source)
+                version, _ = pipe.execute()
+            except redis.WatchError:
+                return None
+        return int(version)
+
+    def _queue_write(self, pipe: redis.client.Pipeline, roster: Roster, source: str) -> None:
+        document = json.dumps(to_data(roster), ensure_ascii=False, separators=(",", ":"))
         pipe.hincrby(self.key, "version", 1)
         pipe.hset(
             self.key,
@@ -55,8 +80,6 @@ class RosterStore:
                 "source": source,
             },
         )
-        version, _ = pipe.execute()
-        return int(version)
 
     def version(self) -> int:
         """The stored version, 0 when no roster was ever saved."""

@@ -3,6 +3,7 @@ is refused whole, each problem as `file:line: message`."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -61,13 +62,14 @@ def test_a_good_file_gives_the_roster_it_describes(write_roster: WriteRoster) ->
         Counselor("maria", "María López", "+12025550101", ("en", "es")),
         Counselor("sam", "Sam Carter", "+12025550102", ("en",), active=False, priority=2),
     )
-    assert roster.shifts == (
+    # Ids are made from each item's content (see test_ids_*); compared apart.
+    assert tuple(replace(s, id="") for s in roster.shifts) == (
         Shift("maria", (0, 1, 2, 3, 4), 22 * 60, 6 * 60, "America/Phoenix"),
         Shift(
             "maria", (5, 6), 0, 24 * 60, "America/New_York", date(2026, 1, 1), date(2026, 12, 31)
         ),
     )
-    assert roster.overrides == (
+    assert tuple(replace(o, id="") for o in roster.overrides) == (
         Override(
             "maria",
             datetime(2026, 12, 24, 18),
@@ -296,3 +298,68 @@ def test_the_documented_example_is_a_valid_roster(tmp_path: Path) -> None:
     roster = load_roster_file(path)
     assert [c.id for c in roster.counselors] == ["maria", "sam"]
     assert roster.overrides[0].replaces == ("sam",)
+
+
+IDS = """
+timezone: UTC
+counselors:
+  - {id: a, name: A, phone: "+12025550111", languages: [en]}
+  - {id: b, name: B, phone: "+12025550112", languages: [en]}
+shifts:
+  - {id: mornings, counselor: a, days: [mon], start: "06:00", end: "12:00"}
+  - {counselor: a, days: [tue], start: "06:00", end: "12:00"}
+  - {counselor: b, days: [wed], start: "06:00", end: "12:00"}
+  - {counselor: b, days: [wed], start: "06:00", end: "12:00"}
+overrides:
+  - {counselor: b, start: "2026-12-24T18:00", end: "2026-12-25T08:00", replaces: [a]}
+  - {id: new-year, counselor: a, start: "2026-12-31T18:00", end: "2027-01-01T08:00"}
+"""
+
+
+def test_ids_given_are_kept_and_the_others_made_unique(write_roster: WriteRoster) -> None:
+    roster = load_roster_file(write_roster(IDS))
+    ids = [s.id for s in roster.shifts]
+    assert ids[0] == "mornings"
+    assert all(i.startswith("s-") for i in ids[1:])
+    assert ids[3] == ids[2] + "-2"  # the same shift twice: two shifts, two ids
+    assert len(set(ids)) == 4
+    assert roster.overrides[0].id.startswith("o-")
+    assert roster.overrides[1].id == "new-year"
+
+
+def test_ids_made_from_content_survive_a_reordered_file(write_roster: WriteRoster) -> None:
+    before = load_roster_file(write_roster(IDS))
+    lines = IDS.splitlines()
+    tuesday = next(n for n, line in enumerate(lines) if "[tue]" in line)
+    lines.insert(tuesday + 2, lines.pop(tuesday))  # after the Wednesdays now
+    after = load_roster_file(write_roster("\n".join(lines)))
+    assert [s.id for s in after.shifts] != [s.id for s in before.shifts]
+    assert sorted((s.days, s.id) for s in before.shifts) == sorted(
+        (s.days, s.id) for s in after.shifts
+    )
+    assert before.overrides == after.overrides
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "{counselor: a, days: [tue]",
+            "{id: mornings, counselor: a, days: [tue]",
+            "duplicate shift id 'mornings' (first on line 6)",
+        ),
+        (
+            "{id: new-year, counselor: a",
+            "{id: mornings, counselor: a",
+            "duplicate override id 'mornings' (first on line 6)",
+        ),
+        ("{id: mornings,", "{id: 'no spaces',", "shift: id must be letters, digits, '_', '.', '-'"),
+        ("{id: mornings,", "{id: '',", "shift: 'id' must be non-empty text"),
+    ],
+)
+def test_bad_or_repeated_ids_are_refused(
+    old: str, new: str, expected: str, write_roster: WriteRoster
+) -> None:
+    with pytest.raises(RosterError) as refused:
+        load_roster_file(write_roster(IDS.replace(old, new)))
+    assert expected in [p.message for p in refused.value.problems]

@@ -4,12 +4,20 @@ export imports as the very same roster."""
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import redis
 
-from ivr.roster import RosterError, RosterStore, dump_yaml, load_roster_file, parse_roster
+from ivr.roster import (
+    Counselor,
+    RosterError,
+    RosterStore,
+    dump_yaml,
+    load_roster_file,
+    parse_roster,
+)
 from ivr.roster.store import ROSTER_KEY
 from tests.roster.conftest import EXAMPLE, roster_from
 
@@ -108,3 +116,42 @@ def test_plain_data_is_checked_like_a_file() -> None:
         "api:1: counselor 'x': missing 'name'",
         "api:1: counselor 'x': missing 'phone'",
     ]
+
+
+def test_save_if_writes_only_over_the_version_read(redis_client: redis.Redis) -> None:
+    store = RosterStore(redis_client)
+    roster = load_roster_file(EXAMPLE)
+    assert store.save_if(roster, 1) is None  # nothing saved yet: version 0
+    assert store.load() is None
+    assert store.save_if(roster, 0, source="first") == 1
+    assert store.save_if(roster, 0) is None
+    assert store.save_if(roster, 1, source="second") == 2
+    stored = store.load_stored()
+    assert stored is not None
+    assert (stored.version, stored.source) == (2, "second")
+
+
+def test_writers_using_save_if_lose_no_change(redis_client: redis.Redis) -> None:
+    """Each writer adds counselors by read, change, save_if, reading again
+    whenever another saved first: every counselor must be there at the end."""
+    RosterStore(redis_client).save(parse_roster({"timezone": "UTC", "counselors": []}, "t"))
+
+    def add(writer: int) -> None:
+        store = RosterStore(redis.Redis(connection_pool=redis_client.connection_pool))
+        for n in range(8):
+            while True:
+                stored = store.load_stored()
+                assert stored is not None
+                counselor = Counselor(f"w{writer}n{n}", "W", f"+1202555{writer}{n:03d}", ("en",))
+                new = replace(stored.roster, counselors=(*stored.roster.counselors, counselor))
+                if store.save_if(new, stored.version) is not None:
+                    break
+
+    threads = [threading.Thread(target=add, args=(w,)) for w in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    roster = RosterStore(redis_client).load()
+    assert roster is not None
+    assert len(roster.counselors) == 32

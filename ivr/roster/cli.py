@@ -1,6 +1,8 @@
 """`helpline roster …`: import, export and show the roster, who is on call at
-a time, and where cover is short. Registered in `ivr.cli` with
-`main.add_command(roster)`; no command here builds the Flask app."""
+a time, and where cover is short; the `counselor`, `shift` and `override`
+subcommands (`ivr.roster.cli_edit`) change it item by item. Registered in
+`ivr.cli` with `main.add_command(roster)`; no command here builds the Flask
+app, so all of them work while the web is down."""
 
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ import click
 import redis
 
 from ivr.privacy import mask
+from ivr.roster.cli_edit import counselor_group, override_group, shift_group, timezone_command
+from ivr.roster.cli_redis import cli_redis
 from ivr.roster.export import dump_yaml
 from ivr.roster.localtime import format_clock, format_local, zone
 from ivr.roster.model import DAYS, Roster, Shift
@@ -20,14 +24,18 @@ from ivr.roster.oncall import Gap, coverage_gaps, who_is_on_call
 from ivr.roster.parse import RosterError, load_roster_file
 from ivr.roster.store import RosterStore, StoredRoster
 
-# A whole roster may be large; the webhook's sub-second timeout is not for this.
-CLI_REDIS_TIMEOUT_SECONDS = 5.0
 GAPS_SHOWN_AFTER_IMPORT = 5
 
 
 @click.group(cls=click.Group)
 def roster() -> None:
-    """Counselor rosters: import, export, show, who is on call, coverage gaps."""
+    """Counselor rosters: import, export, show, edit, who is on call, coverage gaps."""
+
+
+roster.add_command(counselor_group)
+roster.add_command(shift_group)
+roster.add_command(override_group)
+roster.add_command(timezone_command)
 
 
 @roster.command("import")
@@ -77,7 +85,7 @@ def export(file: Path | None) -> None:
     text = dump_yaml(
         stored.roster,
         header=f"helpline roster version {stored.version}, "
-        f"imported {stored.saved_at:%Y-%m-%d %H:%M %Z} from {stored.source or 'unknown'}",
+        f"saved {stored.saved_at:%Y-%m-%d %H:%M %Z} from {stored.source or 'unknown'}",
     )
     if file is None:
         click.echo(text, nl=False)
@@ -95,7 +103,7 @@ def show() -> None:
     current = stored.roster
     needs = ", ".join(f"{lang} {n}" for lang, n in sorted(current.coverage.languages.items()))
     click.echo(
-        f"roster version {stored.version}, imported {stored.saved_at:%Y-%m-%d %H:%M %Z} "
+        f"roster version {stored.version}, saved {stored.saved_at:%Y-%m-%d %H:%M %Z} "
         f"from {stored.source or 'unknown'}"
     )
     click.echo(f"time zone {current.timezone}; cover needed: {current.coverage.minimum} overall")
@@ -108,17 +116,17 @@ def show() -> None:
             f"{mark} {counselor.id:<12} {counselor.name:<24} {mask(counselor.phone):<7} "
             f"{', '.join(counselor.languages)}{state}"
         )
-    click.echo("\nshifts:")
+    click.echo("\nshifts (id, counselor, when):")
     for shift in current.shifts:
-        click.echo(f"  {shift.counselor:<12} {_shift_text(shift, current)}")
+        click.echo(f"  {shift.id:<12} {shift.counselor:<12} {_shift_text(shift, current)}")
     if current.overrides:
-        click.echo("\noverrides:")
+        click.echo("\noverrides (id, counselor, when):")
     for override in current.overrides:
         where = "" if override.timezone == current.timezone else f" {override.timezone}"
         off = f", replacing {', '.join(override.replaces)}" if override.replaces else ""
         note = f" ({override.note})" if override.note else ""
         click.echo(
-            f"  {override.counselor:<12} {format_local(override.start)} to "
+            f"  {override.id:<12} {override.counselor:<12} {format_local(override.start)} to "
             f"{format_local(override.end)}{where}{off}{note}"
         )
 
@@ -168,16 +176,7 @@ def gaps(days: int, from_text: str | None, zone_name: str | None) -> None:
 
 
 def _store() -> RosterStore:
-    from ivr.config import ConfigError, load_settings
-    from ivr.redis_store import connect, redis_url
-
-    try:
-        settings = load_settings()
-    except ConfigError as error:
-        raise click.ClickException(
-            "the line cannot start:\n  " + "\n  ".join(error.problems)
-        ) from error
-    return RosterStore(connect(redis_url(settings), CLI_REDIS_TIMEOUT_SECONDS))
+    return RosterStore(cli_redis())
 
 
 def _current() -> StoredRoster:

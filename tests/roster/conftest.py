@@ -1,15 +1,21 @@
-"""Helpers for roster tests: write a roster file, read it back."""
+"""Helpers for roster tests: write a roster file, read it back, run
+`helpline roster …` against the test Redis."""
 
 from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 import pytest
+import redis
+from click.testing import CliRunner, Result
 
 from ivr.config import PROJECT_ROOT
 from ivr.roster import Roster, load_roster_file
+from ivr.roster.cli import roster
+from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL, RedisServer
 
 EXAMPLE = PROJECT_ROOT / "examples" / "roster.yaml"
 
@@ -30,3 +36,27 @@ def roster_from(text: str, tmp_path: Path) -> Roster:
     path = tmp_path / "roster.yaml"
     path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
     return load_roster_file(path, "roster.yaml")
+
+
+class Run(Protocol):
+    """`helpline roster ARGS…` with the test line's settings."""
+
+    def __call__(self, *args: str) -> Result: ...
+
+
+@pytest.fixture
+def run(redis_client: redis.Redis, redis_server: RedisServer, tmp_path: Path) -> Run:
+    env = {
+        "HELPLINE_ENV": "development",
+        "REDIS_URL": redis_server.url,
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "HELPLINE_SECRET_KEY": "test-secret-key-" + "x" * 32,
+        "HELPLINE_PUBLIC_URL": PUBLIC_URL,
+        "HELPLINE_VAR_DIR": str(tmp_path / "var"),
+    }
+
+    def invoke(*args: str) -> Result:
+        return CliRunner().invoke(roster, list(args), env=env, catch_exceptions=False)
+
+    return invoke

@@ -4,23 +4,12 @@ export gives back what was imported, and people see masked numbers."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
 
 import pytest
 import redis
-from click.testing import CliRunner, Result
 
 from ivr.roster import RosterStore, load_roster_file
-from ivr.roster.cli import roster
-from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL, RedisServer
-from tests.roster.conftest import EXAMPLE
-
-
-class Run(Protocol):
-    """`helpline roster ARGS…` with the test line's settings."""
-
-    def __call__(self, *args: str) -> Result: ...
-
+from tests.roster.conftest import EXAMPLE, Run
 
 GAPPY = """
 timezone: America/New_York
@@ -29,24 +18,6 @@ counselors:
 shifts:
   - {counselor: ana, days: [mon], start: "09:00", end: "17:00"}
 """
-
-
-@pytest.fixture
-def run(redis_client: redis.Redis, redis_server: RedisServer, tmp_path: Path) -> Run:
-    env = {
-        "HELPLINE_ENV": "development",
-        "REDIS_URL": redis_server.url,
-        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "HELPLINE_SECRET_KEY": "test-secret-key-" + "x" * 32,
-        "HELPLINE_PUBLIC_URL": PUBLIC_URL,
-        "HELPLINE_VAR_DIR": str(tmp_path / "var"),
-    }
-
-    def invoke(*args: str) -> Result:
-        return CliRunner().invoke(roster, list(args), env=env, catch_exceptions=False)
-
-    return invoke
 
 
 def test_import_stores_the_roster(run: Run, redis_client: redis.Redis) -> None:

@@ -40,6 +40,14 @@ class Span(NamedTuple):
     replaces: frozenset[str] = frozenset()
 
 
+class Occurrence(NamedTuple):
+    """One day's occurrence of a weekly shift, as [start, end) epoch seconds."""
+
+    shift: Shift
+    start: int
+    end: int
+
+
 class Bucket(NamedTuple):
     """One hour of a week: who is on for all of it, and the rest as intervals."""
 
@@ -110,6 +118,14 @@ class Schedule:
                 points.update(p for p in (span.start, span.end) if start < p < end)
         return sorted(points)
 
+    def occurrences(self, start: int, end: int) -> list[Occurrence]:
+        """Every shift occurrence touching [start, end), by the same rules as
+        the index (for pages that show shifts, not just who is on)."""
+        found: list[Occurrence] = []
+        for zone_name, weekdays in self.by_zone.items():
+            found.extend(_occurrences(zone_name, weekdays, start, end))
+        return found
+
     def week(self, index: int) -> WeekTable:
         with self._lock:
             table = self._weeks.get(index)
@@ -127,8 +143,9 @@ class Schedule:
         week_start = EPOCH_MONDAY + index * WEEK
         week_end = week_start + WEEK
         spans = [o for o in self.overrides if o.start < week_end and o.end > week_start]
-        for zone_name, weekdays in self.by_zone.items():
-            spans.extend(_shift_spans(zone_name, weekdays, week_start, week_end))
+        spans.extend(
+            Span(o.start, o.end, o.shift.counselor) for o in self.occurrences(week_start, week_end)
+        )
         hours = WEEK // HOUR
         whole: list[list[Span]] = [[] for _ in range(hours)]
         partial: list[list[Span]] = [[] for _ in range(hours)]
@@ -152,13 +169,13 @@ def _bucket(whole: list[Span], partial: list[Span]) -> Bucket:
     )
 
 
-def _shift_spans(
+def _occurrences(
     zone_name: str, weekdays: list[list[Shift]], week_start: int, week_end: int
-) -> list[Span]:
+) -> list[Occurrence]:
     """The occurrences of one zone's shifts that touch [week_start, week_end).
 
     An occurrence lasts at most a (long) day, so the local days to walk are
-    from the day before the week's first local day to its last local day.
+    from the day before the range's first local day to its last local day.
     """
     zone_info = zone(zone_name)
     instants: dict[tuple[date, int], int] = {}
@@ -171,7 +188,7 @@ def _shift_spans(
 
     day = datetime.fromtimestamp(week_start, zone_info).date() - timedelta(days=1)
     last = datetime.fromtimestamp(week_end, zone_info).date()
-    spans: list[Span] = []
+    found: list[Occurrence] = []
     while day <= last:
         following = day + timedelta(days=1)
         for shift in weekdays[day.weekday()]:
@@ -181,6 +198,6 @@ def _shift_spans(
             end = at(following, shift.end) if shift.crosses_midnight else at(day, shift.end)
             # A shift wholly inside a skipped hour has no instants at all.
             if start < end and start < week_end and end > week_start:
-                spans.append(Span(start, end, shift.counselor))
+                found.append(Occurrence(shift, start, end))
         day = following
-    return spans
+    return found

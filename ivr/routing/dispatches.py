@@ -29,6 +29,7 @@ LIVE_LEGS = ("ringing", "whisper")
 DEADLINES = "dispatch:deadlines"  # id -> when it must be looked at again
 BUSY = "counselors:busy"  # counselor id -> when they were bridged (a helpline call)
 BUSY_FOR_AT_MOST = 4 * 3600
+LIVE = "dispatches:live"  # id -> when opened: callers waiting, and conversations not yet over
 
 _CLAIM = """
 local state = redis.call('HGET', KEYS[1], 'state')
@@ -87,6 +88,7 @@ local fields = cjson.decode(ARGV[3])
 for name, value in pairs(fields) do redis.call('HSET', KEYS[2], name, tostring(value)) end
 redis.call('EXPIRE', KEYS[2], ARGV[2])
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+redis.call('ZADD', KEYS[3], fields['created'], ARGV[1])
 return {ARGV[1], 1}
 """
 
@@ -163,7 +165,7 @@ class Dispatches:
             "node": node,
         }
         chosen, made = self._open(
-            keys=[f"call:{call_sid}:dispatch", f"dispatch:{candidate}"],
+            keys=[f"call:{call_sid}:dispatch", f"dispatch:{candidate}", LIVE],
             args=[candidate, self._ttl, json.dumps(fields)],
         )
         dispatch_id = _text(chosen)
@@ -284,8 +286,33 @@ class Dispatches:
         """Close an open dispatch (abandoned, gave_up, left); False if it was not open."""
         moved = bool(self._finish(keys=self._keys(dispatch_id), args=[outcome, time.time()]))
         if moved:
-            self._redis.zrem(DEADLINES, dispatch_id)
+            pipe = self._redis.pipeline(transaction=False)
+            pipe.zrem(DEADLINES, dispatch_id)
+            pipe.zrem(LIVE, dispatch_id)
+            pipe.execute()
         return moved
+
+    def conversation_over(self, dispatch_id: str, counselor_id: str) -> None:
+        """The bridged call ended: the counselor is free, the call no longer live."""
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.zrem(BUSY, counselor_id)
+        pipe.zrem(LIVE, dispatch_id)
+        pipe.hsetnx(f"dispatch:{dispatch_id}", "ended_at", time.time())
+        pipe.execute()
+
+    def live(self) -> list[Dispatch]:
+        """Callers waiting or ringing, and conversations in progress, oldest
+        first; entries whose record expired or that outlived any call are dropped."""
+        now = time.time()
+        self._redis.zremrangebyscore(LIVE, 0, now - BUSY_FOR_AT_MOST)
+        found = []
+        for raw in self._redis.zrange(LIVE, 0, -1):
+            dispatch = self.load(_text(raw))
+            if dispatch is None or dispatch.state not in (*OPEN_STATES, "bridged"):
+                self._redis.zrem(LIVE, _text(raw))
+                continue
+            found.append(dispatch)
+        return found
 
     # -- deadlines and who is busy -------------------------------------------
 
@@ -305,9 +332,6 @@ class Dispatches:
     def busy_counselors(self) -> set[str]:
         self._redis.zremrangebyscore(BUSY, 0, time.time() - BUSY_FOR_AT_MOST)
         return {_text(m) for m in self._redis.zrange(BUSY, 0, -1)}
-
-    def free_counselor(self, counselor_id: str) -> None:
-        self._redis.zrem(BUSY, counselor_id)
 
 
 def counselor_of(leg_id: str) -> str:

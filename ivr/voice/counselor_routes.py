@@ -267,7 +267,7 @@ def leg_status(dispatch_id: str, leg_id: str) -> Response:
     if dispatch is None:
         return Response(status=204)
     if dispatch.winner == leg_id:
-        dispatches.free_counselor(counselor_of(leg_id))  # the conversation is over
+        dispatches.conversation_over(dispatch_id, counselor_of(leg_id))
         return Response(status=204)
     live = dispatches.end_leg(dispatch_id, leg_id, status)
     if live == 0 and dispatch.is_open:
@@ -280,7 +280,7 @@ def counselor_done(dispatch_id: str, leg_id: str) -> Response:
     """The counselor's <Dial><Queue> ended: the conversation is over, or the
     caller had gone before the bridge."""
     line = helpline()
-    _dispatches(line).free_counselor(counselor_of(leg_id))
+    _dispatches(line).conversation_over(dispatch_id, counselor_of(leg_id))
     response = VoiceResponse()
     if _field("DialCallStatus") not in ("completed", "answered"):
         _say(response, line, line.content.default_language, "whisper_caller_left")

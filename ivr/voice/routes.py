@@ -128,6 +128,7 @@ def _save_recording(call: Call, language: str) -> None:
         reference = Callbacks(
             line.redis, line.settings.secret_key, line.settings.retention_days * 86400
         ).create(call.caller, language or line.content.default_language, "voicemail", note=sid)
+        line.redis.hset(f"voicemail:{sid}", "callback", reference)
         line.queue.enqueue(ALERT_JOB, "callback_alert", reference, result_ttl=600)
 
 

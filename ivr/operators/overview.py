@@ -1,0 +1,289 @@
+"""What operators read about the line, as plain values: who is on call, who
+is waiting and who is talking, voicemails and callback requests, the daily
+figures, and whether a number opted out. The API, the pages and the CLI all
+read through here, so they can never disagree.
+
+Callers' numbers leave this module masked; the one exception is
+`Overview.callback_number`, which an admin asks for right before calling back
+(and which the caller of it audits).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+import phonenumbers
+import redis
+
+from ivr.callbacks import Callbacks
+from ivr.privacy import mask
+from ivr.redis_store import decoded
+from ivr.roster.model import Counselor, Roster
+from ivr.roster.oncall import who_is_on_call
+from ivr.routing.dispatches import Dispatches
+from ivr.routing.figures import DayFigures, Figures
+from ivr.sms.optout import OptOuts
+from ivr.voicemail import INDEX as VOICEMAILS
+
+MAX_DAYS = 400
+
+
+@dataclass(frozen=True)
+class OnCallPerson:
+    id: str
+    name: str
+    languages: tuple[str, ...]
+    phone: str  # masked
+    busy: bool
+
+
+@dataclass(frozen=True)
+class LiveCall:
+    id: str
+    state: str  # waiting | ringing | bridged
+    language: str
+    caller: str  # masked
+    waited_seconds: int
+    counselor: str | None
+    talking_seconds: int | None
+
+
+@dataclass(frozen=True)
+class Voicemail:
+    id: str
+    created: datetime
+    duration_seconds: int
+    language: str
+    caller: str  # masked
+    recording_url: str
+    status: str  # new | done
+    callback: str | None
+
+
+@dataclass(frozen=True)
+class CallbackRequest:
+    reference: str
+    created: datetime
+    source: str
+    language: str
+    urgent: bool
+    status: str
+    attempts: int
+    caller: str  # masked
+    waiting_minutes: int
+
+
+@dataclass(frozen=True)
+class Board:
+    """The Now page: one consistent read."""
+
+    at: datetime
+    on_call: list[OnCallPerson]
+    waiting: list[LiveCall]
+    connected: list[LiveCall]
+    today: DayFigures
+    open_callbacks: int = 0
+    new_voicemails: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+class OptOutLookupError(ValueError):
+    """The number could not be read as a phone number."""
+
+
+class Overview:
+    def __init__(
+        self, client: redis.Redis, secret_key: str, retention_seconds: int, call_ttl_seconds: int
+    ) -> None:
+        self._redis = client
+        self._secret = secret_key
+        self._retention = retention_seconds
+        self._dispatches = Dispatches(client, call_ttl_seconds)
+        self._callbacks = Callbacks(client, secret_key, retention_seconds)
+
+    # -- on call and live calls --------------------------------------------
+
+    def on_call(self, roster: Roster | None, at: datetime) -> list[OnCallPerson]:
+        if roster is None:
+            return []
+        busy = self._dispatches.busy_counselors()
+        return [_person(c, c.id in busy) for c in who_is_on_call(roster, at)]
+
+    def live_calls(self) -> list[LiveCall]:
+        now = time.time()
+        calls = []
+        for dispatch in self._dispatches.live():
+            answered = dispatch.answered_at
+            calls.append(
+                LiveCall(
+                    id=dispatch.id,
+                    state=dispatch.state,
+                    language=dispatch.language,
+                    caller=mask(dispatch.caller),
+                    waited_seconds=int((answered or now) - dispatch.created),
+                    counselor=_counselor_of_winner(dispatch.winner),
+                    talking_seconds=int(now - answered) if answered else None,
+                )
+            )
+        return calls
+
+    def board(self, roster: Roster | None, at: datetime | None = None) -> Board:
+        moment = at or datetime.now(UTC)
+        calls = self.live_calls()
+        return Board(
+            at=moment,
+            on_call=self.on_call(roster, moment),
+            waiting=[c for c in calls if c.state != "bridged"],
+            connected=[c for c in calls if c.state == "bridged"],
+            today=Figures(self._redis).day(moment.astimezone(UTC).strftime("%Y-%m-%d")),
+            open_callbacks=len(self._callbacks.open_references()),
+            new_voicemails=sum(v.status == "new" for v in self.voicemails()),
+            notes=[] if roster is not None else ["no roster yet: nobody is on call"],
+        )
+
+    # -- voicemail -----------------------------------------------------------
+
+    def voicemails(self, include_done: bool = False) -> list[Voicemail]:
+        """Newest first; those past retention are gone from Redis and dropped here."""
+        self._redis.zremrangebyscore(VOICEMAILS, 0, time.time() - self._retention)
+        found = []
+        for raw in self._redis.zrevrange(VOICEMAILS, 0, -1):
+            sid = raw.decode() if isinstance(raw, bytes) else str(raw)
+            record = decoded(self._redis.hgetall(f"voicemail:{sid}"))
+            if not record:
+                self._redis.zrem(VOICEMAILS, sid)
+                continue
+            voicemail = _voicemail(sid, record)
+            if include_done or voicemail.status != "done":
+                found.append(voicemail)
+        return found
+
+    def voicemail(self, sid: str) -> Voicemail | None:
+        record = decoded(self._redis.hgetall(f"voicemail:{sid}"))
+        return _voicemail(sid, record) if record else None
+
+    def mark_voicemail(self, sid: str, status: str) -> tuple[Voicemail, Voicemail] | None:
+        """(before, after); None for an unknown voicemail."""
+        before = self.voicemail(sid)
+        if before is None:
+            return None
+        self._redis.hset(f"voicemail:{sid}", "status", status)
+        after = self.voicemail(sid)
+        return (before, after) if after is not None else None
+
+    # -- callbacks -----------------------------------------------------------
+
+    def callbacks(self, include_done: bool = False) -> list[CallbackRequest]:
+        references = self._callbacks.open_references()
+        found = [r for r in (self.callback(ref) for ref in references) if r is not None]
+        if include_done:
+            found += [r for r in self._recently_done() if r.reference not in references]
+        return found
+
+    def callback(self, reference: str) -> CallbackRequest | None:
+        record = self._callbacks.get(reference)
+        return _callback(reference, record) if record else None
+
+    def callback_number(self, reference: str) -> str | None:
+        """The caller's number in clear, for the admin about to call back."""
+        return self._callbacks.get(reference).get("number") or None
+
+    def mark_callback(
+        self, reference: str, status: str, by: str
+    ) -> tuple[CallbackRequest, CallbackRequest] | None:
+        before = self.callback(reference)
+        if before is None or not self._callbacks.mark(reference, status, by=by):
+            return None
+        if status == "done":
+            self._redis.zadd(DONE_CALLBACKS, {reference: time.time()})
+            self._redis.zremrangebyscore(DONE_CALLBACKS, 0, time.time() - self._retention)
+        after = self.callback(reference)
+        return (before, after) if after is not None else None
+
+    def _recently_done(self) -> list[CallbackRequest]:
+        found = []
+        for raw in self._redis.zrevrange(DONE_CALLBACKS, 0, 99):
+            reference = raw.decode() if isinstance(raw, bytes) else str(raw)
+            request = self.callback(reference)
+            if request is not None:
+                found.append(request)
+        return found
+
+    # -- figures and opt-outs -----------------------------------------------
+
+    def figures(self, days: int, until: date | None = None) -> list[DayFigures]:
+        """The last `days` days (UTC) up to `until` (today), oldest first."""
+        last = until or datetime.now(UTC).date()
+        count = max(1, min(days, MAX_DAYS))
+        source = Figures(self._redis)
+        return [source.day((last - timedelta(days=n)).isoformat()) for n in range(count)][::-1]
+
+    def opted_out(self, number: str, region: str = "US") -> bool:
+        """Whether this number asked to hear nothing more. Looked up by its keyed
+        hash: the opt-out list holds no numbers to hand out."""
+        return OptOuts(self._redis, self._secret).is_opted_out(e164(number, region))
+
+
+DONE_CALLBACKS = "callbacks:done"
+
+
+def e164(number: str, region: str = "US") -> str:
+    """A number as typed by a person ("(202) 555-0101") in E.164, or OptOutLookupError."""
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException as error:
+        raise OptOutLookupError(f"not a phone number: {error}") from None
+    if not phonenumbers.is_possible_number(parsed):
+        raise OptOutLookupError("not a possible phone number")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _person(counselor: Counselor, busy: bool) -> OnCallPerson:
+    return OnCallPerson(
+        counselor.id, counselor.name, counselor.languages, mask(counselor.phone), busy
+    )
+
+
+def _counselor_of_winner(leg_id: str) -> str | None:
+    from ivr.routing.dispatches import counselor_of
+
+    return counselor_of(leg_id) if leg_id else None
+
+
+def _moment(value: str | None) -> datetime:
+    try:
+        return datetime.fromtimestamp(float(value or 0), UTC)
+    except (ValueError, OverflowError):
+        return datetime.fromtimestamp(0, UTC)
+
+
+def _voicemail(sid: str, record: dict[str, str]) -> Voicemail:
+    duration = record.get("duration", "0")
+    return Voicemail(
+        id=sid,
+        created=_moment(record.get("created")),
+        duration_seconds=int(duration) if duration.isdigit() else 0,
+        language=record.get("language", ""),
+        caller=mask(record.get("caller", "")),
+        recording_url=record.get("recording_url", ""),
+        status="done" if record.get("status") == "done" else "new",
+        callback=record.get("callback") or None,
+    )
+
+
+def _callback(reference: str, record: dict[str, str]) -> CallbackRequest:
+    created = _moment(record.get("created"))
+    attempts = record.get("attempts", "0")
+    return CallbackRequest(
+        reference=reference,
+        created=created,
+        source=record.get("source", ""),
+        language=record.get("language", ""),
+        urgent=record.get("urgent") == "1",
+        status=record.get("status", "open"),
+        attempts=int(attempts) if attempts.isdigit() else 0,
+        caller=mask(record.get("number", "")),
+        waiting_minutes=max(0, int((datetime.now(UTC) - created).total_seconds() // 60)),
+    )

@@ -27,6 +27,10 @@ def create_app(settings: Settings | None = None, content: Content | None = None)
         settings=settings, content=content, redis=client, roster=RosterStore(client)
     )
 
+    from ivr.admin import login, pages, roster_pages  # noqa: F401 - they add their pages
+    from ivr.admin.guard import admin
+    from ivr.admin.guard import configure as configure_admin
+    from ivr.api import api, install_json_errors
     from ivr.health import health
     from ivr.metrics import metrics
     from ivr.sms.routes import sms
@@ -36,7 +40,9 @@ def create_app(settings: Settings | None = None, content: Content | None = None)
     )
     from ivr.voice.routes import voice
 
-    for blueprint in (voice, sms, health, metrics):
+    for blueprint in (voice, sms, health, metrics, api, admin):
         app.register_blueprint(blueprint)
+    configure_admin(app)
+    install_json_errors(app)
     logging.getLogger("helpline").setLevel(logging.INFO)
     return app

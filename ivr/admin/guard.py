@@ -1,0 +1,135 @@
+"""The admin blueprint and what stands at its door: a login for every page,
+a CSRF token on every form post, admins only for changes, and cookies that
+stay on this site, out of scripts and off plain HTTP where it is public."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
+from wtforms import ValidationError
+
+from ivr.admin.sessions import SESSION_SECONDS, Sessions
+from ivr.extension import helpline
+from ivr.operators.accounts import Operator
+from ivr.operators.desk import Desk, open_desk
+
+admin = Blueprint(
+    "admin", __name__, url_prefix="/admin", template_folder="templates", static_folder="static"
+)
+OPEN_ENDPOINTS = {"admin.login", "admin.static"}
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def configure(app: Flask) -> None:
+    settings = helpline_settings(app)
+    app.config.update(
+        SESSION_COOKIE_NAME="helpline_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        # Browsers keep Secure cookies off plain HTTP; loopback development is the exception.
+        SESSION_COOKIE_SECURE=settings.public_url.startswith("https://") or settings.is_production,
+        PERMANENT_SESSION_LIFETIME=SESSION_SECONDS,
+        WTF_CSRF_TIME_LIMIT=SESSION_SECONDS,
+    )
+
+
+def helpline_settings(app: Flask) -> Any:
+    return app.extensions["helpline"].settings
+
+
+def desk() -> Desk:
+    if "desk" not in g:
+        line = helpline()
+        g.desk = open_desk(line.redis, line.settings, line.roster)
+    found: Desk = g.desk
+    return found
+
+
+def sessions() -> Sessions:
+    return Sessions(helpline().redis, desk().accounts)
+
+
+def operator() -> Operator:
+    found: Operator = g.operator
+    return found
+
+
+def who() -> str:
+    return f"web:{operator().name}"
+
+
+@admin.before_request
+def _door() -> ResponseReturnValue | None:
+    if request.endpoint in OPEN_ENDPOINTS:
+        if request.method == "POST":
+            return _check_csrf()
+        return None
+    found = sessions().find(session.get("sid", ""))
+    if found is None:
+        session.pop("sid", None)
+        return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))
+    g.operator = found
+    if request.method == "POST":
+        return _check_csrf()
+    return None
+
+
+def _check_csrf() -> ResponseReturnValue | None:
+    try:
+        validate_csrf(request.form.get("csrf_token", ""))
+    except (ValidationError, CSRFError) as error:
+        return Response(
+            render_template("refused.html", reason=f"This form has expired or was not ours "
+                            f"({error}). Go back, reload the page and try again."),
+            status=400,
+        )  # fmt: skip
+    return None
+
+
+def admins_only(view: F) -> F:
+    """Viewers read; only admins change."""
+    from functools import wraps
+
+    @wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if not operator().can_change:
+            return Response(
+                render_template("refused.html", reason="Your login may read but not change."),
+                status=403,
+            )
+        return view(*args, **kwargs)
+
+    return guarded  # type: ignore[return-value]
+
+
+@admin.app_context_processor
+def _page_context() -> dict[str, Any]:
+    return {"csrf_token": generate_csrf, "me": g.get("operator")}
+
+
+@admin.after_request
+def _no_store(response: Response) -> ResponseReturnValue:
+    # Pages hold callers' references and counselors' details: not for shared caches.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; img-src 'self' data:; script-src 'self'; "
+        # Inline style attributes only: the calendar places each block by minute.
+        "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'"
+    )
+    return response

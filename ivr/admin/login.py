@@ -1,0 +1,78 @@
+"""Logging in and out of the pages: by name and password (set with
+`helpline password set`), or by pasting an API token. Repeated failures back
+off per name and per address, and every outcome is audited."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Response, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+
+from ivr.admin.guard import admin, desk, sessions
+from ivr.operators.accounts import Operator
+
+
+@admin.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    target = _safe_next(request.values.get("next", ""))
+    if request.method == "GET":
+        return render_template("login.html", next=target, error=None)
+    name = request.form.get("name", "").strip().lower()[:64]
+    secret = request.form.get("secret", "")
+    address = request.remote_addr or "unknown"
+    throttle = desk().throttle
+    # Token logins back off per token id (and per address), so bad guesses at
+    # one token never lock out everyone else who logs in with theirs.
+    counted = _token_id(secret) if secret.startswith("hl_") else name or "(no name)"
+    wait = throttle.wait_seconds(counted, address)
+    if wait > 0:
+        message = f"Too many failed logins. Try again in {wait} seconds."
+        return Response(render_template("login.html", next=target, error=message), status=429)
+    found = _verify(name, secret)
+    if found is None:
+        throttle.failed(counted, address)
+        desk().audit.record(f"web:{counted}", "login.failed", address)
+        message = "That name and password, or that token, did not match."
+        return Response(render_template("login.html", next=target, error=message), status=401)
+    throttle.succeeded(counted, address)
+    old = session.get("sid")
+    if old:
+        sessions().close(old)
+    session.clear()  # a fresh session: nothing from before the login survives it
+    session["sid"] = sessions().open(found)
+    session.permanent = True
+    desk().audit.record(f"web:{found.name}", "login", found.credential.split(":")[0])
+    return redirect(target)
+
+
+def _token_id(secret: str) -> str:
+    parts = secret.strip().split("_")
+    token_id = parts[1] if len(parts) >= 3 else ""
+    return "token-" + (token_id if token_id.isalnum() and len(token_id) <= 16 else "malformed")
+
+
+def _verify(name: str, secret: str) -> Operator | None:
+    accounts = desk().accounts
+    if secret.startswith("hl_"):
+        return accounts.verify_token(secret.strip())
+    if not name or not secret:
+        return None
+    return accounts.verify_password(name, secret)
+
+
+@admin.post("/logout")
+def logout() -> ResponseReturnValue:
+    sid = session.pop("sid", "")
+    if sid:
+        sessions().close(sid)
+    session.clear()
+    return redirect(url_for("admin.login"))
+
+
+def _safe_next(target: str) -> str:
+    """Only a path on this site: never an open redirect to somewhere else."""
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/admin") or "\\" in target:
+        return url_for("admin.now")
+    return target

@@ -1,0 +1,137 @@
+"""The read-mostly pages: Now, voicemail and callbacks, figures, content and
+the audit log, and the few actions on them (mark done, reveal a number)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from ivr.admin import charts
+from ivr.admin.diagram import content_diagram
+from ivr.admin.guard import admin, admins_only, desk, who
+from ivr.content.check import check_directory
+from ivr.extension import helpline
+
+FIGURE_DAYS = (7, 14, 30, 90)
+
+
+@admin.get("/")
+def now() -> str:
+    board = desk().overview.board(desk().store.load())
+    return render_template("now.html", board=board, page="now")
+
+
+@admin.get("/now/panel")
+def now_panel() -> str:
+    """The Now page's live part, fetched again every few seconds by its script."""
+    board = desk().overview.board(desk().store.load())
+    return render_template("now_panel.html", board=board)
+
+
+@admin.get("/callbacks")
+def callbacks() -> str:
+    overview = desk().overview
+    return render_template(
+        "callbacks.html",
+        page="callbacks",
+        callbacks=overview.callbacks(),
+        voicemails=overview.voicemails(),
+        done_callbacks=[c for c in overview.callbacks(include_done=True) if c.status == "done"],
+    )
+
+
+@admin.post("/callbacks/<reference>/done")
+@admins_only
+def callback_done(reference: str) -> ResponseReturnValue:
+    changed = desk().overview.mark_callback(reference, "done", who())
+    if changed is None:
+        flash(f"No callback request {reference}.", "error")
+    else:
+        desk().audit.record(who(), "callback.status", reference, changed[0].status, "done")
+        flash(f"{reference} marked done.", "ok")
+    return redirect(url_for("admin.callbacks"))
+
+
+@admin.post("/callbacks/<reference>/number")
+@admins_only
+def callback_number(reference: str) -> ResponseReturnValue:
+    """The one place a caller's full number is shown: to an admin about to call."""
+    number = desk().overview.callback_number(reference)
+    request_ = desk().overview.callback(reference)
+    if number is None or request_ is None:
+        flash(f"No callback request {reference}.", "error")
+        return redirect(url_for("admin.callbacks"))
+    desk().audit.record(who(), "callback.reveal", reference)
+    return render_template(
+        "callback_number.html", page="callbacks", request=request_, number=number
+    )
+
+
+@admin.post("/voicemails/<sid>/done")
+@admins_only
+def voicemail_done(sid: str) -> ResponseReturnValue:
+    changed = desk().overview.mark_voicemail(sid, "done")
+    if changed is None:
+        flash("No such voicemail.", "error")
+    else:
+        desk().audit.record(who(), "voicemail.status", sid, changed[0].status, "done")
+        flash("Voicemail marked done.", "ok")
+    return redirect(url_for("admin.callbacks"))
+
+
+@admin.get("/figures")
+def figures() -> str:
+    asked = request.args.get("days", "14")
+    days = int(asked) if asked.isdigit() and int(asked) in FIGURE_DAYS else 14
+    series = desk().overview.figures(days)
+    labels = [d.day[5:] for d in series]
+
+    def percent(value: float | None) -> float | None:
+        return None if value is None else round(value * 100, 1)
+
+    by_counselor: dict[str, int] = {}
+    for day in series:
+        for counselor, count in day.answered_by.items():
+            by_counselor[counselor] = by_counselor.get(counselor, 0) + count
+    shown = {
+        "answer_rate": charts.line_chart(
+            "Answer rate", list(zip(labels, [percent(d.answer_rate) for d in series], strict=True)),
+            "%", maximum=100,
+        ),
+        "speed": charts.line_chart(
+            "Average speed of answer",
+            list(zip(labels, [d.average_speed_of_answer for d in series], strict=True)), "s",
+        ),
+        "abandonment": charts.line_chart(
+            "Abandonment", list(zip(labels, [percent(d.abandonment_rate) for d in series],
+                                    strict=True)), "%", maximum=100,
+        ),
+        "by_counselor": charts.bar_chart(
+            "Calls answered, by counselor", sorted(by_counselor.items()), "calls"
+        ),
+    }  # fmt: skip
+    return render_template(
+        "figures.html", page="figures", charts=shown, series=series, days=days, choices=FIGURE_DAYS
+    )
+
+
+@admin.get("/content")
+def content() -> str:
+    line = helpline()
+    problems = check_directory(line.settings.flows_dir)
+    return render_template(
+        "content.html",
+        page="content",
+        diagram=content_diagram(line.content),
+        problems=problems,
+        flows_dir=line.settings.flows_dir,
+        checked_at=datetime.now(UTC),
+    )
+
+
+@admin.get("/audit")
+def audit() -> str:
+    entries = desk().audit.recent(200)
+    return render_template("audit.html", page="audit", entries=entries, UTC=UTC, datetime=datetime)

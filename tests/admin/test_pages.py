@@ -1,0 +1,235 @@
+"""The admin pages' door, with Flask's test client: a login for every page,
+CSRF on every form post (each one enumerated from the URL map), viewers read
+but never change, logins back off, a logout or a revoked token ends the
+session on the server, and callers' numbers stay masked."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import redis
+from flask import Flask
+from flask.testing import FlaskClient
+
+from ivr.callbacks import Callbacks
+from ivr.config import Settings
+from ivr.content.model import Content
+from ivr.operators.accounts import Accounts
+from ivr.operators.audit import AuditLog
+from ivr.roster.store import RosterStore
+from ivr.routing.dispatches import Dispatches
+from tests.conftest import RedisServer, make_settings
+from tests.rosters import store_always_on_call
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def people(redis_client: redis.Redis) -> Accounts:
+    store_always_on_call(redis_client)
+    accounts = Accounts(redis_client)
+    accounts.set_password("sam", PASSWORD, "admin")
+    accounts.set_password("val", PASSWORD, "viewer")
+    return accounts
+
+
+def csrf(client: FlaskClient, path: str = "/admin/login") -> str:
+    page = client.get(path).get_data(as_text=True)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, page[:500]
+    return found.group(1)
+
+
+def log_in(client: FlaskClient, name: str, secret: str = PASSWORD) -> int:
+    token = csrf(client)
+    answer = client.post("/admin/login", data={"name": name, "secret": secret, "csrf_token": token})
+    return answer.status_code
+
+
+def _admin_posts(app: Flask) -> list[str]:
+    """Every form target in the pages, with made-up ids filled in."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("admin.") and "POST" in (rule.methods or ()):
+            found.append(re.sub(r"<[^>]+>", "x", rule.rule))
+    return sorted(found)
+
+
+def test_every_page_needs_a_login(client: FlaskClient, people: Accounts, app: Flask) -> None:
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("admin.") and rule.endpoint not in (
+            "admin.login",
+            "admin.static",
+        ):
+            path = re.sub(r"<[^>]+>", "x", rule.rule)
+            for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+                answer = client.open(path, method=method)
+                assert answer.status_code in (302, 400), (method, path)
+                if answer.status_code == 302:
+                    assert "/admin/login" in answer.headers["Location"]
+
+
+def test_a_form_post_without_its_csrf_token_is_refused(
+    client: FlaskClient, people: Accounts, app: Flask, redis_client: redis.Redis
+) -> None:
+    assert log_in(client, "sam") == 302
+    version = RosterStore(redis_client).version()
+    posts = _admin_posts(app)
+    assert "/admin/roster/counselors" in posts
+    for path in posts:
+        answer = client.post(path, data={"id": "maria", "name": "M", "phone": "+12025550101"})
+        assert answer.status_code == 400, path
+        assert "expired or was not ours" in answer.get_data(as_text=True)
+        wrong = client.post(path, data={"csrf_token": "forged"})
+        assert wrong.status_code == 400, path
+    assert RosterStore(redis_client).version() == version
+    # The login form itself is protected too (no login CSRF).
+    client.post("/admin/logout", data={"csrf_token": csrf(client, "/admin/")})
+    answer = client.post("/admin/login", data={"name": "sam", "secret": PASSWORD})
+    assert answer.status_code == 400
+
+
+def test_viewers_read_and_never_change(
+    client: FlaskClient, people: Accounts, app: Flask, redis_client: redis.Redis
+) -> None:
+    assert log_in(client, "val") == 302
+    for path in ("/admin/", "/admin/roster", "/admin/callbacks", "/admin/figures", "/admin/audit"):
+        page = client.get(path)
+        assert page.status_code == 200, path
+        assert 'id="add-counselor"' not in page.get_data(as_text=True)
+    token = csrf(client, "/admin/")
+    version = RosterStore(redis_client).version()
+    changes = [p for p in _admin_posts(app) if p not in ("/admin/login", "/admin/logout")]
+    for path in changes:
+        answer = client.post(path, data={"csrf_token": token, "id": "maria"})
+        assert answer.status_code == 403, path
+    assert RosterStore(redis_client).version() == version
+
+
+def test_bad_input_is_refused_with_the_field_named(
+    client: FlaskClient, people: Accounts, redis_client: redis.Redis
+) -> None:
+    assert log_in(client, "sam") == 302
+    token = csrf(client, "/admin/roster")
+    version = RosterStore(redis_client).version()
+    form = {"csrf_token": token, "id": "maria", "name": "María", "phone": "12345",
+            "languages": "en", "active": "on"}  # fmt: skip
+    answer = client.post("/admin/roster/counselors", data=form)
+    assert answer.status_code == 422
+    assert "phone" in answer.get_data(as_text=True)
+    shift = {"csrf_token": token, "counselor": "alex", "start": "09:00", "end": "17:00"}
+    answer = client.post("/admin/roster/shifts", data=shift)  # no days ticked
+    assert answer.status_code == 422
+    assert "days" in answer.get_data(as_text=True)
+    answer = client.post("/admin/roster/counselors/alex/delete", data={"csrf_token": token})
+    assert answer.status_code == 409  # alex still has shifts
+    assert RosterStore(redis_client).version() == version
+
+
+def test_failed_logins_back_off(client: FlaskClient, people: Accounts) -> None:
+    statuses = [log_in(client, "sam", "wrong password!") for _ in range(6)]
+    assert statuses[0] == 401
+    assert statuses[-1] == 429
+    assert log_in(client, "sam") == 429  # even the right password waits its turn
+    assert log_in(client, "val") == 302  # another person is not locked out
+
+
+def test_logout_ends_the_session_on_the_server(client: FlaskClient, people: Accounts) -> None:
+    assert log_in(client, "sam") == 302
+    cookie = client.get_cookie("helpline_session")
+    assert cookie is not None
+    client.post("/admin/logout", data={"csrf_token": csrf(client, "/admin/")})
+    assert client.get("/admin/").status_code == 302
+    client.set_cookie("helpline_session", cookie.value)  # replaying the old cookie
+    assert client.get("/admin/").status_code == 302
+
+
+def test_a_revoked_token_ends_its_sessions(client: FlaskClient, people: Accounts) -> None:
+    info, token = people.create_token("tia", "admin")
+    assert log_in(client, "", token) == 302
+    assert client.get("/admin/").status_code == 200
+    people.revoke_token(info.id)
+    assert client.get("/admin/").status_code == 302
+
+
+def test_login_never_redirects_off_the_site(client: FlaskClient, people: Accounts) -> None:
+    token = csrf(client)
+    for target in ("https://evil.example/admin", "//evil.example/admin", "/\\evil.example"):
+        answer = client.post(
+            "/admin/login",
+            data={"name": "sam", "secret": PASSWORD, "csrf_token": token, "next": target},
+        )
+        assert answer.headers["Location"] == "/admin/", target
+        client.post("/admin/logout", data={"csrf_token": csrf(client, "/admin/")})
+        token = csrf(client)
+
+
+def test_cookies_and_headers_keep_the_pages_private(
+    client: FlaskClient, people: Accounts, settings: Settings
+) -> None:
+    token = csrf(client)
+    answer = client.post(
+        "/admin/login", data={"name": "sam", "secret": PASSWORD, "csrf_token": token}
+    )
+    cookie = answer.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    page = client.get("/admin/")
+    assert page.headers["Cache-Control"] == "no-store"
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+
+
+def test_the_secure_flag_is_set_when_the_line_is_public_over_https(
+    redis_client: redis.Redis, tmp_path: Path, content: Content, redis_server: RedisServer
+) -> None:
+    from ivr import create_app
+
+    settings = make_settings(redis_server.url, tmp_path, HELPLINE_PUBLIC_URL="https://line.example")
+    assert create_app(settings, content).config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_now_shows_waiting_and_connected_callers_masked(
+    client: FlaskClient, people: Accounts, redis_client: redis.Redis, settings: Settings
+) -> None:
+    dispatches = Dispatches(redis_client, 3600)
+    waiting, _ = dispatches.open_for_call("CA" + "1" * 32, "+12025550161", "es", "counselor")
+    talking, _ = dispatches.open_for_call("CA" + "2" * 32, "+12025550162", "en", "counselor")
+    leg = dispatches.add_leg(talking.id, "alex", 1)
+    assert leg is not None
+    assert dispatches.claim(talking.id, leg) == "won"
+    assert log_in(client, "val") == 302
+    panel = client.get("/admin/now/panel").get_data(as_text=True)
+    assert "…0161" in panel
+    assert "…0162" in panel
+    assert "2025550161" not in panel
+    assert 'id="waiting-count">1<' in panel
+    assert 'id="connected-count">1<' in panel
+    assert "on a call" in panel  # alex is busy: not rung for another
+    dispatches.conversation_over(talking.id, "alex")
+    dispatches.finish(waiting.id, "abandoned")
+    panel = client.get("/admin/now/panel").get_data(as_text=True)
+    assert 'id="waiting-count">0<' in panel
+    assert 'id="connected-count">0<' in panel
+
+
+def test_only_an_admin_opening_a_callback_sees_the_number(
+    client: FlaskClient, people: Accounts, redis_client: redis.Redis, settings: Settings
+) -> None:
+    reference = Callbacks(redis_client, settings.secret_key, 3600).create(
+        "+12025550188", "en", "voicemail"
+    )
+    assert log_in(client, "sam") == 302
+    listing = client.get("/admin/callbacks").get_data(as_text=True)
+    assert "…0188" in listing
+    assert "2025550188" not in listing
+    shown = client.post(
+        f"/admin/callbacks/{reference}/number", data={"csrf_token": csrf(client, "/admin/")}
+    )
+    assert "+12025550188" in shown.get_data(as_text=True)
+    entry = AuditLog(redis_client).recent(1)[0]
+    assert (entry.who, entry.action, entry.target) == ("web:sam", "callback.reveal", reference)
+    audit_page = client.get("/admin/audit").get_data(as_text=True)
+    assert "2025550188" not in audit_page

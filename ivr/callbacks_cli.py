@@ -1,4 +1,7 @@
-"""`helpline callbacks`: the open callback requests, and returning one."""
+"""`helpline callbacks`: the open callback requests, and returning one.
+`done` and `show` go through the operators' `Overview` and audit log, as the
+API and the pages do; `show --reveal` is the one command that prints a
+caller's number in full."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from rq import Queue
 from ivr.callbacks import Callbacks
 from ivr.config import load_settings
 from ivr.extension import QUEUE_NAME
+from ivr.operators.cli_desk import cli_desk, cli_who, reaching_redis
 from ivr.privacy import mask
 from ivr.redis_store import connect, redis_url
 
@@ -61,8 +65,45 @@ def call(reference: str, counselor: str) -> None:
 @callbacks.command("done")
 @click.argument("reference")
 def done(reference: str) -> None:
-    """Mark a request done (returned some other way)."""
-    store, _ = _open()
-    if not store.mark(reference, "done", by="cli"):
-        raise click.ClickException(f"no callback request {reference}")
+    """Mark a request done (returned some other way); audited as the pages do."""
+    who = cli_who()
+    with reaching_redis():
+        desk = cli_desk()
+        changed = desk.overview.mark_callback(reference, "done", who)
+        if changed is None:
+            raise click.ClickException(f"no callback request {reference}")
+        before, after = changed
+        desk.audit.record(who, "callback.status", reference, before.status, after.status)
     click.echo(f"{reference} done")
+
+
+@callbacks.command("show")
+@click.argument("reference")
+@click.option(
+    "--reveal", is_flag=True, help="Print the number in full, to call back now (audited)."
+)
+def show(reference: str, reveal: bool) -> None:
+    """One request, its number masked; with --reveal in full, for the admin
+    about to call back. The only command that prints a caller's number, so
+    each reveal is audited."""
+    with reaching_redis():
+        desk = cli_desk()
+        found = desk.overview.callback(reference)
+        number = desk.overview.callback_number(reference) if reveal else None
+        if found is None or (reveal and number is None):
+            raise click.ClickException(f"no callback request {reference}")
+        if reveal:
+            desk.audit.record(cli_who(), "callback.reveal", reference)
+    fields = [
+        ("reference", found.reference),
+        ("status", found.status),
+        ("urgent", "yes" if found.urgent else "no"),
+        ("source", found.source),
+        ("language", found.language),
+        ("created", f"{found.created:%Y-%m-%d %H:%M} UTC"),
+        ("waiting", f"{found.waiting_minutes} min"),
+        ("tries", str(found.attempts)),
+        ("number", number or found.caller),
+    ]
+    for name, value in fields:
+        click.echo(f"{name:<10} {value}")

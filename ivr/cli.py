@@ -22,6 +22,7 @@ from ivr.callbacks_cli import callbacks
 from ivr.config import ConfigError, Settings, load_settings
 from ivr.emulator.cli import emulator
 from ivr.operators.cli import audit_command, password_group, token_group
+from ivr.operators.status_cli import figures_command, now_command, optout_group, voicemail_group
 from ivr.roster.cli import roster
 
 
@@ -86,6 +87,10 @@ main.add_command(callbacks)
 main.add_command(token_group)
 main.add_command(password_group)
 main.add_command(audit_command)
+main.add_command(now_command)
+main.add_command(voicemail_group)
+main.add_command(figures_command)
+main.add_command(optout_group)
 
 
 @main.group(cls=click.Group)

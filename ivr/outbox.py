@@ -108,6 +108,8 @@ class Outbox:
         for raw in self._redis.zrangebyscore(LEASES, 0, moment):
             batch_id = raw.decode() if isinstance(raw, bytes) else str(raw)
             if self._redis.zrem(LEASES, batch_id):
+                if not self._redis.exists(batch_key(batch_id)):
+                    continue  # expired: HINCRBY would make it again, without expiry
                 attempt = int(self._redis.hincrby(batch_key(batch_id), "requeued", 1))
                 self.enqueue(batch_id, attempt)
                 taken.append(batch_id)

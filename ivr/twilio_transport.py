@@ -3,7 +3,8 @@
 The official client, with a timeout (it has none by default), pointed at
 HELPLINE_TWILIO_API_URL when set (the local emulator in development and tests),
 and with its request/response logging kept off: those logs would carry phone
-numbers and message bodies.
+numbers and message bodies. urllib3's request lines (DEBUG) keep their path
+and lose their query string, for the same reason.
 """
 
 from __future__ import annotations
@@ -21,6 +22,28 @@ REST_TIMEOUT_SECONDS = 5.0
 
 _quiet = logging.getLogger("helpline.twilio_http")
 _quiet.setLevel(logging.WARNING)
+# And a filter, which holds even when someone turns every logger to DEBUG.
+_quiet.addFilter(lambda record: record.levelno >= logging.WARNING)
+
+
+class _PathOnly(logging.Filter):
+    """urllib3 logs every request line at DEBUG, query string included; a
+    message list asks Twilio by number (`?To=%2B1…&From=…`). A filter, not a
+    level: it holds whatever level someone sets for debugging."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_path_only(arg) for arg in record.args)
+        return True
+
+
+def _path_only(value: object) -> object:
+    if not isinstance(value, str) or "?" not in value:
+        return value
+    return value.partition("?")[0] + "?…"
+
+
+logging.getLogger("urllib3.connectionpool").addFilter(_PathOnly())
 
 
 class RoutedHttpClient(TwilioHttpClient):  # type: ignore[misc]

@@ -69,7 +69,10 @@ class SmsHandler:
 
     def handle(self, text: InboundText) -> Outcome:
         seen = f"sms:seen:{text.message_sid}"
-        if not self.redis.set(seen, 1, nx=True, ex=SEEN_SECONDS):
+        # A MessageSid leads back to the text at Twilio: never kept past retention
+        # (HELPLINE_RETENTION_DAYS may be 1, shorter than SEEN_SECONDS).
+        seen_for = min(SEEN_SECONDS, self.settings.retention_days * 86400)
+        if not self.redis.set(seen, 1, nx=True, ex=seen_for):
             # Twilio sends a webhook again only when our first answer did not reach
             # it: a crisis reply must then be given again (nothing else is redone).
             reading = read_text(text.body, self.content.sms)

@@ -23,7 +23,9 @@ RANK = {
 }
 
 # KEYS[1] batch hash; ARGV: field, new status, its rank, error code (or "").
+# A batch that has expired stays gone: an HSET would make it again, without expiry.
 _ADVANCE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local current = redis.call('HGET', KEYS[1], ARGV[1])
 local ranks = cjson.decode(ARGV[5])
 local current_rank = current and ranks[current] or 0

@@ -13,6 +13,8 @@ from ivr.privacy import number_ref
 from ivr.redis_store import decoded
 
 OPEN = "callbacks:open"
+DONE = "callbacks:done"  # reference -> when it was done: the pages' "recently done"
+URGENT_HEAD_START = 86400  # urgent requests sort a day ahead of the rest
 # Unambiguous when read aloud or typed from a text: no 0/O, 1/I/L.
 _ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
@@ -49,7 +51,7 @@ class Callbacks:
         )
         pipe.expire(key, self._ttl)
         # Urgent requests sort first: their score is pushed a day into the past.
-        pipe.zadd(OPEN, {reference: now - (86400 if urgent else 0)})
+        pipe.zadd(OPEN, {reference: now - (URGENT_HEAD_START if urgent else 0)})
         pipe.execute()
         return reference
 
@@ -67,16 +69,39 @@ class Callbacks:
                 self._redis.zrem(OPEN, reference)
         return found
 
-    def mark(self, reference: str, status: str, *, by: str = "") -> bool:
-        """done, or open again (a failed attempt); False for an unknown reference."""
+    def mark(self, reference: str, status: str, *, by: str = "", attempt: bool = True) -> bool:
+        """done, or open again; `attempt`: reopened because a call back did not
+        reach the person (counted), not by an operator. False for an unknown
+        reference. Every change of state goes through here, so the open and
+        done lists always agree with the records."""
         key = f"callback:{reference}"
-        if not self._redis.exists(key):
+        record = self.get(reference)
+        if not record:
             return False
+        now = time.time()
         pipe = self._redis.pipeline(transaction=True)
-        pipe.hset(key, mapping={"status": status, "updated": int(time.time()), "by": by})
+        pipe.hset(key, mapping={"status": status, "updated": int(now), "by": by})
         if status == "done":
             pipe.zrem(OPEN, reference)
+            pipe.zadd(DONE, {reference: now})
+            pipe.zremrangebyscore(DONE, 0, now - self._ttl)
         else:
-            pipe.hincrby(key, "attempts", 1)
+            created = float(record.get("created", now))
+            urgent = record.get("urgent") == "1"
+            pipe.zadd(OPEN, {reference: created - (URGENT_HEAD_START if urgent else 0)})
+            pipe.zrem(DONE, reference)
+            if attempt:
+                pipe.hincrby(key, "attempts", 1)
         pipe.execute()
         return True
+
+    def done_references(self, limit: int = 100) -> list[str]:
+        """Recently done, newest first; expired ones dropped."""
+        found = []
+        for raw in self._redis.zrevrange(DONE, 0, limit - 1):
+            reference = raw.decode() if isinstance(raw, bytes) else str(raw)
+            if self._redis.exists(f"callback:{reference}"):
+                found.append(reference)
+            else:
+                self._redis.zrem(DONE, reference)
+        return found

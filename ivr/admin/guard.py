@@ -5,8 +5,10 @@ stay on this site, out of scripts and off plain HTTP where it is public."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import wraps
 from typing import Any, TypeVar
 
+import redis
 from flask import (
     Blueprint,
     Flask,
@@ -25,7 +27,8 @@ from wtforms import ValidationError
 from ivr.admin.sessions import SESSION_SECONDS, Sessions
 from ivr.extension import helpline
 from ivr.operators.accounts import Operator
-from ivr.operators.desk import Desk, open_desk
+from ivr.operators.desk import request_desk
+from ivr.roster.parse import RosterError
 
 admin = Blueprint(
     "admin", __name__, url_prefix="/admin", template_folder="templates", static_folder="static"
@@ -51,12 +54,7 @@ def helpline_settings(app: Flask) -> Any:
     return app.extensions["helpline"].settings
 
 
-def desk() -> Desk:
-    if "desk" not in g:
-        line = helpline()
-        g.desk = open_desk(line.redis, line.settings, line.roster)
-    found: Desk = g.desk
-    return found
+desk = request_desk
 
 
 def sessions() -> Sessions:
@@ -101,8 +99,7 @@ def _check_csrf() -> ResponseReturnValue | None:
 
 
 def admins_only(view: F) -> F:
-    """Viewers read; only admins change."""
-    from functools import wraps
+    """Viewers read; only admins change (and open the forms that change)."""
 
     @wraps(view)
     def guarded(*args: Any, **kwargs: Any) -> Any:
@@ -116,9 +113,27 @@ def admins_only(view: F) -> F:
     return guarded  # type: ignore[return-value]
 
 
+@admin.errorhandler(redis.RedisError)
+def _store_down(error: redis.RedisError) -> tuple[str, int]:
+    reason = (
+        "The line's store (Redis) cannot be reached just now, so this page cannot be shown. "
+        "Callers still hear the crisis numbers and reach the backup line. Try again shortly."
+    )
+    return render_template("refused.html", reason=reason), 503
+
+
+@admin.errorhandler(RosterError)
+def _roster_invalid(error: RosterError) -> tuple[str, int]:
+    reason = (
+        "The stored roster no longer validates, so nobody can be shown as on call. "
+        "Import a corrected roster with `helpline roster import FILE`. Problems: " + str(error)
+    )
+    return render_template("refused.html", reason=reason), 503
+
+
 @admin.app_context_processor
 def _page_context() -> dict[str, Any]:
-    return {"csrf_token": generate_csrf, "me": g.get("operator")}
+    return {"csrf_token": generate_csrf, "me": g.get("operator"), "here": {}}
 
 
 @admin.after_request

@@ -33,12 +33,13 @@ def now_panel() -> str:
 @admin.get("/callbacks")
 def callbacks() -> str:
     overview = desk().overview
+    every = overview.callbacks(include_done=True)
     return render_template(
         "callbacks.html",
         page="callbacks",
-        callbacks=overview.callbacks(),
+        callbacks=[c for c in every if c.status != "done"],
         voicemails=overview.voicemails(),
-        done_callbacks=[c for c in overview.callbacks(include_done=True) if c.status == "done"],
+        done_callbacks=[c for c in every if c.status == "done"],
     )
 
 
@@ -59,14 +60,12 @@ def callback_done(reference: str) -> ResponseReturnValue:
 def callback_number(reference: str) -> ResponseReturnValue:
     """The one place a caller's full number is shown: to an admin about to call."""
     number = desk().overview.callback_number(reference)
-    request_ = desk().overview.callback(reference)
-    if number is None or request_ is None:
+    wanted = desk().overview.callback(reference)
+    if number is None or wanted is None:
         flash(f"No callback request {reference}.", "error")
         return redirect(url_for("admin.callbacks"))
     desk().audit.record(who(), "callback.reveal", reference)
-    return render_template(
-        "callback_number.html", page="callbacks", request=request_, number=number
-    )
+    return render_template("callback_number.html", page="callbacks", wanted=wanted, number=number)
 
 
 @admin.post("/voicemails/<sid>/done")
@@ -83,8 +82,8 @@ def voicemail_done(sid: str) -> ResponseReturnValue:
 
 @admin.get("/figures")
 def figures() -> str:
-    asked = request.args.get("days", "14")
-    days = int(asked) if asked.isdigit() and int(asked) in FIGURE_DAYS else 14
+    asked = request.args.get("days", "")
+    days = next((n for n in FIGURE_DAYS if str(n) == asked), 14)
     series = desk().overview.figures(days)
     labels = [d.day[5:] for d in series]
 

@@ -18,8 +18,9 @@ from werkzeug.datastructures import MultiDict
 
 from ivr.admin.calendar import week_view
 from ivr.admin.guard import admin, admins_only, desk, who
-from ivr.api.schemas import CounselorIn, OverrideIn, ShiftIn
-from ivr.roster.edit import Conflict, EditError, Invalid, NotFound
+from ivr.api.schemas import FIRST_YEAR, LAST_YEAR, CounselorIn, OverrideIn, ShiftIn
+from ivr.operators.desk import edit_status
+from ivr.roster.edit import EditError, Invalid, NotFound, fingerprint
 from ivr.roster.model import DAYS
 from ivr.roster.oncall import coverage_gaps
 
@@ -36,11 +37,25 @@ def _zone(name: str | None, fallback: str) -> str:
 
 
 def _week_start(text: str | None, zone: ZoneInfo) -> date:
+    """The Monday of the week asked for; this week for anything unreadable
+    or outside the years a roster is about (far-off dates overflow)."""
+    today = datetime.now(zone).date()
     try:
-        chosen = date.fromisoformat(text) if text else datetime.now(zone).date()
+        chosen = date.fromisoformat(text) if text else today
     except ValueError:
-        chosen = datetime.now(zone).date()
+        chosen = today
+    if not FIRST_YEAR <= chosen.year <= LAST_YEAR:
+        chosen = today
     return chosen - timedelta(days=chosen.weekday())
+
+
+def _here() -> dict[str, str]:
+    """The week and zone being looked at, carried through a form and back."""
+    return {
+        name: request.args[name]
+        for name in ("week", "tz")
+        if request.args.get(name, "").replace("/", "").replace("-", "").replace("_", "").isalnum()
+    }
 
 
 @admin.get("/roster")
@@ -76,32 +91,37 @@ def _roster_page(errors: list[str] | None = None, status: int = 200) -> Any:
         days=DAYS,
         errors=errors or [],
         form=request.form if errors else MultiDict(),
+        here=_here(),
     )
     return Response(page, status=status) if status != 200 else page
 
 
 def _back() -> ResponseReturnValue:
-    where: dict[str, Any] = request.args.to_dict()
+    where: dict[str, Any] = _here()
     return redirect(url_for("admin.roster", **where))
 
 
-def _edit(action: Any, *args: Any, done: str) -> Any:
+def _edit(action: Any, *args: Any, done: str, **options: Any) -> Any:
     """Run an edit; on success say so and go back, else show the page with why."""
     try:
-        action(*args)
-    except NotFound as error:
-        return _roster_page([str(error)], 404)
-    except Invalid as error:
-        return _roster_page([f"{p.field}: {p.message}" for p in error.problems], 422)
-    except (Conflict, EditError) as error:
-        return _roster_page([str(error)], 409)
+        action(*args, **options)
+    except EditError as error:
+        problems = error.problems if isinstance(error, Invalid) else []
+        shown = [f"{p.field}: {p.message}" for p in problems] or [str(error)]
+        return _roster_page(shown, edit_status(error))
     flash(done, "ok")
     return _back()
 
 
+def _was() -> str | None:
+    """The item's fingerprint when its edit form was opened."""
+    return request.form.get("was") or None
+
+
 def _model(model: type[BaseModel], data: dict[str, Any]) -> tuple[dict[str, Any] | None, Any]:
     try:
-        parsed = model.model_validate(data)
+        # Form fields are text: read "3" as a number and "2026-01-01" as a date.
+        parsed = model.model_validate(data, strict=False)
     except ValidationError as error:
         problems = [
             f"{'.'.join(str(p) for p in problem['loc']) or 'form'}: {problem['msg']}"
@@ -153,12 +173,15 @@ def add_counselor() -> Any:
 
 
 @admin.get("/roster/counselors/<counselor_id>")
+@admins_only
 def counselor(counselor_id: str) -> Any:
     try:
         found = desk().roster.counselor(counselor_id)
     except NotFound as error:
         return _roster_page([str(error)], 404)
-    return render_template("counselor_edit.html", page="roster", counselor=found)
+    return render_template(
+        "counselor_edit.html", page="roster", counselor=found, was=fingerprint(found)
+    )
 
 
 @admin.post("/roster/counselors/<counselor_id>")
@@ -175,8 +198,9 @@ def change_counselor(counselor_id: str) -> Any:
     if data is None:
         return refused
     return _edit(
-        desk().roster.update_counselor, counselor_id, data, who(), done=f"Saved {data['name']}."
-    )
+        desk().roster.update_counselor, counselor_id, data, who(),
+        done=f"Saved {data['name']}.", if_unchanged=_was(),
+    )  # fmt: skip
 
 
 @admin.post("/roster/counselors/<counselor_id>/delete")
@@ -213,6 +237,7 @@ def add_shift() -> Any:
 
 
 @admin.get("/roster/shifts/<shift_id>")
+@admins_only
 def shift(shift_id: str) -> Any:
     try:
         found = desk().roster.shift(shift_id)
@@ -222,6 +247,7 @@ def shift(shift_id: str) -> Any:
         "shift_edit.html",
         page="roster",
         shift=found,
+        was=fingerprint(found),
         counselors=desk().roster.counselors(),
         zones=zone_names(),
         days=DAYS,
@@ -235,7 +261,10 @@ def change_shift(shift_id: str) -> Any:
     data, refused = _model(ShiftIn, _shift_form())
     if data is None:
         return refused
-    return _edit(desk().roster.update_shift, shift_id, data, who(), done="Shift saved.")
+    return _edit(
+        desk().roster.update_shift, shift_id, data, who(), done="Shift saved.",
+        if_unchanged=_was(),
+    )  # fmt: skip
 
 
 @admin.post("/roster/shifts/<shift_id>/delete")

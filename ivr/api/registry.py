@@ -18,6 +18,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.json_schema import models_json_schema
 
 from ivr.api.schemas import Error, FieldError
+from ivr.roster.parse import RosterError
 
 ROLES = ("viewer", "admin")
 
@@ -108,6 +109,12 @@ def endpoint(
         dump = TypeAdapter(response) if response is not None else None
 
         def view(**params: str) -> Response:
+            # Answers name counselors and callers' references: no shared cache keeps them.
+            answer = answered(**params)
+            answer.headers["Cache-Control"] = "no-store"
+            return answer
+
+        def answered(**params: str) -> Response:
             try:
                 operator = authenticate(role)
                 arguments: dict[str, Any] = dict(params)
@@ -122,6 +129,10 @@ def endpoint(
                 return ApiError(
                     503, "store_unreachable", "Redis is unreachable; try again"
                 ).response()
+            except RosterError as error:
+                # The stored roster no longer validates: say so, never a 500.
+                message = f"the stored roster does not validate: {error}"
+                return ApiError(503, "roster_invalid", message).response()
             if dump is None:
                 return Response(status=204)
             answer = jsonify(dump.dump_python(result, mode="json"))

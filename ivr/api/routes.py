@@ -7,16 +7,15 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from ivr.api import schemas as s
 from ivr.api.registry import ApiError, Handler, endpoint, openapi_document
-from ivr.extension import helpline
 from ivr.operators.accounts import Operator
-from ivr.operators.desk import Desk, open_desk
+from ivr.operators.desk import edit_status, request_desk
 from ivr.operators.overview import OptOutLookupError
 from ivr.privacy import mask
-from ivr.roster.edit import Conflict, EditError, Invalid, NotFound
+from ivr.roster.edit import EditError, Invalid
 from ivr.roster.oncall import coverage_gaps
 
 PREFIX = "/api/v1"
@@ -24,12 +23,7 @@ VERSION = "1.0.0"
 api = Blueprint("api", __name__, url_prefix=PREFIX)
 
 
-def desk() -> Desk:
-    if "desk" not in g:
-        line = helpline()
-        g.desk = open_desk(line.redis, line.settings, line.roster)
-    found: Desk = g.desk
-    return found
+desk = request_desk
 
 
 def authenticate(role: str) -> Operator:
@@ -58,15 +52,14 @@ def _editing(action: Any, *args: Any) -> Any:
     """Run a roster edit, turning its refusals into API errors."""
     try:
         return action(*args)
-    except NotFound as error:
-        raise ApiError(404, "not_found", str(error)) from None
-    except Invalid as error:
-        fields = [s.FieldError(field=p.field, message=p.message) for p in error.problems]
-        raise ApiError(422, "invalid", str(error), fields) from None
-    except Conflict as error:
-        raise ApiError(409, "conflict", str(error)) from None
     except EditError as error:
-        raise ApiError(409, "conflict", str(error)) from None
+        status = edit_status(error)
+        fields = [
+            s.FieldError(field=p.field, message=p.message)
+            for p in (error.problems if isinstance(error, Invalid) else [])
+        ]
+        code = {404: "not_found", 422: "invalid"}.get(status, "conflict")
+        raise ApiError(status, code, str(error), fields) from None
 
 
 @api.get("/openapi.json")
@@ -122,10 +115,10 @@ def get_counselor(operator: Operator, counselor_id: str) -> s.Counselor:
     role="admin", body=s.CounselorPatch, response=s.Counselor, errors=(409,),
 )  # fmt: skip
 def change_counselor(operator: Operator, counselor_id: str, body: s.CounselorPatch) -> s.Counselor:
-    roster = desk().roster
-    data = _editing(roster.counselor, counselor_id)
-    data.update(body.model_dump(exclude_unset=True, mode="json"))
-    return _counselor(_editing(roster.update_counselor, counselor_id, data, who(operator)))
+    # Only the fields given: the editor merges them into the counselor as it is
+    # at save time, so a change someone else made to another field survives.
+    given = body.model_dump(exclude_unset=True, mode="json")
+    return _counselor(_editing(desk().roster.update_counselor, counselor_id, given, who(operator)))
 
 
 @_route(
@@ -272,7 +265,7 @@ def live_calls(operator: Operator) -> list[s.LiveCall]:
         query=s.IncludeDoneQuery, response=list[s.Voicemail])  # fmt: skip
 def voicemails(operator: Operator, query: s.IncludeDoneQuery) -> list[s.Voicemail]:
     found = desk().overview.voicemails(include_done=query.include_done)
-    return [s.Voicemail.model_validate(vars(v)) for v in found]
+    return [_voicemail(v, operator) for v in found]
 
 
 @_route(
@@ -289,7 +282,14 @@ def mark_voicemail(
     desk().audit.record(
         who(operator), "voicemail.status", voicemail_id, before.status, after.status
     )
-    return s.Voicemail.model_validate(vars(after))
+    return _voicemail(after, operator)
+
+
+def _voicemail(voicemail: Any, operator: Operator) -> s.Voicemail:
+    """A caller's own voice is for admins: Twilio's media links often play
+    without a login, so a viewer gets the record without the link."""
+    shown = s.Voicemail.model_validate(vars(voicemail))
+    return shown if operator.can_change else shown.model_copy(update={"recording_url": None})
 
 
 @_route("GET", "/callbacks", summary="Callback requests, urgent and oldest first", tag="calls",

@@ -12,9 +12,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$", examples=["maria"])]
+from ivr.roster.parse import COUNSELOR_ID
+
+# The same rule as roster files: a counselor imported as "J.Doe" can be edited here too.
+Identifier = Annotated[str, Field(pattern=f"^{COUNSELOR_ID.pattern}$", examples=["maria"])]
 Clock = Annotated[
     str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$", examples=["22:00"])
 ]
@@ -177,7 +180,7 @@ class Voicemail(BaseModel):
     duration_seconds: int
     language: str
     caller: str = Field(description="Masked.")
-    recording_url: str
+    recording_url: str | None = Field(None, description="Admins only.")
     status: Literal["new", "done"]
     callback: str | None = None
 
@@ -245,13 +248,25 @@ class AuditEntry(BaseModel):
 
 # -- query strings -----------------------------------------------------------------
 
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+def _in_service_years(moment: datetime) -> datetime:
+    # Rosters are about this century; far-off years would overflow the calendar arithmetic.
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise ValueError(f"give a time between {FIRST_YEAR} and {LAST_YEAR}")
+    return moment
+
+
+Instant = Annotated[datetime, AfterValidator(_in_service_years)]
+
 
 class AtQuery(Query):
-    at: datetime | None = Field(None, description="An instant with its offset; default now.")
+    at: Instant | None = Field(None, description="An instant with its offset; default now.")
 
 
 class GapsQuery(Query):
-    start: datetime | None = Field(None, description="Default now.")
+    start: Instant | None = Field(None, description="Default now.")
     days: Annotated[int, Field(ge=1, le=92)] = 14
 
 

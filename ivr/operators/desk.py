@@ -8,15 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import redis
+from flask import g
 
 from ivr.config import Settings
+from ivr.extension import helpline
 from ivr.operators.accounts import Accounts, LoginThrottle
 from ivr.operators.audit import AuditLog
 from ivr.operators.overview import Overview
-from ivr.roster.edit import RosterEditor
+from ivr.roster.edit import DEFAULT_TIMEZONE, EditError, Invalid, NotFound, RosterEditor
 from ivr.roster.store import RosterStore
-
-DEFAULT_TIMEZONE = "America/New_York"
 
 
 @dataclass(frozen=True)
@@ -38,10 +38,23 @@ def open_desk(client: redis.Redis, settings: Settings, store: RosterStore | None
         audit=audit,
         roster=RosterEditor(store, audit, DEFAULT_TIMEZONE),
         store=store,
-        overview=Overview(
-            client,
-            settings.secret_key,
-            settings.retention_days * 86400,
-            settings.call_state_ttl_seconds,
-        ),
+        overview=Overview(client, settings.secret_key, settings.retention_days * 86400),
     )
+
+
+def request_desk() -> Desk:
+    """The desk for the line serving this request, built once per request."""
+    if "desk" not in g:
+        line = helpline()
+        g.desk = open_desk(line.redis, line.settings, line.roster)
+    found: Desk = g.desk
+    return found
+
+
+def edit_status(error: EditError) -> int:
+    """The HTTP status an edit's refusal answers with, on the API and the pages alike."""
+    if isinstance(error, NotFound):
+        return 404
+    if isinstance(error, Invalid):
+        return 422
+    return 409  # Conflict, and any other refusal: the roster as it is now says no

@@ -22,7 +22,7 @@ from ivr.privacy import mask
 from ivr.redis_store import decoded
 from ivr.roster.model import Counselor, Roster
 from ivr.roster.oncall import who_is_on_call
-from ivr.routing.dispatches import Dispatches
+from ivr.routing.dispatches import Dispatches, counselor_of
 from ivr.routing.figures import DayFigures, Figures
 from ivr.sms.optout import OptOuts
 from ivr.voicemail import INDEX as VOICEMAILS
@@ -94,14 +94,18 @@ class OptOutLookupError(ValueError):
 
 
 class Overview:
-    def __init__(
-        self, client: redis.Redis, secret_key: str, retention_seconds: int, call_ttl_seconds: int
-    ) -> None:
+    def __init__(self, client: redis.Redis, secret_key: str, retention_seconds: int) -> None:
         self._redis = client
         self._secret = secret_key
         self._retention = retention_seconds
-        self._dispatches = Dispatches(client, call_ttl_seconds)
+        # The same record lifetime as the routes that write dispatches.
+        self._dispatches = Dispatches(client, retention_seconds)
         self._callbacks = Callbacks(client, secret_key, retention_seconds)
+        # A record that expired meanwhile is not brought back as a stray, endless hash.
+        self._set_if_exists = client.register_script(
+            "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end "
+            "redis.call('HSET', KEYS[1], 'status', ARGV[1]) return 1"
+        )
 
     # -- on call and live calls --------------------------------------------
 
@@ -167,20 +171,20 @@ class Overview:
     def mark_voicemail(self, sid: str, status: str) -> tuple[Voicemail, Voicemail] | None:
         """(before, after); None for an unknown voicemail."""
         before = self.voicemail(sid)
-        if before is None:
+        if before is None or not self._set_if_exists(keys=[f"voicemail:{sid}"], args=[status]):
             return None
-        self._redis.hset(f"voicemail:{sid}", "status", status)
         after = self.voicemail(sid)
         return (before, after) if after is not None else None
 
     # -- callbacks -----------------------------------------------------------
 
     def callbacks(self, include_done: bool = False) -> list[CallbackRequest]:
+        """Open requests, urgent and oldest first; then, if asked, the recently done."""
         references = self._callbacks.open_references()
-        found = [r for r in (self.callback(ref) for ref in references) if r is not None]
         if include_done:
-            found += [r for r in self._recently_done() if r.reference not in references]
-        return found
+            references += self._callbacks.done_references()
+        found = (self.callback(reference) for reference in dict.fromkeys(references))
+        return [request for request in found if request is not None]
 
     def callback(self, reference: str) -> CallbackRequest | None:
         record = self._callbacks.get(reference)
@@ -194,22 +198,10 @@ class Overview:
         self, reference: str, status: str, by: str
     ) -> tuple[CallbackRequest, CallbackRequest] | None:
         before = self.callback(reference)
-        if before is None or not self._callbacks.mark(reference, status, by=by):
+        if before is None or not self._callbacks.mark(reference, status, by=by, attempt=False):
             return None
-        if status == "done":
-            self._redis.zadd(DONE_CALLBACKS, {reference: time.time()})
-            self._redis.zremrangebyscore(DONE_CALLBACKS, 0, time.time() - self._retention)
         after = self.callback(reference)
         return (before, after) if after is not None else None
-
-    def _recently_done(self) -> list[CallbackRequest]:
-        found = []
-        for raw in self._redis.zrevrange(DONE_CALLBACKS, 0, 99):
-            reference = raw.decode() if isinstance(raw, bytes) else str(raw)
-            request = self.callback(reference)
-            if request is not None:
-                found.append(request)
-        return found
 
     # -- figures and opt-outs -----------------------------------------------
 
@@ -224,9 +216,6 @@ class Overview:
         """Whether this number asked to hear nothing more. Looked up by its keyed
         hash: the opt-out list holds no numbers to hand out."""
         return OptOuts(self._redis, self._secret).is_opted_out(e164(number, region))
-
-
-DONE_CALLBACKS = "callbacks:done"
 
 
 def e164(number: str, region: str = "US") -> str:
@@ -247,9 +236,13 @@ def _person(counselor: Counselor, busy: bool) -> OnCallPerson:
 
 
 def _counselor_of_winner(leg_id: str) -> str | None:
-    from ivr.routing.dispatches import counselor_of
-
     return counselor_of(leg_id) if leg_id else None
+
+
+def _count(value: str | None) -> int:
+    """A stored count, or 0 for anything that is not plain ASCII digits."""
+    text = value or ""
+    return int(text) if text.isascii() and text.isdigit() else 0
 
 
 def _moment(value: str | None) -> datetime:
@@ -260,11 +253,10 @@ def _moment(value: str | None) -> datetime:
 
 
 def _voicemail(sid: str, record: dict[str, str]) -> Voicemail:
-    duration = record.get("duration", "0")
     return Voicemail(
         id=sid,
         created=_moment(record.get("created")),
-        duration_seconds=int(duration) if duration.isdigit() else 0,
+        duration_seconds=_count(record.get("duration")),
         language=record.get("language", ""),
         caller=mask(record.get("caller", "")),
         recording_url=record.get("recording_url", ""),
@@ -275,7 +267,6 @@ def _voicemail(sid: str, record: dict[str, str]) -> Voicemail:
 
 def _callback(reference: str, record: dict[str, str]) -> CallbackRequest:
     created = _moment(record.get("created"))
-    attempts = record.get("attempts", "0")
     return CallbackRequest(
         reference=reference,
         created=created,
@@ -283,7 +274,7 @@ def _callback(reference: str, record: dict[str, str]) -> CallbackRequest:
         language=record.get("language", ""),
         urgent=record.get("urgent") == "1",
         status=record.get("status", "open"),
-        attempts=int(attempts) if attempts.isdigit() else 0,
+        attempts=_count(record.get("attempts")),
         caller=mask(record.get("number", "")),
         waiting_minutes=max(0, int((datetime.now(UTC) - created).total_seconds() // 60)),
     )

@@ -18,6 +18,8 @@ or None means "not set"; an update changes only the fields it is given.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import secrets
 from collections.abc import Callable, Mapping
@@ -79,6 +81,9 @@ class AuditTrail(Protocol):
     ) -> object: ...
 
 
+DEFAULT_TIMEZONE = "America/New_York"  # of a roster made by editing, before any import
+
+
 @dataclass(frozen=True)
 class _Kind:
     name: str  # "shift": in messages and audit actions ("shift.update")
@@ -86,6 +91,13 @@ class _Kind:
     ids: Callable[[Roster], list[str]]
     view: Callable[[Roster, int], Item]
     id_prefix: str | None  # for ids the editor makes; None: the caller must give one
+
+
+def fingerprint(item: Item) -> str:
+    """A short digest of an item as shown: a form carries it, so a save can
+    tell whether the item changed since the form was opened."""
+    canonical = json.dumps(item, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
 def counselor_view(counselor: Counselor) -> Item:
@@ -128,7 +140,7 @@ class RosterEditor:
         self,
         store: RosterStore,
         audit: AuditTrail,
-        default_timezone: str = "America/New_York",
+        default_timezone: str = DEFAULT_TIMEZONE,
     ) -> None:
         self.store = store
         self.audit = audit
@@ -167,8 +179,10 @@ class RosterEditor:
     def add_counselor(self, data: Mapping[str, Any], who: str) -> Item:
         return self._add(_COUNSELOR, data, who)
 
-    def update_counselor(self, ident: str, data: Mapping[str, Any], who: str) -> Item:
-        return self._update(_COUNSELOR, ident, data, who)
+    def update_counselor(
+        self, ident: str, data: Mapping[str, Any], who: str, *, if_unchanged: str | None = None
+    ) -> Item:
+        return self._update(_COUNSELOR, ident, data, who, if_unchanged)
 
     def remove_counselor(self, ident: str, who: str) -> None:
         def still_named(roster: Roster) -> None:
@@ -190,8 +204,10 @@ class RosterEditor:
     def add_shift(self, data: Mapping[str, Any], who: str) -> Item:
         return self._add(_SHIFT, data, who)
 
-    def update_shift(self, ident: str, data: Mapping[str, Any], who: str) -> Item:
-        return self._update(_SHIFT, ident, data, who)
+    def update_shift(
+        self, ident: str, data: Mapping[str, Any], who: str, *, if_unchanged: str | None = None
+    ) -> Item:
+        return self._update(_SHIFT, ident, data, who, if_unchanged)
 
     def remove_shift(self, ident: str, who: str) -> None:
         self._remove(_SHIFT, ident, who)
@@ -199,8 +215,10 @@ class RosterEditor:
     def add_override(self, data: Mapping[str, Any], who: str) -> Item:
         return self._add(_OVERRIDE, data, who)
 
-    def update_override(self, ident: str, data: Mapping[str, Any], who: str) -> Item:
-        return self._update(_OVERRIDE, ident, data, who)
+    def update_override(
+        self, ident: str, data: Mapping[str, Any], who: str, *, if_unchanged: str | None = None
+    ) -> Item:
+        return self._update(_OVERRIDE, ident, data, who, if_unchanged)
 
     def remove_override(self, ident: str, who: str) -> None:
         self._remove(_OVERRIDE, ident, who)
@@ -238,7 +256,17 @@ class RosterEditor:
         self.audit.record(who, f"{kind.name}.add", ident, None, after)
         return after
 
-    def _update(self, kind: _Kind, ident: str, data: Mapping[str, Any], who: str) -> Item:
+    def _update(
+        self,
+        kind: _Kind,
+        ident: str,
+        data: Mapping[str, Any],
+        who: str,
+        if_unchanged: str | None = None,
+    ) -> Item:
+        """Change the fields given. With `if_unchanged` (the item's
+        `fingerprint` when a person opened it to edit), refuse when someone
+        else changed it meanwhile, rather than save over their change."""
         before: Item = {}
 
         def change(roster: Roster, document: dict[str, Any]) -> str:
@@ -248,6 +276,11 @@ class RosterEditor:
             if "id" in given and given["id"] != ident:
                 raise Invalid([FieldProblem("id", f"a {kind.name}'s id cannot be changed")])
             before = kind.view(roster, index)
+            if if_unchanged is not None and fingerprint(before) != if_unchanged:
+                raise Conflict(
+                    f"{kind.name} '{ident}' was changed by someone else since it was opened "
+                    "for editing; reload it and make the change again"
+                )
             merged = before | given
             document[kind.key][index] = {k: v for k, v in merged.items() if v is not None}
             return ident

@@ -92,6 +92,15 @@ redis.call('ZADD', KEYS[3], fields['created'], ARGV[1])
 return {ARGV[1], 1}
 """
 
+# KEYS: busy counselors, live dispatches, the dispatch; ARGV: counselor, id, now.
+# One step, and never a stray hash for a dispatch that has already expired.
+_OVER = """
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[2])
+if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('HSETNX', KEYS[3], 'ended_at', ARGV[3]) end
+return 1
+"""
+
 _WHISPER = """
 local state = redis.call('HGET', KEYS[1], 'state')
 if state ~= 'ringing' and state ~= 'waiting' then return state or 'gone' end
@@ -114,6 +123,7 @@ class Dispatch:
     winner: str
     answered_at: float | None
     node: str  # the counselor node the caller chose: its next and voicemail say where to go
+    ended_at: float | None = None
 
     @property
     def is_open(self) -> bool:
@@ -142,6 +152,7 @@ class Dispatches:
         self._whisper = client.register_script(_WHISPER)
         self._add_leg = client.register_script(_ADD_LEG)
         self._open = client.register_script(_OPEN)
+        self._over = client.register_script(_OVER)
 
     @staticmethod
     def _keys(dispatch_id: str) -> list[str]:
@@ -175,8 +186,8 @@ class Dispatches:
 
     def load(self, dispatch_id: str) -> Dispatch | None:
         fields = decoded(self._redis.hgetall(f"dispatch:{dispatch_id}"))
-        if not fields:
-            return None
+        if not fields.keys() >= {"call_sid", "caller", "language", "state", "created"}:
+            return None  # gone, or a half-written record: nothing to act on
         answered = fields.get("answered_at")
         return Dispatch(
             id=dispatch_id,
@@ -189,6 +200,7 @@ class Dispatches:
             winner=fields.get("winner", ""),
             answered_at=float(answered) if answered else None,
             node=fields.get("node", ""),
+            ended_at=float(fields["ended_at"]) if fields.get("ended_at") else None,
         )
 
     # -- legs ----------------------------------------------------------------
@@ -294,11 +306,8 @@ class Dispatches:
 
     def conversation_over(self, dispatch_id: str, counselor_id: str) -> None:
         """The bridged call ended: the counselor is free, the call no longer live."""
-        pipe = self._redis.pipeline(transaction=False)
-        pipe.zrem(BUSY, counselor_id)
-        pipe.zrem(LIVE, dispatch_id)
-        pipe.hsetnx(f"dispatch:{dispatch_id}", "ended_at", time.time())
-        pipe.execute()
+        self._over(keys=[BUSY, LIVE, f"dispatch:{dispatch_id}"],
+                   args=[counselor_id, dispatch_id, time.time()])  # fmt: skip
 
     def live(self) -> list[Dispatch]:
         """Callers waiting or ringing, and conversations in progress, oldest
@@ -308,7 +317,8 @@ class Dispatches:
         found = []
         for raw in self._redis.zrange(LIVE, 0, -1):
             dispatch = self.load(_text(raw))
-            if dispatch is None or dispatch.state not in (*OPEN_STATES, "bridged"):
+            ended = dispatch is not None and dispatch.ended_at is not None
+            if dispatch is None or dispatch.state not in (*OPEN_STATES, "bridged") or ended:
                 self._redis.zrem(LIVE, _text(raw))
                 continue
             found.append(dispatch)

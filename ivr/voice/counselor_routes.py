@@ -63,6 +63,19 @@ def _give_up(line: Helpline, dispatch: Dispatch, outcome: str) -> bool:
     return True
 
 
+def caller_hung_up(line: Helpline, call_sid: str) -> None:
+    """A caller's call ended. If they were still waiting for a counselor (they
+    hung up before or while joining the queue, when no queue callback comes),
+    stop ringing for them and count it as abandoned."""
+    found = line.redis.get(f"call:{call_sid}:dispatch")
+    if found is None:
+        return
+    dispatch_id = found.decode() if isinstance(found, bytes) else str(found)
+    dispatch = _dispatches(line).load(dispatch_id)
+    if dispatch is not None and dispatch.is_open:
+        _give_up(line, dispatch, "abandoned")
+
+
 def _keep_waiting(dispatch_id: str) -> Response:
     """A counselor took the call just now: stay in the queue for the bridge."""
     response = VoiceResponse()
@@ -88,7 +101,9 @@ def hold(dispatch_id: str) -> Response:
         return _twiml(response)
     _nudge(line, dispatches, dispatch)
     waited = _field("QueueTime")
-    if waited.isdigit() and int(waited) >= FIRST_QUIET_SECONDS:
+    # isdecimal, not isdigit: "²" is a digit that int() refuses, and the
+    # ValueError would take the waiting caller off hold into the fallback.
+    if waited.isdecimal() and int(waited) >= FIRST_QUIET_SECONDS:
         gather = Gather(num_digits=1, timeout=1, action=_url("hold_choice", dispatch_id))
         _say(gather, line, dispatch.language, "hold")
         response.append(gather)

@@ -114,7 +114,9 @@ def _save_recording(call: Call, language: str) -> None:
         line.redis,
         recording_sid=sid,
         recording_url=url,
-        duration_seconds=int(duration) if duration.isdigit() else 0,
+        # isdecimal, not isdigit: "²" is a digit that int() refuses, which lost
+        # the message and gave the caller the error fallback.
+        duration_seconds=int(duration) if duration.isdecimal() else 0,
         call_sid=call.sid,
         caller=call.caller,
         language=language,
@@ -153,6 +155,10 @@ def status() -> Response:
     ):
         line = helpline()
         CallStates(line.redis, line.settings.call_state_ttl_seconds).forget(sid)
+        # Imported here: the counselor routes add themselves to this blueprint.
+        from ivr.voice.counselor_routes import caller_hung_up
+
+        caller_hung_up(line, sid)
     return Response(status=204)
 
 

@@ -285,3 +285,38 @@ def test_an_unknown_dispatch_never_strands_anyone(twilio: TwilioSigner) -> None:
     assert greeting.find("Gather") is not None
     counselor = CallFixture(twilio, caller="+18885550100")
     assert counselor.post(f"/voice/whisper/nope/{new_call_sid()}").find("Hangup") is not None
+
+
+def test_a_caller_who_hangs_up_before_the_queue_is_not_rung_for(
+    call: CallFixture, twilio: TwilioSigner, redis_client: redis.Redis
+) -> None:
+    """No queue callback comes when the caller never joined the queue; the
+    call's own status callback must end the wait (and the live list)."""
+    dispatch_id = dispatch_of(hold_for_counselor(call))
+    assert [d.id for d in Dispatches(redis_client, 60).live()] == [dispatch_id]
+    response = twilio.post("/voice/status", call.params(CallStatus="completed"))
+    assert response.status_code == 204
+    assert Dispatches(redis_client, 60).load(dispatch_id).state == "abandoned"  # type: ignore[union-attr]
+    assert jobs(redis_client, "workers.dispatch.cancel_legs") == [(dispatch_id, "")]
+    assert Dispatches(redis_client, 60).live() == []
+    twilio.post("/voice/status", call.params(CallStatus="completed"))  # repeated: no change
+    assert Figures(redis_client).day(day_of()).abandoned == 1
+
+
+def test_a_conversation_leaves_the_live_list_when_it_ends(
+    call: CallFixture, twilio: TwilioSigner, redis_client: redis.Redis
+) -> None:
+    dispatch_id = dispatch_of(hold_for_counselor(call))
+    (leg,) = ring_legs(redis_client, dispatch_id, "alex")
+    answer(twilio, dispatch_id, leg, "1")
+    dispatches = Dispatches(redis_client, 60)
+    assert [(d.id, d.state) for d in dispatches.live()] == [(dispatch_id, "bridged")]
+    twilio.post("/voice/status", call.params(CallStatus="completed"))  # bridged: not abandoned
+    assert dispatches.load(dispatch_id).state == "bridged"  # type: ignore[union-attr]
+    counselor = CallFixture(twilio, caller="+18885550100")
+    ended = twilio.post(
+        f"/voice/leg-status/{dispatch_id}/{leg}", counselor.params(CallStatus="completed")
+    )
+    assert ended.status_code == 204
+    assert dispatches.live() == []
+    assert dispatches.busy_counselors() == set()

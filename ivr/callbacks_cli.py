@@ -12,18 +12,17 @@ import redis
 from rq import Queue
 
 from ivr.callbacks import Callbacks
-from ivr.config import load_settings
+from ivr.cli_support import cli_redis, cli_settings
 from ivr.extension import QUEUE_NAME
 from ivr.operators.cli_desk import cli_desk, cli_who, reaching_redis
 from ivr.privacy import mask
-from ivr.redis_store import connect, redis_url
 
 CONNECT_JOB = "workers.callbacks.connect"
 
 
 def _open() -> tuple[Callbacks, redis.Redis]:
-    settings = load_settings()
-    client = connect(redis_url(settings), 2.0)
+    settings = cli_settings()
+    client = cli_redis(settings)
     return Callbacks(client, settings.secret_key, settings.retention_days * 86400), client
 
 

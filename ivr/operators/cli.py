@@ -6,7 +6,6 @@ Every change made here is audited as "cli:<os user>"."""
 
 from __future__ import annotations
 
-import getpass
 import json
 import sys
 from datetime import UTC, datetime
@@ -15,30 +14,16 @@ from typing import Any
 import click
 import redis
 
+from ivr.cli_support import cli_redis, cli_who
 from ivr.operators.accounts import ROLES, Accounts
 from ivr.operators.audit import AuditEntry, AuditLog
-
-CLI_REDIS_TIMEOUT_SECONDS = 5.0
 
 _ROLE = click.Choice(ROLES)
 
 
 def _open() -> tuple[Accounts, AuditLog]:
-    from ivr.config import ConfigError, load_settings
-    from ivr.redis_store import connect, redis_url
-
-    try:
-        settings = load_settings()
-    except ConfigError as error:
-        raise click.ClickException(
-            "the line cannot start:\n  " + "\n  ".join(error.problems)
-        ) from error
-    client = connect(redis_url(settings), CLI_REDIS_TIMEOUT_SECONDS)
+    client = cli_redis()
     return Accounts(client), AuditLog(client)
-
-
-def _who() -> str:
-    return "cli:" + getpass.getuser()
 
 
 def _when(at: float | None) -> str:
@@ -58,7 +43,7 @@ def token_create(name: str, role: str) -> None:
     accounts, audit = _open()
     try:
         info, secret = accounts.create_token(name, role)
-        audit.record(_who(), "token.create", info.id, after={"name": name, "role": role})
+        audit.record(cli_who(), "token.create", info.id, after={"name": name, "role": role})
     except ValueError as error:
         raise click.ClickException(str(error)) from error
     except redis.RedisError as error:
@@ -100,7 +85,7 @@ def token_revoke(token_id: str) -> None:
         if info is None or not accounts.revoke_token(token_id):
             raise click.ClickException(f"no token {token_id} (see `helpline token list`)")
         audit.record(
-            _who(), "token.revoke", token_id, before={"name": info.name, "role": info.role}
+            cli_who(), "token.revoke", token_id, before={"name": info.name, "role": info.role}
         )
     except redis.RedisError as error:
         raise click.ClickException(f"cannot reach Redis: {error}") from error
@@ -129,7 +114,7 @@ def password_set(name: str, role: str, password_stdin: bool) -> None:
         before = accounts.password_role(name)
         accounts.set_password(name, secret, role)
         audit.record(
-            _who(),
+            cli_who(),
             "password.set",
             name,
             before=None if before is None else {"role": before},
@@ -151,7 +136,7 @@ def password_remove(name: str) -> None:
         before = accounts.password_role(name)
         if before is None or not accounts.remove_password(name):
             raise click.ClickException(f"{name} has no password")
-        audit.record(_who(), "password.remove", name, before={"role": before})
+        audit.record(cli_who(), "password.remove", name, before={"role": before})
     except redis.RedisError as error:
         raise click.ClickException(f"cannot reach Redis: {error}") from error
     click.echo(f"removed the password of {name}")

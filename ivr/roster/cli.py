@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 import click
 import redis
 
+from ivr.cli_support import cli_redis
 from ivr.privacy import mask
 from ivr.roster.cli_edit import counselor_group, override_group, shift_group, timezone_command
-from ivr.roster.cli_redis import cli_redis
 from ivr.roster.export import dump_yaml
 from ivr.roster.localtime import format_clock, format_local, zone
 from ivr.roster.model import DAYS, Roster, Shift

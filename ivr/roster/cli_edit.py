@@ -7,16 +7,15 @@ An option left out is left as it is; `--no-…` clears an optional field."""
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
 import redis
 
+from ivr.cli_support import cli_redis, cli_who
 from ivr.operators.audit import AuditLog
 from ivr.privacy import mask
-from ivr.roster.cli_redis import cli_redis
 from ivr.roster.edit import EditError, Invalid, RosterEditor
 from ivr.roster.parse import RosterError
 from ivr.roster.store import RosterStore
@@ -34,20 +33,13 @@ _OPTION_OF_FIELD = {
 """Fields whose option is not simply --<field>, for naming the one at fault."""
 
 
-def _who() -> str:
-    try:
-        return "cli:" + getpass.getuser()
-    except (KeyError, OSError):  # no login name in this environment
-        return "cli:unknown"
-
-
 def _run(edit: Callable[[RosterEditor, str], T]) -> T:
     """Make one edit with the line's roster and audit log; a refusal is
     printed field by field and exits 1, nothing changed."""
     client = cli_redis()
     editor = RosterEditor(RosterStore(client), AuditLog(client))
     try:
-        return edit(editor, _who())
+        return edit(editor, cli_who())
     except Invalid as error:
         for problem in error.problems:
             where = _OPTION_OF_FIELD.get(problem.field, f"--{problem.field}")

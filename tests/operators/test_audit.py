@@ -1,5 +1,6 @@
 """The audit log against a real Redis: entries come back newest first as they
-were recorded, and no phone number is ever stored in clear."""
+were recorded, no phone number is ever stored in clear (not even in who), and
+failed logins keep to a capped log of their own."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from typing import Any
 import pytest
 import redis
 
-from ivr.operators.audit import STREAM, AuditEntry, AuditLog
+from ivr.operators import audit as audit_module
+from ivr.operators.audit import LOGINS_STREAM, STREAM, AuditEntry, AuditLog
 
 NUMBER = "+12025550101"
 OTHER = "+442079460958"
@@ -20,8 +22,8 @@ def audit(redis_client: redis.Redis) -> AuditLog:
 
 
 def _stored(client: redis.Redis) -> bytes:
-    """Everything the stream holds, as raw bytes."""
-    rows = client.xrange(STREAM)
+    """Everything both streams hold, as raw bytes."""
+    rows = client.xrange(STREAM) + client.xrange(LOGINS_STREAM)
     return b"\n".join(
         b"%s %s %s" % (entry_id, key, value)
         for entry_id, fields in rows
@@ -115,3 +117,47 @@ def test_values_json_cannot_hold_are_stored_as_text(audit: AuditLog) -> None:
         "web:dana", "override.add", "o1", after={"start": datetime(2026, 1, 2, tzinfo=UTC)}
     )
     assert audit.recent()[0].after == {"start": "2026-01-02 00:00:00+00:00"}
+
+
+@pytest.mark.parametrize(
+    ("who", "shown"),
+    [
+        (f"web:{NUMBER}", "web:…0101"),
+        (f"api:someone {OTHER} (token 0123456789ab)", "api:someone …0958 (token 0123456789ab)"),
+    ],
+)
+def test_a_number_in_who_is_masked(
+    audit: AuditLog, redis_client: redis.Redis, who: str, shown: str
+) -> None:
+    audit.record(who, "shift.add", "s1")
+    audit.record_failed_login(who, "198.51.100.7")
+    assert audit.recent()[0].who == shown
+    assert audit.logins()[0].who == shown
+    stored = _stored(redis_client)
+    assert b"2025550101" not in stored
+    assert b"2079460958" not in stored
+
+
+def test_failed_logins_keep_out_of_the_change_history(audit: AuditLog) -> None:
+    audit.record("web:sam", "shift.add", "s1")
+    for n in range(3):
+        audit.record_failed_login("web:(unknown name)", f"198.51.100.{n}")
+    assert [(e.action, e.target) for e in audit.recent()] == [("shift.add", "s1")]
+    assert [(e.who, e.action, e.target) for e in audit.logins()] == [
+        ("web:(unknown name)", "login.failed", f"198.51.100.{n}") for n in (2, 1, 0)
+    ]
+    assert [e.target for e in audit.logins(limit=1)] == ["198.51.100.2"]
+    assert audit.logins(limit=0) == []
+
+
+def test_a_flood_of_failed_logins_rolls_out_only_failed_logins(
+    audit: AuditLog, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Anyone can fail to log in; nobody may push real changes out that way."""
+    monkeypatch.setattr(audit_module, "MAX_LOGIN_ENTRIES", 100)
+    audit.record("web:sam", "callback.reveal", "CB1")
+    for n in range(1_000):
+        audit.record_failed_login("web:(unknown name)", f"198.51.100.{n % 250}")
+    assert redis_client.xlen(LOGINS_STREAM) < 300  # trimmed (approximately, by whole nodes)
+    assert redis_client.xlen(STREAM) == 1
+    assert audit.recent()[0].target == "CB1"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ivr.config import Settings, load_settings
 from ivr.content.check import load_content
@@ -22,6 +23,13 @@ def create_app(settings: Settings | None = None, content: Content | None = None)
     content = content or load_content(settings.flows_dir)
     app = Flask(__name__)
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES)
+    if settings.trusted_proxies:
+        # The client's address and scheme as the proxies in front saw them (the
+        # last N X-Forwarded-For/-Proto values; any before are the client's own
+        # and ignored). Without this every login would come from the proxy, and
+        # its failures would lock out everyone at once.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
     client = connect(redis_url(settings), settings.redis_timeout_seconds)
     app.extensions["helpline"] = Helpline(
         settings=settings, content=content, redis=client, roster=RosterStore(client)

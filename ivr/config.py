@@ -63,6 +63,10 @@ class Settings:
     hold_music_url: str | None = None
     call_state_ttl_seconds: int = 4 * 3600
     redis_timeout_seconds: float = 0.5
+    # How many proxies (TLS terminator, load balancer) stand in front of the
+    # app and each append to X-Forwarded-For/-Proto. 0: the peer is the client,
+    # and those headers, which anyone can send, are ignored.
+    trusted_proxies: int = 0
 
     @property
     def is_production(self) -> bool:
@@ -225,6 +229,11 @@ def load_settings(
         if not raw.isdigit() or not low <= int(raw) <= high:
             problems.append(f"{name} must be a whole number from {low} to {high}")
         routing[name] = int(raw) if raw.isdigit() else default
+    proxies_text = text("HELPLINE_TRUSTED_PROXIES") or "0"
+    if not proxies_text.isdigit() or int(proxies_text) > 5:
+        problems.append(
+            "HELPLINE_TRUSTED_PROXIES must be the number of proxies in front, from 0 (none) to 5"
+        )
     hold_music = text("HELPLINE_HOLD_MUSIC_URL") or None
     if hold_music and urlparse(hold_music).scheme != "https" and production:
         problems.append("HELPLINE_HOLD_MUSIC_URL must be an https URL")
@@ -254,4 +263,5 @@ def load_settings(
         ring_rounds=routing["HELPLINE_RING_ROUNDS"],
         max_hold_seconds=routing["HELPLINE_MAX_HOLD_SECONDS"],
         hold_music_url=hold_music,
+        trusted_proxies=int(proxies_text),
     )

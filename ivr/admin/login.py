@@ -1,6 +1,12 @@
 """Logging in and out of the pages: by name and password (set with
 `helpline password set`), or by pasting an API token. Repeated failures back
-off per name and per address, and every outcome is audited."""
+off per name (from one address) and per address; the address is the client's,
+from X-Forwarded-For when HELPLINE_TRUSTED_PROXIES says how many proxies set it.
+
+Every outcome is audited: a login in the main log, a failed one in the failed
+logins log (`AuditLog.record_failed_login`). Neither ever holds what was typed
+unless it names an account: a number or a password typed into the Name field
+would otherwise be there for every viewer to read."""
 
 from __future__ import annotations
 
@@ -32,7 +38,7 @@ def login() -> ResponseReturnValue:
     found = _verify(name, secret)
     if found is None:
         throttle.failed(counted, address)
-        desk().audit.record(f"web:{counted}", "login.failed", address)
+        desk().audit.record_failed_login(_failed_who(name, secret), address)
         message = "That name and password, or that token, did not match."
         return Response(render_template("login.html", next=target, error=message), status=401)
     throttle.succeeded(counted, address)
@@ -42,8 +48,22 @@ def login() -> ResponseReturnValue:
     session.clear()  # a fresh session: nothing from before the login survives it
     session["sid"] = sessions().open(found)
     session.permanent = True
-    desk().audit.record(f"web:{found.name}", "login", found.credential.split(":")[0])
+    desk().audit.record(f"web:{found.audit_name}", "login", found.credential.split(":")[0])
     return redirect(target)
+
+
+def _failed_who(name: str, secret: str) -> str:
+    """Who a failed login was for, as far as it named an account; else only
+    that it named none."""
+    accounts = desk().accounts
+    if secret.startswith("hl_"):
+        info = accounts.token(secret.strip().split("_")[1])
+        if info is None:
+            return "web:(unknown token)"
+        return "web:" + Operator(info.name, info.role, f"token:{info.id}").audit_name
+    if accounts.password_role(name) is None:
+        return "web:(unknown name)"
+    return f"web:{name}"
 
 
 def _token_id(secret: str) -> str:

@@ -1,7 +1,8 @@
 """Who is logged in to the pages. The cookie carries only a random session id
 (inside Flask's signed session); the session itself lives in Redis, so logout
-ends it everywhere and revoking a token or removing a password ends every
-session that was opened with it."""
+ends it everywhere, and revoking a token or changing or removing a password
+ends every session that was opened with it: a password session keeps the
+generation of the password it was opened with, which must still be current."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ class Sessions:
             "name": operator.name,
             "role": operator.role,
             "credential": operator.credential,
+            "generation": operator.generation,
             "started": time.time(),
         }
         self._redis.set(self._key(session_id), json.dumps(record), ex=IDLE_SECONDS)
@@ -44,7 +46,10 @@ class Sessions:
         if time.time() - float(record["started"]) > SESSION_SECONDS:
             self.close(session_id)
             return None
-        operator = Operator(record["name"], record["role"], record["credential"])
+        # A session from before generations were kept has none, and so ends.
+        operator = Operator(
+            record["name"], record["role"], record["credential"], record.get("generation", "")
+        )
         if not self._accounts.credential_valid(operator):
             self.close(session_id)
             return None

@@ -6,23 +6,29 @@ without a scan, the record holds the SHA-256 of the whole token (a 256-bit
 random secret needs no slow hash), compared in constant time. Passwords are
 chosen by people, so they get werkzeug's scrypt.
 
+Each time a password is set it gets a new random generation, which a page
+session opened with it carries: changing (or removing and setting again) a
+password ends every session opened with the old one, including a thief's.
+
 Redis keys:
     operator:tokens               set of token ids
     operator:token:<id>           hash: name, role, sha256, created, last_used
-    operator:password:<name>      hash: hash, role, set_at
-    operator:throttle:<kind>:<h>  hash: failures, last, until  (ms; h = digest of name/address)
+    operator:password:<name>      hash: hash, role, set_at, generation
+    operator:throttle:<kind>:<h>  hash: failures, last, until  (ms; kind "pair" or
+                                  "address", h = digest of (name, address) or address)
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import math
 import re
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 import redis
@@ -37,9 +43,11 @@ HASH_METHOD = "scrypt"
 TOKEN_PREFIX = "hl_"  # noqa: S105 - a marker, not a secret
 TOKEN_ID_BYTES = 6  # 12 hex digits: an id, not a secret
 TOKEN_SECRET_BYTES = 32
+GENERATION_BYTES = 8  # random, not counted: a removed and re-set password never repeats one
 
 _NAME = re.compile(r"[a-z0-9._@-]{1,64}")
 _TOKEN = re.compile(r"hl_([0-9a-f]{12})_[A-Za-z0-9_-]{43}")
+_TOKEN_ID = re.compile(r"[0-9a-f]{12}")
 
 _TOKENS = "operator:tokens"
 
@@ -81,15 +89,37 @@ def _decoy_password_hash() -> str:
 
 @dataclass(frozen=True)
 class Operator:
-    """Someone signed in, and by what: "token:<id>" or "password"."""
+    """Someone signed in, and by what: "token:<id>" or "password".
+
+    For a password, `generation` says which setting of it they signed in with;
+    a session keeps it, and it must still be the password's current one. It
+    is not part of equality: the same person, role and kind of credential are
+    the same operator, whichever password they typed last month."""
 
     name: str
     role: str
     credential: str
+    generation: str = field(default="", compare=False, repr=False)
 
     @property
     def can_change(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def token_id(self) -> str | None:
+        """The id of the token they signed in with; None for a password."""
+        token_id = self.credential.removeprefix("token:")
+        if token_id == self.credential or not _TOKEN_ID.fullmatch(token_id):
+            return None
+        return token_id
+
+    @property
+    def audit_name(self) -> str:
+        """Who they are for the audit log, naming the token when it was one
+        ("alice (token 1a2b3c4d5e6f)"): one person's tokens are told apart, and
+        a leaked one is traced to its id. Just the name for a password."""
+        token_id = self.token_id
+        return self.name if token_id is None else f"{self.name} (token {token_id})"
 
 
 @dataclass(frozen=True)
@@ -143,6 +173,10 @@ class Accounts:
         return bool(deleted)
 
     def token(self, token_id: str) -> TokenInfo | None:
+        """The token with this id; None for no such token, or for anything typed
+        that is no token id at all."""
+        if not _TOKEN_ID.fullmatch(token_id):
+            return None
         record = decoded(self._redis.hgetall(_token_key(token_id)))
         return _token_info(token_id, record) if record else None
 
@@ -177,6 +211,7 @@ class Accounts:
                 "hash": generate_password_hash(password, method=HASH_METHOD),
                 "role": role,
                 "set_at": time.time(),
+                "generation": secrets.token_hex(GENERATION_BYTES),
             },
         )
 
@@ -192,7 +227,7 @@ class Accounts:
         stored = record.get("hash") or _decoy_password_hash()
         if not check_password_hash(stored, password) or not record:
             return None
-        return Operator(name, record["role"], "password")
+        return Operator(name, record["role"], "password", _generation(record))
 
     def remove_password(self, name: str) -> bool:
         """False when NAME had no password."""
@@ -204,18 +239,30 @@ class Accounts:
 
     def credential_valid(self, operator: Operator) -> bool:
         """Whether what OPERATOR signed in with still stands, with the same role:
-        a revoked token or removed (or re-roled) password ends their sessions."""
+        a revoked token, or a password changed, re-roled or removed (even if set
+        again since, to the same words) ends their sessions."""
         if operator.credential.startswith("token:"):
-            token_id = operator.credential.removeprefix("token:")
-            info = self.token(token_id) if re.fullmatch(r"[0-9a-f]{12}", token_id) else None
+            info = self.token(operator.token_id or "")
             return info is not None and (info.name, info.role) == (operator.name, operator.role)
-        if operator.credential == "password":
-            return self.password_role(operator.name) == operator.role
+        if operator.credential == "password" and _NAME.fullmatch(operator.name):
+            record = decoded(self._redis.hgetall(_password_key(operator.name)))
+            current = _generation(record) if record else ""
+            return (
+                bool(current and operator.generation)
+                and hmac.compare_digest(current, operator.generation)
+                and record["role"] == operator.role
+            )
         return False
 
 
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
+
+
+def _generation(record: dict[str, str]) -> str:
+    """Which setting of a password RECORD is. One set before generations were
+    kept stands on its set_at until next changed."""
+    return record.get("generation") or (f"set_at:{record['set_at']}" if "set_at" in record else "")
 
 
 def _token_info(token_id: str, record: dict[str, str]) -> TokenInfo:
@@ -251,14 +298,27 @@ return failures
 
 
 class LoginThrottle:
-    """Lockout with backoff after repeated failed logins, counted per name (a
-    guessed account) and per client address (one machine trying many names).
+    """Lockout with backoff after repeated failed logins, counted per name from
+    one address (a guessed account) and per client address (one machine trying
+    many names).
 
-    A name is locked from its 5th failure in a row, for 30 s, doubling with
-    each further failure up to 15 minutes; an address gets more room (shared
-    offices, NAT) before the same. Failures are forgotten after an hour without
-    one. Call `failed` only for attempts that were checked, not for those
-    refused because `wait_seconds` was positive."""
+    A name is locked, from the address that failed, from its 5th failure in a
+    row, for 30 s, doubling with each further failure up to 15 minutes; an
+    address gets more room (shared offices, NAT) before the same for every
+    name. Failures are forgotten after an hour without one. Call `failed` only
+    for attempts that were checked, not for those refused because
+    `wait_seconds` was positive. ("Name" is whatever the caller counts by: the
+    login form uses the token id for a token login.)
+
+    The trade-off: the name counter is per (name, address) pair, not per name
+    alone. Counted per name alone, anyone who knows an admin's name could keep
+    them locked out indefinitely from one machine, during a crisis shift. Per
+    pair, a stranger only ever locks out their own address. The cost is that
+    guessing one account from many addresses (a botnet) gets 5 tries per
+    address before backoff instead of 5 in all; what stands against that is
+    scrypt, the 12-character minimum, the per-address counter, and the failed
+    logins log that shows it happening. Behind a proxy the address must be the
+    client's (HELPLINE_TRUSTED_PROXIES), or every client shares the proxy's."""
 
     NAME_FREE_FAILURES = 5
     ADDRESS_FREE_FAILURES = 20
@@ -282,9 +342,9 @@ class LoginThrottle:
         return math.ceil(longest / 1000) if longest > 0 else 0
 
     def failed(self, name: str, address: str) -> None:
-        name_key, address_key = self._keys(name, address)
+        pair_key, address_key = self._keys(name, address)
         for key, free in (
-            (name_key, self.NAME_FREE_FAILURES),
+            (pair_key, self.NAME_FREE_FAILURES),
             (address_key, self.ADDRESS_FREE_FAILURES),
         ):
             self._fail(
@@ -299,16 +359,19 @@ class LoginThrottle:
             )
 
     def succeeded(self, name: str, address: str) -> None:
-        """Clears the name's failures. The address keeps its count: one account
-        known to an attacker must not reset their guessing of the others."""
+        """Clears the name's failures from this address. The address keeps its
+        count: one account known to an attacker must not reset their guessing
+        of the others."""
         self._redis.delete(self._keys(name, address)[0])
 
     def _keys(self, name: str, address: str) -> tuple[str, str]:
-        # Digests: login forms send anything, and keys should stay short.
+        # Digests: login forms send anything, and keys should stay short. The
+        # pair as JSON, so no name and address run together into another's.
         def key(kind: str, value: str) -> str:
             return f"operator:throttle:{kind}:{hashlib.sha256(value.encode()).hexdigest()[:32]}"
 
-        return key("name", name.strip().lower()), key("address", address)
+        pair = json.dumps([name.strip().lower(), address])
+        return key("pair", pair), key("address", address)
 
     def _now_ms(self) -> int:
         return int(self._clock() * 1000)

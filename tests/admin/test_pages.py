@@ -1,7 +1,9 @@
 """The admin pages' door, with Flask's test client: a login for every page,
 CSRF on every form post (each one enumerated from the URL map), viewers read
-but never change, logins back off, a logout or a revoked token ends the
-session on the server, and callers' numbers stay masked."""
+but never change, logins back off (per client behind a trusted proxy), a
+logout, a revoked token or a changed password ends the session on the server,
+failed logins are logged apart and never with what was typed, and callers'
+numbers stay masked."""
 
 from __future__ import annotations
 
@@ -14,10 +16,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from ivr.callbacks import Callbacks
-from ivr.config import Settings
+from ivr.config import ConfigError, Settings
 from ivr.content.model import Content
 from ivr.operators.accounts import Accounts
-from ivr.operators.audit import AuditLog
+from ivr.operators.audit import LOGINS_STREAM, STREAM, AuditLog
 from ivr.roster.store import RosterStore
 from ivr.routing.dispatches import Dispatches
 from tests.conftest import RedisServer, make_settings
@@ -42,9 +44,21 @@ def csrf(client: FlaskClient, path: str = "/admin/login") -> str:
     return found.group(1)
 
 
-def log_in(client: FlaskClient, name: str, secret: str = PASSWORD) -> int:
+def log_in(
+    client: FlaskClient,
+    name: str,
+    secret: str = PASSWORD,
+    *,
+    address: str = "127.0.0.1",
+    forwarded_for: str | None = None,
+) -> int:
     token = csrf(client)
-    answer = client.post("/admin/login", data={"name": name, "secret": secret, "csrf_token": token})
+    answer = client.post(
+        "/admin/login",
+        data={"name": name, "secret": secret, "csrf_token": token},
+        environ_base={"REMOTE_ADDR": address},
+        headers={"X-Forwarded-For": forwarded_for} if forwarded_for else {},
+    )
     return answer.status_code
 
 
@@ -136,6 +150,77 @@ def test_failed_logins_back_off(client: FlaskClient, people: Accounts) -> None:
     assert log_in(client, "val") == 302  # another person is not locked out
 
 
+def test_a_stranger_cannot_lock_a_name_out_from_elsewhere(
+    client: FlaskClient, people: Accounts
+) -> None:
+    statuses = [log_in(client, "sam", "wrong password!", address="203.0.113.66") for _ in range(6)]
+    assert statuses[-1] == 429
+    assert log_in(client, "sam", address="198.51.100.7") == 302  # sam, at the desk
+
+
+def _make_app(
+    redis_server: RedisServer, tmp_path: Path, content: Content, **overrides: str
+) -> Flask:
+    from ivr import create_app
+
+    return create_app(make_settings(redis_server.url, tmp_path, **overrides), content)
+
+
+def _guess_tokens(client: FlaskClient, times: int, **where: str) -> list[int]:
+    """Failed token logins, each for a different (made-up) token id: fast, and
+    counted against the address only."""
+    return [log_in(client, "", f"hl_guess{n}_x", **where) for n in range(times)]
+
+
+def test_behind_a_trusted_proxy_each_client_backs_off_alone(
+    redis_client: redis.Redis,
+    tmp_path: Path,
+    content: Content,
+    redis_server: RedisServer,
+    people: Accounts,
+) -> None:
+    """Else twenty failures from anyone would lock out everyone behind the proxy."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    app = _make_app(redis_server, tmp_path, content, HELPLINE_TRUSTED_PROXIES="1")
+    assert isinstance(app.wsgi_app, ProxyFix)
+    assert (app.wsgi_app.x_for, app.wsgi_app.x_proto) == (1, 1)
+    client = app.test_client()
+    proxy = {"address": "10.0.0.2"}
+    statuses = _guess_tokens(client, 21, forwarded_for="203.0.113.66", **proxy)
+    assert statuses[-1] == 429
+    assert log_in(client, "sam", forwarded_for="198.51.100.7", **proxy) == 302
+    assert AuditLog(redis_client).logins(1)[0].target == "203.0.113.66"
+    # A client cannot dodge its lock by sending an address of its own first.
+    spoofed = "198.51.100.99, 203.0.113.66"
+    assert log_in(client, "val", forwarded_for=spoofed, **proxy) == 429
+
+
+def test_without_a_trusted_proxy_x_forwarded_for_is_ignored(
+    client: FlaskClient, people: Accounts, app: Flask, redis_client: redis.Redis
+) -> None:
+    """Anyone can send the header: believed, it would dodge the address lock."""
+    statuses = [
+        log_in(client, "", f"hl_guess{n}_x", forwarded_for=f"198.51.100.{n}") for n in range(21)
+    ]
+    assert statuses[-1] == 429
+    assert {e.target for e in AuditLog(redis_client).logins(100)} == {"127.0.0.1"}
+
+
+@pytest.mark.parametrize(
+    ("value", "proxies"), [(None, 0), ("0", 0), ("2", 2), ("x", None), ("-1", None), ("9", None)]
+)
+def test_trusted_proxies_is_a_small_count(
+    tmp_path: Path, redis_server: RedisServer, value: str | None, proxies: int | None
+) -> None:
+    overrides = {} if value is None else {"HELPLINE_TRUSTED_PROXIES": value}
+    if proxies is None:
+        with pytest.raises(ConfigError, match="HELPLINE_TRUSTED_PROXIES"):
+            make_settings(redis_server.url, tmp_path, **overrides)
+    else:
+        assert make_settings(redis_server.url, tmp_path, **overrides).trusted_proxies == proxies
+
+
 def test_logout_ends_the_session_on_the_server(client: FlaskClient, people: Accounts) -> None:
     assert log_in(client, "sam") == 302
     cookie = client.get_cookie("helpline_session")
@@ -152,6 +237,67 @@ def test_a_revoked_token_ends_its_sessions(client: FlaskClient, people: Accounts
     assert client.get("/admin/").status_code == 200
     people.revoke_token(info.id)
     assert client.get("/admin/").status_code == 302
+
+
+def test_a_changed_password_ends_its_sessions(client: FlaskClient, people: Accounts) -> None:
+    """Resetting a leaked password must shut out whoever used it."""
+    assert log_in(client, "sam") == 302
+    assert client.get("/admin/").status_code == 200
+    people.set_password("sam", "a brand new passphrase", "admin")
+    assert client.get("/admin/").status_code == 302
+    assert log_in(client, "sam", "a brand new passphrase") == 302
+    people.remove_password("sam")
+    people.set_password("sam", "a brand new passphrase", "admin")  # the same, set again
+    assert client.get("/admin/").status_code == 302
+
+
+def test_a_failed_login_never_records_what_was_typed(
+    client: FlaskClient, people: Accounts, redis_client: redis.Redis
+) -> None:
+    """Viewers read the audit log: a number or a password typed into the
+    Name field must not be there for them."""
+    info, _ = people.create_token("tia", "admin")
+    attempts = [
+        ("+12025550101", PASSWORD),  # a caller's number, in the wrong field
+        ("correct horse battery staple", "x"),  # the password, in the wrong field
+        ("nobody", PASSWORD),  # a name, but no account
+        ("sam", "wrong password!"),  # an account, the wrong password
+        ("", f"hl_{info.id}_" + "A" * 43),  # a real token's id, a wrong secret
+        ("", "hl_not-a-token"),
+    ]
+    for name, secret in attempts:
+        assert log_in(client, name, secret) == 401, name
+    failed = AuditLog(redis_client).logins(10)
+    assert [(e.who, e.action, e.target) for e in reversed(failed)] == [
+        ("web:(unknown name)", "login.failed", "127.0.0.1"),
+        ("web:(unknown name)", "login.failed", "127.0.0.1"),
+        ("web:(unknown name)", "login.failed", "127.0.0.1"),
+        ("web:sam", "login.failed", "127.0.0.1"),
+        (f"web:tia (token {info.id})", "login.failed", "127.0.0.1"),
+        ("web:(unknown token)", "login.failed", "127.0.0.1"),
+    ]
+    assert AuditLog(redis_client).recent(10) == []  # the change history is untouched
+    stored = b"".join(
+        value
+        for stream in (STREAM, LOGINS_STREAM)
+        for _, fields in redis_client.xrange(stream)
+        for value in fields.values()
+    )
+    for typed in (b"2025550101", b"horse", b"nobody", b"not-a-token"):
+        assert typed not in stored
+
+
+def test_a_token_login_is_audited_with_the_token(
+    client: FlaskClient, people: Accounts, redis_client: redis.Redis
+) -> None:
+    info, token = people.create_token("tia", "viewer")
+    assert log_in(client, "", token) == 302
+    entry = AuditLog(redis_client).recent(1)[0]
+    assert (entry.who, entry.action, entry.target) == (
+        f"web:tia (token {info.id})",
+        "login",
+        "token",
+    )
 
 
 def test_login_never_redirects_off_the_site(client: FlaskClient, people: Accounts) -> None:

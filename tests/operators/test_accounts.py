@@ -1,6 +1,8 @@
 """Operator accounts against a real Redis: tokens verify until revoked and
 nothing else verifies, passwords refuse weak choices and unknown names cost a
-hash check, and the login throttle locks out and backs off (on a test clock)."""
+hash check, a changed password ends the sessions of the old one, and the login
+throttle locks out and backs off (on a test clock) per name from one address
+and per address."""
 
 from __future__ import annotations
 
@@ -243,6 +245,67 @@ def test_a_removed_password_logs_in_no_more(accounts: Accounts) -> None:
     assert accounts.password_role("dana") is None
 
 
+def test_a_changed_password_ends_sessions_of_the_old_one(accounts: Accounts) -> None:
+    """A reset after a password leaked must shut the thief out, same role or not."""
+    accounts.set_password("dana", STRONG, "admin")
+    stolen = accounts.verify_password("dana", STRONG)
+    assert stolen is not None
+    accounts.set_password("dana", "a new and longer passphrase", "admin")
+    assert accounts.credential_valid(stolen) is False
+    fresh = accounts.verify_password("dana", "a new and longer passphrase")
+    assert fresh is not None
+    assert accounts.credential_valid(fresh) is True
+
+
+def test_setting_the_same_password_again_still_ends_old_sessions(accounts: Accounts) -> None:
+    accounts.set_password("dana", STRONG, "admin")
+    before = accounts.verify_password("dana", STRONG)
+    assert before is not None
+    accounts.set_password("dana", STRONG, "admin")
+    assert accounts.credential_valid(before) is False
+
+
+def test_removing_and_setting_again_revives_no_session(accounts: Accounts) -> None:
+    accounts.set_password("dana", STRONG, "admin")
+    old = accounts.verify_password("dana", STRONG)
+    assert old is not None
+    accounts.remove_password("dana")
+    accounts.set_password("dana", STRONG, "admin")
+    assert accounts.credential_valid(old) is False
+
+
+def test_each_setting_of_a_password_has_its_own_generation(
+    accounts: Accounts, redis_client: redis.Redis
+) -> None:
+    seen = set()
+    for _ in range(3):
+        accounts.set_password("dana", STRONG, "admin")
+        generation = redis_client.hget("operator:password:dana", "generation")
+        assert generation
+        seen.add(generation)
+    assert len(seen) == 3
+
+
+def test_a_password_credential_without_its_generation_is_not_valid(accounts: Accounts) -> None:
+    """Sessions opened before generations were kept end: they may be a thief's."""
+    accounts.set_password("dana", STRONG, "admin")
+    assert accounts.credential_valid(Operator("dana", "admin", "password")) is False
+    wrong = Operator("dana", "admin", "password", generation="0" * 16)
+    assert accounts.credential_valid(wrong) is False
+
+
+def test_a_password_set_before_generations_stands_until_changed(
+    accounts: Accounts, redis_client: redis.Redis
+) -> None:
+    accounts.set_password("dana", STRONG, "admin")
+    redis_client.hdel("operator:password:dana", "generation")  # as an older release left it
+    operator = accounts.verify_password("dana", STRONG)
+    assert operator is not None
+    assert accounts.credential_valid(operator) is True
+    accounts.set_password("dana", STRONG, "admin")
+    assert accounts.credential_valid(operator) is False
+
+
 def test_a_changed_role_ends_sessions_of_the_old_one(accounts: Accounts) -> None:
     accounts.set_password("dana", STRONG, "admin")
     operator = accounts.verify_password("dana", STRONG)
@@ -257,6 +320,26 @@ def test_a_changed_role_ends_sessions_of_the_old_one(accounts: Accounts) -> None
 def test_an_unknown_credential_is_not_valid(accounts: Accounts, credential: str) -> None:
     accounts.set_password("dana", STRONG, "admin")
     assert accounts.credential_valid(Operator("dana", "admin", credential)) is False
+
+
+@pytest.mark.parametrize("token_id", ["", "../x", "0123456789AB", "0123456789abc", "*"])
+def test_a_token_id_that_is_no_id_finds_nothing(accounts: Accounts, token_id: str) -> None:
+    accounts.create_token("alice", "viewer")
+    assert accounts.token(token_id) is None
+
+
+def test_the_audit_name_names_the_token(accounts: Accounts) -> None:
+    """One person's tokens told apart in the audit log; a leaked one traced."""
+    info, token = accounts.create_token("alice", "admin")
+    operator = accounts.verify_token(token)
+    assert operator is not None
+    assert operator.token_id == info.id
+    assert operator.audit_name == f"alice (token {info.id})"
+    accounts.set_password("dana", STRONG, "admin")
+    by_password = accounts.verify_password("dana", STRONG)
+    assert by_password is not None
+    assert (by_password.token_id, by_password.audit_name) == (None, "dana")
+    assert Operator("eve", "admin", "token:not-an-id").audit_name == "eve"
 
 
 def test_a_token_credential_must_match_its_operator(accounts: Accounts) -> None:
@@ -283,13 +366,30 @@ def test_a_few_failures_do_not_lock(throttle: LoginThrottle) -> None:
     assert throttle.wait_seconds("dana", "198.51.100.7") == 0
 
 
-def test_repeated_failures_lock_the_name(throttle: LoginThrottle) -> None:
+def test_repeated_failures_lock_the_name_from_that_address(throttle: LoginThrottle) -> None:
     _fail(throttle, FREE)
     assert throttle.wait_seconds("dana", "198.51.100.7") == LoginThrottle.FIRST_LOCK_SECONDS
-    # From anywhere: the lock is on the guessed account.
-    assert throttle.wait_seconds("dana", "203.0.113.9") == LoginThrottle.FIRST_LOCK_SECONDS
-    assert throttle.wait_seconds("DANA ", "203.0.113.9") == LoginThrottle.FIRST_LOCK_SECONDS
-    assert throttle.wait_seconds("erin", "203.0.113.9") == 0
+    assert throttle.wait_seconds("DANA ", "198.51.100.7") == LoginThrottle.FIRST_LOCK_SECONDS
+    assert throttle.wait_seconds("erin", "198.51.100.7") == 0
+
+
+def test_a_stranger_cannot_lock_a_name_out_everywhere(
+    throttle: LoginThrottle, clock: Clock
+) -> None:
+    """Knowing an admin's name must not let anyone keep them out mid-shift."""
+    for _ in range(FREE + 20):
+        _fail(throttle, 1, address="203.0.113.66")
+        clock.advance(throttle.wait_seconds("dana", "203.0.113.66"))
+    assert throttle.wait_seconds("dana", "203.0.113.66") == 0  # waited out; the next fails:
+    _fail(throttle, 1, address="203.0.113.66")
+    assert throttle.wait_seconds("dana", "203.0.113.66") == LoginThrottle.LONGEST_LOCK_SECONDS
+    assert throttle.wait_seconds("dana", "198.51.100.7") == 0
+
+
+def test_names_and_addresses_do_not_run_together(throttle: LoginThrottle) -> None:
+    _fail(throttle, FREE, name="dana", address="10.0.0.1")
+    assert throttle.wait_seconds("dana", "10.0.0.10") == 0
+    assert throttle.wait_seconds("dana1", "0.0.0.1") == 0
 
 
 def test_the_lock_ends_and_each_further_failure_doubles_it(
@@ -315,6 +415,14 @@ def test_the_lock_never_exceeds_the_longest(throttle: LoginThrottle, clock: Cloc
         clock.advance(throttle.wait_seconds("dana", "198.51.100.7"))
     _fail(throttle, 1)
     assert throttle.wait_seconds("dana", "198.51.100.7") == LoginThrottle.LONGEST_LOCK_SECONDS
+
+
+def test_a_success_clears_only_that_addresss_failures_for_the_name(
+    throttle: LoginThrottle,
+) -> None:
+    _fail(throttle, FREE, address="203.0.113.66")
+    throttle.succeeded("dana", "198.51.100.7")
+    assert throttle.wait_seconds("dana", "203.0.113.66") == LoginThrottle.FIRST_LOCK_SECONDS
 
 
 def test_a_success_clears_the_names_failures(throttle: LoginThrottle) -> None:

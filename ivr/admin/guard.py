@@ -67,7 +67,7 @@ def operator() -> Operator:
 
 
 def who() -> str:
-    return f"web:{operator().name}"
+    return f"web:{operator().audit_name}"
 
 
 @admin.before_request

@@ -133,4 +133,7 @@ def content() -> str:
 @admin.get("/audit")
 def audit() -> str:
     entries = desk().audit.recent(200)
-    return render_template("audit.html", page="audit", entries=entries, UTC=UTC, datetime=datetime)
+    logins = desk().audit.logins(50)
+    return render_template(
+        "audit.html", page="audit", entries=entries, logins=logins, UTC=UTC, datetime=datetime
+    )

@@ -41,7 +41,7 @@ def authenticate(role: str) -> Operator:
 
 
 def who(operator: Operator) -> str:
-    return f"api:{operator.name}"
+    return f"api:{operator.audit_name}"
 
 
 def _route(method: str, path: str, **options: Any) -> Callable[[Handler], Handler]:

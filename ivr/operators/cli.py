@@ -144,11 +144,12 @@ def password_remove(name: str) -> None:
 
 @click.command("audit")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
-def audit_command(limit: int) -> None:
+@click.option("--logins", is_flag=True, help="Failed logins instead (kept apart from changes).")
+def audit_command(limit: int, logins: bool) -> None:
     """What operators changed, newest first (phone numbers masked)."""
     _, audit = _open()
     try:
-        entries = audit.recent(limit)
+        entries = audit.logins(limit) if logins else audit.recent(limit)
     except redis.RedisError as error:
         raise click.ClickException(f"cannot reach Redis: {error}") from error
     if not entries:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Iterable
 
 import redis
 
@@ -60,13 +61,18 @@ class Callbacks:
 
     def open_references(self) -> list[str]:
         """Open requests, most urgent and oldest first; expired ones dropped."""
+        return self._still_kept(OPEN, self._redis.zrange(OPEN, 0, -1))
+
+    def _still_kept(self, index: str, members: Iterable[object]) -> list[str]:
+        """The references of INDEX whose record is still there; the rest,
+        expired with their record, are dropped from the index."""
         found = []
-        for raw in self._redis.zrange(OPEN, 0, -1):
+        for raw in members:
             reference = raw.decode() if isinstance(raw, bytes) else str(raw)
             if self._redis.exists(f"callback:{reference}"):
                 found.append(reference)
             else:
-                self._redis.zrem(OPEN, reference)
+                self._redis.zrem(index, reference)
         return found
 
     def mark(self, reference: str, status: str, *, by: str = "", attempt: bool = True) -> bool:
@@ -97,11 +103,4 @@ class Callbacks:
 
     def done_references(self, limit: int = 100) -> list[str]:
         """Recently done, newest first; expired ones dropped."""
-        found = []
-        for raw in self._redis.zrevrange(DONE, 0, limit - 1):
-            reference = raw.decode() if isinstance(raw, bytes) else str(raw)
-            if self._redis.exists(f"callback:{reference}"):
-                found.append(reference)
-            else:
-                self._redis.zrem(DONE, reference)
-        return found
+        return self._still_kept(DONE, self._redis.zrevrange(DONE, 0, limit - 1))

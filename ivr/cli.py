@@ -19,20 +19,13 @@ from flask.cli import FlaskGroup, NoAppException
 
 from ivr import create_app
 from ivr.callbacks_cli import callbacks
-from ivr.config import ConfigError, Settings, load_settings
+from ivr.cli_support import cli_settings
 from ivr.emulator.cli import emulator
 from ivr.operators.cli import audit_command, password_group, token_group
 from ivr.operators.status_cli import figures_command, now_command, optout_group, voicemail_group
 from ivr.roster.cli import roster
 
-
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except ConfigError as error:
-        raise click.ClickException(
-            "the line cannot start:\n  " + "\n  ".join(error.problems)
-        ) from error
+_settings = cli_settings
 
 
 def _app() -> Flask:

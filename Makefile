@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench audit clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
@@ -25,6 +25,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check ivr workers tests bench
 	$(BIN)/ruff format --check ivr workers tests bench
 	$(BIN)/mypy ivr workers bench
+
+# Known vulnerabilities in what we install (needs the network: PyPI's JSON API or OSV).
+audit: $(STAMP)
+	$(BIN)/pip-audit --progress-spinner off --skip-editable
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

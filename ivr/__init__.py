@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask
+from flask import Flask, abort, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ivr.config import Settings, load_settings
@@ -16,6 +16,23 @@ from ivr.roster.store import RosterStore
 
 # Twilio's webhooks are a few kilobytes; anything larger is refused before parsing.
 MAX_REQUEST_BYTES = 64 * 1024
+
+
+def _refuse_oversized_bodies() -> None:
+    """413 before any other hook or view sees the request, signed or not.
+
+    A Content-Length over the limit is refused outright (a route that never
+    reads its form would otherwise never notice). A chunked body has no
+    Content-Length, and werkzeug then silently cuts it at the limit: a form
+    would be read, and acted on, with its end missing. So read it up to the
+    limit here (the form is parsed from what was read) and refuse if anything
+    is left."""
+    if (request.content_length or 0) > MAX_REQUEST_BYTES:
+        abort(413)
+    if "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+        request.get_data(cache=True)  # at most MAX_REQUEST_BYTES
+        if request.environ["wsgi.input"].read(1):
+            abort(413)
 
 
 def create_app(settings: Settings | None = None, content: Content | None = None) -> Flask:
@@ -30,6 +47,7 @@ def create_app(settings: Settings | None = None, content: Content | None = None)
         # its failures would lock out everyone at once.
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
+    app.before_request(_refuse_oversized_bodies)
     client = connect(redis_url(settings), settings.redis_timeout_seconds)
     app.extensions["helpline"] = Helpline(
         settings=settings, content=content, redis=client, roster=RosterStore(client)

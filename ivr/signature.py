@@ -9,6 +9,7 @@ Checking is never switched off: development signs with a local token.
 from __future__ import annotations
 
 import logging
+from urllib.parse import quote
 
 from flask import Blueprint, Response, request
 from twilio.request_validator import (
@@ -23,10 +24,19 @@ from ivr.extension import helpline
 log = logging.getLogger("helpline.signature")
 
 
+# What werkzeug's url building leaves unquoted in a path segment (its default
+# converter's `to_url`).
+_PATH_SAFE = "!$&'()*+,/:;=@"
+
+
 def requested_url(public_url: str) -> str:
     """The URL Twilio requested, rebuilt from the public base URL."""
     query = request.query_string.decode("latin-1")
-    return public_url + request.path + (f"?{query}" if query else "")
+    # Twilio signs the URL exactly as we gave it, which url_for percent-encoded;
+    # request.path is decoded. Encode it again the same way, or a step URL with
+    # a space or an accent in it (from a node id, say) is refused as unsigned.
+    path = quote(request.path, safe=_PATH_SAFE)
+    return public_url + path + (f"?{query}" if query else "")
 
 
 def request_is_signed() -> bool:

@@ -8,6 +8,7 @@ and a greeting or fallback that does not put the crisis numbers first.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,6 +43,9 @@ MAX_SMS_SEGMENTS = 2
 MAX_MENU_CHOICES = 5
 OPT_OUT_WORD = "STOP"  # carriers require every first text to say how to opt out
 CRISIS_RESOURCES = ("emergency", "crisis")
+# Characters XML 1.0 cannot carry, escaped or not: TwiML with one of them does
+# not parse, and Twilio answers the caller with an application error.
+NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def successors(node: Node, content: Content) -> list[tuple[str, Where]]:
@@ -92,6 +96,47 @@ def _references(content: Content) -> Iterator[Problem]:
                 yield _problem(where, f"node '{node.id}': unknown node '{target}'")
         if isinstance(node, TextMeNode) and node.text not in content.texts:
             yield _problem(node.where, f"node '{node.id}': unknown text '{node.text}'")
+
+
+def _node_ids(content: Content) -> Iterator[Problem]:
+    """A node id is one segment of the URL Twilio requests next (/voice/menu/<id>):
+    with a "/" in it, or as "." or "..", which HTTP clients fold away, that
+    request finds no route and the call ends in Twilio's application error."""
+    for node in content.voice.nodes.values():
+        if not node.id or "/" in node.id or node.id in (".", ".."):
+            yield _problem(node.where, f"node id '{node.id}' cannot be part of a URL")
+
+
+def _xml_characters(content: Content) -> Iterator[Problem]:
+    """Everything said or texted, and every spoken phrase (the hints of a
+    <Gather>), goes into TwiML, which is XML."""
+    prompts: list[tuple[str, Prompt]] = [
+        (f"node '{node.id}'", prompt)
+        for node in content.voice.nodes.values()
+        for prompt in node_prompts(node)
+    ]
+    prompts += [(f"prompt '{name}'", prompt) for name, prompt in content.prompts.items()]
+    prompts += [(f"text '{t}'", part) for t, parts in content.texts.items() for part in parts]
+    for what, prompt in prompts:
+        for language, text in prompt.by_language.items():
+            found = NOT_IN_XML.search(fill(content, text, language, "voice"))
+            found = found or NOT_IN_XML.search(fill(content, text, language, "sms"))
+            if found:
+                yield _problem(
+                    prompt.where, f"{what} ({language}): {found.group()!r} cannot be sent in TwiML"
+                )
+    nav = content.navigation
+    choices = [
+        c for n in content.voice.nodes.values() if isinstance(n, MenuNode) for c in n.choices
+    ]
+    for choice in (*choices, nav.main_menu, nav.person):
+        for language, phrases in choice.words.items():
+            for phrase in phrases:
+                if found := NOT_IN_XML.search(phrase):
+                    yield _problem(
+                        choice.where,
+                        f"words ({language}): {found.group()!r} cannot be sent in TwiML",
+                    )
 
 
 def _dead_ends(content: Content) -> Iterator[Problem]:
@@ -312,6 +357,8 @@ def check_content(content: Content) -> list[Problem]:
     problems: list[Problem] = []
     for rule in (
         _references,
+        _node_ids,
+        _xml_characters,
         _dead_ends,
         _unreachable,
         _menus,

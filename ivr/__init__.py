@@ -53,7 +53,7 @@ def create_app(settings: Settings | None = None, content: Content | None = None)
         settings=settings, content=content, redis=client, roster=RosterStore(client)
     )
 
-    from ivr.admin import login, pages, roster_pages  # noqa: F401 - they add their pages
+    from ivr.admin import blocked_pages, login, pages, roster_pages  # noqa: F401 - they add pages
     from ivr.admin.guard import admin
     from ivr.admin.guard import configure as configure_admin
     from ivr.api import api, install_json_errors

@@ -44,6 +44,17 @@ def batch_key(batch_id: str) -> str:
     return f"outbox:{batch_id}"
 
 
+def cap_key(to_ref: str, hour: int | None = None) -> str:
+    """Replies counted against one number's hourly cap (its keyed hash: no number)."""
+    hour = int(time.time() // 3600) if hour is None else hour
+    return f"outbox:cap:{to_ref}:{hour}"
+
+
+def cap_notice_key(to_ref: str, hour: int | None = None) -> str:
+    """Set once the number over its cap was told so, this hour."""
+    return cap_key(to_ref, hour) + ":notice"
+
+
 def sid_key(message_sid: str) -> str:
     return f"outbox:sid:{message_sid}"
 
@@ -59,9 +70,17 @@ class Outbox:
         self._create = client.register_script(_CREATE)
 
     def send(
-        self, to: str, bodies: list[str], *, cause: str, kind: str, despite_opt_out: bool = False
+        self,
+        to: str,
+        bodies: list[str],
+        *,
+        cause: str,
+        kind: str,
+        despite_opt_out: bool = False,
+        language: str = "",
     ) -> str:
-        """Queue `bodies` for `to`, in order, once per `cause`. Returns the batch id."""
+        """Queue `bodies` for `to`, in order, once per `cause`. Returns the batch id.
+        `language`: the reader's, for what the sender may say instead (over the cap)."""
         batch_id = hashlib.sha256(cause.encode()).hexdigest()[:24]
         fields: dict[str, str | int] = {
             "to": to,
@@ -71,6 +90,7 @@ class Outbox:
             "created": int(time.time()),
             "to_ref": number_ref(self._secret, to),
             "despite_opt_out": int(despite_opt_out),
+            "language": language,
         }
         fields.update({f"body{i}": body for i, body in enumerate(bodies)})
         # Record, expiry and a deadline in one step: a batch whose job is never
@@ -96,6 +116,10 @@ class Outbox:
             result_ttl=3600,
             failure_ttl=self._ttl,
         )
+
+    def replies_this_hour(self, to: str) -> int:
+        """How many replies `to` was sent this hour, as its cap counts them."""
+        return int(self._redis.get(cap_key(number_ref(self._secret, to))) or 0)
 
     def batch(self, batch_id: str) -> dict[str, str]:
         return decoded(self._redis.hgetall(batch_key(batch_id)))

@@ -114,11 +114,16 @@ def test_a_job_run_twice_sends_once(live_line: LiveLine) -> None:
 
 
 def test_the_per_recipient_cap_holds(live_line: LiveLine) -> None:
+    """Over the cap, one notice that replies are paused (never silence), then nothing."""
     cap = live_line.settings.sms_per_recipient_per_hour
     for n in range(cap + 3):
         outbox(live_line).send(TEXTER, [f"text {n}"], cause=f"cap{n}", kind="test")
     live_line.run_jobs()
-    assert len(bodies(live_line)) == cap
+    notice = [
+        fill(live_line.content, p.text("en"), "en", "sms")
+        for p in live_line.content.texts[live_line.content.sms.replies["rate_limited"]]
+    ]
+    assert bodies(live_line) == [f"text {n}" for n in range(cap)] + notice
 
 
 def test_alerts_to_counselors_are_never_capped(live_line: LiveLine) -> None:

@@ -1,7 +1,9 @@
 """Send one outbox batch: its texts, in order, each exactly once.
 
 - Opt-out, the per-recipient cap and the sender's rate limit are checked here,
-  the one place every text passes.
+  the one place every text passes. A number over its cap is never just met
+  with silence: the first reply over it each hour becomes a notice that replies
+  are paused and how to reach a counselor (content role `rate_limited`).
 - Before each send the part is marked "sending"; after, its MessageSid is
   kept. A run that finds a part still "sending" (its worker died, or the
   request timed out) first asks Twilio whether that text went out, and sends
@@ -14,6 +16,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from datetime import UTC, datetime, timedelta
@@ -22,8 +25,9 @@ from redis.exceptions import LockError
 from requests import RequestException
 from twilio.base.exceptions import TwilioRestException
 
+from ivr.content.render import fill
 from ivr.content.segments import count_segments
-from ivr.outbox import LEASES, batch_key, sid_key
+from ivr.outbox import LEASES, batch_key, cap_key, cap_notice_key, sid_key
 from ivr.ratelimit import RateLimitTimeout, SendPacer
 from ivr.redis_store import decoded
 from ivr.sms.optout import OptOuts
@@ -42,11 +46,57 @@ def _record_end(line: JobContext, key: str, status: str, detail: str = "") -> st
 
 def _over_cap(line: JobContext, to_ref: str) -> bool:
     """Abuse and SMS-pumping guard: a bounded number of replies per number per hour."""
-    hour = int(time.time() // 3600)
-    key = f"outbox:cap:{to_ref}:{hour}"
+    key = cap_key(to_ref)
     count = line.redis.incr(key)
     line.redis.expire(key, 3600)
     return int(count) > line.settings.sms_per_recipient_per_hour
+
+
+# KEYS: the number's notice flag for this hour, the batch. ARGV: the flag's ttl,
+# the batch id, how many parts the batch had, the fields it gets (JSON). The
+# flag and the new bodies in one step: a run that dies between the two would
+# otherwise leave the flag set and the notice never sent.
+_BECOME_NOTICE = """
+if not redis.call('SET', KEYS[1], ARGV[2], 'NX', 'EX', ARGV[1]) then return 0 end
+for i = 0, tonumber(ARGV[3]) - 1 do redis.call('HDEL', KEYS[2], 'body' .. i) end
+for name, value in pairs(cjson.decode(ARGV[4])) do
+  redis.call('HSET', KEYS[2], name, tostring(value))
+end
+return 1
+"""
+
+
+def _becomes_notice(line: JobContext, batch_id: str, key: str, record: dict[str, str]) -> bool:
+    """Over the cap: the first batch of the hour is sent as the `rate_limited`
+    notice instead (replies are paused; reply CALL for a counselor; 988), so
+    the person is never met with silence, and the rest of the hour's are
+    capped. True when this batch became the notice.
+
+    Not a STOP's confirmation: "reply CALL" is no answer to STOP (and Twilio
+    confirms a STOP itself)."""
+    if record.get("kind") == "opted-out":
+        return False
+    content = line.content
+    language = record.get("language", "")
+    language = language if language in content.languages else content.default_language
+    parts = content.texts[content.sms.replies["rate_limited"]]
+    bodies = [fill(content, part.text(language), language, "sms") for part in parts]
+    fields: dict[str, str | int] = {
+        "parts": len(bodies),
+        "status": "sending",
+        "replaced": "rate_limited",
+        **{f"body{i}": body for i, body in enumerate(bodies)},
+    }
+    became = line.redis.register_script(_BECOME_NOTICE)(
+        keys=[cap_notice_key(record.get("to_ref", "")), key],
+        args=[3600, batch_id, int(record.get("parts", "0")), json.dumps(fields)],
+    )
+    if not became:
+        return False
+    for name in [k for k in record if k.startswith("body")]:
+        del record[name]
+    record.update({name: str(value) for name, value in fields.items()})
+    return True
 
 
 def _already_sent(line: JobContext, batch_id: str, to: str, body: str, since: float) -> str | None:
@@ -131,9 +181,12 @@ def _send_batch(line: JobContext, batch_id: str, key: str, lease: object) -> str
         # Alerts go to rostered counselors and must never be silenced by the cap.
         capped_kind = record.get("kind") not in UNCAPPED_KINDS
         if capped_kind and _over_cap(line, record.get("to_ref", "")):
-            log.warning("outbox %s: over the per-recipient cap", batch_id)
-            return _record_end(line, key, "capped", "per-recipient cap")
-        line.redis.hset(key, "status", "sending")
+            if not _becomes_notice(line, batch_id, key, record):
+                log.warning("outbox %s: over the per-recipient cap", batch_id)
+                return _record_end(line, key, "capped", "per-recipient cap")
+            log.warning("outbox %s: over the per-recipient cap; the notice goes instead", batch_id)
+        else:
+            line.redis.hset(key, "status", "sending")
     for index in range(int(record.get("parts", "0"))):
         if record.get(f"sid{index}"):
             continue

@@ -182,9 +182,18 @@ SMS_REPLY_ROLES = (
     "callback_confirmed",  # to the texter after CALL
     "callback_alert",  # to the on-call counselor: a callback is waiting
     "unavailable",  # the line cannot read texts right now (Redis down): where to turn
+    "rate_limited",  # over the per-number cap: replies paused for the hour; how to get a person
+    "blocked_crisis",  # crisis words from a blocked number: 911/988, promising no contact
 )
 # Sent to people who did not ask for information (or who just left): no STOP line needed.
-SMS_ROLES_WITHOUT_OPT_OUT = ("opted_out", "crisis", "crisis_alert", "callback_alert", "unavailable")
+SMS_ROLES_WITHOUT_OPT_OUT = (
+    "opted_out",
+    "crisis",
+    "crisis_alert",
+    "callback_alert",
+    "unavailable",
+    "blocked_crisis",
+)
 
 
 @dataclass(frozen=True)
@@ -211,6 +220,7 @@ SYSTEM_PROMPTS = (
     "no_input",  # silence at a menu, before re-prompting
     "too_many_tries",  # said before taking the caller somewhere safe
     "text_unavailable",  # "text me this" from a hidden or non-mobile number
+    "text_limited",  # "text me this" to a number over the hourly cap of texts
     "fallback",  # anything failed: crisis numbers, then the backup number
     "backup_unreachable",  # the backup number did not answer either: offer a message
     "goodbye",  # after a message is left on the fallback path

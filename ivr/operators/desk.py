@@ -1,7 +1,8 @@
 """Everything an operator surface needs, built for one running line: the
 accounts that let people in, the audit log that remembers what they changed,
-the roster editor, and the overview that reads the line. The API, the pages
-and the CLI each take a `Desk` and never build these parts themselves."""
+the roster editor, the overview that reads the line, and the numbers blocked
+from it. The API, the pages and the CLI each take a `Desk` and never build
+these parts themselves."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 import redis
 from flask import g
 
+from ivr.blocklist import Blocklist
 from ivr.config import Settings
 from ivr.extension import helpline
 from ivr.operators.accounts import Accounts, LoginThrottle
@@ -27,6 +29,7 @@ class Desk:
     roster: RosterEditor
     store: RosterStore
     overview: Overview
+    blocklist: Blocklist
 
 
 def open_desk(client: redis.Redis, settings: Settings, store: RosterStore | None = None) -> Desk:
@@ -39,6 +42,7 @@ def open_desk(client: redis.Redis, settings: Settings, store: RosterStore | None
         roster=RosterEditor(store, audit, DEFAULT_TIMEZONE),
         store=store,
         overview=Overview(client, settings.secret_key, settings.retention_days * 86400),
+        blocklist=Blocklist(client, settings.secret_key),
     )
 
 

@@ -1,7 +1,7 @@
 """One inbound text, start to finish. Crisis is answered in the webhook's own
-response (TwiML <Message>), even to a number that opted out; every other
-reply goes through the outbox. A MessageSid is handled once, and texts from
-one number are handled one after another."""
+response (TwiML <Message>), even to a number that opted out or that an
+operator blocked; every other reply goes through the outbox. A MessageSid is
+handled once, and texts from one number are handled one after another."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import redis
 from rq import Queue
 
+from ivr.blocklist import Blocklist
 from ivr.callbacks import Callbacks, new_reference
 from ivr.config import Settings, is_e164
 from ivr.content.model import Content
@@ -56,6 +57,7 @@ class SmsHandler:
         self.opt_outs = OptOuts(client, settings.secret_key)
         self.conversations = Conversations(client, settings.secret_key, retention)
         self.callbacks = Callbacks(client, settings.secret_key, retention)
+        self.blocklist = Blocklist(client, settings.secret_key)
 
     def _texts(self, role: str, language: str) -> list[str]:
         text_id = self.content.sms.replies[role]
@@ -78,7 +80,9 @@ class SmsHandler:
             reading = read_text(text.body, self.content.sms)
             if reading.intent is Intent.CRISIS:
                 language = reading.language or self.content.default_language
-                return Outcome(self._texts("crisis", language), "crisis, again")
+                blocked = self.blocklist.is_blocked(text.sender)
+                role = "blocked_crisis" if blocked else "crisis"
+                return Outcome(self._texts(role, language), "crisis, again")
             return Outcome([], "duplicate")
         try:
             return self._handle(text)
@@ -92,6 +96,12 @@ class SmsHandler:
             # Short codes and alphanumeric senders cannot be answered; nor dialed back.
             return Outcome([], "unanswerable sender")
         reading = read_text(text.body, self.content.sms)
+        if self.blocklist.is_blocked(text.sender):
+            outcome = self._blocked(text, reading)
+            log.info(
+                "text from %s: %s", number_ref(self.settings.secret_key, text.sender), outcome.what
+            )
+            return outcome
         with self.conversations.locked(text.sender):
             conversation, first = self.conversations.load(
                 text.sender, self.content.default_language
@@ -112,6 +122,36 @@ class SmsHandler:
         )
         return outcome
 
+    def _blocked(self, text: InboundText, reading: Reading) -> Outcome:
+        """An operator blocked this number for a while: no reply, nothing queued,
+        no callback — except for a text that reads as a crisis.
+
+        Safety (CONTRACT behaviour 2; docs/operators.md, "Blocked numbers"): a
+        person blocked for abusing the line can still be a person in crisis, and
+        a block is set by hand, for days, on a guess about who is texting. So
+        crisis words are still answered at once, inline, with the 911/988
+        guidance — an automatic reply that costs nothing and reaches no
+        counselor. What the block does hold back is the rest of the crisis path:
+        no counselor is alerted and no urgent callback is opened (that would ring
+        a counselor for, and dial, the very number blocked from them, and make
+        crisis words a way round every block); so the reply used is
+        `blocked_crisis`, which promises no one will reach out. Each such text
+        is counted on the block, where the operators who set it see it.
+
+        STOP and START are still recorded (silently), so an opt-out holds after
+        the block ends."""
+        if reading.intent is Intent.CRISIS:
+            self.blocklist.note_crisis(text.sender)
+            language = reading.language or self.content.default_language
+            return Outcome(self._texts("blocked_crisis", language), "blocked: crisis answered")
+        if reading.intent is Intent.OPT_OUT:
+            self.opt_outs.opt_out(text.sender, "stop keyword")
+            return Outcome([], "blocked: opted out, no reply")
+        if reading.intent is Intent.OPT_IN:
+            self.opt_outs.opt_in(text.sender)
+            return Outcome([], "blocked: opted in, no reply")
+        return Outcome([], "blocked: no reply")
+
     def _act(self, text: InboundText, reading: Reading, language: str) -> Outcome:
         cause = f"sms:{text.message_sid}"
         if reading.intent is Intent.CRISIS:
@@ -124,22 +164,39 @@ class SmsHandler:
                     cause=cause,
                     kind="opted-out",
                     despite_opt_out=True,
+                    language=language,
                 )
             return Outcome([], "opted out")
         if reading.intent is Intent.OPT_IN:
             self.opt_outs.opt_in(text.sender)
             self.outbox.send(
-                text.sender, self._texts("opted_in", language), cause=cause, kind="opted-in"
+                text.sender,
+                self._texts("opted_in", language),
+                cause=cause,
+                kind="opted-in",
+                language=language,
             )
             return Outcome([], "opted in")
         if self.opt_outs.is_opted_out(text.sender):
             return Outcome([], "opted out: no reply")  # only crisis and START get through
         if reading.intent is Intent.HELP:
-            self.outbox.send(text.sender, self._texts("help", language), cause=cause, kind="help")
+            self.outbox.send(
+                text.sender,
+                self._texts("help", language),
+                cause=cause,
+                kind="help",
+                language=language,
+            )
             return Outcome([], "help")
         keyword = reading.keyword
         if keyword is None:
-            self.outbox.send(text.sender, self._texts("menu", language), cause=cause, kind="menu")
+            self.outbox.send(
+                text.sender,
+                self._texts("menu", language),
+                cause=cause,
+                kind="menu",
+                language=language,
+            )
             return Outcome([], "menu")
         reply_language = (
             keyword.language if keyword.action == "language" and (keyword.language) else language
@@ -152,6 +209,7 @@ class SmsHandler:
             self._bodies(keyword.reply, reply_language),
             cause=cause,
             kind=f"keyword:{keyword.id}",
+            language=reply_language,
         )
         return Outcome([], f"keyword {keyword.id}")
 

@@ -43,9 +43,11 @@ class Holds(Protocol):
 
 
 class TextRequests(Protocol):
-    """Queues "text me this" for the caller's own number, once per call and text."""
+    """Queues "text me this" for the caller's own number, once per call and text:
+    "queued", or why not ("unavailable": no number to text; "limited": over its
+    hourly cap of texts)."""
 
-    def request(self, call_sid: str, caller: str, text_id: str, language: str) -> bool: ...
+    def request(self, call_sid: str, caller: str, text_id: str, language: str) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -199,8 +201,11 @@ class VoiceEngine:
                 self._say(response, node.language, node.say)
             return node.next
         if isinstance(node, TextMeNode):
-            if self.texts.request(call.sid, call.caller, node.text, language):
+            requested = self.texts.request(call.sid, call.caller, node.text, language)
+            if requested == "queued":
                 self._say(response, language, node.say)
+            elif requested == "limited":
+                self._say(response, language, self.content.prompts["text_limited"])
             else:
                 self._say(response, language, self.content.prompts["text_unavailable"])
             return node.next

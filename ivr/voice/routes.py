@@ -12,9 +12,11 @@ from flask import Blueprint, Response, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
+from ivr.blocklist import Blocklist
 from ivr.callbacks import Callbacks
 from ivr.config import is_e164
 from ivr.extension import helpline
+from ivr.privacy import number_ref
 from ivr.routing.holding import Holding
 from ivr.signature import guard
 from ivr.sms.handler import ALERT_JOB
@@ -58,7 +60,12 @@ def _absolute(endpoint: str, **values: Any) -> str:
 def _engine() -> VoiceEngine:
     line = helpline()
     settings = line.settings
-    texts = TextRequests(line.content, line.outbox, OptOuts(line.redis, settings.secret_key))
+    texts = TextRequests(
+        line.content,
+        line.outbox,
+        OptOuts(line.redis, settings.secret_key),
+        per_hour=settings.sms_per_recipient_per_hour,
+    )
     return VoiceEngine(
         content=line.content,
         states=CallStates(line.redis, settings.call_state_ttl_seconds),
@@ -83,6 +90,23 @@ def _call_ref(sid: str) -> str:
 @voice.post("/incoming")
 def incoming() -> Response:
     call = _call()
+    line = helpline()
+    if Blocklist(line.redis, line.settings.secret_key).is_blocked(call.caller):
+        # An operator blocked this number for a while (docs/operators.md). Refused
+        # without answering (Twilio never picks up): no menu, no counselor rung.
+        # A text can be read before it is answered, so a blocked texter's crisis
+        # words still get the 911/988 guidance (ivr.sms.handler); a call cannot be
+        # screened without answering it. Refusing it tells no lie and hides no help:
+        # 911 and 988 are public, and the block ends by itself. (With Redis down
+        # this check fails, and the safe fallback answers as for anyone.)
+        log.info(
+            "call %s refused: %s is blocked",
+            _call_ref(call.sid),
+            number_ref(line.settings.secret_key, call.caller),
+        )
+        response = VoiceResponse()
+        response.reject(reason="rejected")
+        return _twiml(response)
     log.info("call %s arrived", _call_ref(call.sid))
     return _twiml(_engine().incoming(call))
 

@@ -8,7 +8,8 @@ inject faults, look at everything that happened, start over.
     GET  /_emulator/calls[/<sid>]          every call leg, with its TwiML history
     POST /_emulator/calls                  a phone calls the line {"from", "to"?, "script"?}
     GET  /_emulator/phones                 scripts set
-    POST /_emulator/phones/<number>/script {"answer", "steps", "talk_seconds", "ring_seconds"}
+    POST /_emulator/phones/<number>/script {"answer", "steps", "talk_seconds", "ring_seconds",
+                                            "single_line"}
     POST /_emulator/phones/<number>/opt-out {"opted_out": true|false}
     POST /_emulator/phones/<number>/interactive {"interactive"?: true|false}
                                            a person plays the phone (interactive.py);

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -57,6 +58,7 @@ class CallLeg:
         self._sequence = 0
         self._control = threading.Condition()
         self._update: Outcome = None
+        self._engaged = False  # holds its single-line phone's line
         # While on hold in a queue: what interrupts a wait (a dequeuer, a hang-up).
         self.hold_check: Callable[[], bool] | None = None
 
@@ -65,6 +67,7 @@ class CallLeg:
     def hear(self, kind: str, text: str, **details: str) -> None:
         entry = {"kind": kind, "text": text, **{k: v for k, v in details.items() if v}}
         entry["at_second"] = str(int(self._elapsed))
+        entry["at_time"] = f"{time.time():.3f}"  # real (epoch) seconds: for timing under load
         with self.network.lock:
             self.record.heard.append(entry)
         self.network.notify()
@@ -197,9 +200,15 @@ class CallLeg:
     # -- lifecycle ---------------------------------------------------------
 
     def _begin(self) -> bool:
-        """An interactive phone takes one call at a time; False: it is busy."""
+        """An interactive phone, or a script's single-line phone, takes one call
+        at a time; False: it is busy."""
         phone = self.performer.phone
-        return phone is None or phone.begin(self.record.sid, self.wake)
+        if phone is not None:
+            return phone.begin(self.record.sid, self.wake)
+        if self.performer.script.single_line:
+            self._engaged = self.network.phones.engage(self.performer.number)
+            return self._engaged
+        return True
 
     def run_outbound(self) -> None:
         """A call placed through the REST API: ring the phone, play its Url."""
@@ -336,6 +345,9 @@ class CallLeg:
         return parse(delivery.body)
 
     def _finish(self, end: End) -> None:
+        if self._engaged:  # the single-line phone is free again
+            self._engaged = False
+            self.network.phones.release(self.performer.number)
         if self.record.finished:
             return
         if self._answered:

@@ -2,8 +2,11 @@
 faults waiting, the log of REST requests — and the Python API tests drive it
 with (`call_line`, `text_line`, `phone`, `fail_next`, `wait_until`, …).
 
-Background work (message delivery reports, call legs) runs on a bounded thread
-pool; every request it makes has Twilio's timeouts, so nothing waits forever.
+Call legs run each on a thread of their own (up to `max_calls` at once: a leg
+spends its life waiting — for the line, for its phone, on hold — so a small
+shared pool would make the 65th caller wait for a line instead of ringing);
+the rest of the background work (message delivery reports) runs on a bounded
+pool. Every request it makes has Twilio's timeouts, so nothing waits forever.
 """
 
 from __future__ import annotations
@@ -44,7 +47,9 @@ class EmulatorConfig:
     voice_fallback_path: str | None = None
     sms_path: str = "/sms/incoming"
     other_numbers: tuple[str, ...] = ()  # more numbers the account owns
-    max_workers: int = 64  # call legs (each its own thread) and delivery reports at once
+    max_workers: int = 64  # delivery reports (and other short background work) at once
+    max_calls: int = 1000  # call legs in progress at once, each on its own thread
+    log_limit: int = LOG_LIMIT  # entries kept in each log: REST requests, webhooks, notes
     webhook_timeout: float = 15.0
     # Real seconds per virtual second a scripted caller's waitUrl round lasts
     # (at least enqueue.MIN_ROUND); a phone a person plays always goes at 1.0.
@@ -69,17 +74,23 @@ class Network:
             config.base_url,
             config.line_url,
             read_timeout=config.webhook_timeout,
+            log_limit=config.log_limit,
+            # One kept-alive connection per leg that may be asking at once.
+            pool_size=min(config.max_calls, 256),
         )
         self.phones = PhoneBook()
         self.faults = FaultPlan()
         self.queues = QueueBook(config.account_sid)
         self.messages: dict[str, MessageRecord] = {}
         self.calls: dict[str, CallRecord] = {}
-        self.requests: deque[dict[str, Any]] = deque(maxlen=LOG_LIMIT)
-        self.notes: deque[str] = deque(maxlen=LOG_LIMIT)
+        self.requests: deque[dict[str, Any]] = deque(maxlen=config.log_limit)
+        self.notes: deque[str] = deque(maxlen=config.log_limit)
         self._legs: dict[str, CallLeg] = {}
         self._opted_out: set[str] = set()
         self._executor = ThreadPoolExecutor(config.max_workers, thread_name_prefix="emulator")
+        self._call_threads = ThreadPoolExecutor(
+            config.max_calls, thread_name_prefix="emulator-call"
+        )
         self._futures: set[Future[None]] = set()
 
     # -- the line's numbers and URLs ----------------------------------------
@@ -161,8 +172,21 @@ class Network:
     # -- background work -----------------------------------------------------
 
     def submit(self, work: Callable[P, None], *args: P.args, **kwargs: P.kwargs) -> None:
+        self._submit(self._executor, work, *args, **kwargs)
+
+    def submit_call(self, work: Callable[P, None], *args: P.args, **kwargs: P.kwargs) -> None:
+        """Run a call leg on a thread of its own (see the module's docstring)."""
+        self._submit(self._call_threads, work, *args, **kwargs)
+
+    def _submit(
+        self,
+        executor: ThreadPoolExecutor,
+        work: Callable[P, None],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> None:
         try:
-            future = self._executor.submit(work, *args, **kwargs)
+            future = executor.submit(work, *args, **kwargs)
         except RuntimeError:  # closed: a request that outlived the emulator (a slow fault)
             self.note("work submitted after close was dropped")
             return
@@ -198,6 +222,7 @@ class Network:
             legs = list(self._legs.values())
         for leg in legs:
             leg.deliver(End("completed", by="api"))
+        self._call_threads.shutdown(wait=True, cancel_futures=True)
         self._executor.shutdown(wait=True, cancel_futures=True)
 
     def reset(self) -> None:
@@ -256,7 +281,7 @@ class Network:
         with self.lock:
             self.calls[record.sid] = record
             self._legs[record.sid] = leg
-        self.submit(leg.run_inbound, self.voice_url)
+        self.submit_call(leg.run_inbound, self.voice_url)
         return record
 
     def text_line(self, from_: str, body: str, to: str | None = None) -> InboundText:
@@ -266,7 +291,7 @@ class Network:
     def place_call(self, record: CallRecord) -> CallRecord:
         """A call the line asked for (REST create): the phone at `To` rings."""
         leg = self.open_leg(record)
-        self.submit(leg.run_outbound)
+        self.submit_call(leg.run_outbound)
         return record
 
     def send_message(self, record: MessageRecord, failure: int | None = None) -> MessageRecord:

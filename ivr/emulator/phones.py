@@ -112,6 +112,9 @@ class Script:
     steps: tuple[Step, ...] = ()
     talk_seconds: int = 30  # how long a bridged conversation lasts (virtual time)
     ring_seconds: float = 0.0  # real time the phone rings before it answers (or not)
+    # One call at a time, as a person's phone: a call while it is on another
+    # (ringing included) meets busy. Off: it takes any number at once (a call centre).
+    single_line: bool = False
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -119,11 +122,12 @@ class Script:
             "steps": [step.as_json() for step in self.steps],
             "talk_seconds": self.talk_seconds,
             "ring_seconds": self.ring_seconds,
+            "single_line": self.single_line,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Script:
-        unknown = set(data) - {"answer", "steps", "talk_seconds", "ring_seconds"}
+        unknown = set(data) - {"answer", "steps", "talk_seconds", "ring_seconds", "single_line"}
         if unknown:
             raise ScriptError(f"unknown script field(s): {', '.join(sorted(unknown))}")
         try:
@@ -140,7 +144,11 @@ class Script:
         ring = data.get("ring_seconds", 0)
         if not isinstance(ring, int | float) or not 0 <= ring <= 120:
             raise ScriptError("ring_seconds must be between 0 and 120")
-        return cls(answer, tuple(_step(raw) for raw in raw_steps), talk, float(ring))
+        single_line = data.get("single_line", False)
+        if not isinstance(single_line, bool):
+            raise ScriptError("single_line must be true or false")
+        steps = tuple(_step(raw) for raw in raw_steps)
+        return cls(answer, steps, talk, float(ring), single_line)
 
 
 def _step(raw: object) -> Step:
@@ -166,9 +174,12 @@ class Performer:
     """One phone's part in one call: its script, played step by step (or, for
     an interactive phone, the person at the other end of the control API)."""
 
-    def __init__(self, script: Script, phone: InteractivePhone | None = None) -> None:
+    def __init__(
+        self, script: Script, phone: InteractivePhone | None = None, number: str = ""
+    ) -> None:
         self.script = script
         self.phone = phone
+        self.number = number
         self._lock = threading.Lock()
         self._index = 0
         self._silent_prompts = 0
@@ -211,6 +222,7 @@ class PhoneBook:
         self._lock = threading.Lock()
         self._scripts: dict[str, Script] = {}
         self._interactive: dict[str, InteractivePhone] = {}
+        self._engaged: set[str] = set()  # single-line phones on a call now
 
     def set(self, number: str, script: Script) -> None:
         with self._lock:
@@ -233,7 +245,19 @@ class PhoneBook:
             return self._scripts.get(number, Script())
 
     def performer(self, number: str) -> Performer:
-        return Performer(self.script(number), self.interactive(number))
+        return Performer(self.script(number), self.interactive(number), number)
+
+    def engage(self, number: str) -> bool:
+        """Take a single-line phone's line for a call; False: it is on another."""
+        with self._lock:
+            if number in self._engaged:
+                return False
+            self._engaged.add(number)
+            return True
+
+    def release(self, number: str) -> None:
+        with self._lock:
+            self._engaged.discard(number)
 
     def all(self) -> dict[str, dict[str, Any]]:
         with self._lock:
@@ -255,6 +279,7 @@ def script(
     steps: Sequence[Step] = (),
     talk_seconds: int = 30,
     ring_seconds: float = 0.0,
+    single_line: bool = False,
 ) -> Script:
     """A script from Python: `script(steps=[press("4"), press("1"), hangup()])`."""
-    return Script(Answer(answer), tuple(steps), talk_seconds, ring_seconds)
+    return Script(Answer(answer), tuple(steps), talk_seconds, ring_seconds, single_line)

@@ -11,6 +11,7 @@ the URL fragment (`#ct=…&rt=…&tt=…`) set the timeouts and are not sent.
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,6 +19,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 from twilio.request_validator import RequestValidator
 
 from ivr.emulator.ids import now, rfc2822
@@ -40,6 +42,9 @@ class Delivery:
     content_type: str = ""
     error: str | None = None
     at: datetime = field(default_factory=now)
+    # Real seconds from sending the request to having the whole answer (or the
+    # failure): the line's response time as Twilio would see it.
+    seconds: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -54,6 +59,7 @@ class Delivery:
             "error": self.error,
             "response": self.body[:4000],
             "at": rfc2822(self.at),
+            "elapsed_ms": None if self.seconds is None else round(self.seconds * 1000, 1),
         }
 
 
@@ -81,6 +87,8 @@ class Webhooks:
         line_url: str,
         connect_timeout: float = CONNECT_TIMEOUT,
         read_timeout: float = READ_TIMEOUT,
+        log_limit: int = LOG_LIMIT,
+        pool_size: int = 10,
     ) -> None:
         self.validator = RequestValidator(auth_token)
         self.public_url = public_url.rstrip("/")
@@ -88,8 +96,13 @@ class Webhooks:
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
         self._session = requests.Session()
+        # Many call legs ask the line at once: without room for a connection each,
+        # urllib3 opens and throws away a new one per request beyond ten.
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(10, pool_size))
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
         self._lock = threading.Lock()
-        self._log: deque[Delivery] = deque(maxlen=LOG_LIMIT)
+        self._log: deque[Delivery] = deque(maxlen=log_limit)
 
     def _route(self, url: str) -> str:
         if url == self.public_url or url.startswith(self.public_url + "/"):
@@ -113,6 +126,7 @@ class Webhooks:
         else:
             signature = self.validator.compute_signature(signed_url, params)
         delivery = Delivery(signed_url, method, dict(params), signature)
+        started = time.perf_counter()
         try:
             response = self._session.request(
                 method,
@@ -130,6 +144,7 @@ class Webhooks:
             delivery.content_type = response.headers.get("Content-Type", "")
         except requests.RequestException as error:
             delivery.error = f"{type(error).__name__}: {error}"
+        delivery.seconds = time.perf_counter() - started
         with self._lock:
             self._log.append(delivery)
         return delivery

@@ -275,3 +275,42 @@ def test_an_unknown_call_is_20404(rest: Client) -> None:
     with pytest.raises(TwilioRestException) as raised:
         rest.calls("CA" + "0" * 32).fetch()
     assert (raised.value.code, raised.value.status) == (20404, 404)
+
+
+def test_a_single_line_phone_on_a_call_meets_a_second_with_busy(
+    rest: Client, network: Network, fake_line: FakeLine
+) -> None:
+    network.phone(CALLER, wait(20), single_line=True)
+    first = call(rest, fake_line)
+    eventually(lambda: network.calls[first].activity == "waiting")
+    second = call(rest, fake_line)
+    assert network.wait_for_call(second).status == "busy"
+    rest.calls(first).update(status="completed")
+    network.wait_for_call(first)
+    third = call(rest, fake_line)  # the line is free again
+    eventually(lambda: network.calls[third].activity == "waiting")
+    rest.calls(third).update(status="completed")
+
+
+def test_phones_take_any_number_of_calls_unless_single_line(
+    rest: Client, network: Network, fake_line: FakeLine
+) -> None:
+    network.phone(CALLER, wait(20))
+    sids = [call(rest, fake_line) for _ in range(2)]
+    eventually(lambda: all(network.calls[sid].activity == "waiting" for sid in sids))
+    for sid in sids:
+        rest.calls(sid).update(status="completed")
+
+
+def test_more_calls_than_background_threads_all_play_at_once(
+    rest: Client, network: Network, fake_line: FakeLine
+) -> None:
+    """Each call leg has a thread of its own: the 65th caller is not kept
+    waiting for one of the 64 delivery-report threads to come free."""
+    numbers = [f"+1{area}5550{n}" for area in (202, 212, 213) for n in range(110, 140)]
+    for number in numbers:
+        network.phone(number, wait(20))
+    sids = [call(rest, fake_line, to=number) for number in numbers]
+    eventually(lambda: all(network.calls[sid].activity == "waiting" for sid in sids))
+    for sid in sids:
+        rest.calls(sid).update(status="completed")

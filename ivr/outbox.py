@@ -25,6 +25,8 @@ LEASES = "outbox:leases"  # batch id -> when its running job's lease ends
 RETRY_INTERVALS = [2, 10, 30, 60]
 
 
+URGENT_KINDS = ("crisis_alert",)  # queued ahead of everything else
+
 # A queued batch not started within this long is queued again by the sweeper.
 QUEUED_GRACE_SECONDS = 120
 
@@ -101,13 +103,15 @@ class Outbox:
         )
         if not made:
             return batch_id  # this cause was already answered
-        self.enqueue(batch_id)
+        # A crisis alert goes to the front: a counselor must not learn of a crisis
+        # only after a burst's ordinary replies (the load test saw 77 s).
+        self.enqueue(batch_id, at_front=kind in URGENT_KINDS)
         log.info(
             "outbox %s queued: %s, %d part(s), to %s", batch_id, kind, len(bodies), fields["to_ref"]
         )
         return batch_id
 
-    def enqueue(self, batch_id: str, attempt: int = 0) -> None:
+    def enqueue(self, batch_id: str, attempt: int = 0, *, at_front: bool = False) -> None:
         self._queue.enqueue(
             SEND_JOB,
             batch_id,
@@ -115,6 +119,7 @@ class Outbox:
             retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
             result_ttl=3600,
             failure_ttl=self._ttl,
+            at_front=at_front,
         )
 
     def replies_this_hour(self, to: str) -> int:

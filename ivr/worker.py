@@ -34,7 +34,7 @@ def sweep_forever(
         try:
             outbox.requeue_abandoned()
             for dispatch_id in dispatches.due():
-                queue.enqueue(RING_JOB, dispatch_id, result_ttl=600)
+                queue.enqueue(RING_JOB, dispatch_id, result_ttl=600, at_front=True)
         except redis.RedisError:
             log.warning("sweeper: Redis unavailable; trying again")
 

@@ -25,13 +25,14 @@ from ivr.roster.model import Counselor
 from ivr.roster.oncall import prefer_language, who_is_on_call
 from ivr.roster.parse import RosterError
 from ivr.roster.store import RosterStore
-from ivr.routing.dispatches import Dispatch, Dispatches
+from ivr.routing.dispatches import COUNSELOR_TAKEN, Dispatch, Dispatches
 from ivr.routing.figures import Figures
 from ivr.routing.holding import RING_GRACE_SECONDS
 from ivr.twilio_transport import twilio_client
 from workers.context import JobContext, job_context
 
 log = logging.getLogger("helpline.jobs.dispatch")
+BUSY_RECHECK_SECONDS = 2  # a caller waiting for a busy counselor is looked at this often
 
 
 @cache
@@ -82,22 +83,37 @@ def _ring(line: JobContext, dispatch_id: str) -> str:
     if dispatch.waited() >= settings.max_hold_seconds:
         return give_up(line, dispatch, "the longest hold ran out")
     on_call = _on_call(line, dispatch)
-    busy = dispatches.busy_counselors()
+    # Not those talking to, or being rung for, another caller: their phone is
+    # taken (under load every caller's ring went to the same first counselor).
+    busy = dispatches.engaged_counselors()
     free = [c for c in on_call if c.id not in busy]
     round_number = dispatch.round
     candidates = [c for c in free if c.id not in dispatches.tried(dispatch_id, round_number)]
     if not candidates and free and round_number < settings.ring_rounds:
         round_number = dispatches.next_round(dispatch_id)
         candidates = free
+    if not candidates and len(free) < len(on_call):
+        # Everyone free was tried, but someone on call is with another caller and
+        # may be free in a moment: hold on (the longest hold still bounds it),
+        # rather than send this caller to voicemail while a counselor is seconds away.
+        dispatches.set_deadline(
+            dispatch_id,
+            min(time.time() + BUSY_RECHECK_SECONDS, dispatch.created + settings.max_hold_seconds),
+        )
+        return "everyone on call is busy; waiting"
     if not candidates:
         return give_up(line, dispatch, "nobody left to ring" if on_call else "nobody on call")
     chosen = candidates if settings.ring_strategy == "simultaneous" else candidates[:1]
     client = twilio_client(line.settings)
     rung = 0
-    for index, counselor in enumerate(chosen):
-        leg_id = dispatches.add_leg(dispatch_id, counselor.id, round_number, first=index == 0)
+    added = False
+    for counselor in chosen:
+        leg_id = dispatches.add_leg(dispatch_id, counselor.id, round_number, first=not added)
         if leg_id is None:
             return "taken or over meanwhile"  # an acceptance or a hang-up won the race
+        if leg_id == COUNSELOR_TAKEN:
+            continue  # another caller's ring took this counselor meanwhile
+        added = True
         try:
             call = client.calls.create(
                 to=counselor.phone,

@@ -173,10 +173,14 @@ def _send_batch(line: JobContext, batch_id: str, key: str, lease: object) -> str
         return "nothing to do"
     record["batch_id"] = batch_id
     to = record["to"]
-    if record.get("despite_opt_out") != "1" and OptOuts(
-        line.redis, line.settings.secret_key
-    ).is_opted_out(to):
+    opted_out = OptOuts(line.redis, line.settings.secret_key).is_opted_out(to)
+    if record.get("despite_opt_out") != "1" and opted_out:
         return _record_end(line, key, "blocked", "opted out")
+    if record.get("kind") == "opted-out" and not opted_out:
+        # A STOP's confirmation that waited behind other work until the person
+        # texted START again would tell them "no more messages" after "messages
+        # are back on" (found by the load test): it is stale, never sent.
+        return _record_end(line, key, "blocked", "opted back in before it went")
     if record.get("status") == "queued":
         # Alerts go to rostered counselors and must never be silenced by the cap.
         capped_kind = record.get("kind") not in UNCAPPED_KINDS

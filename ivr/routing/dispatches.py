@@ -25,11 +25,17 @@ import redis
 from ivr.redis_store import decoded
 
 OPEN_STATES = ("waiting", "ringing")
+COUNSELOR_TAKEN = ""  # add_leg: this counselor is with another caller
 LIVE_LEGS = ("ringing", "whisper")
 DEADLINES = "dispatch:deadlines"  # id -> when it must be looked at again
 BUSY = "counselors:busy"  # counselor id -> when they were bridged (a helpline call)
 BUSY_FOR_AT_MOST = 4 * 3600
 LIVE = "dispatches:live"  # id -> when opened: callers waiting, and conversations not yet over
+# counselor id -> "<until> <dispatch id> <leg id>": the counselor's phone is ringing (or
+# whispering) for that caller, so no other caller's dispatch rings it meanwhile. `until`
+# only guards against a leg whose end never came (a lost status callback).
+RINGING = "counselors:ringing"
+RINGING_FOR_AT_MOST = 120
 
 _CLAIM = """
 local state = redis.call('HGET', KEYS[1], 'state')
@@ -38,6 +44,13 @@ local leg = redis.call('HGET', KEYS[2], ARGV[1])
 if leg ~= 'ringing' and leg ~= 'whisper' then return 'leg-over' end
 redis.call('HSET', KEYS[2], ARGV[1], 'accepted')
 redis.call('HSET', KEYS[1], 'state', 'bridged', 'winner', ARGV[1], 'answered_at', ARGV[2])
+-- Busy from this moment, and no longer merely rung: in one step, so no other
+-- caller's ring slips in between.
+redis.call('ZADD', KEYS[4], ARGV[2], ARGV[3])
+local held = redis.call('HGET', KEYS[3], ARGV[3])
+if held and string.match(held, '^%S+ (%S+ %S+)$') == ARGV[4] then
+  redis.call('HDEL', KEYS[3], ARGV[3])
+end
 return 'won'
 """
 
@@ -45,6 +58,10 @@ _LEG_END = """
 local leg = redis.call('HGET', KEYS[2], ARGV[1])
 if leg ~= 'ringing' and leg ~= 'whisper' then return -1 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+local held = redis.call('HGET', KEYS[3], ARGV[3])
+if held and string.match(held, '^%S+ (%S+ %S+)$') == ARGV[4] then
+  redis.call('HDEL', KEYS[3], ARGV[3])
+end
 local live = 0
 for _, value in ipairs(redis.call('HVALS', KEYS[2])) do
   if value == 'ringing' or value == 'whisper' then live = live + 1 end
@@ -67,6 +84,15 @@ if ARGV[5] == '1' then
     if value == 'ringing' or value == 'whisper' then return 0 end
   end
 end
+-- The counselor is talking to, or being rung for, another caller: not this one.
+local since = redis.call('ZSCORE', KEYS[6], ARGV[2])
+if since and tonumber(since) > tonumber(ARGV[9]) then return -1 end
+local held = redis.call('HGET', KEYS[5], ARGV[2])
+if held then
+  local until_, owner = string.match(held, '^(%S+) (%S+) %S+$')
+  if owner ~= ARGV[8] and tonumber(until_) > tonumber(ARGV[6]) then return -1 end
+end
+redis.call('HSET', KEYS[5], ARGV[2], ARGV[7] .. ' ' .. ARGV[8] .. ' ' .. ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], 'ringing')
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[4])
 redis.call('HSET', KEYS[1], 'state', 'ringing')
@@ -210,21 +236,38 @@ class Dispatches:
     ) -> str | None:
         """A new ringing leg, only while the dispatch is open (and, for the
         first leg of a ring, only while no other leg is live): checked and
-        written in one step, so a ring racing an acceptance rings nobody."""
+        written in one step, so a ring racing an acceptance rings nobody.
+        None then; "" (COUNSELOR_TAKEN) when the counselor is on, or being
+        rung for, another caller's call — so their phone never rings twice."""
         main, legs = self._keys(dispatch_id)
         leg_id = f"{counselor_id}-{round_number}-{int(time.time() * 1000) % 100000}"
+        now = time.time()
         info = json.dumps(
             {
                 "counselor": counselor_id,
                 "round": round_number,
                 "call_sid": "",
-                "started": time.time(),
+                "started": now,
             }
         )
-        added = self._add_leg(
-            keys=[main, legs, f"{main}:leginfo", f"{main}:tried:{round_number}"],
-            args=[leg_id, counselor_id, self._ttl, info, "1" if first else "0"],
+        added = int(
+            self._add_leg(
+                keys=[main, legs, f"{main}:leginfo", f"{main}:tried:{round_number}", RINGING, BUSY],
+                args=[
+                    leg_id,
+                    counselor_id,
+                    self._ttl,
+                    info,
+                    "1" if first else "0",
+                    now,
+                    now + RINGING_FOR_AT_MOST,
+                    dispatch_id,
+                    now - BUSY_FOR_AT_MOST,
+                ],
+            )
         )
+        if added < 0:
+            return COUNSELOR_TAKEN
         return leg_id if added else None
 
     def set_leg_call(self, dispatch_id: str, leg_id: str, call_sid: str) -> None:
@@ -283,7 +326,12 @@ class Dispatches:
 
     def claim(self, dispatch_id: str, leg_id: str) -> str:
         """'won' for exactly one leg; otherwise the state that stopped it."""
-        result = _text(self._claim(keys=self._keys(dispatch_id), args=[leg_id, time.time()]))
+        result = _text(
+            self._claim(
+                keys=[*self._keys(dispatch_id), RINGING, BUSY],
+                args=[leg_id, time.time(), counselor_of(leg_id), f"{dispatch_id} {leg_id}"],
+            )
+        )
         if result == "won":
             info = json.loads(self._redis.hget(f"dispatch:{dispatch_id}:leginfo", leg_id) or "{}")
             self._redis.zadd(BUSY, {info.get("counselor", ""): time.time()})
@@ -292,7 +340,12 @@ class Dispatches:
 
     def end_leg(self, dispatch_id: str, leg_id: str, how: str) -> int:
         """Mark a leg over; the number of legs still live, or -1 if it already was."""
-        return int(self._leg_end(keys=self._keys(dispatch_id), args=[leg_id, how]))
+        return int(
+            self._leg_end(
+                keys=[*self._keys(dispatch_id), RINGING],
+                args=[leg_id, how, counselor_of(leg_id), f"{dispatch_id} {leg_id}"],
+            )
+        )
 
     def finish(self, dispatch_id: str, outcome: str) -> bool:
         """Close an open dispatch (abandoned, gave_up, left); False if it was not open."""
@@ -342,6 +395,16 @@ class Dispatches:
     def busy_counselors(self) -> set[str]:
         self._redis.zremrangebyscore(BUSY, 0, time.time() - BUSY_FOR_AT_MOST)
         return {_text(m) for m in self._redis.zrange(BUSY, 0, -1)}
+
+    def engaged_counselors(self) -> set[str]:
+        """On a helpline call, or their phone ringing (or whispering) for a caller."""
+        now = time.time()
+        ringing = {
+            _text(counselor)
+            for counselor, held in self._redis.hgetall(RINGING).items()
+            if float(_text(held).split(" ", 1)[0]) > now
+        }
+        return self.busy_counselors() | ringing
 
 
 def counselor_of(leg_id: str) -> str:

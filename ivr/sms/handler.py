@@ -235,5 +235,6 @@ class SmsHandler:
         pipe.expire(key, self.settings.retention_days * 86400)
         pipe.execute()
         self.callbacks.create(text.sender, language, "crisis text", urgent=True, note=reference)
-        self.queue.enqueue(ALERT_JOB, "crisis_alert", reference)
+        # At the front of the queue: not behind a burst of ordinary replies.
+        self.queue.enqueue(ALERT_JOB, "crisis_alert", reference, at_front=True)
         return Outcome(self._texts("crisis", language), "crisis")

@@ -23,6 +23,9 @@ from ivr.voice.routes import _absolute, _call, _engine, _field, _twiml, voice
 
 log = logging.getLogger("helpline.routing")
 CANCEL_JOB = "workers.dispatch.cancel_legs"
+# Ring and cancel jobs are queued at the front (at_front=True): a caller on hold,
+# or a counselor's phone to stop, must not wait behind a burst of texts' replies
+# in the one queue (the load test saw rings start a minute late).
 FIRST_QUIET_SECONDS = 20  # the caller just heard "we are finding a counselor"
 HOLD_PAUSE_SECONDS = 10  # one hold document: short, so a decision reaches the caller soon
 
@@ -58,7 +61,7 @@ def _give_up(line: Helpline, dispatch: Dispatch, outcome: str) -> bool:
         figures.abandoned(dispatch.waited())
     elif outcome == "gave_up":
         figures.gave_up()
-    line.queue.enqueue(CANCEL_JOB, dispatch.id, "", result_ttl=600)
+    line.queue.enqueue(CANCEL_JOB, dispatch.id, "", result_ttl=600, at_front=True)
     log.info("dispatch %s ended: %s after %d s", dispatch.id, outcome, dispatch.waited())
     return True
 
@@ -120,7 +123,7 @@ def _nudge(line: Helpline, dispatches: Dispatches, dispatch: Dispatch) -> None:
     if dispatches.live_legs(dispatch.id) > 0:
         return
     if line.redis.set(f"dispatch:{dispatch.id}:nudge", 1, nx=True, ex=RING_GRACE_SECONDS):
-        line.queue.enqueue(RING_JOB, dispatch.id, result_ttl=600)
+        line.queue.enqueue(RING_JOB, dispatch.id, result_ttl=600, at_front=True)
 
 
 @voice.post("/hold-choice/<dispatch_id>")
@@ -255,7 +258,7 @@ def whisper_answer(dispatch_id: str, leg_id: str) -> Response:
         verdict = dispatches.claim(dispatch_id, leg_id)
         if verdict == "won":
             Figures(line.redis).answered(time.time() - dispatch.created, counselor_of(leg_id))
-            line.queue.enqueue(CANCEL_JOB, dispatch_id, leg_id, result_ttl=600)
+            line.queue.enqueue(CANCEL_JOB, dispatch_id, leg_id, result_ttl=600, at_front=True)
             _say(response, line, language, "whisper_connecting")
             dial = response.dial(action=_url("counselor_done", dispatch_id, leg_id))
             dial.queue(queue_name(dispatch_id))
@@ -265,7 +268,7 @@ def whisper_answer(dispatch_id: str, leg_id: str) -> Response:
         return _whisper_refusal(line, current.state if current else "gone", language)
     # 2, any other key, or silence: this counselor passes; ring the next.
     if dispatches.end_leg(dispatch_id, leg_id, "declined") == 0 and dispatch.is_open:
-        line.queue.enqueue(RING_JOB, dispatch_id, result_ttl=600)
+        line.queue.enqueue(RING_JOB, dispatch_id, result_ttl=600, at_front=True)
     response.hangup()
     return _twiml(response)
 
@@ -286,7 +289,7 @@ def leg_status(dispatch_id: str, leg_id: str) -> Response:
         return Response(status=204)
     live = dispatches.end_leg(dispatch_id, leg_id, status)
     if live == 0 and dispatch.is_open:
-        line.queue.enqueue(RING_JOB, dispatch_id, result_ttl=600)
+        line.queue.enqueue(RING_JOB, dispatch_id, result_ttl=600, at_front=True)
     return Response(status=204)
 
 

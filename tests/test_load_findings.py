@@ -1,0 +1,123 @@
+"""Regression tests for what `make loadtest` found (docs/reliability.md, "Load")."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+
+import redis
+from rq import Queue
+
+from ivr.content.render import fill
+from ivr.emulator import press, talk
+from ivr.extension import QUEUE_NAME
+from ivr.routing.dispatches import COUNSELOR_TAKEN, Dispatches
+from tests.live import LiveLine, WorkerProcess
+from tests.rosters import COUNSELOR_A, store_always_on_call
+from tests.twilio_signing import CallFixture, TwilioSigner
+
+TEXTER = "+12025550167"
+CALLERS = ("+12025550171", "+12025550172")
+
+
+def test_a_stop_confirmation_still_queued_at_start_is_never_sent(live_line: LiveLine) -> None:
+    """Under load the STOP's confirmation waited behind other jobs until the
+    texter had sent START: they got "no more messages" after "messages are
+    back on". Only the START's confirmation may go out."""
+    live_line.network.text_line(TEXTER, "STOP")
+    live_line.network.text_line(TEXTER, "START")
+    live_line.run_jobs()
+    content = live_line.content
+    opted_in = [
+        fill(content, part.text("en"), "en", "sms")
+        for part in content.texts[content.sms.replies["opted_in"]]
+    ]
+    assert [m.body for m in live_line.network.sent_messages(to=TEXTER)] == opted_in
+
+
+def test_a_counselor_rung_for_one_caller_is_not_rung_for_another(
+    redis_client: redis.Redis,
+) -> None:
+    dispatches = Dispatches(redis_client, 600)
+    first, _ = dispatches.open_for_call("CA" + "1" * 32, CALLERS[0], "en", "counselor")
+    second, _ = dispatches.open_for_call("CA" + "2" * 32, CALLERS[1], "en", "counselor")
+    leg = dispatches.add_leg(first.id, "alex", 1)
+    assert leg
+    assert dispatches.add_leg(second.id, "alex", 1) == COUNSELOR_TAKEN
+    assert dispatches.engaged_counselors() == {"alex"}
+    assert dispatches.claim(first.id, leg) == "won"  # now on the call: still taken
+    assert dispatches.add_leg(second.id, "alex", 1) == COUNSELOR_TAKEN
+    dispatches.conversation_over(first.id, "alex")
+    assert dispatches.engaged_counselors() == set()
+    assert dispatches.add_leg(second.id, "alex", 1)
+
+
+def test_a_counselor_who_declines_is_free_for_the_next_caller(redis_client: redis.Redis) -> None:
+    dispatches = Dispatches(redis_client, 600)
+    first, _ = dispatches.open_for_call("CA" + "3" * 32, CALLERS[0], "en", "counselor")
+    second, _ = dispatches.open_for_call("CA" + "4" * 32, CALLERS[1], "en", "counselor")
+    leg = dispatches.add_leg(first.id, "alex", 1)
+    assert leg
+    dispatches.end_leg(first.id, leg, "declined")
+    assert dispatches.add_leg(second.id, "alex", 1)
+
+
+def test_two_callers_and_one_counselor_both_reach_them_in_turn(
+    live_line: LiveLine, start_worker: Callable[..., WorkerProcess]
+) -> None:
+    """Under load every waiting caller's ring went to the same first counselor:
+    a person's phone meets the second with busy, the rounds ran out in a
+    moment, and callers went to voicemail while counselors were seconds from
+    free. The second caller now waits for the counselor instead."""
+    store_always_on_call(live_line.redis, ("alex", COUNSELOR_A, ["en"]))
+    start_worker()
+    network = live_line.network
+    network.phone(COUNSELOR_A, press("1"), talk(1), ring_seconds=0.3, single_line=True)
+    calls = [network.call_line(number, press("1")) for number in CALLERS]
+    for call in calls:
+        network.wait_for_call(call.sid, timeout=40)
+    bridged = [
+        [h["text"] for h in network.calls[call.sid].heard if h["kind"] == "bridged"]
+        for call in calls
+    ]
+    assert bridged == [[COUNSELOR_A], [COUNSELOR_A]]
+    # (A ring in the moment alex's first call is hanging up may meet busy: only
+    # the two conversations count.)
+    completed = [c for c in network.calls.values() if c.to == COUNSELOR_A and c.duration]
+    assert len(completed) == 2
+
+
+def _queue_some_texts(client: redis.Redis, count: int = 5) -> Queue:
+    queue = Queue(QUEUE_NAME, connection=client)
+    for n in range(count):
+        queue.enqueue("workers.outbox.send_batch", f"batch-{n}")
+    return queue
+
+
+def test_ringing_goes_ahead_of_texts_waiting_to_be_sent(
+    twilio: TwilioSigner, redis_client: redis.Redis
+) -> None:
+    """A burst of texts queued a minute of replies; a caller's ring waited behind them."""
+    store_always_on_call(redis_client)
+    queue = _queue_some_texts(redis_client)
+    call = CallFixture(twilio)
+    call.press(call.start(), "1")
+    assert queue.get_jobs()[0].func_name == "workers.dispatch.ring"
+
+
+def test_a_crisis_alert_goes_ahead_of_texts_waiting_to_be_sent(
+    twilio: TwilioSigner, redis_client: redis.Redis
+) -> None:
+    """A burst of texts held a counselor's crisis alert back 77 s."""
+    store_always_on_call(redis_client)
+    queue = _queue_some_texts(redis_client)
+    params = {
+        "MessageSid": "SM" + secrets.token_hex(16),
+        "From": TEXTER,
+        "To": "+18885550100",
+        "Body": "I took too many pills",
+        "NumMedia": "0",
+        "AccountSid": "AC" + "0" * 32,
+    }
+    assert twilio.post("/sms/incoming", params).status_code == 200
+    assert queue.get_jobs()[0].func_name == "workers.alerts.alert_on_call"

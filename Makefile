@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench audit clean
+.PHONY: run test lint bench audit loadtest clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
@@ -22,9 +22,9 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check ivr workers tests bench
-	$(BIN)/ruff format --check ivr workers tests bench
-	$(BIN)/mypy ivr workers bench
+	$(BIN)/ruff check ivr workers tests bench loadtest
+	$(BIN)/ruff format --check ivr workers tests bench loadtest
+	$(BIN)/mypy ivr workers bench loadtest
 
 # Known vulnerabilities in what we install (needs the network: PyPI's JSON API or OSV).
 audit: $(STAMP)
@@ -32,6 +32,11 @@ audit: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The line under load on loopback (a few minutes; figures in docs/reliability.md).
+# LOADTEST_ARGS="--help" lists the knobs.
+loadtest: $(STAMP)
+	$(BIN)/python -m loadtest $(LOADTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -21,6 +21,7 @@ from ivr import create_app
 from ivr.callbacks_cli import callbacks
 from ivr.cli_support import cli_settings
 from ivr.emulator.cli import emulator
+from ivr.jobs_cli import jobs_group
 from ivr.operators.blocklist_cli import block_group
 from ivr.operators.cli import audit_command, password_group, token_group
 from ivr.operators.status_cli import figures_command, now_command, optout_group, voicemail_group
@@ -85,6 +86,7 @@ main.add_command(now_command)
 main.add_command(voicemail_group)
 main.add_command(figures_command)
 main.add_command(optout_group)
+main.add_command(jobs_group)
 main.add_command(block_group)
 
 

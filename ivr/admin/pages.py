@@ -30,6 +30,12 @@ def now_panel() -> str:
     return render_template("now_panel.html", board=board)
 
 
+@admin.get("/jobs")
+def jobs() -> str:
+    """Jobs that failed for good (docs/reliability.md): which, when and why."""
+    return render_template("jobs.html", page="now", failed=desk().overview.failed_jobs(200))
+
+
 @admin.get("/callbacks")
 def callbacks() -> str:
     overview = desk().overview

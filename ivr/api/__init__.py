@@ -5,7 +5,10 @@ from __future__ import annotations
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from ivr.api import blocklist_routes  # noqa: F401 - its operations join the blueprint
+from ivr.api import (  # noqa: F401 - their operations join the blueprint
+    blocklist_routes,
+    jobs_routes,
+)
 from ivr.api.routes import PREFIX, api
 
 __all__ = ["api", "install_json_errors"]

@@ -18,6 +18,7 @@ import phonenumbers
 import redis
 
 from ivr.callbacks import Callbacks
+from ivr.operators import jobs
 from ivr.privacy import mask
 from ivr.redis_store import decoded
 from ivr.roster.model import Counselor, Roster
@@ -87,6 +88,7 @@ class Board:
     open_callbacks: int = 0
     new_voicemails: int = 0
     notes: list[str] = field(default_factory=list)
+    failed_jobs: int = 0  # jobs RQ gave up on (docs/reliability.md): someone should look
 
 
 class OptOutLookupError(ValueError):
@@ -145,6 +147,7 @@ class Overview:
             open_callbacks=len(self._callbacks.open_references()),
             new_voicemails=sum(v.status == "new" for v in self.voicemails()),
             notes=[] if roster is not None else ["no roster yet: nobody is on call"],
+            failed_jobs=jobs.failed_count(self._redis),
         )
 
     # -- voicemail -----------------------------------------------------------
@@ -202,6 +205,17 @@ class Overview:
             return None
         after = self.callback(reference)
         return (before, after) if after is not None else None
+
+    # -- jobs that failed for good -------------------------------------------
+
+    def failed_jobs(self, limit: int = 100) -> list[jobs.FailedJob]:
+        """Newest first: which job, when, and the exception's type and first
+        line — never its arguments."""
+        return jobs.failed_jobs(self._redis, limit)
+
+    def retry_job(self, job_id: str) -> bool:
+        """Queue a failed job again (the caller audits it); False if unknown."""
+        return jobs.retry_failed(self._redis, job_id)
 
     # -- figures and opt-outs -----------------------------------------------
 

@@ -60,12 +60,15 @@ def board_json(board: Board) -> dict[str, Any]:
         "open_callbacks": board.open_callbacks,
         "new_voicemails": board.new_voicemails,
         "notes": list(board.notes),
+        "failed_jobs": board.failed_jobs,
     }
 
 
 def board_lines(board: Board) -> list[str]:
     today = board.today
     lines = [f"The line at {board.at:%Y-%m-%d %H:%M:%S} UTC", *board.notes]
+    if board.failed_jobs:
+        lines.append(f"{board.failed_jobs} failed jobs: see `helpline jobs failed`")
     lines.append(
         f"{len(board.waiting)} waiting · {len(board.connected)} connected · "
         f"answered today {today.answered} of {today.offered} ({_percent(today.answer_rate, 0)}) · "

@@ -11,13 +11,11 @@ import click
 import redis
 from rq import Queue
 
-from ivr.callbacks import Callbacks
+from ivr.callbacks import Callbacks, queue_connect
 from ivr.cli_support import cli_redis, cli_settings
 from ivr.extension import QUEUE_NAME
 from ivr.operators.cli_desk import cli_desk, cli_who, reaching_redis
 from ivr.privacy import mask
-
-CONNECT_JOB = "workers.callbacks.connect"
 
 
 def _open() -> tuple[Callbacks, redis.Redis]:
@@ -57,7 +55,7 @@ def call(reference: str, counselor: str) -> None:
     store, client = _open()
     if not store.get(reference):
         raise click.ClickException(f"no callback request {reference}")
-    Queue(QUEUE_NAME, connection=client).enqueue(CONNECT_JOB, reference, counselor)
+    queue_connect(Queue(QUEUE_NAME, connection=client), reference, counselor)
     click.echo(f"ringing {counselor} for {reference}")
 
 

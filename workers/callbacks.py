@@ -1,22 +1,57 @@
-"""Start returning a call: ring the chosen counselor, who must be on the roster."""
+"""Start returning a call: ring the chosen counselor, who must be on the roster.
+
+At least once, at most once: a run holds a lease on the request while it asks
+Twilio for the counselor's call, and notes that it has asked (`…:ring`) until
+Twilio answers. A run that finds that note — its predecessor's worker died, or
+Twilio did not answer in time — first asks Twilio whether the call was placed,
+and rings only if it was not. A worker killed mid-ring is noticed by the
+sweeper when the lease runs out (ivr.worker), which runs the job again.
+
+The person is never dialed twice whatever happens here: the line dials them
+only when a counselor presses 1, once per request (`…:dialing`, in
+ivr.voice.callback_routes).
+"""
 
 from __future__ import annotations
 
 import logging
+import time
+from datetime import UTC, datetime, timedelta
 
+from redis.exceptions import LockError
 from requests import RequestException
+from rq import get_current_job
 from twilio.base.exceptions import TwilioRestException
 
-from ivr.callbacks import Callbacks
+from ivr.callbacks import CONNECTING, Callbacks, connecting_member
+from ivr.redis_store import decoded
 from ivr.roster.store import RosterStore
 from ivr.twilio_transport import transport_error, twilio_client
-from workers.context import job_context
+from workers.context import JobContext, job_context
 
 log = logging.getLogger("helpline.jobs.callbacks")
+CALLING_SECONDS = 300  # one return call in progress per request, at most this long
 
 
 def connect(reference: str, counselor_id: str) -> str:
     line = job_context()
+    lease = line.redis.lock(
+        f"callback:{reference}:connect", timeout=line.settings.job_lease_seconds, blocking=False
+    )
+    if not lease.acquire():
+        return "running elsewhere"  # another run holds the lease and is alive
+    try:
+        return _connect(line, reference, counselor_id)
+    finally:
+        # Done with, however it ended: only a run that died leaves its mark here.
+        line.redis.zrem(CONNECTING, connecting_member(reference, counselor_id))
+        try:
+            lease.release()
+        except LockError:
+            log.warning("callback %s: connect lease had run out", reference)
+
+
+def _connect(line: JobContext, reference: str, counselor_id: str) -> str:
     callbacks = Callbacks(
         line.redis, line.settings.secret_key, line.settings.retention_days * 86400
     )
@@ -30,9 +65,30 @@ def connect(reference: str, counselor_id: str) -> str:
             "callback %s: %s is not an active counselor on the roster", reference, counselor_id
         )
         return "not a rostered counselor"
-    # One return call at a time: a repeated command or job does not ring twice.
-    if not line.redis.set(f"callback:{reference}:calling", counselor_id, nx=True, ex=300):
+    calling, asked = f"callback:{reference}:calling", f"callback:{reference}:ring"
+    earlier = decoded(line.redis.hgetall(asked))
+    if earlier.get("started"):
+        # An earlier run asked Twilio and never heard back: ring only if Twilio
+        # did not place that call (Twilio has no idempotency key for calls).
+        try:
+            placed = _placed_since(line, counselor.phone, float(earlier["started"]))
+        except (TwilioRestException, RequestException) as error:
+            raise transport_error(error) from None  # tried again: the note stays
+        if placed:
+            line.redis.delete(asked)
+            log.info("callback %s: the earlier ring had reached Twilio", reference)
+            return "already ringing the counselor"
+        line.redis.set(calling, counselor_id, ex=CALLING_SECONDS)
+    elif not line.redis.set(calling, counselor_id, nx=True, ex=CALLING_SECONDS):
+        # One return call at a time: a repeated command or job does not ring twice.
         return "already being returned"
+    now = time.time()
+    pipe = line.redis.pipeline(transaction=True)
+    pipe.hset(asked, mapping={"started": now, "counselor": counselor_id})
+    pipe.expire(asked, CALLING_SECONDS)
+    lease_ends = now + line.settings.job_lease_seconds
+    pipe.zadd(CONNECTING, {connecting_member(reference, counselor_id): lease_ends})
+    pipe.execute()
     try:
         twilio_client(line.settings).calls.create(
             to=counselor.phone,
@@ -41,7 +97,32 @@ def connect(reference: str, counselor_id: str) -> str:
             url=line.settings.public(f"/voice/callback-whisper/{reference}"),
         )
     except (TwilioRestException, RequestException) as error:
-        line.redis.delete(f"callback:{reference}:calling")
+        failure = transport_error(error)
+        if not failure.ambiguous:
+            line.redis.delete(asked, calling)  # Twilio refused it: nothing is ringing
+        if failure.permanent:
+            _never_retry()
         # Only the code: Twilio's message can quote the number it refused.
-        raise transport_error(error) from None
+        raise failure from None
+    line.redis.delete(asked)
     return "ringing the counselor"
+
+
+def _placed_since(line: JobContext, phone: str, since: float) -> str | None:
+    """A call from the line to this counselor created since `since` (a minute's
+    grace for clocks), if Twilio has one: its sid."""
+    after = datetime.fromtimestamp(since, UTC) - timedelta(minutes=1)
+    client = twilio_client(line.settings)
+    for call in client.calls.list(to=phone, from_=line.settings.line_number, limit=20):
+        created = call.date_created
+        if created is not None and created >= after:
+            return str(call.sid)
+    return None
+
+
+def _never_retry() -> None:
+    """A permanent failure (a number Twilio refuses): straight to RQ's failed
+    jobs, where operators see it, without the retries meant for transient ones."""
+    job = get_current_job()
+    if job is not None:
+        job.retries_left = 0

@@ -17,7 +17,7 @@ from functools import cache
 
 import redis
 from redis.exceptions import LockError
-from requests import RequestException
+from requests import ReadTimeout, RequestException
 from twilio.base.exceptions import TwilioRestException
 
 from ivr import clock
@@ -127,6 +127,14 @@ def _ring(line: JobContext, dispatch_id: str) -> str:
             log.warning(
                 "dispatch %s: could not ring a counselor: %s", dispatch_id, type(error).__name__
             )
+            if isinstance(error, ReadTimeout):
+                # Twilio got the request and may yet place the call (it did, in the
+                # fault tests): the leg stays ringing, to be answered and accepted as
+                # any other, or ended by its status callback. Marked failed, its
+                # counselor would hear "another counselor took this call" from their
+                # own ring. Never placed, it is dropped as lost after the lease.
+                rung += 1
+                continue
             dispatches.end_leg(dispatch_id, leg_id, "failed")
             continue
         dispatches.set_leg_call(dispatch_id, leg_id, str(call.sid))

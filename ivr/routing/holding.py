@@ -43,6 +43,7 @@ class Holding:
     def __init__(
         self, client: redis.Redis, queue: Queue, settings: Settings, roster: RosterStore
     ) -> None:
+        self._redis = client
         self._queue = queue
         self._settings = settings
         self._roster = roster
@@ -52,8 +53,11 @@ class Holding:
     def hold(self, call_sid: str, caller: str, language: str, node_id: str) -> str | None:
         """The dispatch id to wait on, or None when nobody is on call at all."""
         if not anyone_on_call(self._roster):
-            self.figures.offered()
-            self.figures.gave_up()
+            # Once per call: the same menu webhook delivered twice is one offer.
+            ttl = self._settings.call_state_ttl_seconds
+            if self._redis.set(f"call:{call_sid}:offered", 1, nx=True, ex=ttl):
+                self.figures.offered()
+                self.figures.gave_up()
             log.warning("a caller asked for a counselor and nobody is on call")
             return None
         dispatch, new = self.dispatches.open_for_call(call_sid, caller, language, node_id)

@@ -16,6 +16,7 @@ from ivr.extension import Helpline, helpline
 from ivr.routing.dispatches import BUSY
 from ivr.voice.counselor_routes import _say
 from ivr.voice.routes import _absolute, _field, _twiml, voice
+from ivr.voice.state import CALL_SID
 
 log = logging.getLogger("helpline.callbacks")
 
@@ -52,7 +53,16 @@ def callback_answer(reference: str) -> Response:
     if _field("Digits")[:1] != "1" or not is_e164(number) or record.get("status") == "done":
         response.hangup()
         return _twiml(response)
-    if not line.redis.set(f"callback:{reference}:dialing", 1, nx=True, ex=120):
+    # Which counselor leg dials: the same press delivered again (Twilio retries a
+    # webhook whose answer it never got) gets the same answer, or the person
+    # would never be called; a press on another leg is refused. Twilio acts on
+    # one answer per press, so the person is dialed once either way.
+    leg = _field("CallSid") or "-"
+    dialing = f"callback:{reference}:dialing"
+    if (
+        not line.redis.set(dialing, leg, nx=True, ex=120)
+        and _text(line.redis.get(dialing) or b"") != leg
+    ):
         response.hangup()  # already dialing the person from another press of 1
         return _twiml(response)
     # The counselor is on a helpline call now: not to be rung for a waiting caller.
@@ -76,7 +86,9 @@ def callback_done(reference: str) -> Response:
     _free_counselor(line, reference)
     response = VoiceResponse()
     if _field("DialCallStatus") != "completed":
-        _callbacks(line).mark(reference, "open", by="counselor call")
+        _callbacks(line).mark(
+            reference, "open", by="counselor call", attempt=_first_report(line, reference)
+        )
         line.redis.delete(f"callback:{reference}:dialing", f"callback:{reference}:calling")
         log.info("callback %s: not reached; still open", reference)
         response.hangup()
@@ -94,12 +106,26 @@ def callback_outcome(reference: str) -> Response:
     """1: the person was reached, the request is done. Anything else: still open."""
     line = helpline()
     reached = _field("Digits")[:1] == "1"
-    _callbacks(line).mark(reference, "done" if reached else "open", by="counselor call")
+    _callbacks(line).mark(
+        reference,
+        "done" if reached else "open",
+        by="counselor call",
+        attempt=_first_report(line, reference),
+    )
     line.redis.delete(f"callback:{reference}:dialing", f"callback:{reference}:calling")
     log.info("callback %s: %s", reference, "done" if reached else "not reached; still open")
     response = VoiceResponse()
     response.hangup()
     return _twiml(response)
+
+
+def _first_report(line: Helpline, reference: str) -> bool:
+    """True the first time a counselor leg says how its return call went: the
+    same webhook delivered twice counts one attempt, not two."""
+    leg = _field("CallSid")
+    if not CALL_SID.fullmatch(leg):
+        return True
+    return bool(line.redis.set(f"callback:{reference}:told:{leg}", 1, nx=True, ex=86400))
 
 
 def _free_counselor(line: Helpline, reference: str) -> None:

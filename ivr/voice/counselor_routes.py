@@ -265,6 +265,14 @@ def whisper_answer(dispatch_id: str, leg_id: str) -> Response:
             log.info("dispatch %s: bridged after %d s", dispatch_id, dispatch.waited())
             return _twiml(response)
         current = dispatches.load(dispatch_id)
+        if current is not None and current.winner == leg_id:
+            # This counselor's own press, delivered again (Twilio retries a webhook
+            # whose answer it never got): the same bridge, counted once — not
+            # "another counselor took this call", which would strand the caller.
+            _say(response, line, language, "whisper_connecting")
+            dial = response.dial(action=_url("counselor_done", dispatch_id, leg_id))
+            dial.queue(queue_name(dispatch_id))
+            return _twiml(response)
         return _whisper_refusal(line, current.state if current else "gone", language)
     # 2, any other key, or silence: this counselor passes; ring the next.
     if dispatches.end_leg(dispatch_id, leg_id, "declined") == 0 and dispatch.is_open:

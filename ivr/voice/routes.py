@@ -216,15 +216,22 @@ def fallback_done() -> Response:
 
 @voice.post("/fallback-recorded")
 def fallback_recorded() -> Response:
-    language = _known_language()
+    language = None
     sid = _field("CallSid")
     try:
         if CALL_SID.fullmatch(sid):
-            _save_recording(Call(sid=sid, caller=_field("From").strip()), language or "")
+            # Not _known_language(): with Redis hanging, its timeout and then the
+            # save's would cost the caller two timeouts (1 s) before the goodbye.
+            language = _engine().language_of(sid)
+            _save_recording(Call(sid=sid, caller=_field("From").strip()), language)
     except redis.RedisError:
         # The recording itself is safe at Twilio; its sid lets an operator find it.
         log.error("voicemail %s could not be saved: Redis unavailable", _field("RecordingSid"))
     return _twiml(goodbye_response(helpline().content, language))
+
+
+# The waitUrl of a caller on hold, and the action of a <Gather> inside it.
+QUEUE_WAIT_ENDPOINTS = ("voice.hold", "voice.hold_choice")
 
 
 @voice.errorhandler(Exception)
@@ -237,6 +244,14 @@ def safe_fallback(error: Exception) -> Response | HTTPException:
         log.warning("voice request with a malformed %s field", error)
     else:
         log.exception("voice request failed; playing the fallback")
+    if request.endpoint in QUEUE_WAIT_ENDPOINTS:
+        # A caller on hold: this answer is a waitUrl document, where <Dial> is not
+        # allowed (Twilio plays only Play, Say, Pause, Gather, Redirect, Leave and
+        # Hangup there), so the fallback below would be an error, not a backup
+        # line. <Leave> sends the caller to the Enqueue action, which plays it.
+        response = VoiceResponse()
+        response.leave()
+        return _twiml(response)
     line = helpline()
     # Redis just failed us: don't spend another timeout asking it the language.
     language = None if isinstance(error, redis.RedisError) else _known_language()

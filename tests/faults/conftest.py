@@ -1,0 +1,139 @@
+"""A live line on a Redis of its own, which a fault test may kill, freeze and
+bring back without touching the suite's shared Redis; the emulator as Twilio;
+and webhooks sent (and sent again) exactly as the emulator sends them."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import redis
+from flask import Flask
+from rq import Worker
+from werkzeug.serving import make_server
+
+from ivr import create_app
+from ivr.config import Settings
+from ivr.content.model import Content
+from ivr.embedded_redis import start_server, wait_until_ready
+from ivr.emulator import EmulatorServer, Network, create_emulator
+from ivr.emulator.webhooks import Delivery
+from tests.conftest import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    PUBLIC_URL,
+    RedisServer,
+    free_port,
+    make_settings,
+)
+from tests.live import LINE_NUMBER, InFlight, WorkerProcess, eventually, worker_environment
+
+BACKUP = "+12025550199"  # HELPLINE_BACKUP_NUMBER in tests.conftest.make_settings
+
+
+class DurableRedis(RedisServer):
+    """Append-only and fsynced on every write, as production runs it (the
+    compose file's AOF): killed and started again, it comes back with its data."""
+
+    def start(self) -> None:
+        self.process = start_server(
+            self.directory, port=self.port, socket_name="faults.sock",
+            extra=("--appendfsync", "always"),
+        )  # fmt: skip
+        wait_until_ready(self.url, self.process)
+
+    def freeze(self) -> None:
+        """SIGSTOP: the server is there and accepts connections, but never
+        answers — the harder failure, where only timeouts help."""
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGCONT)
+
+
+@dataclass
+class PrivateLine:
+    server: DurableRedis
+    settings: Settings
+    content: Content
+    network: Network
+    tmp_path: Path
+    app: Flask
+    workers: list[WorkerProcess] = field(default_factory=list)
+
+    @property
+    def redis(self) -> redis.Redis:
+        # A test's own client, patient enough for its assertions; a new one each
+        # time, so a Redis that was killed is simply connected to again.
+        return redis.Redis.from_url(self.server.url, socket_timeout=5)
+
+    def webhook(self, path: str, params: dict[str, str]) -> tuple[Delivery, float]:
+        """Sign and deliver one webhook as Twilio would; with its wall-clock time."""
+        started = time.monotonic()
+        delivery = self.network.webhooks.send(PUBLIC_URL + path, params)
+        return delivery, time.monotonic() - started
+
+    def start_worker(self, **extra: str) -> WorkerProcess:
+        log = self.tmp_path / f"worker-{len(self.workers)}.log"
+        worker = WorkerProcess(worker_environment(self.settings, self.tmp_path, **extra), log)
+        client = self.redis
+        before = len(Worker.all(connection=client))
+        worker.start()
+        eventually(lambda: len(Worker.all(connection=client)) > before, timeout=30)
+        self.workers.append(worker)
+        return worker
+
+    def worker_log(self) -> str:
+        return "".join(w.log.read_text() for w in self.workers if w.log.exists())
+
+
+@pytest.fixture
+def private_line(content: Content, tmp_path: Path) -> Iterator[PrivateLine]:
+    server = DurableRedis(tmp_path / "redis")
+    server.start()
+    line_port = free_port()
+    emulator_app = create_emulator(
+        ACCOUNT_SID,
+        AUTH_TOKEN,
+        f"http://127.0.0.1:{line_port}",
+        LINE_NUMBER,
+        public_url=PUBLIC_URL,
+        webhook_timeout=5.0,
+    )
+    try:
+        with EmulatorServer(emulator_app) as emulator:
+            settings = make_settings(server.url, tmp_path, HELPLINE_TWILIO_API_URL=emulator.url)
+            flask_app = create_app(settings, content)
+            app = InFlight(flask_app)
+            http = make_server("127.0.0.1", line_port, app, threaded=True)  # type: ignore[arg-type]
+            thread = threading.Thread(
+                target=http.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            )
+            thread.start()
+            line = PrivateLine(server, settings, content, emulator.network, tmp_path, flask_app)
+            try:
+                yield line
+            finally:
+                with contextlib.suppress(ProcessLookupError, AssertionError):
+                    server.thaw()  # a test that failed while Redis was frozen
+                emulator.network.wait_until(emulator.network.idle, timeout=10)
+                for worker in line.workers:
+                    worker.stop()
+                http.shutdown()
+                thread.join(timeout=5)
+                eventually(lambda: app.active == 0, timeout=10)
+                http.server_close()
+    finally:
+        server.stop()
+
+
+StartWorker = Callable[..., WorkerProcess]

@@ -10,11 +10,13 @@ from typing import Any
 import pytest
 import requests
 from click.testing import CliRunner, Result
+from rq import Queue
 from twilio.rest import Client
 
 from ivr.cli import simulate
 from ivr.emulator import EmulatorServer, Network
 from ivr.emulator.console import ControlClient, PhoneConsole
+from ivr.extension import QUEUE_NAME
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL
 from tests.emulator.conftest import CALLER, COUNSELOR, LINE_NUMBER, FakeLine, eventually
 from tests.emulator.test_queues import ACCEPT, DEQUEUE, results, setup
@@ -193,6 +195,9 @@ def test_simulate_sms_shows_the_reply_and_the_texts_that_follow(
     )
     texter.start()
     eventually(lambda: any(m.direction == "inbound" for m in network.messages.values()))
+    # The emulator records the text before the line has answered its webhook:
+    # wait for the line to queue the reply, or the jobs run before there are any.
+    eventually(lambda: Queue(QUEUE_NAME, connection=live_line.redis).count > 0)
     live_line.run_jobs()  # the worker sends the texts (RQ wants the main thread)
     texter.join(timeout=15)
     [result] = outcome

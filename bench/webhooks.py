@@ -1,0 +1,209 @@
+"""Webhook throughput and latency under the production WSGI server (issue 8,
+item 1).
+
+A private Redis and the line under gunicorn with `helpline serve`'s own
+settings (bench.serve adds one bare route returning constant TwiML, the
+baseline, to the same app and server), started by loadtest's Stack. A load
+generator in another process (bench.load) drives each endpoint closed-loop for
+its maximum rate, then open-loop at half that rate for p50/p99."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import redis
+import requests
+from rq import Queue
+
+from ivr.config import PROJECT_ROOT
+from ivr.extension import QUEUE_NAME
+from loadtest.stack import START_SECONDS, Stack, StackOptions
+
+CONNECTIONS = 16  # the server's 2 processes x 8 threads, all busy
+PACED_THREADS = 32  # enough that a slow answer never holds back the next send
+SECONDS = 5.0
+WARMUP = 1.0
+BUILT = 30_000  # distinct signed requests per run (fresh CallSids, MessageSids, senders)
+TARGET_RATIO = 0.7
+TARGET_P99_MS = 15.0
+ENDPOINTS = [
+    ("baseline", "baseline: constant TwiML"),
+    ("voice", "POST /voice/incoming"),
+    ("menu", "POST /voice/menu/main (key 2)"),
+    ("sms", "POST /sms/incoming (keyword)"),
+]
+
+
+class BenchStack(Stack):
+    """loadtest's Stack, with bench.serve (the app plus the baseline) in place
+    of `helpline serve`; the same gunicorn options either way."""
+
+    def environment(self) -> dict[str, str]:
+        env = super().environment()
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH", "")) if p
+        )
+        return env
+
+    def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
+        if name == "serve":
+            command = [sys.executable, "-m", "bench.serve"]
+        super()._spawn(name, command, env)
+
+    def _wait_until_up(self) -> None:
+        """Up when the web answers with Redis reachable: /healthz says 503
+        without a worker, and this bench runs none (no CPU taken from the web)."""
+        deadline = time.monotonic() + START_SECONDS
+        while time.monotonic() < deadline:
+            for child in self.children:
+                if not child.alive():
+                    raise RuntimeError(f"{child.name} exited at start; see {child.log}")
+            with contextlib.suppress(requests.RequestException, ValueError):
+                health = requests.get(f"{self.line_url}/healthz", timeout=2)
+                if health.json().get("redis") == "ok":
+                    return
+            time.sleep(0.2)
+        raise RuntimeError(f"the line did not come up within {START_SECONDS:.0f} s")
+
+
+@dataclass(frozen=True)
+class Row:
+    kind: str
+    label: str
+    max_rate: float
+    half_rate: float
+    p50_ms: float
+    p99_ms: float
+    errors: dict[str, int]
+
+
+def load(
+    stack: Stack, kind: str, mode: str, *, first: int, rate: float = 0.0, calls: int = 0
+) -> dict[str, object]:
+    command = [
+        sys.executable,
+        "-m",
+        "bench.load",
+        "--url",
+        stack.line_url,
+        "--token",
+        stack.auth_token,
+        "--kind",
+        kind,
+        "--mode",
+        mode,
+        "--connections",
+        str(CONNECTIONS if mode == "closed" else PACED_THREADS),
+        "--seconds",
+        str(SECONDS),
+        "--warmup",
+        str(WARMUP),
+        "--rate",
+        f"{rate:.1f}",
+        "--first",
+        str(first),
+        "--count",
+        str(BUILT),
+        "--calls",
+        str(calls),
+    ]
+    done = subprocess.run(  # noqa: S603 - our own module
+        command, capture_output=True, text=True, check=True, cwd=PROJECT_ROOT
+    )
+    result: dict[str, object] = json.loads(done.stdout)
+    return result
+
+
+def _not_ok(*results: dict[str, object]) -> dict[str, int]:
+    errors: dict[str, int] = {}
+    for result in results:
+        statuses = result["statuses"]
+        assert isinstance(statuses, dict)
+        for status, n in statuses.items():
+            if status != "200":
+                errors[status] = errors.get(status, 0) + int(n)
+    return errors
+
+
+def measure(stack: Stack) -> list[Row]:
+    rows = []
+    first = 0
+    calls = 0
+    for kind, label in ENDPOINTS:
+        closed = load(stack, kind, "closed", first=first, calls=calls)
+        sent = int(str(closed["sent"]))
+        if kind == "voice":
+            calls = min(sent, BUILT)  # the calls the menu step walks
+        first += BUILT
+        max_rate = float(str(closed["rate"]))
+        paced = load(stack, kind, "paced", first=first, rate=max_rate / 2, calls=calls)
+        first += BUILT
+        rows.append(
+            Row(
+                kind,
+                label,
+                max_rate,
+                float(str(paced["rate"])),
+                float(str(paced["p50_ms"])),
+                float(str(paced["p99_ms"])),
+                _not_ok(closed, paced),
+            )
+        )
+        print(f"  {label}: {max_rate:,.0f} req/s max", flush=True)
+    return rows
+
+
+def report(rows: list[Row], seconds: float) -> None:
+    base = rows[0]
+    print()
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, "
+        f"{platform.python_implementation()} {platform.python_version()}; "
+        f"date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {seconds:.0f} s"
+    )
+    print(
+        f"gunicorn as `helpline serve` (gthread, 2 processes x 8 threads, access log on); "
+        f"closed loop: {CONNECTIONS} keep-alive connections, {SECONDS:g} s after {WARMUP:g} s "
+        f"warm-up; latency: open loop at half the max rate, {SECONDS:g} s"
+    )
+    print(
+        "| what | max req/s | baseline req/s | ratio (target >= 0.7) "
+        "| at req/s | p50 ms | p99 ms (target <= 15) | baseline p50/p99 ms | non-200 |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for row in rows:
+        ratio = row.max_rate / base.max_rate
+        ratio_mark = "" if row is base else (" ok" if ratio >= TARGET_RATIO else " MISSED")
+        p99_mark = " ok" if row.p99_ms <= TARGET_P99_MS else " MISSED"
+        print(
+            f"| {row.label} | {row.max_rate:,.0f} | {base.max_rate:,.0f} | {ratio:.2f}{ratio_mark} "
+            f"| {row.half_rate:,.0f} | {row.p50_ms:.2f} | {row.p99_ms:.2f}{p99_mark} "
+            f"| {base.p50_ms:.2f} / {base.p99_ms:.2f} | {row.errors or '-'} |"
+        )
+
+
+def main() -> None:
+    started = time.monotonic()
+    print("webhooks under gunicorn (issue 8, item 1): starting Redis and the line", flush=True)
+    with BenchStack(StackOptions(workers=0)) as stack:
+        stack.start(lambda _client: None)
+        rows = measure(stack)
+        queued = _queued(stack.redis_client())
+    report(rows, time.monotonic() - started)
+    print(f"(replies left queued for the outbox, no worker running: {queued})")
+
+
+def _queued(client: redis.Redis) -> int:
+    return len(Queue(QUEUE_NAME, connection=client))
+
+
+if __name__ == "__main__":
+    main()

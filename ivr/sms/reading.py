@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 
 from ivr.content.model import Keyword, SmsFlow
 from ivr.content.normalize import normalize
@@ -54,6 +55,15 @@ def _word_matches(said: str, wanted: str) -> bool:
     # ("die" is not "did").
     limit = 2 if len(wanted) >= 10 else 1 if len(wanted) >= 5 else 0
     return limit > 0 and _edits_within(said, wanted, limit)
+
+
+@lru_cache(maxsize=8192)
+def _phrase_words(phrase: str, *, drop_apostrophes: bool = False) -> list[str]:
+    """A content phrase as the words a text is compared with. Content is fixed
+    while the line runs, so each phrase is normalised once, not per text (the
+    benchmark's profile found a third of a text's time here). Callers must not
+    change the list they get."""
+    return normalize(phrase.replace("'", "") if drop_apostrophes else phrase).split()
 
 
 def _contains_phrase(words: list[str], phrase: list[str], fuzzy: bool) -> bool:
@@ -140,7 +150,7 @@ def reads_as_crisis(text: str, flow: SmsFlow) -> str | None:
             language
             for language, phrases in flow.crisis_words.items()
             if any(
-                _contains_phrase(words, normalize(p.replace("'", "")).split(), fuzzy)
+                _contains_phrase(words, _phrase_words(p, drop_apostrophes=True), fuzzy)
                 for p in phrases
             )
         ]
@@ -153,7 +163,7 @@ def _languages_of(keyword: Keyword, wanted: list[str]) -> set[str]:
     return {
         language
         for language, phrases in keyword.words.items()
-        if any(normalize(p).split() == wanted for p in phrases)
+        if any(_phrase_words(p) == wanted for p in phrases)
     }
 
 
@@ -162,7 +172,7 @@ def _keyword_at(words: list[str], flow: SmsFlow, *, first_only: bool) -> Reading
     for keyword in flow.keywords:
         for language, phrases in keyword.words.items():
             for phrase in phrases:
-                wanted = normalize(phrase).split()
+                wanted = _phrase_words(phrase)
                 if not wanted:
                     continue
                 starts = [0] if first_only else range(len(words) - len(wanted) + 1)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -339,15 +339,7 @@ def callback_number(operator: Operator, reference: str) -> s.CallbackNumber:
 @_route("GET", "/figures", summary="Answer rate, speed of answer, abandonment by day",
         tag="figures", query=s.DaysQuery, response=list[s.DayFigures])  # fmt: skip
 def figures(operator: Operator, query: s.DaysQuery) -> list[s.DayFigures]:
-    return [
-        s.DayFigures(
-            day=date.fromisoformat(day.day), offered=day.offered, answered=day.answered,
-            abandoned=day.abandoned, unanswered=day.unanswered, answer_rate=day.answer_rate,
-            average_speed_of_answer_seconds=day.average_speed_of_answer,
-            abandonment_rate=day.abandonment_rate, answered_by=day.answered_by,
-        )
-        for day in desk().overview.figures(query.days)
-    ]  # fmt: skip
+    return [s.DayFigures.of(day) for day in desk().overview.figures(query.days)]
 
 
 @_route(

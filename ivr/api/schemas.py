@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from ivr.roster.parse import COUNSELOR_ID
+from ivr.routing import figures
 
 # The same rule as roster files: a counselor imported as "J.Doe" can be edited here too.
 Identifier = Annotated[str, Field(pattern=f"^{COUNSELOR_ID.pattern}$", examples=["maria"])]
@@ -223,6 +224,16 @@ class DayFigures(BaseModel):
     average_speed_of_answer_seconds: float | None
     abandonment_rate: float | None
     answered_by: dict[str, int]
+
+    @classmethod
+    def of(cls, day: figures.DayFigures) -> DayFigures:
+        """The line's figures for a day, as the API (and `helpline figures --json`) give them."""
+        return cls(
+            day=date.fromisoformat(day.day), offered=day.offered, answered=day.answered,
+            abandoned=day.abandoned, unanswered=day.unanswered, answer_rate=day.answer_rate,
+            average_speed_of_answer_seconds=day.average_speed_of_answer,
+            abandonment_rate=day.abandonment_rate, answered_by=dict(day.answered_by),
+        )  # fmt: skip
 
 
 class OptOutQuery(Strict):

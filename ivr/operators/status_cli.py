@@ -19,6 +19,7 @@ from typing import Any
 
 import click
 
+from ivr.api.schemas import DayFigures as ApiDayFigures
 from ivr.operators.cli_desk import cli_desk, cli_who, reaching_redis
 from ivr.operators.overview import MAX_DAYS, Board, OptOutLookupError, Voicemail
 from ivr.privacy import mask
@@ -225,18 +226,9 @@ def _total(series: Sequence[DayFigures]) -> DayFigures:
 
 
 def day_json(day: DayFigures) -> dict[str, Any]:
-    """One day with the API's field names (`GET /api/v1/figures`)."""
-    return {
-        "day": day.day,
-        "offered": day.offered,
-        "answered": day.answered,
-        "abandoned": day.abandoned,
-        "unanswered": day.unanswered,
-        "answer_rate": day.answer_rate,
-        "average_speed_of_answer_seconds": day.average_speed_of_answer,
-        "abandonment_rate": day.abandonment_rate,
-        "answered_by": dict(day.answered_by),
-    }
+    """One day exactly as `GET /api/v1/figures` gives it."""
+    shown: dict[str, Any] = ApiDayFigures.of(day).model_dump(mode="json")
+    return shown
 
 
 # -- opt-outs -------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from ivr.content.model import Content
 from ivr.embedded_redis import start_server, wait_until_ready
 from tests.twilio_signing import TwilioSigner
 
-pytest_plugins = ["tests.live"]
+pytest_plugins = ["tests.live", "tests.admin.login"]
 
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 ACCOUNT_SID = "AC" + "0" * 32

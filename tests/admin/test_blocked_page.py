@@ -13,9 +13,7 @@ from ivr.blocklist import Blocklist
 from ivr.config import Settings
 from ivr.operators.accounts import Accounts
 from ivr.operators.audit import AuditLog
-from tests.admin.test_pages import csrf, log_in, people
-
-__all__ = ["people"]  # the fixture, shared with the other page tests
+from tests.admin.login import csrf, log_in
 
 NUMBER = "+12025550177"
 

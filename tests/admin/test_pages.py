@@ -22,44 +22,8 @@ from ivr.operators.accounts import Accounts
 from ivr.operators.audit import LOGINS_STREAM, STREAM, AuditLog
 from ivr.roster.store import RosterStore
 from ivr.routing.dispatches import Dispatches
+from tests.admin.login import PASSWORD, csrf, log_in
 from tests.conftest import RedisServer, make_settings
-from tests.rosters import store_always_on_call
-
-PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture
-def people(redis_client: redis.Redis) -> Accounts:
-    store_always_on_call(redis_client)
-    accounts = Accounts(redis_client)
-    accounts.set_password("sam", PASSWORD, "admin")
-    accounts.set_password("val", PASSWORD, "viewer")
-    return accounts
-
-
-def csrf(client: FlaskClient, path: str = "/admin/login") -> str:
-    page = client.get(path).get_data(as_text=True)
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert found, page[:500]
-    return found.group(1)
-
-
-def log_in(
-    client: FlaskClient,
-    name: str,
-    secret: str = PASSWORD,
-    *,
-    address: str = "127.0.0.1",
-    forwarded_for: str | None = None,
-) -> int:
-    token = csrf(client)
-    answer = client.post(
-        "/admin/login",
-        data={"name": name, "secret": secret, "csrf_token": token},
-        environ_base={"REMOTE_ADDR": address},
-        headers={"X-Forwarded-For": forwarded_for} if forwarded_for else {},
-    )
-    return answer.status_code
 
 
 def _admin_posts(app: Flask) -> list[str]:

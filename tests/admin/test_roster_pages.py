@@ -12,24 +12,17 @@ from flask.testing import FlaskClient
 
 from ivr.operators.accounts import Accounts
 from ivr.roster.store import RosterStore
+from tests.admin.login import PASSWORD, csrf_in
 from tests.rosters import store_always_on_call
-
-PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
 def admin(client: FlaskClient, redis_client: redis.Redis) -> FlaskClient:
     store_always_on_call(redis_client)
     Accounts(redis_client).set_password("sam", PASSWORD, "admin")
-    token = _csrf(client.get("/admin/login").get_data(as_text=True))
+    token = csrf_in(client.get("/admin/login").get_data(as_text=True))
     client.post("/admin/login", data={"name": "sam", "secret": PASSWORD, "csrf_token": token})
     return client
-
-
-def _csrf(page: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert found is not None
-    return found.group(1)
 
 
 def _form(page: str, name: str) -> str:
@@ -43,7 +36,7 @@ def test_a_counselor_with_a_priority_is_saved_from_the_edit_form(
 ) -> None:
     page = admin.get("/admin/roster/counselors/alex").get_data(as_text=True)
     form = {
-        "csrf_token": _csrf(page), "was": _form(page, "was"), "name": "Alex Kim",
+        "csrf_token": csrf_in(page), "was": _form(page, "was"), "name": "Alex Kim",
         "phone": "", "languages": "en, es", "priority": "3", "active": "on",
     }  # fmt: skip
     answer = admin.post("/admin/roster/counselors/alex", data=form)
@@ -60,7 +53,7 @@ def test_a_shift_with_dates_is_added_and_the_week_and_zone_are_kept(
 ) -> None:
     page = admin.get("/admin/roster?week=2026-12-07&tz=Europe/Madrid").get_data(as_text=True)
     form = {
-        "csrf_token": _csrf(page), "counselor": "alex", "days": ["sat", "sun"],
+        "csrf_token": csrf_in(page), "counselor": "alex", "days": ["sat", "sun"],
         "start": "08:00", "end": "16:00", "valid_from": "2026-12-01", "valid_until": "2027-01-31",
     }  # fmt: skip
     answer = admin.post("/admin/roster/shifts?week=2026-12-07&tz=Europe/Madrid", data=form)
@@ -78,7 +71,7 @@ def test_a_stale_edit_form_is_refused_not_saved_over_a_newer_change(
     admin: FlaskClient, redis_client: redis.Redis
 ) -> None:
     page = admin.get("/admin/roster/counselors/alex").get_data(as_text=True)
-    opened = {"csrf_token": _csrf(page), "was": _form(page, "was")}
+    opened = {"csrf_token": csrf_in(page), "was": _form(page, "was")}
     # Someone else renames Alex meanwhile (through the API, say).
     from ivr.operators.audit import AuditLog
     from ivr.roster.edit import RosterEditor
@@ -122,7 +115,7 @@ def test_a_stored_roster_that_no_longer_validates_is_a_clear_503(
 def test_viewers_do_not_get_the_edit_forms(client: FlaskClient, redis_client: redis.Redis) -> None:
     store_always_on_call(redis_client)
     Accounts(redis_client).set_password("val", PASSWORD, "viewer")
-    token = _csrf(client.get("/admin/login").get_data(as_text=True))
+    token = csrf_in(client.get("/admin/login").get_data(as_text=True))
     client.post("/admin/login", data={"name": "val", "secret": PASSWORD, "csrf_token": token})
     assert client.get("/admin/roster/counselors/alex").status_code == 403
     page = client.get("/admin/roster").get_data(as_text=True)

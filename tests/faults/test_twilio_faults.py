@@ -29,7 +29,7 @@ from ivr.extension import QUEUE_NAME
 from ivr.operators.accounts import Accounts
 from ivr.operators.audit import AuditLog
 from ivr.outbox import RETRY_INTERVALS
-from tests.admin.test_pages import PASSWORD, log_in
+from tests.admin.login import PASSWORD, log_in
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL
 from tests.live import LiveLine, eventually
 from tests.rosters import COUNSELOR_A, store_always_on_call

@@ -18,9 +18,8 @@ from hypothesis import strategies as st
 
 from ivr.operators.accounts import Accounts
 from ivr.roster.store import RosterStore
-from tests.rosters import store_always_on_call
+from tests.admin.login import PASSWORD, csrf
 
-PASSWORD = "correct horse battery staple"
 FUZZ = settings(
     max_examples=200,
     deadline=None,
@@ -57,26 +56,10 @@ def _fill(rule: str, parts: list[str]) -> str:
     return re.sub(r"<[^>]+>", lambda _: next(values, "x").replace("/", "_") or "x", rule)
 
 
-def _csrf(client: FlaskClient) -> str:
-    page = client.get("/admin/login").get_data(as_text=True)
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert found is not None
-    return found.group(1)
-
-
-@pytest.fixture
-def people(redis_client: redis.Redis) -> Accounts:
-    store_always_on_call(redis_client)
-    accounts = Accounts(redis_client)
-    accounts.set_password("sam", PASSWORD, "admin")
-    accounts.set_password("val", PASSWORD, "viewer")
-    return accounts
-
-
 def _logged_in(app: Flask, name: str | None) -> Iterator[FlaskClient]:
     client = app.test_client()
     if name is not None:
-        token = _csrf(client)
+        token = csrf(client)
         client.post("/admin/login", data={"name": name, "secret": PASSWORD, "csrf_token": token})
     yield client
 
@@ -91,7 +74,7 @@ def test_the_pages_survive_anything(
     app: Flask, people: Accounts, redis_client: redis.Redis, who: str | None
 ) -> None:
     client = next(_logged_in(app, who))
-    token = _csrf(client) if who else ""
+    token = csrf(client) if who else ""
     # Logging out would leave the rest of the run a stranger's (test_pages covers it).
     rules = [r for r in _rules(app, "/admin") if r[1] != "/admin/logout"]
     version = RosterStore(redis_client).version()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import re
 
 import pytest
 from click.testing import CliRunner
@@ -16,23 +15,22 @@ from click.testing import CliRunner
 from ivr import create_app
 from ivr.cli import main
 from ivr.operators.accounts import Accounts
+from tests.admin.login import PASSWORD, csrf
 from tests.live import LiveLine
 from tests.security.test_privacy import capture_everything, play_everything
-
-PASSWORD = "correct horse battery staple"
 
 
 def _operators_at_work(line: LiveLine, token: str) -> None:
     """A login, a failed login, API calls and a change, as operators would."""
     client = create_app(line.settings, line.content).test_client()
-    page = client.get("/admin/login").get_data(as_text=True)
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert found is not None
-    csrf = found.group(1)
+    token_of_form = csrf(client)
     client.post(
-        "/admin/login", data={"name": "sam", "secret": "not it at all!", "csrf_token": csrf}
+        "/admin/login",
+        data={"name": "sam", "secret": "not it at all!", "csrf_token": token_of_form},
     )
-    client.post("/admin/login", data={"name": "sam", "secret": PASSWORD, "csrf_token": csrf})
+    client.post(
+        "/admin/login", data={"name": "sam", "secret": PASSWORD, "csrf_token": token_of_form}
+    )
     assert client.get("/admin/").status_code == 200
     headers = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/v1/oncall", headers=headers).status_code == 200

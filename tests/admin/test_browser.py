@@ -29,6 +29,7 @@ from ivr.content.model import Content
 from ivr.operators.accounts import Accounts
 from ivr.operators.audit import AuditLog
 from ivr.roster.store import RosterStore
+from ivr.routing.dispatches import Dispatches
 from tests.conftest import free_port
 from tests.rosters import store_always_on_call
 
@@ -105,6 +106,13 @@ def test_a_supervisor_keeps_the_roster_and_the_callbacks(
 
         page.goto(site + "/admin/")
         expect(page.locator("#now-panel")).to_contain_text("Alex")
+        expect(page.locator("#waiting-count")).to_have_text("0")
+        # A caller starts waiting: the page shows it by itself, with no reload.
+        Dispatches(redis_client, 3600).open_for_call(
+            "CA" + "7" * 32, "+12025550177", "es", "counselor"
+        )
+        expect(page.locator("#waiting-count")).to_have_text("1", timeout=15_000)
+        expect(page.locator("#waiting")).to_contain_text("…0177")
         shot("02-now")
 
         # The calendar shows the Spanish gap before anyone covers it.

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import redis
+from flask import Flask
 from rq import Queue, SimpleWorker, Worker
 from rq.registry import ScheduledJobRegistry
 from werkzeug.serving import make_server
@@ -108,6 +109,24 @@ def live_line(
     """`@pytest.mark.line_settings(HELPLINE_RING_SECONDS="5")` changes its settings."""
     marker = request.node.get_closest_marker("line_settings")
     overrides: dict[str, str] = dict(marker.kwargs) if marker else {}
+    with serving_line(redis_server.url, content, tmp_path, **overrides) as served:
+        yield LiveLine(served.settings, content, redis_client, served.network, served.emulator_url)
+
+
+@dataclass
+class ServedLine:
+    settings: Settings
+    app: Flask
+    network: Network
+    emulator_url: str
+
+
+@contextlib.contextmanager
+def serving_line(
+    redis_url: str, content: Content, tmp_path: Path, **overrides: str
+) -> Iterator[ServedLine]:
+    """The line served on a free port, and the emulator pointed at it (and it
+    at the emulator), on the given Redis; stopped only when both are done."""
     line_port = free_port()
     emulator_app = create_emulator(
         ACCOUNT_SID,
@@ -119,16 +138,17 @@ def live_line(
     )
     with EmulatorServer(emulator_app) as emulator:
         settings = make_settings(
-            redis_server.url, tmp_path, HELPLINE_TWILIO_API_URL=emulator.url, **overrides
+            redis_url, tmp_path, HELPLINE_TWILIO_API_URL=emulator.url, **overrides
         )
-        app = InFlight(create_app(settings, content))
+        flask_app = create_app(settings, content)
+        app = InFlight(flask_app)
         server = make_server("127.0.0.1", line_port, app, threaded=True)  # type: ignore[arg-type]
         thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
         thread.start()
         try:
-            yield LiveLine(settings, content, redis_client, emulator.network, emulator.url)
+            yield ServedLine(settings, flask_app, emulator.network, emulator.url)
         finally:
             # Let the phone network finish what it started (late callbacks, hang-ups)
             # and the line finish every request it took: nothing may write into the

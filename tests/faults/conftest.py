@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -17,23 +16,22 @@ import pytest
 import redis
 from flask import Flask
 from rq import Worker
-from werkzeug.serving import make_server
 
-from ivr import create_app
 from ivr.config import Settings
 from ivr.content.model import Content
 from ivr.embedded_redis import start_server, wait_until_ready
-from ivr.emulator import EmulatorServer, Network, create_emulator
+from ivr.emulator import Network
 from ivr.emulator.webhooks import Delivery
 from tests.conftest import (
-    ACCOUNT_SID,
-    AUTH_TOKEN,
     PUBLIC_URL,
     RedisServer,
-    free_port,
-    make_settings,
 )
-from tests.live import LINE_NUMBER, InFlight, WorkerProcess, eventually, worker_environment
+from tests.live import (
+    WorkerProcess,
+    eventually,
+    serving_line,
+    worker_environment,
+)
 
 BACKUP = "+12025550199"  # HELPLINE_BACKUP_NUMBER in tests.conftest.make_settings
 
@@ -100,38 +98,19 @@ class PrivateLine:
 def private_line(content: Content, tmp_path: Path) -> Iterator[PrivateLine]:
     server = DurableRedis(tmp_path / "redis")
     server.start()
-    line_port = free_port()
-    emulator_app = create_emulator(
-        ACCOUNT_SID,
-        AUTH_TOKEN,
-        f"http://127.0.0.1:{line_port}",
-        LINE_NUMBER,
-        public_url=PUBLIC_URL,
-        webhook_timeout=5.0,
-    )
     try:
-        with EmulatorServer(emulator_app) as emulator:
-            settings = make_settings(server.url, tmp_path, HELPLINE_TWILIO_API_URL=emulator.url)
-            flask_app = create_app(settings, content)
-            app = InFlight(flask_app)
-            http = make_server("127.0.0.1", line_port, app, threaded=True)  # type: ignore[arg-type]
-            thread = threading.Thread(
-                target=http.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        with serving_line(server.url, content, tmp_path) as served:
+            line = PrivateLine(
+                server, served.settings, content, served.network, tmp_path, served.app
             )
-            thread.start()
-            line = PrivateLine(server, settings, content, emulator.network, tmp_path, flask_app)
             try:
                 yield line
             finally:
                 with contextlib.suppress(ProcessLookupError, AssertionError):
                     server.thaw()  # a test that failed while Redis was frozen
-                emulator.network.wait_until(emulator.network.idle, timeout=10)
+                served.network.wait_until(served.network.idle, timeout=10)
                 for worker in line.workers:
                     worker.stop()
-                http.shutdown()
-                thread.join(timeout=5)
-                eventually(lambda: app.active == 0, timeout=10)
-                http.server_close()
     finally:
         server.stop()
 

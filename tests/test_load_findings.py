@@ -70,7 +70,11 @@ def test_two_callers_and_one_counselor_both_reach_them_in_turn(
     moment, and callers went to voicemail while counselors were seconds from
     free. The second caller now waits for the counselor instead."""
     store_always_on_call(live_line.redis, ("alex", COUNSELOR_A, ["en"]))
-    start_worker()
+    # The line frees alex when the first conversation's <Dial> ends, a moment
+    # before the emulator's phone has hung up; a ring in that moment meets busy
+    # and uses a round (a known limit, docs/reliability.md). On a loaded machine
+    # that moment spanned both default rounds, so this test allows the most.
+    start_worker(HELPLINE_RING_ROUNDS="5")
     network = live_line.network
     network.phone(COUNSELOR_A, press("1"), talk(1), ring_seconds=0.3, single_line=True)
     calls = [network.call_line(number, press("1")) for number in CALLERS]

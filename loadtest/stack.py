@@ -12,7 +12,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,7 @@ from rq import Worker
 
 from ivr.embedded_redis import start_server, wait_until_ready
 from ivr.emulator import EmulatorServer, Network, create_emulator
+from loadtest.ports import free_port
 
 LINE_NUMBER = "+18885550100"  # fictional (555-01xx), as in development
 BACKUP_NUMBER = "+12025550199"
@@ -44,13 +44,6 @@ class StackOptions:
     max_hold_seconds: int = 30
     sms_segments_per_second: float = 50.0
     keep: bool = False  # keep the directory (logs, Redis data) after the run
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass

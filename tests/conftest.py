@@ -3,7 +3,6 @@ and a Twilio that signs its webhooks the way the real one does."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ from ivr.config import PROJECT_ROOT, Settings, load_settings
 from ivr.content.check import load_content
 from ivr.content.model import Content
 from ivr.embedded_redis import start_server, wait_until_ready
+from loadtest.ports import free_port
 from tests.twilio_signing import TwilioSigner
 
 pytest_plugins = ["tests.live", "tests.admin.login"]
@@ -26,13 +26,6 @@ pytest_plugins = ["tests.live", "tests.admin.login"]
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 ACCOUNT_SID = "AC" + "0" * 32
 PUBLIC_URL = "https://helpline.example.org"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class RedisServer:

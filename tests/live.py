@@ -32,7 +32,6 @@ from tests.conftest import (
     AUTH_TOKEN,
     PUBLIC_URL,
     RedisServer,
-    free_port,
     make_settings,
 )
 from workers.context import JobContext, install
@@ -127,37 +126,43 @@ def serving_line(
 ) -> Iterator[ServedLine]:
     """The line served on a free port, and the emulator pointed at it (and it
     at the emulator), on the given Redis; stopped only when both are done."""
-    line_port = free_port()
-    emulator_app = create_emulator(
-        ACCOUNT_SID,
-        AUTH_TOKEN,
-        f"http://127.0.0.1:{line_port}",
-        LINE_NUMBER,
-        public_url=PUBLIC_URL,
-        webhook_timeout=5.0,
-    )
-    with EmulatorServer(emulator_app) as emulator:
-        settings = make_settings(
-            redis_url, tmp_path, HELPLINE_TWILIO_API_URL=emulator.url, **overrides
+    # The line's socket is bound first, on a port the kernel picks, and only then is
+    # its port handed to the emulator: a port probed free and bound later can be
+    # taken in between (the emulator's own server once drew the same one).
+    app = InFlight(None)
+    server = make_server("127.0.0.1", 0, app, threaded=True)  # type: ignore[arg-type]
+    line_port = server.server_port
+    try:
+        emulator_app = create_emulator(
+            ACCOUNT_SID,
+            AUTH_TOKEN,
+            f"http://127.0.0.1:{line_port}",
+            LINE_NUMBER,
+            public_url=PUBLIC_URL,
+            webhook_timeout=5.0,
         )
-        flask_app = create_app(settings, content)
-        app = InFlight(flask_app)
-        server = make_server("127.0.0.1", line_port, app, threaded=True)  # type: ignore[arg-type]
-        thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        thread.start()
-        try:
-            yield ServedLine(settings, flask_app, emulator.network, emulator.url)
-        finally:
-            # Let the phone network finish what it started (late callbacks, hang-ups)
-            # and the line finish every request it took: nothing may write into the
-            # next test's Redis.
-            emulator.network.wait_until(emulator.network.idle, timeout=10)
-            server.shutdown()
-            thread.join(timeout=5)
-            eventually(lambda: app.active == 0, timeout=10)
-            server.server_close()
+        with EmulatorServer(emulator_app) as emulator:
+            settings = make_settings(
+                redis_url, tmp_path, HELPLINE_TWILIO_API_URL=emulator.url, **overrides
+            )
+            flask_app = create_app(settings, content)
+            app.app = flask_app
+            thread = threading.Thread(
+                target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            )
+            thread.start()
+            try:
+                yield ServedLine(settings, flask_app, emulator.network, emulator.url)
+            finally:
+                # Let the phone network finish what it started (late callbacks,
+                # hang-ups) and the line finish every request it took: nothing may
+                # write into the next test's Redis.
+                emulator.network.wait_until(emulator.network.idle, timeout=10)
+                server.shutdown()
+                thread.join(timeout=5)
+                eventually(lambda: app.active == 0, timeout=10)
+    finally:
+        server.server_close()
 
 
 def worker_environment(settings: Settings, tmp_path: Path, **extra: str) -> dict[str, str]:

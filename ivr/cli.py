@@ -18,6 +18,7 @@ from flask import Flask
 from flask.cli import FlaskGroup, NoAppException
 
 from ivr import create_app
+from ivr.backup_cli import backup_command, restore_command
 from ivr.callbacks_cli import callbacks
 from ivr.cli_support import cli_settings
 from ivr.emulator.cli import emulator
@@ -88,6 +89,8 @@ main.add_command(figures_command)
 main.add_command(optout_group)
 main.add_command(jobs_group)
 main.add_command(block_group)
+main.add_command(backup_command)
+main.add_command(restore_command)
 
 
 @main.group(cls=click.Group)

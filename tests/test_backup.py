@@ -1,0 +1,419 @@
+"""`helpline backup` / `helpline restore` against a real Redis: what operators
+configured goes to a private file and comes back whole, the line then
+behaving as before; a file that is damaged, foreign, of another version or
+taken under another key is refused with nothing changed; opt-outs are never
+undone by a restore; nothing about calls or callers is in the file."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import redis
+from click.testing import CliRunner
+
+from ivr.backup import checksum, parse, restore
+from ivr.blocklist import Blocklist
+from ivr.callbacks import Callbacks
+from ivr.cli import main
+from ivr.config import Settings
+from ivr.operators.accounts import Accounts, LoginThrottle, Operator
+from ivr.operators.audit import AuditLog
+from ivr.roster import Roster, RosterStore, who_is_on_call
+from ivr.roster.edit import RosterEditor
+from ivr.routing.figures import Figures
+from ivr.sms.optout import OptOuts
+from tests.conftest import RedisServer, make_settings
+from tests.operators.test_status_cli import SECRET_KEY, Run, _environment, _runner
+
+COUNSELOR = "+12025550101"
+BLOCKED = "+12025550177"
+OPTED_OUT = "+12025550166"
+CALLER = "+12025550155"
+PASSWORD = "correct horse battery staple"
+CONFIG_PATTERNS = ("helpline:roster", "operator:token*", "operator:password:*", "blocklist:*")
+WEEK = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+@dataclass(frozen=True)
+class Line:
+    token: str
+    block_id: str
+
+
+@pytest.fixture
+def run(redis_client: redis.Redis, redis_server: RedisServer, tmp_path: Path) -> Run:
+    return _runner(_environment(redis_server.url, tmp_path))
+
+
+@pytest.fixture
+def line(redis_client: redis.Redis) -> Line:
+    """A line as operators set it up: a roster edited item by item, a token,
+    a password, a blocked number, an opt-out; and the traffic of a day."""
+    audit = AuditLog(redis_client)
+    editor = RosterEditor(RosterStore(redis_client), audit)
+    editor.add_counselor(
+        {"id": "maria", "name": "María", "phone": COUNSELOR, "languages": ["en", "es"]},
+        "cli:dana",
+    )
+    editor.add_shift({"counselor": "maria", "days": WEEK, "start": "00:00", "end": "24:00"}, "x")
+    accounts = Accounts(redis_client)
+    _, token = accounts.create_token("alice", "admin")
+    accounts.set_password("bob", PASSWORD, "viewer")
+    _, block = Blocklist(redis_client, SECRET_KEY).block(BLOCKED, "threats", by="cli:dana")
+    OptOuts(redis_client, SECRET_KEY).opt_out(OPTED_OUT, "stop keyword")
+    # Per-call and short-lived state, which a backup leaves out.
+    Callbacks(redis_client, SECRET_KEY, 3600).create(CALLER, "en", "voicemail")
+    Figures(redis_client).offered()
+    LoginThrottle(redis_client).failed("bob", "192.0.2.1")
+    return Line(token, block.id)
+
+
+def _config(client: redis.Redis) -> dict[str, object]:
+    """Every configuration key and value (opt-outs included), but the
+    roster's version stamp, which a restore moves on."""
+    found: dict[str, object] = {}
+    for pattern in (*CONFIG_PATTERNS, "optout:*"):
+        for raw in client.scan_iter(match=pattern):
+            key = _text(raw)
+            kind = _text(client.type(key))
+            if kind == "hash":
+                value = {_text(k): _text(v) for k, v in client.hgetall(key).items()}
+                if key == "helpline:roster":
+                    value = {"document": json.loads(value["document"])}
+                found[key] = value
+            elif kind == "set":
+                found[key] = sorted(client.smembers(key))
+            elif kind == "zset":
+                found[key] = client.zrange(key, 0, -1, withscores=True)
+            else:
+                found[key] = client.get(key)
+    return found
+
+
+def _everything(client: redis.Redis) -> dict[str, object]:
+    """The whole database, byte for byte."""
+    return {_text(key): client.dump(key) for key in sorted(client.keys("*"))}
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def test_round_trip_restores_the_line_as_it_was(
+    run: Run, line: Line, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    before = _config(redis_client)
+    on_call = who_is_on_call(_roster(redis_client), datetime.now(UTC))
+    version = RosterStore(redis_client).version()
+    path = tmp_path / "line.json"
+
+    backed_up = run("backup", str(path))
+    assert backed_up.exit_code == 0, backed_up.output
+    assert "a roster, 1 token, 1 password, 1 block, 1 opt-out" in backed_up.output
+    redis_client.flushall()
+    restored = run("restore", str(path))
+
+    assert restored.exit_code == 0, restored.output
+    assert "restored a roster, 1 token, 1 password, 1 block, 1 opt-out" in restored.output
+    assert _config(redis_client) == before
+    store = RosterStore(redis_client)
+    assert store.version() > version  # a process caching the old version reloads
+    assert who_is_on_call(_roster(redis_client), datetime.now(UTC)) == on_call
+    accounts = Accounts(redis_client)
+    assert accounts.verify_token(line.token) == Operator(
+        "alice", "admin", f"token:{line.token[3:15]}"
+    )
+    signed_in = accounts.verify_password("bob", PASSWORD)
+    assert signed_in is not None
+    assert accounts.credential_valid(signed_in)
+    blocklist = Blocklist(redis_client, SECRET_KEY)
+    assert blocklist.is_blocked(BLOCKED)
+    assert [b.id for b in blocklist.list()] == [line.block_id]
+    assert 29 * 86400 < redis_client.ttl(f"blocklist:{line.block_id}") <= 30 * 86400 + 1
+    assert OptOuts(redis_client, SECRET_KEY).is_opted_out(OPTED_OUT)
+    entry = AuditLog(redis_client).recent(1)[0]
+    assert (entry.who, entry.action, entry.target) == ("cli:dana", "backup.restore", str(path))
+    assert entry.after["tokens"] == 1
+    assert entry.after["replace"] is False
+
+
+def test_the_file_is_private_and_holds_no_callers_number_nor_secret(
+    run: Run, line: Line, tmp_path: Path
+) -> None:
+    path = tmp_path / "line.json"
+    path.write_text("an older backup")
+    path.chmod(0o644)
+    old_umask = os.umask(0)
+    try:
+        assert run("backup", str(path)).exit_code == 0
+    finally:
+        os.umask(old_umask)
+
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert not list(tmp_path.glob(".line.json*"))  # no partial file left beside it
+    text = path.read_text()
+    for number in (BLOCKED, OPTED_OUT, CALLER):
+        assert number[2:] not in text
+    assert COUNSELOR in text  # the roster's own: counselors are rung from it
+    assert SECRET_KEY not in text
+    assert "test-auth-token" not in text
+    document = json.loads(text)
+    assert document["data"]["blocks"][line.block_id]["number"] == "…0177"
+    assert set(document["data"]) == {"roster", "tokens", "passwords", "blocks", "optouts"}
+    assert "callback" not in text
+    assert "throttle" not in text
+    assert document["settings"]["HELPLINE_BACKUP_NUMBER"] == "…0199"
+    assert [e["action"] for e in document["audit"]][:2] == ["counselor.add", "shift.add"]
+
+
+def test_backup_to_standard_output_and_restore_from_standard_input(
+    run: Run, line: Line, redis_client: redis.Redis, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    backed_up = run("backup", "-")
+    assert backed_up.exit_code == 0
+    assert json.loads(backed_up.stdout)["format"] == "helpline-backup"
+    redis_client.flushall()
+
+    restored = CliRunner().invoke(
+        main, ["restore", "-"], input=backed_up.stdout, env=_environment(redis_server.url, tmp_path)
+    )
+
+    assert restored.exit_code == 0, restored.output
+    assert Accounts(redis_client).verify_token(line.token) is not None
+
+
+def _roster(client: redis.Redis) -> Roster:
+    roster = RosterStore(client).load()
+    assert roster is not None, "no roster stored"
+    return roster
+
+
+def _edited(path: Path, change: str) -> None:
+    document = json.loads(path.read_text())
+    if change == "checksum":
+        document["data"]["tokens"] = {}  # checksum left as it was
+    elif change == "version":
+        document["version"] = 2
+        document["checksum"] = checksum(document)
+    elif change == "clear number":
+        (block,) = document["data"]["blocks"].values()
+        block["number"] = BLOCKED
+        document["checksum"] = checksum(document)
+    elif change == "bad roster":
+        document["data"]["roster"]["document"]["counselors"][0]["phone"] = "+1202"
+        document["checksum"] = checksum(document)
+    elif change == "bad role":
+        (token,) = document["data"]["tokens"].values()
+        token["role"] = "root"
+        document["checksum"] = checksum(document)
+    path.write_text(json.dumps(document))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("checksum", "checksum does not match"),
+        ("version", "format version 2 is not one this helpline reads"),
+        ("clear number", "number is not masked"),
+        ("bad roster", "E.164"),
+        ("bad role", "unknown role 'root'"),
+    ],
+)
+def test_a_changed_file_is_refused_and_nothing_changes(
+    run: Run, line: Line, redis_client: redis.Redis, tmp_path: Path, change: str, message: str
+) -> None:
+    path = tmp_path / "line.json"
+    assert run("backup", str(path)).exit_code == 0
+    _edited(path, change)
+    redis_client.flushall()
+
+    result = run("restore", str(path))
+
+    assert result.exit_code == 1
+    assert "refused, nothing was restored" in result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert _everything(redis_client) == {}
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("truncated", "not a whole backup"),
+        ('{"format": "something-else"}', "not a helpline backup"),
+        ("[1, 2]", "not a helpline backup"),
+        ("\udcff", "cannot read"),
+    ],
+)
+def test_a_file_that_is_no_backup_is_refused_and_nothing_changes(
+    run: Run, line: Line, redis_client: redis.Redis, tmp_path: Path, content: str, message: str
+) -> None:
+    path = tmp_path / "line.json"
+    assert run("backup", str(path)).exit_code == 0
+    if content == "truncated":
+        whole = path.read_bytes()
+        path.write_bytes(whole[: len(whole) // 2])
+    elif content == "\udcff":
+        path.write_bytes(b"\xff\xfe not text")
+    else:
+        path.write_text(content)
+    redis_client.flushall()
+
+    result = run("restore", str(path))
+
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert _everything(redis_client) == {}
+
+
+def test_a_missing_file_is_a_clear_error(run: Run, redis_client: redis.Redis) -> None:
+    result = run("restore", "/nonexistent/line.json")
+    assert result.exit_code == 1
+    assert "cannot read /nonexistent/line.json" in result.output
+    failed = run("backup", "/nonexistent/dir/line.json")
+    assert failed.exit_code == 1
+    assert "cannot write /nonexistent/dir/line.json" in failed.output
+
+
+def test_a_backup_taken_under_another_key_is_refused(
+    line: Line, redis_client: redis.Redis, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "line.json"
+    assert _runner(_environment(redis_server.url, tmp_path))("backup", str(path)).exit_code == 0
+    redis_client.flushall()
+    other = _environment(redis_server.url, tmp_path) | {"HELPLINE_SECRET_KEY": "another" * 8}
+
+    result = _runner(other)("restore", str(path))
+
+    assert result.exit_code == 1
+    assert "taken under another HELPLINE_SECRET_KEY" in result.output
+    assert _everything(redis_client) == {}
+
+
+def test_a_configured_line_is_left_alone_without_replace(
+    run: Run, line: Line, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    path = tmp_path / "line.json"
+    assert run("backup", str(path)).exit_code == 0
+    Accounts(redis_client).create_token("carol", "viewer")
+    before = _everything(redis_client)
+
+    result = run("restore", str(path))
+
+    assert result.exit_code == 1
+    assert "the line is configured already (a roster, 2 tokens" in result.output
+    assert "give --replace" in result.output
+    assert _everything(redis_client) == before
+
+
+@pytest.mark.parametrize("only", ["roster", "token", "password", "block"])
+def test_any_one_configured_thing_makes_the_line_not_empty(
+    run: Run, line: Line, redis_client: redis.Redis, tmp_path: Path, only: str
+) -> None:
+    path = tmp_path / "line.json"
+    assert run("backup", str(path)).exit_code == 0
+    keep = {"roster": "helpline:roster", "token": "operator:token:*"}.get(only, "")
+    keep = keep or {"password": "operator:password:*", "block": "blocklist:n_*"}[only]
+    for raw in redis_client.keys("*"):
+        if not _text(raw).startswith(keep.rstrip("*")):
+            redis_client.delete(raw)
+    before = _everything(redis_client)
+
+    assert run("restore", str(path)).exit_code == 1
+    assert _everything(redis_client) == before
+
+
+def test_replace_replaces_the_configuration_but_keeps_newer_opt_outs(
+    run: Run, line: Line, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    path = tmp_path / "line.json"
+    assert run("backup", str(path)).exit_code == 0
+    accounts = Accounts(redis_client)
+    _, later = accounts.create_token("carol", "viewer")
+    accounts.remove_password("bob")
+    optouts = OptOuts(redis_client, SECRET_KEY)
+    optouts.opt_out(CALLER, "stop keyword")  # a STOP since the backup
+    optouts.opt_in(OPTED_OUT)  # and a START: the restore errs towards silence
+
+    result = run("restore", "--replace", str(path))
+
+    assert result.exit_code == 0, result.output
+    assert "opt-outs: 1 added, 0 there already (a restore never removes one)" in result.output
+    assert accounts.verify_token(later) is None
+    assert accounts.verify_token(line.token) is not None
+    assert accounts.verify_password("bob", PASSWORD) is not None
+    assert optouts.is_opted_out(CALLER)
+    assert optouts.is_opted_out(OPTED_OUT)
+    assert AuditLog(redis_client).recent(1)[0].after["replace"] is True
+
+
+def test_check_reads_the_file_and_writes_nothing(
+    run: Run, line: Line, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    path = tmp_path / "line.json"
+    assert run("backup", str(path)).exit_code == 0
+    redis_client.flushall()
+
+    result = run("restore", "--check", str(path))
+
+    assert result.exit_code == 0, result.output
+    assert "a good backup of" in result.output
+    assert "a roster, 1 token, 1 password, 1 block, 1 opt-out" in result.output
+    assert _everything(redis_client) == {}
+
+
+def test_blocks_that_ended_since_the_backup_are_left_out(
+    run: Run, line: Line, redis_client: redis.Redis, tmp_path: Path, settings: Settings
+) -> None:
+    path = tmp_path / "line.json"
+    assert run("backup", str(path)).exit_code == 0
+    backup = parse(path.read_text(), SECRET_KEY)
+    redis_client.flushall()
+    later = (datetime.now(UTC) + timedelta(days=31)).timestamp()
+
+    restored = restore(redis_client, backup, settings, replace=False, clock=lambda: later)
+
+    assert restored.blocks_ended == 1
+    assert restored.counts["blocks"] == 0
+    assert redis_client.keys("blocklist:*") == []
+    assert Accounts(redis_client).verify_token(line.token) is not None
+
+
+def test_a_key_of_the_wrong_kind_stops_the_restore_before_any_write(
+    line: Line, redis_client: redis.Redis, settings: Settings, tmp_path: Path, run: Run
+) -> None:
+    path = tmp_path / "line.json"
+    assert run("backup", str(path)).exit_code == 0
+    backup = parse(path.read_text(), SECRET_KEY)
+    redis_client.flushall()
+    redis_client.set("operator:tokens", "not a set")
+    before = _everything(redis_client)
+
+    result = run("restore", str(path))
+
+    assert result.exit_code == 1
+    assert "operator:tokens holds something else" in result.output
+    assert _everything(redis_client) == before
+    assert backup.counts()["tokens"] == 1
+
+
+def test_settings_that_differ_are_named_not_changed(
+    line: Line, redis_client: redis.Redis, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "line.json"
+    env = _environment(redis_server.url, tmp_path)
+    assert _runner(env)("backup", str(path)).exit_code == 0
+    redis_client.flushall()
+
+    result = _runner(env | {"HELPLINE_RETENTION_DAYS": "14"})("restore", str(path))
+
+    assert result.exit_code == 0, result.output
+    assert "HELPLINE_RETENTION_DAYS: 30 then, 14 now" in result.output
+    assert make_settings(redis_server.url, tmp_path).retention_days == 30

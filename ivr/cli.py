@@ -22,6 +22,7 @@ from ivr.backup_cli import backup_command, restore_command
 from ivr.callbacks_cli import callbacks
 from ivr.cli_support import cli_settings
 from ivr.emulator.cli import emulator
+from ivr.golive.cli import fallback_group, twilio_group
 from ivr.jobs_cli import jobs_group
 from ivr.operators.blocklist_cli import block_group
 from ivr.operators.cli import audit_command, password_group, token_group
@@ -89,6 +90,8 @@ main.add_command(figures_command)
 main.add_command(optout_group)
 main.add_command(jobs_group)
 main.add_command(block_group)
+main.add_command(twilio_group)
+main.add_command(fallback_group)
 main.add_command(backup_command)
 main.add_command(restore_command)
 

@@ -16,6 +16,7 @@ from ivr.content.loader import ContentError, read_content
 from ivr.content.model import (
     PROMPT_VALUES,
     SMS_ROLES_WITHOUT_OPT_OUT,
+    TEXT_VALUES,
     BackupNode,
     Choice,
     Content,
@@ -272,9 +273,10 @@ def _lengths_and_placeholders(content: Content) -> Iterator[Problem]:
     exempt = {content.sms.replies.get(role) for role in SMS_ROLES_WITHOUT_OPT_OUT}
     for text_id, parts in content.texts.items():
         runtime = RUNTIME_PLACEHOLDERS if text_id in alerts else frozenset()
+        runtime |= frozenset(TEXT_VALUES.get(text_id, ()))
         for prompt in parts:
             yield from _prompt_problems(content, prompt, f"text '{text_id}'", True, runtime)
-        if text_id in exempt:
+        if text_id in exempt or text_id in TEXT_VALUES:
             continue
         for language, first in parts[0].by_language.items() if parts else ():
             if OPT_OUT_WORD not in first:

@@ -235,3 +235,8 @@ SYSTEM_PROMPTS = (
 )
 # Prompts the engine fills with values known only during a call.
 PROMPT_VALUES = {"whisper": ("language", "waited"), "callback_whisper": ("ref",)}
+# Texts that are not replies of the running line and are filled with settings:
+# `fallback` is the static SMS answer `helpline fallback export` writes, for
+# when the service is down (it names HELPLINE_BACKUP_NUMBER; no STOP line: it
+# answers whatever was sent, STOP included).
+TEXT_VALUES = {"fallback": ("backup_number",)}

@@ -222,12 +222,12 @@ class CallLeg:
         except Exception as error:  # a bug here must not leave the call "in-progress"
             self._crash(error)
 
-    def run_inbound(self, voice_url: str) -> None:
+    def run_inbound(self, voice_url: str, method: str = "POST") -> None:
         """A call from a virtual phone to the line's number."""
         try:
             if not self._begin():
                 raise RuntimeError(f"{self.record.from_} is already on a call")
-            self._finish(self.play(Goto(voice_url, {}, "POST")))
+            self._finish(self.play(Goto(voice_url, {}, method)))
         except Exception as error:
             self._crash(error)
 
@@ -335,7 +335,7 @@ class CallLeg:
         if not fallback_url:
             return None
         fields = {**params, "ErrorCode": str(code), "ErrorUrl": url}
-        delivery = self.send(fallback_url, fields, "POST")
+        delivery = self.send(fallback_url, fields, self.record.fallback_method)
         self._fetched(Fetch(fallback_url, fields, delivery.status, delivery.body))
         self.document_url = fallback_url
         problem = fetch_problem(delivery)

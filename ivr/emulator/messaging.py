@@ -106,8 +106,9 @@ class InboundText:
 
 
 def text_line(network: Network, from_: str, body: str, to: str | None = None) -> InboundText:
-    """Deliver a text to the line's Messaging URL now, as Twilio does, and send
-    any `<Message>` replies in its TwiML back to the phone."""
+    """Deliver a text to the line's Messaging URL now (its SmsFallbackUrl if
+    that fails), as Twilio does, and send any `<Message>` replies in its TwiML
+    back to the phone."""
     line = to or network.config.line_number
     record = MessageRecord(
         account_sid=network.config.account_sid,
@@ -138,7 +139,18 @@ def text_line(network: Network, from_: str, body: str, to: str | None = None) ->
         "SmsStatus": "received",
         "To": line,
     }
-    delivery = network.webhooks.send(network.sms_url, fields)
+    number = network.number(line)
+    with network.numbers.lock:
+        sms = (number.sms_url, number.sms_method)
+        fallback = (number.sms_fallback_url, number.sms_fallback_method)
+    delivery = network.webhooks.send(sms[0], fields, sms[1])
+    if not delivery.ok and fallback[0]:
+        # As Twilio does: the SmsFallbackUrl, told what went wrong (11200
+        # covers a refused connection, a timeout and an error status alike).
+        code = "11205" if "Timeout" in (delivery.error or "") else "11200"
+        delivery = network.webhooks.send(
+            fallback[0], {**fields, "ErrorCode": code, "ErrorUrl": sms[0]}, fallback[1]
+        )
     inbound = InboundText(record, delivery)
     if delivery.ok and delivery.body.strip():
         inbound.replies = _replies(network, delivery.body, from_, line)

@@ -24,6 +24,7 @@ from ivr.emulator.ids import now, rfc2822
 from ivr.emulator.interactive import InteractivePhone
 from ivr.emulator.legs import CallLeg
 from ivr.emulator.messaging import InboundText, deliver, text_line
+from ivr.emulator.numbers import IncomingNumber, NumberBook
 from ivr.emulator.phones import PhoneBook, Script, Step, script
 from ivr.emulator.queues import QueueBook
 from ivr.emulator.records import CallRecord, MessageRecord
@@ -81,6 +82,8 @@ class Network:
         self.phones = PhoneBook()
         self.faults = FaultPlan()
         self.queues = QueueBook(config.account_sid)
+        self.numbers = NumberBook()
+        self._own_numbers()
         self.messages: dict[str, MessageRecord] = {}
         self.calls: dict[str, CallRecord] = {}
         self.requests: deque[dict[str, Any]] = deque(maxlen=config.log_limit)
@@ -99,16 +102,40 @@ class Network:
     def owned_numbers(self) -> frozenset[str]:
         return frozenset((self.config.line_number, *self.config.other_numbers))
 
-    def _url(self, path: str | None) -> str | None:
-        return self.config.base_url + path if path else None
+    def _url(self, path: str | None) -> str:
+        return self.config.base_url + path if path else ""
+
+    def _own_numbers(self) -> None:
+        """The account's IncomingPhoneNumbers as configured: the line's number
+        points at the line (until a REST update says otherwise), the others
+        at nothing."""
+        config = self.config
+        self.numbers.add(
+            IncomingNumber(
+                config.account_sid,
+                config.line_number,
+                voice_url=self._url(config.voice_path),
+                voice_fallback_url=self._url(config.voice_fallback_path),
+                status_callback=self._url(config.voice_status_path),
+                sms_url=self._url(config.sms_path),
+            )
+        )
+        for other in config.other_numbers:
+            self.numbers.add(IncomingNumber(config.account_sid, other))
+
+    def number(self, phone_number: str | None = None) -> IncomingNumber:
+        """The IncomingPhoneNumber a call or text to `phone_number` (default: the
+        line's) follows; a number the account does not own follows the line's."""
+        found = self.numbers.find(phone_number or self.config.line_number)
+        return found or self.numbers.find(self.config.line_number) or IncomingNumber("", "")
 
     @property
     def voice_url(self) -> str:
-        return self.config.base_url + self.config.voice_path
+        return self.number().voice_url
 
     @property
     def sms_url(self) -> str:
-        return self.config.base_url + self.config.sms_path
+        return self.number().sms_url
 
     # -- records -------------------------------------------------------------
 
@@ -240,6 +267,8 @@ class Network:
             self._opted_out.clear()
         self.phones.clear()
         self.queues.clear()
+        self.numbers.clear()
+        self._own_numbers()
         self.faults.clear()
         self.webhooks.clear()
         self.notify()
@@ -268,20 +297,25 @@ class Network:
         background (see `wait_for_call`)."""
         if steps or script_ is not None:
             self.phones.set(from_, script_ or script(steps=steps))
-        record = CallRecord(
-            account_sid=self.config.account_sid,
-            to=to or self.config.line_number,
-            from_=from_,
-            direction="inbound",
-            status="ringing",
-            fallback_url=self._url(self.config.voice_fallback_path),
-            status_callback=self._url(self.config.voice_status_path),
-        )
+        number = self.number(to)
+        with self.numbers.lock:  # one consistent configuration, even mid-update
+            voice = (number.voice_url, number.voice_method)
+            record = CallRecord(
+                account_sid=self.config.account_sid,
+                to=to or self.config.line_number,
+                from_=from_,
+                direction="inbound",
+                status="ringing",
+                fallback_url=number.voice_fallback_url or None,
+                fallback_method=number.voice_fallback_method,
+                status_callback=number.status_callback or None,
+                status_callback_method=number.status_callback_method,
+            )
         leg = CallLeg(self, record, self.phones.performer(from_), self.interpreter)
         with self.lock:
             self.calls[record.sid] = record
             self._legs[record.sid] = leg
-        self.submit_call(leg.run_inbound, self.voice_url)
+        self.submit_call(leg.run_inbound, *voice)
         return record
 
     def text_line(self, from_: str, body: str, to: str | None = None) -> InboundText:

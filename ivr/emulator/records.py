@@ -132,6 +132,7 @@ class CallRecord:
     method: str = "POST"
     twiml: str | None = None
     fallback_url: str | None = None
+    fallback_method: str = "POST"
     status_callback: str | None = None
     status_callback_method: str = "POST"
     status_callback_events: tuple[str, ...] = ("completed",)

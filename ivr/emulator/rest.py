@@ -263,6 +263,7 @@ def create_call(account_sid: str) -> Response:
         method=form.get("Method", "POST").upper(),
         twiml=twiml,
         fallback_url=form.get("FallbackUrl") or None,
+        fallback_method=form.get("FallbackMethod", "POST").upper(),
         status_callback=form.get("StatusCallback") or None,
         status_callback_method=form.get("StatusCallbackMethod", "POST").upper(),
         status_callback_events=events or ("completed",),

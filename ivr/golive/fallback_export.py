@@ -1,0 +1,131 @@
+"""A fallback that does not depend on us: static TwiML files, written from the
+content, for any static web host (object storage, a CDN, GitHub Pages).
+
+Twilio requests the number's fallback URL when the Voice or SMS URL fails
+(no connection, a timeout, an error status, a document that is not TwiML).
+If the fallback lives on the same service, an outage takes both; these files
+need nothing of ours to keep working.
+
+A fallback URL gives one answer to every caller, whose language nobody
+knows yet, so each document speaks (or texts) every language of the
+content, the default first. The files, relative to each other:
+
+    voice.xml          the crisis numbers (prompt `fallback`), then <Dial> the
+                       backup number; after the dial → voice-after.xml
+    voice-after.xml    the backup line did not answer (or the call with it
+                       ended): prompt `backup_unreachable`, then <Record> a
+                       message (kept by Twilio, under the account's
+                       Recordings) → voice-goodbye.xml
+    voice-goodbye.xml  prompt `goodbye`, hang up
+    sms.xml            text `fallback` in every language, one message each
+    sms-<lang>.xml     the same in one language
+
+Every URL inside is relative and fetched with GET: static hosts commonly
+refuse POST (405), and Twilio resolves a relative URL against the document
+that holds it, so the files work wherever they are put together.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from twilio.twiml.messaging_response import MessagingResponse
+from twilio.twiml.voice_response import VoiceResponse
+
+from ivr.content.model import Content
+from ivr.content.render import fill
+
+VOICE_FILE = "voice.xml"
+VOICE_AFTER_FILE = "voice-after.xml"
+VOICE_GOODBYE_FILE = "voice-goodbye.xml"
+SMS_FILE = "sms.xml"
+DIAL_TIMEOUT_SECONDS = 30  # as the running line's own fallback rings the backup line
+MAX_MESSAGE_SECONDS = 180
+# The text the SMS fallback sends; `unavailable` (a reply of the running line)
+# stands in for content that has no `fallback` text.
+SMS_TEXT = "fallback"
+SMS_TEXT_INSTEAD = "unavailable"
+
+
+class ExportError(Exception):
+    """The content cannot make the fallback files (a prompt is missing)."""
+
+
+def _say_all(response: VoiceResponse, content: Content, prompt: str) -> None:
+    found = content.prompts.get(prompt)
+    if found is None:
+        raise ExportError(f"the content has no prompt '{prompt}'")
+    for language in content.languages:
+        locale = content.locales[language]
+        response.say(
+            fill(content, found.text(language), language, "voice"),
+            voice=locale.say_voice,
+            language=locale.say_language,
+        )
+
+
+def voice_documents(content: Content, backup_number: str) -> dict[str, str]:
+    first = VoiceResponse()
+    _say_all(first, content, "fallback")
+    dial = first.dial(action=VOICE_AFTER_FILE, method="GET", timeout=DIAL_TIMEOUT_SECONDS)
+    dial.number(backup_number)
+
+    after = VoiceResponse()
+    _say_all(after, content, "backup_unreachable")
+    after.record(
+        action=VOICE_GOODBYE_FILE,
+        method="GET",
+        max_length=MAX_MESSAGE_SECONDS,
+        finish_on_key="#",
+        play_beep=True,
+        timeout=10,
+    )
+    # No message left (silence ends <Record> without one): the same goodbye.
+    _say_all(after, content, "goodbye")
+    after.hangup()
+
+    goodbye = VoiceResponse()
+    _say_all(goodbye, content, "goodbye")
+    goodbye.hangup()
+    return {VOICE_FILE: str(first), VOICE_AFTER_FILE: str(after), VOICE_GOODBYE_FILE: str(goodbye)}
+
+
+def sms_texts(content: Content, backup_number: str, language: str) -> list[str]:
+    text_id = SMS_TEXT if SMS_TEXT in content.texts else content.sms.replies.get(SMS_TEXT_INSTEAD)
+    parts = content.texts.get(text_id or "")
+    if not parts:
+        raise ExportError(f"the content has no text '{SMS_TEXT}' (nor '{SMS_TEXT_INSTEAD}')")
+    values = {"backup_number": backup_number}
+    return [fill(content, part.text(language), language, "sms", values) for part in parts]
+
+
+def sms_documents(content: Content, backup_number: str) -> dict[str, str]:
+    documents: dict[str, str] = {}
+    every = MessagingResponse()
+    for language in content.languages:
+        one = MessagingResponse()
+        for text in sms_texts(content, backup_number, language):
+            every.message(text)
+            one.message(text)
+        documents[f"sms-{language}.xml"] = str(one)
+    documents[SMS_FILE] = str(every)
+    return documents
+
+
+def fallback_documents(content: Content, backup_number: str) -> dict[str, str]:
+    """Every file, by name: TwiML as text."""
+    return {**voice_documents(content, backup_number), **sms_documents(content, backup_number)}
+
+
+def export(content: Content, backup_number: str, directory: Path) -> list[Path]:
+    """Write the files into `directory` (made if missing); returns their paths."""
+    documents = fallback_documents(content, backup_number)
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, document in documents.items():
+        path = directory / name
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(document, encoding="utf-8")
+        tmp.replace(path)  # a host syncing the directory never sees half a file
+        written.append(path)
+    return written

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import redis
 from flask import current_app
@@ -23,11 +24,13 @@ class Helpline:
     redis: redis.Redis
     roster: RosterStore  # one per process: it keeps the parsed roster and its on-call index
 
-    @property
+    # Built once per line, not per request: they hold no per-request state, and
+    # building an Outbox registers its Lua script (a SHA-1 of its text) every time.
+    @cached_property
     def queue(self) -> Queue:
         return Queue(QUEUE_NAME, connection=self.redis)
 
-    @property
+    @cached_property
     def outbox(self) -> Outbox:
         return Outbox(
             self.redis, self.queue, self.settings.secret_key, self.settings.retention_days * 86400

@@ -58,6 +58,20 @@ class Call:
 
 UrlFor = Callable[[str, str], str]  # (route name, node or dispatch id) -> absolute URL
 
+# Nodes whose TwiML depends only on content and language: a chain of them renders
+# to the same document every time, so it is rendered once (`VoiceEngine._static`).
+# A text-me or counselor node acts (queues a text, opens a dispatch): never cached.
+STATIC_NODES = (SayNode, LanguageNode, MenuNode, BackupNode, VoicemailNode, HangupNode)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A static chain, rendered: the document, and where it leaves the caller."""
+
+    document: str
+    node: str
+    language: str
+
 
 class VoiceEngine:
     def __init__(
@@ -75,14 +89,19 @@ class VoiceEngine:
         self.holds = holds
         self.url_for = url_for
         self.backup_number = backup_number
+        # (first node, language) -> the rendered chain. Serialising TwiML was a
+        # third of a menu step's time (docs/benchmarks.md); the keys are bounded
+        # by the content's nodes times its languages. Content never changes while
+        # the line runs, and a dict's get and set are atomic across threads.
+        self._static: dict[tuple[str, str], Rendered] = {}
 
     # -- entry points, one per webhook -------------------------------------
 
-    def incoming(self, call: Call) -> VoiceResponse:
+    def incoming(self, call: Call) -> str:
         state = CallState(language=self.content.default_language, node="")
         return self._enter(call, state, self.content.voice.start)
 
-    def node(self, call: Call, node_id: str) -> VoiceResponse:
+    def node(self, call: Call, node_id: str) -> str:
         """Render a node the caller was sent to; an unknown node or an expired
         call starts over at the greeting rather than failing."""
         state = self.states.load(call.sid)
@@ -90,7 +109,7 @@ class VoiceEngine:
             return self.incoming(call)
         return self._enter(call, state, node_id)
 
-    def answer(self, call: Call, node_id: str, digits: str, speech: str) -> VoiceResponse:
+    def answer(self, call: Call, node_id: str, digits: str, speech: str) -> str:
         """The caller's reply to a menu: a key, words, or silence."""
         state = self.states.load(call.sid)
         menu = self.content.voice.nodes.get(node_id)
@@ -116,15 +135,15 @@ class VoiceEngine:
         state.node, state.tries = node_id, tries
         self.states.save(call.sid, state)
         self._gather(response, state.language, menu, with_intro=False)
-        return response
+        return str(response)
 
-    def dial_done(self, call: Call, node_id: str, dial_status: str) -> VoiceResponse:
+    def dial_done(self, call: Call, node_id: str, dial_status: str) -> str:
         """After a hand-off to a person: a finished conversation ends the call;
         anything else goes on to the node's safe next step."""
         response = VoiceResponse()
         if dial_status == "completed":
             response.hangup()
-            return response
+            return str(response)
         state = self.states.load(call.sid)
         node = self.content.voice.nodes.get(node_id)
         if state is None or not isinstance(node, BackupNode):
@@ -132,14 +151,14 @@ class VoiceEngine:
         self._say(response, state.language, self.content.prompts["backup_unreachable"])
         return self._enter(call, state, node.next, response)
 
-    def after_recording(self, call: Call, node_id: str) -> VoiceResponse:
+    def after_recording(self, call: Call, node_id: str) -> str:
         state = self.states.load(call.sid)
         node = self.content.voice.nodes.get(node_id)
         if state is None or not isinstance(node, VoicemailNode):
             return self.incoming(call)
         return self._enter(call, state, node.next)
 
-    def after_hold(self, call: Call, node_id: str, chose_voicemail: bool) -> VoiceResponse:
+    def after_hold(self, call: Call, node_id: str, chose_voicemail: bool) -> str:
         """The caller left the hold without a counselor: their choice of a
         message, or the counselor node's other choices."""
         state = self.states.load(call.sid)
@@ -170,22 +189,40 @@ class VoiceEngine:
 
     def _enter(
         self, call: Call, state: CallState, node_id: str, response: VoiceResponse | None = None
-    ) -> VoiceResponse:
-        response = response if response is not None else VoiceResponse()
+    ) -> str:
+        """Walk from `node_id` through the nodes that chain, render them after
+        `response` (if any), save where the caller is, and return the document."""
+        cacheable = response is None
+        key = (node_id, state.language)
+        rendered = self._static.get(key) if cacheable else None
+        if rendered is None:
+            response = response if response is not None else VoiceResponse()
+            static = self._walk(response, call, state, node_id)
+            rendered = Rendered(str(response), state.node, state.language)
+            if cacheable and static:
+                self._static[key] = rendered
+        state.node, state.language, state.tries = rendered.node, rendered.language, 0
+        self.states.save(call.sid, state)
+        return rendered.document
+
+    def _walk(self, response: VoiceResponse, call: Call, state: CallState, node_id: str) -> bool:
+        """Render the chain from `node_id` into `response`; True when every node
+        in it was static (the same document for every caller in this language)."""
         nodes = self.content.voice.nodes
+        static = True
         for _ in range(MAX_CHAINED_NODES):
             node = nodes.get(node_id)
             if node is None:  # content is checked at start; never leave a caller hanging
                 node = nodes[self.content.navigation.person.next]
             state.node, state.tries = node.id, 0
+            static = static and isinstance(node, STATIC_NODES)
             following = self._render(response, call, state, node)
             if following is None:
                 break
             node_id = following
         else:
             response.redirect(self.url_for("node", node_id))
-        self.states.save(call.sid, state)
-        return response
+        return static
 
     def _render(
         self, response: VoiceResponse, call: Call, state: CallState, node: Node

@@ -8,7 +8,7 @@ import logging
 from typing import Any
 
 import redis
-from flask import Blueprint, Response, request, url_for
+from flask import Blueprint, Response, current_app, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
@@ -37,7 +37,8 @@ class BadRequestFields(Exception):
     """A signed request whose fields are not what Twilio sends."""
 
 
-def _twiml(response: VoiceResponse) -> Response:
+def _twiml(response: VoiceResponse | str) -> Response:
+    """A TwiML response: a document built here, or one the engine rendered."""
     return Response(str(response), mimetype="text/xml")
 
 
@@ -57,7 +58,23 @@ def _absolute(endpoint: str, **values: Any) -> str:
     return helpline().settings.public(url_for(endpoint, **values))
 
 
+ENGINE = "helpline.voice_engine"
+
+
 def _engine() -> VoiceEngine:
+    """The line's voice engine, built at its first call and kept: it holds only
+    the line's content, clients and settings (nothing of one request), and
+    building it registers the dispatch Lua scripts (a SHA-1 each), which the
+    profile showed was a tenth of a menu step (docs/benchmarks.md)."""
+    extensions = current_app.extensions
+    engine: VoiceEngine | None = extensions.get(ENGINE)
+    if engine is None:
+        # Two first requests at once may both build one: harmless, one is kept.
+        engine = extensions[ENGINE] = _build_engine()
+    return engine
+
+
+def _build_engine() -> VoiceEngine:
     line = helpline()
     settings = line.settings
     texts = TextRequests(

@@ -211,23 +211,7 @@ class Dispatches:
         return found, bool(made)
 
     def load(self, dispatch_id: str) -> Dispatch | None:
-        fields = decoded(self._redis.hgetall(f"dispatch:{dispatch_id}"))
-        if not fields.keys() >= {"call_sid", "caller", "language", "state", "created"}:
-            return None  # gone, or a half-written record: nothing to act on
-        answered = fields.get("answered_at")
-        return Dispatch(
-            id=dispatch_id,
-            call_sid=fields["call_sid"],
-            caller=fields["caller"],
-            language=fields["language"],
-            state=fields["state"],
-            created=float(fields["created"]),
-            round=int(fields.get("round", "1")),
-            winner=fields.get("winner", ""),
-            answered_at=float(answered) if answered else None,
-            node=fields.get("node", ""),
-            ended_at=float(fields["ended_at"]) if fields.get("ended_at") else None,
-        )
+        return _dispatch(dispatch_id, decoded(self._redis.hgetall(f"dispatch:{dispatch_id}")))
 
     # -- legs ----------------------------------------------------------------
 
@@ -367,14 +351,23 @@ class Dispatches:
         first; entries whose record expired or that outlived any call are dropped."""
         now = time.time()
         self._redis.zremrangebyscore(LIVE, 0, now - BUSY_FOR_AT_MOST)
-        found = []
-        for raw in self._redis.zrange(LIVE, 0, -1):
-            dispatch = self.load(_text(raw))
+        ids = [_text(raw) for raw in self._redis.zrange(LIVE, 0, -1)]
+        # One round trip for all of them, not one each: with a thousand callers
+        # waiting, a page of live calls was a thousand round trips.
+        pipe = self._redis.pipeline(transaction=False)
+        for dispatch_id in ids:
+            pipe.hgetall(f"dispatch:{dispatch_id}")
+        found: list[Dispatch] = []
+        stale: list[str] = []
+        for dispatch_id, fields in zip(ids, pipe.execute(), strict=True):
+            dispatch = _dispatch(dispatch_id, decoded(fields))
             ended = dispatch is not None and dispatch.ended_at is not None
             if dispatch is None or dispatch.state not in (*OPEN_STATES, "bridged") or ended:
-                self._redis.zrem(LIVE, _text(raw))
+                stale.append(dispatch_id)
                 continue
             found.append(dispatch)
+        if stale:
+            self._redis.zrem(LIVE, *stale)
         return found
 
     # -- deadlines and who is busy -------------------------------------------
@@ -405,6 +398,26 @@ class Dispatches:
             if float(_text(held).split(" ", 1)[0]) > now
         }
         return self.busy_counselors() | ringing
+
+
+def _dispatch(dispatch_id: str, fields: dict[str, str]) -> Dispatch | None:
+    """A dispatch from its hash's fields; None when gone or half-written."""
+    if not fields.keys() >= {"call_sid", "caller", "language", "state", "created"}:
+        return None  # gone, or a half-written record: nothing to act on
+    answered = fields.get("answered_at")
+    return Dispatch(
+        id=dispatch_id,
+        call_sid=fields["call_sid"],
+        caller=fields["caller"],
+        language=fields["language"],
+        state=fields["state"],
+        created=float(fields["created"]),
+        round=int(fields.get("round", "1")),
+        winner=fields.get("winner", ""),
+        answered_at=float(answered) if answered else None,
+        node=fields.get("node", ""),
+        ended_at=float(fields["ended_at"]) if fields.get("ended_at") else None,
+    )
 
 
 def counselor_of(leg_id: str) -> str:

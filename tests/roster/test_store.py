@@ -74,6 +74,18 @@ def test_a_store_parses_each_version_once(redis_client: redis.Redis, tmp_path: P
     assert other.load() == replacement
 
 
+def test_a_new_store_reuses_the_roster_this_process_already_parsed(
+    redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    # A job that opens its own store (an alert) must not parse a big roster again.
+    RosterStore(redis_client).save(load_roster_file(EXAMPLE))
+    first = RosterStore(redis_client).load()
+    assert RosterStore(redis_client).load() is first
+    changed = roster_from("timezone: UTC\ncounselors: []\n", tmp_path)
+    RosterStore(redis_client).save(changed)
+    assert RosterStore(redis_client).load() == changed
+
+
 def test_a_reader_sees_one_roster_or_the_other_never_a_mix(
     redis_client: redis.Redis, tmp_path: Path
 ) -> None:

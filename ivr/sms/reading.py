@@ -5,6 +5,7 @@ letter or two."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
@@ -32,6 +33,10 @@ class Reading:
 def _edits_within(a: str, b: str, limit: int) -> bool:
     """Damerau–Levenshtein distance of at most `limit`, stopping early."""
     if abs(len(a) - len(b)) > limit:
+        return False
+    # Each edit takes away at most one letter that one word has and the other
+    # lacks: a cheap refusal before the table (most word pairs differ in many).
+    if len(set(a).difference(b)) > limit or len(set(b).difference(a)) > limit:
         return False
     previous2: list[int] | None = None
     previous = list(range(len(b) + 1))
@@ -66,7 +71,7 @@ def _phrase_words(phrase: str, *, drop_apostrophes: bool = False) -> list[str]:
     return normalize(phrase.replace("'", "") if drop_apostrophes else phrase).split()
 
 
-def _contains_phrase(words: list[str], phrase: list[str], fuzzy: bool) -> bool:
+def _contains_phrase(words: Sequence[str], phrase: Sequence[str], fuzzy: bool) -> bool:
     if not phrase:
         return False
     for start in range(len(words) - len(phrase) + 1):
@@ -141,18 +146,80 @@ def _likely_language(words: list[str], candidates: list[str]) -> str:
     return max(candidates, key=score)  # ties: the first candidate, in content's order
 
 
+@dataclass(frozen=True)
+class _CrisisPhrase:
+    words: tuple[str, ...]
+    every_word: frozenset[str]
+    # Words too short to allow a slip ("die" is not "did"): even the fuzzy pass
+    # needs them typed as they are.
+    short_words: frozenset[str]
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    """One content's SMS words, normalised and indexed once: a text is then read
+    with set lookups, and the letter-by-letter comparison runs only for the
+    phrases whose words the text could hold (the profile found a quarter of a
+    text's time reading it, most of it comparing every phrase)."""
+
+    crisis: tuple[tuple[str, tuple[_CrisisPhrase, ...]], ...]  # per language, content's order
+    compliance: tuple[tuple[Intent, frozenset[str]], ...]
+
+
+def _crisis_phrase(phrase: str) -> _CrisisPhrase:
+    words = tuple(_phrase_words(phrase, drop_apostrophes=True))
+    short = frozenset(w for w in words if len(w) < 5)  # _word_matches' limit 0
+    return _CrisisPhrase(words, frozenset(words), short)
+
+
+_compiled_flows: dict[int, tuple[SmsFlow, _Compiled]] = {}
+
+
+def _compiled(flow: SmsFlow) -> _Compiled:
+    # Keyed by identity (the flow holds dicts: not hashable); the flow is kept
+    # beside its index so its id cannot be reused by another while cached.
+    held = _compiled_flows.get(id(flow))
+    if held is not None and held[0] is flow:
+        return held[1]
+    compiled = _Compiled(
+        crisis=tuple(
+            (language, tuple(_crisis_phrase(p) for p in phrases))
+            for language, phrases in flow.crisis_words.items()
+        ),
+        compliance=tuple(
+            (intent, frozenset(normalize(w).upper() for w in words))
+            for intent, words in (
+                (Intent.OPT_OUT, flow.opt_out),
+                (Intent.OPT_IN, flow.opt_in),
+                (Intent.HELP, flow.help),
+            )
+        ),
+    )
+    if len(_compiled_flows) > 16:  # a process reads one content; tests load a few
+        _compiled_flows.clear()
+    _compiled_flows[id(flow)] = (flow, compiled)
+    return compiled
+
+
+def _holds(words: list[str], present: frozenset[str], phrase: _CrisisPhrase, fuzzy: bool) -> bool:
+    # A set test first refuses nearly every phrase: the exact pass needs all its
+    # words in the text, the fuzzy pass at least its short ones.
+    if not (phrase.short_words if fuzzy else phrase.every_word) <= present:
+        return False
+    return _contains_phrase(words, phrase.words, fuzzy)
+
+
 def reads_as_crisis(text: str, flow: SmsFlow) -> str | None:
     """The language whose crisis words the text contains, if any: exact words
     first, then words with a slip of the thumb."""
     words = normalize(text.replace("'", "")).split()
+    present = frozenset(words)
+    crisis = _compiled(flow).crisis
     for fuzzy in (False, True):
         found = [
             language
-            for language, phrases in flow.crisis_words.items()
-            if any(
-                _contains_phrase(words, _phrase_words(p, drop_apostrophes=True), fuzzy)
-                for p in phrases
-            )
+            for language, phrases in crisis
+            if any(_holds(words, present, phrase, fuzzy) for phrase in phrases)
         ]
         if found:
             return found[0] if len(found) == 1 else _likely_language(words, found)
@@ -192,14 +259,11 @@ def read_text(text: str, flow: SmsFlow) -> Reading:
     crisis_language = reads_as_crisis(text, flow)
     if crisis_language is not None:
         return Reading(Intent.CRISIS, language=crisis_language)
-    whole = normalize(text).upper()
-    for intent, compliance in (
-        (Intent.OPT_OUT, flow.opt_out),
-        (Intent.OPT_IN, flow.opt_in),
-        (Intent.HELP, flow.help),
-    ):
-        if whole in {normalize(w).upper() for w in compliance}:
+    normalized = normalize(text)
+    whole = normalized.upper()
+    for intent, compliance in _compiled(flow).compliance:
+        if whole in compliance:
             return Reading(intent)
-    words = normalize(text).split()
+    words = normalized.split()
     found = _keyword_at(words, flow, first_only=True) or _keyword_at(words, flow, first_only=False)
     return found or Reading(Intent.MENU)

@@ -121,7 +121,12 @@ class Blocklist:
 
     def is_blocked(self, number: str) -> bool:
         """Whether calls and texts from NUMBER (as Twilio gives it: E.164) are refused."""
-        return bool(number) and bool(self._redis.exists(self._key(self.ref(number))))
+        return bool(number) and bool(self._redis.exists(self.key_of(number)))
+
+    def key_of(self, number: str) -> str:
+        """The key whose existence blocks NUMBER: for a caller that checks it in
+        a pipeline with other reads (one round trip on a webhook's path)."""
+        return self._key(self.ref(number))
 
     def note_crisis(self, number: str) -> None:
         """A crisis text from a blocked number was answered: shown on its block,

@@ -1,9 +1,16 @@
 """Per-number conversation state (language, last topic) and a per-number lock
-so two texts from one person are handled one after the other, in order."""
+so two texts from one person are handled one after the other, in order.
+
+Opening a conversation takes one Redis round trip (the lock, the state, and
+whatever else the handler must know of the number) and closing it one more
+(the new state and the unlock, together): a text's handling was nine round
+trips, most of its time on this 2-core machine (docs/benchmarks.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import secrets
+import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -13,12 +20,34 @@ from ivr.privacy import number_ref
 from ivr.redis_store import decoded
 
 LOCK_SECONDS = 5  # longer than any webhook's work; released at once when done
+RETRY_SECONDS = 0.05  # between tries for a lock another text of this number holds
+
+# Only the holder may unlock: a lock that outlived LOCK_SECONDS and was taken by
+# the next text must not be released by the first. Sent with EVAL (not EVALSHA)
+# inside the closing transaction: redis-py checks a pipeline's scripts with a
+# round trip of its own, which is what the transaction saves.
+_UNLOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+    return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
 
 
 @dataclass
 class Conversation:
     language: str
     topic: str = ""
+
+
+@dataclass
+class Opened:
+    """A held conversation: its state, whether it is new (its first text gets the
+    opt-out line), and whether each of the keys asked about exists."""
+
+    conversation: Conversation
+    first: bool
+    exists: tuple[bool, ...]
 
 
 class Conversations:
@@ -30,30 +59,45 @@ class Conversations:
     def _key(self, number: str) -> str:
         return f"sms:conv:{number_ref(self._secret, number)}"
 
-    def load(self, number: str, default_language: str) -> tuple[Conversation, bool]:
-        """The conversation, and whether it is new (its first text gets the opt-out line)."""
-        fields = decoded(self._redis.hgetall(self._key(number)))
-        if not fields:
-            return Conversation(default_language), True
-        return Conversation(
-            fields.get("language") or default_language, fields.get("topic", "")
-        ), False
-
-    def save(self, number: str, conversation: Conversation) -> None:
-        key = self._key(number)
-        pipe = self._redis.pipeline(transaction=True)
-        pipe.hset(key, mapping={"language": conversation.language, "topic": conversation.topic})
-        pipe.expire(key, self._ttl)
-        pipe.execute()
-
     @contextmanager
-    def locked(self, number: str) -> Iterator[None]:
-        lock = self._redis.lock(
-            f"{self._key(number)}:lock", timeout=LOCK_SECONDS, blocking_timeout=LOCK_SECONDS
+    def opened(
+        self, number: str, default_language: str, *, exists: Sequence[str] = ()
+    ) -> Iterator[Opened]:
+        """Hold the number's conversation while the block runs; save it when the
+        block ends normally (not when it raises) and let go of it either way.
+        `exists`: keys whose existence is read with the conversation."""
+        key = self._key(number)
+        lock = f"{key}:lock"
+        token = secrets.token_hex(16)
+        deadline = time.monotonic() + LOCK_SECONDS
+        while True:
+            pipe = self._redis.pipeline(transaction=False)
+            pipe.set(lock, token, nx=True, px=LOCK_SECONDS * 1000)
+            pipe.hgetall(key)
+            for name in exists:
+                pipe.exists(name)
+            held, raw, *found = pipe.execute()
+            # Read right after the lock was taken, on the same connection: while
+            # we hold it no other text of this number changes the state.
+            if held:
+                break
+            if time.monotonic() >= deadline:
+                raise TimeoutError("another text from this number is still being handled")
+            time.sleep(RETRY_SECONDS)
+        fields = decoded(raw)
+        opened = Opened(
+            Conversation(fields.get("language") or default_language, fields.get("topic", "")),
+            first=not fields,
+            exists=tuple(bool(n) for n in found),
         )
-        if not lock.acquire():
-            raise TimeoutError("another text from this number is still being handled")
         try:
-            yield
-        finally:
-            lock.release()
+            yield opened
+        except BaseException:
+            self._redis.eval(_UNLOCK, 1, lock, token)
+            raise
+        pipe = self._redis.pipeline(transaction=True)
+        state = opened.conversation
+        pipe.hset(key, mapping={"language": state.language, "topic": state.topic})
+        pipe.expire(key, self._ttl)
+        pipe.eval(_UNLOCK, 1, lock, token)
+        pipe.execute()

@@ -74,51 +74,58 @@ class SmsHandler:
         # A MessageSid leads back to the text at Twilio: never kept past retention
         # (HELPLINE_RETENTION_DAYS may be 1, shorter than SEEN_SECONDS).
         seen_for = min(SEEN_SECONDS, self.settings.retention_days * 86400)
-        if not self.redis.set(seen, 1, nx=True, ex=seen_for):
+        # One round trip: whether this MessageSid is new, and whether the sender
+        # is blocked (needed either way, and an EXISTS changes nothing).
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.set(seen, 1, nx=True, ex=seen_for)
+        pipe.exists(self.blocklist.key_of(text.sender))
+        first_delivery, blocked_key = pipe.execute()
+        blocked = bool(text.sender) and bool(blocked_key)
+        if not first_delivery:
             # Twilio sends a webhook again only when our first answer did not reach
             # it: a crisis reply must then be given again (nothing else is redone).
             reading = read_text(text.body, self.content.sms)
             if reading.intent is Intent.CRISIS:
                 language = reading.language or self.content.default_language
-                blocked = self.blocklist.is_blocked(text.sender)
                 role = "blocked_crisis" if blocked else "crisis"
                 return Outcome(self._texts(role, language), "crisis, again")
             return Outcome([], "duplicate")
         try:
-            return self._handle(text)
+            return self._handle(text, blocked)
         except Exception:
             # Not handled after all: a later delivery of this message is not a duplicate.
             self.redis.delete(seen)
             raise
 
-    def _handle(self, text: InboundText) -> Outcome:
+    def _handle(self, text: InboundText, blocked: bool) -> Outcome:
         if not is_e164(text.sender):
             # Short codes and alphanumeric senders cannot be answered; nor dialed back.
             return Outcome([], "unanswerable sender")
         reading = read_text(text.body, self.content.sms)
-        if self.blocklist.is_blocked(text.sender):
+        if blocked:
             outcome = self._blocked(text, reading)
             log.info(
                 "text from %s: %s", number_ref(self.settings.secret_key, text.sender), outcome.what
             )
             return outcome
-        with self.conversations.locked(text.sender):
-            conversation, first = self.conversations.load(
-                text.sender, self.content.default_language
-            )
+        with self.conversations.opened(
+            text.sender,
+            self.content.default_language,
+            exists=[self.opt_outs.key_of(text.sender)],
+        ) as opened:
+            conversation = opened.conversation
             if reading.language and (reading.intent in (Intent.CRISIS, Intent.KEYWORD)):
                 conversation.language = reading.language
-            outcome = self._act(text, reading, conversation.language)
+            outcome = self._act(text, reading, conversation.language, opened.exists[0])
             if reading.keyword is not None:
                 if reading.keyword.action == "language" and reading.keyword.language:
                     conversation.language = reading.keyword.language
                 conversation.topic = reading.keyword.id
-            self.conversations.save(text.sender, conversation)
         log.info(
             "text from %s: %s (first: %s)",
             number_ref(self.settings.secret_key, text.sender),
             outcome.what,
-            first,
+            opened.first,
         )
         return outcome
 
@@ -152,7 +159,8 @@ class SmsHandler:
             return Outcome([], "blocked: opted in, no reply")
         return Outcome([], "blocked: no reply")
 
-    def _act(self, text: InboundText, reading: Reading, language: str) -> Outcome:
+    def _act(self, text: InboundText, reading: Reading, language: str, opted_out: bool) -> Outcome:
+        """`opted_out`: read when the conversation was opened, under its lock."""
         cause = f"sms:{text.message_sid}"
         if reading.intent is Intent.CRISIS:
             return self._crisis(text, language)
@@ -177,7 +185,7 @@ class SmsHandler:
                 language=language,
             )
             return Outcome([], "opted in")
-        if self.opt_outs.is_opted_out(text.sender):
+        if opted_out:
             return Outcome([], "opted out: no reply")  # only crisis and START get through
         if reading.intent is Intent.HELP:
             self.outbox.send(

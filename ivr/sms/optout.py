@@ -16,15 +16,16 @@ class OptOuts:
         self._redis = client
         self._secret = secret_key
 
-    def _key(self, number: str) -> str:
+    def key_of(self, number: str) -> str:
+        """The key whose existence means NUMBER opted out (to read in a pipeline)."""
         return f"optout:{number_ref(self._secret, number)}"
 
     def is_opted_out(self, number: str) -> bool:
-        return bool(self._redis.exists(self._key(number)))
+        return bool(self._redis.exists(self.key_of(number)))
 
     def opt_out(self, number: str, reason: str) -> bool:
         """True when this changed anything (the first STOP, not a repeat)."""
-        return bool(self._redis.set(self._key(number), f"{int(time.time())} {reason}", nx=True))
+        return bool(self._redis.set(self.key_of(number), f"{int(time.time())} {reason}", nx=True))
 
     def opt_in(self, number: str) -> bool:
-        return bool(self._redis.delete(self._key(number)))
+        return bool(self._redis.delete(self.key_of(number)))

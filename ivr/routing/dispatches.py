@@ -372,8 +372,10 @@ class Dispatches:
 
     # -- deadlines and who is busy -------------------------------------------
 
-    def set_deadline(self, dispatch_id: str, at: float) -> None:
-        self._redis.zadd(DEADLINES, {dispatch_id: at})
+    def set_deadline(
+        self, dispatch_id: str, at: float, within: redis.client.Pipeline | None = None
+    ) -> None:
+        (within if within is not None else self._redis).zadd(DEADLINES, {dispatch_id: at})
 
     def due(self, now: float | None = None) -> list[str]:
         """Dispatches past their deadline, each taken by one sweeper only."""

@@ -23,19 +23,27 @@ class Figures:
     def __init__(self, client: redis.Redis) -> None:
         self._redis = client
 
-    def _bump(self, fields: dict[str, float], counselor: str | None = None) -> None:
+    def _bump(
+        self,
+        fields: dict[str, float],
+        counselor: str | None = None,
+        within: redis.client.Pipeline | None = None,
+    ) -> None:
+        """`within`: a pipeline of the caller's that carries the counts (and
+        executes them with its own commands); else they go in one of their own."""
         key = f"stats:{day_of()}"
-        pipe = self._redis.pipeline(transaction=True)
+        pipe = within if within is not None else self._redis.pipeline(transaction=True)
         for name, amount in fields.items():
             pipe.hincrbyfloat(key, name, amount)
         if counselor:
             pipe.hincrby(f"{key}:answered_by", counselor, 1)
             pipe.expire(f"{key}:answered_by", KEEP_DAYS * 86400)
         pipe.expire(key, KEEP_DAYS * 86400)
-        pipe.execute()
+        if within is None:
+            pipe.execute()
 
-    def offered(self) -> None:
-        self._bump({"offered": 1})
+    def offered(self, within: redis.client.Pipeline | None = None) -> None:
+        self._bump({"offered": 1}, within=within)
 
     def answered(self, waited_seconds: float, counselor: str) -> None:
         self._bump({"answered": 1, "answer_wait_seconds": waited_seconds}, counselor)

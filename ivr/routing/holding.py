@@ -62,19 +62,38 @@ class Holding:
             return None
         dispatch, new = self.dispatches.open_for_call(call_sid, caller, language, node_id)
         if new:
-            self.figures.offered()
+            # One transaction: the count, the ring job, its deadline and the first
+            # nudge's wait reach Redis together (one round trip while the caller
+            # waits), and the worker can never see the job before its deadline
+            # (a deadline written after the worker's own would cut its ring short).
+            pipe = self._redis.pipeline(transaction=True)
             # at_front: a caller waiting must not wait behind a burst of texts'
-            # replies in the one queue (the load test saw rings 60 s late).
+            # replies in the one queue (the load test saw rings 60 s late). First
+            # in the pipeline: RQ opens its MULTI, which must come before any command.
             self._queue.enqueue(
                 RING_JOB,
-                dispatch_id := dispatch.id,
+                dispatch.id,
                 result_ttl=600,
                 failure_ttl=86400,
                 at_front=True,
+                pipeline=pipe,
             )
+            self.figures.offered(within=pipe)
             # If no worker has rung anyone by the time a ring job's lease would have
             # run out, the sweeper rings again: a dead worker costs seconds, not minutes.
             self.dispatches.set_deadline(
-                dispatch_id, time.time() + self._settings.job_lease_seconds + RING_GRACE_SECONDS
+                dispatch.id,
+                time.time() + self._settings.job_lease_seconds + RING_GRACE_SECONDS,
+                within=pipe,
             )
+            # The hold page rings again when no phone is ringing (ivr.voice.
+            # counselor_routes._nudge): not before this job has had its chance,
+            # or nearly every caller's first hold page queues a second ring job.
+            pipe.set(nudge_key(dispatch.id), 1, ex=RING_GRACE_SECONDS)
+            pipe.execute()
         return dispatch.id
+
+
+def nudge_key(dispatch_id: str) -> str:
+    """Set while a ring for the dispatch is recent enough not to be nudged."""
+    return f"dispatch:{dispatch_id}:nudge"

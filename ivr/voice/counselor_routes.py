@@ -18,7 +18,7 @@ from ivr.content.render import fill
 from ivr.extension import Helpline, helpline
 from ivr.routing.dispatches import Dispatch, Dispatches, counselor_of
 from ivr.routing.figures import Figures
-from ivr.routing.holding import RING_GRACE_SECONDS, RING_JOB, queue_name
+from ivr.routing.holding import RING_GRACE_SECONDS, RING_JOB, nudge_key, queue_name
 from ivr.voice.routes import _absolute, _call, _engine, _field, _twiml, voice
 
 log = logging.getLogger("helpline.routing")
@@ -122,7 +122,7 @@ def _nudge(line: Helpline, dispatches: Dispatches, dispatch: Dispatch) -> None:
     Enqueuing is all a webhook does; at most once every few seconds."""
     if dispatches.live_legs(dispatch.id) > 0:
         return
-    if line.redis.set(f"dispatch:{dispatch.id}:nudge", 1, nx=True, ex=RING_GRACE_SECONDS):
+    if line.redis.set(nudge_key(dispatch.id), 1, nx=True, ex=RING_GRACE_SECONDS):
         line.queue.enqueue(RING_JOB, dispatch.id, result_ttl=600, at_front=True)
 
 

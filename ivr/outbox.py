@@ -13,6 +13,7 @@ import logging
 import time
 
 import redis
+from redis.typing import EncodableT
 from rq import Queue, Retry
 
 from ivr.privacy import number_ref
@@ -30,7 +31,9 @@ URGENT_KINDS = ("crisis_alert",)  # queued ahead of everything else
 # A queued batch not started within this long is queued again by the sweeper.
 QUEUED_GRACE_SECONDS = 120
 
-# KEYS: the batch, the deadlines; ARGV: batch id, ttl, deadline, fields (JSON).
+# KEYS: the batch, the deadlines; ARGV: batch id, ttl, deadline, fields (JSON),
+# then the commands that queue its job, as RQ would send them: each one's
+# number of words, then its words. Run only for a new batch, in the same step.
 _CREATE = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 for name, value in pairs(cjson.decode(ARGV[4])) do
@@ -38,6 +41,12 @@ for name, value in pairs(cjson.decode(ARGV[4])) do
 end
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+local at = 5
+while at <= #ARGV do
+  local words = tonumber(ARGV[at])
+  redis.call(unpack(ARGV, at + 1, at + words))
+  at = at + words + 1
+end
 return 1
 """
 
@@ -95,23 +104,37 @@ class Outbox:
             "language": language,
         }
         fields.update({f"body{i}": body for i, body in enumerate(bodies)})
-        # Record, expiry and a deadline in one step: a batch whose job is never
-        # queued, or never runs, is found by the sweeper when the deadline passes.
+        # A crisis alert goes to the front: a counselor must not learn of a crisis
+        # only after a burst's ordinary replies (the load test saw 77 s).
+        enqueue = self._enqueue_commands(batch_id, at_front=kind in URGENT_KINDS)
+        # Record, expiry, a deadline and the job in one step, one round trip (the
+        # web answers sooner): a batch whose job never runs is found by the sweeper
+        # when the deadline passes; a cause already answered queues nothing.
         made = self._create(
             keys=[batch_key(batch_id), LEASES],
-            args=[batch_id, self._ttl, time.time() + QUEUED_GRACE_SECONDS, json.dumps(fields)],
+            args=[
+                batch_id,
+                self._ttl,
+                time.time() + QUEUED_GRACE_SECONDS,
+                json.dumps(fields),
+                *enqueue,
+            ],
         )
         if not made:
             return batch_id  # this cause was already answered
-        # A crisis alert goes to the front: a counselor must not learn of a crisis
-        # only after a burst's ordinary replies (the load test saw 77 s).
-        self.enqueue(batch_id, at_front=kind in URGENT_KINDS)
         log.info(
             "outbox %s queued: %s, %d part(s), to %s", batch_id, kind, len(bodies), fields["to_ref"]
         )
         return batch_id
 
-    def enqueue(self, batch_id: str, attempt: int = 0, *, at_front: bool = False) -> None:
+    def enqueue(
+        self,
+        batch_id: str,
+        attempt: int = 0,
+        *,
+        at_front: bool = False,
+        pipeline: redis.client.Pipeline | None = None,
+    ) -> None:
         self._queue.enqueue(
             SEND_JOB,
             batch_id,
@@ -120,7 +143,19 @@ class Outbox:
             result_ttl=3600,
             failure_ttl=self._ttl,
             at_front=at_front,
+            pipeline=pipeline,
         )
+
+    def _enqueue_commands(self, batch_id: str, *, at_front: bool) -> list[EncodableT]:
+        """What `enqueue` sends to Redis, not sent but flattened for _CREATE:
+        RQ's own commands (its job format stays RQ's), made conditional."""
+        with self._redis.pipeline(transaction=False) as recorder:
+            self.enqueue(batch_id, at_front=at_front, pipeline=recorder)
+            flat: list[EncodableT] = []
+            for words, _options in recorder.command_stack:
+                flat.append(len(words))
+                flat.extend(words)
+        return flat
 
     def replies_this_hour(self, to: str) -> int:
         """How many replies `to` was sent this hour, as its cap counts them."""

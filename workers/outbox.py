@@ -47,8 +47,11 @@ def _record_end(line: JobContext, key: str, status: str, detail: str = "") -> st
 def _over_cap(line: JobContext, to_ref: str) -> bool:
     """Abuse and SMS-pumping guard: a bounded number of replies per number per hour."""
     key = cap_key(to_ref)
-    count = line.redis.incr(key)
-    line.redis.expire(key, 3600)
+    # One round trip for both (a pipeline, not a transaction: the same order as two calls).
+    counting = line.redis.pipeline(transaction=False)
+    counting.incr(key)
+    counting.expire(key, 3600)
+    count, _ = counting.execute()
     return int(count) > line.settings.sms_per_recipient_per_hour
 
 
@@ -131,17 +134,18 @@ def _send_part(line: JobContext, key: str, record: dict[str, str], index: int) -
         found = _already_sent(line, record["batch_id"], to, body, float(started))
         if found:
             return found
-    SendPacer(
+    pacer = SendPacer(
         line.redis, f"sms:{line.settings.line_number}", line.settings.sms_segments_per_second
-    ).acquire(count_segments(body).segments)
-    line.redis.hset(key, f"sending{index}", time.time())
-    client = twilio_client(line.settings)
-    message = client.messages.create(
-        to=to,
-        from_=line.settings.line_number,
-        body=body,
-        status_callback=line.settings.public("/sms/status"),
     )
+    with pacer.sending(count_segments(body).segments):
+        line.redis.hset(key, f"sending{index}", time.time())
+        client = twilio_client(line.settings)
+        message = client.messages.create(
+            to=to,
+            from_=line.settings.line_number,
+            body=body,
+            status_callback=line.settings.public("/sms/status"),
+        )
     return str(message.sid)
 
 
@@ -218,8 +222,11 @@ def _send_batch(line: JobContext, batch_id: str, key: str, lease: object) -> str
                     return _record_end(line, key, "blocked", "21610: Twilio confirms STOP itself")
             log.warning("outbox %s part %d failed for good: %s", batch_id, index, failure)
             return _record_end(line, key, "failed", f"{failure.code or ''} {failure}".strip())
-        line.redis.hset(key, mapping={f"sid{index}": sid, f"state{index}": "queued"})
-        line.redis.set(sid_key(sid), f"{batch_id}:{index}", ex=line.settings.retention_days * 86400)
+        # The sid, then its way back to this part, in one round trip, in that order.
+        kept = line.redis.pipeline(transaction=False)
+        kept.hset(key, mapping={f"sid{index}": sid, f"state{index}": "queued"})
+        kept.set(sid_key(sid), f"{batch_id}:{index}", ex=line.settings.retention_days * 86400)
+        kept.execute()
         record[f"sid{index}"] = sid
     log.info("outbox %s sent (%s parts) to %s", batch_id, record.get("parts"), record.get("to_ref"))
     return _record_end(line, key, "sent")

@@ -26,6 +26,7 @@ from twilio.request_validator import RequestValidator
 BASELINE_PATH = "/bench/baseline"  # as bench.serve adds it
 KINDS = {
     "baseline": BASELINE_PATH,
+    "floor": "/bench/floor",  # as bench.serve adds it: signature + one Redis write
     "voice": "/voice/incoming",
     "menu": "/voice/menu/main",
     "sms": "/sms/incoming",

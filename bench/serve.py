@@ -4,14 +4,17 @@ webhooks share one server, one worker model and one access log."""
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.cli import _app
 from ivr.cli_support import cli_settings
+from ivr.extension import helpline
 from ivr.server import HelplineServer, gunicorn_options
+from ivr.signature import request_is_signed
 
 BASELINE_PATH = "/bench/baseline"
+FLOOR_PATH = "/bench/floor"
 CONSTANT = str(VoiceResponse().say("constant"))
 
 
@@ -20,9 +23,21 @@ def baseline() -> Response:
     return Response(CONSTANT, mimetype="text/xml")
 
 
+def floor() -> Response:
+    """The least a webhook of the line can do: check Twilio's signature and write
+    one call-state-sized key (every call step records where the caller is).
+    Not a target: the ceiling any real webhook's ratio can reach on this machine."""
+    if not request_is_signed():
+        return Response("unsigned\n", status=403, mimetype="text/plain")
+    sid = request.form.get("CallSid", "")[:40]
+    helpline().redis.set(f"bench:floor:{sid}", "en\tmain\t0", ex=60)
+    return Response(CONSTANT, mimetype="text/xml")
+
+
 def build() -> Flask:
     app = _app()
     app.add_url_rule(BASELINE_PATH, "bench_baseline", baseline, methods=["POST"])
+    app.add_url_rule(FLOOR_PATH, "bench_floor", floor, methods=["POST"])
     return app
 
 

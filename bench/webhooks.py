@@ -36,10 +36,14 @@ TARGET_RATIO = 0.7
 TARGET_P99_MS = 15.0
 ENDPOINTS = [
     ("baseline", "baseline: constant TwiML"),
+    ("floor", "floor: signature check + one Redis write"),
     ("voice", "POST /voice/incoming"),
     ("menu", "POST /voice/menu/main (key 2)"),
     ("sms", "POST /sms/incoming (keyword)"),
 ]
+
+
+REFERENCES = ("baseline", "floor")  # measured beside the webhooks, not held to the targets
 
 
 class BenchStack(Stack):
@@ -176,16 +180,19 @@ def report(rows: list[Row], seconds: float) -> None:
     )
     print(
         "| what | max req/s | baseline req/s | ratio (target >= 0.7) "
-        "| at req/s | p50 ms | p99 ms (target <= 15) | baseline p50/p99 ms | non-200 |"
+        "| of floor | at req/s | p50 ms | p99 ms (target <= 15) | baseline p50/p99 ms | non-200 |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    floor = next((r for r in rows if r.kind == "floor"), base)
     for row in rows:
         ratio = row.max_rate / base.max_rate
-        ratio_mark = "" if row is base else (" ok" if ratio >= TARGET_RATIO else " MISSED")
+        targeted = row.kind not in REFERENCES
+        ratio_mark = (" ok" if ratio >= TARGET_RATIO else " MISSED") if targeted else ""
         p99_mark = " ok" if row.p99_ms <= TARGET_P99_MS else " MISSED"
         print(
             f"| {row.label} | {row.max_rate:,.0f} | {base.max_rate:,.0f} | {ratio:.2f}{ratio_mark} "
-            f"| {row.half_rate:,.0f} | {row.p50_ms:.2f} | {row.p99_ms:.2f}{p99_mark} "
+            f"| {row.max_rate / floor.max_rate:.2f} | {row.half_rate:,.0f} "
+            f"| {row.p50_ms:.2f} | {row.p99_ms:.2f}{p99_mark} "
             f"| {base.p50_ms:.2f} / {base.p99_ms:.2f} | {row.errors or '-'} |"
         )
 

@@ -6,7 +6,6 @@ app, so they work on broken content and without Redis.
 
 from __future__ import annotations
 
-import logging
 import shutil
 import subprocess
 import sys
@@ -54,9 +53,11 @@ def main() -> None:
 @main.command(with_appcontext=False)
 def serve() -> None:
     """The web service, under gunicorn."""
+    from ivr.logs import configure_logging
     from ivr.server import serve as run_server
 
     settings = _settings()
+    configure_logging(settings)  # before the app: Flask and gunicorn log through it
     run_server(_app(), settings)
 
 
@@ -64,18 +65,23 @@ def serve() -> None:
 @click.option("--burst", is_flag=True, help="Run the jobs waiting now, then exit.")
 def worker(burst: bool) -> None:
     """An RQ worker for the line's jobs, scheduler and sweeper included."""
+    from ivr.logs import configure_logging
     from ivr.worker import run_worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    run_worker(_settings(), burst=burst)
+    settings = _settings()
+    configure_logging(settings)
+    run_worker(settings, burst=burst)
 
 
 @main.command(with_appcontext=False)
 def run() -> None:
     """Everything at once, in the foreground (what `make run` does)."""
     from ivr.devrun import run_all
+    from ivr.logs import configure_logging
 
-    sys.exit(run_all(_settings()))
+    settings = _settings()
+    configure_logging(settings)  # its children, `serve` and `worker`, each do the same
+    sys.exit(run_all(settings))
 
 
 main.add_command(emulator)

@@ -13,8 +13,9 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from ipaddress import ip_address
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
 import phonenumbers
 from dotenv import dotenv_values
@@ -67,6 +68,7 @@ class Settings:
     # app and each append to X-Forwarded-For/-Proto. 0: the peer is the client,
     # and those headers, which anyone can send, are ignored.
     trusted_proxies: int = 0
+    log_format: str = "text"  # or "json": one object per line (production's default)
 
     @property
     def is_production(self) -> bool:
@@ -87,6 +89,33 @@ def is_e164(number: str) -> bool:
     return phonenumbers.is_valid_number(parsed) and (
         phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164) == number
     )
+
+
+def redis_url_problems(url: str, production: bool) -> list[str]:
+    """What is wrong with REDIS_URL. Production accepts plain redis:// by
+    hostname (a private network: compose, a VPC, a sidecar; a name cannot be
+    judged without DNS) but not to a public IP address, where the password and
+    callers' data would cross the internet in clear; and rediss:// only with
+    the server's certificate and name checked (TLS that trusts anyone does not
+    keep a man in the middle out)."""
+    parsed = urlparse(url)
+    if parsed.scheme not in ("redis", "rediss", "unix"):
+        return ["REDIS_URL must be a redis://, rediss:// (TLS) or unix:// URL"]
+    if not production:
+        return []
+    query = {name.lower(): values[-1].lower() for name, values in parse_qs(parsed.query).items()}
+    if parsed.scheme == "rediss" and (
+        query.get("ssl_cert_reqs") == "none"
+        or query.get("ssl_check_hostname") in ("false", "no", "0", "n", "f")
+    ):
+        return ["REDIS_URL: rediss:// must check the server's certificate and name"]
+    try:
+        public = parsed.scheme == "redis" and ip_address(parsed.hostname or "").is_global
+    except ValueError:
+        public = False  # a hostname
+    if public:
+        return ["REDIS_URL: use rediss:// (TLS) to reach Redis at a public address"]
+    return []
 
 
 def _environment(environ: Mapping[str, str] | None, dotenv_path: Path | None) -> dict[str, str]:
@@ -191,6 +220,8 @@ def load_settings(
     for name, number in (("HELPLINE_NUMBER", line_number), ("HELPLINE_BACKUP_NUMBER", backup)):
         if number and not is_e164(number):
             problems.append(f"{name} must be a valid E.164 number like +18005550100")
+    if redis_url:
+        problems += redis_url_problems(redis_url, production)
     api_url = text("HELPLINE_TWILIO_API_URL") or None
     if api_url and urlparse(api_url).scheme not in ("http", "https"):
         problems.append("HELPLINE_TWILIO_API_URL must be an http(s) URL")
@@ -234,6 +265,9 @@ def load_settings(
         problems.append(
             "HELPLINE_TRUSTED_PROXIES must be the number of proxies in front, from 0 (none) to 5"
         )
+    log_format = text("HELPLINE_LOG_FORMAT").lower() or ("json" if production else "text")
+    if log_format not in ("json", "text"):
+        problems.append("HELPLINE_LOG_FORMAT must be json or text")
     hold_music = text("HELPLINE_HOLD_MUSIC_URL") or None
     if hold_music and urlparse(hold_music).scheme != "https" and production:
         problems.append("HELPLINE_HOLD_MUSIC_URL must be an https URL")
@@ -264,4 +298,5 @@ def load_settings(
         max_hold_seconds=routing["HELPLINE_MAX_HOLD_SECONDS"],
         hold_music_url=hold_music,
         trusted_proxies=int(proxies_text),
+        log_format=log_format,
     )

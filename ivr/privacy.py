@@ -17,3 +17,10 @@ def number_ref(secret_key: str, number: str) -> str:
 def mask(number: str) -> str:
     digits = [ch for ch in number if ch.isdigit()]
     return "…" + "".join(digits[-4:]) if len(digits) >= 4 else "…"
+
+
+def sid_ref(sid: str) -> str:
+    """How logs name a call or a text: a short hash of its Twilio SID (a CallSid
+    or MessageSid), the same in every line about it, so its events can be
+    followed without the SID itself (which opens Twilio's record of it)."""
+    return hashlib.sha256(sid.encode()).hexdigest()[:10]

@@ -26,6 +26,7 @@ from rq.exceptions import StopRequested
 from rq.scheduler import RQScheduler
 from rq.worker import WorkerStatus
 
+from ivr import heartbeat
 from ivr.callbacks import due_connects, queue_connect
 from ivr.config import Settings
 from ivr.extension import QUEUE_NAME
@@ -74,6 +75,7 @@ def sweep_forever(
     within seconds, not RQ's minutes."""
     while not stop.wait(SWEEP_SECONDS):
         try:
+            heartbeat.beat(queue.connection)  # what /healthz counts as a live worker
             outbox.requeue_abandoned()
             for dispatch_id in dispatches.due():
                 queue.enqueue(RING_JOB, dispatch_id, result_ttl=600, at_front=True)
@@ -86,6 +88,8 @@ def sweep_forever(
                         keep_scheduler(current.worker)
         except redis.RedisError:
             log.warning("sweeper: Redis unavailable; trying again")
+    with suppress(redis.RedisError):
+        heartbeat.forget(queue.connection)  # stopping: not alive from now on
 
 
 def keep_scheduler(worker: SimpleWorker) -> None:

@@ -3,7 +3,6 @@ and returns it; any failure inside becomes the safe fallback, never a 500."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from typing import Any
 
@@ -16,7 +15,7 @@ from ivr.blocklist import Blocklist
 from ivr.callbacks import Callbacks
 from ivr.config import is_e164
 from ivr.extension import helpline
-from ivr.privacy import number_ref
+from ivr.privacy import number_ref, sid_ref
 from ivr.routing.holding import Holding
 from ivr.signature import guard
 from ivr.sms.handler import ALERT_JOB
@@ -100,10 +99,6 @@ def _step_url(route: str, ident: str) -> str:
     return _absolute(f"voice.{route}", node_id=ident)
 
 
-def _call_ref(sid: str) -> str:
-    return hashlib.sha256(sid.encode()).hexdigest()[:10]
-
-
 @voice.post("/incoming")
 def incoming() -> Response:
     call = _call()
@@ -118,13 +113,13 @@ def incoming() -> Response:
         # this check fails, and the safe fallback answers as for anyone.)
         log.info(
             "call %s refused: %s is blocked",
-            _call_ref(call.sid),
+            sid_ref(call.sid),
             number_ref(line.settings.secret_key, call.caller),
         )
         response = VoiceResponse()
         response.reject(reason="rejected")
         return _twiml(response)
-    log.info("call %s arrived", _call_ref(call.sid))
+    log.info("call %s arrived", sid_ref(call.sid))
     return _twiml(_engine().incoming(call))
 
 
@@ -165,7 +160,7 @@ def _save_recording(call: Call, language: str) -> None:
     )
     if not stored:
         return  # a repeated webhook: the callback was already asked for
-    log.info("voicemail %s saved for call %s", sid, _call_ref(call.sid))
+    log.info("voicemail %s saved for call %s", sid, sid_ref(call.sid))
     if is_e164(call.caller):
         # A message is a request to be called back: queue it and tell who is on call.
         reference = Callbacks(

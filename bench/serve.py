@@ -10,6 +10,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from ivr.cli import _app
 from ivr.cli_support import cli_settings
 from ivr.extension import helpline
+from ivr.logs import configure_logging
 from ivr.server import HelplineServer, gunicorn_options
 from ivr.signature import request_is_signed
 
@@ -42,7 +43,9 @@ def build() -> Flask:
 
 
 def main() -> None:
-    HelplineServer(build(), gunicorn_options(cli_settings())).run()
+    settings = cli_settings()
+    configure_logging(settings)  # as `helpline serve`: the access log is the app's
+    HelplineServer(build(), gunicorn_options(settings)).run()
 
 
 if __name__ == "__main__":

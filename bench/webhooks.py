@@ -23,6 +23,7 @@ import redis
 import requests
 from rq import Queue
 
+from bench.cpu import tree_seconds
 from ivr.config import PROJECT_ROOT
 from ivr.extension import QUEUE_NAME
 from loadtest.stack import START_SECONDS, Stack, StackOptions
@@ -87,6 +88,8 @@ class Row:
     p50_ms: float
     p99_ms: float
     errors: dict[str, int]
+    web_cpu_us: float  # gunicorn's CPU per request in the closed-loop run
+    redis_cpu_us: float  # redis-server's
 
 
 def load(
@@ -142,7 +145,9 @@ def measure(stack: Stack) -> list[Row]:
     first = 0
     calls = 0
     for kind, label in ENDPOINTS:
+        web_before, redis_before = _cpu(stack)
         closed = load(stack, kind, "closed", first=first, calls=calls)
+        web_after, redis_after = _cpu(stack)
         sent = int(str(closed["sent"]))
         if kind == "voice":
             calls = min(sent, BUILT)  # the calls the menu step walks
@@ -159,10 +164,19 @@ def measure(stack: Stack) -> list[Row]:
                 float(str(paced["p50_ms"])),
                 float(str(paced["p99_ms"])),
                 _not_ok(closed, paced),
+                (web_after - web_before) / max(sent, 1) * 1e6,
+                (redis_after - redis_before) / max(sent, 1) * 1e6,
             )
         )
         print(f"  {label}: {max_rate:,.0f} req/s max", flush=True)
     return rows
+
+
+def _cpu(stack: Stack) -> tuple[float, float]:
+    """CPU seconds so far of the web service (gunicorn and its processes) and Redis."""
+    web = sum(tree_seconds(c.process.pid) for c in stack.children if c.process is not None)
+    redis_pid = stack.redis_process.pid if stack.redis_process is not None else 0
+    return web, tree_seconds(redis_pid) if redis_pid else 0.0
 
 
 def report(rows: list[Row], seconds: float) -> None:
@@ -195,6 +209,18 @@ def report(rows: list[Row], seconds: float) -> None:
             f"| {row.p50_ms:.2f} | {row.p99_ms:.2f}{p99_mark} "
             f"| {base.p50_ms:.2f} / {base.p99_ms:.2f} | {row.errors or '-'} |"
         )
+    print()
+    print(
+        "Server CPU per request in the closed-loop runs (from /proc; steadier than "
+        "req/s on a shared VM): what a core could serve, as a ratio to the baseline's"
+    )
+    print("| what | web CPU µs/req | Redis CPU µs/req | ratio to baseline (web + Redis) |")
+    print("|---|---|---|---|")
+    base_cpu = base.web_cpu_us + base.redis_cpu_us
+    for row in rows:
+        cpu = row.web_cpu_us + row.redis_cpu_us
+        cpu_ratio = f"{base_cpu / cpu:.2f}" if cpu > 0 else "n/a"
+        print(f"| {row.label} | {row.web_cpu_us:,.0f} | {row.redis_cpu_us:,.0f} | {cpu_ratio} |")
 
 
 def main() -> None:

@@ -39,7 +39,6 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-import platform
 import re
 import statistics
 import tempfile
@@ -56,6 +55,7 @@ from typing import Any
 import redis
 from twilio.request_validator import RequestValidator
 
+from bench.machine import machine_line
 from ivr import create_app
 from ivr.alerts import on_call_numbers
 from ivr.config import load_settings
@@ -444,11 +444,7 @@ def run() -> tuple[list[Result], dict[str, Any]]:
 
 def report(results: list[Result], left: dict[str, Any], seconds: float) -> None:
     small, roster, waiting = results
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, "
-        f"{platform.python_implementation()} {platform.python_version()}; "
-        f"date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {seconds:.0f} s"
-    )
+    print(machine_line(seconds))
     print(
         "in-process Flask test client, real signatures, each line in its own process with "
         f"its own Redis, no worker; {ROUNDS * BLOCK} callers per line in blocks of {BLOCK}, "

@@ -20,12 +20,9 @@ one-second window may hold more than 3.
 from __future__ import annotations
 
 import itertools
-import os
-import platform
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import redis
 from rq import Queue, Retry
@@ -33,6 +30,7 @@ from rq.job import Job
 
 from bench.jobs import GATE_JOB, NOOP_JOB
 from bench.line import MESSAGES_CREATE, WorkerStack
+from bench.machine import machine_line
 from ivr.outbox import RETRY_INTERVALS, Outbox
 from loadtest.stack import StackOptions
 
@@ -152,11 +150,7 @@ def paced_burst(stack: WorkerStack) -> Paced:
 def report(noops: float, texts: float, paced: Paced, seconds: float) -> None:
     ratio = texts / noops
     print()
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, "
-        f"{platform.python_implementation()} {platform.python_version()}; "
-        f"date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {seconds:.0f} s"
-    )
+    print(machine_line(seconds))
     print(
         f"one `helpline worker` (RQ SimpleWorker subclass); {TEXTS} one-text replies, each "
         f"to its own number, queued behind a gate; baseline {NOOP_JOBS} bare jobs the same way"

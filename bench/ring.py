@@ -18,18 +18,16 @@ returning to the job's first line. Both ends are time.time() on one machine.
 
 from __future__ import annotations
 
-import os
-import platform
 import secrets
 import statistics
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import redis
 
 from bench.jobs import STAMP_JOB
 from bench.line import CALL_UPDATE, CALLS_CREATE, Caller, WorkerStack
+from bench.machine import machine_line
 from ivr.emulator.phones import Answer
 from ivr.roster.parse import parse_roster
 from ivr.roster.store import RosterStore
@@ -133,11 +131,7 @@ def report(rings: list[float], bases: list[float], seconds: float) -> None:
     ring, base = figures(rings), figures(bases)
     early = sum(1 for r in rings if r < 0)
     print()
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, "
-        f"{platform.python_implementation()} {platform.python_version()}; "
-        f"date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {seconds:.0f} s"
-    )
+    print(machine_line(seconds))
     print(
         f"one `helpline worker` (RQ SimpleWorker subclass, no fork per job); {ring.samples} "
         f"trials after {WARMUP} warm-up, each a ring and a baseline job, interleaved"

@@ -12,18 +12,17 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import redis
 import requests
 from rq import Queue
 
 from bench.cpu import tree_seconds
+from bench.machine import machine_line
 from ivr.config import PROJECT_ROOT
 from ivr.extension import QUEUE_NAME
 from loadtest.stack import START_SECONDS, Stack, StackOptions
@@ -182,11 +181,7 @@ def _cpu(stack: Stack) -> tuple[float, float]:
 def report(rows: list[Row], seconds: float) -> None:
     base = rows[0]
     print()
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, "
-        f"{platform.python_implementation()} {platform.python_version()}; "
-        f"date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {seconds:.0f} s"
-    )
+    print(machine_line(seconds))
     print(
         f"gunicorn as `helpline serve` (gthread, 2 processes x 8 threads, access log on); "
         f"closed loop: {CONNECTIONS} keep-alive connections, {SECONDS:g} s after {WARMUP:g} s "

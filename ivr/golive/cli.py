@@ -9,6 +9,7 @@ import requests
 from twilio.base.exceptions import TwilioException
 
 from ivr.cli_support import cli_settings
+from ivr.config import DEV_BACKUP_NUMBER
 from ivr.privacy import mask
 
 
@@ -101,6 +102,14 @@ def fallback_export(directory: Path) -> None:
     from ivr.golive.fallback_export import ExportError, export
 
     settings = cli_settings()
+    if settings.backup_number == DEV_BACKUP_NUMBER:
+        # Development fills in a placeholder when HELPLINE_BACKUP_NUMBER is unset.
+        # These files are what a caller gets when the service is down: dialing a
+        # number that reaches no one there is the worst place for it.
+        raise click.ClickException(
+            "HELPLINE_BACKUP_NUMBER is not set (the development placeholder reaches no "
+            "one): set it to the always-staffed line and export again"
+        )
     try:
         content = load_content(settings.flows_dir)
         written = export(content, settings.backup_number, directory)

@@ -9,6 +9,7 @@ HELPLINE_TWILIO_API_URL (the emulator) is honoured like everywhere else.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -109,6 +110,15 @@ def url_problems(
             problems.append(f"--fallback-base must be an http(s) URL, not {fallback_base!r}")
         if parts.query or parts.fragment:
             problems.append("--fallback-base must be a plain base URL (no ?query, no #fragment)")
+    if settings.twilio_api_url is None:
+        # The real Twilio, whatever HELPLINE_ENV says (a shell without the
+        # production environment falls back to development's defaults): a live
+        # number pointed at http, or at this machine, sends every caller to the
+        # fallback or to nothing.
+        for name in sorted(URL_SETTINGS & wanted.keys()):
+            problem = _unreachable_from_twilio(wanted[name])
+            if problem:
+                problems.append(f"{_param(name)} would be {wanted[name]!r}: {problem}")
     if settings.is_production:
         if fallback_base is None:
             problems.append(
@@ -119,6 +129,23 @@ def url_problems(
             if not wanted[name].startswith("https://"):
                 problems.append(f"{_param(name)} would be {wanted[name]!r}: production needs https")
     return problems
+
+
+def _unreachable_from_twilio(url: str) -> str | None:
+    """Why Twilio could not (or should not) call `url`, if so."""
+    parts = urlsplit(url)
+    if parts.scheme != "https":
+        return "Twilio's real number needs https (is HELPLINE_PUBLIC_URL set?)"
+    host = (parts.hostname or "").lower()
+    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+        return "that host is not reachable from Twilio"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None  # a name: Twilio resolves it
+    if not address.is_global:
+        return "that address is not reachable from Twilio"
+    return None
 
 
 def _param(name: str) -> str:

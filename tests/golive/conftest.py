@@ -23,7 +23,7 @@ from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, make_settings
 from tests.emulator.conftest import FakeLine, serve
 
 LINE_NUMBER = "+18885550100"
-BACKUP_NUMBER = "+12025550199"
+BACKUP_NUMBER = "+12025550177"  # not the development placeholder, which export refuses
 OTHER_NUMBER = "+12025550142"
 CALLER = "+12025550123"
 

@@ -139,3 +139,17 @@ def test_export_makes_the_directory(tmp_path: Path, content: Content) -> None:
     assert all(path.is_file() for path in written)
     for path in written:
         ET.fromstring(path.read_bytes())  # noqa: S314 - our own file
+
+
+def test_the_command_refuses_the_development_placeholder_backup_number(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without HELPLINE_BACKUP_NUMBER, development fills in a number that reaches
+    no one; exported, it is what every caller would be dialed to in an outage."""
+    monkeypatch.chdir(tmp_path)
+    env = {"HELPLINE_VAR_DIR": str(tmp_path / "var"), "HELPLINE_BACKUP_NUMBER": None}
+    result = CliRunner().invoke(main, ["fallback", "export", str(tmp_path / "out")], env=env)
+    assert result.exit_code == 1
+    assert "HELPLINE_BACKUP_NUMBER is not set" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()

@@ -154,3 +154,35 @@ def test_setup_refuses_a_fallback_base_that_serves_nothing(run: Runner, static_h
         HELPLINE_ENV="development",
     )
     assert skipped.exit_code == 0, skipped.output
+
+
+@pytest.mark.parametrize(
+    ("public_url", "why"),
+    [
+        (None, "needs https"),  # unset: development's http://127.0.0.1:5000
+        ("https://127.0.0.1", "not reachable from Twilio"),
+        ("https://10.0.0.5", "not reachable from Twilio"),
+        ("https://helpline.local", "not reachable from Twilio"),
+    ],
+)
+def test_the_real_twilio_is_never_pointed_at_http_or_this_machine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, public_url: str | None, why: str
+) -> None:
+    """Credentials exported in a shell without HELPLINE_ENV=production: the
+    settings fall back to development's, and a live number pointed at them
+    would send every caller to the fallback. Refused before any request."""
+    monkeypatch.chdir(tmp_path)
+    env: dict[str, str | None] = {
+        "HELPLINE_ENV": None,
+        "HELPLINE_TWILIO_API_URL": None,  # the real Twilio
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "HELPLINE_PUBLIC_URL": public_url,
+        "HELPLINE_NUMBER": LINE_NUMBER,
+        "HELPLINE_BACKUP_NUMBER": BACKUP_NUMBER,
+        "HELPLINE_VAR_DIR": str(tmp_path / "var"),
+    }
+    result = CliRunner().invoke(main, ["twilio", "setup", "--dry-run"], env=env)
+    assert result.exit_code == 1, result.output
+    assert why in result.output
+    assert "Traceback" not in result.output

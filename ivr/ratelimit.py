@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import redis
 
@@ -74,7 +74,10 @@ class SendPacer:
             return
         # Rounded up: the next send's clock must not read this end as earlier.
         now_ms = math.ceil(time.time() * 1000)
-        self._ended(keys=[self._key], args=[now_ms, self._cost_ms(segments)])
+        # Never in place of the send's own outcome: a Redis error here must not
+        # hide Twilio's answer (a permanent 21610 is not retried; a Redis error is).
+        with suppress(redis.RedisError):
+            self._ended(keys=[self._key], args=[now_ms, self._cost_ms(segments)])
 
     @contextmanager
     def sending(self, segments: int, max_wait_seconds: float = 30.0) -> Iterator[None]:

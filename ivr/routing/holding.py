@@ -69,7 +69,8 @@ class Holding:
             pipe = self._redis.pipeline(transaction=True)
             # at_front: a caller waiting must not wait behind a burst of texts'
             # replies in the one queue (the load test saw rings 60 s late). First
-            # in the pipeline: RQ opens its MULTI, which must come before any command.
+            # in the pipeline: RQ calls the pipeline's multi(), which redis-py
+            # refuses once a command is queued.
             self._queue.enqueue(
                 RING_JOB,
                 dispatch.id,

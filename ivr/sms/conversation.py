@@ -20,6 +20,11 @@ from ivr.privacy import number_ref
 from ivr.redis_store import decoded
 
 LOCK_SECONDS = 5  # longer than any webhook's work; released at once when done
+# How long a text waits for its number's lock: under the 3 s Twilio waits for our
+# answer (ivr/golive/overrides.py, rt=3000). A lock left by a killed process then
+# gets this text the webhook's content-only answer (ivr/sms/routes.py), given in
+# time, instead of Twilio's fallback on top of a late real reply.
+WAIT_SECONDS = 2
 RETRY_SECONDS = 0.05  # between tries for a lock another text of this number holds
 
 # Only the holder may unlock: a lock that outlived LOCK_SECONDS and was taken by
@@ -69,7 +74,7 @@ class Conversations:
         key = self._key(number)
         lock = f"{key}:lock"
         token = secrets.token_hex(16)
-        deadline = time.monotonic() + LOCK_SECONDS
+        deadline = time.monotonic() + WAIT_SECONDS
         while True:
             pipe = self._redis.pipeline(transaction=False)
             pipe.set(lock, token, nx=True, px=LOCK_SECONDS * 1000)

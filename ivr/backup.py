@@ -1,7 +1,8 @@
 """A backup of what operators configured, as one versioned JSON document:
-collected from Redis in one consistent read, validated whole before anything
-is written back, and written back in one Lua script, so a restore that is
-refused or fails changes nothing.
+its keys found a few at a time (Redis serves the line meanwhile) and their
+values read in one transaction; validated whole before anything is written
+back, and written back in one Lua script that checks everything before its
+first write, so a restore that is refused or fails changes nothing.
 
 What it holds (see "Backup and restore" in the operations guide for why):
 
@@ -39,6 +40,7 @@ from typing import Any
 
 import redis
 
+from ivr.blocklist import INDEX as BLOCK_INDEX  # refs by when their block ends
 from ivr.config import Settings
 from ivr.operators.accounts import ROLES
 from ivr.operators.audit import STREAM as AUDIT_STREAM
@@ -55,79 +57,155 @@ _TOKEN_ID = re.compile(r"[0-9a-f]{12}")
 _NAME = re.compile(r"[a-z0-9._@-]{1,64}")
 _REF = re.compile(r"n_[0-9a-f]{16}")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
-_MASK = re.compile(r"…\d{0,4}")
-_OPTOUT = re.compile(r"\d+( .*)?", re.DOTALL)
+_MASK = re.compile(r"…[0-9]{0,4}")
+_OPTOUT = re.compile(r"[0-9]{1,12}( .*)?", re.DOTALL)
 
-# One consistent read of every configuration key (no write can fall between
-# two of them). SCAN inside a script is allowed since Redis 5.
-_COLLECT = """
-local function records(pattern, read)
-  local found, cursor = {}, '0'
-  repeat
-    local reply = redis.call('SCAN', cursor, 'MATCH', pattern, 'COUNT', 1000)
-    cursor = reply[1]
-    for _, key in ipairs(reply[2]) do found[#found + 1] = {key, redis.call(read, key)} end
-  until cursor == '0'
-  return found
-end
-return {
-  redis.call('HGETALL', KEYS[1]),
-  records('operator:token:*', 'HGETALL'),
-  records('operator:password:*', 'HGETALL'),
-  records('blocklist:n_*', 'HGETALL'),
-  records('optout:n_*', 'GET'),
+# The configuration keys are found with SCAN from Python, call by call (see
+# `find_keys`), never by a SCAN loop inside a script: a script holds Redis for
+# as long as it runs, and a loop over the whole keyspace (every call, text and
+# job key too) would hold it for seconds on a busy line, while each webhook
+# waits 0.5 s at most. Only the values, a handful of keys per operator, are then
+# read or written atomically.
+PATTERNS = {
+    "tokens": "operator:token:*",
+    "passwords": "operator:password:*",
+    "blocks": "blocklist:n_*",
+    "optouts": "optout:n_*",
 }
-"""
+OPERATOR_TOKENS = "operator:tokens"  # ivr.operators.accounts: the ids of the tokens
+_SCAN_COUNT = 1_000
 
-# ARGV[1]: "replace" or "empty"; ARGV[2]: the records as JSON (see `_payload`).
-# Every check comes before the first write: a script that stops half way
-# keeps what it wrote, so it must not be able to stop once writing.
+# The times a backup holds are Unix times as the line writes them (`repr` of a
+# float: digits, then maybe a point and digits); nothing else is accepted, not
+# even what Python's float() takes ("1_999", " 12 ", "inf", "nan"), for Redis
+# would refuse it half way through the restore, or the line would fail to read
+# it back. LATEST is 2100-01-01: no time the line writes is later.
+_TIME = re.compile(r"[0-9]{1,10}(\.[0-9]{1,20})?")
+LATEST = 4_102_444_800
+_MOST_VERSION = 10**12  # a roster version; a person saves a few a day
+_MOST_FIELDS = 32  # fields in one record (each has at most eight)
+_COUNT = re.compile(r"[0-9]{1,9}")
+
+# KEYS[1] the roster, KEYS[2] OPERATOR_TOKENS, KEYS[3] BLOCK_INDEX, KEYS[4...] the
+# token, password and block keys `find_keys` found just before (the keys a
+# replace deletes); ARGV[1] "replace" or "empty", ARGV[2] the records as JSON
+# (see `_payload`), ARGV[3] LATEST.
+#
+# Every check comes before the first write: Redis does not undo what a script
+# wrote before it stopped, so it must not be able to stop once writing. The
+# payload is checked here again, value by value (Python checked it already),
+# so that no command below can be given a value it refuses.
+#
+# A key made between the SCAN and this script is one the script was not told
+# about. It is refused, never deleted or overwritten unseen: an indexed token or
+# block (a replace rebuilds the indexes, and would leave it unlisted, so a live
+# token nobody could see to revoke) or any key the restore would write. Any
+# other (say a password set meanwhile for a name the backup does not hold) is
+# left in place, exactly as if it had been set just after the restore.
 _APPLY = """
-local replace, data = ARGV[1] == 'replace', cjson.decode(ARGV[2])
-local function keys_like(pattern)
-  local found, cursor = {}, '0'
-  repeat
-    local reply = redis.call('SCAN', cursor, 'MATCH', pattern, 'COUNT', 1000)
-    cursor = reply[1]
-    for _, key in ipairs(reply[2]) do found[#found + 1] = key end
-  until cursor == '0'
-  return found
+local replace, latest = ARGV[1] == 'replace', tonumber(ARGV[3])
+local decoded, data = pcall(cjson.decode, ARGV[2])
+if not decoded or type(data) ~= 'table' then return {'bad payload', 'not JSON'} end
+
+local function whole(v, most)
+  return type(v) == 'number' and v == math.floor(v) and v >= 0 and v <= most
 end
-local configured = keys_like('operator:token:*')
-for _, pattern in ipairs({'operator:password:*', 'blocklist:n_*'}) do
-  for _, key in ipairs(keys_like(pattern)) do configured[#configured + 1] = key end
+local function moment(v) return type(v) == 'number' and v >= 0 and v <= latest end
+local function fields(t)
+  if type(t) ~= 'table' or #t == 0 or #t % 2 ~= 0 or #t > 64 then return false end
+  for i = 1, #t do if type(t[i]) ~= 'string' then return false end end
+  return true
 end
-if redis.call('EXISTS', KEYS[1]) == 1 then configured[#configured + 1] = KEYS[1] end
-if not replace and #configured > 0 then return {'not empty', #configured} end
-for _, key in ipairs({'operator:tokens', 'blocklist:index'}) do
-  local kind = redis.call('TYPE', key)['ok']
-  if not replace and kind ~= 'none' and kind ~= (key == 'blocklist:index' and 'zset' or 'set') then
-    return {'wrong type', key}
+local function id(v, pattern) return type(v) == 'string' and string.find(v, pattern) ~= nil end
+local function list(t) return type(t) == 'table' end
+local function problem()
+  if not whole(data.roster_version, 1e12) then return 'roster version' end
+  if not list(data.roster) or (#data.roster > 0 and not fields(data.roster)) then
+    return 'roster'
+  end
+  for _, section in ipairs({'tokens', 'passwords', 'blocks', 'optouts'}) do
+    if not list(data[section]) then return section end
+  end
+  for _, r in ipairs(data.tokens) do
+    if not (list(r) and id(r[1], '^[0-9a-f]+$') and fields(r[2])) then return 'token' end
+  end
+  for _, r in ipairs(data.passwords) do
+    if not (list(r) and id(r[1], '^[a-z0-9._@-]+$') and fields(r[2])) then return 'password' end
+  end
+  for _, r in ipairs(data.blocks) do
+    if not (list(r) and id(r[1], '^n_[0-9a-f]+$') and fields(r[2])
+            and whole(r[3], latest + 1) and moment(r[4])) then
+      return 'block'
+    end
+  end
+  for _, r in ipairs(data.optouts) do
+    if not (list(r) and id(r[1], '^n_[0-9a-f]+$') and type(r[2]) == 'string') then
+      return 'opt-out'
+    end
   end
 end
-local version = tonumber(redis.call('HGET', KEYS[1], 'version') or '0') or 0
+if not latest then return {'bad payload', 'no latest time'} end
+local wrong = problem()
+if wrong then return {'bad payload', wrong} end
+
+local told, configured = {}, redis.call('EXISTS', KEYS[1])
+for i = 4, #KEYS do
+  told[KEYS[i]] = true
+  configured = configured + redis.call('EXISTS', KEYS[i])
+end
+if not replace and configured > 0 then return {'not empty', configured} end
+local kinds = {redis.call('TYPE', KEYS[2])['ok'], redis.call('TYPE', KEYS[3])['ok']}
+if not replace then
+  if kinds[1] ~= 'none' and kinds[1] ~= 'set' then return {'wrong type', KEYS[2]} end
+  if kinds[2] ~= 'none' and kinds[2] ~= 'zset' then return {'wrong type', KEYS[3]} end
+end
+local function unseen(key) return not told[key] and redis.call('EXISTS', key) == 1 end
+local appeared = replace and 'changed' or 'not empty'
+if kinds[1] == 'set' then
+  for _, member in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+    if unseen('operator:token:' .. member) then return {appeared, 'operator:token:' .. member} end
+  end
+end
+if kinds[2] == 'zset' then
+  for _, member in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do
+    if unseen('blocklist:' .. member) then return {appeared, 'blocklist:' .. member} end
+  end
+end
+for _, t in ipairs({{data.tokens, 'operator:token:'}, {data.passwords, 'operator:password:'},
+                    {data.blocks, 'blocklist:'}}) do
+  for _, r in ipairs(t[1]) do
+    if unseen(t[2] .. r[1]) then return {appeared, t[2] .. r[1]} end
+  end
+end
+local version = 0
+if redis.call('TYPE', KEYS[1])['ok'] == 'hash' then
+  version = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
+  if not whole(version, 1e12) then version = 0 end
+end
+if #data.roster > 0 then version = math.max(version, data.roster_version) + 1 end
+
+-- Writing: nothing below can fail.
 if replace then
-  configured[#configured + 1] = 'operator:tokens'
-  configured[#configured + 1] = 'blocklist:index'
-  for i = 1, #configured, 500 do
-    redis.call('DEL', unpack(configured, i, math.min(i + 499, #configured)))
+  local doomed = {KEYS[1], KEYS[2], KEYS[3]}
+  for i = 4, #KEYS do doomed[#doomed + 1] = KEYS[i] end
+  for i = 1, #doomed, 500 do
+    redis.call('DEL', unpack(doomed, i, math.min(i + 499, #doomed)))
   end
 end
 if #data.roster > 0 then
-  version = math.max(version, tonumber(data.roster_version)) + 1
-  redis.call('HSET', KEYS[1], 'version', version, unpack(data.roster))
+  redis.call('HSET', KEYS[1], 'version', string.format('%d', version), unpack(data.roster))
 end
 for _, token in ipairs(data.tokens) do
   redis.call('HSET', 'operator:token:' .. token[1], unpack(token[2]))
-  redis.call('SADD', 'operator:tokens', token[1])
+  redis.call('SADD', KEYS[2], token[1])
 end
 for _, password in ipairs(data.passwords) do
   redis.call('HSET', 'operator:password:' .. password[1], unpack(password[2]))
 end
 for _, block in ipairs(data.blocks) do
   redis.call('HSET', 'blocklist:' .. block[1], unpack(block[2]))
-  redis.call('EXPIREAT', 'blocklist:' .. block[1], block[3])
-  redis.call('ZADD', 'blocklist:index', block[4], block[1])
+  redis.call('EXPIREAT', 'blocklist:' .. block[1], string.format('%d', block[3]))
+  redis.call('ZADD', KEYS[3], block[4], block[1])
 end
 local added = 0
 for _, optout in ipairs(data.optouts) do
@@ -148,6 +226,11 @@ class BackupError(Exception):
 
 class NotEmpty(BackupError):
     """The line is configured already and `replace` was not asked for."""
+
+
+class RestoreUncertain(BackupError):
+    """Redis stopped answering while the restore was being written: it was
+    applied whole or not at all, but which is not known."""
 
 
 @dataclass(frozen=True)
@@ -221,11 +304,25 @@ def checksum(document: Mapping[str, Any]) -> str:
 def collect(
     client: redis.Redis, settings: Settings, *, clock: Callable[[], float] = time.time
 ) -> dict[str, Any]:
-    """The backup document of the line's configuration as it is now."""
-    roster_raw, tokens, passwords, blocks, optouts = client.register_script(_COLLECT)(
-        keys=[ROSTER_KEY]
+    """The backup document of the line's configuration as it is now.
+
+    The keys are found first (`find_keys`), then read in one MULTI: the values
+    are consistent with one another, and a key removed in between is left
+    out. One made while the keys are being found may be missed, as if it had
+    been made just after the backup."""
+    found = {section: find_keys(client, pattern) for section, pattern in PATTERNS.items()}
+    with client.pipeline(transaction=True) as pipe:
+        pipe.hgetall(ROSTER_KEY)
+        for section in ("tokens", "passwords", "blocks"):
+            for key in found[section]:
+                pipe.hgetall(key)
+        for key in found["optouts"]:
+            pipe.get(key)
+        replies = iter(pipe.execute())
+    roster = _fields(next(replies))
+    tokens, passwords, blocks, optouts = (
+        [(key, next(replies)) for key in found[section]] for section in PATTERNS
     )
-    roster = _fields(roster_raw)
     data: dict[str, Any] = {
         "roster": None
         if "document" not in roster
@@ -235,8 +332,8 @@ def collect(
             "source": roster.get("source", ""),
             "document": json.loads(roster["document"]),
         },
-        "tokens": {_tail(key): _fields(raw) for key, raw in tokens},
-        "passwords": {_tail(key): _fields(raw) for key, raw in passwords},
+        "tokens": {_tail(key): _fields(raw) for key, raw in tokens if raw},
+        "passwords": {_tail(key): _fields(raw) for key, raw in passwords if raw},
         "blocks": {_tail(key): _fields(raw) for key, raw in blocks if raw},
         "optouts": {_tail(key): _text(raw) for key, raw in optouts if raw is not None},
     }
@@ -251,6 +348,14 @@ def collect(
     }
     document["checksum"] = checksum(document)
     return document
+
+
+def find_keys(client: redis.Redis, pattern: str) -> list[str]:
+    """The names of the keys matching PATTERN, sorted: found by SCAN calls
+    made one after another from here, each looking at about a thousand keys,
+    so that Redis answers the line between them however many keys it holds
+    (a SCAN loop inside a script would hold it for the whole keyspace)."""
+    return sorted({_text(key) for key in client.scan_iter(match=pattern, count=_SCAN_COUNT)})
 
 
 def dumps(document: Mapping[str, Any]) -> str:
@@ -357,8 +462,11 @@ def _validated(document: dict[str, Any]) -> Backup:
 
 
 def _roster_problems(roster: Any) -> list[str]:
-    if not isinstance(roster, dict) or not isinstance(roster.get("version"), int):
+    if not isinstance(roster, dict) or "document" not in roster:
         return ["roster: needs a version and a document"]
+    version = roster.get("version")
+    if type(version) is not int or not 0 <= version <= _MOST_VERSION:  # not True, not "3"
+        return [f"roster: version {version!r} is not a whole number from 0 to {_MOST_VERSION}"]
     try:
         parse_roster(roster.get("document"), "backup:roster")
     except RosterError as error:
@@ -371,17 +479,28 @@ def _roster_problems(roster: Any) -> list[str]:
 def _strings(record: Any, required: tuple[str, ...]) -> list[str]:
     if not isinstance(record, dict) or not all(isinstance(v, str) for v in record.values()):
         return ["not a table of texts"]
+    if len(record) > _MOST_FIELDS:
+        return [f"more than {_MOST_FIELDS} fields"]
     return [f"no {name}" for name in required if name not in record]
 
 
-def _numbers(record: dict[str, str], *names: str) -> list[str]:
+def _times(record: dict[str, str], *names: str) -> list[str]:
+    """Problems with the Unix times NAMES in RECORD (those present)."""
     problems = []
     for name in names:
-        try:
-            float(record.get(name, "0"))
-        except ValueError:
-            problems.append(f"{name} is not a number")
+        value = record.get(name)
+        if value is not None and not is_time(value):
+            problems.append(
+                f"{name} {value!r} is not a Unix time as the line writes them "
+                f"(digits, maybe a point and digits; at most {LATEST})"
+            )
     return problems
+
+
+def is_time(value: str) -> bool:
+    """Whether VALUE is a Unix time as the line writes one: strict decimal
+    digits (maybe a point and digits), from 0 to LATEST."""
+    return bool(_TIME.fullmatch(value)) and float(value) <= LATEST
 
 
 def _token_problems(record: Any) -> list[str]:
@@ -392,7 +511,7 @@ def _token_problems(record: Any) -> list[str]:
         problems.append(f"unknown role {record['role']!r}")
     if not _HEX64.fullmatch(record["sha256"]):
         problems.append("sha256 is not a SHA-256 in hex")
-    return problems + _numbers(record, "created", "last_used")
+    return problems + _times(record, "created", "last_used")
 
 
 def _password_problems(record: Any) -> list[str]:
@@ -403,7 +522,7 @@ def _password_problems(record: Any) -> list[str]:
         problems.append(f"unknown role {record['role']!r}")
     if record["hash"].count("$") != 2:
         problems.append("hash is not a password hash")
-    return problems + _numbers(record, "set_at")
+    return problems + _times(record, "set_at")
 
 
 def _block_problems(record: Any) -> list[str]:
@@ -412,9 +531,9 @@ def _block_problems(record: Any) -> list[str]:
         return problems
     if not _MASK.fullmatch(record["number"]):
         problems.append("number is not masked (…1234)")  # never a number in clear
-    if not record.get("crisis_texts", "0").isdecimal():
+    if not _COUNT.fullmatch(record.get("crisis_texts", "0")):
         problems.append("crisis_texts is not a count")
-    return problems + _numbers(record, "until", "created", "last_crisis")
+    return problems + _times(record, "until", "created", "last_crisis")
 
 
 def _optout_problems(value: Any) -> list[str]:
@@ -428,15 +547,9 @@ def _optout_problems(value: Any) -> list[str]:
 
 def configured(client: redis.Redis) -> dict[str, int]:
     """What is configured now, counted as `Backup.counts` counts."""
-    patterns = {
-        "tokens": "operator:token:*",
-        "passwords": "operator:password:*",
-        "blocks": "blocklist:n_*",
-        "optouts": "optout:n_*",
-    }
     counts = {"roster": int(client.exists(ROSTER_KEY))}
-    for section, pattern in patterns.items():
-        counts[section] = sum(1 for _ in client.scan_iter(match=pattern, count=1000))
+    for section, pattern in PATTERNS.items():
+        counts[section] = len(find_keys(client, pattern))
     return counts
 
 
@@ -452,18 +565,56 @@ def restore(
 
     Without REPLACE, refuses (NotEmpty) while a roster, token, password or
     block is configured; with it, those are replaced by the backup's. Opt-outs
-    are only ever added. Blocks that have ended since the backup are left out."""
+    are only ever added. Blocks that have ended since the backup are left out.
+
+    The keys a replace deletes are found first (`find_keys`: Redis is not held
+    meanwhile); the script then checks everything again before its first
+    write, and refuses (BackupError) when a key it was not told about would
+    be lost. A ResponseError from Redis is a BackupError too; a connection
+    lost during the script raises RestoreUncertain, for then nobody knows."""
     now = clock()
+    problems = [
+        f"blocks {ref}: {problem}"
+        for ref, record in sorted(backup.blocks.items())
+        for problem in _times(record, "until")
+    ]
+    if backup.roster is not None:
+        problems += _roster_problems(backup.roster)
+    if problems:  # `parse` refuses these; a Backup made some other way is checked too
+        raise BackupError(problems)
     live = {ref: record for ref, record in backup.blocks.items() if float(record["until"]) > now}
     payload = _payload(backup, live, now)
-    reply = client.register_script(_APPLY)(
-        keys=[ROSTER_KEY], args=["replace" if replace else "empty", payload]
-    )
-    outcome = _text(reply[0])
+    told = [
+        key
+        for kind in ("tokens", "passwords", "blocks")
+        for key in find_keys(client, PATTERNS[kind])
+    ]
+    try:
+        reply = client.register_script(_APPLY)(
+            keys=[ROSTER_KEY, OPERATOR_TOKENS, BLOCK_INDEX, *told],
+            args=["replace" if replace else "empty", payload, str(LATEST)],
+        )
+    except redis.ResponseError as error:
+        raise BackupError([f"Redis refused the restore: {error}"]) from None
+    except redis.RedisError as error:
+        raise RestoreUncertain(
+            [
+                f"Redis stopped answering during the restore ({error}): it was written whole "
+                "or not at all, but which is not known. When Redis answers again, run the "
+                "restore again with --replace."
+            ]
+        ) from None
+    outcome, detail = _text(reply[0]), _text(reply[1])
     if outcome == "not empty":
         raise NotEmpty([f"the line is configured already ({summary(configured(client))})"])
+    if outcome == "changed":
+        raise BackupError(
+            [f"{detail} was made while the restore was being prepared: run the restore again"]
+        )
+    if outcome == "bad payload":
+        raise BackupError([f"the backup's {detail} has a value Redis would not take"])
     if outcome != "ok":
-        raise BackupError([f"{_text(reply[1])} holds something else: nothing was restored"])
+        raise BackupError([f"{detail} holds something else: nothing was restored"])
     counts = backup.counts() | {"blocks": len(live)}
     ours = settings_record(settings)
     changed = [
@@ -494,13 +645,16 @@ def _payload(backup: Backup, blocks: Mapping[str, dict[str, str]], now: float) -
             "roster_version": backup.roster["version"] if backup.roster else 0,
             "tokens": [[i, _flat(r)] for i, r in sorted(backup.tokens.items())],
             "passwords": [[n, _flat(r)] for n, r in sorted(backup.passwords.items())],
+            # When Redis expires the block (a whole second, after it ends) and
+            # the block's score in the index: numbers, checked by `_times`.
             "blocks": [
-                [ref, _flat(r), str(int(float(r["until"])) + 1), r["until"]]
+                [ref, _flat(r), int(float(r["until"])) + 1, float(r["until"])]
                 for ref, r in sorted(blocks.items())
             ],
             "optouts": [[ref, value] for ref, value in sorted(backup.optouts.items())],
         },
         ensure_ascii=False,
+        allow_nan=False,
     )
 
 

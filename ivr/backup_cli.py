@@ -11,7 +11,17 @@ from pathlib import Path
 
 import click
 
-from ivr.backup import BackupError, NotEmpty, collect, configured, dumps, parse, restore, summary
+from ivr.backup import (
+    BackupError,
+    NotEmpty,
+    RestoreUncertain,
+    collect,
+    configured,
+    dumps,
+    parse,
+    restore,
+    summary,
+)
 from ivr.cli_support import cli_redis, cli_settings, cli_who, reaching_redis
 from ivr.operators.audit import AuditLog
 
@@ -98,6 +108,8 @@ def restore_command(file: str, replace: bool, check: bool) -> None:
                 file,
                 [*error.problems, "give --replace to replace it with the backup's"],
             ) from None
+        except RestoreUncertain as error:
+            raise click.ClickException(f"{file}: " + "\n  ".join(error.problems)) from None
         except BackupError as error:
             raise _refused(file, error.problems) from None
         AuditLog(client).record(

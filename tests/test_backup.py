@@ -12,12 +12,14 @@ import stat
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
 from click.testing import CliRunner
 
-from ivr.backup import checksum, parse, restore
+from ivr import backup as backup_module
+from ivr.backup import BackupError, checksum, collect, find_keys, parse, restore
 from ivr.blocklist import Blocklist
 from ivr.callbacks import Callbacks
 from ivr.cli import main
@@ -26,6 +28,7 @@ from ivr.operators.accounts import Accounts, LoginThrottle, Operator
 from ivr.operators.audit import AuditLog
 from ivr.roster import Roster, RosterStore, who_is_on_call
 from ivr.roster.edit import RosterEditor
+from ivr.roster.store import ROSTER_KEY
 from ivr.routing.figures import Figures
 from ivr.sms.optout import OptOuts
 from tests.conftest import RedisServer, make_settings
@@ -417,3 +420,290 @@ def test_settings_that_differ_are_named_not_changed(
     assert result.exit_code == 0, result.output
     assert "HELPLINE_RETENTION_DAYS: 30 then, 14 now" in result.output
     assert make_settings(redis_server.url, tmp_path).retention_days == 30
+
+
+# -- hostile values: refused whole, before anything is written -------------------------
+
+
+def _with(path: Path, section: str, name: str, value: object) -> None:
+    """PATH's backup with NAME in its one SECTION record (or the roster) set
+    to VALUE, and the checksum made to match: a file edited by hand."""
+    document = json.loads(path.read_text())
+    if section == "roster":
+        document["data"]["roster"][name] = value
+    else:
+        (record,) = document["data"][section].values()
+        record[name] = value
+    document["checksum"] = checksum(document)
+    path.write_text(json.dumps(document))
+
+
+@pytest.mark.parametrize(
+    ("section", "name", "value", "message"),
+    [
+        # float() takes all of these; Redis, or the line reading them back, does not.
+        ("blocks", "until", "1999999999 ", "until '1999999999 ' is not a Unix time"),
+        ("blocks", "until", " 1999999999", "is not a Unix time"),
+        ("blocks", "until", "1_999999999", "until '1_999999999' is not a Unix time"),
+        ("blocks", "until", "inf", "until 'inf' is not a Unix time"),
+        ("blocks", "until", "nan", "until 'nan' is not a Unix time"),
+        ("blocks", "until", "-5", "until '-5' is not a Unix time"),
+        ("blocks", "until", "99999999999", "until '99999999999' is not a Unix time"),
+        ("blocks", "until", "2e9", "until '2e9' is not a Unix time"),
+        ("blocks", "until", 1999999999, "not a table of texts"),
+        ("blocks", "created", "0x10", "created '0x10' is not a Unix time"),
+        ("blocks", "crisis_texts", "١٢", "crisis_texts is not a count"),
+        ("tokens", "last_used", "1e9", "last_used '1e9' is not a Unix time"),
+        ("passwords", "set_at", "Infinity", "set_at 'Infinity' is not a Unix time"),
+        ("roster", "version", True, "version True is not a whole number"),
+        ("roster", "version", "3", "version '3' is not a whole number"),
+        ("roster", "version", -1, "version -1 is not a whole number"),
+        ("roster", "version", 2.5, "version 2.5 is not a whole number"),
+        ("roster", "version", 10**20, "is not a whole number"),
+    ],
+)
+def test_a_hostile_value_is_refused_and_nothing_changes(
+    run: Run,
+    line: Line,
+    redis_client: redis.Redis,
+    tmp_path: Path,
+    section: str,
+    name: str,
+    value: object,
+    message: str,
+) -> None:
+    path = tmp_path / "line.json"
+    assert run("backup", str(path)).exit_code == 0
+    _with(path, section, name, value)
+    before = _everything(redis_client)  # the audit log too: a refusal changes nothing
+
+    result = run("restore", "--replace", str(path))
+
+    assert result.exit_code == 1, result.output
+    assert "refused, nothing was restored" in result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert _everything(redis_client) == before
+
+
+def _apply(client: redis.Redis, payload: dict[str, object]) -> list[object]:
+    script = client.register_script(backup_module._APPLY)
+    keys = [
+        ROSTER_KEY,
+        "operator:tokens",
+        "blocklist:index",
+        *(_text(k) for pattern in CONFIG_PATTERNS[1:] for k in client.keys(pattern)),
+    ]
+    reply = script(keys=keys, args=["replace", json.dumps(payload), str(backup_module.LATEST)])
+    return [_text(item) if isinstance(item, bytes) else item for item in reply]
+
+
+@pytest.mark.parametrize(
+    ("change", "what"),
+    [
+        ("score with a space", "block"),
+        ("expiry as text", "block"),
+        ("version true", "roster version"),
+        ("version as text", "roster version"),
+        ("a number among the fields", "token"),
+        ("a token id with a colon", "token"),
+        ("not JSON", "not JSON"),
+    ],
+)
+def test_the_script_checks_every_value_before_its_first_write(
+    line: Line,
+    redis_client: redis.Redis,
+    settings: Settings,
+    tmp_path: Path,
+    run: Run,
+    change: str,
+    what: str,
+) -> None:
+    """Python refuses these first; the script refuses them again, whole,
+    whatever called it, rather than stopping half way through its writes."""
+    path = tmp_path / "line.json"
+    assert run("backup", str(path)).exit_code == 0
+    backup = parse(path.read_text(), SECRET_KEY)
+    payload = json.loads(backup_module._payload(backup, backup.blocks, 0.0))
+    if change == "score with a space":
+        payload["blocks"][0][3] = "1999999999 "
+    elif change == "expiry as text":
+        payload["blocks"][0][2] = "1999999999"
+    elif change == "version true":
+        payload["roster_version"] = True
+    elif change == "version as text":
+        payload["roster_version"] = "3"
+    elif change == "a number among the fields":
+        payload["tokens"][0][1][1] = 5
+    elif change == "a token id with a colon":
+        payload["tokens"][0][0] = "ab:cd"
+    before = _everything(redis_client)
+
+    if change == "not JSON":
+        script = redis_client.register_script(backup_module._APPLY)
+        reply = script(keys=[ROSTER_KEY, "a", "b"], args=["replace", "{", "1"])
+        reply = [_text(item) for item in reply]
+    else:
+        reply = _apply(redis_client, payload)
+
+    assert reply == ["bad payload", what]
+    assert _everything(redis_client) == before
+
+
+def test_an_error_from_redis_is_a_refusal_not_a_traceback(
+    run: Run, line: Line, redis_client: redis.Redis, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "line.json"
+    assert run("backup", str(path)).exit_code == 0
+    monkeypatch.setattr(backup_module, "_APPLY", "return redis.error_reply('ERR out of luck')")
+    before = _everything(redis_client)
+
+    result = run("restore", "--replace", str(path))
+
+    assert result.exit_code == 1
+    assert "refused, nothing was restored" in result.output
+    assert "Redis refused the restore: out of luck" in result.output
+    assert "Traceback" not in result.output
+    assert _everything(redis_client) == before
+
+
+def test_a_connection_lost_during_the_restore_says_the_outcome_is_unknown(
+    run: Run, line: Line, redis_client: redis.Redis, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "line.json"
+    assert run("backup", str(path)).exit_code == 0
+
+    def lost(*args: object, **kwargs: object) -> object:
+        raise redis.TimeoutError("Timeout reading from socket")
+
+    monkeypatch.setattr(redis.commands.core.Script, "__call__", lost)
+    result = run("restore", "--replace", str(path))
+
+    assert result.exit_code == 1
+    assert "written whole or not at all, but which is not known" in result.output
+    assert "nothing was restored" not in result.output
+    assert "Traceback" not in result.output
+
+
+# -- the keys are found a few at a time, never by a loop inside a script ------------------
+
+
+def test_find_keys_finds_every_match_and_nothing_else(redis_client: redis.Redis) -> None:
+    redis_client.mset({f"call:{i}": "x" for i in range(2_500)})
+    redis_client.mset({f"operator:token:{i:012x}": "x" for i in range(3)})
+    redis_client.set("operator:tokens", "x")
+
+    assert find_keys(redis_client, "operator:token:*") == [
+        f"operator:token:{i:012x}" for i in range(3)
+    ]
+    assert find_keys(redis_client, "optout:n_*") == []
+
+
+def test_backup_and_restore_scan_call_by_call_from_python_never_inside_a_script(
+    run: Run,
+    line: Line,
+    redis_client: redis.Redis,
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With many unrelated keys, every SCAN Redis runs is one this process
+    sent, each looking at about a thousand keys: Redis serves the line
+    between them. (A SCAN loop inside a script held it for the whole
+    keyspace: seconds, with a million keys.)"""
+    for start in range(0, 10_000, 2_500):
+        redis_client.mset({f"callstate:{i}": "x" for i in range(start, start + 2_500)})
+    path = tmp_path / "line.json"
+    assert run("backup", str(path)).exit_code == 0
+    backup = parse(path.read_text(), SECRET_KEY)
+    sent = 0
+    scan = redis_client.scan
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal sent
+        sent += 1
+        return scan(*args, **kwargs)
+
+    monkeypatch.setattr(redis_client, "scan", counted)
+    redis_client.config_resetstat()
+
+    document = collect(redis_client, settings)
+    restore(redis_client, backup, settings, replace=True)
+
+    stats = redis_client.info("commandstats")
+    assert document["data"]["tokens"].keys() == backup.tokens.keys()
+    assert sent >= 4 * 10  # four families, ten thousand keys: ten calls or more each
+    assert stats["cmdstat_scan"]["calls"] == sent  # none from inside a script
+    assert "cmdstat_eval" not in stats or stats["cmdstat_eval"]["calls"] <= 1
+    assert stats["cmdstat_evalsha"]["calls"] == 1  # the restore's one script
+
+
+@pytest.mark.parametrize("replace", [True, False])
+def test_a_token_made_while_a_restore_is_prepared_is_never_lost(
+    run: Run,
+    line: Line,
+    redis_client: redis.Redis,
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    replace: bool,
+) -> None:
+    """Made after the keys were found, it is no key the script was told to
+    delete: a replace that went on would unlist it (a live token nobody
+    sees to revoke), and a restore onto an empty line would find it no longer
+    empty. The restore is refused instead, with nothing changed."""
+    path = tmp_path / "line.json"
+    assert run("backup", str(path)).exit_code == 0
+    backup = parse(path.read_text(), SECRET_KEY)
+    if not replace:
+        redis_client.flushall()
+    find = backup_module.find_keys
+
+    def then_a_token(client: redis.Redis, pattern: str) -> list[str]:
+        found = find(client, pattern)
+        if pattern == "blocklist:n_*":  # the last family the restore looks for
+            Accounts(client).create_token("carol", "viewer")
+            before.update(_everything(client))
+        return found
+
+    before: dict[str, object] = {}
+    monkeypatch.setattr(backup_module, "find_keys", then_a_token)
+
+    refusal = "was made while the restore was being prepared" if replace else "configured already"
+    with pytest.raises(BackupError, match=refusal):
+        restore(redis_client, backup, settings, replace=replace)
+    assert _everything(redis_client) == before
+    assert "carol" in [t.name for t in Accounts(redis_client).list_tokens()]
+
+
+def test_a_password_made_meanwhile_for_another_name_is_left_in_place(
+    run: Run,
+    line: Line,
+    redis_client: redis.Redis,
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """As if it had been set just after the restore; one for a name the
+    backup holds would be overwritten unseen, and is refused."""
+    path = tmp_path / "line.json"
+    assert run("backup", str(path)).exit_code == 0
+    backup = parse(path.read_text(), SECRET_KEY)
+    find = backup_module.find_keys
+    name = "carol"
+
+    def then_a_password(client: redis.Redis, pattern: str) -> list[str]:
+        found = find(client, pattern)
+        if pattern == "blocklist:n_*":
+            Accounts(client).set_password(name, PASSWORD, "viewer")
+        return found
+
+    monkeypatch.setattr(backup_module, "find_keys", then_a_password)
+    restore(redis_client, backup, settings, replace=True)
+    assert Accounts(redis_client).verify_password("carol", PASSWORD) is not None
+    assert Accounts(redis_client).verify_token(line.token) is not None
+
+    name = "bob"
+    Accounts(redis_client).remove_password("bob")  # and set again while the restore prepares
+    with pytest.raises(BackupError, match="operator:password:bob was made while"):
+        restore(redis_client, backup, settings, replace=True)

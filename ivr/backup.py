@@ -40,6 +40,7 @@ from typing import Any
 
 import redis
 
+from ivr.admin.sessions import KEY_PREFIX as SESSION_PREFIX
 from ivr.blocklist import INDEX as BLOCK_INDEX  # refs by when their block ends
 from ivr.config import Settings
 from ivr.operators.accounts import ROLES
@@ -259,6 +260,7 @@ class Restored:
     optouts_added: int  # opt-outs that were not already there
     blocks_ended: int  # blocks in the backup that have ended since: not restored
     settings_changed: list[str] = field(default_factory=list)
+    sessions_ended: int = 0  # admin pages' sessions: everyone signs in again
 
 
 def key_fingerprint(secret_key: str) -> str:
@@ -628,7 +630,19 @@ def restore(
         optouts_added=int(reply[2]),
         blocks_ended=len(backup.blocks) - len(live),
         settings_changed=changed,
+        sessions_ended=end_sessions(client),
     )
+
+
+def end_sessions(client: redis.Redis) -> int:
+    """Sign everyone out of the pages. A password session stays valid while its
+    password's generation is current; a restore can bring back an older
+    generation, and with it sessions a password change had ended."""
+    ended = 0
+    keys = find_keys(client, SESSION_PREFIX + "*")
+    for start in range(0, len(keys), 500):
+        ended += int(client.delete(*keys[start : start + 500]))
+    return ended
 
 
 def _payload(backup: Backup, blocks: Mapping[str, dict[str, str]], now: float) -> str:

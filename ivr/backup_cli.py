@@ -129,6 +129,8 @@ def restore_command(file: str, replace: bool, check: bool) -> None:
     )
     if restored.blocks_ended:
         click.echo(f"{restored.blocks_ended} block(s) had ended since the backup: left out")
+    if restored.sessions_ended:
+        click.echo(f"{restored.sessions_ended} admin page session(s) ended: sign in again")
     if restored.settings_changed:
         click.echo("settings differ from the backup's (not changed; they live in the environment):")
         for line in restored.settings_changed:

@@ -19,6 +19,7 @@ import redis
 from click.testing import CliRunner
 
 from ivr import backup as backup_module
+from ivr.admin.sessions import Sessions
 from ivr.backup import BackupError, checksum, collect, find_keys, parse, restore
 from ivr.blocklist import Blocklist
 from ivr.callbacks import Callbacks
@@ -707,3 +708,33 @@ def test_a_password_made_meanwhile_for_another_name_is_left_in_place(
     Accounts(redis_client).remove_password("bob")  # and set again while the restore prepares
     with pytest.raises(BackupError, match="operator:password:bob was made while"):
         restore(redis_client, backup, settings, replace=True)
+
+
+def test_a_restore_signs_everyone_out_of_the_pages(
+    run: Run, line: Line, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    """A session lasts while its password's generation is current; a backup
+    from before a password change brings the old generation back, and with it
+    the sessions the change had ended. So a restore ends them all."""
+    accounts = Accounts(redis_client)
+    sessions = Sessions(redis_client, accounts)
+    path = tmp_path / "line.json"
+    assert run("backup", str(path)).exit_code == 0
+    before_change = sessions.open(accounts.verify_password("bob", PASSWORD) or _no_login())
+    accounts.set_password("bob", "another long passphrase", "admin")  # ends that session
+    assert sessions.find(before_change) is None
+    after_change = sessions.open(
+        accounts.verify_password("bob", "another long passphrase") or _no_login()
+    )
+
+    result = run("restore", "--replace", str(path))
+
+    assert result.exit_code == 0, result.output
+    assert "admin page session(s) ended: sign in again" in result.output
+    assert sessions.find(before_change) is None
+    assert sessions.find(after_change) is None
+    assert not list(redis_client.scan_iter(match="operator:session:*"))
+
+
+def _no_login() -> Operator:
+    raise AssertionError("the test's password did not verify")

@@ -16,6 +16,7 @@ from ivr.operators.accounts import Accounts, Operator
 
 SESSION_SECONDS = 12 * 3600  # one long shift; then log in again
 IDLE_SECONDS = 2 * 3600
+KEY_PREFIX = "operator:session:"
 
 
 class Sessions:
@@ -61,4 +62,4 @@ class Sessions:
 
     @staticmethod
     def _key(session_id: str) -> str:
-        return f"operator:session:{session_id}"
+        return KEY_PREFIX + session_id

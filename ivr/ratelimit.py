@@ -1,40 +1,74 @@
 """Pacing of what a sender hands to Twilio: SMS segments per second (toll-free
 numbers default to 3), shared by every worker through Redis.
 
-Each send of n segments may go n/rate seconds after the previous one (the
-"theoretical arrival time" of GCRA, with no burst allowance), counted from
-when the previous one was handed over *and* from when it ended: the moment a
-request reaches Twilio lies between the two, and a send that left its booked
-moment late (a busy machine, a slow network) would otherwise be followed too
-closely by the next, on time. So no one-second window at Twilio ever holds
-more than the rate, plus the segments of one text (the bench measured 4 texts
-in one second at 3/s before the end was counted too)."""
+The guarantee: no one-second window at Twilio holds more than the rate's
+segments (beyond the segments of one text longer than that). Twilio takes a
+request at some moment between its start and its answer, which we cannot see,
+so the pacer counts each send from the moment it starts until one second after
+it ends: a send may start only while the sends still counted, plus its own
+segments, fit within the rate.
+
+Why that is enough: take any one-second window at Twilio and, of the sends
+taken in it, the one that started last, at t. Every other send taken in the
+window was taken after t - 1 s, so it ended after t - 1 s: still counted when
+the last one started. So all of them were in that one count, which the rate
+bounded.
+
+The first version spaced sends 1/rate apart from each booked start (GCRA) and
+let 4 texts into one second at 3/s when a send left late; the next spaced them
+1/rate from each send's end, which held but added Twilio's answer time to every
+gap (about 1.9 texts/s at 3/s with a 200 ms answer). Counting the window
+instead lets sends overlap Twilio's answers: at 3/s and 200 ms, 2.5 a second
+from one worker, the full rate from several.
+
+For a rate below one segment a second the window is 1/rate seconds long and
+holds one segment."""
 
 from __future__ import annotations
 
 import math
+import secrets
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
 import redis
 
-# KEYS[1] the next free moment (ms); ARGV: now (ms), cost of this send (ms).
-# Returns 0 when the send may go now (and books its time), else ms to wait.
+# A send not reported ended stops counting this long after it started (its
+# worker died): longer than any REST call (the client's timeout is 5 s), plus
+# the window after it.
+IN_FLIGHT_MS = 10_000
+POLL_MS = 50  # the longest a waiting send sleeps before it asks again
+
+# KEYS[1] the sends counted (a sorted set: member "<id>:<segments>", score the
+# moment it stops counting, ms). ARGV: now (ms), this send's id, its segments,
+# the window's capacity in segments, how long an unfinished send counts (ms).
+# Returns 0 when the send may go (and counts it), else ms to wait.
 _BOOK = """
-local now, cost = tonumber(ARGV[1]), tonumber(ARGV[2])
-local free_at = tonumber(redis.call('GET', KEYS[1]) or '0')
-if free_at > now then return free_at - now end
-redis.call('SET', KEYS[1], math.max(now, free_at) + cost, 'PX', 60000)
+local now, id, n = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
+local capacity, in_flight = tonumber(ARGV[4]), tonumber(ARGV[5])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local counted = 0
+for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  counted = counted + tonumber(string.match(member, ':(%d+)$'))
+end
+if counted > 0 and counted + n > capacity then
+  local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return math.max(1, tonumber(first[2]) - now)
+end
+redis.call('ZADD', KEYS[1], now + in_flight, id .. ':' .. n)
+redis.call('PEXPIRE', KEYS[1], in_flight + 60000)
 return 0
 """
 
-# KEYS[1] the next free moment (ms); ARGV: when a send ended (ms), its cost (ms).
-# Never brings the next free moment forward.
+# KEYS[1] as above. ARGV: the member, when it stops counting (ms): its end plus
+# the window. Only ever earlier than booked, and never re-adds a send that has
+# already stopped counting (ZADD's XX/LT would need Redis 6.2).
 _ENDED = """
-local later = tonumber(ARGV[1]) + tonumber(ARGV[2])
-local free_at = tonumber(redis.call('GET', KEYS[1]) or '0')
-if later > free_at then redis.call('SET', KEYS[1], later, 'PX', 60000) end
+local booked = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if booked and tonumber(ARGV[2]) < tonumber(booked) then
+  redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+end
 return 0
 """
 
@@ -44,46 +78,60 @@ class RateLimitTimeout(Exception):
 
 
 class SendPacer:
-    def __init__(self, client: redis.Redis, name: str, per_second: float) -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        name: str,
+        per_second: float,
+        *,
+        in_flight_ms: int = IN_FLIGHT_MS,
+    ) -> None:
         self._key = f"ratelimit:{name}"
         self._rate = per_second
+        self._in_flight_ms = in_flight_ms
         self._book = client.register_script(_BOOK)
         self._ended = client.register_script(_ENDED)
+        # The window: one second holding the rate, or, below one segment a
+        # second, the time one segment takes.
+        self._window_ms = max(1000, math.ceil(1000 / per_second)) if per_second > 0 else 0
+        self._capacity = max(1, math.floor(per_second * self._window_ms / 1000 + 1e-9))
 
-    def _cost_ms(self, segments: int) -> int:
-        # Up, never down: 1000/3 rounded to 333 ms let 4 texts into 999 ms.
-        return max(1, math.ceil(segments / self._rate * 1000))
-
-    def acquire(self, segments: int, max_wait_seconds: float = 30.0) -> None:
-        if self._rate <= 0:
-            return  # pacing switched off
-        cost_ms = self._cost_ms(segments)
+    def _acquire(self, segments: int, max_wait_seconds: float) -> str:
+        member = secrets.token_hex(8)
         deadline = time.monotonic() + max_wait_seconds
         while True:
-            wait_ms = int(self._book(keys=[self._key], args=[int(time.time() * 1000), cost_ms]))
+            now_ms = int(time.time() * 1000)
+            wait_ms = int(
+                self._book(
+                    keys=[self._key],
+                    args=[now_ms, member, segments, self._capacity, self._in_flight_ms],
+                )
+            )
             if wait_ms <= 0:
-                return
-            if time.monotonic() + wait_ms / 1000 > deadline:
+                return f"{member}:{segments}"
+            pause = min(wait_ms, POLL_MS) / 1000
+            if time.monotonic() + pause > deadline:
                 raise RateLimitTimeout(f"{self._key}: no room within {max_wait_seconds} s")
-            time.sleep(wait_ms / 1000)
+            time.sleep(pause)
 
-    def ended(self, segments: int) -> None:
-        """The send booked by `acquire` is over (answered or failed): the next
-        may go no sooner than its cost from now."""
-        if self._rate <= 0:
-            return
-        # Rounded up: the next send's clock must not read this end as earlier.
-        now_ms = math.ceil(time.time() * 1000)
+    def _end(self, booked: str) -> None:
+        # Rounded up: a later send's clock must not read this end as earlier.
+        until_ms = math.ceil(time.time() * 1000) + self._window_ms
         # Never in place of the send's own outcome: a Redis error here must not
-        # hide Twilio's answer (a permanent 21610 is not retried; a Redis error is).
+        # hide Twilio's answer (a permanent 21610 is not retried; a Redis error
+        # is). The booking then counts until its in-flight limit: only slower.
         with suppress(redis.RedisError):
-            self._ended(keys=[self._key], args=[now_ms, self._cost_ms(segments)])
+            self._ended(keys=[self._key], args=[booked, until_ms])
 
     @contextmanager
     def sending(self, segments: int, max_wait_seconds: float = 30.0) -> Iterator[None]:
-        """Wait for room, then hand over within the block."""
-        self.acquire(segments, max_wait_seconds)
+        """Wait for room, then hand the text over within the block; the send
+        counts from now until a window after the block ends."""
+        if self._rate <= 0:
+            yield  # pacing switched off
+            return
+        booked = self._acquire(segments, max_wait_seconds)
         try:
             yield
         finally:
-            self.ended(segments)
+            self._end(booked)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from itertools import pairwise
 
 import pytest
 from rq import Queue
@@ -164,7 +163,7 @@ def test_stop_then_text_me_from_a_call_sends_nothing_and_start_restores(
 
 
 def test_the_sender_pace_is_kept(live_line: LiveLine) -> None:
-    """3 segments a second: one-segment texts reach Twilio a third of a second apart."""
+    """3 segments a second: no second at Twilio holds a fourth one-segment text."""
     for n in range(10):
         outbox(live_line).send(f"+1202555{n:04d}", [f"text {n}"], cause=f"r{n}", kind="test")
     live_line.run_jobs()
@@ -174,8 +173,9 @@ def test_the_sender_pace_is_kept(live_line: LiveLine) -> None:
         if r["method"] == "POST" and r["path"].endswith("/Messages.json")
     )
     assert len(creates) == 10
-    gaps = [later - earlier for earlier, later in pairwise(creates)]
-    assert min(gaps) >= 1 / 3 - 0.02  # a few ms of clock jitter, never a burst
+    # Any four in a row span a second or more (a few ms of clock jitter allowed).
+    spans = [creates[i + 3] - creates[i] for i in range(len(creates) - 3)]
+    assert min(spans) >= 1 - 0.02
 
 
 def test_a_worker_killed_mid_send_neither_loses_nor_duplicates(

@@ -45,7 +45,16 @@ def _app() -> Flask:
         ) from error
 
 
-@click.group(cls=FlaskGroup, create_app=_app, add_default_commands=False, load_dotenv=False)
+class HelplineGroup(FlaskGroup):
+    """Flask's group, without building the app just to list the commands:
+    building it starts the development Redis, and `helpline --help` left one
+    running. The line's commands are all registered here, none on `app.cli`."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(self.commands)
+
+
+@click.group(cls=HelplineGroup, create_app=_app, add_default_commands=False, load_dotenv=False)
 def main() -> None:
     """The helpline: phone menu, texts and counselors on call."""
 

@@ -112,3 +112,17 @@ def test_the_cli_refuses_to_serve_in_production_and_says_why(
     assert result.exit_code != 0
     assert "TWILIO_AUTH_TOKEN" in result.output
     assert "HELPLINE_BACKUP_NUMBER" in result.output
+
+
+def test_listing_the_commands_builds_no_app_and_starts_no_redis(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`helpline --help` used to build the app to list commands, which started
+    the development Redis and left it running."""
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    var = tmp_path / "var"
+    result = CliRunner().invoke(main, ["--help"], env={"HELPLINE_VAR_DIR": str(var)})
+    assert result.exit_code == 0, result.output
+    for command in ("serve", "worker", "roster", "backup", "twilio", "fallback", "now"):
+        assert command in result.output
+    assert not (var / "redis").exists()

@@ -64,6 +64,24 @@ class Callbacks:
         pipe.execute()
         return reference
 
+    def request_once(self, number: str, language: str, source: str) -> tuple[str, bool]:
+        """A person's request to be called back, opened once: while one they
+        asked for is still open, asking again (a second "CALL") is the same
+        request, not a second one for the counselors to work through (and a
+        second alert to them). Returns the reference and whether it is new.
+        Texts from one number are handled one at a time (ivr/sms/conversation.py),
+        so two askings cannot race here."""
+        asked = f"callback:asked:{number_ref(self._secret, number)}"
+        earlier = self._redis.get(asked)
+        if earlier is not None:
+            reference = earlier.decode() if isinstance(earlier, bytes) else str(earlier)
+            if self._redis.zscore(OPEN, reference) is not None:
+                return reference, False
+        reference = self.create(number, language, source)
+        # By the keyed hash of the number, and gone with the record it points at.
+        self._redis.set(asked, reference, ex=self._ttl)
+        return reference, True
+
     def get(self, reference: str) -> dict[str, str]:
         return decoded(self._redis.hgetall(f"callback:{reference}"))
 

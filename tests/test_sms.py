@@ -13,6 +13,8 @@ from flask import Flask
 from rq import Queue
 
 from ivr import create_app
+from ivr.callbacks import Callbacks
+from ivr.config import Settings
 from ivr.content.model import Content
 from ivr.content.render import fill
 from ivr.extension import QUEUE_NAME, Helpline
@@ -303,6 +305,24 @@ def test_call_me_queues_a_callback_and_confirms(
     record = decoded(redis_client.hgetall(f"callback:{alert.args[1]}"))
     assert record["number"] == TEXTER
     assert record["source"] == "sms"
+
+
+def test_asking_again_while_the_callback_is_open_is_the_same_request(
+    phone: Phone, content: Content, redis_client: redis.Redis, settings: Settings
+) -> None:
+    phone.send("CALL")
+    phone.send("call me please")
+    confirmed = texts_of(content, "callback_confirmed", "en")
+    assert phone.queued_bodies() == [confirmed, confirmed]  # each asking is answered
+    callbacks = Callbacks(redis_client, settings.secret_key, settings.retention_days * 86400)
+    (reference,) = callbacks.open_references()
+    jobs = Queue(QUEUE_NAME, connection=redis_client).get_jobs()
+    alerts = [j for j in jobs if j.func_name == "workers.alerts.alert_on_call"]
+    assert [a.args for a in alerts] == [("callback_alert", reference)]
+    callbacks.mark(reference, "done", by="test")
+    phone.send("CALL")  # returned, then asked again: a new request
+    (again,) = callbacks.open_references()
+    assert again != reference
 
 
 def test_records_expire(phone: Phone, redis_client: redis.Redis) -> None:

@@ -210,8 +210,9 @@ class SmsHandler:
             keyword.language if keyword.action == "language" and (keyword.language) else language
         )
         if keyword.action == "callback":
-            reference = self.callbacks.create(text.sender, language, "sms")
-            self.queue.enqueue(ALERT_JOB, "callback_alert", reference)
+            reference, new = self.callbacks.request_once(text.sender, language, "sms")
+            if new:  # asking again while it is open: the same request, no second alert
+                self.queue.enqueue(ALERT_JOB, "callback_alert", reference)
         self.outbox.send(
             text.sender,
             self._bodies(keyword.reply, reply_language),

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable
 
+import pytest
 import redis
 from rq import Queue
 
 from ivr.content.render import fill
 from ivr.emulator import press, talk
 from ivr.extension import QUEUE_NAME
+from ivr.routing import dispatches as dispatches_module
 from ivr.routing.dispatches import COUNSELOR_TAKEN, Dispatches
 from tests.live import LiveLine, WorkerProcess
 from tests.rosters import COUNSELOR_A, store_always_on_call
@@ -70,11 +73,10 @@ def test_two_callers_and_one_counselor_both_reach_them_in_turn(
     moment, and callers went to voicemail while counselors were seconds from
     free. The second caller now waits for the counselor instead."""
     store_always_on_call(live_line.redis, ("alex", COUNSELOR_A, ["en"]))
-    # The line frees alex when the first conversation's <Dial> ends, a moment
-    # before the emulator's phone has hung up; a ring in that moment meets busy
-    # and uses a round (a known limit, docs/reliability.md). On a loaded machine
-    # that moment spanned both default rounds, so this test allows the most.
-    start_worker(HELPLINE_RING_ROUNDS="5")
+    # The line used to free alex when the first conversation's <Dial> ended, a
+    # moment before the phone hung up: a ring in that moment met busy and used a
+    # round (once both). Alex is now engaged until their own call has ended.
+    start_worker()
     network = live_line.network
     network.phone(COUNSELOR_A, press("1"), talk(1), ring_seconds=0.3, single_line=True)
     calls = [network.call_line(number, press("1")) for number in CALLERS]
@@ -85,10 +87,35 @@ def test_two_callers_and_one_counselor_both_reach_them_in_turn(
         for call in calls
     ]
     assert bridged == [[COUNSELOR_A], [COUNSELOR_A]]
-    # (A ring in the moment alex's first call is hanging up may meet busy: only
-    # the two conversations count.)
     completed = [c for c in network.calls.values() if c.to == COUNSELOR_A and c.duration]
     assert len(completed) == 2
+    rung_busy = [c for c in network.calls.values() if c.to == COUNSELOR_A and c.status == "busy"]
+    assert rung_busy == []  # no ring met alex's phone still hanging up
+
+
+def test_a_counselor_is_free_once_their_own_call_ends_or_a_few_seconds_after(
+    redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Their <Dial> ending says the conversation is over; their phone is still
+    up for a moment. Engaged until their call's status says it ended, or for
+    HANGUP_GRACE_SECONDS (here shortened) if that status never comes."""
+    monkeypatch.setattr(dispatches_module, "HANGUP_GRACE_SECONDS", 0.3)
+    dispatches = Dispatches(redis_client, 600)
+    for call_end_reported in (True, False):
+        first, _ = dispatches.open_for_call(
+            f"CA{int(call_end_reported):032x}", CALLERS[0], "en", "counselor"
+        )
+        leg = dispatches.add_leg(first.id, "alex", 1)
+        assert leg
+        assert dispatches.claim(first.id, leg) == "won"
+        dispatches.conversation_over(first.id, "alex", phone_hung_up=False)  # <Dial> ended
+        assert dispatches.engaged_counselors() == {"alex"}
+        if call_end_reported:
+            dispatches.conversation_over(first.id, "alex")  # their call: completed
+            assert dispatches.engaged_counselors() == set()
+        else:
+            time.sleep(0.4)  # that status was lost: free after the grace all the same
+            assert dispatches.engaged_counselors() == set()
 
 
 def _queue_some_texts(client: redis.Redis, count: int = 5) -> Queue:

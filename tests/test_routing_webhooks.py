@@ -224,6 +224,13 @@ def test_a_counselor_on_a_helpline_call_is_busy_until_it_ends(
     assert dispatches.busy_counselors() == {"alex"}
     counselor = CallFixture(twilio, caller="+18885550100")
     counselor.post(f"/voice/counselor-done/{dispatch_id}/{leg}", DialCallStatus="completed")
+    # The conversation is over, but alex's phone is still hanging up: a ring now
+    # would meet it busy and use up a ring round of the next caller's.
+    assert dispatches.busy_counselors() == {"alex"}
+    ended = twilio.post(
+        f"/voice/leg-status/{dispatch_id}/{leg}", counselor.params(CallStatus="completed")
+    )
+    assert ended.status_code == 204
     assert dispatches.busy_counselors() == set()
 
 

@@ -30,6 +30,9 @@ LIVE_LEGS = ("ringing", "whisper")
 DEADLINES = "dispatch:deadlines"  # id -> when it must be looked at again
 BUSY = "counselors:busy"  # counselor id -> when they were bridged (a helpline call)
 BUSY_FOR_AT_MOST = 4 * 3600
+# A counselor's call normally reports its end within a second of the
+# conversation's; if that status callback is lost, they are free after this.
+HANGUP_GRACE_SECONDS = 5
 LIVE = "dispatches:live"  # id -> when opened: callers waiting, and conversations not yet over
 # counselor id -> "<until> <dispatch id> <leg id>": the counselor's phone is ringing (or
 # whispering) for that caller, so no other caller's dispatch rings it meanwhile. `until`
@@ -118,10 +121,20 @@ redis.call('ZADD', KEYS[3], fields['created'], ARGV[1])
 return {ARGV[1], 1}
 """
 
-# KEYS: busy counselors, live dispatches, the dispatch; ARGV: counselor, id, now.
+# KEYS: busy counselors, live dispatches, the dispatch. ARGV: counselor, id, now,
+# and '' to free the counselor now (their phone hung up), else the busy score
+# that frees them a few seconds from now (the call ended; their phone not yet):
+# only ever earlier than their current one, never re-adding one already freed.
 # One step, and never a stray hash for a dispatch that has already expired.
 _OVER = """
-redis.call('ZREM', KEYS[1], ARGV[1])
+if ARGV[4] == '' then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+else
+  local bridged = redis.call('ZSCORE', KEYS[1], ARGV[1])
+  if bridged and tonumber(ARGV[4]) < tonumber(bridged) then
+    redis.call('ZADD', KEYS[1], ARGV[4], ARGV[1])
+  end
+end
 redis.call('ZREM', KEYS[2], ARGV[2])
 if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('HSETNX', KEYS[3], 'ended_at', ARGV[3]) end
 return 1
@@ -341,10 +354,19 @@ class Dispatches:
             pipe.execute()
         return moved
 
-    def conversation_over(self, dispatch_id: str, counselor_id: str) -> None:
-        """The bridged call ended: the counselor is free, the call no longer live."""
+    def conversation_over(
+        self, dispatch_id: str, counselor_id: str, *, phone_hung_up: bool = True
+    ) -> None:
+        """The bridged call ended: the call is no longer live, and the counselor
+        is free once their phone has hung up. When only the conversation is
+        known to be over (their `<Dial>` ended, their own call not yet), they
+        stay engaged until their call's status says it ended, or for at most
+        HANGUP_GRACE_SECONDS: a ring in that moment met their phone busy and
+        used up a ring round of the next caller's."""
+        now = time.time()
+        hold = "" if phone_hung_up else repr(now - BUSY_FOR_AT_MOST + HANGUP_GRACE_SECONDS)
         self._over(keys=[BUSY, LIVE, f"dispatch:{dispatch_id}"],
-                   args=[counselor_id, dispatch_id, time.time()])  # fmt: skip
+                   args=[counselor_id, dispatch_id, now, hold])  # fmt: skip
 
     def live(self) -> list[Dispatch]:
         """Callers waiting or ringing, and conversations in progress, oldest

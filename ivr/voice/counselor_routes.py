@@ -306,7 +306,8 @@ def counselor_done(dispatch_id: str, leg_id: str) -> Response:
     """The counselor's <Dial><Queue> ended: the conversation is over, or the
     caller had gone before the bridge."""
     line = helpline()
-    _dispatches(line).conversation_over(dispatch_id, counselor_of(leg_id))
+    # Their phone hangs up after this answer: free once its status says so.
+    _dispatches(line).conversation_over(dispatch_id, counselor_of(leg_id), phone_hung_up=False)
     response = VoiceResponse()
     if _field("DialCallStatus") not in ("completed", "answered"):
         _say(response, line, line.content.default_language, "whisper_caller_left")

@@ -42,7 +42,7 @@ def worker_name() -> str:
 
 
 def beat(client: redis.Redis, name: str | None = None) -> None:
-    client.register_script(_BEAT)(keys=[KEY], args=[name or worker_name(), FORGET_SECONDS])
+    client.eval(_BEAT, 1, KEY, name or worker_name(), FORGET_SECONDS)
 
 
 def forget(client: redis.Redis, name: str | None = None) -> None:
@@ -52,4 +52,4 @@ def forget(client: redis.Redis, name: str | None = None) -> None:
 
 def alive(client: redis.Redis, within: float = FRESH_SECONDS) -> int:
     """How many workers beat within the last `within` seconds."""
-    return int(client.register_script(_FRESH)(keys=[KEY], args=[within]))
+    return int(client.eval(_FRESH, 1, KEY, within))

@@ -329,9 +329,7 @@ class Dispatches:
                 args=[leg_id, time.time(), counselor_of(leg_id), f"{dispatch_id} {leg_id}"],
             )
         )
-        if result == "won":
-            info = json.loads(self._redis.hget(f"dispatch:{dispatch_id}:leginfo", leg_id) or "{}")
-            self._redis.zadd(BUSY, {info.get("counselor", ""): time.time()})
+        if result == "won":  # the script marked the counselor busy, in the same step
             self._redis.zrem(DEADLINES, dispatch_id)
         return result
 

@@ -161,50 +161,24 @@ class SmsHandler:
 
     def _act(self, text: InboundText, reading: Reading, language: str, opted_out: bool) -> Outcome:
         """`opted_out`: read when the conversation was opened, under its lock."""
-        cause = f"sms:{text.message_sid}"
         if reading.intent is Intent.CRISIS:
             return self._crisis(text, language)
         if reading.intent is Intent.OPT_OUT:
             if self.opt_outs.opt_out(text.sender, "stop keyword"):
-                self.outbox.send(
-                    text.sender,
-                    self._texts("opted_out", language),
-                    cause=cause,
-                    kind="opted-out",
-                    despite_opt_out=True,
-                    language=language,
-                )
+                self._reply(text, "opted_out", language, despite_opt_out=True, kind="opted-out")
             return Outcome([], "opted out")
         if reading.intent is Intent.OPT_IN:
             self.opt_outs.opt_in(text.sender)
-            self.outbox.send(
-                text.sender,
-                self._texts("opted_in", language),
-                cause=cause,
-                kind="opted-in",
-                language=language,
-            )
+            self._reply(text, "opted_in", language, kind="opted-in")
             return Outcome([], "opted in")
         if opted_out:
             return Outcome([], "opted out: no reply")  # only crisis and START get through
         if reading.intent is Intent.HELP:
-            self.outbox.send(
-                text.sender,
-                self._texts("help", language),
-                cause=cause,
-                kind="help",
-                language=language,
-            )
+            self._reply(text, "help", language)
             return Outcome([], "help")
         keyword = reading.keyword
         if keyword is None:
-            self.outbox.send(
-                text.sender,
-                self._texts("menu", language),
-                cause=cause,
-                kind="menu",
-                language=language,
-            )
+            self._reply(text, "menu", language)
             return Outcome([], "menu")
         reply_language = (
             keyword.language if keyword.action == "language" and (keyword.language) else language
@@ -213,14 +187,42 @@ class SmsHandler:
             reference, new = self.callbacks.request_once(text.sender, language, "sms")
             if new:  # asking again while it is open: the same request, no second alert
                 self.queue.enqueue(ALERT_JOB, "callback_alert", reference)
+        bodies = self._bodies(keyword.reply, reply_language)
+        self._send(text, bodies, reply_language, f"keyword:{keyword.id}")
+        return Outcome([], f"keyword {keyword.id}")
+
+    def _reply(
+        self,
+        text: InboundText,
+        role: str,
+        language: str,
+        *,
+        kind: str = "",
+        despite_opt_out: bool = False,
+    ) -> None:
+        """Answer TEXT with content's reply for ROLE (its kind in the outbox: the
+        role's, unless given)."""
+        bodies = self._texts(role, language)
+        self._send(text, bodies, language, kind or role, despite_opt_out=despite_opt_out)
+
+    def _send(
+        self,
+        text: InboundText,
+        bodies: list[str],
+        language: str,
+        kind: str,
+        *,
+        despite_opt_out: bool = False,
+    ) -> None:
+        # Once per inbound text: a repeated webhook queues nothing twice.
         self.outbox.send(
             text.sender,
-            self._bodies(keyword.reply, reply_language),
-            cause=cause,
-            kind=f"keyword:{keyword.id}",
-            language=reply_language,
+            bodies,
+            cause=f"sms:{text.message_sid}",
+            kind=kind,
+            despite_opt_out=despite_opt_out,
+            language=language,
         )
-        return Outcome([], f"keyword {keyword.id}")
 
     def _crisis(self, text: InboundText, language: str) -> Outcome:
         """Answered now, inline; a counselor alerted; a callback queued, marked urgent."""

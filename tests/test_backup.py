@@ -32,7 +32,7 @@ from ivr.roster.edit import RosterEditor
 from ivr.roster.store import ROSTER_KEY
 from ivr.routing.figures import Figures
 from ivr.sms.optout import OptOuts
-from tests.conftest import RedisServer, make_settings
+from tests.conftest import RedisServer
 from tests.operators.test_status_cli import SECRET_KEY, Run, _environment, _runner
 
 COUNSELOR = "+12025550101"
@@ -330,7 +330,10 @@ def test_any_one_configured_thing_makes_the_line_not_empty(
             redis_client.delete(raw)
     before = _everything(redis_client)
 
-    assert run("restore", str(path)).exit_code == 1
+    refused = run("restore", str(path))
+    assert refused.exit_code == 1
+    assert "the line is configured already" in refused.output
+    assert "give --replace" in refused.output
     assert _everything(redis_client) == before
 
 
@@ -420,7 +423,9 @@ def test_settings_that_differ_are_named_not_changed(
 
     assert result.exit_code == 0, result.output
     assert "HELPLINE_RETENTION_DAYS: 30 then, 14 now" in result.output
-    assert make_settings(redis_server.url, tmp_path).retention_days == 30
+    # Listed, never applied: the restore wrote no setting anywhere.
+    assert not (tmp_path / ".env").exists()
+    assert not [k for k in redis_client.scan_iter("*setting*")]
 
 
 # -- hostile values: refused whole, before anything is written -------------------------

@@ -136,6 +136,9 @@ def test_with_the_service_down_a_caller_hears_the_crisis_numbers_and_reaches_the
 
 def test_export_makes_the_directory(tmp_path: Path, content: Content) -> None:
     written = export(content, BACKUP_NUMBER, tmp_path / "a" / "b")
+    assert sorted(p.name for p in written) == sorted(
+        ["voice.xml", "voice-after.xml", "voice-goodbye.xml", "sms.xml", "sms-en.xml", "sms-es.xml"]
+    )
     assert all(path.is_file() for path in written)
     for path in written:
         ET.fromstring(path.read_bytes())  # noqa: S314 - our own file

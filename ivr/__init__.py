@@ -50,7 +50,6 @@ def create_app(settings: Settings | None = None, content: Content | None = None)
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
     request_log.init_app(app)  # first: a request refused below gets its id and access line too
     app.before_request(_refuse_oversized_bodies)
-    app.before_request(request_log.name_the_call)  # reads the form: only after the size check
     client = connect(redis_url(settings), settings.redis_timeout_seconds)
     app.extensions["helpline"] = Helpline(
         settings=settings, content=content, redis=client, roster=RosterStore(client)

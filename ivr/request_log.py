@@ -19,7 +19,7 @@ import re
 import secrets
 import time
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, g, request
 
 from ivr import logs
 from ivr.privacy import sid_ref
@@ -69,11 +69,9 @@ def _begin() -> None:
 
 
 def name_the_call() -> None:
-    """For a Twilio-facing route: bind the call's or text's hash. It reads the
-    form, so it runs after the body size check (ivr/__init__.py)."""
-    names = request.blueprints
-    if not any(getattr(current_app.blueprints.get(n), "twilio_signed", False) for n in names):
-        return
+    """Bind the call's or text's hash: a hook of every Twilio-facing blueprint
+    (ivr.signature.guard). It reads the form, so never before the body size
+    check, which the app runs ahead of every blueprint's hooks."""
     fields: dict[str, str] = {}
     call = request.form.get("CallSid", "")
     text = request.form.get("MessageSid", "") or request.form.get("SmsSid", "")

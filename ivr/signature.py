@@ -22,6 +22,7 @@ from twilio.request_validator import (
 
 from ivr.extension import helpline
 from ivr.golive.overrides import OVERRIDDEN_PATHS, OVERRIDES
+from ivr.request_log import name_the_call
 
 log = logging.getLogger("helpline.signature")
 
@@ -80,7 +81,10 @@ def _require_signature() -> Response | None:
 
 
 def guard(blueprint: Blueprint) -> Blueprint:
-    """Mark a blueprint Twilio-facing: every route in it checks the signature."""
+    """Mark a blueprint Twilio-facing: every route in it checks the signature.
+    Its requests are named by their call or text first (blueprint hooks run
+    after the app's, so after the body size check), signed or not."""
+    blueprint.before_request(name_the_call)
     blueprint.before_request(_require_signature)
     blueprint.twilio_signed = True  # type: ignore[attr-defined]
     return blueprint

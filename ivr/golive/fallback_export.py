@@ -30,17 +30,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from twilio.twiml.messaging_response import MessagingResponse
-from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.content.model import Content
 from ivr.content.render import fill
+from ivr.voice.fallback import fallback_done_response, fallback_response, goodbye_response
 
 VOICE_FILE = "voice.xml"
 VOICE_AFTER_FILE = "voice-after.xml"
 VOICE_GOODBYE_FILE = "voice-goodbye.xml"
 SMS_FILE = "sms.xml"
-DIAL_TIMEOUT_SECONDS = 30  # as the running line's own fallback rings the backup line
-MAX_MESSAGE_SECONDS = 180
 # The text the SMS fallback sends; `unavailable` (a reply of the running line)
 # stands in for content that has no `fallback` text.
 SMS_TEXT = "fallback"
@@ -51,42 +49,23 @@ class ExportError(Exception):
     """The content cannot make the fallback files (a prompt is missing)."""
 
 
-def _say_all(response: VoiceResponse, content: Content, prompt: str) -> None:
-    found = content.prompts.get(prompt)
-    if found is None:
-        raise ExportError(f"the content has no prompt '{prompt}'")
-    for language in content.languages:
-        locale = content.locales[language]
-        response.say(
-            fill(content, found.text(language), language, "voice"),
-            voice=locale.say_voice,
-            language=locale.say_language,
-        )
+# The static files refer to each other by name, fetched with GET.
+_STEP_FILES = {"fallback_done": VOICE_AFTER_FILE, "fallback_recorded": VOICE_GOODBYE_FILE}
+_PROMPTS = ("fallback", "backup_unreachable", "goodbye")
 
 
 def voice_documents(content: Content, backup_number: str) -> dict[str, str]:
-    first = VoiceResponse()
-    _say_all(first, content, "fallback")
-    dial = first.dial(action=VOICE_AFTER_FILE, method="GET", timeout=DIAL_TIMEOUT_SECONDS)
-    dial.number(backup_number)
-
-    after = VoiceResponse()
-    _say_all(after, content, "backup_unreachable")
-    after.record(
-        action=VOICE_GOODBYE_FILE,
-        method="GET",
-        max_length=MAX_MESSAGE_SECONDS,
-        finish_on_key="#",
-        play_beep=True,
-        timeout=10,
-    )
-    # No message left (silence ends <Record> without one): the same goodbye.
-    _say_all(after, content, "goodbye")
-    after.hangup()
-
-    goodbye = VoiceResponse()
-    _say_all(goodbye, content, "goodbye")
-    goodbye.hangup()
+    """The running line's own Redis-free fallback (ivr/voice/fallback.py), in
+    every language (a static file cannot know the caller's), as files."""
+    for prompt in _PROMPTS:
+        if prompt not in content.prompts:
+            raise ExportError(f"the content has no prompt '{prompt}'")
+    step = _STEP_FILES.__getitem__
+    first = fallback_response(content, backup_number, step, None, method="GET")
+    # After any call with the backup line (a static file cannot tell whether it
+    # answered): a message after the tone, then goodbye.
+    after = fallback_done_response(content, "no-answer", step, None, method="GET")
+    goodbye = goodbye_response(content, None)
     return {VOICE_FILE: str(first), VOICE_AFTER_FILE: str(after), VOICE_GOODBYE_FILE: str(goodbye)}
 
 

@@ -29,17 +29,29 @@ def _languages(content: Content, language: str | None) -> list[str]:
 
 
 def fallback_response(
-    content: Content, backup_number: str, url_for: Callable[[str], str], language: str | None
+    content: Content,
+    backup_number: str,
+    url_for: Callable[[str], str],
+    language: str | None,
+    *,
+    method: str = "POST",
 ) -> VoiceResponse:
+    """`method`: how Twilio asks for the next step (GET for the static copy that
+    `helpline fallback export` writes: static hosts often refuse POST)."""
     response = VoiceResponse()
     _say_in(response, content, "fallback", _languages(content, language))
-    dial = response.dial(action=url_for("fallback_done"), timeout=30)
+    dial = response.dial(action=url_for("fallback_done"), method=method, timeout=30)
     dial.number(backup_number)
     return response
 
 
 def fallback_done_response(
-    content: Content, dial_status: str, url_for: Callable[[str], str], language: str | None
+    content: Content,
+    dial_status: str,
+    url_for: Callable[[str], str],
+    language: str | None,
+    *,
+    method: str = "POST",
 ) -> VoiceResponse:
     """The backup line did not answer either: take a message, so the caller is
     never left with nothing."""
@@ -50,6 +62,7 @@ def fallback_done_response(
     _say_in(response, content, "backup_unreachable", _languages(content, language))
     response.record(
         action=url_for("fallback_recorded"),
+        method=method,
         max_length=180,
         finish_on_key="#",
         play_beep=True,

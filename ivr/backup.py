@@ -42,12 +42,14 @@ import redis
 
 from ivr.admin.sessions import KEY_PREFIX as SESSION_PREFIX
 from ivr.blocklist import INDEX as BLOCK_INDEX  # refs by when their block ends
+from ivr.blocklist import KEY_PREFIX as BLOCK_PREFIX
 from ivr.config import Settings
-from ivr.operators.accounts import ROLES
+from ivr.operators.accounts import PASSWORD_KEY_PREFIX, ROLES, TOKEN_KEY_PREFIX, TOKENS_INDEX
 from ivr.operators.audit import STREAM as AUDIT_STREAM
 from ivr.privacy import mask
 from ivr.roster.parse import RosterError, parse_roster
 from ivr.roster.store import ROSTER_KEY
+from ivr.sms.optout import KEY_PREFIX as OPTOUT_PREFIX
 
 FORMAT = "helpline-backup"
 VERSION = 1
@@ -67,13 +69,14 @@ _OPTOUT = re.compile(r"[0-9]{1,12}( .*)?", re.DOTALL)
 # job key too) would hold it for seconds on a busy line, while each webhook
 # waits 0.5 s at most. Only the values, a handful of keys per operator, are then
 # read or written atomically.
+# The key names are their owners': a prefix changed there is followed here.
 PATTERNS = {
-    "tokens": "operator:token:*",
-    "passwords": "operator:password:*",
-    "blocks": "blocklist:n_*",
-    "optouts": "optout:n_*",
+    "tokens": TOKEN_KEY_PREFIX + "*",
+    "passwords": PASSWORD_KEY_PREFIX + "*",
+    "blocks": BLOCK_PREFIX + "n_*",
+    "optouts": OPTOUT_PREFIX + "n_*",
 }
-OPERATOR_TOKENS = "operator:tokens"  # ivr.operators.accounts: the ids of the tokens
+OPERATOR_TOKENS = TOKENS_INDEX  # the ids of the tokens
 _SCAN_COUNT = 1_000
 
 # The times a backup holds are Unix times as the line writes them (`repr` of a
@@ -103,7 +106,7 @@ _COUNT = re.compile(r"[0-9]{1,9}")
 # token nobody could see to revoke) or any key the restore would write. Any
 # other (say a password set meanwhile for a name the backup does not hold) is
 # left in place, exactly as if it had been set just after the restore.
-_APPLY = """
+_APPLY_TEMPLATE = """
 local replace, latest = ARGV[1] == 'replace', tonumber(ARGV[3])
 local decoded, data = pcall(cjson.decode, ARGV[2])
 if not decoded or type(data) ~= 'table' then return {'bad payload', 'not JSON'} end
@@ -164,16 +167,16 @@ local function unseen(key) return not told[key] and redis.call('EXISTS', key) ==
 local appeared = replace and 'changed' or 'not empty'
 if kinds[1] == 'set' then
   for _, member in ipairs(redis.call('SMEMBERS', KEYS[2])) do
-    if unseen('operator:token:' .. member) then return {appeared, 'operator:token:' .. member} end
+    if unseen('<<TOKEN_PREFIX>>' .. member) then return {appeared, '<<TOKEN_PREFIX>>' .. member} end
   end
 end
 if kinds[2] == 'zset' then
   for _, member in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do
-    if unseen('blocklist:' .. member) then return {appeared, 'blocklist:' .. member} end
+    if unseen('<<BLOCK_PREFIX>>' .. member) then return {appeared, '<<BLOCK_PREFIX>>' .. member} end
   end
 end
-for _, t in ipairs({{data.tokens, 'operator:token:'}, {data.passwords, 'operator:password:'},
-                    {data.blocks, 'blocklist:'}}) do
+for _, t in ipairs({{data.tokens, '<<TOKEN_PREFIX>>'}, {data.passwords, '<<PASSWORD_PREFIX>>'},
+                    {data.blocks, '<<BLOCK_PREFIX>>'}}) do
   for _, r in ipairs(t[1]) do
     if unseen(t[2] .. r[1]) then return {appeared, t[2] .. r[1]} end
   end
@@ -197,23 +200,30 @@ if #data.roster > 0 then
   redis.call('HSET', KEYS[1], 'version', string.format('%d', version), unpack(data.roster))
 end
 for _, token in ipairs(data.tokens) do
-  redis.call('HSET', 'operator:token:' .. token[1], unpack(token[2]))
+  redis.call('HSET', '<<TOKEN_PREFIX>>' .. token[1], unpack(token[2]))
   redis.call('SADD', KEYS[2], token[1])
 end
 for _, password in ipairs(data.passwords) do
-  redis.call('HSET', 'operator:password:' .. password[1], unpack(password[2]))
+  redis.call('HSET', '<<PASSWORD_PREFIX>>' .. password[1], unpack(password[2]))
 end
 for _, block in ipairs(data.blocks) do
-  redis.call('HSET', 'blocklist:' .. block[1], unpack(block[2]))
-  redis.call('EXPIREAT', 'blocklist:' .. block[1], string.format('%d', block[3]))
+  redis.call('HSET', '<<BLOCK_PREFIX>>' .. block[1], unpack(block[2]))
+  redis.call('EXPIREAT', '<<BLOCK_PREFIX>>' .. block[1], string.format('%d', block[3]))
   redis.call('ZADD', KEYS[3], block[4], block[1])
 end
 local added = 0
 for _, optout in ipairs(data.optouts) do
-  if redis.call('SET', 'optout:' .. optout[1], optout[2], 'NX') then added = added + 1 end
+  if redis.call('SET', '<<OPTOUT_PREFIX>>' .. optout[1], optout[2], 'NX') then added = added + 1 end
 end
 return {'ok', version, added}
 """
+# The owners' key prefixes, put into the script once, at import.
+_APPLY = (
+    _APPLY_TEMPLATE.replace("<<TOKEN_PREFIX>>", TOKEN_KEY_PREFIX)
+    .replace("<<PASSWORD_PREFIX>>", PASSWORD_KEY_PREFIX)
+    .replace("<<BLOCK_PREFIX>>", BLOCK_PREFIX)
+    .replace("<<OPTOUT_PREFIX>>", OPTOUT_PREFIX)
+)
 
 
 class BackupError(Exception):

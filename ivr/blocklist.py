@@ -28,7 +28,8 @@ import redis
 from ivr.privacy import mask, number_ref
 from ivr.redis_store import decoded
 
-INDEX = "blocklist:index"  # number ref -> when its block ends (Unix time)
+KEY_PREFIX = "blocklist:"
+INDEX = KEY_PREFIX + "index"  # number ref -> when its block ends (Unix time)
 MIN_SECONDS = 60 * 60  # an hour
 MAX_SECONDS = 365 * 86400  # a year: a block is for a while, never for ever
 DEFAULT_SECONDS = 30 * 86400
@@ -112,7 +113,7 @@ class Blocklist:
         self._clock = clock
 
     def _key(self, ref: str) -> str:
-        return f"blocklist:{ref}"
+        return KEY_PREFIX + ref
 
     def ref(self, number: str) -> str:
         return number_ref(self._secret, number)

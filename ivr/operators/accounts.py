@@ -49,7 +49,10 @@ _NAME = re.compile(r"[a-z0-9._@-]{1,64}")
 _TOKEN = re.compile(r"hl_([0-9a-f]{12})_[A-Za-z0-9_-]{43}")
 _TOKEN_ID = re.compile(r"[0-9a-f]{12}")
 
-_TOKENS = "operator:tokens"
+TOKENS_INDEX = "operator:tokens"
+TOKEN_KEY_PREFIX = "operator:token:"  # noqa: S105 - a key name
+PASSWORD_KEY_PREFIX = "operator:password:"  # noqa: S105 - a key name
+_TOKENS = TOKENS_INDEX
 
 # Records a token's last use only while it exists: a revoke racing a request
 # must not leave a stray half record behind.
@@ -59,11 +62,11 @@ if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'last_use
 
 
 def _token_key(token_id: str) -> str:
-    return f"operator:token:{token_id}"
+    return TOKEN_KEY_PREFIX + token_id
 
 
 def _password_key(name: str) -> str:
-    return f"operator:password:{name}"
+    return PASSWORD_KEY_PREFIX + name
 
 
 def _digest(token: str) -> str:

@@ -10,6 +10,8 @@ import redis
 
 from ivr.privacy import number_ref
 
+KEY_PREFIX = "optout:"
+
 
 class OptOuts:
     def __init__(self, client: redis.Redis, secret_key: str) -> None:
@@ -18,7 +20,7 @@ class OptOuts:
 
     def key_of(self, number: str) -> str:
         """The key whose existence means NUMBER opted out (to read in a pipeline)."""
-        return f"optout:{number_ref(self._secret, number)}"
+        return KEY_PREFIX + number_ref(self._secret, number)
 
     def is_opted_out(self, number: str) -> bool:
         return bool(self._redis.exists(self.key_of(number)))

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import redis
 from flask import Flask
-from rq import Queue, SimpleWorker, Worker
+from rq import Queue, Worker
 from rq.registry import ScheduledJobRegistry
 from werkzeug.serving import make_server
 
@@ -27,6 +27,7 @@ from ivr.config import Settings
 from ivr.content.model import Content
 from ivr.emulator import EmulatorServer, Network, create_emulator
 from ivr.extension import QUEUE_NAME
+from ivr.worker import LineWorker
 from tests.conftest import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -74,7 +75,8 @@ class LiveLine:
         scheduled = ScheduledJobRegistry(queue=queue)
         try:
             for _ in range(rounds):
-                SimpleWorker([queue], connection=self.redis).work(burst=True)
+                # The line's own worker class: it stops at once (tests/test_worker_stop.py).
+                LineWorker([queue], connection=self.redis).work(burst=True)
                 waiting = scheduled.get_job_ids()
                 if not waiting:
                     return

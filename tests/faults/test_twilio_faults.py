@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from rq import Queue, SimpleWorker
+from rq import Queue
 from rq.job import Job
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
@@ -29,6 +29,7 @@ from ivr.extension import QUEUE_NAME
 from ivr.operators.accounts import Accounts
 from ivr.operators.audit import AuditLog
 from ivr.outbox import RETRY_INTERVALS
+from ivr.worker import LineWorker
 from tests.admin.login import PASSWORD, log_in
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL
 from tests.live import LiveLine, eventually
@@ -58,7 +59,7 @@ def run_once(line: LiveLine) -> None:
     """Every job queued now, once; retries stay scheduled."""
     install(JobContext(line.settings, line.content, line.redis))
     try:
-        SimpleWorker([queue_of(line)], connection=line.redis).work(burst=True)
+        LineWorker([queue_of(line)], connection=line.redis).work(burst=True)
     finally:
         install(None)
 

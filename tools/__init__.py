@@ -1,0 +1,1 @@
+"""Development tools: installing the locked packages, and checking the lock."""

@@ -1,41 +1,59 @@
 # Two commands on a fresh machine: `make run` and `make test`.
 # Everything else (the virtualenv, the packages, a private Redis) is bootstrapped here.
+# What is installed is what the lock files in requirements/ say, hashes and all:
+# run.txt for `make run`, dev.txt (the same pins plus the test and lint tools)
+# for the rest. `make lock` and `make upgrade` change them, on purpose.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
+LOCK_FLAGS := --quiet --universal --generate-hashes --custom-compile-command "make lock"
 
-.PHONY: run test lint bench audit loadtest clean
+.PHONY: run test lint bench audit loadtest lock upgrade clean
 
-$(STAMP): pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
-		|| { echo "Python 3.11 or newer is needed (PYTHON=$(PYTHON))"; exit 1; }
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
-	touch $(STAMP)
+$(RUN_STAMP): requirements/run.txt
+	@$(PYTHON) tools/install.py run
 
-run: $(STAMP)
+$(DEV_STAMP): requirements/dev.txt requirements/run.txt
+	@$(PYTHON) tools/install.py dev
+
+run: $(RUN_STAMP)
 	$(BIN)/helpline run
 
-test: $(STAMP)
+test: $(DEV_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: $(STAMP)
-	$(BIN)/ruff check ivr workers tests bench loadtest
-	$(BIN)/ruff format --check ivr workers tests bench loadtest
-	$(BIN)/mypy ivr workers bench loadtest
+lint: $(DEV_STAMP)
+	$(BIN)/python tools/lock_check.py
+	$(BIN)/ruff check ivr workers tests bench loadtest tools
+	$(BIN)/ruff format --check ivr workers tests bench loadtest tools
+	$(BIN)/mypy ivr workers bench loadtest tools
+
+# After editing the ranges in pyproject.toml: resolve again, keeping every pin
+# that still fits. The run lock first, then the dev lock held to its pins.
+lock: $(DEV_STAMP)
+	$(BIN)/uv pip compile pyproject.toml requirements/build.in $(LOCK_FLAGS) $(UV_ARGS) \
+		-o requirements/run.txt
+	$(BIN)/uv pip compile pyproject.toml requirements/build.in --extra test --extra dev \
+		-c requirements/run.txt $(LOCK_FLAGS) $(UV_ARGS) -o requirements/dev.txt
+	$(BIN)/python tools/lock_check.py
+
+# Every package to the newest release its range allows; `make upgrade PACKAGE=redis`
+# just one. Then `make test` on the new lock, and commit it with the figures.
+upgrade:
+	$(MAKE) lock UV_ARGS="$(if $(PACKAGE),--upgrade-package $(PACKAGE),--upgrade)"
 
 # Known vulnerabilities in what we install (needs the network: PyPI's JSON API or OSV).
-audit: $(STAMP)
+audit: $(DEV_STAMP)
 	$(BIN)/pip-audit --progress-spinner off --skip-editable
 
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(BIN)/python -m bench
 
 # The line under load on loopback (a few minutes; figures in docs/reliability.md).
 # LOADTEST_ARGS="--help" lists the knobs.
-loadtest: $(STAMP)
+loadtest: $(DEV_STAMP)
 	$(BIN)/python -m loadtest $(LOADTEST_ARGS)
 
 clean:

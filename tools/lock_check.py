@@ -41,7 +41,8 @@ class Pin:
 
 def read_lock(path: Path) -> dict[str, Pin]:
     """The pins of a requirements file as pip-tools and uv write it: one
-    `name==version ; marker` per entry, continued with `\\` over hash lines."""
+    `name==version ; marker` per entry, continued with `\\` over hash lines.
+    A package pinned differently per Python (numpy) is keyed `name ; marker`."""
     pins: dict[str, Pin] = {}
     entry = ""
     first_line = 0
@@ -62,7 +63,8 @@ def read_lock(path: Path) -> dict[str, Pin]:
             if specifier.operator != "==":
                 raise ValueError(f"{path.name}:{first_line}: {entry[:60]!r} is not a pin")
             name = canonicalize_name(requirement.name)
-            pins[name] = Pin(
+            key = name if requirement.marker is None else f"{name} ; {requirement.marker}"
+            pins[key] = Pin(
                 name, Version(specifier.version), requirement.marker, hashes, first_line
             )
         entry = ""
@@ -85,19 +87,21 @@ def disagreements(root: Path = ROOT) -> list[str]:
     found: list[str] = []
     for lock_name, pins, extras in (("run.txt", run, ()), ("dev.txt", dev, tuple(optional))):
         for requirement in requirements_of(pyproject, *extras):
-            pin = pins.get(canonicalize_name(requirement.name))
-            if pin is None:
+            name = canonicalize_name(requirement.name)
+            locked = [pin for pin in pins.values() if pin.name == name]
+            if not locked:
                 found.append(f"{lock_name}: {requirement} is in pyproject.toml but not locked")
-            elif not requirement.specifier.contains(pin.version, prereleases=True):
-                found.append(
-                    f"{lock_name}:{pin.line}: {pin.name}=={pin.version} is outside "
-                    f"pyproject.toml's {requirement}"
-                )
+            for pin in locked:
+                if not requirement.specifier.contains(pin.version, prereleases=True):
+                    found.append(
+                        f"{lock_name}:{pin.line}: {pin.name}=={pin.version} is outside "
+                        f"pyproject.toml's {requirement}"
+                    )
         for pin in pins.values():
             if pin.hashes == 0:
                 found.append(f"{lock_name}:{pin.line}: {pin.name}=={pin.version} has no hash")
-    for pin in run.values():
-        other = dev.get(pin.name)
+    for key, pin in run.items():
+        other = dev.get(key)
         if other is None or other.version != pin.version or other.marker != pin.marker:
             held = "not at all" if other is None else f"as {other.version}"
             found.append(

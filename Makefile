@@ -10,7 +10,7 @@ RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 LOCK_FLAGS := --quiet --universal --generate-hashes --custom-compile-command "make lock"
 
-.PHONY: run test lint bench audit loadtest lock upgrade clean
+.PHONY: run test lint bench audit loadtest lock upgrade train eval clean
 
 $(RUN_STAMP): requirements/run.txt
 	@$(PYTHON) tools/install.py run
@@ -47,6 +47,14 @@ upgrade:
 # Known vulnerabilities in what we install (needs the network: PyPI's JSON API or OSV).
 audit: $(DEV_STAMP)
 	$(BIN)/pip-audit --progress-spinner off --skip-editable
+
+# The crisis reader (docs/crisis.md): fit its learned stage on flows/crisis/train.yaml,
+# and measure it on the held-out examples (recall, false alarms, time per text).
+train: $(DEV_STAMP)
+	$(BIN)/helpline crisis train
+
+eval: $(DEV_STAMP)
+	$(BIN)/helpline crisis eval
 
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench

@@ -1,13 +1,14 @@
 """`make bench`: the line's benchmarks (issue 8), each beside a baseline measured
 in the same run. Each part also runs alone: `python -m bench.webhooks`,
-`bench.ring`, `bench.outbox`, `bench.growth`, `bench.worker_stop`; the in-process first cut is
-`python -m bench.inprocess`. Results and what they led to: docs/benchmarks.md."""
+`bench.ring`, `bench.outbox`, `bench.growth`, `bench.worker_stop`,
+`bench.crisis`; the in-process first cut is `python -m bench.inprocess`. Results
+and what they led to: docs/benchmarks.md."""
 
 from __future__ import annotations
 
 import time
 
-from bench import growth, outbox, ring, webhooks, worker_stop
+from bench import crisis, growth, outbox, ring, webhooks, worker_stop
 
 PARTS = (
     ("1. webhooks under gunicorn", webhooks.main),
@@ -15,6 +16,7 @@ PARTS = (
     ("3. outbox throughput and the 3/s limit", outbox.main),
     ("4. cost growth", growth.main),
     ("5. a worker's stop and restart", worker_stop.main),
+    ("6. the crisis reader", crisis.main),
 )
 
 

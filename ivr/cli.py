@@ -20,6 +20,7 @@ from ivr import create_app
 from ivr.backup_cli import backup_command, restore_command
 from ivr.callbacks_cli import callbacks
 from ivr.cli_support import cli_settings
+from ivr.crisis_cli import crisis_group
 from ivr.emulator.cli import emulator
 from ivr.golive.cli import fallback_group, twilio_group
 from ivr.jobs_cli import jobs_group
@@ -109,6 +110,7 @@ main.add_command(twilio_group)
 main.add_command(fallback_group)
 main.add_command(backup_command)
 main.add_command(restore_command)
+main.add_command(crisis_group)
 
 
 @main.group(cls=click.Group)

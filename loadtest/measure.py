@@ -460,7 +460,7 @@ def _raced_confirmations(
     )
     starts: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for text in played.texts:
-        if read_text(text.body, content.sms).intent is Intent.OPT_IN:
+        if read_text(text.body, content).intent is Intent.OPT_IN:
             starts[text.number].append((text.at, text.at + text.seconds))
     raced: Counter[str] = Counter()
     for message in sent:
@@ -504,7 +504,7 @@ def _text_timing(
         m.date_created.timestamp() for m in sent if any(m.body.startswith(o) for o in openings)
     )
     crisis_texts = sorted(
-        t.at for t in played.texts if read_text(t.body, content.sms).intent is Intent.CRISIS
+        t.at for t in played.texts if read_text(t.body, content).intent is Intent.CRISIS
     )
     counselors = max(1, round(len(alerts) / max(1, len(crisis_texts))))
     firsts = alerts[::counselors]

@@ -356,7 +356,7 @@ def expect_texts(content: Content, people: list[Texter]) -> TextExpectation:
         opted_out, alerted, count = False, False, 0
         for body in person.bodies:
             expected.inbound += 1
-            reading = read_text(body, content.sms)
+            reading = read_text(body, content)
             if reading.intent is Intent.CRISIS:
                 # Inline, in the webhook's answer: Twilio blocks it to an opted-out number.
                 count += 0 if opted_out else parts(replies["crisis"])

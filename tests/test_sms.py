@@ -133,7 +133,12 @@ def test_english_switches_back(phone: Phone, content: Content) -> None:
 )
 def test_anything_else_gets_the_menu(phone: Phone, content: Content, body: str) -> None:
     phone.send(body)
-    assert phone.queued_bodies() == [texts_of(content, "menu", "en")]
+    menu = texts_of(content, "menu", "en")
+    (queued,) = phone.queued_bodies()
+    # The menu; and after it, for a text the crisis reader finds close to one,
+    # one line about 988 (tests/test_crisis_texts.py).
+    assert queued[: len(menu)] == menu
+    assert queued[len(menu) :] in ([], texts_of(content, "near_crisis", "en"))
 
 
 def test_a_picture_without_words_gets_the_menu(phone: Phone, content: Content) -> None:
@@ -261,9 +266,13 @@ def test_crisis_is_answered_even_after_stop(phone: Phone, content: Content) -> N
     assert inline(reply) == texts_of(content, "crisis", "en")
 
 
-def test_not_every_worried_word_is_a_crisis(phone: Phone) -> None:
-    for body in ("I want to overcome this", "is it safe to stop", "how do I quit"):
-        assert inline(phone.send(body)) == []
+def test_a_worried_text_gets_its_answer_whatever_it_is_read_as(phone: Phone) -> None:
+    """Read as a crisis or not, a worried question is answered: a crisis reply
+    (inline) is followed by the menu it asked for, never instead of it."""
+    for body in ("I want to overcome this?", "is it safe to stop?", "how do I quit?"):
+        before = len(phone.queued_bodies())
+        phone.send(body)
+        assert len(phone.queued_bodies()) == before + 1, body
 
 
 def test_the_same_message_sid_twice_gets_one_reply(phone: Phone) -> None:

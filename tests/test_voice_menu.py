@@ -37,15 +37,25 @@ def dialed(twiml: ET.Element) -> list[str]:
     return [(n.text or "").strip() for n in twiml.iter("Number")]
 
 
-def test_the_greeting_names_911_and_988_before_the_menu(call: CallFixture) -> None:
+def test_the_greeting_names_911_and_988_first_and_can_be_answered_during_it(
+    call: CallFixture,
+) -> None:
+    """The greeting is spoken inside the main menu's <Gather>: a key or words
+    during it answer the menu; and the first thing said names 911 and 988."""
     twiml = call.start()
-    verbs = [child.tag for child in twiml]
-    assert verbs[0] == "Say"
-    first = twiml[0].text or ""
+    assert [child.tag for child in twiml] == ["Gather", "Redirect"]
+    first = next(twiml.iter("Say")).text or ""
     assert "9 1 1" in first
     assert "9 8 8" in first
-    assert verbs.index("Say") < verbs.index("Gather")
     assert "free and confidential" in spoken(twiml)
+    gather = twiml[0]
+    assert gather.get("input") == "dtmf speech"
+    assert "9 1 1" in (gather[0].text or "")
+
+
+def test_a_key_pressed_during_the_greeting_answers_the_menu(call: CallFixture) -> None:
+    twiml = call.start()
+    assert twiml[0].get("action", "").endswith("/voice/menu/main")
 
 
 def test_every_gather_listens_for_keys_and_speech_and_is_followed_by_a_redirect(

@@ -82,6 +82,12 @@ def _ring(line: JobContext, dispatch_id: str) -> str:
         return "still ringing"
     if dispatch.waited() >= settings.max_hold_seconds:
         return give_up(line, dispatch, "the longest hold ran out")
+    if not dispatch.urgent and _urgent_caller_first(dispatches, dispatch):
+        dispatches.set_deadline(
+            dispatch_id,
+            min(time.time() + BUSY_RECHECK_SECONDS, dispatch.created + settings.max_hold_seconds),
+        )
+        return "an urgent caller is rung first; waiting"
     on_call = _on_call(line, dispatch)
     # Not those talking to, or being rung for, another caller: their phone is
     # taken (under load every caller's ring went to the same first counselor).
@@ -103,7 +109,9 @@ def _ring(line: JobContext, dispatch_id: str) -> str:
         return "everyone on call is busy; waiting"
     if not candidates:
         return give_up(line, dispatch, "nobody left to ring" if on_call else "nobody on call")
-    chosen = candidates if settings.ring_strategy == "simultaneous" else candidates[:1]
+    # An urgent caller rings everyone free at once: the first to answer takes it.
+    everyone = settings.ring_strategy == "simultaneous" or dispatch.urgent
+    chosen = candidates if everyone else candidates[:1]
     client = twilio_client(line.settings)
     rung = 0
     added = False
@@ -145,6 +153,15 @@ def _ring(line: JobContext, dispatch_id: str) -> str:
         return _ring(line, dispatch_id)
     log.info("dispatch %s: ringing %d counselor(s), round %d", dispatch_id, rung, round_number)
     return f"ringing {rung}"
+
+
+def _urgent_caller_first(dispatches: Dispatches, dispatch: Dispatch) -> bool:
+    """An urgent caller (their words read as a crisis) is waiting with no phone
+    ringing for them: the next free counselor is theirs, not this caller's."""
+    return any(
+        other.id != dispatch.id and dispatches.live_legs(other.id) == 0
+        for other in dispatches.urgent_waiting()
+    )
 
 
 def give_up(line: JobContext, dispatch: Dispatch, why: str) -> str:

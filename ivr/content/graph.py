@@ -117,11 +117,14 @@ def menu_graph(content: Content) -> MenuGraph:
 
 
 def text_routes(content: Content) -> tuple[TextRoute, ...]:
-    """Crisis words first, then the compliance words, the keywords, and the menu
-    for anything else: the order `ivr.sms.reading` reads a text in."""
+    """Crisis first (its categories, for rules and a learned score), then the
+    compliance words, the keywords, and the menu for anything else."""
     sms = content.sms
     language = content.default_language
-    crisis = sms.crisis_words.get(language, ())
+    # What reads as a crisis is no word list: rules by category, then a score.
+    crisis = tuple(
+        dict.fromkeys(rule.category.replace("_", " ") for rule in content.crisis.rules.rules)
+    )
     routes = [
         TextRoute("crisis", crisis, "crisis", sms.replies.get("crisis", "")),
         TextRoute("opt out", sms.opt_out, "opt out", sms.replies.get("opted_out", "")),

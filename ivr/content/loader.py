@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ivr.content.crisis_loader import read_crisis
 from ivr.content.model import (
     SYSTEM_PROMPTS,
     BackupNode,
@@ -427,11 +428,14 @@ def read_content(directory: Path) -> tuple[Content | None, list[Problem]]:
     from ivr.content.sms_loader import read_sms  # sms_loader builds on this module's Reader
 
     sms = read_sms(reader, sms_data) if sms_data is not None else None
+    crisis, crisis_problems = read_crisis(directory)
+    reader.problems += crisis_problems
     if (
         line is None
         or voice is None
         or texts is None
         or sms is None
+        or crisis is None
         or (line["navigation"] is None)
     ):
         return None, sorted(reader.problems)
@@ -440,6 +444,7 @@ def read_content(directory: Path) -> tuple[Content | None, list[Problem]]:
         voice=voice,
         texts=texts,
         sms=sms,
+        crisis=crisis,
         files=(LINE_FILE, VOICE_FILE, TEXTS_FILE, SMS_FILE),
         **line,
     )

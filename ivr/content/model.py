@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ivr.content.yamlsrc import Where
+from ivr.crisis.reader import CrisisReader
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,6 @@ class SmsFlow:
     opt_in: tuple[str, ...]
     help: tuple[str, ...]
     replies: Mapping[str, str]  # role (see SMS_REPLY_ROLES) -> text id
-    crisis_words: Mapping[str, tuple[str, ...]]  # phrases that read as a crisis, per language
     where: Where
     places: Mapping[str, Where] = field(default_factory=dict)  # "replies.menu" -> its line
 
@@ -184,6 +184,7 @@ SMS_REPLY_ROLES = (
     "unavailable",  # the line cannot read texts right now (Redis down): where to turn
     "rate_limited",  # over the per-number cap: replies paused for the hour; how to get a person
     "blocked_crisis",  # crisis words from a blocked number: 911/988, promising no contact
+    "near_crisis",  # one line about 988, after the answer to a text close to a crisis
 )
 # Sent to people who did not ask for information (or who just left): no STOP line needed.
 SMS_ROLES_WITHOUT_OPT_OUT = (
@@ -193,6 +194,7 @@ SMS_ROLES_WITHOUT_OPT_OUT = (
     "callback_alert",
     "unavailable",
     "blocked_crisis",
+    "near_crisis",
 )
 
 
@@ -207,6 +209,7 @@ class Content:
     voice: VoiceFlow
     texts: Mapping[str, tuple[Prompt, ...]]  # SMS texts by id: the parts, sent in order
     sms: SmsFlow
+    crisis: CrisisReader  # flows/crisis/: what reads as a crisis, in a text or in speech
     files: tuple[str, ...] = field(default=())
 
     @property
@@ -219,6 +222,7 @@ SYSTEM_PROMPTS = (
     "not_understood",  # a wrong key or unrecognised words, before re-prompting
     "no_input",  # silence at a menu, before re-prompting
     "too_many_tries",  # said before taking the caller somewhere safe
+    "crisis_heard",  # words at a menu or on hold read as a crisis: 911/988, a person now
     "text_unavailable",  # "text me this" from a hidden or non-mobile number
     "text_limited",  # "text me this" to a number over the hourly cap of texts
     "fallback",  # anything failed: crisis numbers, then the backup number

@@ -1,5 +1,5 @@
-"""Parse `flows/sms.yaml`: keywords, compliance words, the roles of replies,
-and the words that make a text read as a crisis."""
+"""Parse `flows/sms.yaml`: keywords, compliance words and the roles of replies.
+(What reads as a crisis is in flows/crisis/: ivr/content/crisis_loader.py.)"""
 
 from __future__ import annotations
 
@@ -71,7 +71,7 @@ def _keyword(reader: Reader, keyword_id: str, data: SourceMap) -> Keyword | None
 
 
 def read_sms(reader: Reader, data: SourceMap) -> SmsFlow:
-    reader.fields(data, SMS_FILE, {"compliance", "replies", "keywords", "crisis"}, set())
+    reader.fields(data, SMS_FILE, {"compliance", "replies", "keywords"}, set())
     compliance = reader.mapping(data.get("compliance"), data.at("compliance"), "compliance")
     places: dict[str, Where] = {}
     lists: dict[str, tuple[str, ...]] = {"opt_out": (), "opt_in": (), "help": ()}
@@ -106,18 +106,12 @@ def read_sms(reader: Reader, data: SourceMap) -> SmsFlow:
             if found is not None:
                 keywords.append(found)
 
-    crisis = (
-        _words_by_language(reader, data, "crisis", "crisis", every_language=True)
-        if ("crisis" in data)
-        else {}
-    )
     return SmsFlow(
         tuple(keywords),
         lists["opt_out"],
         lists["opt_in"],
         lists["help"],
         replies,
-        crisis,
         data.where,
         places,
     )

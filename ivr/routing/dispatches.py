@@ -34,6 +34,8 @@ BUSY_FOR_AT_MOST = 4 * 3600
 # conversation's; if that status callback is lost, they are free after this.
 HANGUP_GRACE_SECONDS = 5
 LIVE = "dispatches:live"  # id -> when opened: callers waiting, and conversations not yet over
+# id -> when it became urgent: callers whose words read as a crisis, rung first
+URGENT = "dispatches:urgent"
 # counselor id -> "<until> <dispatch id> <leg id>": the counselor's phone is ringing (or
 # whispering) for that caller, so no other caller's dispatch rings it meanwhile. `until`
 # only guards against a leg whose end never came (a lost status callback).
@@ -163,6 +165,7 @@ class Dispatch:
     answered_at: float | None
     node: str  # the counselor node the caller chose: its next and voicemail say where to go
     ended_at: float | None = None
+    urgent: bool = False  # the caller's words read as a crisis: rung ahead of everyone
 
     @property
     def is_open(self) -> bool:
@@ -222,6 +225,39 @@ class Dispatches:
         found = self.load(dispatch_id)
         assert found is not None  # just made or still open: it exists
         return found, bool(made)
+
+    def mark_urgent(self, dispatch_id: str) -> bool:
+        """The caller's words read as a crisis: from now on the next free
+        counselor is theirs. False when the dispatch is over or gone."""
+        dispatch = self.load(dispatch_id)
+        if dispatch is None or not dispatch.is_open:
+            return False
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.hset(f"dispatch:{dispatch_id}", "urgent", "1")
+        pipe.zadd(URGENT, {dispatch_id: time.time()}, nx=True)
+        pipe.expire(URGENT, self._ttl)
+        pipe.execute()
+        return True
+
+    def urgent_waiting(self) -> list[Dispatch]:
+        """Urgent callers still waiting or being rung for, longest first; those
+        whose wait is over are dropped from the index."""
+        ids = [_text(raw) for raw in self._redis.zrange(URGENT, 0, -1)]
+        if not ids:
+            return []
+        pipe = self._redis.pipeline(transaction=False)
+        for dispatch_id in ids:
+            pipe.hgetall(f"dispatch:{dispatch_id}")
+        waiting, over = [], []
+        for dispatch_id, fields in zip(ids, pipe.execute(), strict=True):
+            dispatch = _dispatch(dispatch_id, decoded(fields))
+            if dispatch is not None and dispatch.is_open:
+                waiting.append(dispatch)
+            else:
+                over.append(dispatch_id)
+        if over:
+            self._redis.zrem(URGENT, *over)
+        return waiting
 
     def load(self, dispatch_id: str) -> Dispatch | None:
         return _dispatch(dispatch_id, decoded(self._redis.hgetall(f"dispatch:{dispatch_id}")))
@@ -439,6 +475,7 @@ def _dispatch(dispatch_id: str, fields: dict[str, str]) -> Dispatch | None:
         answered_at=float(answered) if answered else None,
         node=fields.get("node", ""),
         ended_at=float(fields["ended_at"]) if fields.get("ended_at") else None,
+        urgent=fields.get("urgent") == "1",
     )
 
 

@@ -50,8 +50,12 @@ class Holding:
         self.dispatches = Dispatches(client, settings.retention_days * 86400)
         self.figures = Figures(client)
 
-    def hold(self, call_sid: str, caller: str, language: str, node_id: str) -> str | None:
-        """The dispatch id to wait on, or None when nobody is on call at all."""
+    def hold(
+        self, call_sid: str, caller: str, language: str, node_id: str, *, urgent: bool = False
+    ) -> str | None:
+        """The dispatch id to wait on, or None when nobody is on call at all. An
+        urgent caller (their words read as a crisis) is rung at once, ahead of
+        every other waiting caller, even when they were already waiting."""
         if not anyone_on_call(self._roster):
             # Once per call: the same menu webhook delivered twice is one offer.
             ttl = self._settings.call_state_ttl_seconds
@@ -92,7 +96,17 @@ class Holding:
             # or nearly every caller's first hold page queues a second ring job.
             pipe.set(nudge_key(dispatch.id), 1, ex=RING_GRACE_SECONDS)
             pipe.execute()
+        if urgent:
+            self.hurry(dispatch.id)
         return dispatch.id
+
+    def hurry(self, dispatch_id: str) -> bool:
+        """Make a waiting caller urgent, and ring for them now (a second ring job
+        while one runs finds the dispatch's ring lease taken: harmless)."""
+        if not self.dispatches.mark_urgent(dispatch_id):
+            return False
+        self._queue.enqueue(RING_JOB, dispatch_id, result_ttl=600, at_front=True)
+        return True
 
 
 def nudge_key(dispatch_id: str) -> str:

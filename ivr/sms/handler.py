@@ -17,6 +17,8 @@ from ivr.callbacks import Callbacks, new_reference
 from ivr.config import Settings, is_e164
 from ivr.content.model import Content
 from ivr.content.render import fill
+from ivr.crisis.decisions import Decisions
+from ivr.crisis.features import asks
 from ivr.outbox import Outbox
 from ivr.privacy import number_ref
 from ivr.sms.conversation import Conversations
@@ -58,6 +60,7 @@ class SmsHandler:
         self.conversations = Conversations(client, settings.secret_key, retention)
         self.callbacks = Callbacks(client, settings.secret_key, retention)
         self.blocklist = Blocklist(client, settings.secret_key)
+        self.decisions = Decisions(client, retention)
 
     def _texts(self, role: str, language: str) -> list[str]:
         text_id = self.content.sms.replies[role]
@@ -84,7 +87,7 @@ class SmsHandler:
         if not first_delivery:
             # Twilio sends a webhook again only when our first answer did not reach
             # it: a crisis reply must then be given again (nothing else is redone).
-            reading = read_text(text.body, self.content.sms)
+            reading = read_text(text.body, self.content)
             if reading.intent is Intent.CRISIS:
                 language = reading.language or self.content.default_language
                 role = "blocked_crisis" if blocked else "crisis"
@@ -101,7 +104,8 @@ class SmsHandler:
         if not is_e164(text.sender):
             # Short codes and alphanumeric senders cannot be answered; nor dialed back.
             return Outcome([], "unanswerable sender")
-        reading = read_text(text.body, self.content.sms)
+        reading = read_text(text.body, self.content)
+        self.decisions.record(reading.crisis, "sms")
         if blocked:
             outcome = self._blocked(text, reading)
             log.info(
@@ -162,7 +166,9 @@ class SmsHandler:
     def _act(self, text: InboundText, reading: Reading, language: str, opted_out: bool) -> Outcome:
         """`opted_out`: read when the conversation was opened, under its lock."""
         if reading.intent is Intent.CRISIS:
-            return self._crisis(text, language)
+            outcome = self._crisis(text, language)
+            self._answer_too(text, reading, language, opted_out)
+            return outcome
         if reading.intent is Intent.OPT_OUT:
             if self.opt_outs.opt_out(text.sender, "stop keyword"):
                 self._reply(text, "opted_out", language, despite_opt_out=True, kind="opted-out")
@@ -178,8 +184,9 @@ class SmsHandler:
             return Outcome([], "help")
         keyword = reading.keyword
         if keyword is None:
-            self._reply(text, "menu", language)
-            return Outcome([], "menu")
+            bodies = self._texts("menu", language) + self._near_line(reading, language)
+            self._send(text, bodies, language, "menu")
+            return Outcome([], "menu, near a crisis" if reading.near else "menu")
         reply_language = (
             keyword.language if keyword.action == "language" and (keyword.language) else language
         )
@@ -187,9 +194,36 @@ class SmsHandler:
             reference, new = self.callbacks.request_once(text.sender, language, "sms")
             if new:  # asking again while it is open: the same request, no second alert
                 self.queue.enqueue(ALERT_JOB, "callback_alert", reference)
-        bodies = self._bodies(keyword.reply, reply_language)
+        bodies = self._bodies(keyword.reply, reply_language) + self._near_line(
+            reading, reply_language
+        )
         self._send(text, bodies, reply_language, f"keyword:{keyword.id}")
-        return Outcome([], f"keyword {keyword.id}")
+        near = ", near a crisis" if reading.near else ""
+        return Outcome([], f"keyword {keyword.id}{near}")
+
+    def _near_line(self, reading: Reading, language: str) -> list[str]:
+        """Near a crisis, not one: the answer asked for, and one line about 988
+        (no counselor alerted: a false alarm would cost one, and the text read
+        as a question or a worry)."""
+        return self._texts("near_crisis", language) if reading.near else []
+
+    def _answer_too(
+        self, text: InboundText, reading: Reading, language: str, opted_out: bool
+    ) -> None:
+        """After the crisis reply, what the text also asked for: the keyword's
+        answer, or the menu when it asked a question no keyword names — so that a
+        text read as a crisis by mistake ("overdose symptoms?") still gets its
+        answer. A callback keyword is already met (the crisis opened an urgent
+        one); an opted-out number gets the crisis reply only."""
+        if opted_out:
+            return
+        keyword = reading.keyword
+        if keyword is not None and keyword.action == "reply":
+            self._send(
+                text, self._bodies(keyword.reply, language), language, f"keyword:{keyword.id}"
+            )
+        elif keyword is None and asks(text.body):
+            self._send(text, self._texts("menu", language), language, "menu")
 
     def _reply(
         self,

@@ -69,7 +69,7 @@ def still_answer(error: Exception) -> Response | HTTPException:
     else:
         log.exception("SMS webhook failed")
     content = helpline().content
-    reading = read_text(_field("Body", MAX_BODY), content.sms)
+    reading = read_text(_field("Body", MAX_BODY), content)
     language = reading.language or content.default_language
     if reading.intent in (Intent.OPT_OUT, Intent.OPT_IN):
         return _messages([])  # never answer STOP with anything but the compliance path

@@ -15,10 +15,11 @@ from flask import Response
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from ivr.content.render import fill
+from ivr.crisis.decisions import Decisions
 from ivr.extension import Helpline, helpline
 from ivr.routing.dispatches import Dispatch, Dispatches, counselor_of
 from ivr.routing.figures import Figures
-from ivr.routing.holding import RING_GRACE_SECONDS, RING_JOB, nudge_key, queue_name
+from ivr.routing.holding import RING_GRACE_SECONDS, RING_JOB, Holding, nudge_key, queue_name
 from ivr.voice.routes import _absolute, _call, _engine, _field, _twiml, voice
 
 log = logging.getLogger("helpline.routing")
@@ -107,7 +108,19 @@ def hold(dispatch_id: str) -> Response:
     # isdecimal, not isdigit: "²" is a digit that int() refuses, and the
     # ValueError would take the waiting caller off hold into the fallback.
     if waited.isdecimal() and int(waited) >= FIRST_QUIET_SECONDS:
-        gather = Gather(num_digits=1, timeout=1, action=_url("hold_choice", dispatch_id))
+        # Keys or words: 1 for a message, and words that read as a crisis put
+        # the caller ahead of everyone waiting (hold_choice).
+        locale = line.content.locales.get(dispatch.language) or next(
+            iter(line.content.locales.values())
+        )
+        gather = Gather(
+            input="dtmf speech",
+            num_digits=1,
+            timeout=1,
+            speech_timeout="auto",
+            language=locale.speech_language,
+            action=_url("hold_choice", dispatch_id),
+        )
         _say(gather, line, dispatch.language, "hold")
         response.append(gather)
     if line.settings.hold_music_url:
@@ -128,10 +141,21 @@ def _nudge(line: Helpline, dispatches: Dispatches, dispatch: Dispatch) -> None:
 
 @voice.post("/hold-choice/<dispatch_id>")
 def hold_choice(dispatch_id: str) -> Response:
-    """A key pressed while waiting: 1 leaves a message instead."""
+    """A key pressed or words said while waiting: 1 leaves a message instead;
+    words that read as a crisis bring 911/988 at once, and the caller is rung
+    for ahead of everyone else waiting."""
     line = helpline()
     dispatch = _dispatches(line).load(dispatch_id)
     response = VoiceResponse()
+    speech = _field("SpeechResult")
+    if dispatch is not None and dispatch.is_open and speech.strip():
+        reading = line.content.crisis.read(speech, dispatch.language)
+        Decisions(line.redis, line.settings.retention_days * 86400).record(reading, "voice")
+        if reading.crisis:
+            Holding(line.redis, line.queue, line.settings, line.roster).hurry(dispatch_id)
+            _say(response, line, dispatch.language, "crisis_heard")
+            response.redirect(_url("hold", dispatch_id))
+            return _twiml(response)
     if dispatch is not None and _field("Digits")[:1] == "1":
         if not _give_up(line, dispatch, "left"):
             return _keep_waiting(dispatch_id)

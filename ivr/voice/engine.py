@@ -3,7 +3,15 @@
 Every response ends in a way forward: a `<Gather>` followed by a `<Redirect>`,
 a `<Redirect>`, or a hand-off (`<Dial>`, `<Record>`), and only a hang-up node
 or a finished hand-off ends a call. Nodes that need no answer (say, language,
-text me) are chained into the same response, so the caller hears no gap.
+text me) are chained into the same response, so the caller hears no gap; what
+say and language nodes speak before a menu is spoken inside the menu's
+`<Gather>`, so that a caller who already knows what they want (a key, or
+words) need not wait for the greeting to end.
+
+Words said at any menu are read for a crisis first (content's crisis reader):
+a caller who says they are in danger hears 911 and 988 at once and is put
+through to a counselor ahead of every other waiting caller, or to the backup
+line when nobody is on call.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ from ivr.content.model import (
     VoicemailNode,
 )
 from ivr.content.render import fill
+from ivr.crisis.reader import CrisisReading
 from ivr.routing.holding import queue_name
 from ivr.voice.matching import choose_by_key, choose_by_words, spoken_key
 from ivr.voice.state import CallState, CallStates
@@ -37,9 +46,18 @@ MAX_CHAINED_NODES = 12  # `flows check` forbids loops; this guards the call anyw
 
 
 class Holds(Protocol):
-    """Puts a caller on hold for a counselor (see ivr.routing.holding)."""
+    """Puts a caller on hold for a counselor (see ivr.routing.holding); an
+    urgent caller is rung for ahead of every other waiting caller."""
 
-    def hold(self, call_sid: str, caller: str, language: str, node_id: str) -> str | None: ...
+    def hold(
+        self, call_sid: str, caller: str, language: str, node_id: str, *, urgent: bool = False
+    ) -> str | None: ...
+
+
+class CrisisHeard(Protocol):
+    """Reads a caller's words for a crisis, and records the decision (no words)."""
+
+    def __call__(self, speech: str, language: str) -> CrisisReading: ...
 
 
 class TextRequests(Protocol):
@@ -82,8 +100,10 @@ class VoiceEngine:
         url_for: UrlFor,
         backup_number: str,
         holds: Holds,
+        crisis_heard: CrisisHeard | None = None,
     ) -> None:
         self.content = content
+        self.crisis_heard = crisis_heard
         self.states = states
         self.texts = texts
         self.holds = holds
@@ -115,6 +135,9 @@ class VoiceEngine:
         menu = self.content.voice.nodes.get(node_id)
         if state is None or not isinstance(menu, MenuNode):
             return self.incoming(call)
+        heard = self.crisis_heard
+        if speech.strip() and heard is not None and heard(speech, state.language).crisis:
+            return self.crisis(call, state)
         choice = self._choose(menu, state.language, digits, speech)
         if choice is not None:
             return self._enter(call, state, choice.next)
@@ -136,6 +159,30 @@ class VoiceEngine:
         self.states.save(call.sid, state)
         self._gather(response, state.language, menu, with_intro=False)
         return str(response)
+
+    def crisis(self, call: Call, state: CallState) -> str:
+        """The caller's words read as a crisis: 911 and 988 first, then a person
+        now — a counselor, rung ahead of every other waiting caller, or the
+        always-staffed backup line when nobody is on call."""
+        response = VoiceResponse()
+        language = state.language
+        self._say(response, language, self.content.prompts["crisis_heard"])
+        nodes = self.content.voice.nodes
+        person = nodes.get(self.content.navigation.person.next)
+        if isinstance(person, CounselorNode):
+            dispatch_id = self.holds.hold(call.sid, call.caller, language, person.id, urgent=True)
+            if dispatch_id is not None:
+                response.enqueue(
+                    queue_name(dispatch_id),
+                    wait_url=self.url_for("hold", dispatch_id),
+                    action=self.url_for("queue_done", dispatch_id),
+                )
+                state.node, state.tries = person.id, 0
+                self.states.save(call.sid, state)
+                return str(response)
+        backup = next((n for n in nodes.values() if isinstance(n, BackupNode)), None)
+        following = backup.id if backup is not None else self.content.navigation.on_fail
+        return self._enter(call, state, following, response)
 
     def dial_done(self, call: Call, node_id: str, dial_status: str) -> str:
         """After a hand-off to a person: a finished conversation ends the call;
@@ -210,33 +257,45 @@ class VoiceEngine:
         in it was static (the same document for every caller in this language)."""
         nodes = self.content.voice.nodes
         static = True
+        spoken: list[tuple[str, Prompt]] = []  # said before a menu: inside its <Gather>
         for _ in range(MAX_CHAINED_NODES):
             node = nodes.get(node_id)
             if node is None:  # content is checked at start; never leave a caller hanging
                 node = nodes[self.content.navigation.person.next]
             state.node, state.tries = node.id, 0
             static = static and isinstance(node, STATIC_NODES)
+            if isinstance(node, SayNode | LanguageNode):
+                if isinstance(node, LanguageNode):
+                    state.language = node.language
+                if node.say is not None:
+                    spoken.append((state.language, node.say))
+                node_id = node.next
+                continue
+            if isinstance(node, MenuNode):
+                self._gather(response, state.language, node, with_intro=True, before=spoken)
+                spoken = []
+                break
+            self._speak(response, spoken)
+            spoken = []
             following = self._render(response, call, state, node)
             if following is None:
                 break
             node_id = following
         else:
+            self._speak(response, spoken)
             response.redirect(self.url_for("node", node_id))
         return static
+
+    def _speak(self, response: VoiceResponse | Gather, spoken: list[tuple[str, Prompt]]) -> None:
+        for language, prompt in spoken:
+            self._say(response, language, prompt)
 
     def _render(
         self, response: VoiceResponse, call: Call, state: CallState, node: Node
     ) -> str | None:
-        """Add one node's TwiML; return the next node to chain into, if any."""
-        language = state.language
-        if isinstance(node, SayNode):
-            self._say(response, language, node.say)
-            return node.next
-        if isinstance(node, LanguageNode):
-            state.language = node.language
-            if node.say is not None:
-                self._say(response, node.language, node.say)
-            return node.next
+        """Add one node's TwiML (not a say or language node's: `_walk` speaks
+        those); return the next node to chain into, if any."""
+        language = state.language  # say and language nodes are spoken by _walk
         if isinstance(node, TextMeNode):
             requested = self.texts.request(call.sid, call.caller, node.text, language)
             if requested == "queued":
@@ -282,7 +341,13 @@ class VoiceEngine:
         return None
 
     def _gather(
-        self, response: VoiceResponse, language: str, menu: MenuNode, *, with_intro: bool
+        self,
+        response: VoiceResponse,
+        language: str,
+        menu: MenuNode,
+        *,
+        with_intro: bool,
+        before: list[tuple[str, Prompt]] | None = None,
     ) -> None:
         locale = self.content.locales[language]
         nav = self.content.navigation
@@ -299,6 +364,8 @@ class VoiceEngine:
             language=locale.speech_language,
             hints=", ".join(dict.fromkeys(hints)),
         )
+        # Inside the <Gather>: a key or words during the greeting answer the menu.
+        self._speak(gather, before or [])
         if with_intro and menu.intro is not None:
             self._say(gather, language, menu.intro)
         self._say(gather, language, menu.say)

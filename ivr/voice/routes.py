@@ -14,6 +14,8 @@ from werkzeug.exceptions import HTTPException
 from ivr.blocklist import Blocklist
 from ivr.callbacks import Callbacks
 from ivr.config import is_e164
+from ivr.crisis.decisions import Decisions
+from ivr.crisis.reader import CrisisReading
 from ivr.extension import helpline
 from ivr.privacy import number_ref, sid_ref
 from ivr.routing.holding import Holding
@@ -89,7 +91,16 @@ def _build_engine() -> VoiceEngine:
         url_for=_step_url,
         backup_number=settings.backup_number,
         holds=Holding(line.redis, line.queue, settings, line.roster),
+        crisis_heard=_crisis_heard,
     )
+
+
+def _crisis_heard(speech: str, language: str) -> CrisisReading:
+    """The crisis reader on a caller's words; the decision recorded (no words)."""
+    line = helpline()
+    reading = line.content.crisis.read(speech, language)
+    Decisions(line.redis, line.settings.retention_days * 86400).record(reading, "voice")
+    return reading
 
 
 def _step_url(route: str, ident: str) -> str:

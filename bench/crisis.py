@@ -1,0 +1,76 @@
+"""The crisis reader's time per text and memory (issue 14): `python -m bench.crisis`.
+
+Every text of flows/crisis/ (both parts), read as the line reads an inbound
+text, in this process, one at a time: the figure is `CrisisReader.read`. The
+baseline, interleaved text by text: `crisis_text` alone (case, accents and
+emoji folded), the least any reader must do. Memory: the process's resident
+size before and after the reader is loaded (rules and model.json).
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+from pathlib import Path
+
+from bench.machine import machine_line
+from ivr.config import PROJECT_ROOT
+from ivr.content.crisis_loader import read_crisis
+from ivr.crisis.corpus import CRISIS_DIR, HELDOUT_FILE, TRAIN_FILE, load_corpus
+from ivr.crisis.text import crisis_text
+
+ROUNDS = 3
+
+
+def resident_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def main() -> None:
+    began = time.monotonic()
+    folder = PROJECT_ROOT / "flows" / CRISIS_DIR
+    texts = [e.text for name in (TRAIN_FILE, HELDOUT_FILE) for e in load_corpus(folder, name)]
+    gc.collect()
+    before = resident_mb()
+    started = time.perf_counter()
+    reader, problems = read_crisis(PROJECT_ROOT / "flows")
+    load_seconds = time.perf_counter() - started
+    gc.collect()
+    after = resident_mb()
+    if reader is None:
+        raise SystemExit("\n".join(str(p) for p in problems))
+    for text in texts[:200]:  # warm: caches as a running line has them
+        reader.read(text)
+    read_ms: list[float] = []
+    floor_ms: list[float] = []
+    for _ in range(ROUNDS):
+        for text in texts:
+            started = time.perf_counter()
+            crisis_text(text)
+            floor_ms.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            reader.read(text)
+            read_ms.append((time.perf_counter() - started) * 1000)
+    print(machine_line(time.monotonic() - began))
+    print(f"texts: {len(texts)} x {ROUNDS} rounds")
+    for name, values in (("reader.read", read_ms), ("crisis_text (baseline)", floor_ms)):
+        print(
+            f"{name}: p50 {statistics.median(values):.3f} ms, p99 "
+            f"{percentile(values, 0.99):.3f} ms, max {max(values):.3f} ms"
+        )
+    ratio = statistics.median(read_ms) / statistics.median(floor_ms)
+    print(f"p50 ratio reader/baseline: {ratio:.1f}")
+    print(f"memory: +{after - before:.1f} MB resident for the reader, read in {load_seconds:.2f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""Parse `flows/crisis/`: the rules, the learned stage's weights, and the
+labelled examples they were written and fitted from.
+
+What `flows check` insists on, beyond each file's own shape: the model was
+fitted on today's train.yaml (else `helpline crisis train`). Which training
+look-alikes a rule reads as a crisis is for `helpline crisis eval --train` to
+show: a rule may knowingly trade one for the explicit crises it finds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ivr.crisis.corpus import (
+    CRISIS_DIR,
+    HELDOUT_FILE,
+    TRAIN_FILE,
+    corpus_digest,
+    read_examples,
+)
+from ivr.crisis.model import ModelError, load_model
+from ivr.crisis.reader import CrisisReader
+from ivr.crisis.rules_file import RULES_FILE, read_rules
+from ivr.problems import Problem
+
+MODEL_FILE = "model.json"
+
+
+# (folder, each file's size and mtime) -> what reading it gave. The model is a
+# megabyte of JSON that takes about a second to read; a process (and a test
+# run, which builds many apps) reads the same files again and again.
+Read = tuple[CrisisReader | None, list[Problem]]
+_read: dict[tuple[Path, tuple[tuple[int, int], ...]], Read] = {}
+
+
+def read_crisis(directory: Path) -> tuple[CrisisReader | None, list[Problem]]:
+    """The crisis reader of the content in DIRECTORY, and every problem found."""
+    folder = directory / CRISIS_DIR
+    try:
+        stats = tuple(
+            (stat.st_size, stat.st_mtime_ns)
+            for stat in (
+                (folder / name).stat()
+                for name in (RULES_FILE, MODEL_FILE, TRAIN_FILE, HELDOUT_FILE)
+                if (folder / name).is_file()
+            )
+        )
+    except OSError:
+        stats = ()
+    key = (folder.resolve(), stats)
+    if key not in _read:
+        if len(_read) > 8:
+            _read.clear()
+        _read[key] = _read_crisis(directory)
+    reader, problems = _read[key]
+    return reader, list(problems)
+
+
+def _read_crisis(directory: Path) -> tuple[CrisisReader | None, list[Problem]]:
+    folder = directory / CRISIS_DIR
+    problems: list[Problem] = []
+
+    def named(name: str) -> str:
+        return f"{CRISIS_DIR}/{name}"
+
+    for name in (RULES_FILE, MODEL_FILE, TRAIN_FILE):
+        if not (folder / name).is_file():
+            problems.append(Problem(named(name), 1, f"missing content file {named(name)}"))
+    if problems:
+        return None, problems
+
+    rules, rule_problems = read_rules(folder / RULES_FILE, named(RULES_FILE))
+    problems += rule_problems
+    _, train_problems = read_examples(folder / TRAIN_FILE, named(TRAIN_FILE))
+    problems += train_problems
+    if (folder / HELDOUT_FILE).is_file():
+        _, heldout_problems = read_examples(folder / HELDOUT_FILE, named(HELDOUT_FILE))
+        problems += heldout_problems
+    try:
+        model = load_model(folder / MODEL_FILE)
+    except ModelError as error:
+        problems.append(Problem(named(MODEL_FILE), 1, str(error)))
+        return None, problems
+    if model.trained_on != corpus_digest(folder / TRAIN_FILE):
+        problems.append(
+            Problem(
+                named(MODEL_FILE),
+                1,
+                f"fitted on another {named(TRAIN_FILE)}: run `helpline crisis train`",
+            )
+        )
+    if problems or rules is None:
+        return None, problems
+    return CrisisReader(rules, model), []

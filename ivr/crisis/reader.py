@@ -1,0 +1,78 @@
+"""One reading of a text or of speech: is it a crisis, of what kind, in which
+language, how sure, and why — rule first, then the learned score.
+
+What a reading carries is safe to record and show: categories, the stage, a
+score, the content rule that matched. Never the words that were read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from ivr.crisis.features import asks
+from ivr.crisis.language import guess_language
+from ivr.crisis.model import CrisisModel
+from ivr.crisis.rules import CrisisRules
+from ivr.crisis.text import crisis_text
+
+
+class Stage(Enum):
+    RULE = "rule"  # a rule of flows/crisis/rules.yaml matched
+    SCORE = "score"  # the learned stage's score reached the crisis threshold
+    NONE = "none"  # neither
+
+
+@dataclass(frozen=True)
+class CrisisReading:
+    crisis: bool
+    near: bool  # not a crisis, but close: the answer mentions 988, no counselor is alerted
+    category: str | None  # a crisis's category; for a near text, the likeliest one
+    language: str | None  # the language the words are in, if they tell
+    confidence: float  # 1.0 for a rule; else the learned stage's crisis score
+    stage: Stage
+    why: str  # the rule's pattern, or the score against its threshold
+
+    @property
+    def outcome(self) -> str:
+        return "crisis" if self.crisis else "near" if self.near else "none"
+
+
+NOT_A_CRISIS = CrisisReading(False, False, None, None, 0.0, Stage.NONE, "empty")
+
+
+@dataclass(frozen=True)
+class CrisisReader:
+    rules: CrisisRules
+    model: CrisisModel
+
+    def read(
+        self, text: str, language_hint: str | None = None, *, learned: bool = True
+    ) -> CrisisReading:
+        """LEARNED False: the rules alone (a text that is nothing but a keyword
+        asks for that keyword's information, whatever a score would make of one
+        word)."""
+        words = self.rules.without_idioms(crisis_text(text))
+        if not words:
+            return NOT_A_CRISIS
+        match = self.rules.first(words)
+        if match is not None:
+            language = guess_language(words, match.language)
+            return CrisisReading(
+                True, False, match.category, language, 1.0, Stage.RULE, f"rule: {match.pattern}"
+            )
+        language = guess_language(words, language_hint)
+        if not learned:
+            return CrisisReading(False, False, None, language, 0.0, Stage.NONE, "rules only")
+        score = self.model.score(words, asks(text))
+        threshold = self.model.crisis_threshold
+        if score.crisis >= threshold:
+            why = f"score {score.crisis:.3f} >= {threshold:.3f}"
+            return CrisisReading(
+                True, False, score.category, language, score.crisis, Stage.SCORE, why
+            )
+        near = score.crisis >= self.model.near_threshold
+        why = f"score {score.crisis:.3f} < {threshold:.3f}"
+        return CrisisReading(
+            False, near, score.category if near else None, language, score.crisis, Stage.NONE, why
+        )

@@ -1,0 +1,180 @@
+"""The first stage: crisis rules written as content (flows/crisis/rules.yaml).
+
+A rule is a phrase of tokens matched in order against the words of a text
+(as `ivr.crisis.text.crisis_text` gives them), each token one word:
+
+- `word`              that word;
+- `kill*`             any word that begins so (kill, kills, killed, killing);
+- `matar(me|se|te)`   a word with alternatives inside it (matarme, matarse, matarte);
+- `voy|vas|va`        any of these words;
+- `pills?`            `?` makes the letter or group before it optional (pill, pills);
+- `<self>`            any phrase of the language's slot `self` (myself, himself…);
+- `~`                 up to three words of anything (`~5`: up to five).
+
+Slots are how a rule covers every pronoun and verb form at once: "<want>
+kill <self>" reads "im gonna kill myself", "he's going to kill himself",
+"she will kill herself". Idioms are cut out of a text before either stage
+reads it ("me muero de risa", "killing it at work"), so that a rule need not
+list its exceptions, and the learned stage never counts them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from ivr.crisis.text import fold
+
+_WORD_TOKEN = re.compile(r"^[a-z0-9_()|*?]+$")
+_SLOT_TOKEN = re.compile(r"^<([a-z_]+)>$")
+_GAP_TOKEN = re.compile(r"^~([0-9]{0,2})$")
+_WORD = "[a-z0-9_]"
+MAX_GAP = 12
+IDIOM = "idiom_"  # what an idiom becomes: "me mata el calor" -> "idiom_"
+
+
+class RuleError(ValueError):
+    """A rule or slot that cannot be used, and why (for `flows check`)."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    category: str
+    language: str
+    pattern: str  # as written in content: the "why" of a decision, never the text's words
+    regex: re.Pattern[str]
+
+
+def _word_regex(written: str) -> str:
+    token = fold(written)
+    if not _WORD_TOKEN.match(token):
+        raise RuleError(f"'{token}': a word may hold only a-z, 0-9, _, ( ) | * ?")
+    if token.count("(") != token.count(")"):
+        raise RuleError(f"'{token}': unbalanced parentheses")
+    body = token.replace("(", "(?:").replace("*", f"{_WORD}*")
+    try:
+        re.compile(body)
+    except re.error as error:
+        raise RuleError(f"'{token}': {error}") from error
+    if re.fullmatch(body, ""):
+        raise RuleError(f"'{token}' matches an empty word")
+    return f"(?:{body})"
+
+
+def _split(text: str, separator: str) -> list[str]:
+    """TEXT split at SEPARATOR (None: whitespace) outside parentheses."""
+    parts: list[str] = []
+    depth, current = 0, ""
+    for char in text:
+        depth += (char == "(") - (char == ")")
+        if depth < 0:
+            raise RuleError(f"'{text}': a ')' without its '('")
+        if depth == 0 and (char.isspace() if separator == " " else char == separator):
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    if depth != 0:
+        raise RuleError(f"'{text}': unbalanced parentheses")
+    parts.append(current)
+    return [part for part in parts if part] if separator == " " else parts
+
+
+def _group(token: str) -> tuple[str, bool] | None:
+    """(inner, optional) when TOKEN is one parenthesised group of words: "(a|b c)"
+    or "(a|b c)?"; None for a word, even one that begins with a group."""
+    optional = token.endswith(")?")
+    body = token[:-1] if optional else token
+    if not (body.startswith("(") and body.endswith(")")):
+        return None
+    depth = 0
+    for index, char in enumerate(body):
+        depth += (char == "(") - (char == ")")
+        if depth == 0 and index < len(body) - 1:
+            return None  # "(5|6)(0|1)": a word made of groups
+    return body[1:-1], optional
+
+
+def phrase_regex(pattern: str, slots: Mapping[str, str]) -> str:
+    """The regex of a phrase: each word preceded by one space (the text is read
+    as " word word "), so that every token matches whole words only."""
+    tokens = _split(pattern, " ")
+    if not tokens:
+        raise RuleError("an empty phrase")
+    if _GAP_TOKEN.match(tokens[0]) or _GAP_TOKEN.match(tokens[-1]):
+        raise RuleError(f"'{pattern}': a gap (~) must stand between words")
+    parts: list[str] = []
+    for token in tokens:
+        slot = _SLOT_TOKEN.match(token)
+        gap = _GAP_TOKEN.match(token)
+        group = _group(token)
+        if slot is not None:
+            if slot.group(1) not in slots:
+                raise RuleError(f"'{pattern}': no slot named <{slot.group(1)}>")
+            parts.append(slots[slot.group(1)])
+        elif gap is not None:
+            most = int(gap.group(1) or 3)
+            if not 1 <= most <= MAX_GAP:
+                raise RuleError(f"'{pattern}': a gap is 1 to {MAX_GAP} words")
+            parts.append(f"(?: {_WORD}+){{0,{most}}}")
+        elif group is not None:
+            inner, optional = group
+            choices = _split(inner, "|")
+            if any(not choice.strip() for choice in choices):
+                raise RuleError(f"'{token}': an empty alternative")
+            alternatives = "|".join(phrase_regex(choice, slots) for choice in choices)
+            parts.append(f"(?:{alternatives})" + ("?" if optional else ""))
+        else:
+            parts.append(f" {_word_regex(token)}")
+    return "".join(parts)
+
+
+def slot_regex(phrases: list[str], slots: Mapping[str, str]) -> str:
+    """A slot's phrases as one alternative (a slot may use slots named before it)."""
+    if not phrases:
+        raise RuleError("a slot with no phrases")
+    return "(?:" + "|".join(f"(?:{phrase_regex(p, slots)})" for p in phrases) + ")"
+
+
+def compile_rule(category: str, language: str, pattern: str, slots: Mapping[str, str]) -> Rule:
+    regex = re.compile(phrase_regex(pattern, slots) + "(?= )")
+    if regex.search(" "):
+        raise RuleError(f"'{pattern}' matches any text")
+    return Rule(category, language, pattern, regex)
+
+
+@dataclass(frozen=True)
+class RuleMatch:
+    category: str
+    language: str
+    pattern: str
+
+
+@dataclass(frozen=True)
+class CrisisRules:
+    rules: tuple[Rule, ...]  # in content's order: the first that matches names the category
+    idioms: Mapping[str, re.Pattern[str]]  # per language: spans cut before the rules read
+
+    def without_idioms(self, words: str) -> str:
+        """WORDS with each of content's idioms ("me muero de risa") replaced by
+        one word, IDIOM: what both stages read. No rule names it; the learned
+        stage learns what it means (a text joking, not a crisis)."""
+        text = f" {words} "
+        for idiom in self.idioms.values():
+            text = idiom.sub(f" {IDIOM} ", text)
+        return " ".join(text.split())
+
+    def matches(self, words: str) -> Iterator[RuleMatch]:
+        """Every rule that reads WORDS (crisis_text, idioms cut) as a crisis, in order."""
+        text = f" {words} "
+        for rule in self.rules:
+            if rule.regex.search(text):
+                yield RuleMatch(rule.category, rule.language, rule.pattern)
+
+    def first(self, words: str) -> RuleMatch | None:
+        return next(self.matches(words), None)
+
+
+def idiom_regex(phrases: list[str], slots: Mapping[str, str]) -> re.Pattern[str]:
+    return re.compile(slot_regex(phrases, slots) + "(?= )")

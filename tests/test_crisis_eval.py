@@ -1,0 +1,147 @@
+"""`make eval`'s figures as regression gates, and the corpus they rest on.
+
+The floors are the figures the reader reached on the held-out part when it was
+built (docs/crisis.md), rounded down: a change that loses a crisis fails here.
+Issue 14's own targets are printed by `make eval`; the false-alarm target is
+not met yet, and docs/crisis.md says why. Figures only: never a timing."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from ivr.config import PROJECT_ROOT
+from ivr.content.model import Content
+from ivr.crisis.corpus import (
+    CATEGORIES,
+    CRISIS_DIR,
+    HELDOUT_FILE,
+    LANGUAGES,
+    TRAIN_FILE,
+    Example,
+    load_corpus,
+)
+from ivr.crisis.evaluate import Report, evaluate
+from ivr.crisis.model import ModelError, model_from_json
+from ivr.crisis.rules import RuleError, compile_rule, phrase_regex
+from ivr.crisis.text import crisis_text
+
+FOLDER = PROJECT_ROOT / "flows" / CRISIS_DIR
+FLOORS = {
+    "recall": {"en": 0.99, "es": 0.96},
+    "explicit": {"en": 1.0, "es": 0.98},
+    "false_alarms": {"en": 0.20, "es": 0.18},  # at most
+}
+
+
+@pytest.fixture(scope="module")
+def heldout() -> list[Example]:
+    return load_corpus(FOLDER, HELDOUT_FILE)
+
+
+@pytest.fixture(scope="module")
+def report(content: Content, heldout: list[Example]) -> Report:
+    return evaluate(content.crisis, heldout)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_held_out_recall_and_false_alarms_hold_their_floors(report: Report, language: str) -> None:
+    assert report.recall(language) >= FLOORS["recall"][language]
+    assert report.explicit_recall(language) >= FLOORS["explicit"][language]
+    assert report.false_alarms(language) <= FLOORS["false_alarms"][language]
+
+
+def test_a_crisis_is_answered_in_its_own_language(report: Report) -> None:
+    assert report.wrong_language == 0
+
+
+def test_the_corpus_is_big_enough_half_spanish_and_covers_every_category() -> None:
+    train = load_corpus(FOLDER, TRAIN_FILE)
+    heldout = load_corpus(FOLDER, HELDOUT_FILE)
+    every = train + heldout
+    assert len(every) >= 600
+    assert sum(e.language == "es" for e in every) / len(every) >= 0.40
+    for part in (train, heldout):
+        labels = Counter((e.label, e.language) for e in part)
+        for category in (*CATEGORIES, "none"):
+            for language in LANGUAGES:
+                assert labels[(category, language)] >= 10, (category, language)
+        assert sum(e.lookalike for e in part) >= 100
+
+
+def test_no_held_out_text_is_trained_on() -> None:
+    trained = {crisis_text(e.text) for e in load_corpus(FOLDER, TRAIN_FILE)}
+    leaked = [e.where for e in load_corpus(FOLDER, HELDOUT_FILE) if crisis_text(e.text) in trained]
+    assert leaked == []
+
+
+def test_the_same_text_always_gets_the_same_reading(content: Content) -> None:
+    text = "mi hija se tomó un frasco de pastillas"
+    assert {content.crisis.read(text) for _ in range(5)} == {content.crisis.read(text)}
+
+
+# -- the rule language and the model file --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("pattern", "matches", "misses"),
+    [
+        ("kill* <self>", "i will kill myself", "killing it at work"),
+        ("matar(me|se)", "voy a matarme", "me mata el calor"),
+        ("(going to|gonna) jump (off|from)", "im gonna jump off", "gonna jump in the pool"),
+        ("pills?", "one pill", "pillow"),
+        ("took ~2 bottle", "took the whole bottle", "took my pill and a bottle"),
+    ],
+)
+def test_a_rule_reads_whole_words_slots_and_gaps(pattern: str, matches: str, misses: str) -> None:
+    rule = compile_rule("suicidal", "en", pattern, {"self": phrase_regex("myself|himself", {})})
+    assert rule.regex.search(f" {crisis_text(matches)} ")
+    assert not rule.regex.search(f" {crisis_text(misses)} ")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "why"),
+    [
+        ("kill <nobody>", "no slot named <nobody>"),
+        ("~ kill", "a gap (~) must stand between words"),
+        ("kill (me", "unbalanced parentheses"),
+        ("kill ~20 me", "a gap is 1 to 12 words"),
+        ("a?", "matches an empty word"),
+        ("kill [me]", "a word may hold only"),
+    ],
+)
+def test_a_broken_rule_is_refused_with_why(pattern: str, why: str) -> None:
+    with pytest.raises(RuleError, match=why.replace("(", r"\(").replace(")", r"\)")):
+        compile_rule("suicidal", "en", pattern, {})
+
+
+def test_a_broken_model_file_is_refused(content: Content) -> None:
+    good = content.crisis.model.to_json()
+    for broken in (
+        {**good, "format": 99},
+        {**good, "intercepts": [0.0]},
+        {**good, "thresholds": {"crisis": 0.2, "near": 0.5}},
+        {k: v for k, v in good.items() if k != "weights"},
+    ):
+        with pytest.raises(ModelError):
+            model_from_json(broken)
+    assert model_from_json(good).score("i want to die") == content.crisis.model.score(
+        "i want to die"
+    )
+
+
+def test_the_rules_file_problems_are_reported_with_their_line(tmp_path: Path) -> None:
+    from ivr.crisis.rules_file import read_rules
+
+    path = tmp_path / "rules.yaml"
+    path.write_text(
+        "slots: {en: {}, es: {}}\nidioms: {en: [x], es: [y]}\n"
+        "rules:\n  suicidal:\n    en: [kill <nobody>]\n    es: [matarme]\n"
+    )
+    rules, problems = read_rules(path, "crisis/rules.yaml")
+    assert rules is None
+    messages = [str(p) for p in problems]
+    assert any(m.startswith("crisis/rules.yaml:5: rules.suicidal.en:") for m in messages)
+    assert any("missing category 'overdose'" in m for m in messages)

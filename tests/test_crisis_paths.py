@@ -1,0 +1,259 @@
+"""A person in crisis, in any words, by text and by voice (issue 14): each
+category sent as a signed text and said at a menu and on hold takes the crisis
+path; look-alikes get the information they asked for; every decision is
+recorded without its words."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+import redis
+from flask import Flask
+from rq import Queue
+
+from ivr.config import PROJECT_ROOT
+from ivr.content.model import Content
+from ivr.crisis.corpus import CRISIS_DIR, TRAIN_FILE, load_corpus
+from ivr.crisis.decisions import DECISIONS_KEY, Decisions
+from ivr.extension import QUEUE_NAME, Helpline
+from ivr.routing.dispatches import Dispatches
+from ivr.routing.holding import RING_JOB, Holding
+from tests.rosters import store_always_on_call
+from tests.test_sms import Phone, inline, texts_of
+from tests.twilio_signing import CallFixture, TwilioSigner, gather_action, spoken
+
+# One text per category and language, none of them in the corpus: the words
+# people use, with any pronoun, slang and verb forms.
+CRISES = [
+    ("suicidal", "en", "honestly i think im gonna off myself tonight"),
+    ("suicidal", "es", "ya no aguanto, me voy a matar hoy"),
+    ("self_harm", "en", "my daughter has been cutting herself again, fresh cuts"),
+    ("self_harm", "es", "me estoy cortando los brazos otra vez"),
+    ("overdose", "en", "my husband swallowed a bunch of his pills with vodka"),
+    ("overdose", "es", "mi hija se tomó un frasco de pastillas"),
+    ("medical_emergency", "en", "she is not breathing and her lips are blue"),
+    ("medical_emergency", "es", "mi papá no respira y no despierta"),
+    ("severe_withdrawal", "en", "quit cold turkey last week and now im seeing bugs on the walls"),
+    ("severe_withdrawal", "es", "dejé el rivotril de golpe y estoy viendo cosas"),
+    ("danger_now", "en", "he has a gun and he said he'd kill me"),
+    ("danger_now", "es", "mi novio me está pegando, tengo miedo"),
+]
+LOOKALIKES = [
+    ("en", "overdose statistics for a school report"),
+    ("en", "this exam will be the death of me"),
+    ("en", "my phone is dying"),
+    ("es", "me mata el calor"),
+    ("es", "voy a cortar el césped"),
+]
+ALERT_JOB = "workers.alerts.alert_on_call"
+
+
+@pytest.fixture
+def phone(twilio: TwilioSigner, redis_client: redis.Redis) -> Phone:
+    return Phone(twilio, redis_client)
+
+
+def alerts(client: redis.Redis) -> int:
+    jobs = Queue(QUEUE_NAME, connection=client).get_jobs()
+    return len([j for j in jobs if j.func_name == ALERT_JOB])
+
+
+def decisions(client: redis.Redis) -> list[dict[str, str]]:
+    return [
+        {k.decode(): v.decode() for k, v in fields.items()}
+        for _, fields in client.xrange(DECISIONS_KEY)  # type: ignore[union-attr]
+    ]
+
+
+@pytest.mark.parametrize(("category", "language", "body"), CRISES)
+def test_each_crisis_as_a_signed_text_gets_the_crisis_reply_in_its_language(
+    phone: Phone,
+    redis_client: redis.Redis,
+    content: Content,
+    category: str,
+    language: str,
+    body: str,
+) -> None:
+    reply = phone.send(body)
+    assert inline(reply) == texts_of(content, "crisis", language)
+    assert alerts(redis_client) == 1, "a counselor is alerted"
+    (decision,) = decisions(redis_client)
+    assert decision["outcome"] == "crisis"
+    assert decision["category"] == category
+    assert decision["stage"] in ("rule", "score")
+    assert decision["language"] == language
+    assert body not in str(decision)  # the figures, never the words
+
+
+@pytest.mark.parametrize(("language", "body"), LOOKALIKES)
+def test_a_lookalike_gets_its_answer_and_no_alert(
+    phone: Phone, redis_client: redis.Redis, language: str, body: str
+) -> None:
+    reply = phone.send(body)
+    assert inline(reply) == []
+    assert alerts(redis_client) == 0
+    assert len(phone.queued_bodies()) == 1, "the menu or the keyword's answer"
+    assert decisions(redis_client)[0]["outcome"] in ("none", "near")
+
+
+def test_a_crisis_that_also_asks_gets_the_crisis_reply_then_its_answer(
+    phone: Phone, redis_client: redis.Redis, content: Content
+) -> None:
+    """So a false alarm still answers the person."""
+    reply = phone.send("i took my whole bottle, how do i taper?")
+    assert inline(reply) == texts_of(content, "crisis", "en")
+    assert alerts(redis_client) == 1
+    assert phone.queued_bodies() == [texts_of(content, "stopping_safely", "en")]
+
+
+def test_a_text_near_a_crisis_gets_its_answer_and_a_line_about_988(
+    app: Flask, phone: Phone, redis_client: redis.Redis, content: Content
+) -> None:
+    """Below the crisis threshold, at or above the near one: no alert."""
+    model = content.crisis.model
+    # A training text the fitted model puts in the near band (the band moves
+    # with every retraining; some text of the corpus is always in it).
+    examples = load_corpus(PROJECT_ROOT / "flows" / CRISIS_DIR, TRAIN_FILE)
+    near = next(e.text for e in examples if e.lookalike and content.crisis.read(e.text).near)
+    assert model.near_threshold <= content.crisis.read(near).confidence < model.crisis_threshold
+    reply = phone.send(near)
+    assert inline(reply) == []
+    assert alerts(redis_client) == 0
+    (queued,) = phone.queued_bodies()
+    language = content.crisis.read(near).language or "en"
+    assert queued[-1:] == texts_of(content, "near_crisis", language)
+
+
+# -- by voice -----------------------------------------------------------------
+
+
+@pytest.fixture
+def on_call(redis_client: redis.Redis) -> None:
+    store_always_on_call(redis_client)
+
+
+def hears_911_and_988(twiml: ET.Element) -> None:
+    words = spoken(twiml)
+    assert "9 1 1" in words
+    assert "9 8 8" in words
+    assert words.index("9 1 1") < words.index("9 8 8")
+
+
+@pytest.mark.usefixtures("on_call")
+@pytest.mark.parametrize(("category", "language", "body"), CRISES)
+def test_each_crisis_said_at_the_main_menu_gets_911_988_and_an_urgent_counselor(
+    twilio: TwilioSigner,
+    redis_client: redis.Redis,
+    app: Flask,
+    category: str,
+    language: str,
+    body: str,
+) -> None:
+    call = CallFixture(twilio)
+    menu = call.start()
+    if language == "es":
+        menu = call.press(menu, "9")  # Spanish, then the main menu in Spanish
+    answer = call.say(menu, body)
+    hears_911_and_988(answer)
+    enqueue = answer.find("Enqueue")
+    assert enqueue is not None, ET.tostring(answer)
+    dispatch_id = enqueue.attrib["waitUrl"].rsplit("/", 1)[1]
+    dispatch = Dispatches(redis_client, 3600).load(dispatch_id)
+    assert dispatch is not None
+    assert dispatch.urgent
+    assert decisions(redis_client)[-1]["outcome"] == "crisis"
+    assert decisions(redis_client)[-1]["channel"] == "voice"
+    assert decisions(redis_client)[-1]["category"] == category
+
+
+def test_a_crisis_said_with_nobody_on_call_goes_to_the_backup_line(
+    twilio: TwilioSigner, app: Flask
+) -> None:
+    call = CallFixture(twilio)
+    answer = call.say(call.start(), "i want to kill myself")
+    hears_911_and_988(answer)
+    numbers = [(n.text or "").strip() for n in answer.iter("Number")]
+    assert numbers == [app.extensions["helpline"].settings.backup_number]
+
+
+@pytest.mark.usefixtures("on_call")
+def test_a_crisis_said_during_the_greeting_is_heard_too(twilio: TwilioSigner) -> None:
+    """The greeting is inside the menu's Gather: words during it are its answer."""
+    call = CallFixture(twilio)
+    greeting = call.start()
+    assert "9 1 1" in spoken(greeting.find("Gather"))  # type: ignore[arg-type]
+    answer = call.post(gather_action(greeting), SpeechResult="me quiero matar", Confidence="0.8")
+    hears_911_and_988(answer)
+    assert answer.find("Enqueue") is not None
+
+
+@pytest.mark.usefixtures("on_call")
+def test_a_lookalike_said_at_a_menu_is_a_menu_answer(twilio: TwilioSigner) -> None:
+    call = CallFixture(twilio)
+    answer = call.say(call.start(), "my phone is dying")
+    assert answer.find("Enqueue") is None
+    assert answer.find("Gather") is not None
+
+
+@pytest.mark.usefixtures("on_call")
+def test_a_crisis_said_on_hold_puts_the_caller_first(
+    twilio: TwilioSigner, redis_client: redis.Redis, app: Flask
+) -> None:
+    call = CallFixture(twilio)
+    held = call.press(call.start(), "1")
+    enqueue = held.find("Enqueue")
+    assert enqueue is not None
+    dispatch_id = enqueue.attrib["waitUrl"].rsplit("/", 1)[1]
+    dispatches = Dispatches(redis_client, 3600)
+    dispatch = dispatches.load(dispatch_id)
+    assert dispatch is not None
+    assert not dispatch.urgent
+    hold = call.post(f"/voice/hold/{dispatch_id}", QueueTime="40")
+    gather = hold.find("Gather")
+    assert gather is not None
+    assert "speech" in gather.attrib["input"]
+    queued_before = len(Queue(QUEUE_NAME, connection=redis_client).get_jobs())
+    answer = call.post(gather.attrib["action"], SpeechResult="i just took all my pills")
+    hears_911_and_988(answer)
+    assert answer.find("Redirect") is not None  # back to the hold, now first in line
+    dispatch = dispatches.load(dispatch_id)
+    assert dispatch is not None
+    assert dispatch.urgent
+    assert [u.id for u in dispatches.urgent_waiting()] == [dispatch_id]
+    jobs = Queue(QUEUE_NAME, connection=redis_client).get_jobs()
+    assert len(jobs) == queued_before + 1
+    assert jobs[0].func_name == RING_JOB  # at the front: rung for now
+
+
+def test_an_urgent_caller_is_rung_for_ahead_of_others(
+    app: Flask, redis_client: redis.Redis
+) -> None:
+    """The worker's rule: while an urgent caller waits with no phone ringing
+    for them, nobody else takes the next free counselor."""
+    from workers.dispatch import _urgent_caller_first
+
+    store_always_on_call(redis_client)
+    line: Helpline = app.extensions["helpline"]
+    holding = Holding(redis_client, line.queue, line.settings, line.roster)
+    first = holding.hold("CA" + "1" * 32, "+12025550101", "en", "counselor")
+    urgent = holding.hold("CA" + "2" * 32, "+12025550102", "en", "counselor", urgent=True)
+    assert first is not None
+    assert urgent is not None
+    dispatches = holding.dispatches
+    waiting, crisis = dispatches.load(first), dispatches.load(urgent)
+    assert waiting is not None
+    assert crisis is not None
+    assert _urgent_caller_first(dispatches, waiting)
+    assert not _urgent_caller_first(dispatches, crisis)
+    dispatches.finish(urgent, "bridged")
+    assert not _urgent_caller_first(dispatches, waiting)
+
+
+def test_decisions_keep_no_words_and_expire(app: Flask, redis_client: redis.Redis) -> None:
+    line: Helpline = app.extensions["helpline"]
+    reading = line.content.crisis.read("i want to kill myself")
+    Decisions(redis_client, 3600).record(reading, "sms")
+    (decision,) = decisions(redis_client)
+    assert set(decision) == {"channel", "outcome", "category", "stage", "score", "language"}
+    assert 0 < redis_client.ttl(DECISIONS_KEY) <= 3600

@@ -33,6 +33,11 @@ Read = tuple[CrisisReader | None, list[Problem]]
 _read: dict[tuple[Path, tuple[tuple[int, int], ...]], Read] = {}
 
 
+def forget() -> None:
+    """Read the files again next time (a measurement of what reading costs)."""
+    _read.clear()
+
+
 def read_crisis(directory: Path) -> tuple[CrisisReader | None, list[Problem]]:
     """The crisis reader of the content in DIRECTORY, and every problem found."""
     folder = directory / CRISIS_DIR

@@ -18,7 +18,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-now() { date +%s.%N; }
+now() { python3 -c 'import time; print(time.time())'; }  # macOS date has no %N
 since() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$1" "$(now)"; }
 
 start="$(now)"

@@ -21,6 +21,7 @@ from requests import ReadTimeout, RequestException
 from twilio.base.exceptions import TwilioRestException
 
 from ivr import clock
+from ivr.config import Settings
 from ivr.roster.model import Counselor
 from ivr.roster.oncall import prefer_language, who_is_on_call
 from ivr.roster.parse import RosterError
@@ -82,17 +83,18 @@ def _ring(line: JobContext, dispatch_id: str) -> str:
         return "still ringing"
     if dispatch.waited() >= settings.max_hold_seconds:
         return give_up(line, dispatch, "the longest hold ran out")
-    if not dispatch.urgent and _urgent_caller_first(dispatches, dispatch):
-        dispatches.set_deadline(
-            dispatch_id,
-            min(time.time() + BUSY_RECHECK_SECONDS, dispatch.created + settings.max_hold_seconds),
-        )
-        return "an urgent caller is rung first; waiting"
     on_call = _on_call(line, dispatch)
     # Not those talking to, or being rung for, another caller: their phone is
     # taken (under load every caller's ring went to the same first counselor).
     busy = dispatches.engaged_counselors()
     free = [c for c in on_call if c.id not in busy]
+    free_ids = {c.id for c in free}
+    if not dispatch.urgent and _urgent_caller_first(dispatches, dispatch, free_ids, settings):
+        dispatches.set_deadline(
+            dispatch_id,
+            min(time.time() + BUSY_RECHECK_SECONDS, dispatch.created + settings.max_hold_seconds),
+        )
+        return "an urgent caller is rung first; waiting"
     round_number = dispatch.round
     candidates = [c for c in free if c.id not in dispatches.tried(dispatch_id, round_number)]
     if not candidates and free and round_number < settings.ring_rounds:
@@ -109,9 +111,14 @@ def _ring(line: JobContext, dispatch_id: str) -> str:
         return "everyone on call is busy; waiting"
     if not candidates:
         return give_up(line, dispatch, "nobody left to ring" if on_call else "nobody on call")
-    # An urgent caller rings everyone free at once: the first to answer takes it.
-    everyone = settings.ring_strategy == "simultaneous" or dispatch.urgent
-    chosen = candidates if everyone else candidates[:1]
+    if dispatch.urgent:
+        # Everyone free at once, the first to answer takes it: those who speak
+        # the caller's language, or everyone free when none of them is.
+        speaks = [c for c in candidates if dispatch.language in c.languages]
+        chosen = speaks or candidates
+    else:
+        everyone = settings.ring_strategy == "simultaneous"
+        chosen = candidates if everyone else candidates[:1]
     client = twilio_client(line.settings)
     rung = 0
     added = False
@@ -155,13 +162,20 @@ def _ring(line: JobContext, dispatch_id: str) -> str:
     return f"ringing {rung}"
 
 
-def _urgent_caller_first(dispatches: Dispatches, dispatch: Dispatch) -> bool:
+def _urgent_caller_first(
+    dispatches: Dispatches, dispatch: Dispatch, free: set[str], settings: Settings
+) -> bool:
     """An urgent caller (their words read as a crisis) is waiting with no phone
-    ringing for them: the next free counselor is theirs, not this caller's."""
-    return any(
-        other.id != dispatch.id and dispatches.live_legs(other.id) == 0
-        for other in dispatches.urgent_waiting()
-    )
+    ringing for them, and has someone free left to ring: the next free
+    counselor is theirs. Once they have rung everyone free in every round and
+    wait only for a busy one, others are rung again (never starved)."""
+    for other in dispatches.urgent_waiting():
+        if other.id == dispatch.id or dispatches.live_legs(other.id) > 0:
+            continue
+        untried = free - dispatches.tried(other.id, other.round)
+        if untried or (free and other.round < settings.ring_rounds):
+            return True
+    return False
 
 
 def give_up(line: JobContext, dispatch: Dispatch, why: str) -> str:

@@ -8,10 +8,12 @@ and a greeting or fallback that does not put the crisis numbers first.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from ivr.content.crisis_loader import corpus_problems, unfitted
 from ivr.content.loader import ContentError, read_content
 from ivr.content.model import (
     PROMPT_VALUES,
@@ -43,6 +45,7 @@ MAX_SMS_SEGMENTS = 2
 # A caller holds about five choices in mind; "repeat" and "main menu" are extra.
 MAX_MENU_CHOICES = 5
 OPT_OUT_WORD = "STOP"  # carriers require every first text to say how to opt out
+log = logging.getLogger("helpline.content")
 CRISIS_RESOURCES = ("emergency", "crisis")
 # Characters XML 1.0 cannot carry, escaped or not: TwiML with one of them does
 # not parse, and Twilio answers the caller with an application error.
@@ -376,7 +379,7 @@ def check_directory(directory: Path) -> list[Problem]:
     content, problems = read_content(directory)
     if content is not None:
         problems = problems + check_content(content)
-    return sorted(set(problems))
+    return sorted(set(problems + corpus_problems(directory)))
 
 
 def load_content(directory: Path) -> Content:
@@ -386,4 +389,6 @@ def load_content(directory: Path) -> Content:
         problems = problems + check_content(content)
     if problems or content is None:
         raise ContentError(sorted(set(problems)))
+    for problem in unfitted(directory):
+        log.warning("content: %s (the line runs with the model as it is)", problem)
     return content

@@ -1,9 +1,10 @@
-"""Every reading of a text or of speech, recorded for review without its words:
-`crisis:decisions`, a Redis stream of what was decided, by which stage, with
-which score, in which category and language, and on which channel. Nothing
-that leads back to a person (no number, no words, no reference) is kept, so
-the figures can be read by anyone who reviews the reader; entries older than
-the retention period are trimmed as new ones arrive."""
+"""Every reading of a text or of speech, counted for review without its words:
+one Redis hash per hour, `crisis:decisions:<YYYYMMDDHH>` (UTC), whose fields
+are what was decided — channel, outcome, category, stage, language and the
+score to a tenth — and whose values are how many times. Nothing that leads
+back to a person is kept: no number, no words, no reference, and no time finer
+than the hour (a decision cannot be joined to a log line). Each hour's hash
+expires with the retention period."""
 
 from __future__ import annotations
 
@@ -15,19 +16,28 @@ import redis
 
 from ivr.crisis.reader import CrisisReading
 
-DECISIONS_KEY = "crisis:decisions"
-MOST_KEPT = 200_000  # a busy line's month of texts and speech: the stream's bound
+DECISIONS_PREFIX = "crisis:decisions:"
+HOUR = 3600
+SEPARATOR = "|"
 
 
 @dataclass(frozen=True)
 class Decision:
-    at: float
     channel: str  # "sms" or "voice"
     outcome: str  # "crisis", "near" or "none"
     category: str
     stage: str
-    score: float
     language: str
+    score: str  # to a tenth: "0.3"
+
+    def field(self) -> str:
+        return SEPARATOR.join(
+            (self.channel, self.outcome, self.category, self.stage, self.language, self.score)
+        )
+
+
+def hour_key(moment: float) -> str:
+    return DECISIONS_PREFIX + time.strftime("%Y%m%d%H", time.gmtime(moment))
 
 
 class Decisions:
@@ -35,51 +45,35 @@ class Decisions:
         self.redis = client
         self.retention = retention_seconds
 
-    def fields(self, reading: CrisisReading, channel: str) -> dict[str, str]:
-        return {
-            "channel": channel,
-            "outcome": reading.outcome,
-            "category": reading.category or "",
-            "stage": reading.stage.value,
-            "score": f"{reading.confidence:.3f}",
-            "language": reading.language or "",
-        }
-
-    def record(
-        self, reading: CrisisReading, channel: str, pipe: redis.client.Pipeline | None = None
-    ) -> None:
-        """Add one decision (to PIPE, when the caller is writing a transaction)."""
-        oldest = int((time.time() - self.retention) * 1000)
-        target = pipe if pipe is not None else self.redis
-        target.xadd(
-            DECISIONS_KEY,
-            self.fields(reading, channel),  # type: ignore[arg-type]
-            minid=oldest,
-            approximate=True,
+    @staticmethod
+    def of(reading: CrisisReading, channel: str) -> Decision:
+        return Decision(
+            channel=channel,
+            outcome=reading.outcome,
+            category=reading.category or "",
+            stage=reading.stage.value,
+            language=reading.language or "",
+            score=f"{int(reading.confidence * 10) / 10:.1f}",
         )
-        target.xtrim(DECISIONS_KEY, maxlen=MOST_KEPT, approximate=True)
-        target.expire(DECISIONS_KEY, self.retention)
 
-    def recent(self, count: int = 1000) -> list[Decision]:
-        decisions = []
-        entries: list[tuple[bytes, dict[bytes, bytes]]] = self.redis.xrevrange(  # type: ignore[assignment]
-            DECISIONS_KEY, count=count
-        )
-        for entry_id, raw in entries:
-            fields = {k.decode(): v.decode() for k, v in raw.items()}
-            decisions.append(
-                Decision(
-                    at=int(entry_id.decode().split("-")[0]) / 1000,
-                    channel=fields.get("channel", ""),
-                    outcome=fields.get("outcome", ""),
-                    category=fields.get("category", ""),
-                    stage=fields.get("stage", ""),
-                    score=float(fields.get("score", "0") or 0),
-                    language=fields.get("language", ""),
-                )
-            )
-        return decisions
+    def record(self, reading: CrisisReading, channel: str) -> None:
+        key = hour_key(time.time())
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hincrby(key, self.of(reading, channel).field(), 1)
+        pipe.expire(key, self.retention)
+        pipe.execute()
 
-    def summary(self, count: int = 10_000) -> Counter[tuple[str, str, str, str]]:
-        """(channel, outcome, category, stage) -> how many, of the last COUNT."""
-        return Counter((d.channel, d.outcome, d.category, d.stage) for d in self.recent(count))
+    def counts(self, hours: int = 24, now: float | None = None) -> Counter[Decision]:
+        """How many of each decision in the last HOURS hours."""
+        moment = time.time() if now is None else now
+        keys = [hour_key(moment - back * HOUR) for back in range(hours)]
+        pipe = self.redis.pipeline(transaction=False)
+        for key in keys:
+            pipe.hgetall(key)
+        found: Counter[Decision] = Counter()
+        for fields in pipe.execute():
+            for raw, count in fields.items():
+                parts = (raw.decode() if isinstance(raw, bytes) else str(raw)).split(SEPARATOR)
+                if len(parts) == 6:
+                    found[Decision(*parts)] += int(count)
+        return found

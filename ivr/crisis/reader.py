@@ -13,7 +13,7 @@ from enum import Enum
 from ivr.crisis.features import asks
 from ivr.crisis.language import guess_language
 from ivr.crisis.model import CrisisModel
-from ivr.crisis.rules import CrisisRules
+from ivr.crisis.rules import SHORT_TEXT_WORDS, CrisisRules
 from ivr.crisis.text import crisis_text
 
 
@@ -49,20 +49,24 @@ class CrisisReader:
     def read(
         self, text: str, language_hint: str | None = None, *, learned: bool = True
     ) -> CrisisReading:
-        """LEARNED False: the rules alone (a text that is nothing but a keyword
-        asks for that keyword's information, whatever a score would make of one
-        word)."""
+        """LEARNED False: the rules alone (a text that is nothing but a keyword,
+        or words that answer a menu). A short text (SHORT_TEXT_WORDS words or
+        fewer) is read by the rules and content's short crisis words, with
+        slips of the thumb, never by a score."""
         words = self.rules.without_idioms(crisis_text(text))
         if not words:
             return NOT_A_CRISIS
-        match = self.rules.first(words)
+        short = len(words.split()) <= SHORT_TEXT_WORDS
+        match = self.rules.first(words) or (self.rules.short_match(words) if short else None)
         if match is not None:
             language = guess_language(words, match.language)
             return CrisisReading(
                 True, False, match.category, language, 1.0, Stage.RULE, f"rule: {match.pattern}"
             )
         language = guess_language(words, language_hint)
-        if not learned:
+        if short or not learned:
+            # A word or three give a score nothing to stand on ("no" and "again"
+            # scored as crises): the rules and the short words alone.
             return CrisisReading(False, False, None, language, 0.0, Stage.NONE, "rules only")
         score = self.model.score(words, asks(text))
         threshold = self.model.crisis_threshold

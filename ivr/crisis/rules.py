@@ -151,10 +151,65 @@ class RuleMatch:
     pattern: str
 
 
+def slips(said: str, wanted: str) -> bool:
+    """WANTED typed with a slip of the thumb: one letter wrong, missing, extra or
+    swapped in a word of 5 letters or more, two from 10 ("sucidal", "sobredosiss");
+    a shorter word must be exact ("die" is not "did")."""
+    if said == wanted:
+        return True
+    if wanted.startswith("emoji_"):
+        return False  # an emoji is never a slip of another ("emoji_sob", "emoji_sos")
+    limit = 2 if len(wanted) >= 10 else 1 if len(wanted) >= 5 else 0
+    if limit == 0 or abs(len(said) - len(wanted)) > limit:
+        return False
+    previous2: list[int] | None = None
+    previous = list(range(len(wanted) + 1))
+    for i, ca in enumerate(said, 1):
+        current = [i] + [0] * len(wanted)
+        for j, cb in enumerate(wanted, 1):
+            cost = 0 if ca == cb else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if (
+                previous2 is not None
+                and i > 1
+                and j > 1
+                and ca == wanted[j - 2]
+                and said[i - 2] == cb
+            ):
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[-1] <= limit
+
+
+@dataclass(frozen=True)
+class ShortWord:
+    """A crisis said in a word or two ("suicidal", "sobredosis"), with slips."""
+
+    category: str
+    language: str
+    words: tuple[str, ...]
+
+
+SHORT_TEXT_WORDS = 3  # at most this many words: a short text (see CrisisRules.short)
+
+
 @dataclass(frozen=True)
 class CrisisRules:
     rules: tuple[Rule, ...]  # in content's order: the first that matches names the category
     idioms: Mapping[str, re.Pattern[str]]  # per language: spans cut before the rules read
+    # Read in a short text only, where the learned stage is not asked: one or
+    # two words give a score nothing to stand on ("no", "again" scored as crises).
+    short: tuple[ShortWord, ...] = ()
+
+    def short_match(self, words: str) -> RuleMatch | None:
+        said = words.split()
+        for entry in self.short:
+            size = len(entry.words)
+            for start in range(len(said) - size + 1):
+                window = said[start : start + size]
+                if all(slips(s, w) for s, w in zip(window, entry.words, strict=True)):
+                    return RuleMatch(entry.category, entry.language, " ".join(entry.words))
+        return None
 
     def without_idioms(self, words: str) -> str:
         """WORDS with each of content's idioms ("me muero de risa") replaced by

@@ -12,10 +12,12 @@ from ivr.crisis.rules import (
     CrisisRules,
     Rule,
     RuleError,
+    ShortWord,
     compile_rule,
     idiom_regex,
     slot_regex,
 )
+from ivr.crisis.text import fold
 from ivr.problems import Problem
 
 RULES_FILE = "rules.yaml"
@@ -85,7 +87,7 @@ def read_rules(path: Path, display_name: str) -> tuple[CrisisRules | None, list[
         return None, [Problem(error.where.file, error.where.line, error.message)]
     if not isinstance(data, SourceMap):
         return None, [Problem(display_name, 1, "rules.yaml must be a mapping")]
-    for key in sorted(set(data) - {"slots", "idioms", "rules"}, key=str):
+    for key in sorted(set(data) - {"slots", "idioms", "rules", "short"}, key=str):
         problems.at(data.at(key), f"unknown field '{key}'")
     slots = _slots(data, problems)
 
@@ -127,6 +129,37 @@ def read_rules(path: Path, display_name: str) -> tuple[CrisisRules | None, list[
                     rules.append(compile_rule(category, language, pattern, slots[language]))
                 except RuleError as error:
                     problems.at(at, f"{what}: {error}")
+    short = _short(data, problems)
     if problems:
         return None, list(problems)
-    return CrisisRules(tuple(rules), idioms), []
+    return CrisisRules(tuple(rules), idioms, short), []
+
+
+def _short(data: SourceMap, problems: _Problems) -> tuple[ShortWord, ...]:
+    """`short:` language -> category -> words (a word or two each, plain letters)."""
+    if "short" not in data:
+        return ()
+    found: list[ShortWord] = []
+    by_language = _by_language(data, "short", problems)
+    for language in LANGUAGES:
+        categories = by_language.get(language)
+        if language not in by_language:
+            continue
+        if not isinstance(categories, SourceMap):
+            problems.at(by_language.at(language), f"short.{language}: map categories to words")
+            continue
+        for category, phrases in categories.items():
+            where = categories.at(category)
+            if category not in CATEGORIES:
+                problems.at(where, f"short.{language}: unknown category '{category}'")
+                continue
+            for phrase, at in _phrases(phrases, where, f"short.{language}.{category}", problems):
+                words = tuple(fold(phrase).split())
+                if not all(re.fullmatch(r"[a-z0-9_]+", w) for w in words) or len(words) > 2:
+                    problems.at(
+                        at,
+                        f"short.{language}.{category}: '{phrase}' must be one or two plain words",
+                    )
+                    continue
+                found.append(ShortWord(str(category), language, words))
+    return tuple(found)

@@ -23,7 +23,7 @@ from typing import Any
 from ivr.crisis.corpus import CATEGORIES, NONE, Example
 from ivr.crisis.features import asks, features
 from ivr.crisis.model import CrisisModel
-from ivr.crisis.rules import CrisisRules
+from ivr.crisis.rules import SHORT_TEXT_WORDS, CrisisRules
 from ivr.crisis.text import crisis_text
 
 RECALL_TARGET = 0.98  # of training crises, rules and score together, out of fold
@@ -115,9 +115,7 @@ def choose_thresholds(
         left = sorted(
             score
             for example, score in zip(examples, scores, strict=True)
-            if example.language == language
-            and example.crisis
-            and rules.first(rules.without_idioms(crisis_text(example.text))) is None
+            if example.language == language and example.crisis and _left_to_score(example, rules)
         )
         crises = sum(1 for e in examples if e.crisis and e.language == language)
         if not left:
@@ -131,6 +129,13 @@ def choose_thresholds(
     near = max(LOWEST_NEAR, near)
     # A hair under the scores they must include: the same text scores the same.
     return round(crisis - 1e-6, 6), round(min(near, crisis) - 1e-6, 6)
+
+
+def _left_to_score(example: Example, rules: CrisisRules) -> bool:
+    """A crisis the line's reader would leave to the learned score: no rule reads
+    it, and it is longer than a short text (those are read by rules alone)."""
+    words = rules.without_idioms(crisis_text(example.text))
+    return len(words.split()) > SHORT_TEXT_WORDS and rules.first(words) is None
 
 
 def fit_model(

@@ -201,7 +201,7 @@ class Dispatches:
         return [f"dispatch:{dispatch_id}", f"dispatch:{dispatch_id}:legs"]
 
     def open_for_call(
-        self, call_sid: str, caller: str, language: str, node: str
+        self, call_sid: str, caller: str, language: str, node: str, *, urgent: bool = False
     ) -> tuple[Dispatch, bool]:
         """The call's open dispatch, or a new one; True when it was just made. A
         repeated webhook finds the open one instead of starting a second."""
@@ -217,6 +217,8 @@ class Dispatches:
             "winner": "",
             "node": node,
         }
+        if urgent:  # in the record from the start: its first ring job rings everyone
+            fields["urgent"] = "1"
         chosen, made = self._open(
             keys=[f"call:{call_sid}:dispatch", f"dispatch:{candidate}", LIVE],
             args=[candidate, self._ttl, json.dumps(fields)],

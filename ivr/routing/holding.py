@@ -64,7 +64,9 @@ class Holding:
                 self.figures.gave_up()
             log.warning("a caller asked for a counselor and nobody is on call")
             return None
-        dispatch, new = self.dispatches.open_for_call(call_sid, caller, language, node_id)
+        dispatch, new = self.dispatches.open_for_call(
+            call_sid, caller, language, node_id, urgent=urgent
+        )
         if new:
             # One transaction: the count, the ring job, its deadline and the first
             # nudge's wait reach Redis together (one round trip while the caller

@@ -186,7 +186,7 @@ class SmsHandler:
         if keyword is None:
             bodies = self._texts("menu", language) + self._near_line(reading, language)
             self._send(text, bodies, language, "menu")
-            return Outcome([], "menu, near a crisis" if reading.near else "menu")
+            return Outcome([], "menu")
         reply_language = (
             keyword.language if keyword.action == "language" and (keyword.language) else language
         )
@@ -198,8 +198,8 @@ class SmsHandler:
             reading, reply_language
         )
         self._send(text, bodies, reply_language, f"keyword:{keyword.id}")
-        near = ", near a crisis" if reading.near else ""
-        return Outcome([], f"keyword {keyword.id}{near}")
+        # Not "near a crisis": the log line carries the number's hash.
+        return Outcome([], f"keyword {keyword.id}")
 
     def _near_line(self, reading: Reading, language: str) -> list[str]:
         """Near a crisis, not one: the answer asked for, and one line about 988

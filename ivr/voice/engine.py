@@ -57,7 +57,7 @@ class Holds(Protocol):
 class CrisisHeard(Protocol):
     """Reads a caller's words for a crisis, and records the decision (no words)."""
 
-    def __call__(self, speech: str, language: str) -> CrisisReading: ...
+    def __call__(self, speech: str, language: str, *, learned: bool = True) -> CrisisReading: ...
 
 
 class TextRequests(Protocol):
@@ -135,10 +135,17 @@ class VoiceEngine:
         menu = self.content.voice.nodes.get(node_id)
         if state is None or not isinstance(menu, MenuNode):
             return self.incoming(call)
-        heard = self.crisis_heard
-        if speech.strip() and heard is not None and heard(speech, state.language).crisis:
-            return self.crisis(call, state)
         choice = self._choose(menu, state.language, digits, speech)
+        heard = self.crisis_heard
+        # Words that answer the menu ("again", "money", "two") are read by the
+        # crisis rules alone: a score on a menu word is no reading of a person.
+        learned = choice is None
+        if (
+            speech.strip()
+            and heard is not None
+            and heard(speech, state.language, learned=learned).crisis
+        ):
+            return self.crisis(call, state)
         if choice is not None:
             return self._enter(call, state, choice.next)
         tries = (state.tries if state.node == node_id else 0) + 1
@@ -157,8 +164,38 @@ class VoiceEngine:
         )
         state.node, state.tries = node_id, tries
         self.states.save(call.sid, state)
-        self._gather(response, state.language, menu, with_intro=False)
+        # A "hello?" as the call connects cuts the greeting short (it is spoken
+        # inside the menu's Gather): the first re-prompt of the first menu says
+        # it again, 911 and 988 first.
+        greeting = self._greeting(state.language) if tries == 1 else []
+        again = greeting if node_id == self._first_menu() else []
+        self._gather(response, state.language, menu, with_intro=False, before=again)
         return str(response)
+
+    def _first_menu(self) -> str | None:
+        """The menu the start of a call leads into, through say and language nodes."""
+        nodes = self.content.voice.nodes
+        node = nodes.get(self.content.voice.start)
+        for _ in range(MAX_CHAINED_NODES):
+            if isinstance(node, MenuNode):
+                return node.id
+            if not isinstance(node, SayNode | LanguageNode):
+                return None
+            node = nodes.get(node.next)
+        return None
+
+    def _greeting(self, language: str) -> list[tuple[str, Prompt]]:
+        """What the start of a call says before its first menu, in LANGUAGE."""
+        nodes = self.content.voice.nodes
+        node = nodes.get(self.content.voice.start)
+        said: list[tuple[str, Prompt]] = []
+        for _ in range(MAX_CHAINED_NODES):
+            if isinstance(node, SayNode):
+                said.append((language, node.say))
+            elif not isinstance(node, LanguageNode):
+                break
+            node = nodes.get(node.next)
+        return said
 
     def crisis(self, call: Call, state: CallState) -> str:
         """The caller's words read as a crisis: 911 and 988 first, then a person

@@ -95,10 +95,10 @@ def _build_engine() -> VoiceEngine:
     )
 
 
-def _crisis_heard(speech: str, language: str) -> CrisisReading:
+def _crisis_heard(speech: str, language: str, *, learned: bool = True) -> CrisisReading:
     """The crisis reader on a caller's words; the decision recorded (no words)."""
     line = helpline()
-    reading = line.content.crisis.read(speech, language)
+    reading = line.content.crisis.read(speech, language, learned=learned)
     Decisions(line.redis, line.settings.retention_days * 86400).record(reading, "voice")
     return reading
 

@@ -359,3 +359,20 @@ def test_an_example_added_without_retraining_keeps_the_line_up(tmp_path: Path) -
         corpus.write('  - {text: "a new example", lang: en, label: none, lookalike: false}\n')
     assert load_content(flows).crisis.read("i want to kill myself").crisis
     assert any("run `helpline crisis train`" in str(p) for p in check_directory(flows))
+
+
+@pytest.mark.usefixtures("on_call")
+def test_an_urgent_caller_nobody_took_goes_to_the_backup_line(
+    twilio: TwilioSigner, redis_client: redis.Redis, app: Flask
+) -> None:
+    """Not the no-counselor menu: a caller in crisis whose wait ran out is put
+    through to the always-staffed line."""
+    call = CallFixture(twilio)
+    answer = call.say(call.start(), "i want to kill myself")
+    enqueue = answer.find("Enqueue")
+    assert enqueue is not None
+    dispatch_id = enqueue.attrib["waitUrl"].rsplit("/", 1)[1]
+    Dispatches(redis_client, 3600).finish(dispatch_id, "gave_up")
+    after = call.post(f"/voice/after-hold/{dispatch_id}")
+    numbers = [(n.text or "").strip() for n in after.iter("Number")]
+    assert numbers == [app.extensions["helpline"].settings.backup_number]

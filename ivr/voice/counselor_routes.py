@@ -202,7 +202,8 @@ def after_hold(dispatch_id: str) -> Response:
     call = _call()
     if dispatch is None:
         return _twiml(_engine().incoming(call))
-    return _twiml(_engine().after_hold(call, dispatch.node, dispatch.state == "left"))
+    left = dispatch.state == "left"
+    return _twiml(_engine().after_hold(call, dispatch.node, left, urgent=dispatch.urgent))
 
 
 # -- the counselor's leg -------------------------------------------------------

@@ -217,8 +217,7 @@ class VoiceEngine:
                 state.node, state.tries = person.id, 0
                 self.states.save(call.sid, state)
                 return str(response)
-        backup = next((n for n in nodes.values() if isinstance(n, BackupNode)), None)
-        following = backup.id if backup is not None else self.content.navigation.on_fail
+        following = self._backup() or self.content.navigation.on_fail
         return self._enter(call, state, following, response)
 
     def dial_done(self, call: Call, node_id: str, dial_status: str) -> str:
@@ -242,15 +241,27 @@ class VoiceEngine:
             return self.incoming(call)
         return self._enter(call, state, node.next)
 
-    def after_hold(self, call: Call, node_id: str, chose_voicemail: bool) -> str:
+    def after_hold(
+        self, call: Call, node_id: str, chose_voicemail: bool, *, urgent: bool = False
+    ) -> str:
         """The caller left the hold without a counselor: their choice of a
-        message, or the counselor node's other choices."""
+        message, or the counselor node's other choices — or, for a caller whose
+        words read as a crisis, the always-staffed backup line."""
         state = self.states.load(call.sid)
         node = self.content.voice.nodes.get(node_id)
         if not isinstance(node, CounselorNode):
             return self.incoming(call)
         state = state or CallState(language=self.content.default_language, node=node_id)
+        if urgent and not chose_voicemail:
+            backup = self._backup()
+            if backup is not None:
+                return self._enter(call, state, backup)
         return self._enter(call, state, node.voicemail if chose_voicemail else node.next)
+
+    def _backup(self) -> str | None:
+        """The always-staffed line's node, if content has one."""
+        nodes = self.content.voice.nodes.values()
+        return next((n.id for n in nodes if isinstance(n, BackupNode)), None)
 
     def language_of(self, call_sid: str) -> str:
         state = self.states.load(call_sid)

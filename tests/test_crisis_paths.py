@@ -370,3 +370,18 @@ def test_an_urgent_caller_nobody_took_goes_to_the_backup_line(
     after = call.post(f"/voice/after-hold/{dispatch_id}")
     numbers = [(n.text or "").strip() for n in after.iter("Number")]
     assert numbers == [app.extensions["helpline"].settings.backup_number]
+
+
+def test_a_repeated_crisis_webhook_answers_in_the_conversations_language(
+    phone: Phone, content: Content
+) -> None:
+    """Twilio's retry of a crisis text whose words tell no language gets the
+    same answer as the first delivery: the conversation's language."""
+    phone.send("AYUDA")  # a Spanish conversation
+    body = "💊💊💊💊💊 bye"
+    assert content.crisis.read(body).crisis
+    assert content.crisis.read(body).language is None
+    sid = "SM" + "c" * 32
+    first = inline(phone.send(body, sid=sid))
+    again = inline(phone.send(body, sid=sid))
+    assert first == again == texts_of(content, "crisis", "es")

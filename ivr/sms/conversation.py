@@ -64,6 +64,11 @@ class Conversations:
     def _key(self, number: str) -> str:
         return f"sms:conv:{number_ref(self._secret, number)}"
 
+    def language_of(self, number: str) -> str | None:
+        """The conversation's language, if the number has one (read, not held)."""
+        language = self._redis.hget(self._key(number), "language")
+        return language.decode() if isinstance(language, bytes) else language
+
     @contextmanager
     def opened(
         self, number: str, default_language: str, *, exists: Sequence[str] = ()

@@ -89,7 +89,13 @@ class SmsHandler:
             # it: a crisis reply must then be given again (nothing else is redone).
             reading = read_text(text.body, self.content)
             if reading.intent is Intent.CRISIS:
-                language = reading.language or self.content.default_language
+                # Words that do not tell their language: the conversation's, as
+                # the first answer was (a retry must not switch language).
+                language = (
+                    reading.language
+                    or self.conversations.language_of(text.sender)
+                    or self.content.default_language
+                )
                 role = "blocked_crisis" if blocked else "crisis"
                 return Outcome(self._texts(role, language), "crisis, again")
             return Outcome([], "duplicate")

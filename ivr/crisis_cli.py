@@ -9,9 +9,7 @@ from pathlib import Path
 
 import click
 
-from ivr.config import PROJECT_ROOT
-
-DEFAULT_FLOWS = PROJECT_ROOT / "flows"
+from ivr.cli_support import cli_settings
 
 
 def _flows_option() -> click.Option:
@@ -24,9 +22,7 @@ def _flows_option() -> click.Option:
 
 
 def _flows(flows_dir: Path | None) -> Path:
-    import os
-
-    return flows_dir or Path(os.environ.get("HELPLINE_FLOWS_DIR") or DEFAULT_FLOWS)
+    return flows_dir or cli_settings().flows_dir
 
 
 @click.group("crisis")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import redis
 
-from ivr.crisis.reader import CrisisReading
+from ivr.crisis.reader import CrisisReader, CrisisReading
 
 DECISIONS_PREFIX = "crisis:decisions:"
 HOUR = 3600
@@ -56,12 +56,24 @@ class Decisions:
             score=f"{int(reading.confidence * 10) / 10:.1f}",
         )
 
-    def record(self, reading: CrisisReading, channel: str) -> None:
+    def record(
+        self, reading: CrisisReading, channel: str, *, within: redis.client.Pipeline | None = None
+    ) -> None:
+        """Count one reading (in WITHIN, a pipeline its caller runs, if given)."""
         key = hour_key(time.time())
-        pipe = self.redis.pipeline(transaction=False)
+        pipe = within if within is not None else self.redis.pipeline(transaction=False)
         pipe.hincrby(key, self.of(reading, channel).field(), 1)
         pipe.expire(key, self.retention)
-        pipe.execute()
+        if within is None:
+            pipe.execute()
+
+    def read(
+        self, reader: CrisisReader, words: str, language: str, channel: str, *, learned: bool = True
+    ) -> CrisisReading:
+        """READER's reading of WORDS, counted here (never the words)."""
+        reading = reader.read(words, language, learned=learned)
+        self.record(reading, channel)
+        return reading
 
     def counts(self, hours: int = 24, now: float | None = None) -> Counter[Decision]:
         """How many of each decision in the last HOURS hours."""

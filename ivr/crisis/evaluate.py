@@ -49,19 +49,13 @@ class Report:
     milliseconds: list[float] = field(default_factory=list)
 
     def recall(self, language: str | None = None) -> float:
-        tallies = [t for (_, lang), t in self.by_category.items() if language in (None, lang)]
-        total = sum(t.total for t in tallies)
-        return sum(t.crisis for t in tallies) / total if total else 0.0
+        return _rate(_per_language(self.by_category), language)
 
     def explicit_recall(self, language: str | None = None) -> float:
-        tallies = [t for lang, t in self.explicit.items() if language in (None, lang)]
-        total = sum(t.total for t in tallies)
-        return sum(t.crisis for t in tallies) / total if total else 0.0
+        return _rate(self.explicit, language)
 
     def false_alarms(self, language: str | None = None) -> float:
-        tallies = [t for lang, t in self.negatives.items() if language in (None, lang)]
-        total = sum(t.total for t in tallies)
-        return sum(t.crisis for t in tallies) / total if total else 0.0
+        return _rate(self.negatives, language)
 
     def percentile_ms(self, share: float) -> float:
         ordered = sorted(self.milliseconds)
@@ -109,6 +103,13 @@ def evaluate(reader: CrisisReader, examples: Sequence[Example]) -> Report:
             if reading.crisis:
                 report.alarms.append(example)
     return report
+
+
+def _rate(by_language: dict[str, Tally], language: str | None) -> float:
+    """Share read as a crisis, in LANGUAGE or (None) in all."""
+    tallies = [t for lang, t in by_language.items() if language in (None, lang)]
+    total = sum(t.total for t in tallies)
+    return sum(t.crisis for t in tallies) / total if total else 0.0
 
 
 def _per_language(by_category: dict[tuple[str, str], Tally]) -> dict[str, Tally]:

@@ -162,6 +162,10 @@ def slips(said: str, wanted: str) -> bool:
     limit = 2 if len(wanted) >= 10 else 1 if len(wanted) >= 5 else 0
     if limit == 0 or abs(len(said) - len(wanted)) > limit:
         return False
+    # Each edit takes away at most one letter that one word has and the other
+    # lacks: a cheap refusal before the table (most word pairs differ in many).
+    if len(set(said).difference(wanted)) > limit or len(set(wanted).difference(said)) > limit:
+        return False
     previous2: list[int] | None = None
     previous = list(range(len(wanted) + 1))
     for i, ca in enumerate(said, 1):
@@ -177,6 +181,8 @@ def slips(said: str, wanted: str) -> bool:
                 and said[i - 2] == cb
             ):
                 current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > limit:
+            return False
         previous2, previous = previous, current
     return previous[-1] <= limit
 

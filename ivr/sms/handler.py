@@ -77,17 +77,19 @@ class SmsHandler:
         # A MessageSid leads back to the text at Twilio: never kept past retention
         # (HELPLINE_RETENTION_DAYS may be 1, shorter than SEEN_SECONDS).
         seen_for = min(SEEN_SECONDS, self.settings.retention_days * 86400)
-        # One round trip: whether this MessageSid is new, and whether the sender
-        # is blocked (needed either way, and an EXISTS changes nothing).
+        reading = read_text(text.body, self.content)  # content alone: no Redis
+        # One round trip: whether this MessageSid is new, whether the sender is
+        # blocked (needed either way, and an EXISTS changes nothing), and the
+        # reading counted (every reading is, a retried webhook's too).
         pipe = self.redis.pipeline(transaction=False)
         pipe.set(seen, 1, nx=True, ex=seen_for)
         pipe.exists(self.blocklist.key_of(text.sender))
-        first_delivery, blocked_key = pipe.execute()
+        self.decisions.record(reading.crisis, "sms", within=pipe)
+        first_delivery, blocked_key, *_ = pipe.execute()
         blocked = bool(text.sender) and bool(blocked_key)
         if not first_delivery:
             # Twilio sends a webhook again only when our first answer did not reach
             # it: a crisis reply must then be given again (nothing else is redone).
-            reading = read_text(text.body, self.content)
             if reading.intent is Intent.CRISIS:
                 # Words that do not tell their language: the conversation's, as
                 # the first answer was (a retry must not switch language).
@@ -100,18 +102,16 @@ class SmsHandler:
                 return Outcome(self._texts(role, language), "crisis, again")
             return Outcome([], "duplicate")
         try:
-            return self._handle(text, blocked)
+            return self._handle(text, reading, blocked)
         except Exception:
             # Not handled after all: a later delivery of this message is not a duplicate.
             self.redis.delete(seen)
             raise
 
-    def _handle(self, text: InboundText, blocked: bool) -> Outcome:
+    def _handle(self, text: InboundText, reading: Reading, blocked: bool) -> Outcome:
         if not is_e164(text.sender):
             # Short codes and alphanumeric senders cannot be answered; nor dialed back.
             return Outcome([], "unanswerable sender")
-        reading = read_text(text.body, self.content)
-        self.decisions.record(reading.crisis, "sms")
         if blocked:
             outcome = self._blocked(text, reading)
             log.info(

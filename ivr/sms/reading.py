@@ -37,12 +37,12 @@ class Reading:
 
 
 @lru_cache(maxsize=8192)
-def _phrase_words(phrase: str, *, drop_apostrophes: bool = False) -> list[str]:
+def _phrase_words(phrase: str) -> list[str]:
     """A content phrase as the words a text is compared with. Content is fixed
     while the line runs, so each phrase is normalised once, not per text (the
     benchmark's profile found a third of a text's time here). Callers must not
     change the list they get."""
-    return normalize(phrase.replace("'", "") if drop_apostrophes else phrase).split()
+    return normalize(phrase).split()
 
 
 @dataclass(frozen=True)

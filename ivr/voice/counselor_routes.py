@@ -148,14 +148,17 @@ def hold_choice(dispatch_id: str) -> Response:
     dispatch = _dispatches(line).load(dispatch_id)
     response = VoiceResponse()
     speech = _field("SpeechResult")
-    if dispatch is not None and dispatch.is_open and speech.strip():
-        reading = line.content.crisis.read(speech, dispatch.language)
-        Decisions(line.redis, line.settings.retention_days * 86400).record(reading, "voice")
-        if reading.crisis:
-            Holding(line.redis, line.queue, line.settings, line.roster).hurry(dispatch_id)
-            _say(response, line, dispatch.language, "crisis_heard")
-            response.redirect(_url("hold", dispatch_id))
-            return _twiml(response)
+    decisions = Decisions(line.redis, line.settings.retention_days * 86400)
+    if (
+        dispatch is not None
+        and dispatch.is_open
+        and speech.strip()
+        and decisions.read(line.content.crisis, speech, dispatch.language, "voice").crisis
+    ):
+        Holding(line.redis, line.queue, line.settings, line.roster).hurry(dispatch_id)
+        _say(response, line, dispatch.language, "crisis_heard")
+        response.redirect(_url("hold", dispatch_id))
+        return _twiml(response)
     if dispatch is not None and _field("Digits")[:1] == "1":
         if not _give_up(line, dispatch, "left"):
             return _keep_waiting(dispatch_id)

@@ -114,6 +114,7 @@ class VoiceEngine:
         # by the content's nodes times its languages. Content never changes while
         # the line runs, and a dict's get and set are atomic across threads.
         self._static: dict[tuple[str, str], Rendered] = {}
+        self._first_menu, self._greeting = self._start()  # content is fixed while the line runs
 
     # -- entry points, one per webhook -------------------------------------
 
@@ -167,35 +168,26 @@ class VoiceEngine:
         # A "hello?" as the call connects cuts the greeting short (it is spoken
         # inside the menu's Gather): the first re-prompt of the first menu says
         # it again, 911 and 988 first.
-        greeting = self._greeting(state.language) if tries == 1 else []
-        again = greeting if node_id == self._first_menu() else []
+        first_failure = tries == 1 and node_id == self._first_menu
+        again = [(state.language, prompt) for prompt in self._greeting] if first_failure else []
         self._gather(response, state.language, menu, with_intro=False, before=again)
         return str(response)
 
-    def _first_menu(self) -> str | None:
-        """The menu the start of a call leads into, through say and language nodes."""
+    def _start(self) -> tuple[str | None, tuple[Prompt, ...]]:
+        """The menu the start of a call leads into through say and language
+        nodes, and what the say nodes on the way say (the greeting)."""
         nodes = self.content.voice.nodes
         node = nodes.get(self.content.voice.start)
+        said: list[Prompt] = []
         for _ in range(MAX_CHAINED_NODES):
             if isinstance(node, MenuNode):
-                return node.id
+                return node.id, tuple(said)
             if not isinstance(node, SayNode | LanguageNode):
-                return None
-            node = nodes.get(node.next)
-        return None
-
-    def _greeting(self, language: str) -> list[tuple[str, Prompt]]:
-        """What the start of a call says before its first menu, in LANGUAGE."""
-        nodes = self.content.voice.nodes
-        node = nodes.get(self.content.voice.start)
-        said: list[tuple[str, Prompt]] = []
-        for _ in range(MAX_CHAINED_NODES):
-            if isinstance(node, SayNode):
-                said.append((language, node.say))
-            elif not isinstance(node, LanguageNode):
                 break
+            if isinstance(node, SayNode):
+                said.append(node.say)
             node = nodes.get(node.next)
-        return said
+        return None, tuple(said)
 
     def crisis(self, call: Call, state: CallState) -> str:
         """The caller's words read as a crisis: 911 and 988 first, then a person

@@ -98,9 +98,8 @@ def _build_engine() -> VoiceEngine:
 def _crisis_heard(speech: str, language: str, *, learned: bool = True) -> CrisisReading:
     """The crisis reader on a caller's words; the decision recorded (no words)."""
     line = helpline()
-    reading = line.content.crisis.read(speech, language, learned=learned)
-    Decisions(line.redis, line.settings.retention_days * 86400).record(reading, "voice")
-    return reading
+    decisions = Decisions(line.redis, line.settings.retention_days * 86400)
+    return decisions.read(line.content.crisis, speech, language, "voice", learned=learned)
 
 
 def _step_url(route: str, ident: str) -> str:

@@ -25,6 +25,7 @@ from ivr.crisis.corpus import (
 )
 from ivr.crisis.evaluate import Report, evaluate
 from ivr.crisis.model import ModelError, model_from_json
+from ivr.crisis.reader import Stage
 from ivr.crisis.rules import RuleError, compile_rule, phrase_regex
 from ivr.crisis.text import crisis_text
 
@@ -32,7 +33,7 @@ FOLDER = PROJECT_ROOT / "flows" / CRISIS_DIR
 FLOORS = {
     "recall": {"en": 0.99, "es": 0.98},
     "explicit": {"en": 1.0, "es": 1.0},
-    "false_alarms": {"en": 0.17, "es": 0.15},  # at most
+    "false_alarms": {"en": 0.15, "es": 0.12},  # at most
 }
 
 
@@ -145,3 +146,62 @@ def test_the_rules_file_problems_are_reported_with_their_line(tmp_path: Path) ->
     messages = [str(p) for p in problems]
     assert any(m.startswith("crisis/rules.yaml:5: rules.suicidal.en:") for m in messages)
     assert any("missing category 'overdose'" in m for m in messages)
+
+
+# -- guards: a rule's match that a negation or a distance makes not decisive ---
+
+
+@pytest.mark.parametrize(
+    ("text", "guard"),
+    [
+        ("im not gonna hurt myself, just lonely", "before"),
+        ("no me quiero matar, solo estoy cansada", "before"),
+        ("i tried to kill myself years ago, doing much better now", "distance"),
+        ("hace años intenté quitarme la vida, hoy estoy bien", "distance"),
+    ],
+)
+def test_a_guarded_rule_leaves_the_text_to_the_score_and_near_at_least(
+    content: Content, text: str, guard: str
+) -> None:
+    reader = content.crisis
+    words = reader.rules.without_idioms(crisis_text(text))
+    ruled = reader.rules.read(words)
+    assert ruled.match is None
+    assert ruled.guarded is not None
+    assert ruled.guard == guard
+    assert f"rule_{guard}" in ruled.markers
+    reading = reader.read(text)
+    assert reading.stage is not Stage.RULE
+    assert reading.crisis or reading.near  # the 988 line, whatever the score says
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no puedo más, me voy a matar",  # a "no" that does not end where the match begins
+        "i dont want to die but i just took all my pills",  # one guarded match, one not
+        "ya no quiero vivir",  # the negation is the rule's own
+        "im going to kill myself tonight",
+    ],
+)
+def test_a_negation_elsewhere_does_not_guard_a_plain_statement(content: Content, text: str) -> None:
+    reading = content.crisis.read(text)
+    assert reading.crisis
+    assert reading.stage is Stage.RULE
+
+
+def test_a_broken_guard_is_refused_with_its_line(tmp_path: Path) -> None:
+    from ivr.crisis.rules_file import read_rules
+
+    source = (PROJECT_ROOT / "flows" / CRISIS_DIR / "rules.yaml").read_text()
+    path = tmp_path / "rules.yaml"
+    path.write_text(
+        source.replace("guards:\n  en:\n", "guards:\n  en:\n    after: [x]\n", 1).replace(
+            "      - hace mucho\n", "      - (hace)?\n", 1
+        )
+    )
+    rules, problems = read_rules(path, "crisis/rules.yaml")
+    assert rules is None
+    messages = [str(p) for p in problems]
+    assert any("guards.en: unknown kind 'after'" in m for m in messages)
+    assert any("guards.es.anywhere:" in m and "matches any text" in m for m in messages)

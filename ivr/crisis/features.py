@@ -10,6 +10,7 @@ question mark what a question is ("overdose symptoms?").
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from itertools import pairwise
 
 CHAR_SIZES = range(2, 6)
@@ -23,11 +24,14 @@ def asks(text: str) -> bool:
     return "?" in text or "¿" in text
 
 
-def features(words: str, question: bool = False) -> Counter[str]:
-    """Feature counts of WORDS (already `crisis_text`), and whether the text asks."""
+def features(words: str, question: bool = False, markers: Sequence[str] = ()) -> Counter[str]:
+    """Feature counts of WORDS (already `crisis_text`), whether the text asks,
+    and the rules' MARKERS."""
     counts: Counter[str] = Counter()
     if question:
         counts[QUESTION] = 1
+    for marker in markers:
+        counts[f"m {marker}"] = 1
     tokens = words.split()
     for word in tokens:
         marked = f" {word} "

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,9 +44,9 @@ class CrisisModel:
     near_threshold: float  # at or above it, below crisis: near (988 mentioned, no alert)
     trained_on: str  # sha256 of the training examples it was fitted on
 
-    def score(self, words: str, question: bool = False) -> Score:
+    def score(self, words: str, question: bool = False, markers: Sequence[str] = ()) -> Score:
         weighted: list[tuple[float, tuple[float, ...]]] = []
-        for feature, count in features(words, question).items():
+        for feature, count in features(words, question, markers).items():
             known = self.weights.get(feature)
             if known is not None:
                 idf, per_output = known

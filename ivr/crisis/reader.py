@@ -57,26 +57,43 @@ class CrisisReader:
         if not words:
             return NOT_A_CRISIS
         short = len(words.split()) <= SHORT_TEXT_WORDS
-        match = self.rules.first(words) or (self.rules.short_match(words) if short else None)
+        ruled = self.rules.read(words)
+        match = ruled.match or (self.rules.short_match(words) if short else None)
         if match is not None:
             language = guess_language(words, match.language)
             return CrisisReading(
                 True, False, match.category, language, 1.0, Stage.RULE, f"rule: {match.pattern}"
             )
         language = guess_language(words, language_hint)
+        guarded = ruled.guarded
         if short or not learned:
             # A word or three give a score nothing to stand on ("no" and "again"
             # scored as crises): the rules and the short words alone.
+            if guarded is not None:
+                return self._guarded_near(guarded.category, language, 0.0, "rules only")
             return CrisisReading(False, False, None, language, 0.0, Stage.NONE, "rules only")
-        score = self.model.score(words, asks(text))
+        score = self.model.score(words, asks(text), ruled.markers)
         threshold = self.model.crisis_threshold
         if score.crisis >= threshold:
             why = f"score {score.crisis:.3f} >= {threshold:.3f}"
+            if guarded is not None:
+                why += f" (rule {guarded.pattern}, guard {ruled.guard})"
             return CrisisReading(
                 True, False, score.category, language, score.crisis, Stage.SCORE, why
             )
-        near = score.crisis >= self.model.near_threshold
         why = f"score {score.crisis:.3f} < {threshold:.3f}"
+        if guarded is not None:
+            return self._guarded_near(guarded.category, language, score.crisis, why)
+        near = score.crisis >= self.model.near_threshold
         return CrisisReading(
             False, near, score.category if near else None, language, score.crisis, Stage.NONE, why
+        )
+
+    @staticmethod
+    def _guarded_near(category: str, language: str | None, score: float, why: str) -> CrisisReading:
+        """A rule read the text but a guard stood with it ("i'm not gonna hurt
+        myself"), and the score did not make it a crisis: near at the least, so
+        the answer carries the 988 line."""
+        return CrisisReading(
+            False, True, category, language, score, Stage.NONE, f"{why}; a rule read it, guarded"
         )

@@ -11,6 +11,13 @@ A rule is a phrase of tokens matched in order against the words of a text
 - `<self>`            any phrase of the language's slot `self` (myself, himself…);
 - `~`                 up to three words of anything (`~5`: up to five).
 
+A rule's match is not decisive when a **guard** of content stands with it:
+a negation just before it ("i'm not gonna hurt myself", "no me quiero
+matar") or words that put the crisis at a distance anywhere in the text ("years
+ago", "hace tres años", "how do i know if someone"). A guarded match is
+handed to the learned stage, told that a guarded rule read the text; it is a
+crisis if the score says so, and near (the 988 line) at the least.
+
 Slots are how a rule covers every pronoun and verb form at once: "<want>
 kill <self>" reads "im gonna kill myself", "he's going to kill himself",
 "she will kill herself". Idioms are cut out of a text before either stage
@@ -200,12 +207,67 @@ SHORT_TEXT_WORDS = 3  # at most this many words: a short text (see CrisisRules.s
 
 
 @dataclass(frozen=True)
+class Guards:
+    """Content's guards, all languages' phrases together (texts mix them)."""
+
+    before: re.Pattern[str] | None = None  # searched in what precedes a match
+    anywhere: re.Pattern[str] | None = None  # searched in the whole text
+
+    def guard(self, text: str, start: int) -> str | None:
+        """Which guard stands with a match that starts at START of TEXT (" w w "):
+        BEFORE, DISTANCE, or None."""
+        if self.before is not None and self.before.search(text[:start] + " "):
+            return BEFORE
+        if self.anywhere is not None and self.anywhere.search(text):
+            return DISTANCE
+        return None
+
+
+BEFORE = "before"  # a negation just before the match
+DISTANCE = "distance"  # the text puts the crisis in the past, in a story, or asks in general
+
+
+def guards_of(
+    phrases: Mapping[str, tuple[list[str], list[str]]], slots: Mapping[str, Mapping[str, str]]
+) -> Guards:
+    """PHRASES: language -> (before, anywhere), each language's with its slots.
+    A before phrase must end right where a match begins: "no puedo más, me voy
+    a matar" is not guarded by its "no"."""
+    before = [slot_regex(b, slots[lang]) for lang, (b, _) in phrases.items() if b]
+    anywhere = [slot_regex(a, slots[lang]) for lang, (_, a) in phrases.items() if a]
+    return Guards(
+        re.compile("(?:" + "|".join(before) + ") $") if before else None,
+        re.compile("(?:" + "|".join(anywhere) + ")(?= )") if anywhere else None,
+    )
+
+
+@dataclass(frozen=True)
+class RuleReading:
+    """What the rules make of a text's words."""
+
+    match: RuleMatch | None  # a rule read it and no guard stands: a crisis at once
+    guarded: RuleMatch | None  # a rule read it, but a guard stands: the score decides
+    guard: str | None  # the guard that stood: BEFORE or DISTANCE
+
+    @property
+    def markers(self) -> tuple[str, ...]:
+        """What the learned stage is told of the rules' reading (features)."""
+        if self.guarded is None or self.guard is None:
+            return ()
+        return (f"rule_{self.guard}", f"rule_{self.guarded.category}")
+
+
+NO_RULE = RuleReading(None, None, None)
+
+
+@dataclass(frozen=True)
 class CrisisRules:
     rules: tuple[Rule, ...]  # in content's order: the first that matches names the category
     idioms: Mapping[str, re.Pattern[str]]  # per language: spans cut before the rules read
     # Read in a short text only, where the learned stage is not asked: one or
     # two words give a score nothing to stand on ("no", "again" scored as crises).
     short: tuple[ShortWord, ...] = ()
+    guards: Guards = Guards()
 
     def short_match(self, words: str) -> RuleMatch | None:
         said = words.split()
@@ -226,15 +288,29 @@ class CrisisRules:
             text = idiom.sub(f" {IDIOM} ", text)
         return " ".join(text.split())
 
-    def matches(self, words: str) -> Iterator[RuleMatch]:
-        """Every rule that reads WORDS (crisis_text, idioms cut) as a crisis, in order."""
+    def matches(self, words: str) -> Iterator[tuple[RuleMatch, str | None]]:
+        """Every match of a rule in WORDS (crisis_text, idioms cut), in content's
+        order, each with the guard that stands with it (None: none)."""
         text = f" {words} "
         for rule in self.rules:
-            if rule.regex.search(text):
-                yield RuleMatch(rule.category, rule.language, rule.pattern)
+            for found in rule.regex.finditer(text):
+                match = RuleMatch(rule.category, rule.language, rule.pattern)
+                yield match, self.guards.guard(text, found.start())
+
+    def read(self, words: str) -> RuleReading:
+        """The first unguarded match, else the first guarded one."""
+        guarded: tuple[RuleMatch, str] | None = None
+        for match, guard in self.matches(words):
+            if guard is None:
+                return RuleReading(match, None, None)
+            guarded = guarded or (match, guard)
+        if guarded is None:
+            return NO_RULE
+        return RuleReading(None, *guarded)
 
     def first(self, words: str) -> RuleMatch | None:
-        return next(self.matches(words), None)
+        """The first rule that reads WORDS as a crisis with no guard standing."""
+        return self.read(words).match
 
 
 def idiom_regex(phrases: list[str], slots: Mapping[str, str]) -> re.Pattern[str]:

@@ -10,10 +10,12 @@ from ivr.content.yamlsrc import SourceList, SourceMap, Where, YamlProblem, load_
 from ivr.crisis.corpus import CATEGORIES, LANGUAGES
 from ivr.crisis.rules import (
     CrisisRules,
+    Guards,
     Rule,
     RuleError,
     ShortWord,
     compile_rule,
+    guards_of,
     idiom_regex,
     slot_regex,
 )
@@ -87,7 +89,7 @@ def read_rules(path: Path, display_name: str) -> tuple[CrisisRules | None, list[
         return None, [Problem(error.where.file, error.where.line, error.message)]
     if not isinstance(data, SourceMap):
         return None, [Problem(display_name, 1, "rules.yaml must be a mapping")]
-    for key in sorted(set(data) - {"slots", "idioms", "rules", "short"}, key=str):
+    for key in sorted(set(data) - {"slots", "idioms", "guards", "rules", "short"}, key=str):
         problems.at(data.at(key), f"unknown field '{key}'")
     slots = _slots(data, problems)
 
@@ -130,9 +132,52 @@ def read_rules(path: Path, display_name: str) -> tuple[CrisisRules | None, list[
                 except RuleError as error:
                     problems.at(at, f"{what}: {error}")
     short = _short(data, problems)
+    guards = _guards(data, slots, problems)
     if problems:
         return None, list(problems)
-    return CrisisRules(tuple(rules), idioms, short), []
+    return CrisisRules(tuple(rules), idioms, short, guards), []
+
+
+GUARD_KINDS = ("before", "anywhere")
+
+
+def _guards(data: SourceMap, slots: dict[str, dict[str, str]], problems: _Problems) -> Guards:
+    """`guards:` language -> before / anywhere -> phrases (optional)."""
+    if "guards" not in data:
+        return Guards()
+    phrases: dict[str, tuple[list[str], list[str]]] = {}
+    by_language = _by_language(data, "guards", problems)
+    for language in LANGUAGES:
+        kinds = by_language.get(language)
+        if language not in by_language:
+            continue
+        if not isinstance(kinds, SourceMap):
+            problems.at(by_language.at(language), f"guards.{language}: map before/anywhere")
+            continue
+        for kind in kinds:
+            if kind not in GUARD_KINDS:
+                problems.at(kinds.at(kind), f"guards.{language}: unknown kind '{kind}'")
+        listed = [
+            [
+                p
+                for p, _ in _phrases(
+                    kinds[kind], kinds.at(kind), f"guards.{language}.{kind}", problems
+                )
+            ]
+            if kind in kinds
+            else []
+            for kind in GUARD_KINDS
+        ]
+        phrases[language] = (listed[0], listed[1])
+        for kind, kind_phrases in zip(GUARD_KINDS, listed, strict=True):
+            for phrase in kind_phrases:
+                try:
+                    compile_rule("guard", language, phrase, slots[language])
+                except RuleError as error:
+                    problems.at(kinds.at(kind), f"guards.{language}.{kind}: {error}")
+    if problems:
+        return Guards()
+    return guards_of(phrases, slots)
 
 
 def _short(data: SourceMap, problems: _Problems) -> tuple[ShortWord, ...]:

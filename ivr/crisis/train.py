@@ -43,9 +43,17 @@ class Fitted:
     out_of_fold: list[float]  # each training example's score from a model that never saw it
 
 
-def _documents(examples: Sequence[Example], rules: CrisisRules) -> list[tuple[str, bool]]:
-    """What the line's reader scores: the words with content's idioms cut."""
-    return [(rules.without_idioms(crisis_text(e.text)), asks(e.text)) for e in examples]
+Document = tuple[str, bool, tuple[str, ...]]  # words, asks, the rules' markers
+
+
+def _documents(examples: Sequence[Example], rules: CrisisRules) -> list[Document]:
+    """What the line's reader scores: the words with content's idioms cut, whether
+    the text asks, and what the rules saw."""
+    documents: list[Document] = []
+    for example in examples:
+        words = rules.without_idioms(crisis_text(example.text))
+        documents.append((words, asks(example.text), rules.read(words).markers))
+    return documents
 
 
 def _vectorizer() -> Any:
@@ -66,7 +74,7 @@ def _regression(regularisation: float) -> Any:
     )
 
 
-def _fit(documents: list[tuple[str, bool]], labels: list[str], regularisation: float) -> Any:
+def _fit(documents: list[Document], labels: list[str], regularisation: float) -> Any:
     """The vectorizer and the crisis-or-not regression (enough for a score)."""
     from sklearn.pipeline import make_pipeline
 
@@ -75,7 +83,7 @@ def _fit(documents: list[tuple[str, bool]], labels: list[str], regularisation: f
     return pipeline
 
 
-def _crisis_scores(pipeline: Any, documents: list[tuple[str, bool]]) -> list[float]:
+def _crisis_scores(pipeline: Any, documents: list[Document]) -> list[float]:
     crisis = list(pipeline.classes_).index(True)
     return [float(row[crisis]) for row in pipeline.predict_proba(documents)]
 

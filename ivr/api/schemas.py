@@ -80,6 +80,10 @@ class CounselorIn(Strict):
     languages: Annotated[list[Language], Field(min_length=1, max_length=10)]
     active: bool = True
     priority: Annotated[int, Field(ge=0, le=1000)] | None = None
+    role: Literal["counselor", "supervisor"] = Field(
+        "counselor",
+        description="A supervisor is never rung for a caller: urgent work's second step.",
+    )
 
 
 class CounselorPatch(Strict):
@@ -90,6 +94,7 @@ class CounselorPatch(Strict):
     languages: Annotated[list[Language], Field(min_length=1, max_length=10)] | None = None
     active: bool | None = None
     priority: Annotated[int, Field(ge=0, le=1000)] | None = None
+    role: Literal["counselor", "supervisor"] | None = None
 
 
 class Counselor(BaseModel):
@@ -99,6 +104,7 @@ class Counselor(BaseModel):
     languages: list[str]
     active: bool
     priority: int | None = None
+    role: str = "counselor"
 
 
 class ShiftIn(Strict):

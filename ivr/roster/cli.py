@@ -215,11 +215,11 @@ def _when(moment: datetime, here: ZoneInfo) -> str:
 
 def _gap_line(gap: Gap, here: ZoneInfo) -> str:
     length = _duration(gap.end - gap.start)
-    short = "anyone" if gap.language is None else f"speaking {gap.language}"
+    short = gap.describe
     return (
         f"{gap.start.astimezone(here):%a %Y-%m-%d %H:%M %Z} to "
         f"{gap.end.astimezone(here):%a %Y-%m-%d %H:%M %Z} ({length}): "
-        f"{gap.available} of {gap.required} needed {short}"
+        f"{gap.available} of {gap.required} {short}"
     )
 
 

@@ -22,6 +22,7 @@ def to_data(roster: Roster) -> dict[str, Any]:
         "coverage": {
             "minimum": roster.coverage.minimum,
             "languages": dict(sorted(roster.coverage.languages.items())),
+            "supervisors": roster.coverage.supervisors,
         },
     }
     return data
@@ -48,6 +49,8 @@ def counselor_data(counselor: Counselor) -> dict[str, Any]:
         data["active"] = False
     if counselor.priority is not None:
         data["priority"] = counselor.priority
+    if counselor.supervises:
+        data["role"] = counselor.role
     return data
 
 

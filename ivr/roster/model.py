@@ -21,6 +21,12 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 MINUTES_PER_DAY = 24 * 60
 
+COUNSELOR, SUPERVISOR = "counselor", "supervisor"
+ROLES = (COUNSELOR, SUPERVISOR)
+"""A counselor is rung for callers and alerted first; a supervisor is the
+escalation ladder's second step (urgent work no counselor took), never rung
+for an ordinary caller."""
+
 
 @dataclass(frozen=True)
 class Counselor:
@@ -32,6 +38,12 @@ class Counselor:
     active: bool = True
     priority: int | None = None
     """Lower rings first; counselors without one come after, in file order."""
+    role: str = COUNSELOR
+    """COUNSELOR or SUPERVISOR (ROLES)."""
+
+    @property
+    def supervises(self) -> bool:
+        return self.role == SUPERVISOR
 
     def speaks(self, language: str) -> bool:
         return language in self.languages
@@ -96,6 +108,9 @@ class Coverage:
 
     minimum: int = 1
     languages: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_LANGUAGE_MINIMUMS))
+    # Supervisors on call at every instant: 988's imminent-risk practice has one
+    # reachable at every hour, for the urgent work no counselor took.
+    supervisors: int = 1
 
 
 @dataclass(frozen=True)

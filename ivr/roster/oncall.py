@@ -20,8 +20,18 @@ def _epoch(moment: datetime) -> float:
 
 def who_is_on_call(roster: Roster, at: datetime) -> list[Counselor]:
     """The active counselors on call at `at` (aware; `fold` picks which of a
-    repeated local hour), in routing order, overrides and `replaces` applied."""
-    return [roster.by_id[i] for i in roster.schedule.on_call_ids(_epoch(at))]
+    repeated local hour), in routing order, overrides and `replaces` applied.
+    Supervisors are not among them: they are never rung for a caller."""
+    return [c for c in _on_call(roster, _epoch(at)) if not c.supervises]
+
+
+def supervisors_on_call(roster: Roster, at: datetime) -> list[Counselor]:
+    """The active supervisors on call at `at`, in routing order."""
+    return [c for c in _on_call(roster, _epoch(at)) if c.supervises]
+
+
+def _on_call(roster: Roster, moment: float) -> list[Counselor]:
+    return [roster.by_id[i] for i in roster.schedule.on_call_ids(moment)]
 
 
 def prefer_language(counselors: Iterable[Counselor], language: str) -> list[Counselor]:
@@ -35,8 +45,9 @@ def prefer_language(counselors: Iterable[Counselor], language: str) -> list[Coun
 @dataclass(frozen=True)
 class Gap:
     """[start, end) in UTC during which fewer than `required` counselors (who
-    speak `language`, or any when it is None) are on call; `available` is the
-    fewest there were at any point of it."""
+    speak `language`, or any when it is None) — or supervisors, when
+    `language` is SUPERVISORS — are on call; `available` is the fewest there
+    were at any point of it."""
 
     start: datetime
     end: datetime
@@ -47,6 +58,16 @@ class Gap:
     @property
     def requirement(self) -> str:
         return "overall" if self.language is None else self.language
+
+    @property
+    def describe(self) -> str:
+        """What was short, after "N of M": "needed anyone", "supervisors needed"."""
+        if self.language == SUPERVISORS:
+            return "supervisors needed"
+        return "needed anyone" if self.language is None else f"needed speaking {self.language}"
+
+
+SUPERVISORS = "supervisors"  # a Gap's `language` when the shortfall is in supervisors
 
 
 def coverage_gaps(
@@ -60,6 +81,8 @@ def coverage_gaps(
     if coverage.minimum > 0:
         needs[None] = coverage.minimum
     needs.update({lang: n for lang, n in sorted(coverage.languages.items()) if n > 0})
+    if coverage.supervisors > 0:
+        needs[SUPERVISORS] = coverage.supervisors
     first = int(_epoch(start))
     last = int(_epoch(start + timedelta(days=days)))
     if not needs or last <= first:
@@ -69,9 +92,15 @@ def coverage_gaps(
     gaps: list[Gap] = []
     open_gaps: dict[str | None, Gap] = {}
     for begin, end in pairwise(points):
-        people = [roster.by_id[i] for i in schedule.on_call_ids(begin)]
+        everyone = _on_call(roster, begin)
+        people = [p for p in everyone if not p.supervises]
         for language, need in needs.items():
-            have = len(people if language is None else [p for p in people if p.speaks(language)])
+            if language == SUPERVISORS:
+                have = len(everyone) - len(people)
+            else:
+                have = len(
+                    people if language is None else [p for p in people if p.speaks(language)]
+                )
             current = open_gaps.pop(language, None)
             if have >= need:
                 if current is not None:

@@ -20,7 +20,16 @@ from ivr.config import is_e164
 from ivr.content.yamlsrc import SourceList, SourceMap, Where, YamlProblem
 from ivr.problems import FileProblems, Problem
 from ivr.roster.localtime import instant, parse_clock, parse_local, zone
-from ivr.roster.model import DAYS, Counselor, Coverage, Override, Roster, Shift
+from ivr.roster.model import (
+    COUNSELOR,
+    DAYS,
+    ROLES,
+    Counselor,
+    Coverage,
+    Override,
+    Roster,
+    Shift,
+)
 from ivr.roster.source import load_roster_yaml, located
 
 COUNSELOR_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -172,7 +181,9 @@ class _Reader:
         data: SourceMap = value
         ident = self.text(data, "id", "counselor")
         what = f"counselor '{ident}'" if ident else "counselor"
-        ok = self.fields(data, what, {"id", "name", "phone", "languages"}, {"active", "priority"})
+        ok = self.fields(
+            data, what, {"id", "name", "phone", "languages"}, {"active", "priority", "role"}
+        )
         if ident is not None:
             if not COUNSELOR_ID.fullmatch(ident):
                 self.problem(data.at("id"), f"{what}: id must be letters, digits, '_', '.', '-'")
@@ -210,9 +221,13 @@ class _Reader:
                 data.at("priority"), f"{what}: 'priority' must be a whole number, 0 or more"
             )
             priority = None
+        role = data.get("role", COUNSELOR)
+        if role not in ROLES:
+            self.problem(data.at("role"), f"{what}: 'role' must be one of {', '.join(ROLES)}")
+            role = COUNSELOR
         if not ok or ident is None or name is None or phone is None or languages is None:
             return None
-        return Counselor(ident, name, phone, languages, active is not False, priority)
+        return Counselor(ident, name, phone, languages, active is not False, priority, str(role))
 
     def languages(self, data: SourceMap, what: str) -> tuple[str, ...] | None:
         found: list[str] = []
@@ -346,8 +361,9 @@ class _Reader:
         if not self.mapping(value, data.at("coverage"), "coverage"):
             return Coverage()
         block: SourceMap = value
-        self.fields(block, "coverage", set(), {"minimum", "languages"})
+        self.fields(block, "coverage", set(), {"minimum", "languages", "supervisors"})
         minimum = self.count(block, "minimum", "coverage")
+        supervisors = self.count(block, "supervisors", "coverage") if "supervisors" in block else 1
         languages: dict[str, int] = {}
         if "languages" in block:
             wanted = block["languages"]
@@ -360,8 +376,10 @@ class _Reader:
                         )
                     elif count is not None:
                         languages[language] = count
-            return Coverage(1 if minimum is None else minimum, languages)
-        return Coverage(1 if minimum is None else minimum)
+            return Coverage(1 if minimum is None else minimum, languages, supervisors or 0)
+        return Coverage(
+            1 if minimum is None else minimum, supervisors=1 if supervisors is None else supervisors
+        )
 
     def count(self, data: SourceMap, key: str, what: str) -> int | None:
         value = data.get(key)

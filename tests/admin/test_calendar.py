@@ -12,6 +12,7 @@ import pytest
 
 from ivr.admin.calendar import Block, GapBlock, WeekView, days_text, week_containing, week_view
 from ivr.roster import Roster, load_roster_file, who_is_on_call
+from ivr.roster.oncall import supervisors_on_call
 from tests.roster.conftest import EXAMPLE, roster_from
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -205,9 +206,14 @@ def test_gaps_are_clipped_to_each_local_day_per_requirement(tmp_path: Path) -> N
     assert monday.gaps == (
         GapBlock(0, 540, "overall", 1, 0),
         GapBlock(0, 540, "es", 1, 0),
+        GapBlock(0, 1440, "supervisors", 1, 0),  # this roster has no supervisor
         GapBlock(1020, 1440, "es", 1, 0),
     )
-    whole_day = (GapBlock(0, 1440, "overall", 1, 0), GapBlock(0, 1440, "es", 1, 0))
+    whole_day = (
+        GapBlock(0, 1440, "overall", 1, 0),
+        GapBlock(0, 1440, "es", 1, 0),
+        GapBlock(0, 1440, "supervisors", 1, 0),
+    )
     assert saturday.gaps == whole_day
     assert sunday.gaps == whole_day  # and it goes on past the week's end
 
@@ -245,7 +251,8 @@ def test_the_calendar_agrees_with_who_is_on_call(week: date, zone_name: str) -> 
                 for block in row.days[index]
                 if block.kind != "off" and block.start <= minute < block.end
             }
-            assert shown == {c.id for c in who_is_on_call(roster, moment)}, here
+            on_call = [*who_is_on_call(roster, moment), *supervisors_on_call(roster, moment)]
+            assert shown == {c.id for c in on_call}, here
         moment += timedelta(minutes=15)
 
 

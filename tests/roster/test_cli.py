@@ -149,6 +149,7 @@ def test_gaps_reports_and_exits_1(run: Run, tmp_path: Path) -> None:
     assert result.stdout.splitlines() == [
         "Mon 2026-07-13 00:00 EDT to Mon 2026-07-13 09:00 EDT (9h): 0 of 1 needed anyone",
         "Mon 2026-07-13 00:00 EDT to Wed 2026-07-15 00:00 EDT (2d): 0 of 1 needed speaking es",
+        "Mon 2026-07-13 00:00 EDT to Wed 2026-07-15 00:00 EDT (2d): 0 of 1 supervisors needed",
         "Mon 2026-07-13 17:00 EDT to Wed 2026-07-15 00:00 EDT (1d 7h): 0 of 1 needed anyone",
     ]
 

@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ivr.roster import Coverage, Gap, coverage_gaps, load_roster_file
+from ivr.roster import Coverage, Gap, coverage_gaps, load_roster_file, who_is_on_call
+from ivr.roster.oncall import SUPERVISORS, supervisors_on_call
+from ivr.roster.parse import RosterError
 from tests.roster.conftest import EXAMPLE, roster_from
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -30,9 +32,11 @@ timezone: America/New_York
 counselors:
   - {id: ana, name: Ana, phone: "+12025550111", languages: [en, es]}
   - {id: bo, name: Bo, phone: "+12025550112", languages: [en]}
+  - {id: cy, name: Cy, phone: "+12025550113", languages: [en], role: supervisor}
 shifts:
   - {counselor: ana, days: [mon, tue, wed, thu, fri], start: "09:00", end: "17:00"}
   - {counselor: bo, days: [mon, tue, wed, thu, fri], start: "12:00", end: "24:00"}
+  - {counselor: cy, days: [mon, tue, wed, thu, fri, sat, sun], start: "00:00", end: "24:00"}
 """
 
 
@@ -107,6 +111,7 @@ def test_handovers_inside_the_skipped_hour_leave_no_gap(tmp_path: Path) -> None:
         shifts:
           - {counselor: a, days: [mon, tue, wed, thu, fri, sat, sun], start: "14:30", end: "02:30"}
           - {counselor: b, days: [mon, tue, wed, thu, fri, sat, sun], start: "02:30", end: "14:30"}
+        coverage: {supervisors: 0}
         """,
         tmp_path,
     )
@@ -125,4 +130,26 @@ def test_an_empty_roster_is_one_gap_per_requirement(tmp_path: Path) -> None:
     assert coverage_gaps(roster, start, days=3) == [
         Gap(start, start + timedelta(days=3), None, 1, 0),
         Gap(start, start + timedelta(days=3), "es", 1, 0),
+        Gap(start, start + timedelta(days=3), SUPERVISORS, 1, 0),
     ]
+
+
+def test_an_hour_with_no_supervisor_is_a_gap_and_a_supervisor_is_never_rung(
+    tmp_path: Path,
+) -> None:
+    roster = roster_from(
+        WEEKDAYS.replace('start: "00:00", end: "24:00"', 'start: "06:00", end: "24:00"'), tmp_path
+    )
+    monday = local("2026-07-13T00:00")
+    found = coverage_gaps(roster, monday, days=1, required=Coverage(0, {}))
+    assert found == [gap("2026-07-13T00:00", "2026-07-13T06:00", SUPERVISORS, 1, 0)]
+    assert found[0].describe == "supervisors needed"
+    noon = local("2026-07-13T12:30")
+    assert [c.id for c in who_is_on_call(roster, noon)] == ["ana", "bo"]
+    assert [c.id for c in supervisors_on_call(roster, noon)] == ["cy"]
+
+
+def test_a_role_other_than_counselor_or_supervisor_is_refused(tmp_path: Path) -> None:
+    text = WEEKDAYS.replace("role: supervisor", "role: boss")
+    with pytest.raises(RosterError, match="'role' must be one of counselor, supervisor"):
+        roster_from(text, tmp_path)

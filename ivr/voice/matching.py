@@ -60,11 +60,27 @@ def choose_by_key(key: str, choices: Sequence[Choice]) -> Choice | None:
 def choose_by_words(speech: str, language: str, choices: Sequence[Choice]) -> Choice | None:
     """The choice whose phrase appears in the speech; the longest phrase wins, so
     "main menu" beats "menu" and "talk to a counselor" beats "talk"."""
+    best = _best_phrase(speech, language, choices)
+    return best[1] if best else None
+
+
+def words_beyond_choice(speech: str, language: str, choices: Sequence[Choice]) -> int:
+    """How many words the speech says besides the longest choice phrase in it
+    (all of them when it holds none): "someone" is a menu answer, "someone took
+    all her pills" is more than one."""
+    said = normalize(speech).split()
+    best = _best_phrase(speech, language, choices)
+    return len(said) - (len(best[2].split()) if best else 0)
+
+
+def _best_phrase(
+    speech: str, language: str, choices: Sequence[Choice]
+) -> tuple[int, Choice, str] | None:
     said = f" {normalize(speech)} "
-    best: tuple[int, Choice] | None = None
+    best: tuple[int, Choice, str] | None = None
     for choice in choices:
         for phrase in choice.words.get(language, ()):
             wanted = normalize(phrase)
             if wanted and f" {wanted} " in said and (best is None or len(wanted) > best[0]):
-                best = (len(wanted), choice)
-    return best[1] if best else None
+                best = (len(wanted), choice, wanted)
+    return best

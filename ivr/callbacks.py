@@ -23,6 +23,9 @@ CONNECTING = "callbacks:connecting"
 # A connect that met a 429, a 5xx or no answer from Twilio is tried again after
 # these waits (seconds), then left in RQ's failed jobs for an operator.
 CONNECT_RETRY_INTERVALS = [2, 10, 30]
+# Who `queue_connect` rings when it is not a counselor on the roster: the
+# always-staffed backup line (HELPLINE_BACKUP_NUMBER), the urgent ladder's last step.
+BACKUP_LINE = "@backup"
 URGENT_HEAD_START = 86400  # urgent requests sort a day ahead of the rest
 # Unambiguous when read aloud or typed from a text: no 0/O, 1/I/L.
 _ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"

@@ -27,6 +27,7 @@ from ivr.jobs_cli import jobs_group
 from ivr.operators.blocklist_cli import block_group
 from ivr.operators.cli import audit_command, password_group, token_group
 from ivr.operators.status_cli import figures_command, now_command, optout_group, voicemail_group
+from ivr.operators.urgent_cli import urgent_group
 from ivr.roster.cli import roster
 
 _settings = cli_settings
@@ -101,6 +102,7 @@ main.add_command(token_group)
 main.add_command(password_group)
 main.add_command(audit_command)
 main.add_command(now_command)
+main.add_command(urgent_group)
 main.add_command(voicemail_group)
 main.add_command(figures_command)
 main.add_command(optout_group)

@@ -61,6 +61,11 @@ class Settings:
     ring_seconds: int = 20  # how long one counselor's phone rings
     ring_rounds: int = 2  # times through the counselors on call before giving up
     max_hold_seconds: int = 180  # the longest a caller waits before other choices
+    # Urgent work unclaimed this long climbs a step of its ladder (ivr/urgent):
+    # a crisis text's callback after 5 minutes, an urgent callback or a voicemail
+    # after 15.
+    urgent_crisis_seconds: int = 300
+    urgent_seconds: int = 900
     hold_music_url: str | None = None
     call_state_ttl_seconds: int = 4 * 3600
     redis_timeout_seconds: float = 0.5
@@ -253,6 +258,8 @@ def load_settings(
         "HELPLINE_RING_SECONDS": (20, 5, 60),
         "HELPLINE_RING_ROUNDS": (2, 1, 5),
         "HELPLINE_MAX_HOLD_SECONDS": (180, 30, 900),
+        "HELPLINE_URGENT_CRISIS_SECONDS": (300, 5, 3600),
+        "HELPLINE_URGENT_SECONDS": (900, 5, 86400),
     }
     routing: dict[str, int] = {}
     for name, (default, low, high) in bounded.items():
@@ -296,6 +303,8 @@ def load_settings(
         ring_seconds=routing["HELPLINE_RING_SECONDS"],
         ring_rounds=routing["HELPLINE_RING_ROUNDS"],
         max_hold_seconds=routing["HELPLINE_MAX_HOLD_SECONDS"],
+        urgent_crisis_seconds=routing["HELPLINE_URGENT_CRISIS_SECONDS"],
+        urgent_seconds=routing["HELPLINE_URGENT_SECONDS"],
         hold_music_url=hold_music,
         trusted_proxies=int(proxies_text),
         log_format=log_format,

@@ -34,6 +34,7 @@ from ivr.outbox import Outbox
 from ivr.redis_store import redis_url
 from ivr.routing.dispatches import Dispatches
 from ivr.routing.holding import RING_JOB
+from ivr.urgent.items import ESCALATE_JOB, UrgentItems
 
 log = logging.getLogger("helpline.worker")
 SWEEP_SECONDS = 2.0
@@ -92,14 +93,17 @@ def sweep_forever(
     current: _Current | None = None,
 ) -> None:
     """Work whose worker died: outbox batches whose lease ran out, callers
-    whose counselor ring is overdue, callbacks whose ring was cut short. Found
-    within seconds, not RQ's minutes."""
+    whose counselor ring is overdue, callbacks whose ring was cut short; and
+    urgent work whose deadline passed unclaimed (its ladder's next step).
+    Found within seconds, not RQ's minutes."""
     while not stop.wait(SWEEP_SECONDS):
         try:
             heartbeat.beat(queue.connection)  # what /healthz counts as a live worker
             outbox.requeue_abandoned()
             for dispatch_id in dispatches.due():
                 queue.enqueue(RING_JOB, dispatch_id, result_ttl=600, at_front=True)
+            for reference in UrgentItems(queue.connection, 0).due():
+                queue.enqueue(ESCALATE_JOB, reference, result_ttl=600, at_front=True)
             for reference, counselor_id in due_connects(queue.connection):
                 log.warning("callback %s: its ring stopped midway; trying again", reference)
                 queue_connect(queue, reference, counselor_id)

@@ -155,13 +155,35 @@ WALKS = (
     ),
     Walk(
         "in Spanish, text it",
-        (press("9"), None, press("2"), None, press("3"), None, press("2"), hangup()),
+        # Learn, emergencies and safety, mixing, text it.
+        (
+            press("9"),
+            None,
+            press("2"),
+            None,
+            press("3"),
+            None,
+            press("3"),
+            None,
+            press("2"),
+            hangup(),
+        ),
         ("staying_safe",),
         "after_text",
     ),
     Walk(
         "by voice",
-        (None, say("learn"), None, say("stopping"), None, say("again"), hangup()),
+        (
+            None,
+            say("learn"),
+            None,
+            say("stopping"),
+            None,
+            say("stopping"),
+            None,
+            say("again"),
+            hangup(),
+        ),
         (),
         "stopping_safely",
     ),
@@ -185,7 +207,7 @@ WALKS = (
     # A wrong key first: one try of three used up at the main menu, then on.
     Walk(
         "wrong key first",
-        (press("7"), press("2"), None, press("3"), None, hangup()),
+        (press("7"), press("2"), None, press("3"), None, press("3"), None, hangup()),
         (),
         "mixing_overdose",
     ),

@@ -88,7 +88,7 @@ def test_each_crisis_as_a_signed_text_gets_the_crisis_reply_in_its_language(
     body: str,
 ) -> None:
     reply = phone.send(body)
-    assert inline(reply) == texts_of(content, "crisis", language)
+    assert inline(reply) == texts_of(content, "crisis_no_counselor", language)
     assert alerts(redis_client) == 1, "a counselor is alerted"
     (decision,) = decisions(redis_client)
     assert decision["outcome"] == "crisis"
@@ -114,7 +114,7 @@ def test_a_crisis_that_also_asks_gets_the_crisis_reply_then_its_answer(
 ) -> None:
     """So a false alarm still answers the person."""
     reply = phone.send("i took my whole bottle, how do i taper?")
-    assert inline(reply) == texts_of(content, "crisis", "en")
+    assert inline(reply) == texts_of(content, "crisis_no_counselor", "en")
     assert alerts(redis_client) == 1
     assert phone.queued_bodies() == [texts_of(content, "stopping_safely", "en")]
 
@@ -182,6 +182,36 @@ def test_each_crisis_said_at_the_main_menu_gets_911_988_and_an_urgent_counselor(
     assert dispatch.urgent
     crises = [d for d in decisions(redis_client) if d["outcome"] == "crisis"]
     assert [(d["channel"], d["category"]) for d in crises] == [("voice", category)]
+
+
+@pytest.mark.usefixtures("on_call")
+@pytest.mark.parametrize(
+    "body",
+    [
+        # A menu phrase ("talk to someone", "someone") and more: read whole, by
+        # the score too — the rules alone miss both.
+        "talk to someone i just feel like there is no point in going on anymore",
+        "someone help me i keep thinking everyone would be fine if i was gone",
+    ],
+)
+def test_a_crisis_that_names_a_menu_choice_is_still_heard(
+    twilio: TwilioSigner, content: Content, body: str
+) -> None:
+    assert not content.crisis.read(body, learned=False).crisis  # what the rules alone say
+    call = CallFixture(twilio)
+    answer = call.say(call.start(), body)
+    hears_911_and_988(answer)
+    assert answer.find("Enqueue") is not None
+
+
+def test_words_besides_a_menu_phrase_are_counted(content: Content) -> None:
+    """A menu phrase and up to two words more is a menu answer (rules only);
+    more than that is read whole (ivr/voice/engine.py, MENU_ANSWER_SLACK)."""
+    from ivr.voice.matching import words_beyond_choice
+
+    phrase = "talk to someone"
+    assert words_beyond_choice(f"uh {phrase} please", "en", [content.navigation.person]) == 2
+    assert words_beyond_choice("someone took all her pills", "en", [content.navigation.person]) == 4
 
 
 def test_a_crisis_said_with_nobody_on_call_goes_to_the_backup_line(
@@ -336,7 +366,7 @@ def test_a_crisis_in_a_word_or_two_is_still_one_in_its_language(
     phone: Phone, redis_client: redis.Redis, content: Content, body: str, language: str
 ) -> None:
     """The old word list's short crises, slips included, are content's short words."""
-    assert inline(phone.send(body)) == texts_of(content, "crisis", language)
+    assert inline(phone.send(body)) == texts_of(content, "crisis_no_counselor", language)
     assert alerts(redis_client) == 1
 
 
@@ -390,4 +420,4 @@ def test_a_repeated_crisis_webhook_answers_in_the_conversations_language(
     sid = "SM" + "c" * 32
     first = inline(phone.send(body, sid=sid))
     again = inline(phone.send(body, sid=sid))
-    assert first == again == texts_of(content, "crisis", "es")
+    assert first == again == texts_of(content, "crisis_no_counselor", "es")

@@ -110,7 +110,8 @@ def test_each_keyword_gets_its_text_in_the_senders_language(
     assert phone.queued_bodies() == [texts_of(content, text_id, language)]
 
 
-@pytest.mark.parametrize("body", ["AYUDA", "Español", "espanol", "ESPAÑOL!"])
+# AYUDA alone is Spanish for HELP: the compliance reply (tests/test_optout_reasonable.py).
+@pytest.mark.parametrize("body", ["necesito ayuda", "Español", "espanol", "ESPAÑOL!"])
 def test_spanish_keywords_switch_the_conversation_to_spanish(
     phone: Phone, content: Content, body: str
 ) -> None:
@@ -245,14 +246,15 @@ def test_a_crisis_text_is_answered_inline_at_once(
     phone: Phone, content: Content, redis_client: redis.Redis, body: str, language: str
 ) -> None:
     reply = phone.send(body)
-    assert inline(reply) == texts_of(content, "crisis", language)
+    assert inline(reply) == texts_of(content, "crisis_no_counselor", language)
     assert any("911" in m for m in inline(reply))
     assert any("988" in m for m in inline(reply))
     jobs = Queue(QUEUE_NAME, connection=redis_client).get_jobs()
     alerts = [j for j in jobs if j.func_name == "workers.alerts.alert_on_call"]
     assert len(alerts) == 1
-    role, reference = alerts[0].args
+    role, reference, item = alerts[0].args
     assert role == "crisis_alert"
+    assert item.startswith("CB-")  # the urgent callback that climbs the ladder
     # The alert job carries a reference: no number, no words.
     raw = redis_client.hget(f"rq:job:{alerts[0].id}", "data") or b""
     assert b"2025550144" not in raw
@@ -263,7 +265,7 @@ def test_a_crisis_text_is_answered_inline_at_once(
 def test_crisis_is_answered_even_after_stop(phone: Phone, content: Content) -> None:
     phone.send("STOP")
     reply = phone.send("I want to die")
-    assert inline(reply) == texts_of(content, "crisis", "en")
+    assert inline(reply) == texts_of(content, "crisis_no_counselor", "en")
 
 
 def test_a_worried_text_gets_its_answer_whatever_it_is_read_as(phone: Phone) -> None:
@@ -287,7 +289,7 @@ def test_a_repeated_crisis_webhook_alerts_once_but_answers_again(
     """Twilio sends a webhook again only when our answer did not reach it."""
     phone.send("overdose", sid="SM" + "b" * 32)
     again = phone.send("overdose", sid="SM" + "b" * 32)
-    assert inline(again) == texts_of(content, "crisis", "en")
+    assert inline(again) == texts_of(content, "crisis_no_counselor", "en")
     jobs = Queue(QUEUE_NAME, connection=redis_client).get_jobs()
     assert len([j for j in jobs if j.func_name == "workers.alerts.alert_on_call"]) == 1
 
@@ -298,7 +300,7 @@ def test_many_crisis_texts_from_one_person_alert_once_and_are_all_answered(
     for words in ("I want to die", "please", "i took too many", "suicide"):
         reply = phone.send(words)
         if words != "please":
-            assert inline(reply) == texts_of(content, "crisis", "en")
+            assert inline(reply) == texts_of(content, "crisis_no_counselor", "en")
     jobs = Queue(QUEUE_NAME, connection=redis_client).get_jobs()
     assert len([j for j in jobs if j.func_name == "workers.alerts.alert_on_call"]) == 1
 
@@ -390,5 +392,7 @@ def test_without_redis_texts_still_get_a_helpful_reply(
     phone = Phone(twilio, line.redis)
     server.stop()
     assert inline(phone.send("klonopin")) == texts_of(content, "unavailable", "en")
-    assert inline(phone.send("quiero morir")) == texts_of(content, "crisis", "es")
+    assert inline(phone.send("quiero morir")) == texts_of(
+        content, "crisis_blocked", "es"
+    )  # nothing recorded: no promise
     assert inline(phone.send("STOP")) == []  # never anything but compliance for STOP

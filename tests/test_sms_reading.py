@@ -20,7 +20,9 @@ READINGS = [
     ("im doing much better today, thank you", Intent.MENU, None),
     ("STOP", Intent.OPT_OUT, None),
     ("stop.", Intent.OPT_OUT, None),
-    ("please stop", Intent.MENU, None),  # compliance words count only as the whole text
+    ("please stop", Intent.OPT_OUT, None),  # courtesy around an opt-out word: still one
+    ("please stop the taper?", Intent.KEYWORD, None),  # a question, not an opt-out
+    ("stop texting me", Intent.OPT_OUT, None),  # an opt-out in a sentence
     ("START", Intent.OPT_IN, None),
     ("HELP", Intent.HELP, None),
     ("hello there", Intent.MENU, None),

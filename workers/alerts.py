@@ -13,13 +13,16 @@ from ivr.content.render import fill
 from ivr.extension import QUEUE_NAME
 from ivr.outbox import Outbox
 from ivr.privacy import number_ref
+from ivr.urgent.items import UrgentItems
 from workers.context import job_context
 
 log = logging.getLogger("helpline.jobs.alerts")
 
 
-def alert_on_call(role: str, reference: str) -> int:
-    """Send the `role` text (crisis_alert or callback_alert) to everyone on call now."""
+def alert_on_call(role: str, reference: str, item: str | None = None) -> int:
+    """Send the `role` text (crisis_alert or callback_alert) to everyone on call now.
+    ITEM: the urgent item this alert opens its ladder with; with nobody on call
+    its next step (supervisors, the backup line) is due at once."""
     line = job_context()
     content = line.content
     text_id = content.sms.replies[role]
@@ -31,7 +34,13 @@ def alert_on_call(role: str, reference: str) -> int:
     )
     recipients = on_call_numbers(line.redis, content.languages)
     if not recipients:
-        log.error("%s %s: nobody is on call to alert; it waits in the open list", role, reference)
+        if item is not None:
+            UrgentItems(line.redis, line.settings.retention_days * 86400).hurry(item)
+            log.warning("%s %s: nobody is on call; it climbs the ladder now", role, reference)
+        else:
+            log.error(
+                "%s %s: nobody is on call to alert; it waits in the open list", role, reference
+            )
         return 0
     for number, language in recipients:
         bodies = [

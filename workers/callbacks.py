@@ -23,7 +23,7 @@ from requests import RequestException
 from rq import get_current_job
 from twilio.base.exceptions import TwilioRestException
 
-from ivr.callbacks import CONNECTING, Callbacks, connecting_member
+from ivr.callbacks import BACKUP_LINE, CONNECTING, Callbacks, connecting_member
 from ivr.redis_store import decoded
 from ivr.roster.store import RosterStore
 from ivr.twilio_transport import transport_error, twilio_client
@@ -58,20 +58,24 @@ def _connect(line: JobContext, reference: str, counselor_id: str) -> str:
     record = callbacks.get(reference)
     if not record or record.get("status") == "done":
         return "nothing to return"
-    roster = RosterStore(line.redis).load()
-    counselor = roster.by_id.get(counselor_id) if roster is not None else None
-    if counselor is None or not counselor.active:
-        log.warning(
-            "callback %s: %s is not an active counselor on the roster", reference, counselor_id
-        )
-        return "not a rostered counselor"
+    if counselor_id == BACKUP_LINE:
+        phone = line.settings.backup_number
+    else:
+        roster = RosterStore(line.redis).load()
+        counselor = roster.by_id.get(counselor_id) if roster is not None else None
+        if counselor is None or not counselor.active:
+            log.warning(
+                "callback %s: %s is not an active counselor on the roster", reference, counselor_id
+            )
+            return "not a rostered counselor"
+        phone = counselor.phone
     calling, asked = f"callback:{reference}:calling", f"callback:{reference}:ring"
     earlier = decoded(line.redis.hgetall(asked))
     if earlier.get("started"):
         # An earlier run asked Twilio and never heard back: ring only if Twilio
         # did not place that call (Twilio has no idempotency key for calls).
         try:
-            placed = _placed_since(line, counselor.phone, float(earlier["started"]))
+            placed = _placed_since(line, phone, float(earlier["started"]))
         except (TwilioRestException, RequestException) as error:
             raise transport_error(error) from None  # tried again: the note stays
         if placed:
@@ -91,7 +95,7 @@ def _connect(line: JobContext, reference: str, counselor_id: str) -> str:
     pipe.execute()
     try:
         twilio_client(line.settings).calls.create(
-            to=counselor.phone,
+            to=phone,
             from_=line.settings.line_number,
             timeout=line.settings.ring_seconds,
             url=line.settings.public(f"/voice/callback-whisper/{reference}"),

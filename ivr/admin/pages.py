@@ -49,6 +49,20 @@ def callbacks() -> str:
     )
 
 
+@admin.post("/urgent/<reference>/claim")
+@admins_only
+def urgent_claim(reference: str) -> ResponseReturnValue:
+    taken = desk().overview.claim_urgent(reference, who())
+    if taken is None:
+        flash(f"No urgent item {reference}.", "error")
+    elif not taken:
+        flash(f"{reference} was already taken by someone else.", "error")
+    else:
+        desk().audit.record(who(), "urgent.claim", reference, "open", "claimed")
+        flash(f"{reference} is yours: call them back from Callbacks.", "ok")
+    return redirect(url_for("admin.now"))
+
+
 @admin.post("/callbacks/<reference>/done")
 @admins_only
 def callback_done(reference: str) -> ResponseReturnValue:

@@ -292,6 +292,26 @@ def _voicemail(voicemail: Any, operator: Operator) -> s.Voicemail:
     return shown if operator.can_change else shown.model_copy(update={"recording_url": None})
 
 
+@_route("GET", "/urgent", summary="Urgent work not yet taken, oldest first", tag="calls",
+        response=list[s.UrgentWork])  # fmt: skip
+def urgent(operator: Operator) -> list[s.UrgentWork]:
+    return [s.UrgentWork.model_validate(vars(w)) for w in desk().overview.urgent()]
+
+
+@_route(
+    "POST", "/urgent/{reference}/claim", summary="Take urgent work: its escalation stops",
+    tag="calls", role="admin", response=s.UrgentClaim,
+)  # fmt: skip
+def claim_urgent(operator: Operator, reference: str) -> s.UrgentClaim:
+    taken = desk().overview.claim_urgent(reference, who(operator))
+    if taken is None:
+        raise ApiError(404, "not_found", f"no urgent item {reference}")
+    if not taken:
+        raise ApiError(409, "conflict", f"{reference} was already taken")
+    desk().audit.record(who(operator), "urgent.claim", reference, "open", "claimed")
+    return s.UrgentClaim(reference=reference, claimed_by=who(operator))
+
+
 @_route("GET", "/callbacks", summary="Callback requests, urgent and oldest first", tag="calls",
         query=s.IncludeDoneQuery, response=list[s.CallbackRequest])  # fmt: skip
 def callbacks(operator: Operator, query: s.IncludeDoneQuery) -> list[s.CallbackRequest]:

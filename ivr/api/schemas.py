@@ -204,6 +204,22 @@ class CallbackRequest(BaseModel):
     waiting_minutes: int
 
 
+class UrgentWork(BaseModel):
+    reference: str = Field(description="The callback request's reference.")
+    kind: Literal["crisis", "callback", "voicemail"]
+    language: str
+    waiting_minutes: int
+    step: Literal["on_call", "on_call_again", "supervisors", "backup"] = Field(
+        description="How far up the escalation ladder it has climbed."
+    )
+    reached_backup: bool
+
+
+class UrgentClaim(BaseModel):
+    reference: str
+    claimed_by: str
+
+
 class CallbackNumber(BaseModel):
     reference: str
     number: str = Field(description="In full: shown to an admin about to call back; audited.")

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from ivr.content.compliance import KINDS, ComplianceReader, phrase_of
 from ivr.content.crisis_loader import corpus_problems, unfitted
 from ivr.content.loader import ContentError, read_content
 from ivr.content.model import (
@@ -28,6 +29,7 @@ from ivr.content.model import (
     Node,
     Prompt,
     SayNode,
+    SmsFlow,
     TextMeNode,
     VoicemailNode,
 )
@@ -273,9 +275,15 @@ def _lengths_and_placeholders(content: Content) -> Iterator[Problem]:
         values = frozenset(PROMPT_VALUES.get(name, ()))
         yield from _prompt_problems(content, prompt, f"prompt '{name}'", False, values)
     alerts = {content.sms.replies.get(r) for r in ("crisis_alert", "callback_alert")}
+    urgent = content.sms.replies.get("urgent_alert")
+    staff = {content.sms.replies.get(r) for r in ("urgent_taken", "urgent_not_taken")}
     exempt = {content.sms.replies.get(role) for role in SMS_ROLES_WITHOUT_OPT_OUT}
     for text_id, parts in content.texts.items():
         runtime = RUNTIME_PLACEHOLDERS if text_id in alerts else frozenset()
+        if text_id == urgent:
+            runtime = frozenset({"ref", "minutes"})  # workers/escalate.py fills them
+        elif text_id in staff:
+            runtime = frozenset({"ref"})  # ivr/sms/handler.py fills it
         runtime |= frozenset(TEXT_VALUES.get(text_id, ()))
         for prompt in parts:
             yield from _prompt_problems(content, prompt, f"text '{text_id}'", True, runtime)
@@ -337,7 +345,8 @@ def _sms(content: Content) -> Iterator[Problem]:
             yield _problem(
                 sms.at(f"compliance.{name}"), f"compliance.{name} must include {', '.join(missing)}"
             )
-    compliance = {normalize(w) for w in (*sms.opt_out, *sms.opt_in, *sms.help)}
+    reader = ComplianceReader(sms)
+    yield from _compliance_words(sms, reader)
     claimed: dict[tuple[str, str], str] = {}
     for keyword in sms.keywords:
         if keyword.reply not in content.texts:
@@ -345,17 +354,60 @@ def _sms(content: Content) -> Iterator[Problem]:
         for language, words in keyword.words.items():
             for word in words:
                 said = normalize(word)
-                if said in compliance:
+                if reader.whole(word) is not None:
                     yield _problem(
                         keyword.where,
                         f"keyword '{keyword.id}': '{word}' is a compliance word "
                         "(STOP/START/HELP); it cannot mean anything else",
+                    )
+                elif (opt_out := reader.sentence(word)) is not None:
+                    yield _problem(
+                        keyword.where,
+                        f"keyword '{keyword.id}': '{word}' reads as an opt-out "
+                        f"('{opt_out.pattern}'); it cannot mean anything else",
                     )
                 other = claimed.setdefault((language, said), keyword.id)
                 if other != keyword.id:
                     yield _problem(
                         keyword.where, f"keyword '{keyword.id}': '{word}' already means '{other}'"
                     )
+
+
+def _compliance_words(sms: SmsFlow, reader: ComplianceReader) -> Iterator[Problem]:
+    """A word in two compliance lists means two things; an example of an
+    opt-out sentence must be read as content says it is (one that must opt
+    out, and a look-alike that must not)."""
+    lists: dict[tuple[str, ...], str] = {}
+    for kind in KINDS:
+        named = [*getattr(sms, kind)]
+        for words in sms.by_language.values():
+            named += words.get(kind, ())
+        for word in named:
+            other = lists.setdefault(phrase_of(word), kind)
+            if other != kind:
+                yield _problem(
+                    sms.at(f"compliance.{kind}"),
+                    f"compliance: '{word}' is in both {other} and {kind}",
+                )
+    for language, sentences in sms.sentences.items():
+        for example in sentences.examples:
+            # As the line reads a text (ivr/sms/reading.py): the whole message, then a sentence.
+            whole = reader.whole(example.text)
+            sentence = reader.sentence(example.text) if whole is None else None
+            opts_out = whole.kind == "opt_out" if whole is not None else sentence is not None
+            if example.opts_out and not opts_out:
+                yield _problem(
+                    example.where,
+                    f"compliance.sentences.{language}: '{example.text}' must opt out, "
+                    "and no word or sentence reads it so",
+                )
+            elif not example.opts_out and opts_out:
+                why = f"'{sentence.pattern}'" if sentence is not None else "a compliance word"
+                yield _problem(
+                    example.where,
+                    f"compliance.sentences.{language}: '{example.text}' must not opt out, "
+                    f"and {why} reads it so",
+                )
 
 
 def check_content(content: Content) -> list[Problem]:

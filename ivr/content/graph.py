@@ -125,11 +125,19 @@ def text_routes(content: Content) -> tuple[TextRoute, ...]:
     crisis = tuple(
         dict.fromkeys(rule.category.replace("_", " ") for rule in content.crisis.rules.rules)
     )
+
+    def compliance(kind: str) -> tuple[str, ...]:
+        """Twilio's words, then each language's own (ALTO, AYUDA)."""
+        words = [*getattr(sms, kind)]
+        for lists in sms.by_language.values():
+            words += lists.get(kind, ())
+        return tuple(dict.fromkeys(words))
+
     routes = [
         TextRoute("crisis", crisis, "crisis", sms.replies.get("crisis", "")),
-        TextRoute("opt out", sms.opt_out, "opt out", sms.replies.get("opted_out", "")),
-        TextRoute("opt in", sms.opt_in, "opt in", sms.replies.get("opted_in", "")),
-        TextRoute("help", sms.help, "help", sms.replies.get("help", "")),
+        TextRoute("opt out", compliance("opt_out"), "opt out", sms.replies.get("opted_out", "")),
+        TextRoute("opt in", compliance("opt_in"), "opt in", sms.replies.get("opted_in", "")),
+        TextRoute("help", compliance("help"), "help", sms.replies.get("help", "")),
     ]
     for keyword in sms.keywords:
         first = keyword.words.get(language, ())

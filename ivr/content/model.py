@@ -157,6 +157,48 @@ class Keyword:
     language: str | None = None  # with action "language": the language to switch to
 
 
+# One word of an opt-out sentence: any of its alternatives (each one or more
+# words), or nothing when optional.
+Token = tuple[tuple[tuple[str, ...], ...], bool]
+
+
+@dataclass(frozen=True)
+class OptOutPattern:
+    """A way of saying "send me nothing more" (`stop {texting} me`), parsed."""
+
+    source: str
+    tokens: tuple[Token, ...]
+    where: Where
+
+
+@dataclass(frozen=True)
+class OptOutExample:
+    """A text `flows check` reads: it must opt out (`opt_out`), or must not."""
+
+    text: str
+    opts_out: bool
+    where: Where
+
+
+@dataclass(frozen=True)
+class OptOutSentences:
+    """One language's sentences that ask for no more messages (47 CFR
+    64.1200(a)(10): an opt-out "in any reasonable manner"), matched anywhere
+    in a clause, and the words around a match that make it mean something else."""
+
+    language: str
+    patterns: tuple[OptOutPattern, ...]
+    # Right before a match, these undo it ("please don't | stop texting me")...
+    negated_by: tuple[tuple[str, ...], ...]
+    # ...unless one of these ends there ("por qué no | dejan de escribirme").
+    except_after: tuple[tuple[str, ...], ...]
+    # Within the three words before a match: it is about someone else
+    # ("my ex won't | stop texting me").
+    about_others: tuple[tuple[str, ...], ...]
+    examples: tuple[OptOutExample, ...]
+    where: Where
+
+
 @dataclass(frozen=True)
 class SmsFlow:
     keywords: tuple[Keyword, ...]
@@ -166,6 +208,10 @@ class SmsFlow:
     replies: Mapping[str, str]  # role (see SMS_REPLY_ROLES) -> text id
     where: Where
     places: Mapping[str, Where] = field(default_factory=dict)  # "replies.menu" -> its line
+    # One language's own whole-message words, by list ("opt_out", "opt_in",
+    # "help", and "courtesy": words that may stand around an opt-out word).
+    by_language: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
+    sentences: Mapping[str, OptOutSentences] = field(default_factory=dict)
 
     def at(self, name: str) -> Where:
         return self.places.get(name, self.where)
@@ -177,10 +223,14 @@ SMS_REPLY_ROLES = (
     "help",  # HELP/INFO: the compliance reply
     "opted_out",  # the one confirmation after STOP
     "opted_in",  # after START
-    "crisis",  # inline, at once: 911/988 guidance
+    "crisis",  # inline, at once: 911/988 guidance, and that a counselor will call back
+    "crisis_no_counselor",  # the same when no counselor is on call: promises no counselor
     "crisis_alert",  # to the on-call counselor: a reference, never the number or text
     "callback_confirmed",  # to the texter after CALL
     "callback_alert",  # to the on-call counselor: a callback is waiting
+    "urgent_alert",  # the escalation ladder's text: urgent work nobody has taken yet
+    "urgent_taken",  # to a counselor who replied to an alert with its reference: it is theirs
+    "urgent_not_taken",  # the same when someone took it first (or it is no urgent work)
     "unavailable",  # the line cannot read texts right now (Redis down): where to turn
     "rate_limited",  # over the per-number cap: replies paused for the hour; how to get a person
     "blocked_crisis",  # crisis words from a blocked number: 911/988, promising no contact
@@ -190,7 +240,11 @@ SMS_REPLY_ROLES = (
 SMS_ROLES_WITHOUT_OPT_OUT = (
     "opted_out",
     "crisis",
+    "crisis_no_counselor",
     "crisis_alert",
+    "urgent_alert",
+    "urgent_taken",
+    "urgent_not_taken",
     "callback_alert",
     "unavailable",
     "blocked_crisis",

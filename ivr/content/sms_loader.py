@@ -3,14 +3,26 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from ivr.content.compliance import phrase_of
 from ivr.content.loader import Reader
-from ivr.content.model import SMS_REPLY_ROLES, Keyword, SmsFlow
-from ivr.content.yamlsrc import SourceMap, Where
+from ivr.content.model import (
+    SMS_REPLY_ROLES,
+    Keyword,
+    OptOutExample,
+    OptOutPattern,
+    OptOutSentences,
+    SmsFlow,
+    Token,
+)
+from ivr.content.yamlsrc import SourceList, SourceMap, Where
 
 SMS_FILE = "sms.yaml"
 ACTIONS = ("reply", "callback", "language")
+LANGUAGE_LISTS = ("opt_out", "opt_in", "help", "courtesy")
+_GROUP = re.compile(r"^\{([a-z_]+)\}$")
 
 
 def _word_list(reader: Reader, value: Any, where: Where, what: str) -> tuple[str, ...]:
@@ -75,7 +87,9 @@ def read_sms(reader: Reader, data: SourceMap) -> SmsFlow:
     compliance = reader.mapping(data.get("compliance"), data.at("compliance"), "compliance")
     places: dict[str, Where] = {}
     lists: dict[str, tuple[str, ...]] = {"opt_out": (), "opt_in": (), "help": ()}
-    if compliance is not None and reader.fields(compliance, "compliance", set(lists), set()):
+    if compliance is not None and reader.fields(
+        compliance, "compliance", set(lists), {"languages", "sentences"}
+    ):
         for name in lists:
             places[f"compliance.{name}"] = compliance.at(name)
             lists[name] = tuple(
@@ -106,6 +120,12 @@ def read_sms(reader: Reader, data: SourceMap) -> SmsFlow:
             if found is not None:
                 keywords.append(found)
 
+    by_language: dict[str, dict[str, tuple[str, ...]]] = {}
+    sentences: dict[str, OptOutSentences] = {}
+    if compliance is not None:
+        by_language = _by_language(reader, compliance)
+        sentences = _sentences(reader, compliance)
+
     return SmsFlow(
         tuple(keywords),
         lists["opt_out"],
@@ -114,4 +134,155 @@ def read_sms(reader: Reader, data: SourceMap) -> SmsFlow:
         replies,
         data.where,
         places,
+        by_language,
+        sentences,
     )
+
+
+def _by_language(reader: Reader, compliance: SourceMap) -> dict[str, dict[str, tuple[str, ...]]]:
+    """`compliance.languages`: one language's own whole-message words; a reply
+    to one of them is in that language."""
+    if "languages" not in compliance:
+        return {}
+    raw = reader.mapping(
+        compliance["languages"], compliance.at("languages"), "compliance.languages"
+    )
+    found: dict[str, dict[str, tuple[str, ...]]] = {}
+    if raw is None:
+        return found
+    for language, value in raw.items():
+        what = f"compliance.languages.{language}"
+        if language not in reader.languages:
+            reader.problem(raw.at(language), f"compliance.languages: unknown language '{language}'")
+            continue
+        lists = reader.mapping(value, raw.at(language), what)
+        if lists is None or not reader.fields(lists, what, set(), set(LANGUAGE_LISTS)):
+            continue
+        found[str(language)] = {
+            name: tuple(
+                w.upper() for w in _word_list(reader, lists[name], lists.at(name), f"{what}.{name}")
+            )
+            for name in LANGUAGE_LISTS
+            if name in lists
+        }
+    return found
+
+
+def _phrases(reader: Reader, data: SourceMap, key: str, what: str) -> tuple[tuple[str, ...], ...]:
+    if key not in data:
+        return ()
+    words = _word_list(reader, data[key], data.at(key), f"{what}.{key}")
+    return tuple(p for p in (phrase_of(w) for w in words) if p)
+
+
+def _sentences(reader: Reader, compliance: SourceMap) -> dict[str, OptOutSentences]:
+    """`compliance.sentences`: per language, sentences that ask for no more
+    messages. Optional; when given, every language of the line must have them
+    (an opt-out is honoured in whichever of them it is said)."""
+    if "sentences" not in compliance:
+        return {}
+    raw = reader.mapping(
+        compliance["sentences"], compliance.at("sentences"), "compliance.sentences"
+    )
+    if raw is None:
+        return {}
+    found: dict[str, OptOutSentences] = {}
+    for language in reader.languages:
+        if language not in raw:
+            reader.problem(raw.where, f"compliance.sentences: missing translation '{language}'")
+    for language, value in raw.items():
+        what = f"compliance.sentences.{language}"
+        if language not in reader.languages:
+            reader.problem(raw.at(language), f"compliance.sentences: unknown language '{language}'")
+            continue
+        data = reader.mapping(value, raw.at(language), what)
+        if data is None or not reader.fields(
+            data,
+            what,
+            {"say", "negated_by", "about_others"},
+            {"groups", "except_after", "examples"},
+        ):
+            continue
+        groups = _groups(reader, data, what)
+        found[str(language)] = OptOutSentences(
+            language=str(language),
+            patterns=_patterns(reader, data, what, groups),
+            negated_by=_phrases(reader, data, "negated_by", what),
+            except_after=_phrases(reader, data, "except_after", what),
+            about_others=_phrases(reader, data, "about_others", what),
+            examples=_examples(reader, data, what),
+            where=raw.at(language),
+        )
+    return found
+
+
+def _groups(reader: Reader, data: SourceMap, what: str) -> dict[str, tuple[tuple[str, ...], ...]]:
+    if "groups" not in data:
+        return {}
+    raw = reader.mapping(data["groups"], data.at("groups"), f"{what}.groups")
+    groups: dict[str, tuple[tuple[str, ...], ...]] = {}
+    if raw is None:
+        return groups
+    for name in raw:
+        if not isinstance(name, str) or not re.fullmatch(r"[a-z_]+", name):
+            reader.problem(
+                raw.at(name), f"{what}.groups: '{name}' must be lower-case letters and _"
+            )
+            continue
+        groups[name] = _phrases(reader, raw, name, f"{what}.groups")
+    return groups
+
+
+def _patterns(
+    reader: Reader, data: SourceMap, what: str, groups: dict[str, tuple[tuple[str, ...], ...]]
+) -> tuple[OptOutPattern, ...]:
+    """`say`: each a sentence's words, in order. A word is `{group}` (any of the
+    group's words or phrases) or `a|b|c`; a `?` after it: it may be missing."""
+    value = data.get("say")
+    places = value.item_where if isinstance(value, SourceList) else []
+    sources = _word_list(reader, value, data.at("say"), f"{what}.say")
+    patterns: list[OptOutPattern] = []
+    for n, source in enumerate(sources):
+        where = places[n] if n < len(places) else data.at("say")
+        tokens: list[Token] = []
+        for raw_token in source.split():
+            optional = raw_token.endswith("?")
+            token = raw_token.rstrip("?")
+            group = _GROUP.match(token)
+            if group is not None:
+                alternatives = groups.get(group.group(1))
+                if alternatives is None:
+                    reader.problem(where, f"{what}.say: '{source}': unknown group '{token}'")
+                    alternatives = ()
+            else:
+                alternatives = tuple(p for p in (phrase_of(w) for w in token.split("|")) if p)
+                if not alternatives:
+                    reader.problem(where, f"{what}.say: '{source}': '{raw_token}' has no word")
+            tokens.append((alternatives, optional))
+        if tokens and all(optional for _, optional in tokens):
+            reader.problem(where, f"{what}.say: '{source}': every word is optional")
+            continue
+        if all(alternatives for alternatives, _ in tokens):
+            patterns.append(OptOutPattern(source, tuple(tokens), where))
+    return tuple(patterns)
+
+
+def _examples(reader: Reader, data: SourceMap, what: str) -> tuple[OptOutExample, ...]:
+    """`examples`: texts `flows check` reads: `opt_out` ones must opt out, `not`
+    ones must not (the look-alikes: "how do I stop taking klonopin safely")."""
+    if "examples" not in data:
+        return ()
+    raw = reader.mapping(data["examples"], data.at("examples"), f"{what}.examples")
+    if raw is None or not reader.fields(raw, f"{what}.examples", set(), {"opt_out", "not"}):
+        return ()
+    examples: list[OptOutExample] = []
+    for key in ("opt_out", "not"):
+        if key not in raw:
+            continue
+        value = raw[key]
+        places = value.item_where if isinstance(value, SourceList) else []
+        texts = _word_list(reader, value, raw.at(key), f"{what}.examples.{key}")
+        for n, text in enumerate(texts):
+            where = places[n] if n < len(places) else raw.at(key)
+            examples.append(OptOutExample(text, key == "opt_out", where))
+    return tuple(examples)

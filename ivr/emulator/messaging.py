@@ -5,6 +5,9 @@ Like Twilio's default opt-out handling on a long code or toll-free number, a
 text of STOP (or a synonym) from a phone unsubscribes it — the line's later
 messages to it fail at create with 21610 — and START (or a synonym)
 resubscribes it. Twilio's own automatic STOP/START replies are not emulated.
+Only Twilio's documented defaults count, as a single word of any case: ALTO,
+"STOP PLEASE" or "stop texting me" are the line's to honour (it records
+them and stops sending itself), not Twilio's (docs/emulator.md, "Opt-out").
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ if TYPE_CHECKING:
     from ivr.emulator.network import Network
 
 MAX_BODY = 1600
+# Twilio's default keywords (Advanced Opt-Out tutorial; "Twilio support for
+# opt-out keywords"): English only, the whole message.
 OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
 OPT_IN = frozenset({"START", "YES", "UNSTOP"})
 

@@ -26,6 +26,7 @@ from ivr.roster.oncall import who_is_on_call
 from ivr.routing.dispatches import Dispatches, counselor_of
 from ivr.routing.figures import DayFigures, Figures
 from ivr.sms.optout import OptOuts
+from ivr.urgent.items import UrgentItems
 from ivr.voicemail import INDEX as VOICEMAILS
 
 MAX_DAYS = 400
@@ -77,6 +78,19 @@ class CallbackRequest:
 
 
 @dataclass(frozen=True)
+class UrgentWork:
+    """Urgent work nobody has taken yet: a crisis text's callback, an urgent
+    callback, a voicemail; how long it has waited and how far it has climbed."""
+
+    reference: str
+    kind: str  # crisis | callback | voicemail
+    language: str
+    waiting_minutes: int
+    step: str  # on_call | on_call_again | supervisors | backup (ivr.urgent.items.LADDER)
+    reached_backup: bool
+
+
+@dataclass(frozen=True)
 class Board:
     """The Now page: one consistent read."""
 
@@ -89,6 +103,7 @@ class Board:
     new_voicemails: int = 0
     notes: list[str] = field(default_factory=list)
     failed_jobs: int = 0  # jobs RQ gave up on (docs/reliability.md): someone should look
+    urgent: list[UrgentWork] = field(default_factory=list)  # not taken yet, oldest first
 
 
 class OptOutLookupError(ValueError):
@@ -103,6 +118,7 @@ class Overview:
         # The same record lifetime as the routes that write dispatches.
         self._dispatches = Dispatches(client, retention_seconds)
         self._callbacks = Callbacks(client, secret_key, retention_seconds)
+        self._urgent = UrgentItems(client, retention_seconds)
         # A record that expired meanwhile is not brought back as a stray, endless hash.
         self._set_if_exists = client.register_script(
             "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end "
@@ -148,6 +164,7 @@ class Overview:
             new_voicemails=sum(v.status == "new" for v in self.voicemails()),
             notes=[] if roster is not None else ["no roster yet: nobody is on call"],
             failed_jobs=jobs.failed_count(self._redis),
+            urgent=self.urgent(),
         )
 
     # -- voicemail -----------------------------------------------------------
@@ -203,8 +220,33 @@ class Overview:
         before = self.callback(reference)
         if before is None or not self._callbacks.mark(reference, status, by=by, attempt=False):
             return None
+        if status == "done":
+            self._urgent.claim(reference, by)  # returned: its ladder has nothing left to do
         after = self.callback(reference)
         return (before, after) if after is not None else None
+
+    # -- urgent work -----------------------------------------------------------
+
+    def urgent(self) -> list[UrgentWork]:
+        now = time.time()
+        return [
+            UrgentWork(
+                item.reference,
+                item.kind,
+                item.language,
+                int(item.age(now) // 60),
+                item.step_name,
+                item.reached_backup,
+            )
+            for item in self._urgent.open_items()
+        ]
+
+    def claim_urgent(self, reference: str, by: str) -> bool | None:
+        """BY takes the item: True; False when someone took it first; None for
+        no such item. The caller audits it."""
+        if self._urgent.get(reference) is None:
+            return None
+        return self._urgent.claim(reference, by)
 
     # -- jobs that failed for good -------------------------------------------
 

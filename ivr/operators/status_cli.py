@@ -62,6 +62,7 @@ def board_json(board: Board) -> dict[str, Any]:
         "new_voicemails": board.new_voicemails,
         "notes": list(board.notes),
         "failed_jobs": board.failed_jobs,
+        "urgent": [asdict(work) for work in board.urgent],
     }
 
 
@@ -75,6 +76,12 @@ def board_lines(board: Board) -> list[str]:
         f"answered today {today.answered} of {today.offered} ({_percent(today.answer_rate, 0)}) · "
         f"{board.open_callbacks} callbacks open · {board.new_voicemails} new voicemails"
     )
+    if board.urgent:
+        lines += ["", f"URGENT, not taken yet ({len(board.urgent)}): `helpline urgent claim REF`"]
+        lines += _table(
+            [w.reference, w.kind, w.language, f"for {w.waiting_minutes} min", f"step {w.step}"]
+            for w in board.urgent
+        )
     lines += ["", f"On call ({len(board.on_call)})"]
     if not board.on_call:
         lines.append("  " + NOBODY_ON_CALL)

@@ -6,12 +6,14 @@ handled once, and texts from one number are handled one after another."""
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass
 
 import redis
 from rq import Queue
 
+from ivr.alerts import on_call_numbers
 from ivr.blocklist import Blocklist
 from ivr.callbacks import Callbacks, new_reference
 from ivr.config import Settings, is_e164
@@ -21,13 +23,21 @@ from ivr.crisis.decisions import Decisions
 from ivr.crisis.features import asks
 from ivr.outbox import Outbox
 from ivr.privacy import number_ref
+from ivr.roster.store import RosterStore
 from ivr.sms.conversation import Conversations
 from ivr.sms.optout import OptOuts
 from ivr.sms.reading import Intent, Reading, read_text
+from ivr.urgent.items import UrgentItems
 
 log = logging.getLogger("helpline.sms")
 ALERT_JOB = "workers.alerts.alert_on_call"
+# A reply to an alert that takes its urgent work: the reference, maybe after a word.
+STAFF_CLAIM = re.compile(r"(?:(?:take|taking|mine|tomo|yo)\W*)?(CB-[2-9A-HJKMNP-Z]{6})\W*", re.I)
 SEEN_SECONDS = 2 * 86400  # longer than Twilio would ever retry a webhook
+# Why a number opted out, as kept beside the opt-out (no words of the text).
+OPT_OUT_WORD = "stop keyword"  # STOP, ALTO, … as the whole text
+OPT_OUT_SENTENCE = "opt-out sentence"  # "please stop texting me", "ya no me escriban"
+OPT_OUT_WITH_CRISIS = "opt-out with crisis words"
 CRISIS_WINDOW_SECONDS = 15 * 60
 
 
@@ -46,6 +56,10 @@ class Outcome:
     what: str
 
 
+def _reason(reading: Reading) -> str:
+    return OPT_OUT_SENTENCE if reading.sentence else OPT_OUT_WORD
+
+
 class SmsHandler:
     def __init__(
         self, content: Content, settings: Settings, client: redis.Redis, queue: Queue
@@ -61,6 +75,7 @@ class SmsHandler:
         self.callbacks = Callbacks(client, settings.secret_key, retention)
         self.blocklist = Blocklist(client, settings.secret_key)
         self.decisions = Decisions(client, retention)
+        self.urgent = UrgentItems(client, retention)
 
     def _texts(self, role: str, language: str) -> list[str]:
         text_id = self.content.sms.replies[role]
@@ -98,7 +113,7 @@ class SmsHandler:
                     or self.conversations.language_of(text.sender)
                     or self.content.default_language
                 )
-                role = "blocked_crisis" if blocked else "crisis"
+                role = "blocked_crisis" if blocked else self._crisis_promise()
                 return Outcome(self._texts(role, language), "crisis, again")
             return Outcome([], "duplicate")
         try:
@@ -112,6 +127,9 @@ class SmsHandler:
         if not is_e164(text.sender):
             # Short codes and alphanumeric senders cannot be answered; nor dialed back.
             return Outcome([], "unanswerable sender")
+        taken = self._staff_claim(text)
+        if taken is not None:
+            return taken
         if blocked:
             outcome = self._blocked(text, reading)
             log.info(
@@ -124,7 +142,10 @@ class SmsHandler:
             exists=[self.opt_outs.key_of(text.sender)],
         ) as opened:
             conversation = opened.conversation
-            if reading.language and (reading.intent in (Intent.CRISIS, Intent.KEYWORD)):
+            if reading.language and reading.intent is not Intent.MENU:
+                # Words of one language (a keyword, crisis words, "ALTO",
+                # "AYUDA", "ya no me escriban"): the reply, and the
+                # conversation from now on, in that language.
                 conversation.language = reading.language
             outcome = self._act(text, reading, conversation.language, opened.exists[0])
             if reading.keyword is not None:
@@ -156,13 +177,15 @@ class SmsHandler:
         is counted on the block, where the operators who set it see it.
 
         STOP and START are still recorded (silently), so an opt-out holds after
-        the block ends."""
+        the block ends — an opt-out said beside crisis words too."""
         if reading.intent is Intent.CRISIS:
             self.blocklist.note_crisis(text.sender)
+            if reading.opts_out:
+                self.opt_outs.opt_out(text.sender, OPT_OUT_WITH_CRISIS)
             language = reading.language or self.content.default_language
             return Outcome(self._texts("blocked_crisis", language), "blocked: crisis answered")
         if reading.intent is Intent.OPT_OUT:
-            self.opt_outs.opt_out(text.sender, "stop keyword")
+            self.opt_outs.opt_out(text.sender, _reason(reading))
             return Outcome([], "blocked: opted out, no reply")
         if reading.intent is Intent.OPT_IN:
             self.opt_outs.opt_in(text.sender)
@@ -173,11 +196,28 @@ class SmsHandler:
         """`opted_out`: read when the conversation was opened, under its lock."""
         if reading.intent is Intent.CRISIS:
             outcome = self._crisis(text, language)
+            if reading.opts_out:
+                # "Stop texting me, I'm going to kill myself": the crisis reply
+                # (the one text an opt-out lets through, CONTRACT behaviour 3),
+                # the counselors alerted as for any crisis, and the opt-out
+                # recorded — without a confirmation on top of the crisis reply,
+                # and without the keyword's answer or the menu.
+                self.opt_outs.opt_out(text.sender, OPT_OUT_WITH_CRISIS)
+                opted_out = True
             self._answer_too(text, reading, language, opted_out)
             return outcome
         if reading.intent is Intent.OPT_OUT:
-            if self.opt_outs.opt_out(text.sender, "stop keyword"):
+            # However it was said (STOP, ALTO, "take me off your list"):
+            # confirmed once, in the language it was said in.
+            if self.opt_outs.opt_out(text.sender, _reason(reading)):
                 self._reply(text, "opted_out", language, despite_opt_out=True, kind="opted-out")
+            if reading.keyword is not None and reading.keyword.action == "callback":
+                # "No texts, just call me": a call is not a text; the call back
+                # asked for is queued (without the confirming text).
+                reference, new = self.callbacks.request_once(text.sender, language, "sms")
+                if new:
+                    self.queue.enqueue(ALERT_JOB, "callback_alert", reference)
+                return Outcome([], "opted out; callback asked for")
             return Outcome([], "opted out")
         if reading.intent is Intent.OPT_IN:
             self.opt_outs.opt_in(text.sender)
@@ -264,13 +304,47 @@ class SmsHandler:
             language=language,
         )
 
+    def _staff_claim(self, text: InboundText) -> Outcome | None:
+        """A counselor or supervisor replying to an alert with its reference
+        ("CB-7KQ2MX", "take CB-7KQ2MX") takes that urgent work: its ladder stops.
+        None for anything else, and for anyone not on the roster (a texter who
+        types a reference is a texter)."""
+        found = STAFF_CLAIM.fullmatch(text.body.strip())
+        if found is None:
+            return None
+        roster = RosterStore(self.redis).load()
+        person = roster.by_phone.get(text.sender) if roster is not None else None
+        if person is None:
+            return None
+        reference = found.group(1).upper()
+        taken = self.urgent.claim(reference, person.id)
+        spoken = [lang for lang in person.languages if lang in self.content.languages]
+        language = spoken[0] if spoken else self.content.default_language
+        role = "urgent_taken" if taken else "urgent_not_taken"
+        bodies = [
+            fill(self.content, part.text(language), language, "sms", {"ref": reference})
+            for part in self.content.texts[self.content.sms.replies[role]]
+        ]
+        self._send(text, bodies, language, role)
+        return Outcome([], f"urgent {reference}: {'taken' if taken else 'not taken'}")
+
+    def _crisis_promise(self) -> str:
+        """The crisis reply that promises only what the roster allows: a
+        counselor on call now (`crisis`), or, with none, 988 and a call back
+        when someone can (`crisis_no_counselor`; the ladder climbs to the
+        supervisors and the backup line: workers/escalate.py)."""
+        if on_call_numbers(self.redis, self.content.languages):
+            return "crisis"
+        return "crisis_no_counselor"
+
     def _crisis(self, text: InboundText, language: str) -> Outcome:
         """Answered now, inline; a counselor alerted; a callback queued, marked urgent."""
         # One urgent callback and one alert per person per quarter hour, however
         # many crisis texts they send; every one of them still gets the reply.
         sender = number_ref(self.settings.secret_key, text.sender)
+        promise = self._crisis_promise()
         if not self.redis.set(f"crisis:recent:{sender}", 1, nx=True, ex=CRISIS_WINDOW_SECONDS):
-            return Outcome(self._texts("crisis", language), "crisis (already alerted)")
+            return Outcome(self._texts(promise, language), "crisis (already alerted)")
         reference = new_reference("CR")
         key = f"crisis:{reference}"
         pipe = self.redis.pipeline(transaction=True)
@@ -285,7 +359,13 @@ class SmsHandler:
         )
         pipe.expire(key, self.settings.retention_days * 86400)
         pipe.execute()
-        self.callbacks.create(text.sender, language, "crisis text", urgent=True, note=reference)
+        callback = self.callbacks.create(
+            text.sender, language, "crisis text", urgent=True, note=reference
+        )
+        # Someone must take it: past its deadline unclaimed, it climbs the ladder.
+        self.urgent.open(
+            callback, "crisis", language, time.time() + self.settings.urgent_crisis_seconds
+        )
         # At the front of the queue: not behind a burst of ordinary replies.
-        self.queue.enqueue(ALERT_JOB, "crisis_alert", reference, at_front=True)
-        return Outcome(self._texts("crisis", language), "crisis")
+        self.queue.enqueue(ALERT_JOB, "crisis_alert", reference, callback, at_front=True)
+        return Outcome(self._texts(promise, language), "crisis")

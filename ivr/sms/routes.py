@@ -73,7 +73,9 @@ def still_answer(error: Exception) -> Response | HTTPException:
     language = reading.language or content.default_language
     if reading.intent in (Intent.OPT_OUT, Intent.OPT_IN):
         return _messages([])  # never answer STOP with anything but the compliance path
-    role = "crisis" if reading.intent is Intent.CRISIS else "unavailable"
+    # Nothing could be recorded, so nobody will call back: the crisis reply that
+    # promises no contact (911/988 only), as for a blocked number.
+    role = "blocked_crisis" if reading.intent is Intent.CRISIS else "unavailable"
     text_id = content.sms.replies[role]
     return _messages(
         [fill(content, part.text(language), language, "sms") for part in content.texts[text_id]]

@@ -10,10 +10,11 @@ import time
 from flask import Response
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from ivr.callbacks import Callbacks
+from ivr.callbacks import BACKUP_LINE, Callbacks
 from ivr.config import is_e164
 from ivr.extension import Helpline, helpline
 from ivr.routing.dispatches import BUSY
+from ivr.urgent.items import UrgentItems
 from ivr.voice.counselor_routes import _say
 from ivr.voice.routes import _absolute, _field, _twiml, voice
 from ivr.voice.state import CALL_SID
@@ -67,8 +68,13 @@ def callback_answer(reference: str) -> Response:
         return _twiml(response)
     # The counselor is on a helpline call now: not to be rung for a waiting caller.
     counselor = line.redis.get(f"callback:{reference}:calling")
-    if counselor:
-        line.redis.zadd(BUSY, {_text(counselor): time.time()})
+    who = _text(counselor) if counselor else ""
+    if who and who != BACKUP_LINE:
+        line.redis.zadd(BUSY, {who: time.time()})
+    # Pressing 1 takes urgent work: its escalation ladder stops here.
+    UrgentItems(line.redis, line.settings.retention_days * 86400).claim(
+        reference, "backup line" if who == BACKUP_LINE else who or "counselor call"
+    )
     _say(response, line, record.get("language", ""), "callback_connecting")
     dial = response.dial(
         action=_url("callback_done", reference), caller_id=line.settings.line_number, timeout=30

@@ -4,6 +4,7 @@ and returns it; any failure inside becomes the safe fallback, never a 500."""
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import redis
@@ -23,6 +24,7 @@ from ivr.signature import guard
 from ivr.sms.handler import ALERT_JOB
 from ivr.sms.optout import OptOuts
 from ivr.text_requests import TextRequests
+from ivr.urgent.items import UrgentItems
 from ivr.voice.engine import Call, VoiceEngine
 from ivr.voice.fallback import fallback_done_response, fallback_response, goodbye_response
 from ivr.voice.state import CALL_SID, CallStates
@@ -177,7 +179,14 @@ def _save_recording(call: Call, language: str) -> None:
             line.redis, line.settings.secret_key, line.settings.retention_days * 86400
         ).create(call.caller, language or line.content.default_language, "voicemail", note=sid)
         line.redis.hset(f"voicemail:{sid}", "callback", reference)
-        line.queue.enqueue(ALERT_JOB, "callback_alert", reference, result_ttl=600)
+        # A message left is urgent work: someone must take it before its deadline.
+        UrgentItems(line.redis, line.settings.retention_days * 86400).open(
+            reference,
+            "voicemail",
+            language or line.content.default_language,
+            time.time() + line.settings.urgent_seconds,
+        )
+        line.queue.enqueue(ALERT_JOB, "callback_alert", reference, reference, result_ttl=600)
 
 
 @voice.post("/recorded/<node_id>")

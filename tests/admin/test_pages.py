@@ -343,3 +343,34 @@ def test_only_an_admin_opening_a_callback_sees_the_number(
     assert (entry.who, entry.action, entry.target) == ("web:sam", "callback.reveal", reference)
     audit_page = client.get("/admin/audit").get_data(as_text=True)
     assert "2025550188" not in audit_page
+
+
+def test_urgent_work_heads_the_now_page_and_an_admin_takes_it(
+    client: FlaskClient, people: Accounts, redis_client: redis.Redis, settings: Settings
+) -> None:
+    import time
+
+    from ivr.urgent.items import UrgentItems
+
+    reference = Callbacks(redis_client, settings.secret_key, 3600).create(
+        "+12025550188", "es", "crisis text", urgent=True
+    )
+    items = UrgentItems(redis_client, 3600)
+    items.open(reference, "crisis", "es", time.time() + 300)
+    assert log_in(client, "val") == 302  # a viewer sees it, without the button
+    panel = client.get("/admin/now/panel").get_data(as_text=True)
+    assert 'id="urgent"' in panel
+    assert reference in panel
+    assert "Take it" not in panel
+    assert "2025550188" not in panel
+    client.post("/admin/logout", data={"csrf_token": csrf(client, "/admin/")})
+    assert log_in(client, "sam") == 302
+    assert "Take it" in client.get("/admin/now/panel").get_data(as_text=True)
+    taken = client.post(
+        f"/admin/urgent/{reference}/claim", data={"csrf_token": csrf(client, "/admin/")}
+    )
+    assert taken.status_code == 302
+    item = items.get(reference)
+    assert item is not None
+    assert item.claimed_by
+    assert 'id="urgent"' not in client.get("/admin/now/panel").get_data(as_text=True)

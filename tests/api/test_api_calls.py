@@ -146,3 +146,29 @@ def test_voicemails_are_marked_done_and_only_admins_get_the_recording(
     )
     assert missing.status_code == 404
     assert not redis_client.exists("voicemail:RE404")  # no stray record made
+
+
+def test_urgent_work_is_listed_and_taken_once_through_the_api(
+    api: FlaskClient, tokens: Tokens, redis_client: redis.Redis, settings: Settings
+) -> None:
+    import time
+
+    from ivr.urgent.items import UrgentItems
+
+    reference = Callbacks(redis_client, settings.secret_key, 3600).create(
+        "+12025550188", "en", "crisis text", urgent=True
+    )
+    UrgentItems(redis_client, 3600).open(reference, "crisis", "en", time.time() + 300)
+    viewer, admin = tokens.header("viewer"), tokens.header("admin")
+    (work,) = api.get(PREFIX + "/urgent", headers=viewer).get_json()
+    assert (work["reference"], work["kind"], work["step"]) == (reference, "crisis", "on_call")
+    url = PREFIX + f"/urgent/{reference}/claim"
+    assert api.post(url, headers=viewer).status_code == 403  # taking work is an admin's act
+    taken = api.post(url, headers=admin)
+    assert taken.status_code == 200
+    assert taken.get_json()["reference"] == reference
+    assert api.post(url, headers=admin).status_code == 409  # the first claim stands
+    assert api.post(PREFIX + "/urgent/CB-NOSUCH/claim", headers=admin).status_code == 404
+    assert api.get(PREFIX + "/urgent", headers=viewer).get_json() == []
+    [entry] = AuditLog(redis_client).recent()
+    assert (entry.action, entry.target) == ("urgent.claim", reference)

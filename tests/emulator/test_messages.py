@@ -160,6 +160,27 @@ def test_a_phone_that_texted_stop_is_unsubscribed_until_start(
     assert rest.messages.create(to=CALLER, from_=LINE_NUMBER, body="hi").status == "queued"
 
 
+@pytest.mark.parametrize(
+    ("body", "blocked"),
+    [
+        *((word, True) for word in ("STOP", "stopall", "Unsubscribe", "CANCEL", "end", "QUIT")),
+        *((word, True) for word in ("revoke", "OptOut", " stop ")),
+        # Not Twilio's: the line honours these itself (docs/emulator.md, "Opt-out").
+        *((word, False) for word in ("ALTO", "STOP PLEASE", "stop texting me", "Stop.")),
+    ],
+)
+def test_only_twilios_own_words_alone_opt_out_at_twilio(
+    rest: Client, network: Network, body: str, blocked: bool
+) -> None:
+    network.text_line(CALLER, body)
+    if blocked:
+        with pytest.raises(TwilioRestException) as raised:
+            rest.messages.create(to=CALLER, from_=LINE_NUMBER, body="hi")
+        assert raised.value.code == 21610
+    else:
+        assert rest.messages.create(to=CALLER, from_=LINE_NUMBER, body="hi").status == "queued"
+
+
 def test_a_dropped_connection_is_a_network_error(rest: Client, network: Network) -> None:
     network.fail_next("messages", drop=True)
     with pytest.raises(requests.ConnectionError):

@@ -95,11 +95,16 @@ class PrivateLine:
 
 
 @pytest.fixture
-def private_line(content: Content, tmp_path: Path) -> Iterator[PrivateLine]:
+def private_line(
+    content: Content, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[PrivateLine]:
+    """`@pytest.mark.line_settings(...)` changes the served line's settings."""
+    marker = request.node.get_closest_marker("line_settings")
+    overrides: dict[str, str] = dict(marker.kwargs) if marker else {}
     server = DurableRedis(tmp_path / "redis")
     server.start()
     try:
-        with serving_line(server.url, content, tmp_path) as served:
+        with serving_line(server.url, content, tmp_path, **overrides) as served:
             line = PrivateLine(
                 server, served.settings, content, served.network, tmp_path, served.app
             )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 from typing import Protocol
 
@@ -422,3 +423,46 @@ def test_a_redis_that_is_down_is_a_one_line_error(args: tuple[str, ...], tmp_pat
     assert result.exit_code == 1
     assert "Error: cannot reach Redis" in result.output
     assert "Traceback" not in result.output
+
+
+# -- urgent work ----------------------------------------------------------------------------
+
+
+def test_urgent_work_is_listed_and_taken_once_from_the_command_line(
+    run: Run, redis_client: redis.Redis, callbacks: Callbacks
+) -> None:
+    from ivr.urgent.items import UrgentItems
+
+    reference = callbacks.create(CALLBACK_CALLER, "es", "crisis text", urgent=True)
+    UrgentItems(redis_client, 3600).open(reference, "crisis", "es", time.time() + 300)
+    listed = run("urgent", "list")
+    assert listed.exit_code == 0, listed.output
+    assert f"{reference}  crisis, es, waiting 0 min, step on_call" in listed.output
+    assert CALLBACK_CALLER[-4:] not in listed.output  # no number at all
+    now = run("now")
+    assert "URGENT, not taken yet (1)" in now.output
+    assert json.loads(run("now", "--json").output)["urgent"][0]["reference"] == reference
+    taken = run("urgent", "claim", reference)
+    assert taken.exit_code == 0, taken.output
+    assert run("urgent", "list").output == "no urgent work waiting\n"
+    again = run("urgent", "claim", reference)
+    assert again.exit_code == 1
+    assert "already taken" in again.output
+    assert run("urgent", "claim", "CB-NOSUCH").exit_code == 1
+    [entry] = AuditLog(redis_client).recent()
+    assert (entry.who, entry.action, entry.target) == ("cli:dana", "urgent.claim", reference)
+
+
+def test_marking_an_urgent_callback_done_stops_its_ladder(
+    run: Run, redis_client: redis.Redis, callbacks: Callbacks
+) -> None:
+    from ivr.urgent.items import UrgentItems
+
+    reference = callbacks.create(CALLBACK_CALLER, "en", "voicemail")
+    items = UrgentItems(redis_client, 3600)
+    items.open(reference, "voicemail", "en", time.time())
+    assert run("callbacks", "done", reference).exit_code == 0
+    item = items.get(reference)
+    assert item is not None
+    assert item.claimed_by == "cli:dana"
+    assert items.due() == []

@@ -286,6 +286,10 @@ KEPT = {
     "dispatch:deadlines": "index of dispatch ids due a look, removed when taken",
     "counselors:busy": "counselor ids on a call now, pruned after hours",
     "outbox:leases": "index of batch ids being sent, removed when done",
+    "urgent:open": "index of urgent references not yet taken; pruned as records expire",
+    "urgent:deadlines": "when each urgent item's next ladder step is due; removed when taken",
+    "urgent:claimed": "'reference seconds-to-claim' by claim time, pruned to retention",
+    "urgent:reached_backup": "a count of items that reached the backup line: one number",
     "rq:*": "RQ's queues, registries and workers: job ids (payloads checked above)",
 }
 
@@ -294,6 +298,7 @@ EXPECTED = (
     "callback:*",
     "voicemail:*",
     "crisis:CR-*",
+    "urgent:CB-*",
     "outbox:*",
     "outbox:sid:*",
     "dispatch:*",

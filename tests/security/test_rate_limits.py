@@ -78,7 +78,9 @@ def test_a_texter_over_the_cap_is_told_once_and_can_still_reach_a_person(
 
     # And a crisis is answered at once, in the webhook's own response.
     reply = network.text_line(TEXTER, "I want to die")
-    assert [m.body for m in reply.replies] == role_texts(content, "crisis", "en")
+    assert [m.body for m in reply.replies] == role_texts(
+        content, "crisis", "en"
+    )  # someone is on call
 
 
 @capped

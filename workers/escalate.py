@@ -1,0 +1,132 @@
+"""Climb one step of an urgent item's ladder (ivr.urgent.items).
+
+Run by the worker's sweeper when an item's deadline has passed unclaimed:
+1. the counselors on call again: the alert text again, and for a crisis a
+   call to the first of them that plays the whisper ("press 1 to take it");
+2. the supervisors on call: the alert text and the same call;
+3. the backup line: the same call, to HELPLINE_BACKUP_NUMBER.
+A step that finds nobody to reach (no counselor, no supervisor on call) is
+recorded and the next one is due at once: a crisis never waits a deadline
+for nobody. Pressing 1 on the whisper claims the item and dials the person
+(ivr.voice.callback_routes).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from rq import Queue
+
+from ivr import clock
+from ivr.callbacks import BACKUP_LINE, Callbacks, queue_connect
+from ivr.content.render import fill
+from ivr.extension import QUEUE_NAME
+from ivr.outbox import Outbox
+from ivr.privacy import number_ref
+from ivr.roster.model import Counselor
+from ivr.roster.oncall import supervisors_on_call, who_is_on_call
+from ivr.roster.store import RosterStore
+from ivr.urgent.items import BACKUP, LADDER, ON_CALL_AGAIN, SUPERVISORS, UrgentItem, UrgentItems
+from workers.context import JobContext, job_context
+
+log = logging.getLogger("helpline.jobs.escalate")
+
+
+def urgent_items(line: JobContext) -> UrgentItems:
+    return UrgentItems(line.redis, line.settings.retention_days * 86400)
+
+
+def deadline_seconds(line: JobContext, kind: str) -> int:
+    settings = line.settings
+    return settings.urgent_crisis_seconds if kind == "crisis" else settings.urgent_seconds
+
+
+def escalate(reference: str) -> str:
+    line = job_context()
+    items = urgent_items(line)
+    step = items.begin(reference, line.settings.job_lease_seconds)
+    if step is None:
+        return "nothing to do"
+    item = items.get(reference)
+    callback = Callbacks(
+        line.redis, line.settings.secret_key, line.settings.retention_days * 86400
+    ).get(reference)
+    if item is None or not callback or callback.get("status") == "done":
+        # Returned some other way (an operator marked it done): nobody need climb.
+        items.claim(reference, "done")
+        return "already done"
+    if line.redis.exists(f"callback:{reference}:dialing"):
+        # Someone pressed 1 and the person is being dialed: they have it.
+        items.finish(reference, step, time.time() + deadline_seconds(line, item.kind), "taken")
+        return "being returned"
+    # The last step's ring is long over (a deadline is minutes, a ring 20 s);
+    # its "one return call at a time" mark, kept for 5 minutes when nobody
+    # answered, must not keep this step from ringing.
+    line.redis.delete(f"callback:{reference}:calling")
+    reached = _reach(line, item, step)
+    now = time.time()
+    if reached:
+        what = f"reached {reached}"
+        items.finish(reference, step, now + deadline_seconds(line, item.kind), what)
+    else:
+        items.finish(reference, step, now, "nobody on call: the next step at once")
+    log.info("urgent %s: %s, %s", reference, LADDER[step], "reached" if reached else "nobody")
+    return f"{LADDER[step]}: {reached or 'nobody'}"
+
+
+def _reach(line: JobContext, item: UrgentItem, step: int) -> str:
+    """Who this step reached ("" for nobody): texts and a whisper call."""
+    queue = Queue(QUEUE_NAME, connection=line.redis)
+    if step >= BACKUP:
+        queue_connect(queue, item.reference, BACKUP_LINE)
+        return "the backup line"
+    roster = RosterStore(line.redis).load()
+    if roster is None:
+        return ""
+    moment = clock.now()
+    people: list[Counselor] = (
+        who_is_on_call(roster, moment)
+        if step == ON_CALL_AGAIN
+        else supervisors_on_call(roster, moment)
+    )
+    if not people:
+        return ""
+    _text(line, item, step, people)
+    if item.kind == "crisis" or step == SUPERVISORS:
+        queue_connect(queue, item.reference, people[0].id)
+    role = "supervisor" if step == SUPERVISORS else "counselor"
+    return f"{len(people)} {role}{'s' if len(people) > 1 else ''}"
+
+
+def _text(line: JobContext, item: UrgentItem, step: int, people: list[Counselor]) -> None:
+    """The alert again, in each person's language, once per step (outbox cause)."""
+    content = line.content
+    role = "urgent_alert"
+    text_id = content.sms.replies[role]
+    outbox = Outbox(
+        line.redis,
+        Queue(QUEUE_NAME, connection=line.redis),
+        line.settings.secret_key,
+        line.settings.retention_days * 86400,
+    )
+    secret = line.settings.secret_key
+    for person in people:
+        spoken = [lang for lang in person.languages if lang in content.languages]
+        language = spoken[0] if spoken else content.default_language
+        bodies = [
+            fill(
+                content,
+                part.text(language),
+                language,
+                "sms",
+                {"ref": item.reference, "minutes": str(int(item.age(time.time()) // 60))},
+            )
+            for part in content.texts[text_id]
+        ]
+        outbox.send(
+            person.phone,
+            bodies,
+            kind=role,
+            cause=f"urgent:{item.reference}:{step}:{number_ref(secret, person.phone)}",
+        )

@@ -159,6 +159,7 @@ def _counselor_form(counselor_id: str) -> dict[str, Any]:
         "languages": _list("languages"),
         "active": request.form.get("active") == "on",
         "priority": _optional("priority"),
+        "role": _text("role") or "counselor",
     }
     return data
 

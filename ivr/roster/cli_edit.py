@@ -17,6 +17,7 @@ from ivr.cli_support import cli_redis, cli_who
 from ivr.operators.audit import AuditLog
 from ivr.privacy import mask
 from ivr.roster.edit import EditError, Invalid, RosterEditor
+from ivr.roster.model import ROLES
 from ivr.roster.parse import RosterError
 from ivr.roster.store import RosterStore
 
@@ -73,9 +74,10 @@ def _cleared(given: dict[str, Any], **flags: bool) -> dict[str, Any]:
 def _counselor_line(item: dict[str, Any]) -> str:
     state = "" if item["active"] else ", inactive"
     rank = "" if item["priority"] is None else f", priority {item['priority']}"
+    role = ", supervisor" if item.get("role") == "supervisor" else ""
     return (
         f"{item['id']}: {item['name']} {mask(item['phone'])} "
-        f"{', '.join(item['languages'])}{rank}{state}"
+        f"{', '.join(item['languages'])}{rank}{state}{role}"
     )
 
 
@@ -120,6 +122,12 @@ _priority = click.option("--priority", type=int, help="Lower rings first.")
 )
 @_priority
 @click.option("--inactive", is_flag=True, help="On the roster, never on call (leave, training).")
+@click.option(
+    "--role",
+    type=click.Choice(ROLES),
+    default=None,
+    help="supervisor: never rung for callers; the ladder's step after the counselors.",
+)
 def counselor_add(
     ident: str,
     name: str | None,
@@ -127,6 +135,7 @@ def counselor_add(
     languages: tuple[str, ...],
     priority: int | None,
     inactive: bool,
+    role: str | None,
 ) -> None:
     """Add counselor ID (--name, --phone and --language are needed)."""
     data = _given(
@@ -136,6 +145,7 @@ def counselor_add(
         languages=list(languages) or None,
         priority=priority,
         active=False if inactive else None,
+        role=role,
     )
     added = _run(lambda editor, who: editor.add_counselor(data, who))
     click.echo(f"added counselor {_counselor_line(added)}")
@@ -149,6 +159,7 @@ def counselor_add(
 @_priority
 @click.option("--no-priority", is_flag=True, help="Ring after those with a priority.")
 @click.option("--active/--inactive", default=None, help="Inactive: never on call.")
+@click.option("--role", type=click.Choice(ROLES), default=None, help="counselor or supervisor.")
 def counselor_edit(
     ident: str,
     name: str | None,
@@ -157,10 +168,16 @@ def counselor_edit(
     priority: int | None,
     no_priority: bool,
     active: bool | None,
+    role: str | None,
 ) -> None:
     """Change counselor ID's fields given; the id itself stays."""
     data = _given(
-        name=name, phone=phone, languages=list(languages) or None, priority=priority, active=active
+        name=name,
+        phone=phone,
+        languages=list(languages) or None,
+        priority=priority,
+        active=active,
+        role=role,
     )
     data = _cleared(data, priority=no_priority)
     changed = _run(lambda editor, who: editor.update_counselor(ident, data, who))

@@ -106,6 +106,28 @@ def test_bad_input_is_refused_with_the_field_named(
     assert RosterStore(redis_client).version() == version
 
 
+def test_a_supervisor_is_added_from_the_roster_page_and_a_bad_role_refused(
+    client: FlaskClient, people: Accounts, redis_client: redis.Redis
+) -> None:
+    assert log_in(client, "sam") == 302
+    token = csrf(client, "/admin/roster")
+    form = {"csrf_token": token, "id": "rosa", "name": "Rosa", "phone": "+12025550120",
+            "languages": "es, en", "active": "on", "role": "boss"}  # fmt: skip
+    refused = client.post("/admin/roster/counselors", data=form)
+    assert refused.status_code == 422
+    assert "role" in refused.get_data(as_text=True)
+    assert client.post(
+        "/admin/roster/counselors", data=form | {"role": "supervisor"}
+    ).status_code in (
+        302,
+        303,
+    )
+    roster = RosterStore(redis_client).load()
+    assert roster is not None
+    assert roster.by_id["rosa"].supervises
+    assert "supervisor</span>" in client.get("/admin/roster").get_data(as_text=True)
+
+
 def test_failed_logins_back_off(client: FlaskClient, people: Accounts) -> None:
     statuses = [log_in(client, "sam", "wrong password!") for _ in range(6)]
     assert statuses[0] == 401

@@ -65,6 +65,24 @@ def test_adding_a_counselor(run: Run, redis_client: redis.Redis) -> None:
 
 
 @pytest.mark.usefixtures("small")
+def test_a_supervisor_is_added_and_made_a_counselor_again(
+    run: Run, redis_client: redis.Redis
+) -> None:
+    output = ok(
+        run,
+        *("counselor", "add", "rosa", "--name", "Rosa", "--phone", "+12025550120"),
+        *("--language", "es", "--role", "supervisor"),
+    )
+    assert output == "added counselor rosa: Rosa …0120 es, supervisor\n"
+    assert current(redis_client).by_id["rosa"].supervises
+    ok(run, "counselor", "edit", "rosa", "--role", "counselor")
+    assert not current(redis_client).by_id["rosa"].supervises
+    refused = run("counselor", "edit", "rosa", "--role", "boss")
+    assert refused.exit_code == 2
+    assert "'boss' is not one of 'counselor', 'supervisor'" in refused.output
+
+
+@pytest.mark.usefixtures("small")
 def test_editing_a_counselor_changes_only_what_is_given(
     run: Run, redis_client: redis.Redis
 ) -> None:

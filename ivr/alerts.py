@@ -8,6 +8,7 @@ from datetime import datetime
 import redis
 
 from ivr import clock
+from ivr.roster.model import Counselor
 from ivr.roster.oncall import who_is_on_call
 from ivr.roster.store import RosterStore
 
@@ -21,8 +22,11 @@ def on_call_numbers(
     if roster is None:
         return []
     moment = at or clock.now()
-    found = []
-    for counselor in who_is_on_call(roster, moment):
-        spoken = [lang for lang in counselor.languages if lang in languages]
-        found.append((counselor.phone, spoken[0] if spoken else languages[0]))
-    return found
+    return [(c.phone, staff_language(c, languages)) for c in who_is_on_call(roster, moment)]
+
+
+def staff_language(person: Counselor, languages: tuple[str, ...]) -> str:
+    """The language to write to a counselor or supervisor in: the first of
+    theirs the line has content in, else the line's first."""
+    spoken = [lang for lang in person.languages if lang in languages]
+    return spoken[0] if spoken else languages[0]

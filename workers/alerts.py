@@ -14,7 +14,7 @@ from ivr.extension import QUEUE_NAME
 from ivr.outbox import Outbox
 from ivr.privacy import number_ref
 from ivr.urgent.items import UrgentItems
-from workers.context import job_context
+from workers.context import JobContext, job_context
 
 log = logging.getLogger("helpline.jobs.alerts")
 
@@ -24,15 +24,7 @@ def alert_on_call(role: str, reference: str, item: str | None = None) -> int:
     ITEM: the urgent item this alert opens its ladder with; with nobody on call
     its next step (supervisors, the backup line) is due at once."""
     line = job_context()
-    content = line.content
-    text_id = content.sms.replies[role]
-    outbox = Outbox(
-        line.redis,
-        Queue(QUEUE_NAME, connection=line.redis),
-        line.settings.secret_key,
-        line.settings.retention_days * 86400,
-    )
-    recipients = on_call_numbers(line.redis, content.languages)
+    recipients = on_call_numbers(line.redis, line.content.languages)
     if not recipients:
         if item is not None:
             UrgentItems(line.redis, line.settings.retention_days * 86400).hurry(item)
@@ -42,15 +34,35 @@ def alert_on_call(role: str, reference: str, item: str | None = None) -> int:
                 "%s %s: nobody is on call to alert; it waits in the open list", role, reference
             )
         return 0
+    text_staff(line, role, recipients, {"ref": reference}, f"alert:{reference}")
+    return len(recipients)
+
+
+def text_staff(
+    line: JobContext,
+    role: str,
+    recipients: list[tuple[str, str]],
+    values: dict[str, str],
+    cause: str,
+) -> None:
+    """The `role` text to each (number, language), through the outbox, once per
+    CAUSE and recipient: a job run twice sends nothing twice."""
+    content = line.content
+    text_id = content.sms.replies[role]
+    outbox = Outbox(
+        line.redis,
+        Queue(QUEUE_NAME, connection=line.redis),
+        line.settings.secret_key,
+        line.settings.retention_days * 86400,
+    )
     for number, language in recipients:
         bodies = [
-            fill(content, part.text(language), language, "sms", {"ref": reference})
+            fill(content, part.text(language), language, "sms", values)
             for part in content.texts[text_id]
         ]
         outbox.send(
             number,
             bodies,
             kind=role,
-            cause=f"alert:{reference}:{number_ref(line.settings.secret_key, number)}",
+            cause=f"{cause}:{number_ref(line.settings.secret_key, number)}",
         )
-    return len(recipients)

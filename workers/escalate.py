@@ -19,15 +19,14 @@ import time
 from rq import Queue
 
 from ivr import clock
+from ivr.alerts import staff_language
 from ivr.callbacks import BACKUP_LINE, Callbacks, queue_connect
-from ivr.content.render import fill
 from ivr.extension import QUEUE_NAME
-from ivr.outbox import Outbox
-from ivr.privacy import number_ref
 from ivr.roster.model import Counselor
 from ivr.roster.oncall import supervisors_on_call, who_is_on_call
 from ivr.roster.store import RosterStore
 from ivr.urgent.items import BACKUP, LADDER, ON_CALL_AGAIN, SUPERVISORS, UrgentItem, UrgentItems
+from workers.alerts import text_staff
 from workers.context import JobContext, job_context
 
 log = logging.getLogger("helpline.jobs.escalate")
@@ -60,10 +59,12 @@ def escalate(reference: str) -> str:
         # Someone pressed 1 and the person is being dialed: they have it.
         items.finish(reference, step, time.time() + deadline_seconds(line, item.kind), "taken")
         return "being returned"
-    # The last step's ring is long over (a deadline is minutes, a ring 20 s);
-    # its "one return call at a time" mark, kept for 5 minutes when nobody
-    # answered, must not keep this step from ringing.
-    line.redis.delete(f"callback:{reference}:calling")
+    if item.runs <= 1:
+        # A new step: the last step's ring is long over (a deadline is minutes, a
+        # ring 20 s); its "one return call at a time" mark, kept 5 minutes when
+        # nobody answered, must not keep this step from ringing. A step run again
+        # after its worker died keeps it: its own ring may be going on.
+        line.redis.delete(f"callback:{reference}:calling")
     reached = _reach(line, item, step)
     now = time.time()
     if reached:
@@ -101,32 +102,8 @@ def _reach(line: JobContext, item: UrgentItem, step: int) -> str:
 
 def _text(line: JobContext, item: UrgentItem, step: int, people: list[Counselor]) -> None:
     """The alert again, in each person's language, once per step (outbox cause)."""
-    content = line.content
-    role = "urgent_alert"
-    text_id = content.sms.replies[role]
-    outbox = Outbox(
-        line.redis,
-        Queue(QUEUE_NAME, connection=line.redis),
-        line.settings.secret_key,
-        line.settings.retention_days * 86400,
-    )
-    secret = line.settings.secret_key
-    for person in people:
-        spoken = [lang for lang in person.languages if lang in content.languages]
-        language = spoken[0] if spoken else content.default_language
-        bodies = [
-            fill(
-                content,
-                part.text(language),
-                language,
-                "sms",
-                {"ref": item.reference, "minutes": str(int(item.age(time.time()) // 60))},
-            )
-            for part in content.texts[text_id]
-        ]
-        outbox.send(
-            person.phone,
-            bodies,
-            kind=role,
-            cause=f"urgent:{item.reference}:{step}:{number_ref(secret, person.phone)}",
-        )
+    languages = line.content.languages
+    recipients = [(person.phone, staff_language(person, languages)) for person in people]
+    minutes = str(int(item.age(time.time()) // 60))
+    values = {"ref": item.reference, "minutes": minutes}
+    text_staff(line, "urgent_alert", recipients, values, f"urgent:{item.reference}:{step}")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import redis
 from rq import Queue
 
-from ivr.alerts import on_call_numbers
+from ivr.alerts import on_call_numbers, staff_language
 from ivr.blocklist import Blocklist
 from ivr.callbacks import Callbacks, new_reference
 from ivr.config import Settings, is_e164
@@ -318,8 +318,7 @@ class SmsHandler:
             return None
         reference = found.group(1).upper()
         taken = self.urgent.claim(reference, person.id)
-        spoken = [lang for lang in person.languages if lang in self.content.languages]
-        language = spoken[0] if spoken else self.content.default_language
+        language = staff_language(person, self.content.languages)
         role = "urgent_taken" if taken else "urgent_not_taken"
         bodies = [
             fill(self.content, part.text(language), language, "sms", {"ref": reference})

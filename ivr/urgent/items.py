@@ -51,7 +51,9 @@ if not due or tonumber(due) > now or redis.call('HGET', item, 'claimed_by') then
   return -1
 end
 local step = tonumber(redis.call('HGET', item, 'step') or '0')
+local runs = tonumber(redis.call('HGET', item, 'runs') or '0') + 1
 if redis.call('HGET', item, 'done') == '1' then
+  runs = 1
   if step >= last then
     local backup_tries = tonumber(redis.call('HGET', item, 'backup_tries') or '0')
     if backup_tries >= tries then
@@ -65,7 +67,7 @@ end
 if step >= last then
   redis.call('HINCRBY', item, 'backup_tries', 1)
 end
-redis.call('HSET', item, 'step', step, 'done', '0')
+redis.call('HSET', item, 'step', step, 'done', '0', 'runs', runs)
 redis.call('ZADD', deadlines, now + lease, reference)
 return step
 """
@@ -73,6 +75,24 @@ return step
 
 def _text(value: object) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+# Atomic: a step recorded done, the backup count, the next deadline (unless
+# claimed meanwhile) and the audit line, together.
+_FINISH = """
+local item, deadlines, audit, backups = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local reference, backup, next_due = ARGV[1], ARGV[2] == '1', tonumber(ARGV[3])
+redis.call('HSET', item, 'done', 1)
+if backup and redis.call('HSETNX', item, 'reached_backup', 1) == 1 then
+  redis.call('INCR', backups)
+end
+if not redis.call('HGET', item, 'claimed_by') then
+  redis.call('ZADD', deadlines, 'XX', next_due, reference)
+end
+redis.call('RPUSH', audit, ARGV[4])
+redis.call('EXPIRE', audit, tonumber(ARGV[5]))
+return 1
+"""
 
 
 @dataclass(frozen=True)
@@ -85,6 +105,7 @@ class UrgentItem:
     claimed_by: str
     claimed_at: float | None
     reached_backup: bool
+    runs: int = 0  # times its current step was begun: more than 1 after a worker died in it
 
     @property
     def step_name(self) -> str:
@@ -99,6 +120,7 @@ class UrgentItems:
         self._redis = client
         self._ttl = retention_seconds
         self._begin = client.register_script(_BEGIN)
+        self._finish = client.register_script(_FINISH)
 
     @staticmethod
     def _key(reference: str) -> str:
@@ -138,6 +160,7 @@ class UrgentItems:
             record.get("claimed_by", ""),
             float(claimed_at) if claimed_at else None,
             record.get("reached_backup") == "1",
+            int(record.get("runs", 0)),
         )
 
     def claim(self, reference: str, by: str, *, now: float | None = None) -> bool:
@@ -194,14 +217,18 @@ class UrgentItems:
 
     def finish(self, reference: str, step: int, next_due: float, what: str) -> None:
         """STEP done (WHAT it did, for the audit); the next one due at NEXT_DUE,
-        unless claimed meanwhile."""
-        key = self._key(reference)
-        self._redis.hset(key, "done", 1)
-        if step >= BACKUP and self._redis.hsetnx(key, "reached_backup", 1):
-            self._redis.incr(REACHED_BACKUP)
-        if not self._redis.hget(key, "claimed_by"):
-            self._redis.zadd(DEADLINES, {reference: next_due}, xx=True)
-        self.note(reference, f"{LADDER[step]}: {what}")
+        unless claimed meanwhile. One script: a worker killed here leaves the
+        step either undone (run again) or done and audited, never done unsaid."""
+        self._finish(
+            keys=[self._key(reference), DEADLINES, f"{self._key(reference)}:audit", REACHED_BACKUP],
+            args=[
+                reference,
+                int(step >= BACKUP),
+                next_due,
+                f"{int(time.time())} {LADDER[step]}: {what}",
+                self._ttl,
+            ],
+        )
 
     def hurry(self, reference: str, *, now: float | None = None) -> None:
         """The next step is due now (nobody could be reached at this one)."""

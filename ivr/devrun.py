@@ -32,6 +32,7 @@ from ivr.embedded_redis import COMMAND, LINE, PrivateRedis, alive, owner, shutdo
 RUN_LOCK = "run.lock"
 RUN_FILE = "run.json"
 COMMAND_WAIT_SECONDS = 30.0  # a command's own Redis is stopped when it ends
+WEB_START_SECONDS = 30.0  # the banner waits this long at most for the web service
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,34 @@ class Where:
         ]
 
 
-def _banner(settings: Settings, where: Where, emulator: bool) -> str:
+def _roster_state(redis_url: str) -> str | None:
+    """ "N counselors, M on call now", or None when the roster is empty."""
+    from datetime import UTC, datetime
+
+    import redis
+
+    from ivr.roster.oncall import who_is_on_call
+    from ivr.roster.store import RosterStore
+
+    try:
+        roster = RosterStore(redis.Redis.from_url(redis_url, socket_timeout=2)).load()
+    except redis.RedisError:
+        return None
+    if roster is None or not roster.counselors:
+        return None
+    on_call = len(who_is_on_call(roster, datetime.now(UTC)))
+    return f"{len(roster.counselors)} on the roster, {on_call} counselor(s) on call now"
+
+
+def _banner(settings: Settings, where: Where, emulator: bool, roster: str | None) -> str:
     helpline = ".venv/bin/helpline"
+    if roster is None:
+        roster_lines = [
+            "    The roster is empty: nobody is on call. Load the example roster:",
+            f"    {helpline} roster import examples/roster.yaml",
+        ]
+    else:
+        roster_lines = [f"    roster        {roster}"]
     lines = [
         "",
         "  The helpline is running (development).",
@@ -62,12 +89,11 @@ def _banner(settings: Settings, where: Where, emulator: bool) -> str:
         f"    health        {where.web}/healthz",
         f"    webhook token kept in {settings.var_dir / 'dev-secrets.json'}",
         f"    backup line   {settings.backup_number} (fictional in development)",
+        *roster_lines,
         "",
         "  In another terminal:",
         "",
         f"    {helpline} password set NAME --role admin   a login for {where.web}/admin",
-        f"    {helpline} roster import examples/roster.yaml   the example roster (until then"
-        " nobody is on call)",
         f"    {helpline} simulate call                    call the line",
         f"    {helpline} simulate counselor               answer as the counselor on call",
         f"    {helpline} simulate sms 'KLONOPIN'          text the line",
@@ -170,7 +196,8 @@ def _run(settings: Settings) -> int:
             children.append(_child([helpline, command], env))
         where = Where(os.getpid(), web, redis_url, twilio)
         (settings.var_dir / RUN_FILE).write_text(json.dumps(where.__dict__))
-        print(_banner(settings, where, emulator), flush=True)
+        _wait_for_web(web, children)  # the banner comes after the parts' start-up lines
+        print(_banner(settings, where, emulator, _roster_state(redis_url)), flush=True)
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
         code = 1
@@ -188,6 +215,23 @@ def _run(settings: Settings) -> int:
     if stopping:
         print("the line stopped", flush=True)
     return code
+
+
+def _wait_for_web(web: str, children: list[subprocess.Popen[bytes]]) -> None:
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + WEB_START_SECONDS
+    while time.monotonic() < deadline and all(c.poll() is None for c in children):
+        try:
+            with urllib.request.urlopen(f"{web}/healthz", timeout=1):  # noqa: S310 - our own
+                pass
+            time.sleep(0.3)  # the worker's own start-up lines
+            return
+        except urllib.error.HTTPError:
+            return  # it answers (503 until the worker's first beat): up
+        except OSError:
+            time.sleep(0.1)
 
 
 def _child(args: list[str], env: dict[str, str], *, quiet: bool = False) -> subprocess.Popen[bytes]:

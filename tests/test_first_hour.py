@@ -84,6 +84,12 @@ def test_a_second_make_run_starts_nothing_and_ctrl_c_is_quiet(tmp_path: Path) ->
         code = stop(first)
     output = first.stdout.read().decode() if first.stdout else ""
     assert code == 0, output
+    # The banner: where things are, how to log in, the empty roster, the simulators.
+    assert f"admin         http://127.0.0.1:{port}/admin" in output
+    assert "password set NAME --role admin" in output
+    assert "The roster is empty" in output
+    for simulator in ("simulate call", "simulate counselor", "simulate sms"):
+        assert simulator in output
     assert "Traceback" not in output
     assert "the line stopped" in output
     assert no_server_left(var)

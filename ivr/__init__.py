@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None, content: Content | None = None)
     from ivr.admin.guard import configure as configure_admin
     from ivr.api import api, install_json_errors
     from ivr.health import health
+    from ivr.home import home
     from ivr.metrics import metrics
     from ivr.sms.routes import sms
     from ivr.voice import (  # noqa: F401 - they add their routes to the voice blueprint
@@ -68,7 +69,7 @@ def create_app(settings: Settings | None = None, content: Content | None = None)
     )
     from ivr.voice.routes import voice
 
-    for blueprint in (voice, sms, health, metrics, api, admin):
+    for blueprint in (voice, sms, health, metrics, api, admin, home):
         app.register_blueprint(blueprint)
     configure_admin(app)
     install_json_errors(app)

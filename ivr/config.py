@@ -84,6 +84,24 @@ class Settings:
         return self.public_url.rstrip("/") + path
 
 
+PHONE_REGION = "US"
+"""Where a number written without its country code is read as dialled: the
+line is a US toll-free line, so "(202) 555-0101" is +12025550101."""
+
+
+def to_e164(text: str, region: str = PHONE_REGION) -> str | None:
+    """A number as a person writes it ("(202) 555-0101", "202-555-0101",
+    "+1 202 555 0101") in E.164, as Twilio dials it; None unless it is a
+    valid number (one with an extension is not: nobody can dial the extension)."""
+    try:
+        parsed = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if parsed.extension or not phonenumbers.is_valid_number(parsed):
+        return None
+    return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+
+
 def is_e164(number: str) -> bool:
     if not number.startswith("+"):
         return False

@@ -106,3 +106,36 @@ def read_command(flows_dir: Path | None, text: str, language: str | None) -> Non
         f"{reading.language or '-'}; confidence {reading.confidence:.3f}; "
         f"stage: {reading.stage.value}; {reading.why}"
     )
+
+
+@crisis_group.command("decisions")
+@click.option("--hours", default=24, show_default=True, type=click.IntRange(1, 24 * 90))
+@click.option("--json", "as_json", is_flag=True, help="As JSON, for scripts.")
+def decisions_command(hours: int, as_json: bool) -> None:
+    """How texts and speech were read in the last HOURS: counts by channel,
+    outcome, category, stage, language and score (no words, no numbers) — what
+    to review before growing train.yaml (docs/crisis.md)."""
+    from ivr.crisis.decisions import Decisions
+    from ivr.operators.cli_desk import reaching_redis
+
+    settings = cli_settings()
+    with reaching_redis():
+        from ivr.cli_support import cli_redis
+
+        counts = Decisions(cli_redis(settings), settings.retention_days * 86400).counts(hours)
+    rows = sorted(counts.items(), key=lambda pair: (-pair[1], pair[0].field()))
+    if as_json:
+        click.echo(json.dumps([{**vars(d), "count": n} for d, n in rows], indent=2))
+        return
+    if not rows:
+        click.echo(f"no readings in the last {hours} h")
+        return
+    total = sum(counts.values())
+    crises = sum(n for d, n in rows if d.outcome == "crisis")
+    near = sum(n for d, n in rows if d.outcome == "near")
+    click.echo(f"last {hours} h: {total} readings, {crises} crisis, {near} near")
+    for decision, count in rows:
+        click.echo(
+            f"{count:6d}  {decision.channel:5} {decision.outcome:6} {decision.category or '-':18} "
+            f"{decision.stage:5} {decision.language or '-':3} score {decision.score}"
+        )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Mapping
 from contextvars import ContextVar
@@ -63,6 +64,17 @@ class _Context(logging.Filter):
         return True
 
 
+# Terminal colour and cursor codes (ECMA-48 CSI sequences). RQ colours queue
+# names and job descriptions whenever its stdout is a terminal; in the line's
+# format they would only be escaped into noise ("\\x1b[32mhelpline…").
+_TERMINAL_CODES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
+
+
+def message_of(record: logging.LogRecord) -> str:
+    """The record's message, without terminal colour codes."""
+    return _TERMINAL_CODES.sub("", record.getMessage())
+
+
 def _fields(record: logging.LogRecord) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for key in (*CONTEXT_FIELDS, *ACCESS_FIELDS):
@@ -83,7 +95,7 @@ class JsonFormatter(logging.Formatter):
             .replace("+00:00", "Z"),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": message_of(record),
             **_fields(record),
         }
         if record.exc_info:
@@ -116,7 +128,7 @@ class TextFormatter(logging.Formatter):
         clock = f"{self.formatTime(record, self.datefmt)}.{int(record.msecs):03d}"
         fields = _fields(record)
         tags = " ".join(f"{key}={fields[key]}" for key in _TAGS if key in fields)
-        message = record.getMessage().translate(_ESCAPES)
+        message = message_of(record).translate(_ESCAPES)
         text = f"{clock} {record.levelname} {record.name}: {message}"
         if tags:
             text += f" [{tags}]"

@@ -10,10 +10,12 @@ and lose their query string, for the same reason.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections import OrderedDict
 from typing import Any
 
+import requests
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
@@ -21,6 +23,8 @@ from ivr.config import Settings
 
 TWILIO_API = "https://api.twilio.com"
 REST_TIMEOUT_SECONDS = 5.0
+MEDIA_TIMEOUT_SECONDS = 10.0  # connect, and then between any two pieces of the audio
+RECORDING_SID = re.compile(r"RE[0-9a-fA-F]{32}")
 
 _quiet = logging.getLogger("helpline.twilio_http")
 _quiet.setLevel(logging.WARNING)
@@ -55,10 +59,23 @@ class RoutedHttpClient(TwilioHttpClient):  # type: ignore[misc]
         super().__init__(timeout=timeout, logger=_quiet)
         self.base_url = base_url.rstrip("/") if base_url else None
 
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+    def routed(self, url: str) -> str:
         if self.base_url and url.startswith(TWILIO_API):
-            url = self.base_url + url[len(TWILIO_API) :]
-        return super().request(method, url, *args, **kwargs)
+            return self.base_url + url[len(TWILIO_API) :]
+        return url
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        return super().request(method, self.routed(url), *args, **kwargs)
+
+    def media(self, url: str, auth: tuple[str, str], timeout: float) -> requests.Response:
+        """GET a media URL (a recording's audio) as a stream to be closed by
+        the caller. Not `request`: it reads every body as text, which spoils
+        audio. Redirects are followed (Twilio may send media from storage),
+        and requests drops the credentials when one leaves Twilio's host."""
+        session = self.session or requests.Session()
+        return session.get(
+            self.routed(url), auth=auth, timeout=timeout, stream=True, proxies=self.proxy
+        )
 
 
 class _Clients(threading.local):
@@ -154,3 +171,33 @@ def transport_error(error: Exception) -> TransportError:
             f"Twilio unreachable: {type(error).__name__}", permanent=False, ambiguous=True
         )
     return TransportError(f"unexpected: {type(error).__name__}", permanent=False, ambiguous=True)
+
+
+def open_recording(settings: Settings, recording_sid: str) -> requests.Response:
+    """A recording's audio (WAV), from Twilio or from what HELPLINE_TWILIO_API_URL
+    points at (the emulator), with the line's credentials: Twilio may be set
+    to ask for them on media. A stream the caller must close. The URL is made
+    from the SID and the line's own account, never taken from a stored URL.
+    ValueError for what is not a recording's SID; TransportError when the
+    audio cannot be had."""
+    if not RECORDING_SID.fullmatch(recording_sid):
+        raise ValueError("not a recording SID")
+    client = twilio_client(settings)
+    http = client.http_client
+    if not isinstance(http, RoutedHttpClient):  # twilio_client always builds one
+        raise TypeError(f"unexpected Twilio HTTP client {type(http).__name__}")
+    url = (
+        f"{TWILIO_API}/2010-04-01/Accounts/{settings.twilio_account_sid}"
+        f"/Recordings/{recording_sid}.wav"
+    )
+    auth = (settings.twilio_account_sid, settings.twilio_auth_token)
+    try:
+        response = http.media(url, auth, MEDIA_TIMEOUT_SECONDS)
+    except requests.RequestException as error:
+        raise transport_error(error) from error
+    if response.status_code != 200:
+        status = response.status_code
+        response.close()
+        permanent = 400 <= status < 500 and status != 429
+        raise TransportError(f"recording: HTTP {status}", permanent=permanent)
+    return response

@@ -98,6 +98,11 @@ KEYWORDS = [
     ("buscar", "find_treatment", "es"),
     ("¿Cuánto es el costo?", "insurance_cost", "es"),
     ("seguro", "insurance_cost", "es"),
+    # A word of both languages ("clonazepam") takes the language of the words around it.
+    ("¿Qué es el clonazepam?", "about_klonopin", "es"),
+    ("información sobre clonazepam", "about_klonopin", "es"),
+    ("que es rivotril", "about_klonopin", "es"),
+    ("What is clonazepam?", "about_klonopin", "en"),
 ]
 
 
@@ -121,6 +126,28 @@ def test_spanish_keywords_switch_the_conversation_to_spanish(
         texts_of(content, "menu", "es"),
         texts_of(content, "about_klonopin", "es"),
     ]
+
+
+def test_a_spanish_question_about_clonazepam_turns_the_conversation_spanish(
+    phone: Phone, content: Content
+) -> None:
+    phone.send("klonopin")
+    phone.send("¿qué es el clonazepam?")
+    phone.send("klonopin")  # the same word in both languages: the conversation's, now Spanish
+    assert phone.queued_bodies() == [
+        texts_of(content, "about_klonopin", "en"),
+        texts_of(content, "about_klonopin", "es"),
+        texts_of(content, "about_klonopin", "es"),
+    ]
+
+
+def test_the_replies_start_with_a_capital_letter(phone: Phone) -> None:
+    for body in ("HELP", "AYUDA", "hello?"):
+        phone.send(body)
+    sent = [part for batch in phone.queued_bodies() for part in batch]
+    assert any(part.startswith("The Benzo Support Line:") for part in sent)
+    assert any(part.startswith("La Línea de Apoyo Benzo:") for part in sent)
+    assert all(not part[0].islower() for part in sent)
 
 
 def test_english_switches_back(phone: Phone, content: Content) -> None:
@@ -164,7 +191,7 @@ def test_help_gets_the_compliance_reply_with_every_required_part(
     phone.send(body)
     (reply,) = phone.queued_bodies()
     text = " ".join(reply)
-    assert content.line_name["en"] in text  # the program's name
+    assert content.line_name["en"].lower() in text.lower()  # the program's name
     assert "call this number" in text.lower()  # how to reach a person
     assert "988" in text
     assert "Msg&data rates may apply" in text

@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from ivr.admin.form_problems import Refusal, refusal
 from ivr.admin.guard import admin, admins_only, desk, who
 from ivr.blocklist import BlockError
 from ivr.operators.blocking import block_number, unblock_id
@@ -16,18 +17,20 @@ from ivr.operators.blocking import block_number, unblock_id
 # length from an hour to 365 days).
 DURATIONS = ((1, "1 day"), (7, "7 days"), (30, "30 days"), (90, "90 days"), (365, "365 days"))
 DEFAULT_DAYS = 30
+FORM = "add-block"
 
 
 def _page(
-    status: int = 200, error: str = "", form: dict[str, str] | None = None
+    status: int = 200, refused: Refusal | None = None, form: dict[str, str] | None = None
 ) -> tuple[str, int]:
+    """The page; after a refused block, with why beside the field at fault."""
     page = render_template(
         "blocked.html",
         page="blocked",
         blocks=desk().blocklist.list(),
         durations=DURATIONS,
         default_days=DEFAULT_DAYS,
-        error=error,
+        refused=refused,
         form=form or {},
     )
     return page, status
@@ -44,11 +47,11 @@ def block_add() -> ResponseReturnValue:
     form = {name: request.form.get(name, "") for name in ("number", "reason", "days")}
     days = next((n for n, _ in DURATIONS if str(n) == form["days"]), None)
     if days is None:
-        return _page(422, "days: choose how long the block lasts", form)
+        return _page(422, refusal(FORM, [("days", "choose how long the block lasts")]), form)
     try:
         block = block_number(desk(), who(), form["number"], form["reason"], seconds=days * 86400)
     except BlockError as error:
-        return _page(422, f"{error.field}: {error}", form)
+        return _page(422, refusal(FORM, [(error.field, str(error))]), form)
     flash(f"{block.number} blocked until {block.until:%Y-%m-%d %H:%M} UTC.", "ok")
     return redirect(url_for("admin.blocked"))
 

@@ -3,9 +3,10 @@ the audit log, and the few actions on them (mark done, reveal a number)."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from ivr.admin import charts
@@ -13,8 +14,11 @@ from ivr.admin.diagram import content_diagram
 from ivr.admin.guard import admin, admins_only, desk, who
 from ivr.content.check import check_directory
 from ivr.extension import helpline
+from ivr.twilio_transport import RECORDING_SID, TransportError, open_recording
 
 FIGURE_DAYS = (7, 14, 30, 90)
+AUDIO_CHUNK = 64 * 1024
+log = logging.getLogger(__name__)
 
 
 @admin.get("/")
@@ -100,6 +104,40 @@ def voicemail_done(sid: str) -> ResponseReturnValue:
     return redirect(url_for("admin.callbacks"))
 
 
+@admin.get("/voicemails/<sid>/recording")
+@admins_only
+def voicemail_recording(sid: str) -> ResponseReturnValue:
+    """A voicemail's audio, fetched by the line from Twilio (in development,
+    the emulator) with its own credentials and passed on as it comes: the
+    browser never needs Twilio's media URL nor a Twilio login. Hearing a
+    caller's message is written to the audit log, as seeing their number is."""
+    if not RECORDING_SID.fullmatch(sid) or desk().overview.voicemail(sid) is None:
+        reason = "No such voicemail: it may have been kept its full time and deleted."
+        return Response(render_template("refused.html", reason=reason), status=404)
+    try:
+        audio = open_recording(helpline().settings, sid)
+    except TransportError as error:
+        log.warning("voicemail %s: the recording could not be fetched: %s", sid, error)
+        reason = (
+            "The recording could not be fetched from Twilio just now "
+            f"({error}). Try again shortly; the message itself is safe at Twilio."
+        )
+        return Response(render_template("refused.html", reason=reason), status=502)
+    desk().audit.record(who(), "voicemail.reveal", sid)
+    kind = audio.headers.get("Content-Type", "")
+    response = Response(
+        audio.iter_content(AUDIO_CHUNK),
+        content_type=kind if kind.startswith("audio/") else "audio/x-wav",
+        direct_passthrough=True,
+    )
+    if audio.headers.get("Content-Length", "").isdecimal():
+        response.headers["Content-Length"] = audio.headers["Content-Length"]
+    response.headers["Content-Disposition"] = f'inline; filename="voicemail-{sid}.wav"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.call_on_close(audio.close)
+    return response
+
+
 @admin.get("/figures")
 def figures() -> str:
     asked = request.args.get("days", "")
@@ -132,7 +170,13 @@ def figures() -> str:
         ),
     }  # fmt: skip
     return render_template(
-        "figures.html", page="figures", charts=shown, series=series, days=days, choices=FIGURE_DAYS
+        "figures.html",
+        page="figures",
+        charts=shown,
+        series=series,
+        days=days,
+        choices=FIGURE_DAYS,
+        colours={"series": charts.SERIES, "missing": charts.MISSING},  # the key matches the lines
     )
 
 

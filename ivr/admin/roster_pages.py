@@ -6,6 +6,7 @@ three or on none."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any
@@ -17,10 +18,13 @@ from pydantic import BaseModel, ValidationError
 from werkzeug.datastructures import MultiDict
 
 from ivr.admin.calendar import week_view
+from ivr.admin.form_problems import Refusal, from_edit, from_validation
 from ivr.admin.guard import admin, admins_only, desk, who
+from ivr.admin.week_columns import columns
 from ivr.api.schemas import FIRST_YEAR, LAST_YEAR, CounselorIn, OverrideIn, ShiftIn
 from ivr.operators.desk import edit_status
 from ivr.roster.edit import EditError, Invalid, NotFound, fingerprint
+from ivr.roster.localtime import format_clock, parse_clock
 from ivr.roster.model import DAYS
 from ivr.roster.oncall import coverage_gaps
 
@@ -64,7 +68,9 @@ def roster() -> ResponseReturnValue:
     return page
 
 
-def _roster_page(errors: list[str] | None = None, status: int = 200) -> Any:
+def _roster_page(refused: Refusal | None = None, status: int = 200) -> Any:
+    """The page; after a refused form, with its problems beside its fields and
+    what was typed still in them."""
     editor = desk().roster
     current = desk().store.load()
     home = editor.timezone()
@@ -72,10 +78,12 @@ def _roster_page(errors: list[str] | None = None, status: int = 200) -> Any:
     zone = ZoneInfo(zone_name)
     week = _week_start(request.args.get("week"), zone)
     now = datetime.now(UTC)
+    shown = week_view(current, week, zone_name, now) if current is not None else None
     page = render_template(
         "roster.html",
         page="roster",
-        week=week_view(current, week, zone_name, now) if current is not None else None,
+        week=shown,
+        columns=columns(shown) if shown is not None else (),
         week_start=week,
         previous_week=(week - timedelta(days=7)).isoformat(),
         next_week=(week + timedelta(days=7)).isoformat(),
@@ -89,11 +97,21 @@ def _roster_page(errors: list[str] | None = None, status: int = 200) -> Any:
         gap_days=GAP_DAYS,
         zone=zone,
         days=DAYS,
-        errors=errors or [],
-        form=request.form if errors else MultiDict(),
+        refused=refused,
+        form=request.form if refused else MultiDict(),
+        typed_shift=_typed_shift() if refused else None,
+        typed_override=_typed_override() if refused else {},
         here=_here(),
     )
     return Response(page, status=status) if status != 200 else page
+
+
+def _refused_on_page(refused: Refusal, status: int) -> Any:
+    return _roster_page(refused, status)
+
+
+def _gone(error: EditError) -> Any:
+    return _roster_page(Refusal("", general=(str(error),)), 404)
 
 
 def _back() -> ResponseReturnValue:
@@ -101,14 +119,19 @@ def _back() -> ResponseReturnValue:
     return redirect(url_for("admin.roster", **where))
 
 
-def _edit(action: Any, *args: Any, done: str, **options: Any) -> Any:
-    """Run an edit; on success say so and go back, else show the page with why."""
+Refused = Callable[[Refusal, int], Any]
+
+
+def _edit(action: Any, *args: Any, done: str, form: str, refused: Refused = _refused_on_page,
+          **options: Any) -> Any:  # fmt: skip
+    """Run an edit; on success say so and go back, else show FORM again with
+    why, beside the fields at fault (`refused`: which page shows it)."""
     try:
         action(*args, **options)
     except EditError as error:
-        problems = error.problems if isinstance(error, Invalid) else []
-        shown = [f"{p.field}: {p.message}" for p in problems] or [str(error)]
-        return _roster_page(shown, edit_status(error))
+        # Only a form's own mistakes go back to that form; anything else is the roster's news.
+        shown = refused if isinstance(error, Invalid) else _refused_on_page
+        return shown(from_edit(form, error), edit_status(error))
     flash(done, "ok")
     return _back()
 
@@ -118,16 +141,18 @@ def _was() -> str | None:
     return request.form.get("was") or None
 
 
-def _model(model: type[BaseModel], data: dict[str, Any]) -> tuple[dict[str, Any] | None, Any]:
+def _model(
+    model: type[BaseModel],
+    data: dict[str, Any],
+    form: str,
+    refused: Refused = _refused_on_page,
+) -> tuple[dict[str, Any] | None, Any]:
     try:
         # Form fields are text: read "3" as a number and "2026-01-01" as a date.
         parsed = model.model_validate(data, strict=False)
     except ValidationError as error:
-        problems = [
-            f"{'.'.join(str(p) for p in problem['loc']) or 'form'}: {problem['msg']}"
-            for problem in error.errors(include_url=False, include_input=False)
-        ]
-        return None, _roster_page(problems, 422)
+        kind = form.split("-", 1)[-1]  # "add-shift": a shift
+        return None, refused(from_validation(form, kind, error), 422)
     # None clears an optional field on an update, and means "not set" on an add.
     found = parsed.model_dump(mode="json")
     return found, None
@@ -167,10 +192,13 @@ def _counselor_form(counselor_id: str) -> dict[str, Any]:
 @admin.post("/roster/counselors")
 @admins_only
 def add_counselor() -> Any:
-    data, refused = _model(CounselorIn, _counselor_form(_text("id").lower()))
+    data, refused = _model(CounselorIn, _counselor_form(_text("id").lower()), "add-counselor")
     if data is None:
         return refused
-    return _edit(desk().roster.add_counselor, data, who(), done=f"Added {data['name']}.")
+    return _edit(
+        desk().roster.add_counselor, data, who(), done=f"Added {data['name']}.",
+        form="add-counselor",
+    )  # fmt: skip
 
 
 @admin.get("/roster/counselors/<counselor_id>")
@@ -179,10 +207,26 @@ def counselor(counselor_id: str) -> Any:
     try:
         found = desk().roster.counselor(counselor_id)
     except NotFound as error:
-        return _roster_page([str(error)], 404)
+        return _gone(error)
     return render_template(
         "counselor_edit.html", page="roster", counselor=found, was=fingerprint(found)
     )
+
+
+def _counselor_again(counselor_id: str, current: dict[str, Any]) -> Refused:
+    """The edit form once more, as it was sent, with why it was refused."""
+
+    def show(refused: Refusal, status: int) -> Any:
+        typed = _counselor_form(counselor_id)
+        shown = current | {k: typed[k] for k in ("name", "languages", "active", "role")}
+        shown["priority"] = typed["priority"]
+        page = render_template(
+            "counselor_edit.html", page="roster", counselor=shown, was=_was(),
+            refused=refused, typed_phone=_text("phone"),
+        )  # fmt: skip
+        return Response(page, status=status)
+
+    return show
 
 
 @admin.post("/roster/counselors/<counselor_id>")
@@ -191,16 +235,17 @@ def change_counselor(counselor_id: str) -> Any:
     try:
         current = desk().roster.counselor(counselor_id)
     except NotFound as error:
-        return _roster_page([str(error)], 404)
+        return _gone(error)
     form = _counselor_form(counselor_id)
     if not form["phone"]:
         form["phone"] = current["phone"]  # left blank: keep the number
-    data, refused = _model(CounselorIn, form)
+    again = _counselor_again(counselor_id, current)
+    data, refused = _model(CounselorIn, form, "edit-counselor", again)
     if data is None:
         return refused
     return _edit(
         desk().roster.update_counselor, counselor_id, data, who(),
-        done=f"Saved {data['name']}.", if_unchanged=_was(),
+        done=f"Saved {data['name']}.", if_unchanged=_was(), form="edit-counselor", refused=again,
     )  # fmt: skip
 
 
@@ -208,8 +253,9 @@ def change_counselor(counselor_id: str) -> Any:
 @admins_only
 def remove_counselor(counselor_id: str) -> Any:
     return _edit(
-        desk().roster.remove_counselor, counselor_id, who(), done=f"Removed {counselor_id}."
-    )
+        desk().roster.remove_counselor, counselor_id, who(), done=f"Removed {counselor_id}.",
+        form="",
+    )  # fmt: skip
 
 
 # -- shifts -------------------------------------------------------------------------
@@ -219,8 +265,8 @@ def _shift_form() -> dict[str, Any]:
     data: dict[str, Any] = {
         "counselor": _text("counselor"),
         "days": _list("days"),
-        "start": _text("start"),
-        "end": _text("end"),
+        "start": _clock(_text("start")),
+        "end": _clock(_text("end")),
         "timezone": _optional("timezone"),
         "valid_from": _optional("valid_from"),
         "valid_until": _optional("valid_until"),
@@ -228,13 +274,26 @@ def _shift_form() -> dict[str, Any]:
     return data
 
 
+def _clock(text: str) -> str:
+    """A time as typed, "9:00" or "9.00", in the form every surface writes: 09:00."""
+    minutes = parse_clock(text.replace(".", ":").rjust(5, "0"), True)
+    return text if minutes is None else format_clock(minutes)
+
+
+def _typed_shift() -> dict[str, Any]:
+    """A shift form's fields as sent, to fill the form in again."""
+    return {"counselor": _text("counselor"), "days": _list("days"), "start": _text("start"),
+            "end": _text("end"), "timezone": _text("timezone"),
+            "valid_from": _text("valid_from"), "valid_until": _text("valid_until")}  # fmt: skip
+
+
 @admin.post("/roster/shifts")
 @admins_only
 def add_shift() -> Any:
-    data, refused = _model(ShiftIn, _shift_form())
+    data, refused = _model(ShiftIn, _shift_form(), "add-shift")
     if data is None:
         return refused
-    return _edit(desk().roster.add_shift, data, who(), done="Shift added.")
+    return _edit(desk().roster.add_shift, data, who(), done="Shift added.", form="add-shift")
 
 
 @admin.get("/roster/shifts/<shift_id>")
@@ -243,38 +302,74 @@ def shift(shift_id: str) -> Any:
     try:
         found = desk().roster.shift(shift_id)
     except NotFound as error:
-        return _roster_page([str(error)], 404)
+        return _gone(error)
+    return _shift_page(found, fingerprint(found))
+
+
+def _shift_page(shift: dict[str, Any], was: str | None, refused: Refusal | None = None) -> str:
     return render_template(
         "shift_edit.html",
         page="roster",
-        shift=found,
-        was=fingerprint(found),
+        shift=shift,
+        was=was,
         counselors=desk().roster.counselors(),
         zones=zone_names(),
         days=DAYS,
         home_zone=desk().roster.timezone(),
+        refused=refused,
     )
+
+
+def _shift_again(shift_id: str) -> Refused:
+    def show(refused: Refusal, status: int) -> Any:
+        typed = _typed_shift() | {"id": shift_id}
+        return Response(_shift_page(typed, _was(), refused), status=status)
+
+    return show
 
 
 @admin.post("/roster/shifts/<shift_id>")
 @admins_only
 def change_shift(shift_id: str) -> Any:
-    data, refused = _model(ShiftIn, _shift_form())
+    again = _shift_again(shift_id)
+    data, refused = _model(ShiftIn, _shift_form(), "edit-shift", again)
     if data is None:
         return refused
     return _edit(
         desk().roster.update_shift, shift_id, data, who(), done="Shift saved.",
-        if_unchanged=_was(),
+        if_unchanged=_was(), form="edit-shift", refused=again,
     )  # fmt: skip
 
 
 @admin.post("/roster/shifts/<shift_id>/delete")
 @admins_only
 def remove_shift(shift_id: str) -> Any:
-    return _edit(desk().roster.remove_shift, shift_id, who(), done="Shift removed.")
+    return _edit(desk().roster.remove_shift, shift_id, who(), done="Shift removed.", form="")
 
 
 # -- overrides ------------------------------------------------------------------------
+
+
+def _moment(name: str) -> str:
+    """An override's start or end from its date and 24-hour time fields
+    ("2026-12-24" and "18:00": "2026-12-24T18:00"); an end at 24:00 is the
+    next day's 00:00. One field "start"/"end" holding both is read too."""
+    day, clock = _text(f"{name}_date"), _text(f"{name}_time")
+    if not (day or clock):
+        return _text(name)[:16]
+    clock = _clock(clock)
+    if clock == "24:00":
+        try:
+            return f"{date.fromisoformat(day) + timedelta(days=1)}T00:00"
+        except ValueError:
+            pass  # refused below as it was written
+    return f"{day}T{clock}"
+
+
+def _typed_override() -> dict[str, Any]:
+    return {name: request.form.getlist(name) if name == "replaces" else _text(name)
+            for name in ("counselor", "start_date", "start_time", "end_date", "end_time",
+                         "timezone", "replaces", "note")}  # fmt: skip
 
 
 @admin.post("/roster/overrides")
@@ -282,19 +377,23 @@ def remove_shift(shift_id: str) -> Any:
 def add_override() -> Any:
     form: dict[str, Any] = {
         "counselor": _text("counselor"),
-        "start": _text("start")[:16],
-        "end": _text("end")[:16],
+        "start": _moment("start"),
+        "end": _moment("end"),
         "timezone": _optional("timezone"),
         "replaces": _list("replaces"),
         "note": _optional("note"),
     }
-    data, refused = _model(OverrideIn, form)
+    data, refused = _model(OverrideIn, form, "add-override")
     if data is None:
         return refused
-    return _edit(desk().roster.add_override, data, who(), done="Override added.")
+    return _edit(
+        desk().roster.add_override, data, who(), done="Override added.", form="add-override"
+    )
 
 
 @admin.post("/roster/overrides/<override_id>/delete")
 @admins_only
 def remove_override(override_id: str) -> Any:
-    return _edit(desk().roster.remove_override, override_id, who(), done="Override removed.")
+    return _edit(
+        desk().roster.remove_override, override_id, who(), done="Override removed.", form=""
+    )

@@ -11,6 +11,8 @@ from flask import Blueprint, Response, jsonify, request
 
 from ivr.api import schemas as s
 from ivr.api.registry import ApiError, Handler, endpoint, openapi_document
+from ivr.crisis.decisions import Decisions
+from ivr.extension import helpline
 from ivr.operators.accounts import Operator
 from ivr.operators.desk import edit_status, request_desk
 from ivr.operators.overview import OptOutLookupError
@@ -290,6 +292,15 @@ def _voicemail(voicemail: Any, operator: Operator) -> s.Voicemail:
     without a login, so a viewer gets the record without the link."""
     shown = s.Voicemail.model_validate(vars(voicemail))
     return shown if operator.can_change else shown.model_copy(update={"recording_url": None})
+
+
+@_route("GET", "/crisis/decisions", summary="How texts and speech were read for a crisis",
+        tag="calls", query=s.CrisisDecisionsQuery, response=list[s.CrisisDecision])  # fmt: skip
+def crisis_decisions(operator: Operator, query: s.CrisisDecisionsQuery) -> list[s.CrisisDecision]:
+    line = helpline()
+    counts = Decisions(line.redis, line.settings.retention_days * 86400).counts(query.hours)
+    rows = sorted(counts.items(), key=lambda pair: (-pair[1], pair[0].field()))
+    return [s.CrisisDecision.model_validate({**vars(d), "count": n}) for d, n in rows]
 
 
 @_route("GET", "/urgent", summary="Urgent work not yet taken, oldest first", tag="calls",

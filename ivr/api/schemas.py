@@ -28,7 +28,16 @@ LocalTime = Annotated[
 ZoneName = Annotated[str, Field(min_length=1, max_length=64, examples=["America/New_York"])]
 Language = Annotated[str, Field(pattern=r"^[a-z]{2}$", examples=["en"])]
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-Phone = Annotated[str, Field(min_length=1, max_length=32, examples=["+12025550101"])]
+Phone = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=32,
+        examples=["+12025550101", "(202) 555-0101"],
+        description="E.164, or as dialled in the US: (202) 555-0101, 202-555-0101, "
+        "+1 202 555 0101; read as its E.164 form.",
+    ),
+]
 Note = Annotated[str, Field(max_length=200)]
 
 
@@ -213,6 +222,22 @@ class UrgentWork(BaseModel):
         description="How far up the escalation ladder it has climbed."
     )
     reached_backup: bool
+
+
+class CrisisDecisionsQuery(Strict):
+    hours: Annotated[int, Field(ge=1, le=24 * 90)] = 24
+
+
+class CrisisDecision(BaseModel):
+    """How many readings of one kind: never the words, a number or a reference."""
+
+    channel: Literal["sms", "voice"]
+    outcome: Literal["crisis", "near", "none"]
+    category: str
+    stage: str
+    language: str
+    score: str = Field(description="The learned score to a tenth.")
+    count: int
 
 
 class UrgentClaim(BaseModel):

@@ -2,6 +2,10 @@
 
 Content never types a number twice: `{crisis}` becomes "988" in a text and a
 spoken form ("9 8 8") on the phone, both defined once in `line.yaml`.
+
+A text that starts with a placeholder starts with a capital letter, whatever
+the value: `{line_name}: …` is "The Benzo Support Line: …", though the name
+reads "the Benzo Support Line" inside a sentence.
 """
 
 from __future__ import annotations
@@ -47,4 +51,7 @@ def fill(
             return resource.spoken.get(language, resource.text)
         return resource.text
 
-    return PLACEHOLDER.sub(value, text)
+    filled = PLACEHOLDER.sub(value, text)
+    if filled and PLACEHOLDER.match(text):
+        return filled[0].upper() + filled[1:]
+    return filled

@@ -190,6 +190,9 @@ DISTINCT_WORDS: dict[str, frozenset[str]] = {
             "puede",
             "creo",
             "siento",
+            # A question about the medicine: "información sobre clonazepam".
+            "sobre",
+            "informacion",
             "ayuda",
             "ayudenme",
             "favor",

@@ -59,8 +59,8 @@ def create_emulator(
     app.config.update(JSON_SORT_KEYS=False, MAX_CONTENT_LENGTH=256 * 1024)
     app.extensions[EXTENSION] = Network(config, interpreter)
 
-    # These add their resources (IncomingPhoneNumbers, Queues) to `rest`.
-    from ivr.emulator import rest_numbers, rest_queues  # noqa: F401
+    # These add their resources (IncomingPhoneNumbers, Queues, Recordings) to `rest`.
+    from ivr.emulator import rest_numbers, rest_queues, rest_recordings  # noqa: F401
     from ivr.emulator.control import control
     from ivr.emulator.rest import rest
 

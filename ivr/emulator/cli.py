@@ -13,6 +13,7 @@ from werkzeug.serving import make_server
 
 from ivr.config import ConfigError, load_settings
 from ivr.emulator.app import create_emulator, emulator_network
+from ivr.emulator.serve import request_handler
 
 DEFAULT_PORT = 5100
 
@@ -30,7 +31,12 @@ DEFAULT_PORT = 5100
     default=None,
     help="The number's voice Fallback URL path on the line, if it has one.",
 )
-def emulator(port: int, host: str, line_url: str | None, voice_fallback_path: str | None) -> None:
+@click.option(
+    "--log-requests", is_flag=True, help="A line per HTTP request (default: errors only)."
+)
+def emulator(
+    port: int, host: str, line_url: str | None, voice_fallback_path: str | None, log_requests: bool
+) -> None:
     """The local Twilio emulator: REST API, phone network, virtual phones."""
     try:
         settings = load_settings()
@@ -48,7 +54,9 @@ def emulator(port: int, host: str, line_url: str | None, voice_fallback_path: st
         voice_fallback_path=voice_fallback_path,
     )
     try:
-        server = make_server(host, port, app, threaded=True)
+        server = make_server(
+            host, port, app, threaded=True, request_handler=request_handler(log_requests)
+        )
     except OSError as error:
         raise click.ClickException(f"cannot listen on {host}:{port}: {error}") from error
     base = f"http://{host}:{server.server_port}"

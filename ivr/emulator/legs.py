@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from ivr.emulator.ids import API_VERSION, now, rfc2822
 from ivr.emulator.interactive import ask_person, ring_person
 from ivr.emulator.phones import Answer, Performer, Step
+from ivr.emulator.recordings import RecordingRecord
 from ivr.emulator.records import CallRecord, Fetch
 from ivr.emulator.twiml import (
     DialedLeg,
@@ -175,6 +176,12 @@ class CallLeg:
             self.hear("bridged", number)
             self.elapse(result.talk_seconds)
         return result
+
+    def keep_recording(self, sid: str, seconds: int) -> None:
+        """A <Record> made a recording: fetchable from then on, as at Twilio."""
+        self.network.add_recording(
+            RecordingRecord(self.record.account_sid, self.record.sid, sid, seconds)
+        )
 
     def cancel_number(self, number: str, caller_id: str) -> None:
         child = CallRecord(

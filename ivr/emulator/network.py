@@ -27,6 +27,7 @@ from ivr.emulator.messaging import InboundText, deliver, text_line
 from ivr.emulator.numbers import IncomingNumber, NumberBook
 from ivr.emulator.phones import PhoneBook, Script, Step, script
 from ivr.emulator.queues import QueueBook
+from ivr.emulator.recordings import RecordingRecord
 from ivr.emulator.records import CallRecord, MessageRecord
 from ivr.emulator.registry import default_interpreter
 from ivr.emulator.twiml import End, Goto, Interpreter
@@ -86,6 +87,7 @@ class Network:
         self._own_numbers()
         self.messages: dict[str, MessageRecord] = {}
         self.calls: dict[str, CallRecord] = {}
+        self.recordings: dict[str, RecordingRecord] = {}
         self.requests: deque[dict[str, Any]] = deque(maxlen=config.log_limit)
         self.notes: deque[str] = deque(maxlen=config.log_limit)
         self._legs: dict[str, CallLeg] = {}
@@ -152,6 +154,15 @@ class Network:
         with self.lock:
             self.calls[record.sid] = record
         self.notify()
+
+    def add_recording(self, record: RecordingRecord) -> None:
+        with self.lock:
+            self.recordings[record.sid] = record
+        self.notify()
+
+    def recording(self, sid: str) -> RecordingRecord | None:
+        with self.lock:
+            return self.recordings.get(sid)
 
     def open_leg(self, record: CallRecord, interpreter: Interpreter | None = None) -> CallLeg:
         leg = CallLeg(
@@ -262,6 +273,7 @@ class Network:
         with self.lock:
             self.messages.clear()
             self.calls.clear()
+            self.recordings.clear()
             self.requests.clear()
             self.notes.clear()
             self._opted_out.clear()

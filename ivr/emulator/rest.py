@@ -72,6 +72,7 @@ def _log(response: Response) -> Response:
             "params": _form(),
             "status": response.status_code,
             "dropped": bool(g.get("emulator_dropped")),
+            "error_code": g.get("emulator_error_code"),
         }
     )
     return response
@@ -83,6 +84,7 @@ def _twilio_error(error: TwilioError) -> Response:
 
 
 def _error(error: TwilioError) -> Response:
+    g.emulator_error_code = error.code  # in the request log: why a create was refused
     response = jsonify(error.body())
     response.status_code = error.status
     return response

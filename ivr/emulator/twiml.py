@@ -96,6 +96,8 @@ class Leg(Protocol):
 
     def cancel_number(self, number: str, caller_id: str) -> None: ...
 
+    def keep_recording(self, sid: str, seconds: int) -> None: ...
+
 
 VerbHandler = Callable[[Leg, ET.Element], Outcome]
 

@@ -147,6 +147,7 @@ def record(leg: Leg, verb: ET.Element) -> Outcome:
         seconds = 1
     leg.elapse(seconds)
     sid = new_sid("RE")
+    leg.keep_recording(sid, max(1, seconds))
     account = leg.record.account_sid
     recording_url = f"https://api.twilio.com/{API_VERSION}/Accounts/{account}/Recordings/{sid}"
     fields = {

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 import click
 import redis
 
-from ivr.cli_support import cli_redis
+from ivr.cli_support import cli_redis, cli_who
+from ivr.operators.audit import AuditLog
 from ivr.privacy import mask
 from ivr.roster.cli_edit import counselor_group, override_group, shift_group, timezone_command
 from ivr.roster.export import dump_yaml
@@ -58,7 +59,7 @@ def import_(file: Path, check: bool) -> None:
         click.echo(f"{file}: roster OK: {summary}")
     else:
         try:
-            version = _store().save(new, source=str(file))
+            version = _import(new, file)
         except redis.RedisError as error:
             raise click.ClickException(f"cannot store the roster in Redis: {error}") from error
         click.echo(f"imported {file}: {summary}; roster version {version}")
@@ -177,6 +178,38 @@ def gaps(days: int, from_text: str | None, zone_name: str | None) -> None:
 
 def _store() -> RosterStore:
     return RosterStore(cli_redis())
+
+
+def _import(new: Roster, file: Path) -> int:
+    """Make NEW the roster, written to the audit log as every other roster
+    change is (`roster.import`, by the CLI's user): the versions and counts
+    before and after, so the log says what was replaced by what."""
+    client = cli_redis()
+    store = RosterStore(client)
+    try:
+        before = store.load_stored()
+    except RosterError:  # what is stored no longer validates: the import replaces it
+        before = None
+    version = store.save(new, source=str(file))
+    AuditLog(client).record(
+        cli_who(),
+        "roster.import",
+        file.name,
+        _summary(before.roster, before.version) if before is not None else None,
+        _summary(new, version) | {"file": str(file)},
+    )
+    return version
+
+
+def _summary(current: Roster, version: int) -> dict[str, object]:
+    return {
+        "version": version,
+        "counselors": len(current.counselors),
+        "active": sum(c.active for c in current.counselors),
+        "shifts": len(current.shifts),
+        "overrides": len(current.overrides),
+        "timezone": current.timezone,
+    }
 
 
 def _current() -> StoredRoster:

@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ivr.config import is_e164
+from ivr.config import to_e164
 from ivr.content.yamlsrc import SourceList, SourceMap, Where, YamlProblem
 from ivr.problems import FileProblems, Problem
 from ivr.roster.localtime import instant, parse_clock, parse_local, zone
@@ -37,6 +37,10 @@ ITEM_ID = COUNSELOR_ID
 """Shift and override ids: safe in a URL path and on a command line."""
 LANGUAGE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+PHONE_PROBLEM = (
+    "is not a valid phone number: write it in E.164 like +12025550101, "
+    "or as dialled in the US like (202) 555-0101"
+)
 
 T = TypeVar("T")
 Item = TypeVar("Item", Shift, Override)
@@ -197,12 +201,13 @@ class _Reader:
             else:
                 self.ids[ident] = data.at("id")
         name = self.text(data, "name", what)
-        phone = self.text(data, "phone", what)
-        if phone is not None and not is_e164(phone):
-            self.problem(
-                data.at("phone"), f"{what}: phone is not a valid E.164 number like +12025550101"
-            )
-            phone = None
+        if isinstance(data.get("phone"), int):  # YAML read the digits as a number
+            self.problem(data.at("phone"), f'{what}: write the phone in quotes, like "2025550101"')
+        written = self.text(data, "phone", what) if not isinstance(data.get("phone"), int) else None
+        # As a person writes it, "(202) 555-0101", kept as Twilio dials it: +12025550101.
+        phone = to_e164(written) if written is not None else None
+        if written is not None and phone is None:
+            self.problem(data.at("phone"), f"{what}: phone {PHONE_PROBLEM}")
         elif phone is not None and phone in self.phones:
             self.problem(
                 data.at("phone"), f"{what}: phone is already counselor '{self.phones[phone]}'s"

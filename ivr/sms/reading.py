@@ -97,7 +97,8 @@ def _keyword_at(words: list[str], flow: SmsFlow, *, first_only: bool) -> Reading
                         rank = (start, -len(wanted))
                         if best is None or rank < best[:2]:
                             said_in = _languages_of(keyword, wanted)
-                            # A word of every language ("Klonopin") keeps the conversation's.
+                            # A word of every language ("Klonopin") tells no language:
+                            # the text's other words may (read_text), else the conversation's.
                             only = language if len(said_in) == 1 else None
                             best = (*rank, Reading(Intent.KEYWORD, keyword, only))
                         break
@@ -166,5 +167,9 @@ def read_text(text: str, content: Content, language_hint: str | None = None) -> 
         keyword = found.keyword if found is not None else None
         return Reading(Intent.CRISIS, keyword, crisis.language, crisis)
     if found is not None:
-        return Reading(Intent.KEYWORD, found.keyword, found.language, crisis)
+        # "¿Qué es el clonazepam?": the keyword is a word of both languages; the
+        # words around it are Spanish, and so is the answer (the crisis reader
+        # has read which language they are in: ivr.crisis.language).
+        written_in = found.language or crisis.language
+        return Reading(Intent.KEYWORD, found.keyword, written_in, crisis)
     return Reading(Intent.MENU, crisis=crisis)

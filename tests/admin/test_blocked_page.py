@@ -71,7 +71,13 @@ def test_a_bad_field_is_named_and_nothing_is_blocked(
     ):
         status, page = add(client, **form)
         assert status == 422, form
-        assert re.search(rf'role="alert">{field}: ', page), form
+        # Said beside the field, which points at it.
+        assert re.search(rf'<span class="field-problem" id="add-block-{field}-problem">', page)
+        assert re.search(
+            rf'id="add-block-{field}"[^>]* aria-invalid="true"[^>]*'
+            rf'aria-describedby="add-block-{field}-problem"',
+            page,
+        ), form
     assert Blocklist(redis_client, settings.secret_key).list() == []
     assert AuditLog(redis_client).recent(10)[0].action == "login"
 

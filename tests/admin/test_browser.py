@@ -17,6 +17,7 @@ import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -179,3 +180,194 @@ def test_a_supervisor_keeps_the_roster_and_the_callbacks(
     actions = [(e.who, e.action) for e in AuditLog(redis_client).recent(20)]
     for action in ("counselor.add", "shift.add", "callback.status"):
         assert ("web:sam", action) in actions
+
+
+# A week with what makes a calendar hard to read: two people on at once, a
+# long name, a night shift over midnight, a half-hour override that takes
+# someone off, a weekend with gaps in cover.
+CALENDAR_WEEK = "2026-12-07"  # a Monday
+CALENDAR_ROSTER = {
+    "timezone": ZONE,
+    "coverage": {"minimum": 1, "languages": {"es": 1}, "supervisors": 0},
+    "counselors": [
+        {"id": "maria", "name": "María López", "phone": "+12025550101", "languages": ["en", "es"]},
+        {"id": "sam", "name": "Sam Carter", "phone": "+12025550102", "languages": ["en"]},
+        {"id": "ana", "name": "Ana Torres", "phone": "+12025550104", "languages": ["es", "en"]},
+        {"id": "bart", "name": "Bartholomew Featherstonehaugh-Wright", "phone": "+12025550105",
+         "languages": ["en"]},
+    ],
+    "shifts": [
+        {"counselor": "maria", "days": ["mon", "tue", "wed", "thu", "fri"], "start": "08:00",
+         "end": "16:00"},
+        {"counselor": "sam", "days": ["mon", "tue", "wed", "thu", "fri"], "start": "08:00",
+         "end": "16:00"},
+        {"counselor": "ana", "days": ["mon", "tue", "wed", "thu", "fri"], "start": "16:00",
+         "end": "24:00"},
+        {"counselor": "bart", "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+         "start": "22:00", "end": "06:00"},
+    ],
+    "overrides": [
+        {"counselor": "ana", "start": "2026-12-09T12:00", "end": "2026-12-09T12:30",
+         "replaces": ["sam"], "note": "Sam at the dentist"},
+    ],
+}  # fmt: skip
+
+# Every block's name and times, and whether each is wholly shown: not cut off
+# by its own box (an ellipsis, a clamp) nor by the block's.
+BLOCKS_AS_SHOWN = """() => [...document.querySelectorAll('.calendar .block')].map(block => {
+  const box = block.getBoundingClientRect();
+  const part = name => {
+    const el = block.querySelector(name);
+    const r = el.getBoundingClientRect();
+    return {
+      text: el.textContent.trim(),
+      whole: el.scrollWidth <= el.clientWidth && el.scrollHeight <= el.clientHeight,
+      inside: r.left >= box.left - 0.5 && r.right <= box.right + 0.5
+        && r.top >= box.top - 0.5 && r.bottom <= box.bottom + 0.5 && r.width > 0,
+    };
+  };
+  return {day: block.closest('.day').dataset.day, kind: block.className, title: block.title,
+          name: part('.name'), time: part('.time')};
+})"""
+
+
+def test_the_roster_calendar_is_read_at_a_glance_on_a_laptop_and_a_phone(
+    settings: Settings, content: Content, redis_client: redis.Redis
+) -> None:
+    """Every block says who and when, wholly, at 1280 px and at 390 px; on a
+    phone the week scrolls sideways and the hour scale stays in view."""
+    _browser_or_skip()
+    from playwright.sync_api import expect, sync_playwright
+
+    from ivr.roster.parse import parse_roster
+
+    RosterStore(redis_client).save(parse_roster(CALENDAR_ROSTER, "calendar test"))
+    Accounts(redis_client).set_password("sam", PASSWORD, "admin")
+    app = create_app(settings, content)
+    server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    site = f"http://127.0.0.1:{server.server_port}"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            context = browser.new_context(timezone_id=ZONE, viewport={"width": 1280, "height": 900})
+            page = context.new_page()
+            page.goto(site + "/admin/login")
+            page.fill("input[name=name]", "sam")
+            page.fill("input[name=secret]", PASSWORD)
+            page.click("button[type=submit]")
+            expect(page).to_have_url(re.compile(r"/admin/$"))
+
+            for width, name in ((1280, "08-calendar-1280"), (390, "09-calendar-390")):
+                page.set_viewport_size({"width": width, "height": 900 if width > 400 else 844})
+                page.goto(site + f"/admin/roster?week={CALENDAR_WEEK}&tz={ZONE}")
+                calendar = page.locator("#calendar")
+                expect(calendar).to_be_visible()
+                page.locator(".calendar-scroll").screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+                page.screenshot(path=str(SCREENSHOTS / f"{name}-page.png"), full_page=True)
+                blocks = page.evaluate(BLOCKS_AS_SHOWN)
+                _every_block_reads_whole(blocks, width)
+                scroller = page.locator(".calendar-scroll")
+                sideways = scroller.evaluate("el => el.scrollWidth - el.clientWidth")
+                # The page itself never scrolls sideways: only the week does.
+                assert page.evaluate("document.documentElement.scrollWidth") <= width
+                if width == 390:
+                    assert sideways > 0
+                    scroller.evaluate("el => { el.scrollLeft = el.scrollWidth; }")
+                    scroller.screenshot(path=str(SCREENSHOTS / f"{name}-scrolled.png"))
+                    kept = page.evaluate(
+                        """() => {
+                          const scale = document.querySelector('.calendar .scale');
+                          const view = document.querySelector('.calendar-scroll');
+                          const s = scale.getBoundingClientRect(), v = view.getBoundingClientRect();
+                          return s.left >= v.left - 1 && s.right <= v.right && s.width > 20;
+                        }"""
+                    )
+                    assert kept, "the hour scale scrolled out of view"
+                    sunday = page.locator(".calendar .day[data-day='2026-12-13'] .block").first
+                    expect(sunday).to_be_in_viewport()
+
+            # A number the line cannot dial: refused, and said right under the field.
+            page.set_viewport_size({"width": 1280, "height": 900})
+            page.goto(site + f"/admin/roster?week={CALENDAR_WEEK}&tz={ZONE}")
+            form = page.locator("#add-counselor")
+            form.locator("input[name=id]").fill("rosa")
+            form.locator("input[name=name]").fill("Rosa Jiménez")
+            form.locator("input[name=phone]").fill("555-0120")
+            form.locator("input[name=languages]").fill("es, en")
+            form.locator("button[type=submit]").click()
+            phone = page.locator("#add-counselor-phone")
+            problem = page.locator("#add-counselor-phone-problem")
+            expect(problem).to_contain_text("not a valid phone number")
+            expect(phone).to_have_attribute("aria-invalid", "true")
+            expect(phone).to_be_focused()  # and the page has taken the person to it
+            near = page.evaluate(
+                """() => {
+                  const i = document.querySelector('#add-counselor-phone').getBoundingClientRect();
+                  const p = document.querySelector('#add-counselor-phone-problem')
+                    .getBoundingClientRect();
+                  return p.top >= i.bottom - 1 && p.top - i.bottom < 40 && p.left < i.right;
+                }"""
+            )
+            assert near, "the message is not beside its field"
+            form.screenshot(path=str(SCREENSHOTS / "10-refused-form.png"))
+            browser.close()
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        server.server_close()
+
+
+def _every_block_reads_whole(blocks: list[dict[str, Any]], width: int) -> None:
+    assert blocks, "no blocks on the calendar"
+    for block in blocks:
+        for part in ("name", "time"):
+            shown = block[part]
+            assert shown["whole"], (width, part, block)  # no ellipsis, no clamp
+            assert shown["inside"], (width, part, block)  # nothing past the block's edge
+    said = {(b["day"], b["name"]["text"], b["time"]["text"]) for b in blocks}
+    expected = {
+        ("2026-12-07", "María López", "08:00–16:00"),
+        ("2026-12-07", "Sam Carter", "08:00–16:00"),
+        ("2026-12-07", "Ana Torres", "16:00–24:00"),
+        ("2026-12-07", "Bartholomew Featherstonehaugh-Wright", "22:00–24:00"),
+        ("2026-12-08", "Bartholomew Featherstonehaugh-Wright", "00:00–06:00"),
+        ("2026-12-09", "Ana Torres", "12:00–12:30"),  # the override, half an hour
+        ("2026-12-09", "Sam Carter", "12:00–12:30"),  # what it takes away
+        ("2026-12-09", "Sam Carter", "12:30–16:00"),
+        # Where nobody is on call, that is the gap; before and after, nobody speaks Spanish.
+        ("2026-12-12", "Gap: es", "00:00–06:00"),
+        ("2026-12-12", "Gap", "06:00–22:00"),
+        ("2026-12-12", "Gap: es", "22:00–24:00"),
+    }
+    assert expected <= said, expected - said
+
+
+def test_the_front_page_and_the_api_documentation_read_on_a_phone_and_a_laptop(
+    site: str,
+) -> None:
+    """`/` says what the service is and leads to /admin and the API's
+    documentation; neither page needs a login, nor scrolls sideways on a phone."""
+    _browser_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for width, label in ((1280, "laptop"), (390, "phone")):
+            context = browser.new_context(viewport={"width": width, "height": 900})
+            page = context.new_page()
+            page.goto(site + "/")
+            page.screenshot(path=str(SCREENSHOTS / f"11-front-page-{label}.png"), full_page=True)
+            assert page.locator("a[href^='/admin']").count() >= 1
+            assert page.locator("a[href='/api/v1/docs']").count() >= 1
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+            page.click("a[href='/api/v1/docs']")
+            page.wait_for_load_state()
+            assert "/api/v1/" in page.content()
+            page.screenshot(path=str(SCREENSHOTS / f"12-api-docs-{label}.png"), full_page=True)
+            assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
+            context.close()
+        browser.close()

@@ -4,11 +4,14 @@ concurrent PATCHes, and what viewers may not see."""
 
 from __future__ import annotations
 
+import json
+
 import redis
 from flask.testing import FlaskClient
 
 from ivr.callbacks import Callbacks
 from ivr.config import Settings
+from ivr.content.model import Content
 from ivr.operators.audit import AuditLog
 from ivr.roster.edit import RosterEditor
 from ivr.roster.store import RosterStore
@@ -172,3 +175,20 @@ def test_urgent_work_is_listed_and_taken_once_through_the_api(
     assert api.get(PREFIX + "/urgent", headers=viewer).get_json() == []
     [entry] = AuditLog(redis_client).recent()
     assert (entry.action, entry.target) == ("urgent.claim", reference)
+
+
+def test_crisis_decisions_are_counted_without_words(
+    api: FlaskClient, tokens: Tokens, redis_client: redis.Redis, content: Content
+) -> None:
+    from ivr.crisis.decisions import Decisions
+
+    decisions = Decisions(redis_client, 3600)
+    for text in ("i want to kill myself", "what is klonopin", "quiero matarme"):
+        decisions.record(content.crisis.read(text), "sms")
+    viewer = tokens.header("viewer")
+    rows = api.get(PREFIX + "/crisis/decisions", headers=viewer).get_json()
+    assert sum(r["count"] for r in rows) == 3
+    assert sum(r["count"] for r in rows if r["outcome"] == "crisis") == 2
+    assert "kill" not in json.dumps(rows)
+    bad = api.get(PREFIX + "/crisis/decisions", query_string={"hours": "0"}, headers=viewer)
+    assert bad.status_code == 422  # the field named, as every bad query is

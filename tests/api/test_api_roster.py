@@ -29,6 +29,31 @@ def test_add_change_and_remove_a_counselor(api: FlaskClient, tokens: Tokens) -> 
     assert api.get(PREFIX + "/counselors/maria", headers=admin).status_code == 404
 
 
+def test_a_number_written_as_dialled_is_kept_in_e164(
+    api: FlaskClient, tokens: Tokens, redis_client: redis.Redis
+) -> None:
+    from ivr.roster.store import RosterStore
+
+    admin = tokens.header("admin")
+    added = api.post(
+        PREFIX + "/counselors", json={**MARIA, "phone": "(202) 555-0101"}, headers=admin
+    )
+    assert added.status_code == 201, added.get_json()
+    assert added.get_json()["phone"] == "…0101"
+    changed = api.patch(
+        PREFIX + "/counselors/maria", json={"phone": "+1 202 555 0109"}, headers=admin
+    )
+    assert changed.status_code == 200, changed.get_json()
+    roster = RosterStore(redis_client).load()
+    assert roster is not None
+    assert roster.by_id["maria"].phone == "+12025550109"
+    refused = api.patch(PREFIX + "/counselors/maria", json={"phone": "555-0109"}, headers=admin)
+    assert refused.status_code == 422
+    [problem] = refused.get_json()["error"]["fields"]
+    assert problem["field"] == "phone"
+    assert "(202) 555-0101" in problem["message"]  # how to write it, said beside the field
+
+
 def test_refusals_name_the_field(api: FlaskClient, tokens: Tokens) -> None:
     admin = tokens.header("admin")
     bad_phone = api.post(PREFIX + "/counselors", json={**MARIA, "phone": "555"}, headers=admin)

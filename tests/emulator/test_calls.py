@@ -4,12 +4,17 @@ signed."""
 
 from __future__ import annotations
 
+import io
+import wave
+
 import pytest
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
+from ivr.config import Settings
 from ivr.emulator import Network, hangup, press, say, silence, wait
 from ivr.emulator.phones import Step
+from ivr.twilio_transport import TransportError, open_recording
 from tests.emulator.conftest import CALLER, COUNSELOR, LINE_NUMBER, FakeLine, eventually
 
 MENU = """<Response>
@@ -231,6 +236,35 @@ def test_a_recording_is_posted_to_the_record_action(
     assert recorded.form["RecordingSid"].startswith("RE")
     assert recorded.form["RecordingUrl"].endswith(recorded.form["RecordingSid"])
     assert int(recorded.form["RecordingDuration"]) >= 1
+
+
+def test_a_recording_can_be_fetched_as_twilio_serves_it(
+    rest: Client, rest_settings: Settings, network: Network, fake_line: FakeLine
+) -> None:
+    """The resource through the official client, the audio as the line fetches
+    it (ivr.twilio_transport.open_recording): a WAV as long as what was said."""
+    fake_line.documents["record"] = '<Response><Record action="/twiml/recorded"/></Response>'
+    fake_line.documents["recorded"] = BYE
+    network.phone(CALLER, say("please call me back tomorrow morning"), hangup())
+    sid = call(rest, fake_line, document="record")
+    recorded = eventually(lambda: fake_line.at("/twiml/recorded"))[0]
+    recording_sid = recorded.form["RecordingSid"]
+    resource = rest.recordings(recording_sid).fetch()
+    assert (resource.sid, resource.call_sid, resource.status) == (recording_sid, sid, "completed")
+    assert resource.duration == recorded.form["RecordingDuration"]
+    audio = open_recording(rest_settings, recording_sid)
+    try:
+        body = audio.content
+    finally:
+        audio.close()
+    assert audio.headers["Content-Type"] == "audio/x-wav"
+    with wave.open(io.BytesIO(body)) as wav:
+        seconds = wav.getnframes() / wav.getframerate()
+        assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (1, 2, 8000)
+    assert seconds == int(recorded.form["RecordingDuration"])
+    with pytest.raises(TransportError) as missing:
+        open_recording(rest_settings, "RE" + "0" * 32)
+    assert missing.value.permanent
 
 
 def test_twiml_the_emulator_cannot_fetch_is_noted_on_the_call(

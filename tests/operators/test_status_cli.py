@@ -466,3 +466,17 @@ def test_marking_an_urgent_callback_done_stops_its_ladder(
     assert item is not None
     assert item.claimed_by == "cli:dana"
     assert items.due() == []
+
+
+def test_crisis_decisions_are_listed_as_counts(run: Run, redis_client: redis.Redis) -> None:
+    from ivr.content.check import load_content
+    from ivr.crisis.decisions import Decisions
+
+    content = load_content(Path(__file__).resolve().parents[2] / "flows")
+    Decisions(redis_client, 3600).record(content.crisis.read("i want to kill myself"), "sms")
+    listed = run("crisis", "decisions", "--hours", "2")
+    assert listed.exit_code == 0, listed.output
+    assert "1 readings, 1 crisis, 0 near" in listed.output
+    assert "sms   crisis suicidal" in listed.output
+    assert "kill" not in listed.output
+    assert json.loads(run("crisis", "decisions", "--json").output)[0]["count"] == 1

@@ -28,6 +28,38 @@ def test_import_stores_the_roster(run: Run, redis_client: redis.Redis) -> None:
     assert RosterStore(redis_client).load() == load_roster_file(EXAMPLE)
 
 
+def test_an_import_is_audited_like_any_other_roster_change(
+    run: Run, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    from ivr.cli_support import cli_who
+    from ivr.operators.audit import AuditLog
+
+    assert run("import", str(EXAMPLE)).exit_code == 0
+    path = tmp_path / "gappy.yaml"
+    path.write_text(GAPPY, encoding="utf-8")
+    assert run("import", str(path)).exit_code == 0
+    second, first = AuditLog(redis_client).recent(2)
+    assert (first.who, first.action, first.target) == (cli_who(), "roster.import", "roster.yaml")
+    assert first.before is None  # nothing was stored before
+    example = load_roster_file(EXAMPLE)
+    assert first.after == {
+        "version": 1, "counselors": len(example.counselors),
+        "active": sum(c.active for c in example.counselors), "shifts": len(example.shifts),
+        "overrides": len(example.overrides), "timezone": "America/New_York",
+        "file": str(EXAMPLE),
+    }  # fmt: skip
+    assert (second.who, second.action, second.target) == (cli_who(), "roster.import", "gappy.yaml")
+    assert second.before == {key: value for key, value in first.after.items() if key != "file"}
+    assert second.after["version"] == 2
+    assert (second.after["counselors"], second.after["shifts"]) == (1, 1)
+    # Nothing stored, nothing audited: a check, a refused file.
+    assert run("import", "--check", str(EXAMPLE)).exit_code == 0
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(GAPPY.replace("[mon]", "[someday]"), encoding="utf-8")
+    assert run("import", str(broken)).exit_code == 1
+    assert len(AuditLog(redis_client).recent()) == 2
+
+
 def test_a_file_with_problems_changes_nothing(
     run: Run, redis_client: redis.Redis, tmp_path: Path
 ) -> None:

@@ -19,6 +19,7 @@ from ivr.roster import (
     check_roster_file,
     load_roster_file,
 )
+from ivr.roster.parse import PHONE_PROBLEM
 from tests.roster.conftest import EXAMPLE, WriteRoster
 
 GOOD = """
@@ -89,6 +90,31 @@ def test_unquoted_times_and_numbers_are_read_as_written(write_roster: WriteRoste
     assert roster.counselors[1].phone == "+12025550102"
 
 
+@pytest.mark.parametrize(
+    "written",
+    ["(202) 555-0101", "202-555-0101", "202.555.0101", "+1 202 555 0101", "1-202-555-0101",
+     "+12025550101"],
+)  # fmt: skip
+def test_a_number_as_people_write_it_is_kept_in_e164(
+    write_roster: WriteRoster, written: str
+) -> None:
+    """A US number as dialled there; another country's with its + code."""
+    text = GOOD.replace('"+12025550101"', f'"{written}"').replace(
+        "+12025550102", '"+34 915 55 01 08"'
+    )
+    roster = load_roster_file(write_roster(text))
+    assert [c.phone for c in roster.counselors] == ["+12025550101", "+34915550108"]
+
+
+def test_one_number_written_two_ways_is_still_one_counselor_s(write_roster: WriteRoster) -> None:
+    text = GOOD.replace("+12025550102", '"(202) 555-0101"')
+    with pytest.raises(RosterError) as refused:
+        load_roster_file(write_roster(text), "roster.yaml")
+    assert [str(p) for p in refused.value.problems] == [
+        "roster.yaml:9: counselor 'sam': phone is already counselor 'maria's"
+    ]
+
+
 def test_the_example_roster_imports_cleanly() -> None:
     assert [str(p) for p in check_roster_file(EXAMPLE)] == []
     roster = load_roster_file(EXAMPLE)
@@ -118,13 +144,31 @@ BROKEN: list[tuple[str, str, str, str]] = [
         "bad phone number",
         '"+12025550101"',
         '"+1202555010"',
-        "roster.yaml:5: counselor 'maria': phone is not a valid E.164 number like +12025550101",
+        "roster.yaml:5: counselor 'maria': phone " + PHONE_PROBLEM,
     ),
     (
-        "phone without a country code",
+        "a local number too short to dial",
         '"+12025550101"',
-        '"2025550101"',
-        "roster.yaml:5: counselor 'maria': phone is not a valid E.164 number like +12025550101",
+        '"555-0101"',
+        "roster.yaml:5: counselor 'maria': phone " + PHONE_PROBLEM,
+    ),
+    (
+        "a number with an extension nobody can dial",
+        '"+12025550101"',
+        '"(202) 555-0101 ext. 12"',
+        "roster.yaml:5: counselor 'maria': phone " + PHONE_PROBLEM,
+    ),
+    (
+        "a national number of another country, read as a US one",
+        '"+12025550101"',
+        '"020 7946 0958"',
+        "roster.yaml:5: counselor 'maria': phone " + PHONE_PROBLEM,
+    ),
+    (
+        "digits YAML reads as a number",
+        '"+12025550101"',
+        "2025550101",
+        "roster.yaml:5: counselor 'maria': write the phone in quotes, like \"2025550101\"",
     ),
     (
         "unknown zone",

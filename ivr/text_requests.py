@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from ivr.config import is_e164
+from ivr.caller_id import may_call_back
 from ivr.content.model import Content
 from ivr.content.render import fill
 from ivr.outbox import Outbox
@@ -28,7 +28,8 @@ class TextRequests:
     def request(self, call_sid: str, caller: str, text_id: str, language: str) -> Requested:
         """Queue the text: "queued"; "unavailable" when the caller's number cannot
         (or asked not to) get it; "limited" when it is over its hourly cap."""
-        if not is_e164(caller) or self._opt_outs.is_opted_out(caller):
+        # A withheld caller's placeholder can be a stranger's number: never texted.
+        if not may_call_back(caller) or self._opt_outs.is_opted_out(caller):
             return "unavailable"
         if self._per_hour is not None and self._outbox.replies_this_hour(caller) >= self._per_hour:
             return "limited"

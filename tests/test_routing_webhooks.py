@@ -254,6 +254,42 @@ def test_a_voicemail_becomes_a_callback_request_and_an_alert(
     assert record_of["number"] == call.caller
 
 
+@pytest.mark.parametrize(
+    "withheld",
+    ["+266696687", "+7378742833", "+17378742833", "+86282452253", "Anonymous", "RESTRICTED"],
+)
+def test_a_voicemail_from_a_withheld_caller_id_is_kept_but_never_called_back(
+    twilio: TwilioSigner, redis_client: redis.Redis, withheld: str
+) -> None:
+    """Twilio's placeholders for a withheld caller (the word, or the word on a
+    keypad, even behind a country code: +17378742833 is a real Austin number)
+    must never become a call or a text to whoever owns that number."""
+    call = CallFixture(twilio, caller=withheld)
+    menu = call.press(call.start(), "1")  # nobody on call: the other choices
+    record = call.press(menu, "1").find("Record")
+    assert record is not None
+    call.post(
+        record.attrib["action"],
+        RecordingSid="RE" + "8" * 32,
+        RecordingDuration="20",
+        RecordingUrl="https://api.twilio.com/2010-04-01/Recordings/RE8",
+    )
+    assert redis_client.exists("voicemail:RE" + "8" * 32)  # the message is kept
+    assert jobs(redis_client, "workers.alerts.alert_on_call") == []
+    assert Callbacks(redis_client, "k", 60).open_references() == []
+
+
+def test_keypad_spellings_of_a_withheld_caller_are_known_and_real_numbers_are_not() -> None:
+    from ivr.caller_id import is_withheld, may_call_back
+
+    for placeholder in ("+266696687", "+17378742833", "+86282452253", "Anonymous", ""):
+        assert is_withheld(placeholder)
+        assert not may_call_back(placeholder)
+    for number in ("+12025550188", "+34915550108", "+17378742834"):
+        assert not is_withheld(number)
+        assert may_call_back(number)
+
+
 def test_returning_a_call_dials_only_the_number_on_the_request(
     twilio: TwilioSigner, redis_client: redis.Redis
 ) -> None:

@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from ivr.blocklist import Blocklist
 from ivr.callbacks import Callbacks
-from ivr.config import is_e164
+from ivr.caller_id import may_call_back
 from ivr.crisis.decisions import Decisions
 from ivr.crisis.reader import CrisisReading
 from ivr.extension import helpline
@@ -173,8 +173,9 @@ def _save_recording(call: Call, language: str) -> None:
     if not stored:
         return  # a repeated webhook: the callback was already asked for
     log.info("voicemail %s saved for call %s", sid, sid_ref(call.sid))
-    if is_e164(call.caller):
+    if may_call_back(call.caller):
         # A message is a request to be called back: queue it and tell who is on call.
+        # Never for a withheld caller ID: its placeholder can be someone's number.
         reference = Callbacks(
             line.redis, line.settings.secret_key, line.settings.retention_days * 86400
         ).create(call.caller, language or line.content.default_language, "voicemail", note=sid)

@@ -20,6 +20,7 @@ import socket
 import time
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
@@ -120,6 +121,9 @@ def _take(resource: Resource) -> tuple[Fault | None, Response | None]:
     return fault, _apply(fault)
 
 
+PAGING = ("PageSize", "Page", "PageToken")
+
+
 def _page(key: str, resources: list[dict[str, Any]]) -> Response:
     try:
         size = max(1, min(1000, int(request.args.get("PageSize", "50"))))
@@ -129,8 +133,13 @@ def _page(key: str, resources: list[dict[str, Any]]) -> Response:
     start = page * size
     chosen = resources[start : start + size]
 
+    # The list's filters stay in every paging URI, as Twilio's do
+    # ("Messages.json?To=%2B1…&PageSize=2&Page=1"): a next page without them
+    # listed every number's messages (issue 18, item 5).
+    filters = [(k, v) for k, v in request.args.items(multi=True) if k not in PAGING]
+
     def uri(number: int) -> str:
-        return f"{request.path}?PageSize={size}&Page={number}"
+        return f"{request.path}?" + urlencode([*filters, ("PageSize", size), ("Page", number)])
 
     more = start + size < len(resources)
     return jsonify(

@@ -59,6 +59,18 @@ def test_listing_follows_pages(rest: Client) -> None:
     assert {m.sid for m in rest.messages.list(page_size=2)} == sids
 
 
+def test_a_filtered_list_keeps_its_filter_on_every_page(rest: Client) -> None:
+    """Twilio keeps a list's filters in its paging URIs; without them the next
+    page listed every number's messages (issue 18, item 5)."""
+    other = "+12025550177"
+    mine = {rest.messages.create(to=CALLER, from_=LINE_NUMBER, body=str(n)).sid for n in range(3)}
+    for n in range(4):
+        rest.messages.create(to=other, from_=LINE_NUMBER, body=f"other {n}")
+    assert {m.sid for m in rest.messages.list(to=CALLER, limit=7, page_size=2)} == mine
+    page = rest.messages.page(to=CALLER, page_size=2)
+    assert "To=%2B1" in (page.next_page_url or "")
+
+
 def test_delivery_is_reported_queued_sent_delivered_and_signed(
     rest: Client, fake_line: FakeLine
 ) -> None:

@@ -21,8 +21,17 @@ $(DEV_STAMP): requirements/dev.txt requirements/run.txt
 run: $(RUN_STAMP)
 	$(BIN)/helpline run
 
+# Two test processes (pytest-xdist), each file whole in one of them: most tests
+# wait on real processes and sockets, so two share two cores well (603 s in
+# one process, 291 s in two, on this 2-core machine). The API fuzz runs after,
+# in one process: under xdist schemathesis ran a fraction of its operations.
+# `make test PYTEST_ARGS=-n0` runs the rest in one process too.
+PYTEST_ARGS ?= -n 2 --dist loadfile
+API_FUZZ := tests/api/test_api_schema.py
+
 test: $(DEV_STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_ARGS) --ignore=$(API_FUZZ)
+	$(BIN)/python -m pytest -p no:xdist $(API_FUZZ)
 
 lint: $(DEV_STAMP)
 	$(BIN)/python tools/lock_check.py

@@ -321,6 +321,20 @@ def test_metrics_expose_the_figures(call: CallFixture, twilio: TwilioSigner) -> 
     assert "+1202" not in text
 
 
+def test_a_caller_redirected_from_the_queue_is_answered_with_their_next_step_not_silence(
+    call: CallFixture, redis_client: redis.Redis
+) -> None:
+    """If Twilio acts on the Enqueue action's answer after a REST redirect (its
+    docs do not say it ignores it), the caller gets what /after-hold gives:
+    never an empty document, which hangs up (issue 18, item 2)."""
+    dispatch_id = dispatch_of(hold_for_counselor(call))
+    Dispatches(redis_client, 3600).finish(dispatch_id, "gave_up")  # as the worker does
+    redirected = call.post(f"/voice/queue-done/{dispatch_id}", QueueResult="redirected")
+    after_hold = call.post(f"/voice/after-hold/{dispatch_id}")
+    assert len(redirected) > 0
+    assert ET.tostring(redirected) == ET.tostring(after_hold)
+
+
 def test_an_unknown_dispatch_never_strands_anyone(twilio: TwilioSigner) -> None:
     caller = CallFixture(twilio)
     assert [v.tag for v in caller.post("/voice/hold/nope", QueueTime="5")] == ["Leave"]

@@ -186,8 +186,13 @@ def queue_done(dispatch_id: str) -> Response:
         response.hangup()
         return _twiml(response)
     if result == "redirected":
-        # A worker moved the caller on (REST update): Twilio plays that, not this.
-        return _twiml(response)
+        # A worker moved the caller on with a REST update to /after-hold (its only
+        # redirect). Twilio plays that URL; its docs do not say this answer is
+        # ignored, so it is the same safe document, never an empty <Response/>
+        # that would hang up a caller about to be offered voicemail or the
+        # backup line (issue 18, item 2).
+        left = dispatch.state == "left"
+        return _twiml(_engine().after_hold(call, dispatch.node, left, urgent=dispatch.urgent))
     # leave, queue-full, error: the caller is still here; go on.
     if dispatch.is_open:
         line.redis.hset(f"dispatch:{dispatch_id}", "why", f"left the queue: {result}")

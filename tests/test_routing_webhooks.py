@@ -38,6 +38,19 @@ def dispatch_of(twiml: ET.Element) -> str:
     return enqueue.attrib["waitUrl"].rsplit("/", 1)[-1]
 
 
+def leave_voicemail(call: CallFixture, sid: str) -> None:
+    """Nobody on call: the caller takes the voicemail choice and leaves a message."""
+    menu = call.press(call.start(), "1")  # nobody on call: the other choices
+    record = call.press(menu, "1").find("Record")
+    assert record is not None
+    call.post(
+        record.attrib["action"],
+        RecordingSid=sid,
+        RecordingDuration="20",
+        RecordingUrl=f"https://api.twilio.com/2010-04-01/Recordings/{sid}",
+    )
+
+
 def jobs(client: redis.Redis, name: str) -> list[tuple[object, ...]]:
     return [
         tuple(j.args)
@@ -238,15 +251,7 @@ def test_a_voicemail_becomes_a_callback_request_and_an_alert(
     twilio: TwilioSigner, redis_client: redis.Redis
 ) -> None:
     call = CallFixture(twilio)
-    menu = call.press(call.start(), "1")  # nobody on call: the other choices
-    record = call.press(menu, "1").find("Record")
-    assert record is not None
-    call.post(
-        record.attrib["action"],
-        RecordingSid="RE" + "9" * 32,
-        RecordingDuration="20",
-        RecordingUrl="https://api.twilio.com/2010-04-01/Recordings/RE9",
-    )
+    leave_voicemail(call, "RE" + "9" * 32)
     (alert,) = jobs(redis_client, "workers.alerts.alert_on_call")
     assert alert[0] == "callback_alert"
     record_of = Callbacks(redis_client, "k", 60).get(str(alert[1]))
@@ -265,15 +270,7 @@ def test_a_voicemail_from_a_withheld_caller_id_is_kept_but_never_called_back(
     keypad, even behind a country code: +17378742833 is a real Austin number)
     must never become a call or a text to whoever owns that number."""
     call = CallFixture(twilio, caller=withheld)
-    menu = call.press(call.start(), "1")  # nobody on call: the other choices
-    record = call.press(menu, "1").find("Record")
-    assert record is not None
-    call.post(
-        record.attrib["action"],
-        RecordingSid="RE" + "8" * 32,
-        RecordingDuration="20",
-        RecordingUrl="https://api.twilio.com/2010-04-01/Recordings/RE8",
-    )
+    leave_voicemail(call, "RE" + "8" * 32)
     assert redis_client.exists("voicemail:RE" + "8" * 32)  # the message is kept
     assert jobs(redis_client, "workers.alerts.alert_on_call") == []
     assert Callbacks(redis_client, "k", 60).open_references() == []

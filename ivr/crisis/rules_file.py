@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -141,40 +142,41 @@ def read_rules(path: Path, display_name: str) -> tuple[CrisisRules | None, list[
 GUARD_KINDS = ("before", "anywhere")
 
 
+def _per_language(
+    data: SourceMap, key: str, what: str, problems: _Problems
+) -> Iterator[tuple[str, SourceMap]]:
+    """`KEY:` language -> a mapping (of WHAT): each language's that is one."""
+    by_language = _by_language(data, key, problems)
+    for language in LANGUAGES:
+        if language not in by_language:
+            continue
+        value = by_language[language]
+        if isinstance(value, SourceMap):
+            yield language, value
+        else:
+            problems.at(by_language.at(language), f"{key}.{language}: map {what}")
+
+
 def _guards(data: SourceMap, slots: dict[str, dict[str, str]], problems: _Problems) -> Guards:
     """`guards:` language -> before / anywhere -> phrases (optional)."""
     if "guards" not in data:
         return Guards()
     phrases: dict[str, tuple[list[str], list[str]]] = {}
-    by_language = _by_language(data, "guards", problems)
-    for language in LANGUAGES:
-        kinds = by_language.get(language)
-        if language not in by_language:
-            continue
-        if not isinstance(kinds, SourceMap):
-            problems.at(by_language.at(language), f"guards.{language}: map before/anywhere")
-            continue
+    for language, kinds in _per_language(data, "guards", "before/anywhere", problems):
         for kind in kinds:
             if kind not in GUARD_KINDS:
                 problems.at(kinds.at(kind), f"guards.{language}: unknown kind '{kind}'")
-        listed = [
-            [
-                p
-                for p, _ in _phrases(
-                    kinds[kind], kinds.at(kind), f"guards.{language}.{kind}", problems
-                )
-            ]
-            if kind in kinds
-            else []
-            for kind in GUARD_KINDS
-        ]
-        phrases[language] = (listed[0], listed[1])
-        for kind, kind_phrases in zip(GUARD_KINDS, listed, strict=True):
-            for phrase in kind_phrases:
+        listed: list[list[str]] = []
+        for kind in GUARD_KINDS:
+            what = f"guards.{language}.{kind}"
+            found = _phrases(kinds[kind], kinds.at(kind), what, problems) if kind in kinds else []
+            for phrase, at in found:
                 try:
                     compile_rule("guard", language, phrase, slots[language])
                 except RuleError as error:
-                    problems.at(kinds.at(kind), f"guards.{language}.{kind}: {error}")
+                    problems.at(at, f"{what}: {error}")
+            listed.append([phrase for phrase, _ in found])
+        phrases[language] = (listed[0], listed[1])
     if problems:
         return Guards()
     return guards_of(phrases, slots)
@@ -185,14 +187,7 @@ def _short(data: SourceMap, problems: _Problems) -> tuple[ShortWord, ...]:
     if "short" not in data:
         return ()
     found: list[ShortWord] = []
-    by_language = _by_language(data, "short", problems)
-    for language in LANGUAGES:
-        categories = by_language.get(language)
-        if language not in by_language:
-            continue
-        if not isinstance(categories, SourceMap):
-            problems.at(by_language.at(language), f"short.{language}: map categories to words")
-            continue
+    for language, categories in _per_language(data, "short", "categories to words", problems):
         for category, phrases in categories.items():
             where = categories.at(category)
             if category not in CATEGORIES:

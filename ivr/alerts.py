@@ -14,11 +14,16 @@ from ivr.roster.store import RosterStore
 
 
 def on_call_numbers(
-    client: redis.Redis, languages: tuple[str, ...], at: datetime | None = None
+    client: redis.Redis,
+    languages: tuple[str, ...],
+    at: datetime | None = None,
+    *,
+    store: RosterStore | None = None,
 ) -> list[tuple[str, str]]:
     """(number, language) of each counselor on call now, in routing order; the
-    language is the first of theirs the line has content in."""
-    roster = RosterStore(client).load()
+    language is the first of theirs the line has content in. STORE: the
+    process's own (it keeps the parsed roster), else one made for this call."""
+    roster = (store or RosterStore(client)).load()
     if roster is None:
         return []
     moment = at or clock.now()

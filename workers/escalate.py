@@ -25,7 +25,15 @@ from ivr.extension import QUEUE_NAME
 from ivr.roster.model import Counselor
 from ivr.roster.oncall import supervisors_on_call, who_is_on_call
 from ivr.roster.store import RosterStore
-from ivr.urgent.items import BACKUP, LADDER, ON_CALL_AGAIN, SUPERVISORS, UrgentItem, UrgentItems
+from ivr.urgent.items import (
+    BACKUP,
+    LADDER,
+    ON_CALL_AGAIN,
+    SUPERVISORS,
+    UrgentItem,
+    UrgentItems,
+    deadline_after,
+)
 from workers.alerts import text_staff
 from workers.context import JobContext, job_context
 
@@ -34,11 +42,6 @@ log = logging.getLogger("helpline.jobs.escalate")
 
 def urgent_items(line: JobContext) -> UrgentItems:
     return UrgentItems(line.redis, line.settings.retention_days * 86400)
-
-
-def deadline_seconds(line: JobContext, kind: str) -> int:
-    settings = line.settings
-    return settings.urgent_crisis_seconds if kind == "crisis" else settings.urgent_seconds
 
 
 def escalate(reference: str) -> str:
@@ -57,7 +60,9 @@ def escalate(reference: str) -> str:
         return "already done"
     if line.redis.exists(f"callback:{reference}:dialing"):
         # Someone pressed 1 and the person is being dialed: they have it.
-        items.finish(reference, step, time.time() + deadline_seconds(line, item.kind), "taken")
+        items.finish(
+            reference, step, time.time() + deadline_after(item.kind, line.settings), "taken"
+        )
         return "being returned"
     if item.runs <= 1:
         # A new step: the last step's ring is long over (a deadline is minutes, a
@@ -69,7 +74,7 @@ def escalate(reference: str) -> str:
     now = time.time()
     if reached:
         what = f"reached {reached}"
-        items.finish(reference, step, now + deadline_seconds(line, item.kind), what)
+        items.finish(reference, step, now + deadline_after(item.kind, line.settings), what)
     else:
         items.finish(reference, step, now, "nobody on call: the next step at once")
     log.info("urgent %s: %s, %s", reference, LADDER[step], "reached" if reached else "nobody")

@@ -27,7 +27,7 @@ from ivr.roster.store import RosterStore
 from ivr.sms.conversation import Conversations
 from ivr.sms.optout import OptOuts
 from ivr.sms.reading import Intent, Reading, read_text
-from ivr.urgent.items import UrgentItems
+from ivr.urgent.items import UrgentItems, deadline_after
 
 log = logging.getLogger("helpline.sms")
 ALERT_JOB = "workers.alerts.alert_on_call"
@@ -62,8 +62,16 @@ def _reason(reading: Reading) -> str:
 
 class SmsHandler:
     def __init__(
-        self, content: Content, settings: Settings, client: redis.Redis, queue: Queue
+        self,
+        content: Content,
+        settings: Settings,
+        client: redis.Redis,
+        queue: Queue,
+        roster: RosterStore | None = None,
     ) -> None:
+        # The process's roster store keeps the parsed roster: a crisis text's
+        # promise and a staff claim need not read and parse it again.
+        self.roster = roster or RosterStore(client)
         self.content = content
         self.settings = settings
         self.redis = client
@@ -312,7 +320,7 @@ class SmsHandler:
         found = STAFF_CLAIM.fullmatch(text.body.strip())
         if found is None:
             return None
-        roster = RosterStore(self.redis).load()
+        roster = self.roster.load()
         person = roster.by_phone.get(text.sender) if roster is not None else None
         if person is None:
             return None
@@ -332,7 +340,7 @@ class SmsHandler:
         counselor on call now (`crisis`), or, with none, 988 and a call back
         when someone can (`crisis_no_counselor`; the ladder climbs to the
         supervisors and the backup line: workers/escalate.py)."""
-        if on_call_numbers(self.redis, self.content.languages):
+        if on_call_numbers(self.redis, self.content.languages, store=self.roster):
             return "crisis"
         return "crisis_no_counselor"
 
@@ -363,7 +371,7 @@ class SmsHandler:
         )
         # Someone must take it: past its deadline unclaimed, it climbs the ladder.
         self.urgent.open(
-            callback, "crisis", language, time.time() + self.settings.urgent_crisis_seconds
+            callback, "crisis", language, time.time() + deadline_after("crisis", self.settings)
         )
         # At the front of the queue: not behind a burst of ordinary replies.
         self.queue.enqueue(ALERT_JOB, "crisis_alert", reference, callback, at_front=True)

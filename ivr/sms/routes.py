@@ -44,7 +44,9 @@ def incoming() -> Response:
     )
     if not text.message_sid:
         return _messages([])
-    outcome = SmsHandler(line.content, line.settings, line.redis, line.queue).handle(text)
+    outcome = SmsHandler(line.content, line.settings, line.redis, line.queue, line.roster).handle(
+        text
+    )
     return _messages(outcome.inline)
 
 

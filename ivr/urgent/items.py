@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import redis
 
+from ivr.config import Settings
 from ivr.redis_store import decoded
 
 LADDER = ("on_call", "on_call_again", "supervisors", "backup")
@@ -71,6 +72,12 @@ redis.call('HSET', item, 'step', step, 'done', '0', 'runs', runs)
 redis.call('ZADD', deadlines, now + lease, reference)
 return step
 """
+
+
+def deadline_after(kind: str, settings: Settings) -> int:
+    """Seconds an item of KIND may wait unclaimed before its next step: the
+    one rule, for opening an item and for each step after."""
+    return settings.urgent_crisis_seconds if kind == "crisis" else settings.urgent_seconds
 
 
 def _text(value: object) -> str:

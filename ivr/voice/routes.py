@@ -24,7 +24,7 @@ from ivr.signature import guard
 from ivr.sms.handler import ALERT_JOB
 from ivr.sms.optout import OptOuts
 from ivr.text_requests import TextRequests
-from ivr.urgent.items import UrgentItems
+from ivr.urgent.items import UrgentItems, deadline_after
 from ivr.voice.engine import Call, VoiceEngine
 from ivr.voice.fallback import fallback_done_response, fallback_response, goodbye_response
 from ivr.voice.state import CALL_SID, CallStates
@@ -185,7 +185,7 @@ def _save_recording(call: Call, language: str) -> None:
             reference,
             "voicemail",
             language or line.content.default_language,
-            time.time() + line.settings.urgent_seconds,
+            time.time() + deadline_after("voicemail", line.settings),
         )
         line.queue.enqueue(ALERT_JOB, "callback_alert", reference, reference, result_ttl=600)
 

@@ -12,6 +12,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
 from ivr.embedded_redis import alive
@@ -140,11 +141,13 @@ def test_a_redis_left_by_a_line_killed_outright_is_adopted(tmp_path: Path) -> No
     assert orphan is not None
     assert alive(orphan)  # Redis outlived it (its parts were told to stop)
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
+    while True:
         try:
             requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
         except requests.RequestException:
             break  # the web service went with its parent
+        if time.monotonic() > deadline:
+            pytest.fail("the web service outlived `run`: the next line could not be told apart")
         time.sleep(0.2)
     second = start_line(env)
     try:

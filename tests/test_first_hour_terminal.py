@@ -38,6 +38,7 @@ class Terminal:
         )
         os.close(slave)
         self.seen = ""
+        self.position = 0  # where the next expect starts: after the last match
         self.code: int | None = None
 
     def _read(self, timeout: float) -> None:
@@ -53,19 +54,19 @@ class Terminal:
         """Wait until PATTERN (a regex) appears after what was matched before."""
         wanted = re.compile(pattern)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = wanted.search(self.seen)
+        while True:
+            found = wanted.search(self.seen, self.position)
             if found:
+                self.position = found.end()
                 return found.group(0)
-            if self.process.poll() is not None:
-                self._read(0.2)
-                if not wanted.search(self.seen):
-                    break
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                self._read(0.2)  # what it printed last
+                found = wanted.search(self.seen, self.position)
+                if found:
+                    self.position = found.end()
+                    return found.group(0)
+                raise AssertionError(f"{pattern!r} not seen in:\n{self.seen[-3000:]}")
             self._read(0.2)
-        found = wanted.search(self.seen)
-        if found:
-            return found.group(0)
-        raise AssertionError(f"{pattern!r} not seen in:\n{self.seen[-3000:]}")
 
     def type(self, keys: str) -> None:
         os.write(self.master, keys.encode())

@@ -213,14 +213,16 @@ class Guards:
     before: re.Pattern[str] | None = None  # searched in what precedes a match
     anywhere: re.Pattern[str] | None = None  # searched in the whole text
 
-    def guard(self, text: str, start: int) -> str | None:
+    def at_a_distance(self, text: str) -> bool:
+        """Whether TEXT (" w w ") holds an `anywhere` guard: once per text."""
+        return self.anywhere is not None and self.anywhere.search(text) is not None
+
+    def guard(self, text: str, start: int, distance: bool) -> str | None:
         """Which guard stands with a match that starts at START of TEXT (" w w "):
-        BEFORE, DISTANCE, or None."""
+        BEFORE, DISTANCE (DISTANCE: `at_a_distance(text)`), or None."""
         if self.before is not None and self.before.search(text[:start] + " "):
             return BEFORE
-        if self.anywhere is not None and self.anywhere.search(text):
-            return DISTANCE
-        return None
+        return DISTANCE if distance else None
 
 
 BEFORE = "before"  # a negation just before the match
@@ -292,10 +294,13 @@ class CrisisRules:
         """Every match of a rule in WORDS (crisis_text, idioms cut), in content's
         order, each with the guard that stands with it (None: none)."""
         text = f" {words} "
+        distance: bool | None = None  # searched for at the first match only
         for rule in self.rules:
             for found in rule.regex.finditer(text):
+                if distance is None:
+                    distance = self.guards.at_a_distance(text)
                 match = RuleMatch(rule.category, rule.language, rule.pattern)
-                yield match, self.guards.guard(text, found.start())
+                yield match, self.guards.guard(text, found.start(), distance)
 
     def read(self, words: str) -> RuleReading:
         """The first unguarded match, else the first guarded one."""

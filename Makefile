@@ -35,9 +35,9 @@ test: $(DEV_STAMP)
 
 lint: $(DEV_STAMP)
 	$(BIN)/python tools/lock_check.py
-	$(BIN)/ruff check ivr workers tests bench loadtest tools
-	$(BIN)/ruff format --check ivr workers tests bench loadtest tools
-	$(BIN)/mypy ivr workers bench loadtest tools
+	$(BIN)/ruff check ivr workers twilio_emulator tests bench loadtest tools
+	$(BIN)/ruff format --check ivr workers twilio_emulator tests bench loadtest tools
+	$(BIN)/mypy ivr workers twilio_emulator bench loadtest tools
 
 # After editing the ranges in pyproject.toml: resolve again, keeping every pin
 # that still fits. The run lock first, then the dev lock held to its pins.

@@ -17,11 +17,11 @@ import tracemalloc
 from pathlib import Path
 
 from bench.machine import machine_line
-from ivr.config import PROJECT_ROOT
 from ivr.content import crisis_loader
 from ivr.content.crisis_loader import read_crisis
 from ivr.crisis.corpus import CRISIS_DIR, HELDOUT_FILE, TRAIN_FILE, load_corpus
 from ivr.crisis.text import crisis_text
+from ivr.platform.config import PROJECT_ROOT
 
 ROUNDS = 3
 

@@ -19,7 +19,7 @@ counselor (the on-call lookup, a dispatch, the ring job), one hold document
 (the waitUrl), hanging up in the queue (the Enqueue action) and the call's
 status callback. The small line is the baseline of each ratio. Once per
 block each line also answers GET /api/v1/calls (the operators' list of live
-calls) and runs an alert job's on-call lookup (`ivr.alerts`, which opens its
+calls) and runs an alert job's on-call lookup (`ivr.callbacks.alerts`, which opens its
 own RosterStore). And a few times each, between blocks, the roster is changed
 for real and the first "1" after it timed: that one parses the new roster and
 builds the week's on-call index, once per process per change.
@@ -56,11 +56,11 @@ import redis
 from twilio.request_validator import RequestValidator
 
 from bench.machine import machine_line
-from ivr import create_app
-from ivr.alerts import on_call_numbers
-from ivr.config import load_settings
-from ivr.embedded_redis import start_server, wait_until_ready
+from ivr.app import create_app
+from ivr.callbacks.alerts import on_call_numbers
 from ivr.operators.accounts import Accounts
+from ivr.platform.config import load_settings
+from ivr.platform.embedded_redis import start_server, wait_until_ready
 from ivr.roster.model import DAYS
 from ivr.roster.oncall import who_is_on_call
 from ivr.roster.parse import parse_roster
@@ -253,7 +253,7 @@ class Line:
         return elapsed
 
     def alert_lookup(self) -> float:
-        """Who a crisis text's alert job would text (ivr.alerts.on_call_numbers),
+        """Who a crisis text's alert job would text (ivr.callbacks.alerts.on_call_numbers),
         as the job does it: from its own RosterStore."""
         t0 = time.perf_counter()
         on_call_numbers(self.redis, ("en", "es"))
@@ -480,7 +480,8 @@ def report(results: list[Result], left: dict[str, Any], seconds: float) -> None:
     )
     alert_small, alert_large = small.p("alert", 50), roster.p("alert", 50)
     print(
-        f"| an alert job's on-call lookup (ivr.alerts: its own RosterStore), p50 of {ROUNDS}, "
+        "| an alert job's on-call lookup (ivr.callbacks.alerts: its own RosterStore), "
+        f"p50 of {ROUNDS}, "
         f"ms | {alert_small:.2f} | {alert_large:.2f} | {alert_large / alert_small:.1f} |"
     )
     print(

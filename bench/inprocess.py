@@ -15,9 +15,9 @@ from flask import Response
 from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import VoiceResponse
 
-from ivr import create_app
-from ivr.config import load_settings
-from ivr.embedded_redis import start_server, wait_until_ready
+from ivr.app import create_app
+from ivr.platform.config import load_settings
+from ivr.platform.embedded_redis import start_server, wait_until_ready
 
 TOKEN = "bench-token-0123456789abcdef0123"  # noqa: S105 - a throwaway local token
 PUBLIC = "https://bench.example.org"

@@ -31,7 +31,7 @@ from rq.job import Job
 from bench.jobs import GATE_JOB, NOOP_JOB
 from bench.line import MESSAGES_CREATE, WorkerStack
 from bench.machine import machine_line
-from ivr.outbox import RETRY_INTERVALS, Outbox
+from ivr.sms.outbox import RETRY_INTERVALS, Outbox
 from loadtest.stack import StackOptions
 
 NOOP_JOBS = 1500

@@ -28,10 +28,10 @@ import redis
 from bench.jobs import STAMP_JOB
 from bench.line import CALL_UPDATE, CALLS_CREATE, Caller, WorkerStack
 from bench.machine import machine_line
-from ivr.emulator.phones import Answer
 from ivr.roster.parse import parse_roster
 from ivr.roster.store import RosterStore
 from loadtest.stack import LINE_NUMBER, StackOptions
+from twilio_emulator.phones import Answer
 
 TRIALS = 200
 WARMUP = 10  # trials first, not counted: imports, the roster's first load, connections

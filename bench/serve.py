@@ -1,5 +1,5 @@
 """The line's app plus the baseline route, under the same gunicorn settings
-`helpline serve` uses (ivr.server.gunicorn_options), so the baseline and the
+`helpline serve` uses (ivr.processes.server.gunicorn_options), so the baseline and the
 webhooks share one server, one worker model and one access log."""
 
 from __future__ import annotations
@@ -7,12 +7,12 @@ from __future__ import annotations
 from flask import Flask, Response, request
 from twilio.twiml.voice_response import VoiceResponse
 
-from ivr.cli import _app
-from ivr.cli_support import cli_settings
-from ivr.extension import helpline
-from ivr.logs import configure_logging
-from ivr.server import HelplineServer, gunicorn_options
-from ivr.signature import request_is_signed
+from ivr.cli.main import _app
+from ivr.cli.support import cli_settings
+from ivr.platform.logs import configure_logging
+from ivr.processes.server import HelplineServer, gunicorn_options
+from ivr.web.current import helpline
+from ivr.web.signature import request_is_signed
 
 BASELINE_PATH = "/bench/baseline"
 FLOOR_PATH = "/bench/floor"

@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 
 import redis
 
-from ivr.config import PROJECT_ROOT
 from ivr.content.check import load_content
+from ivr.platform.config import PROJECT_ROOT
 from ivr.roster.parse import parse_roster
 from ivr.roster.store import RosterStore
 from loadtest import scenario as scenarios

@@ -14,11 +14,11 @@ import redis
 from rq import Queue
 from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 
-from ivr.emulator import Network, script
-from ivr.extension import QUEUE_NAME
-from ivr.outbox import LEASES
+from ivr.sms.outbox import LEASES
+from ivr.web.current import QUEUE_NAME
 from loadtest.scenario import Caller, Scenario, Texter
 from loadtest.stack import BACKUP_NUMBER
+from twilio_emulator import Network, script
 
 QUIET_SECONDS = 3.0  # after the line looks done: late (duplicate) texts would show by then
 

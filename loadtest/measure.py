@@ -21,14 +21,14 @@ from rq.registry import FailedJobRegistry
 
 from ivr.content.model import Content
 from ivr.content.render import fill
-from ivr.emulator import Network
-from ivr.emulator.records import CallRecord, MessageRecord
-from ivr.emulator.webhooks import Delivery
-from ivr.extension import QUEUE_NAME
 from ivr.sms.reading import Intent, read_text
+from ivr.web.current import QUEUE_NAME
 from loadtest.drive import Played
 from loadtest.scenario import Caller, Scenario, TextExpectation
 from loadtest.stack import BACKUP_NUMBER, StackOptions
+from twilio_emulator import Network
+from twilio_emulator.records import CallRecord, MessageRecord
+from twilio_emulator.webhooks import Delivery
 
 STATUS_CALLBACKS = ("/voice/status", "/voice/leg-status/", "/sms/status")
 WITH_IDS = (

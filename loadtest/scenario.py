@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ivr.content.model import Content
-from ivr.emulator.phones import Answer, Script, Step, give_up, hangup, press, say, script, talk
-from ivr.emulator.phones import wait as pause_for
 from ivr.sms.reading import Intent, read_text
 from loadtest.stack import BACKUP_NUMBER, LINE_NUMBER
+from twilio_emulator.phones import Answer, Script, Step, give_up, hangup, press, say, script, talk
+from twilio_emulator.phones import wait as pause_for
 
 AREA_CODES: tuple[int, ...] = (202, 212, 213, 303, 305, 310, 312, 404, 415, 503)
 AREA_CODES += (512, 602, 617, 646, 702, 713, 718, 801, 808, 917)

@@ -25,9 +25,9 @@ import redis
 import requests
 from rq import Worker
 
-from ivr.embedded_redis import start_server, wait_until_ready
-from ivr.emulator import EmulatorServer, Network, create_emulator
+from ivr.platform.embedded_redis import start_server, wait_until_ready
 from loadtest.ports import free_port
+from twilio_emulator import EmulatorServer, Network, create_emulator
 
 LINE_NUMBER = "+18885550100"  # fictional (555-01xx), as in development
 BACKUP_NUMBER = "+12025550199"

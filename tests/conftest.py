@@ -13,11 +13,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from ivr import create_app
-from ivr.config import PROJECT_ROOT, Settings, load_settings
+from ivr.app import create_app
 from ivr.content.check import load_content
 from ivr.content.model import Content
-from ivr.embedded_redis import start_server, wait_until_ready
+from ivr.platform.config import PROJECT_ROOT, Settings, load_settings
+from ivr.platform.embedded_redis import start_server, wait_until_ready
 from loadtest.ports import free_port
 from tests.twilio_signing import TwilioSigner
 

@@ -22,12 +22,11 @@ from rq import Queue, Worker
 from rq.registry import ScheduledJobRegistry
 from werkzeug.serving import make_server
 
-from ivr import create_app
-from ivr.config import Settings
+from ivr.app import create_app
 from ivr.content.model import Content
-from ivr.emulator import EmulatorServer, Network, create_emulator
-from ivr.extension import QUEUE_NAME
-from ivr.worker import LineWorker
+from ivr.platform.config import Settings
+from ivr.processes.worker import LineWorker
+from ivr.web.current import QUEUE_NAME
 from tests.conftest import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -35,6 +34,7 @@ from tests.conftest import (
     RedisServer,
     make_settings,
 )
+from twilio_emulator import EmulatorServer, Network, create_emulator
 from workers.context import JobContext, install
 
 LINE_NUMBER = "+18885550100"

@@ -27,10 +27,10 @@ import redis
 import requests
 from rq import Worker
 
-from ivr.embedded_redis import start_server, wait_until_ready
-from ivr.emulator import EmulatorServer, create_emulator
+from ivr.platform.embedded_redis import start_server, wait_until_ready
 from loadtest.ports import free_port
 from loadtest.stack import LINE_NUMBER, START_SECONDS, Stack
+from twilio_emulator import EmulatorServer, create_emulator
 
 # Hop-by-hop headers (RFC 9110 §7.6.1) are the proxy's own business, never forwarded.
 HOP_BY_HOP = frozenset(

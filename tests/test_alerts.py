@@ -34,7 +34,7 @@ def test_a_call_request_by_text_alerts_by_reference_and_confirms(live_line: Live
 
 
 def test_with_nobody_on_call_the_request_waits_in_the_open_list(live_line: LiveLine) -> None:
-    from ivr.callbacks import Callbacks
+    from ivr.callbacks.requests import Callbacks
 
     live_line.network.text_line(TEXTER, "CALL")
     live_line.run_jobs()

@@ -18,20 +18,20 @@ import pytest
 import redis
 from click.testing import CliRunner
 
-from ivr import backup as backup_module
-from ivr.admin.sessions import Sessions
-from ivr.backup import BackupError, checksum, collect, find_keys, parse, restore
-from ivr.blocklist import Blocklist
-from ivr.callbacks import Callbacks
-from ivr.cli import main
-from ivr.config import Settings
+from ivr.callbacks.requests import Callbacks
+from ivr.cli.main import main
+from ivr.operators import backup as backup_module
 from ivr.operators.accounts import Accounts, LoginThrottle, Operator
 from ivr.operators.audit import AuditLog
+from ivr.operators.backup import BackupError, checksum, collect, find_keys, parse, restore
+from ivr.operators.blocklist import Blocklist
+from ivr.platform.config import Settings
 from ivr.roster import Roster, RosterStore, who_is_on_call
 from ivr.roster.edit import RosterEditor
 from ivr.roster.store import ROSTER_KEY
 from ivr.routing.figures import Figures
 from ivr.sms.optout import OptOuts
+from ivr.web.admin.sessions import Sessions
 from tests.conftest import RedisServer
 from tests.operators.test_status_cli import SECRET_KEY, Run, _environment, _runner
 

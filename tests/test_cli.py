@@ -14,11 +14,11 @@ import requests
 from click.testing import CliRunner
 from werkzeug.serving import make_server
 
-from ivr.cli import main
-from ivr.emulator import EmulatorServer, create_emulator
-from ivr.emulator.serve import PlainRequestHandler, request_handler
-from ivr.logs import JsonFormatter, TextFormatter
+from ivr.cli.main import main
+from ivr.platform.logs import JsonFormatter, TextFormatter
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL
+from twilio_emulator import EmulatorServer, create_emulator
+from twilio_emulator.serve import PlainRequestHandler, request_handler
 
 OURS = [
     "audit",

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ivr.cli import main
-from ivr.config import DEV_BACKUP_NUMBER, ConfigError, Settings, load_settings
+from ivr.cli.main import main
+from ivr.platform.config import DEV_BACKUP_NUMBER, ConfigError, Settings, load_settings
 
 GOOD_PRODUCTION = {
     "HELPLINE_ENV": "production",

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from ivr.config import PROJECT_ROOT
 from ivr.content.model import Content
 from ivr.crisis.corpus import (
     CATEGORIES,
@@ -28,6 +27,7 @@ from ivr.crisis.model import ModelError, model_from_json
 from ivr.crisis.reader import Stage
 from ivr.crisis.rules import RuleError, compile_rule, phrase_regex
 from ivr.crisis.text import crisis_text
+from ivr.platform.config import PROJECT_ROOT
 
 FOLDER = PROJECT_ROOT / "flows" / CRISIS_DIR
 FLOORS = {

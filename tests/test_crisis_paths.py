@@ -14,13 +14,13 @@ import redis
 from flask import Flask
 from rq import Queue
 
-from ivr.config import PROJECT_ROOT
 from ivr.content.model import Content
 from ivr.crisis.corpus import CRISIS_DIR, TRAIN_FILE, load_corpus
 from ivr.crisis.decisions import DECISIONS_PREFIX, Decisions
-from ivr.extension import QUEUE_NAME, Helpline
+from ivr.platform.config import PROJECT_ROOT
 from ivr.routing.dispatches import Dispatches
 from ivr.routing.holding import RING_JOB, Holding
+from ivr.web.current import QUEUE_NAME, Helpline
 from tests.rosters import store_always_on_call
 from tests.test_sms import Phone, inline, texts_of
 from tests.twilio_signing import CallFixture, TwilioSigner, gather_action, spoken
@@ -206,8 +206,8 @@ def test_a_crisis_that_names_a_menu_choice_is_still_heard(
 
 def test_words_besides_a_menu_phrase_are_counted(content: Content) -> None:
     """A menu phrase and up to two words more is a menu answer (rules only);
-    more than that is read whole (ivr/voice/engine.py, MENU_ANSWER_SLACK)."""
-    from ivr.voice.matching import words_beyond_choice
+    more than that is read whole (ivr/menu/engine.py, MENU_ANSWER_SLACK)."""
+    from ivr.menu.matching import words_beyond_choice
 
     phrase = "talk to someone"
     assert words_beyond_choice(f"uh {phrase} please", "en", [content.navigation.person]) == 2

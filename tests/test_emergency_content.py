@@ -12,12 +12,12 @@ from dataclasses import dataclass
 import pytest
 import redis
 
-from ivr.config import PROJECT_ROOT
 from ivr.content.model import Content, MenuNode, TextMeNode
 from ivr.content.normalize import normalize
 from ivr.content.render import fill
 from ivr.crisis.corpus import CRISIS_DIR, HELDOUT_FILE, TRAIN_FILE, load_corpus
-from ivr.voice.matching import choose_by_words
+from ivr.menu.matching import choose_by_words
+from ivr.platform.config import PROJECT_ROOT
 from tests.test_sms import Phone, inline, texts_of
 from tests.twilio_signing import CallFixture, TwilioSigner, gather_action, spoken
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from ivr.embedded_redis import alive
+from ivr.platform.embedded_redis import alive
 from tests.conftest import free_port
 from tests.test_processes import HELPLINE, line_environment, stop, wait_for_health
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ivr.cli import main
-from ivr.config import PROJECT_ROOT
+from ivr.cli.main import main
 from ivr.content.check import check_directory
+from ivr.platform.config import PROJECT_ROOT
 
 HERE = Path(__file__).parent
 MINIMAL = HERE / "flows_minimal"

@@ -12,13 +12,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from ivr import create_app
-from ivr.api.docs import readable, type_words
-from ivr.api.registry import OPERATIONS, openapi_document
-from ivr.api.routes import PREFIX, VERSION
-from ivr.config import Settings
+from ivr.app import create_app
 from ivr.content.model import Content
 from ivr.operators.accounts import Accounts
+from ivr.platform.config import Settings
+from ivr.web.api.docs import readable, type_words
+from ivr.web.api.registry import OPERATIONS, openapi_document
+from ivr.web.api.routes import PREFIX, VERSION
 from tests.admin.login import log_in
 from tests.conftest import RedisServer, make_settings
 

@@ -20,13 +20,13 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
-from ivr import create_app
-from ivr.config import ConfigError, Settings, load_settings
+from ivr.app import create_app
 from ivr.content.model import Content
 from ivr.golive.overrides import TOTAL_TIMEOUT_MS
-from ivr.logs import configure_logging
-from ivr.privacy import sid_ref
-from ivr.server import gunicorn_options
+from ivr.platform.config import ConfigError, Settings, load_settings
+from ivr.platform.logs import configure_logging
+from ivr.platform.privacy import sid_ref
+from ivr.processes.server import gunicorn_options
 from loadtest.ports import free_port
 from tests.conftest import (
     ACCOUNT_SID,
@@ -327,7 +327,9 @@ def test_gunicorn_gives_up_before_twilio_does(settings: Settings) -> None:
     twilio_seconds = TOTAL_TIMEOUT_MS / 1000
     assert options["timeout"] < twilio_seconds
     assert options["graceful_timeout"] < twilio_seconds
-    assert options["max_requests"] == 0  # no recycling: it empties the caches (ivr/server.py)
+    assert (
+        options["max_requests"] == 0
+    )  # no recycling: it empties the caches (ivr/processes/server.py)
     assert options["accesslog"] is None  # the app writes the one access log
     assert options["forwarded_allow_ips"] == ""  # ProxyFix alone believes proxies
 

@@ -10,7 +10,7 @@ import pytest
 import redis
 
 from ivr.content.model import Content, MenuNode
-from ivr.voice.state import CallState, CallStates
+from ivr.menu.state import CallState, CallStates
 from tests.rosters import store_always_on_call
 from tests.twilio_signing import CallFixture, TwilioSigner
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from ivr import create_app
+from ivr.app import create_app
 from ivr.content.model import Content
-from ivr.voice import engine as engine_module
+from ivr.menu import engine as engine_module
 from tests.conftest import RedisServer, make_settings
 from tests.twilio_signing import CallFixture, TwilioSigner, spoken
 
@@ -73,7 +73,7 @@ def test_redis_stopped_mid_call_gives_the_fallback_quickly(
 def test_redis_is_asked_with_short_timeouts_and_no_retries(fragile_app: Flask) -> None:
     """A dead Redis must cost a caller a fraction of a second, not redis-py's
     default retries with backoff."""
-    from ivr.extension import Helpline
+    from ivr.web.current import Helpline
 
     line: Helpline = fragile_app.extensions["helpline"]
     kwargs = line.redis.connection_pool.connection_kwargs

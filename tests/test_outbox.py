@@ -12,10 +12,10 @@ from rq import Queue
 from rq.registry import FailedJobRegistry
 
 from ivr.content.render import fill
-from ivr.extension import QUEUE_NAME
-from ivr.outbox import Outbox, batch_key
-from ivr.redis_store import decoded
+from ivr.platform.redis_store import decoded
 from ivr.sms.optout import OptOuts
+from ivr.sms.outbox import Outbox, batch_key
+from ivr.web.current import QUEUE_NAME
 from tests.live import LINE_NUMBER, LiveLine, WorkerProcess, eventually
 
 TEXTER = "+12025550166"
@@ -136,7 +136,7 @@ def test_alerts_to_counselors_are_never_capped(live_line: LiveLine) -> None:
 def test_stop_then_text_me_from_a_call_sends_nothing_and_start_restores(
     live_line: LiveLine,
 ) -> None:
-    from ivr.emulator import hangup, press
+    from twilio_emulator import hangup, press
 
     network = live_line.network
     network.text_line(TEXTER, "STOP")

@@ -17,9 +17,9 @@ import pytest
 import requests
 from twilio.request_validator import RequestValidator
 
-from ivr.simulate import SimulatedCall, Webhooks
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, RedisServer, free_port
 from tests.twilio_signing import new_call_sid
+from twilio_emulator.simulate import SimulatedCall, Webhooks
 
 HELPLINE = str(Path(sys.executable).with_name("helpline"))
 CALLER = "+12025550123"

@@ -1,4 +1,4 @@
-"""The sender's pace toward Twilio (ivr.ratelimit), against a real Redis.
+"""The sender's pace toward Twilio (ivr.sms.pacing), against a real Redis.
 
 Twilio takes a request at some moment between its start and its answer, so
 the property checked is the pacer's own invariant: when a send starts, the
@@ -12,7 +12,7 @@ import time
 
 import redis
 
-from ivr.ratelimit import SendPacer
+from ivr.sms.pacing import SendPacer
 
 Send = tuple[float, float, int]  # began, ended, segments
 

@@ -14,8 +14,8 @@ import redis
 from redis.connection import SSLConnection, UnixDomainSocketConnection
 from rq.connections import parse_connection
 
-from ivr.config import ConfigError, load_settings
-from ivr.redis_store import connect
+from ivr.platform.config import ConfigError, load_settings
+from ivr.platform.redis_store import connect
 from tests.test_config import GOOD_PRODUCTION
 
 MANAGED = (
@@ -40,7 +40,8 @@ def test_a_rediss_url_gives_the_web_a_tls_connection_with_its_certificate_settin
 
 
 def test_the_worker_and_rqs_scheduler_get_tls_from_the_same_url() -> None:
-    worker = redis.Redis.from_url(MANAGED)  # as ivr/worker.py and workers/context.py build it
+    # As ivr/processes/worker.py and workers/context.py build it:
+    worker = redis.Redis.from_url(MANAGED)
     assert worker.connection_pool.connection_class is SSLConnection
     # RQ's scheduler process builds its own connection from the worker's.
     _, connection_class, kwargs = parse_connection(worker)

@@ -9,11 +9,11 @@ from collections.abc import Callable
 
 import pytest
 
-from ivr.emulator import give_up, hangup, press, say, talk, wait
 from ivr.routing.dispatches import Dispatch, Dispatches
 from ivr.routing.figures import Figures, day_of
 from tests.live import LiveLine, WorkerProcess, eventually
 from tests.rosters import COUNSELOR_A, COUNSELOR_B, store_always_on_call
+from twilio_emulator import give_up, hangup, press, say, talk, wait
 
 CALLER = "+12025550123"
 StartWorker = Callable[..., WorkerProcess]
@@ -153,7 +153,7 @@ def test_the_caller_hangs_up_during_the_whisper(
 def test_nobody_on_call_voicemail_then_a_counselor_returns_the_call(
     live_line: LiveLine, start_worker: StartWorker
 ) -> None:
-    from ivr.callbacks import Callbacks
+    from ivr.callbacks.requests import Callbacks
 
     start_worker()
     network = live_line.network
@@ -170,7 +170,7 @@ def test_nobody_on_call_voicemail_then_a_counselor_returns_the_call(
     network.phone(CALLER, talk(0.5))
     from rq import Queue
 
-    from ivr.extension import QUEUE_NAME
+    from ivr.web.current import QUEUE_NAME
 
     Queue(QUEUE_NAME, connection=live_line.redis).enqueue(
         "workers.callbacks.connect", reference, "alex"
@@ -240,7 +240,7 @@ def test_a_call_on_the_fall_back_night_reaches_the_right_counselor(
 ) -> None:
     from datetime import datetime
 
-    from ivr import clock
+    from ivr.platform import clock
     from ivr.roster.parse import parse_roster
     from ivr.roster.store import RosterStore
 

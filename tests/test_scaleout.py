@@ -26,16 +26,14 @@ from rq.registry import (
     StartedJobRegistry,
 )
 
-from ivr.callbacks import CONNECTING
+from ivr.callbacks.requests import CONNECTING
 from ivr.content.model import Content
-from ivr.emulator import Network, press, say, script, talk
-from ivr.emulator.records import CallRecord
-from ivr.extension import QUEUE_NAME
-from ivr.outbox import LEASES
 from ivr.roster.model import Roster
 from ivr.roster.parse import parse_roster
 from ivr.roster.store import RosterStore
 from ivr.routing.dispatches import DEADLINES, LIVE, Dispatches
+from ivr.sms.outbox import LEASES
+from ivr.web.current import QUEUE_NAME
 from loadtest.drive import Driver
 from loadtest.scenario import (
     MESSAGE,
@@ -50,6 +48,8 @@ from loadtest.scenario import (
 from loadtest.stack import StackOptions
 from tests.live import eventually
 from tests.scaleout import ScaleOutStack
+from twilio_emulator import Network, press, say, script, talk
+from twilio_emulator.records import CallRecord
 
 pytestmark = pytest.mark.multiprocess
 LEASE_SECONDS = 10  # the shortest allowed: a dead worker's work is taken up soonest

@@ -10,9 +10,9 @@ import redis
 from flask import Blueprint, Flask, Response
 from werkzeug.datastructures import MultiDict
 
-from ivr import create_app
+from ivr.app import create_app
 from ivr.content.model import Content
-from ivr.signature import guard
+from ivr.web.signature import guard
 from tests.conftest import RedisServer, make_settings
 from tests.twilio_signing import TwilioSigner, new_call_sid
 

@@ -12,15 +12,15 @@ import redis
 from flask import Flask
 from rq import Queue
 
-from ivr import create_app
-from ivr.callbacks import Callbacks
-from ivr.config import Settings
+from ivr.app import create_app
+from ivr.callbacks.requests import Callbacks
 from ivr.content.model import Content
 from ivr.content.render import fill
-from ivr.extension import QUEUE_NAME, Helpline
-from ivr.outbox import batch_key
-from ivr.redis_store import decoded
+from ivr.platform.config import Settings
+from ivr.platform.redis_store import decoded
+from ivr.sms.outbox import batch_key
 from ivr.sms.status import StatusUpdates
+from ivr.web.current import QUEUE_NAME, Helpline
 from tests.conftest import AUTH_TOKEN, PUBLIC_URL, RedisServer, make_settings
 from tests.twilio_signing import CallFixture, TwilioSigner
 

@@ -11,11 +11,11 @@ import time
 
 import pytest
 
-from ivr.callbacks import Callbacks
-from ivr.emulator.phones import press
-from ivr.urgent.items import BACKUP, ON_CALL_AGAIN, SUPERVISORS, UrgentItems
+from ivr.callbacks.requests import Callbacks
+from ivr.callbacks.urgent import BACKUP, ON_CALL_AGAIN, SUPERVISORS, UrgentItems
 from tests.live import LiveLine, eventually
 from tests.rosters import COUNSELOR_A, COUNSELOR_B, SUPERVISOR, store_always_on_call
+from twilio_emulator.phones import press
 from workers.context import JobContext, install
 from workers.escalate import escalate
 
@@ -45,7 +45,7 @@ def climb(line: LiveLine, reference: str) -> str:
 
 
 def live_line_metrics(line: LiveLine) -> str:
-    from ivr import create_app
+    from ivr.app import create_app
 
     app = create_app(line.settings, content=line.content)
     return app.test_client().get("/metrics").get_data(as_text=True)

@@ -9,10 +9,10 @@ import pytest
 import redis
 from rq import Queue
 
+from ivr.callbacks.voicemail import INDEX
 from ivr.content.model import Content
 from ivr.content.render import fill
-from ivr.extension import QUEUE_NAME
-from ivr.voicemail import INDEX
+from ivr.web.current import QUEUE_NAME
 from tests.rosters import store_always_on_call
 from tests.twilio_signing import CallFixture, TwilioSigner, gather_action, redirect_url, spoken
 

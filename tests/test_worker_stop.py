@@ -16,13 +16,13 @@ from pathlib import Path
 import redis
 from rq import Queue, Worker
 
-from ivr.config import Settings
-from ivr.extension import QUEUE_NAME
-from ivr.worker import LineWorker
+from ivr.platform.config import Settings
+from ivr.processes.worker import LineWorker
+from ivr.web.current import QUEUE_NAME
 from tests.live import WorkerProcess, eventually, worker_environment
 
 # Far under RQ's 60 s wait, and a second above the worker's own bound
-# (ivr.worker.COMMAND_POLL_SECONDS): a slow machine does not fail it.
+# (ivr.processes.worker.COMMAND_POLL_SECONDS): a slow machine does not fail it.
 STOPPED_WITHIN = 2.0
 
 

@@ -8,12 +8,12 @@ import logging
 
 from rq import Queue
 
-from ivr.alerts import on_call_numbers
+from ivr.callbacks.alerts import on_call_numbers
+from ivr.callbacks.urgent import UrgentItems
 from ivr.content.render import fill
-from ivr.extension import QUEUE_NAME
-from ivr.outbox import Outbox
-from ivr.privacy import number_ref
-from ivr.urgent.items import UrgentItems
+from ivr.platform.privacy import number_ref
+from ivr.sms.outbox import Outbox
+from ivr.web.current import QUEUE_NAME
 from workers.context import JobContext, job_context
 
 log = logging.getLogger("helpline.jobs.alerts")

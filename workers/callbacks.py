@@ -5,11 +5,11 @@ Twilio for the counselor's call, and notes that it has asked (`…:ring`) until
 Twilio answers. A run that finds that note — its predecessor's worker died, or
 Twilio did not answer in time — first asks Twilio whether the call was placed,
 and rings only if it was not. A worker killed mid-ring is noticed by the
-sweeper when the lease runs out (ivr.worker), which runs the job again.
+sweeper when the lease runs out (ivr.processes.worker), which runs the job again.
 
 The person is never dialed twice whatever happens here: the line dials them
 only when a counselor presses 1, once per request (`…:dialing`, in
-ivr.voice.callback_routes).
+ivr.web.voice.callback_routes).
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from requests import RequestException
 from rq import get_current_job
 from twilio.base.exceptions import TwilioRestException
 
-from ivr.callbacks import BACKUP_LINE, CONNECTING, Callbacks, connecting_member
-from ivr.redis_store import decoded
+from ivr.callbacks.requests import BACKUP_LINE, CONNECTING, Callbacks, connecting_member
+from ivr.platform.redis_store import decoded
+from ivr.platform.twilio_transport import transport_error, twilio_client
 from ivr.roster.store import RosterStore
-from ivr.twilio_transport import transport_error, twilio_client
 from workers.context import JobContext, job_context
 
 log = logging.getLogger("helpline.jobs.callbacks")

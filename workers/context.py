@@ -7,10 +7,10 @@ from functools import cache
 
 import redis
 
-from ivr.config import Settings, load_settings
 from ivr.content.check import load_content
 from ivr.content.model import Content
-from ivr.redis_store import redis_url
+from ivr.platform.config import Settings, load_settings
+from ivr.platform.redis_store import redis_url
 
 
 @dataclass(frozen=True)

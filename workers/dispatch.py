@@ -20,8 +20,9 @@ from redis.exceptions import LockError
 from requests import ReadTimeout, RequestException
 from twilio.base.exceptions import TwilioRestException
 
-from ivr import clock
-from ivr.config import Settings
+from ivr.platform import clock
+from ivr.platform.config import Settings
+from ivr.platform.twilio_transport import twilio_client
 from ivr.roster.model import Counselor
 from ivr.roster.oncall import prefer_language, who_is_on_call
 from ivr.roster.parse import RosterError
@@ -29,7 +30,6 @@ from ivr.roster.store import RosterStore
 from ivr.routing.dispatches import COUNSELOR_TAKEN, Dispatch, Dispatches
 from ivr.routing.figures import Figures
 from ivr.routing.holding import RING_GRACE_SECONDS
-from ivr.twilio_transport import twilio_client
 from workers.context import JobContext, job_context
 
 log = logging.getLogger("helpline.jobs.dispatch")

@@ -1,4 +1,4 @@
-"""Climb one step of an urgent item's ladder (ivr.urgent.items).
+"""Climb one step of an urgent item's ladder (ivr.callbacks.urgent).
 
 Run by the worker's sweeper when an item's deadline has passed unclaimed:
 1. the counselors on call again: the alert text again, and for a crisis a
@@ -8,7 +8,7 @@ Run by the worker's sweeper when an item's deadline has passed unclaimed:
 A step that finds nobody to reach (no counselor, no supervisor on call) is
 recorded and the next one is due at once: a crisis never waits a deadline
 for nobody. Pressing 1 on the whisper claims the item and dials the person
-(ivr.voice.callback_routes).
+(ivr.web.voice.callback_routes).
 """
 
 from __future__ import annotations
@@ -18,14 +18,9 @@ import time
 
 from rq import Queue
 
-from ivr import clock
-from ivr.alerts import staff_language
-from ivr.callbacks import BACKUP_LINE, Callbacks, queue_connect
-from ivr.extension import QUEUE_NAME
-from ivr.roster.model import Counselor
-from ivr.roster.oncall import supervisors_on_call, who_is_on_call
-from ivr.roster.store import RosterStore
-from ivr.urgent.items import (
+from ivr.callbacks.alerts import staff_language
+from ivr.callbacks.requests import BACKUP_LINE, Callbacks, queue_connect
+from ivr.callbacks.urgent import (
     BACKUP,
     LADDER,
     ON_CALL_AGAIN,
@@ -34,6 +29,11 @@ from ivr.urgent.items import (
     UrgentItems,
     deadline_after,
 )
+from ivr.platform import clock
+from ivr.roster.model import Counselor
+from ivr.roster.oncall import supervisors_on_call, who_is_on_call
+from ivr.roster.store import RosterStore
+from ivr.web.current import QUEUE_NAME
 from workers.alerts import text_staff
 from workers.context import JobContext, job_context
 

@@ -27,11 +27,11 @@ from twilio.base.exceptions import TwilioRestException
 
 from ivr.content.render import fill
 from ivr.content.segments import count_segments
-from ivr.outbox import LEASES, batch_key, cap_key, cap_notice_key, sid_key
-from ivr.ratelimit import RateLimitTimeout, SendPacer
-from ivr.redis_store import decoded
+from ivr.platform.redis_store import decoded
+from ivr.platform.twilio_transport import UNSUBSCRIBED, transport_error, twilio_client
 from ivr.sms.optout import OptOuts
-from ivr.twilio_transport import UNSUBSCRIBED, transport_error, twilio_client
+from ivr.sms.outbox import LEASES, batch_key, cap_key, cap_notice_key, sid_key
+from ivr.sms.pacing import RateLimitTimeout, SendPacer
 from workers.context import JobContext, job_context
 
 log = logging.getLogger("helpline.jobs.outbox")

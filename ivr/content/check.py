@@ -37,7 +37,7 @@ from ivr.content.normalize import normalize
 from ivr.content.render import RUNTIME_PLACEHOLDERS, fill, known_placeholders, placeholders
 from ivr.content.segments import count_segments
 from ivr.content.yamlsrc import Where
-from ivr.problems import Problem
+from ivr.platform.problems import Problem
 
 # Telephone speech runs at about 150 words a minute; past ~40 s a caller forgets
 # the first choice before hearing the last.

@@ -22,7 +22,7 @@ from ivr.crisis.corpus import (
 from ivr.crisis.model import ModelError, load_model
 from ivr.crisis.reader import CrisisReader
 from ivr.crisis.rules_file import RULES_FILE, read_rules
-from ivr.problems import Problem
+from ivr.platform.problems import Problem
 
 MODEL_FILE = "model.json"
 

@@ -2,7 +2,7 @@
 Mermaid flowchart, for the README and for content authors.
 
 `menu_graph` and `text_routes` say *what* there is to draw, once; the Mermaid
-writer here and the operators' SVG (`ivr.admin.diagram`) only say *how*, so
+writer here and the operators' SVG (`ivr.web.admin.diagram`) only say *how*, so
 the two pictures cannot drift apart.
 """
 

@@ -33,7 +33,7 @@ from ivr.content.model import (
     VoicemailNode,
 )
 from ivr.content.yamlsrc import SourceList, SourceMap, Where, YamlProblem, load_yaml
-from ivr.problems import FileProblems, Problem
+from ivr.platform.problems import FileProblems, Problem
 
 LINE_FILE, VOICE_FILE, TEXTS_FILE, SMS_FILE = "line.yaml", "voice.yaml", "texts.yaml", "sms.yaml"
 VALID_KEYS = frozenset("0123456789*#")

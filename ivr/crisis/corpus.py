@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ivr.content.yamlsrc import SourceList, SourceMap, Where, YamlProblem, load_yaml
-from ivr.problems import Problem
+from ivr.platform.problems import Problem
 
 CRISIS_DIR = "crisis"
 TRAIN_FILE = "train.yaml"

@@ -21,7 +21,7 @@ from ivr.crisis.rules import (
     slot_regex,
 )
 from ivr.crisis.text import fold
-from ivr.problems import Problem
+from ivr.platform.problems import Problem
 
 RULES_FILE = "rules.yaml"
 

@@ -33,7 +33,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from ivr.content.model import Content
 from ivr.content.render import fill
-from ivr.voice.fallback import fallback_done_response, fallback_response, goodbye_response
+from ivr.menu.fallback import fallback_done_response, fallback_response, goodbye_response
 
 VOICE_FILE = "voice.xml"
 VOICE_AFTER_FILE = "voice-after.xml"
@@ -55,7 +55,7 @@ _PROMPTS = ("fallback", "backup_unreachable", "goodbye")
 
 
 def voice_documents(content: Content, backup_number: str) -> dict[str, str]:
-    """The running line's own Redis-free fallback (ivr/voice/fallback.py), in
+    """The running line's own Redis-free fallback (ivr/menu/fallback.py), in
     every language (a static file cannot know the caller's), as files."""
     for prompt in _PROMPTS:
         if prompt not in content.prompts:

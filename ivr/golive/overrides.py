@@ -25,7 +25,7 @@ nothing takes longer than 5 s.
 
 The fragment is never sent over HTTP (RFC 3986: it stays with the client),
 so the line cannot see it. Twilio's documentation does not say whether the
-signature covers it; `ivr.signature` accepts a signature over the URL with
+signature covers it; `ivr.web.signature` accepts a signature over the URL with
 or without this fragment, so either way real requests pass.
 """
 

@@ -18,10 +18,10 @@ import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 
-from ivr.config import Settings
 from ivr.golive.fallback_export import SMS_FILE, VOICE_FILE
 from ivr.golive.overrides import with_overrides
-from ivr.privacy import mask
+from ivr.platform.config import Settings
+from ivr.platform.privacy import mask
 
 FALLBACK_CHECK_TIMEOUT_SECONDS = 10.0
 

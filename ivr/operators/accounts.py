@@ -34,7 +34,7 @@ from functools import cache
 import redis
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ivr.redis_store import decoded
+from ivr.platform.redis_store import decoded
 
 ROLES = ("viewer", "admin")
 MIN_PASSWORD_LENGTH = 12

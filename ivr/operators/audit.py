@@ -19,8 +19,8 @@ from typing import Any
 
 import redis
 
-from ivr.privacy import mask
-from ivr.redis_store import decoded
+from ivr.platform.privacy import mask
+from ivr.platform.redis_store import decoded
 
 STREAM = "operator:audit"
 MAX_ENTRIES = 100_000

@@ -11,14 +11,14 @@ from dataclasses import dataclass
 import redis
 from flask import g
 
-from ivr.blocklist import Blocklist
-from ivr.config import Settings
-from ivr.extension import helpline
 from ivr.operators.accounts import Accounts, LoginThrottle
 from ivr.operators.audit import AuditLog
+from ivr.operators.blocklist import Blocklist
 from ivr.operators.overview import Overview
+from ivr.platform.config import Settings
 from ivr.roster.edit import DEFAULT_TIMEZONE, EditError, Invalid, NotFound, RosterEditor
 from ivr.roster.store import RosterStore
+from ivr.web.current import helpline
 
 
 @dataclass(frozen=True)

@@ -17,17 +17,17 @@ from datetime import UTC, date, datetime, timedelta
 import phonenumbers
 import redis
 
-from ivr.callbacks import Callbacks
+from ivr.callbacks.requests import Callbacks
+from ivr.callbacks.urgent import UrgentItems
+from ivr.callbacks.voicemail import INDEX as VOICEMAILS
 from ivr.operators import jobs
-from ivr.privacy import mask
-from ivr.redis_store import decoded
+from ivr.platform.privacy import mask
+from ivr.platform.redis_store import decoded
 from ivr.roster.model import Counselor, Roster
 from ivr.roster.oncall import who_is_on_call
 from ivr.routing.dispatches import Dispatches, counselor_of
 from ivr.routing.figures import DayFigures, Figures
 from ivr.sms.optout import OptOuts
-from ivr.urgent.items import UrgentItems
-from ivr.voicemail import INDEX as VOICEMAILS
 
 MAX_DAYS = 400
 
@@ -86,7 +86,7 @@ class UrgentWork:
     kind: str  # crisis | callback | voicemail
     language: str
     waiting_minutes: int
-    step: str  # on_call | on_call_again | supervisors | backup (ivr.urgent.items.LADDER)
+    step: str  # on_call | on_call_again | supervisors | backup (ivr.callbacks.urgent.LADDER)
     reached_backup: bool
 
 

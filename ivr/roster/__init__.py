@@ -4,7 +4,7 @@ an instant, and where cover is short. Core code: no web imports.
 The file format is described in docs/roster-format.md.
 """
 
-from ivr.problems import Problem
+from ivr.platform.problems import Problem
 from ivr.roster.export import dump_yaml, to_data
 from ivr.roster.model import Counselor, Coverage, Override, Roster, Shift
 from ivr.roster.oncall import Gap, coverage_gaps, prefer_language, who_is_on_call

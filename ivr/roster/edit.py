@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ivr.content.yamlsrc import SourceList, SourceMap, Where
-from ivr.problems import Problem
+from ivr.platform.problems import Problem
 from ivr.roster.export import counselor_data, override_data, shift_data, to_data
 from ivr.roster.model import Counselor, Override, Roster, Shift
 from ivr.roster.parse import RosterError, parse_roster

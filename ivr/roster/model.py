@@ -33,7 +33,7 @@ class Counselor:
     id: str
     name: str
     phone: str
-    """E.164, validated on import. Never log it; `ivr.privacy.mask` for people."""
+    """E.164, validated on import. Never log it; `ivr.platform.privacy.mask` for people."""
     languages: tuple[str, ...]
     active: bool = True
     priority: int | None = None

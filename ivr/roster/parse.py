@@ -16,9 +16,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ivr.config import to_e164
 from ivr.content.yamlsrc import SourceList, SourceMap, Where, YamlProblem
-from ivr.problems import FileProblems, Problem
+from ivr.platform.config import to_e164
+from ivr.platform.problems import FileProblems, Problem
 from ivr.roster.localtime import instant, parse_clock, parse_local, zone
 from ivr.roster.model import (
     COUNSELOR,

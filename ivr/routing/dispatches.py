@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import redis
 
-from ivr.redis_store import decoded
+from ivr.platform.redis_store import decoded
 
 OPEN_STATES = ("waiting", "ringing")
 COUNSELOR_TAKEN = ""  # add_leg: this counselor is with another caller

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import redis
 
-from ivr.redis_store import decoded
+from ivr.platform.redis_store import decoded
 
 KEEP_DAYS = 400
 

@@ -11,8 +11,8 @@ from datetime import datetime
 import redis
 from rq import Queue
 
-from ivr import clock
-from ivr.config import Settings
+from ivr.platform import clock
+from ivr.platform.config import Settings
 from ivr.roster.oncall import who_is_on_call
 from ivr.roster.parse import RosterError
 from ivr.roster.store import RosterStore
@@ -93,7 +93,7 @@ class Holding:
                 time.time() + self._settings.job_lease_seconds + RING_GRACE_SECONDS,
                 within=pipe,
             )
-            # The hold page rings again when no phone is ringing (ivr.voice.
+            # The hold page rings again when no phone is ringing (ivr.web.voice.
             # counselor_routes._nudge): not before this job has had its chance,
             # or nearly every caller's first hold page queues a second ring job.
             pipe.set(nudge_key(dispatch.id), 1, ex=RING_GRACE_SECONDS)

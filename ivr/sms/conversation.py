@@ -16,13 +16,13 @@ from dataclasses import dataclass
 
 import redis
 
-from ivr.privacy import number_ref
-from ivr.redis_store import decoded
+from ivr.platform.privacy import number_ref
+from ivr.platform.redis_store import decoded
 
 LOCK_SECONDS = 5  # longer than any webhook's work; released at once when done
 # How long a text waits for its number's lock: under the 3 s Twilio waits for our
 # answer (ivr/golive/overrides.py, rt=3000). A lock left by a killed process then
-# gets this text the webhook's content-only answer (ivr/sms/routes.py), given in
+# gets this text the webhook's content-only answer (ivr/web/sms.py), given in
 # time, instead of Twilio's fallback on top of a late real reply.
 WAIT_SECONDS = 2
 RETRY_SECONDS = 0.05  # between tries for a lock another text of this number holds

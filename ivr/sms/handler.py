@@ -13,21 +13,21 @@ from dataclasses import dataclass
 import redis
 from rq import Queue
 
-from ivr.alerts import on_call_numbers, staff_language
-from ivr.blocklist import Blocklist
-from ivr.callbacks import Callbacks, new_reference
-from ivr.config import Settings, is_e164
+from ivr.callbacks.alerts import on_call_numbers, staff_language
+from ivr.callbacks.requests import Callbacks, new_reference
+from ivr.callbacks.urgent import UrgentItems, deadline_after
 from ivr.content.model import Content
 from ivr.content.render import fill
 from ivr.crisis.decisions import Decisions
 from ivr.crisis.features import asks
-from ivr.outbox import Outbox
-from ivr.privacy import number_ref
+from ivr.operators.blocklist import Blocklist
+from ivr.platform.config import Settings, is_e164
+from ivr.platform.privacy import number_ref
 from ivr.roster.store import RosterStore
 from ivr.sms.conversation import Conversations
 from ivr.sms.optout import OptOuts
+from ivr.sms.outbox import Outbox
 from ivr.sms.reading import Intent, Reading, read_text
-from ivr.urgent.items import UrgentItems, deadline_after
 
 log = logging.getLogger("helpline.sms")
 ALERT_JOB = "workers.alerts.alert_on_call"

@@ -8,7 +8,7 @@ import time
 
 import redis
 
-from ivr.privacy import number_ref
+from ivr.platform.privacy import number_ref
 
 KEY_PREFIX = "optout:"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import redis
 
-from ivr.outbox import batch_key, sid_key
+from ivr.sms.outbox import batch_key, sid_key
 
 RANK = {
     "accepted": 1,

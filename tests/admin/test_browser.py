@@ -23,12 +23,12 @@ import pytest
 import redis
 from werkzeug.serving import make_server
 
-from ivr import create_app
-from ivr.callbacks import Callbacks
-from ivr.config import Settings
+from ivr.app import create_app
+from ivr.callbacks.requests import Callbacks
 from ivr.content.model import Content
 from ivr.operators.accounts import Accounts
 from ivr.operators.audit import AuditLog
+from ivr.platform.config import Settings
 from ivr.roster.store import RosterStore
 from ivr.routing.dispatches import Dispatches
 from tests.conftest import free_port

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ivr.admin.calendar import Block, GapBlock, WeekView, days_text, week_containing, week_view
 from ivr.roster import Roster, load_roster_file, who_is_on_call
 from ivr.roster.oncall import supervisors_on_call
+from ivr.web.admin.calendar import Block, GapBlock, WeekView, days_text, week_containing, week_view
 from tests.roster.conftest import EXAMPLE, roster_from
 
 NEW_YORK = ZoneInfo("America/New_York")

@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 from markupsafe import Markup
 
-from ivr.admin.charts import bar_chart, line_chart, scale, summary, value_text
+from ivr.web.admin.charts import bar_chart, line_chart, scale, summary, value_text
 
 SVG = "{http://www.w3.org/2000/svg}"
 Chart = Callable[..., Markup]

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from markupsafe import Markup
 
-from ivr.admin.diagram import content_diagram, menu_svg, phone_diagram, texts_diagram
-from ivr.admin.layout import Placed, layered
-from ivr.config import PROJECT_ROOT
 from ivr.content.check import load_content
 from ivr.content.graph import Link, MenuGraph, Step, menu_graph, text_routes
 from ivr.content.model import Content
+from ivr.platform.config import PROJECT_ROOT
+from ivr.web.admin.diagram import content_diagram, menu_svg, phone_diagram, texts_diagram
+from ivr.web.admin.layout import Placed, layered
 
 SVG = "{http://www.w3.org/2000/svg}"
 MINIMAL = Path(__file__).parent.parent / "flows_minimal"

@@ -8,8 +8,8 @@ import re
 import pytest
 from flask.testing import FlaskClient
 
-from ivr.admin import charts
 from ivr.operators.accounts import Accounts
+from ivr.web.admin import charts
 from tests.admin.login import log_in
 
 

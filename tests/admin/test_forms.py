@@ -19,7 +19,7 @@ from ivr.roster.model import Roster
 from ivr.roster.store import RosterStore
 from tests.admin.login import csrf, log_in
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "ivr" / "admin" / "templates"
+TEMPLATES = Path(__file__).resolve().parents[2] / "ivr" / "web" / "admin" / "templates"
 CLOCK = "([01][0-9]|2[0-3]):[0-5][0-9]"
 
 

@@ -15,11 +15,11 @@ import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
-from ivr.callbacks import Callbacks
-from ivr.config import ConfigError, Settings
+from ivr.callbacks.requests import Callbacks
 from ivr.content.model import Content
 from ivr.operators.accounts import Accounts
 from ivr.operators.audit import LOGINS_STREAM, STREAM, AuditLog
+from ivr.platform.config import ConfigError, Settings
 from ivr.roster.store import RosterStore
 from ivr.routing.dispatches import Dispatches
 from tests.admin.login import PASSWORD, csrf, log_in
@@ -147,7 +147,7 @@ def test_a_stranger_cannot_lock_a_name_out_from_elsewhere(
 def _make_app(
     redis_server: RedisServer, tmp_path: Path, content: Content, **overrides: str
 ) -> Flask:
-    from ivr import create_app
+    from ivr.app import create_app
 
     return create_app(make_settings(redis_server.url, tmp_path, **overrides), content)
 
@@ -317,7 +317,7 @@ def test_cookies_and_headers_keep_the_pages_private(
 def test_the_secure_flag_is_set_when_the_line_is_public_over_https(
     redis_client: redis.Redis, tmp_path: Path, content: Content, redis_server: RedisServer
 ) -> None:
-    from ivr import create_app
+    from ivr.app import create_app
 
     settings = make_settings(redis_server.url, tmp_path, HELPLINE_PUBLIC_URL="https://line.example")
     assert create_app(settings, content).config["SESSION_COOKIE_SECURE"] is True
@@ -372,7 +372,7 @@ def test_urgent_work_heads_the_now_page_and_an_admin_takes_it(
 ) -> None:
     import time
 
-    from ivr.urgent.items import UrgentItems
+    from ivr.callbacks.urgent import UrgentItems
 
     reference = Callbacks(redis_client, settings.secret_key, 3600).create(
         "+12025550188", "es", "crisis text", urgent=True

@@ -12,17 +12,17 @@ import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
-from ivr import create_app
+from ivr.app import create_app
+from ivr.callbacks.voicemail import store_voicemail
 from ivr.content.model import Content
-from ivr.emulator import hangup, press, say
-from ivr.emulator.recordings import RecordingRecord
 from ivr.operators.accounts import Accounts
 from ivr.operators.audit import AuditLog
 from ivr.roster.store import ROSTER_KEY
-from ivr.voicemail import store_voicemail
 from tests.admin.login import csrf, log_in
 from tests.conftest import ACCOUNT_SID
 from tests.live import LiveLine, eventually
+from twilio_emulator import hangup, press, say
+from twilio_emulator.recordings import RecordingRecord
 
 CALLER = "+12025550123"
 SID = "RE" + "a" * 32

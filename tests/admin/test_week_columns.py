@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime
 from itertools import combinations
 from pathlib import Path
 
-from ivr.admin.calendar import week_view
-from ivr.admin.week_columns import LABEL_MINUTES, Column, Placed, columns
+from ivr.web.admin.calendar import week_view
+from ivr.web.admin.week_columns import LABEL_MINUTES, Column, Placed, columns
 from tests.roster.conftest import EXAMPLE, roster_from
 
 WEEK = date(2026, 7, 13)  # a Monday

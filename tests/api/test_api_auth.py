@@ -10,8 +10,8 @@ import pytest
 import redis
 from flask.testing import FlaskClient
 
-from ivr.api.registry import OPERATIONS, Operation
 from ivr.roster.store import RosterStore
+from ivr.web.api.registry import OPERATIONS, Operation
 from tests.api.conftest import Tokens
 
 PREFIX = "/api/v1"

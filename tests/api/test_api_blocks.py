@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 import redis
 from flask.testing import FlaskClient
 
-from ivr.api.registry import OPERATIONS
-from ivr.blocklist import Blocklist
-from ivr.config import Settings
 from ivr.operators.audit import AuditLog
+from ivr.operators.blocklist import Blocklist
+from ivr.platform.config import Settings
+from ivr.web.api.registry import OPERATIONS
 from tests.api.conftest import Tokens
 
 PREFIX = "/api/v1"

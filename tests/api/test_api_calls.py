@@ -9,14 +9,14 @@ import json
 import redis
 from flask.testing import FlaskClient
 
-from ivr.callbacks import Callbacks
-from ivr.config import Settings
+from ivr.callbacks.requests import Callbacks
+from ivr.callbacks.voicemail import store_voicemail
 from ivr.content.model import Content
 from ivr.operators.audit import AuditLog
+from ivr.platform.config import Settings
 from ivr.roster.edit import RosterEditor
 from ivr.roster.store import RosterStore
 from ivr.routing.dispatches import Dispatches
-from ivr.voicemail import store_voicemail
 from tests.api.conftest import Tokens
 
 PREFIX = "/api/v1"
@@ -156,7 +156,7 @@ def test_urgent_work_is_listed_and_taken_once_through_the_api(
 ) -> None:
     import time
 
-    from ivr.urgent.items import UrgentItems
+    from ivr.callbacks.urgent import UrgentItems
 
     reference = Callbacks(redis_client, settings.secret_key, 3600).create(
         "+12025550188", "en", "crisis text", urgent=True

@@ -7,8 +7,8 @@ from __future__ import annotations
 import redis
 from flask.testing import FlaskClient
 
-from ivr.config import Settings
 from ivr.operators.audit import AuditLog
+from ivr.platform.config import Settings
 from tests.api.conftest import Tokens
 
 PREFIX = "/api/v1"
@@ -173,7 +173,7 @@ def test_callbacks_are_listed_masked_and_marked_done(
     redis_client: redis.Redis,
     settings: Settings,
 ) -> None:
-    from ivr.callbacks import Callbacks
+    from ivr.callbacks.requests import Callbacks
 
     reference = Callbacks(redis_client, settings.secret_key, 3600).create(
         "+12025550188", "en", "sms"

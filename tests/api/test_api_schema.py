@@ -14,9 +14,9 @@ from flask import Flask
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
-from ivr.api.registry import openapi_document
-from ivr.api.routes import PREFIX, VERSION
 from ivr.operators.accounts import Accounts
+from ivr.web.api.registry import openapi_document
+from ivr.web.api.routes import PREFIX, VERSION
 from tests.rosters import store_always_on_call
 
 schema = schemathesis.openapi.from_dict(openapi_document(PREFIX, VERSION))

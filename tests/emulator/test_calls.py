@@ -11,11 +11,11 @@ import pytest
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
-from ivr.config import Settings
-from ivr.emulator import Network, hangup, press, say, silence, wait
-from ivr.emulator.phones import Step
-from ivr.twilio_transport import TransportError, open_recording
+from ivr.platform.config import Settings
+from ivr.platform.twilio_transport import TransportError, open_recording
 from tests.emulator.conftest import CALLER, COUNSELOR, LINE_NUMBER, FakeLine, eventually
+from twilio_emulator import Network, hangup, press, say, silence, wait
+from twilio_emulator.phones import Step
 
 MENU = """<Response>
   <Gather input="dtmf speech" numDigits="1" action="/twiml/chosen" timeout="5">
@@ -242,7 +242,7 @@ def test_a_recording_can_be_fetched_as_twilio_serves_it(
     rest: Client, rest_settings: Settings, network: Network, fake_line: FakeLine
 ) -> None:
     """The resource through the official client, the audio as the line fetches
-    it (ivr.twilio_transport.open_recording): a WAV as long as what was said."""
+    it (ivr.platform.twilio_transport.open_recording): a WAV as long as what was said."""
     fake_line.documents["record"] = '<Response><Record action="/twiml/recorded"/></Response>'
     fake_line.documents["recorded"] = BYE
     network.phone(CALLER, say("please call me back tomorrow morning"), hangup())

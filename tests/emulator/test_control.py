@@ -9,9 +9,9 @@ from click.testing import CliRunner
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
-from ivr.emulator import EmulatorServer
-from ivr.emulator.cli import emulator as emulator_command
 from tests.emulator.conftest import CALLER, LINE_NUMBER, FakeLine, eventually
+from twilio_emulator import EmulatorServer
+from twilio_emulator.cli import emulator as emulator_command
 
 MENU = (
     '<Response><Gather numDigits="1" action="/twiml/done"/><Say>Nothing pressed.</Say></Response>'

@@ -11,11 +11,11 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from ivr.config import Settings
-from ivr.emulator import Network
-from ivr.twilio_transport import twilio_client
+from ivr.platform.config import Settings
+from ivr.platform.twilio_transport import twilio_client
 from tests.conftest import AUTH_TOKEN
 from tests.emulator.conftest import CALLER, LINE_NUMBER, FakeLine, eventually
+from twilio_emulator import Network
 
 
 def send(rest: Client, fake_line: FakeLine, body: str = "hello", to: str = CALLER) -> str:

@@ -14,10 +14,6 @@ import redis
 from click.testing import CliRunner
 from twilio.rest import Client
 
-from ivr.cli import simulate
-from ivr.emulator import EmulatorServer, Network, talk
-from ivr.emulator.console import ControlClient, PhoneConsole
-from ivr.simulate_cli import _first_on_call
 from ivr.sms.optout import OptOuts
 from tests.conftest import (
     ACCOUNT_SID,
@@ -31,6 +27,9 @@ from tests.emulator.conftest import CALLER, COUNSELOR, LINE_NUMBER, FakeLine, ev
 from tests.emulator.test_queues import DEQUEUE, results, setup
 from tests.live import LiveLine
 from tests.rosters import COUNSELOR_A, store_always_on_call
+from twilio_emulator import EmulatorServer, Network, talk
+from twilio_emulator.console import ControlClient, PhoneConsole
+from twilio_emulator.simulate_cli import _first_on_call, simulate
 
 
 def cli_env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -148,8 +147,8 @@ def test_an_opted_out_texter_is_told_why_no_reply_comes(
 def test_a_texter_over_the_hourly_cap_is_told_replies_are_paused(
     live_line: LiveLine, tmp_path: Path
 ) -> None:
-    from ivr.outbox import cap_key
-    from ivr.privacy import number_ref
+    from ivr.platform.privacy import number_ref
+    from ivr.sms.outbox import cap_key
 
     settings = live_line.settings
     cap = settings.sms_per_recipient_per_hour

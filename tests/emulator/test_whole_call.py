@@ -8,10 +8,10 @@ import requests
 
 from ivr.content.model import Content
 from ivr.content.render import fill
-from ivr.emulator import hangup, press
 from tests.conftest import PUBLIC_URL
 from tests.emulator.conftest import CALLER, LINE_NUMBER
 from tests.live import LiveLine
+from twilio_emulator import hangup, press
 
 
 def test_text_me_this_from_the_phone_menu_reaches_the_callers_phone(

@@ -17,11 +17,9 @@ import redis
 from flask import Flask
 from rq import Worker
 
-from ivr.config import Settings
 from ivr.content.model import Content
-from ivr.embedded_redis import start_server, wait_until_ready
-from ivr.emulator import Network
-from ivr.emulator.webhooks import Delivery
+from ivr.platform.config import Settings
+from ivr.platform.embedded_redis import start_server, wait_until_ready
 from tests.conftest import (
     PUBLIC_URL,
     RedisServer,
@@ -32,6 +30,8 @@ from tests.live import (
     serving_line,
     worker_environment,
 )
+from twilio_emulator import Network
+from twilio_emulator.webhooks import Delivery
 
 BACKUP = "+12025550199"  # HELPLINE_BACKUP_NUMBER in tests.conftest.make_settings
 

@@ -22,11 +22,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ivr.content.render import fill
-from ivr.emulator import press, talk
-from ivr.emulator.interactive import InteractivePhone
 from tests.faults.conftest import BACKUP, PrivateLine
 from tests.live import LINE_NUMBER, eventually
 from tests.rosters import COUNSELOR_A, store_always_on_call
+from twilio_emulator import press, talk
+from twilio_emulator.interactive import InteractivePhone
 
 CALLER = "+12025550123"
 SECOND_CALLER = "+12025550124"

@@ -21,17 +21,17 @@ from collections.abc import Callable, Iterator
 import pytest
 from rq import Queue
 
-from ivr.callbacks import Callbacks, queue_connect
+from ivr.callbacks.requests import Callbacks, queue_connect
 from ivr.content.render import fill
-from ivr.emulator import hangup, press, say, talk
-from ivr.emulator.webhooks import Delivery
-from ivr.extension import QUEUE_NAME
-from ivr.outbox import batch_key
-from ivr.redis_store import decoded
+from ivr.platform.redis_store import decoded
 from ivr.routing.dispatches import Dispatches
 from ivr.routing.figures import Figures, day_of
+from ivr.sms.outbox import batch_key
+from ivr.web.current import QUEUE_NAME
 from tests.live import LiveLine, WorkerProcess, eventually
 from tests.rosters import COUNSELOR_A, store_always_on_call
+from twilio_emulator import hangup, press, say, talk
+from twilio_emulator.webhooks import Delivery
 
 CALLER = "+12025550123"
 PERSON = "+12025550177"

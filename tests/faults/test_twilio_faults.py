@@ -21,19 +21,19 @@ from rq import Queue
 from rq.job import Job
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
-from ivr import create_app
-from ivr.callbacks import CONNECT_RETRY_INTERVALS, Callbacks, queue_connect
-from ivr.cli import main
-from ivr.emulator import give_up, press, talk
-from ivr.extension import QUEUE_NAME
+from ivr.app import create_app
+from ivr.callbacks.requests import CONNECT_RETRY_INTERVALS, Callbacks, queue_connect
+from ivr.cli.main import main
 from ivr.operators.accounts import Accounts
 from ivr.operators.audit import AuditLog
-from ivr.outbox import RETRY_INTERVALS
-from ivr.worker import LineWorker
+from ivr.processes.worker import LineWorker
+from ivr.sms.outbox import RETRY_INTERVALS
+from ivr.web.current import QUEUE_NAME
 from tests.admin.login import PASSWORD, log_in
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL
 from tests.live import LiveLine, eventually
 from tests.rosters import COUNSELOR_A, store_always_on_call
+from twilio_emulator import give_up, press, talk
 from workers.context import JobContext, install
 
 PERSON = "+12025550177"

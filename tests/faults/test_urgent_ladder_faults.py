@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from ivr.privacy import number_ref
-from ivr.urgent.items import ON_CALL_AGAIN, UrgentItems
+from ivr.callbacks.urgent import ON_CALL_AGAIN, UrgentItems
+from ivr.platform.privacy import number_ref
 from tests.faults.conftest import PrivateLine
 from tests.live import eventually
 from tests.rosters import COUNSELOR_A, COUNSELOR_B, SUPERVISOR, store_always_on_call

@@ -16,12 +16,12 @@ import time
 
 from rq import Queue
 
-from ivr.callbacks import CONNECTING, Callbacks, connecting_member, queue_connect
-from ivr.emulator import press, talk
-from ivr.extension import QUEUE_NAME
+from ivr.callbacks.requests import CONNECTING, Callbacks, connecting_member, queue_connect
+from ivr.web.current import QUEUE_NAME
 from tests.faults.conftest import PrivateLine
 from tests.live import eventually
 from tests.rosters import COUNSELOR_A, store_always_on_call
+from twilio_emulator import press, talk
 
 PERSON = "+12025550177"  # left a voicemail, waits for a call back
 LEASE = {"HELPLINE_JOB_LEASE_SECONDS": "10"}

@@ -13,14 +13,14 @@ from flask import Flask, send_from_directory
 from twilio.rest import Client
 from werkzeug.wrappers import Response
 
-from ivr.config import PROJECT_ROOT, Settings
 from ivr.content.check import load_content
 from ivr.content.model import Content
-from ivr.emulator import EmulatorServer, Network, create_emulator
 from ivr.golive.fallback_export import export
-from ivr.twilio_transport import twilio_client
+from ivr.platform.config import PROJECT_ROOT, Settings
+from ivr.platform.twilio_transport import twilio_client
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, make_settings
 from tests.emulator.conftest import FakeLine, serve
+from twilio_emulator import EmulatorServer, Network, create_emulator
 
 LINE_NUMBER = "+18885550100"
 BACKUP_NUMBER = "+12025550177"  # not the development placeholder, which export refuses

@@ -7,9 +7,9 @@ import pytest
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
-from ivr.emulator import EmulatorServer, Network
 from tests.emulator.conftest import FakeLine
 from tests.golive.conftest import CALLER, LINE_NUMBER, OTHER_NUMBER
+from twilio_emulator import EmulatorServer, Network
 
 
 def test_the_list_finds_a_number_by_phone_number(rest: Client, fake_line: FakeLine) -> None:

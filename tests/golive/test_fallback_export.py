@@ -11,14 +11,14 @@ import pytest
 from click.testing import CliRunner
 from twilio.rest import Client
 
-from ivr.cli import main
+from ivr.cli.main import main
 from ivr.content.model import Content
-from ivr.emulator import EmulatorServer, talk
-from ivr.emulator.twiml import parse
 from ivr.golive.fallback_export import export, fallback_documents
 from ivr.golive.twilio_setup import apply_plan, find_number, plan_for, wanted_settings
-from ivr.twilio_transport import twilio_client
+from ivr.platform.twilio_transport import twilio_client
 from tests.golive.conftest import BACKUP_NUMBER, CALLER, LINE_NUMBER, settings_for
+from twilio_emulator import EmulatorServer, talk
+from twilio_emulator.twiml import parse
 
 # What Twilio's TwiML allows at the top of each kind of document, and inside.
 VOICE_VERBS = {"Say", "Dial", "Record", "Hangup", "Pause", "Redirect"}

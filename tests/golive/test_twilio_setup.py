@@ -10,11 +10,11 @@ import pytest
 from click.testing import CliRunner, Result
 from twilio.rest import Client
 
-from ivr.cli import main
-from ivr.emulator import EmulatorServer
+from ivr.cli.main import main
 from ivr.golive.overrides import OVERRIDES
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL
 from tests.golive.conftest import BACKUP_NUMBER, LINE_NUMBER
+from twilio_emulator import EmulatorServer
 
 PRODUCTION = {
     "HELPLINE_ENV": "production",

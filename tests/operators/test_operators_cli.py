@@ -12,7 +12,7 @@ import pytest
 import redis
 from click.testing import CliRunner, Result
 
-from ivr.cli import main
+from ivr.cli.main import main
 from ivr.operators.accounts import Accounts, Operator
 from ivr.operators.audit import AuditLog
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL, RedisServer

@@ -16,13 +16,13 @@ import pytest
 import redis
 from click.testing import CliRunner, Result
 
-from ivr.callbacks import Callbacks
-from ivr.cli import main
+from ivr.callbacks.requests import Callbacks
+from ivr.callbacks.voicemail import store_voicemail
+from ivr.cli.main import main
 from ivr.operators.audit import AuditLog
 from ivr.routing.dispatches import Dispatches
 from ivr.routing.figures import Figures
 from ivr.sms.optout import OptOuts
-from ivr.voicemail import store_voicemail
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL, RedisServer, free_port
 from tests.rosters import store_always_on_call
 
@@ -431,7 +431,7 @@ def test_a_redis_that_is_down_is_a_one_line_error(args: tuple[str, ...], tmp_pat
 def test_urgent_work_is_listed_and_taken_once_from_the_command_line(
     run: Run, redis_client: redis.Redis, callbacks: Callbacks
 ) -> None:
-    from ivr.urgent.items import UrgentItems
+    from ivr.callbacks.urgent import UrgentItems
 
     reference = callbacks.create(CALLBACK_CALLER, "es", "crisis text", urgent=True)
     UrgentItems(redis_client, 3600).open(reference, "crisis", "es", time.time() + 300)
@@ -456,7 +456,7 @@ def test_urgent_work_is_listed_and_taken_once_from_the_command_line(
 def test_marking_an_urgent_callback_done_stops_its_ladder(
     run: Run, redis_client: redis.Redis, callbacks: Callbacks
 ) -> None:
-    from ivr.urgent.items import UrgentItems
+    from ivr.callbacks.urgent import UrgentItems
 
     reference = callbacks.create(CALLBACK_CALLER, "en", "voicemail")
     items = UrgentItems(redis_client, 3600)

@@ -12,9 +12,9 @@ import pytest
 import redis
 from click.testing import CliRunner, Result
 
-from ivr.config import PROJECT_ROOT
+from ivr.cli.roster import roster
+from ivr.platform.config import PROJECT_ROOT
 from ivr.roster import Roster, load_roster_file
-from ivr.roster.cli import roster
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL, RedisServer
 
 EXAMPLE = PROJECT_ROOT / "examples" / "roster.yaml"

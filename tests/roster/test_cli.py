@@ -31,7 +31,7 @@ def test_import_stores_the_roster(run: Run, redis_client: redis.Redis) -> None:
 def test_an_import_is_audited_like_any_other_roster_change(
     run: Run, redis_client: redis.Redis, tmp_path: Path
 ) -> None:
-    from ivr.cli_support import cli_who
+    from ivr.cli.support import cli_who
     from ivr.operators.audit import AuditLog
 
     assert run("import", str(EXAMPLE)).exit_code == 0

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ivr.config import PROJECT_ROOT
+from ivr.platform.config import PROJECT_ROOT
 from ivr.roster import (
     Counselor,
     Coverage,

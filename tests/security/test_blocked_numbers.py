@@ -17,7 +17,8 @@ import pytest
 import redis
 from rq import Queue
 
-from ivr.blocklist import (
+from ivr.content.model import Content
+from ivr.operators.blocklist import (
     INDEX,
     MAX_SECONDS,
     BlockError,
@@ -26,16 +27,15 @@ from ivr.blocklist import (
     duration_seconds,
     phone_number,
 )
-from ivr.config import Settings
-from ivr.content.model import Content
-from ivr.emulator import press
-from ivr.extension import QUEUE_NAME
-from ivr.privacy import number_ref
+from ivr.platform.config import Settings
+from ivr.platform.privacy import number_ref
 from ivr.sms.optout import OptOuts
+from ivr.web.current import QUEUE_NAME
 from tests.live import LiveLine
 from tests.rosters import COUNSELOR_A, COUNSELOR_B, store_always_on_call
 from tests.test_sms import Phone, inline, texts_of
 from tests.twilio_signing import CallFixture, TwilioSigner
+from twilio_emulator import press
 
 BLOCKED = "+12025550144"  # the texter of tests.test_sms.Phone
 OTHER = "+12025550145"

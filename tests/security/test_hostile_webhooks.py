@@ -38,18 +38,18 @@ from werkzeug.routing import Rule
 from werkzeug.test import EnvironBuilder, TestResponse
 from werkzeug.wrappers import Request
 
-from ivr import MAX_REQUEST_BYTES, create_app
-from ivr.callbacks import Callbacks
-from ivr.config import Settings
+from ivr.app import MAX_REQUEST_BYTES, create_app
+from ivr.callbacks.requests import Callbacks
 from ivr.content.check import load_content
 from ivr.content.model import Content, CounselorNode, MenuNode, VoicemailNode
-from ivr.extension import Helpline
-from ivr.outbox import batch_key, sid_key
+from ivr.menu.state import CallState, CallStates
+from ivr.platform.config import Settings
 from ivr.roster.model import Roster
 from ivr.roster.parse import parse_roster
 from ivr.roster.store import RosterStore
 from ivr.routing.dispatches import Dispatches
-from ivr.voice.state import CallState, CallStates
+from ivr.sms.outbox import batch_key, sid_key
+from ivr.web.current import Helpline
 from tests.conftest import AUTH_TOKEN, PUBLIC_URL
 from tests.twilio_signing import CALLER, LINE, CallFixture, TwilioSigner, gather_action
 
@@ -816,7 +816,7 @@ def test_a_step_url_that_needs_percent_encoding_is_accepted_when_signed(
 ) -> None:
     """Twilio signs a step URL as url_for wrote it, percent-encoded; the check
     compared it with the decoded path and refused every press at a menu whose
-    id has a space or an accent in it (ivr/signature.py)."""
+    id has a space or an accent in it (ivr/web/signature.py)."""
     flows = tmp_path / "flows"
     shutil.copytree(FLOWS_MINIMAL, flows)
     for name in ("line.yaml", "voice.yaml"):
@@ -837,7 +837,7 @@ def test_a_recording_duration_int_refuses_still_saves_the_message(
     app: Flask, client: FlaskClient, redis_client: redis.Redis
 ) -> None:
     """ "²".isdigit() is true, int("²") raises: the message was lost and the
-    caller who had just left it heard the error fallback (ivr/voice/routes.py)."""
+    caller who had just left it heard the error fallback (ivr/web/voice/routes.py)."""
     line = line_of(app)
     scene = set_scene(redis_client, line, always_on_call())
     node = first_node(line.content, VoicemailNode)
@@ -861,7 +861,7 @@ def test_a_queue_time_int_refuses_keeps_the_caller_on_hold(
     app: Flask, client: FlaskClient, redis_client: redis.Redis
 ) -> None:
     """The same "²" in QueueTime took a waiting caller off hold into the error
-    fallback (ivr/voice/counselor_routes.py)."""
+    fallback (ivr/web/voice/counselor_routes.py)."""
     scene = set_scene(redis_client, line_of(app), always_on_call())
     fields = {"CallSid": scene.call_sid, "QueueTime": "²"}
     response = signed_post(

@@ -34,13 +34,13 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.serializers import DefaultSerializer
 
-from ivr.callbacks import Callbacks
-from ivr.emulator import hangup, press, say, talk
-from ivr.extension import QUEUE_NAME
-from ivr.outbox import LEASES, Outbox, batch_key, sid_key
+from ivr.callbacks.requests import Callbacks
+from ivr.sms.outbox import LEASES, Outbox, batch_key, sid_key
 from ivr.sms.status import StatusUpdates
+from ivr.web.current import QUEUE_NAME
 from tests.live import LINE_NUMBER, LiveLine, eventually
 from tests.rosters import COUNSELOR_A, COUNSELOR_B, store_always_on_call
+from twilio_emulator import hangup, press, say, talk
 
 CALLER = "+12025550123"  # calls, walks the menu, talks with a counselor
 TEXTER = "+12025550177"  # texts the line

@@ -18,15 +18,15 @@ import pytest
 import redis
 from rq import Queue
 
-from ivr.callbacks import Callbacks
-from ivr.config import Settings
+from ivr.callbacks.requests import Callbacks
 from ivr.content.model import Content
 from ivr.content.render import fill
-from ivr.extension import QUEUE_NAME
-from ivr.outbox import Outbox, batch_key, cap_key, cap_notice_key
-from ivr.privacy import number_ref
-from ivr.redis_store import decoded
+from ivr.platform.config import Settings
+from ivr.platform.privacy import number_ref
+from ivr.platform.redis_store import decoded
 from ivr.sms.optout import OptOuts
+from ivr.sms.outbox import Outbox, batch_key, cap_key, cap_notice_key
+from ivr.web.current import QUEUE_NAME
 from tests.live import LiveLine
 from tests.rosters import COUNSELOR_A, store_always_on_call
 from tests.twilio_signing import CallFixture, TwilioSigner, spoken

@@ -40,13 +40,13 @@ from rq import Queue
 from twilio.rest.api.v2010.account.call import CallList
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
-from ivr.callbacks import Callbacks
-from ivr.config import PROJECT_ROOT
-from ivr.emulator import hangup, press, say, talk
-from ivr.extension import QUEUE_NAME
+from ivr.callbacks.requests import Callbacks
+from ivr.platform.config import PROJECT_ROOT
+from ivr.web.current import QUEUE_NAME
 from tests.conftest import PUBLIC_URL
 from tests.live import LINE_NUMBER, LiveLine
 from tests.rosters import COUNSELOR_A, COUNSELOR_B, store_always_on_call
+from twilio_emulator import hangup, press, say, talk
 
 CALLER = "+12025550123"  # calls and asks for a counselor
 TO_BACKUP = "+12025550124"  # nobody on call: asks for the backup line
@@ -319,9 +319,9 @@ def test_the_line_dials_only_counselors_the_backup_and_callers_who_asked(
     sources = {
         ("rest", "workers/dispatch.py"): counselors,  # ringing a caller's counselors
         ("rest", "workers/callbacks.py"): counselors,  # ringing the one returning a call
-        ("twiml", "ivr/voice/engine.py"): {backup},  # the menu's backup node
-        ("twiml", "ivr/voice/fallback.py"): {backup},  # the response of last resort
-        ("twiml", "ivr/voice/callback_routes.py"): asked,  # the request's own number
+        ("twiml", "ivr/menu/engine.py"): {backup},  # the menu's backup node
+        ("twiml", "ivr/menu/fallback.py"): {backup},  # the response of last resort
+        ("twiml", "ivr/web/voice/callback_routes.py"): asked,  # the request's own number
     }
     for dialled in watch.dialled:
         expected = sources.get((dialled.how, dialled.where))

@@ -1,0 +1,83 @@
+"""The texts a virtual phone receives, as a person at a console sees them:
+`helpline simulate call` shows each as it comes (📱), `helpline simulate sms`
+shows the line's replies to a text for a while."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from twilio_emulator.console import ControlClient
+
+Show = Callable[[str], None]
+
+
+def stamp(seconds: float) -> str:
+    whole = int(seconds)
+    return f"[{whole // 60:02d}:{whole % 60:02d}]"
+
+
+class Inbox:
+    """The texts a phone receives, each shown once: what the line sent it
+    from the moment the inbox was opened (older texts are history)."""
+
+    def __init__(self, client: ControlClient, number: str, every: float = 1.0) -> None:
+        self.client = client
+        self.number = number
+        self.every = every  # seconds between looks
+        self._looked = 0.0
+        self.seen: set[str] = {message["sid"] for message in client.messages()}
+
+    def new(self, *, now: bool = False) -> list[dict[str, Any]]:
+        """Texts to this phone not shown yet, oldest first (none when looked
+        at less than `every` seconds ago, unless `now`)."""
+        if not now and time.monotonic() - self._looked < self.every:
+            return []
+        self._looked = time.monotonic()
+        found = []
+        for message in self.client.messages():
+            if message["sid"] in self.seen or message.get("to") != self.number:
+                continue
+            self.seen.add(message["sid"])
+            if str(message.get("direction", "")).startswith("outbound"):
+                found.append(message)
+        return found
+
+
+def describe_text(message: dict[str, Any]) -> str:
+    if message.get("status") in ("failed", "undelivered"):
+        code = message.get("error_code") or ""
+        return f"📱 a text to you failed ({code} {message.get('error_message') or ''}): " + str(
+            message.get("body", "")
+        )
+    return f"📱 text from {message.get('from', 'the line')}: {message.get('body', '')}"
+
+
+def watch_texts(client: ControlClient, sender: str, body: str, seconds: float, show: Show) -> int:
+    """Text the line from `sender`; show the inline reply, then every text the
+    line sends that number for `seconds`, as the phone would. How many came."""
+    inbox = Inbox(client, sender)
+    started = time.monotonic()
+    sent = client.text_line(sender, body)
+    show(f"{stamp(0)} you → line: {body}")
+    if sent.get("line_error") or (sent.get("line_status") or 200) >= 400:
+        show(f"the line answered {sent.get('line_status')} {sent.get('line_error') or ''}".strip())
+    inbox.seen.add(sent["message"]["sid"])
+    received = 0
+    for reply in sent.get("replies", []):
+        inbox.seen.add(reply["sid"])
+        received += 1
+        show(f"{stamp(0)} line → you: {reply['body']}")
+    deadline = started + seconds
+    while True:
+        for message in inbox.new(now=True):
+            received += 1
+            if message.get("status") in ("failed", "undelivered"):
+                show(f"{stamp(time.monotonic() - started)} {describe_text(message)}")
+            else:
+                show(f"{stamp(time.monotonic() - started)} line → you: {message['body']}")
+        if time.monotonic() >= deadline:
+            return received
+        time.sleep(min(0.25, max(0.0, deadline - time.monotonic())))

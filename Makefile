@@ -37,7 +37,8 @@ lint: $(DEV_STAMP)
 	$(BIN)/python tools/lock_check.py
 	$(BIN)/ruff check ivr workers twilio_emulator tests bench loadtest tools
 	$(BIN)/ruff format --check ivr workers twilio_emulator tests bench loadtest tools
-	$(BIN)/mypy ivr workers twilio_emulator bench loadtest tools
+	$(BIN)/mypy ivr workers twilio_emulator tests bench loadtest tools
+	$(BIN)/lint-imports --no-cache
 
 # After editing the ranges in pyproject.toml: resolve again, keeping every pin
 # that still fits. The run lock first, then the dev lock held to its pins.

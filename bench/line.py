@@ -22,8 +22,8 @@ import requests
 from rq import Queue, Worker
 from twilio.request_validator import RequestValidator
 
+from ivr.jobs import QUEUE_NAME
 from ivr.platform.config import PROJECT_ROOT
-from ivr.web.current import QUEUE_NAME
 from loadtest.stack import START_SECONDS, Stack
 
 

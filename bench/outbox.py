@@ -31,7 +31,8 @@ from rq.job import Job
 from bench.jobs import GATE_JOB, NOOP_JOB
 from bench.line import MESSAGES_CREATE, WorkerStack
 from bench.machine import machine_line
-from ivr.sms.outbox import RETRY_INTERVALS, Outbox
+from ivr.jobs import SEND_RETRY_INTERVALS as RETRY_INTERVALS
+from ivr.sms.outbox import Outbox
 from loadtest.stack import StackOptions
 
 NOOP_JOBS = 1500

@@ -23,8 +23,8 @@ from rq import Queue
 
 from bench.cpu import tree_seconds
 from bench.machine import machine_line
+from ivr.jobs import QUEUE_NAME
 from ivr.platform.config import PROJECT_ROOT
-from ivr.web.current import QUEUE_NAME
 from loadtest.stack import START_SECONDS, Stack, StackOptions
 
 CONNECTIONS = 16  # the server's 2 processes x 8 threads, all busy

@@ -35,8 +35,8 @@ from rq import Queue, Worker
 from bench.jobs import STAMP_JOB
 from bench.line import WorkerStack
 from bench.machine import machine_line
+from ivr.jobs import QUEUE_NAME
 from ivr.platform.embedded_redis import start_server, wait_until_ready
-from ivr.web.current import QUEUE_NAME
 from loadtest.stack import StackOptions
 
 TRIALS = 12

@@ -9,11 +9,17 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ivr.content.check import load_content
 from ivr.content.model import Content
+from ivr.line import Line
 from ivr.platform.config import Settings, load_settings
 from ivr.platform.redis_store import connect, redis_url
-from ivr.roster.store import RosterStore
 from ivr.web import request_log
-from ivr.web.current import Helpline
+from ivr.web.admin import admin, configure_admin
+from ivr.web.api import api, install_json_errors
+from ivr.web.health import health
+from ivr.web.home import home
+from ivr.web.metrics import metrics
+from ivr.web.sms import sms
+from ivr.web.voice import voice
 
 # Twilio's webhooks are a few kilobytes; anything larger is refused before parsing.
 MAX_REQUEST_BYTES = 64 * 1024
@@ -51,23 +57,7 @@ def create_app(settings: Settings | None = None, content: Content | None = None)
     request_log.init_app(app)  # first: a request refused below gets its id and access line too
     app.before_request(_refuse_oversized_bodies)
     client = connect(redis_url(settings), settings.redis_timeout_seconds)
-    app.extensions["helpline"] = Helpline(
-        settings=settings, content=content, redis=client, roster=RosterStore(client)
-    )
-
-    from ivr.web.admin import blocked_pages, login, pages, roster_pages  # noqa: F401 - they add pages
-    from ivr.web.admin.guard import admin
-    from ivr.web.admin.guard import configure as configure_admin
-    from ivr.web.api import api, install_json_errors
-    from ivr.web.health import health
-    from ivr.web.home import home
-    from ivr.web.metrics import metrics
-    from ivr.web.sms import sms
-    from ivr.web.voice import (  # noqa: F401 - they add their routes to the voice blueprint
-        callback_routes,
-        counselor_routes,
-    )
-    from ivr.web.voice.routes import voice
+    app.extensions["helpline"] = Line(settings=settings, content=content, redis=client)
 
     for blueprint in (voice, sms, health, metrics, api, admin, home):
         app.register_blueprint(blueprint)

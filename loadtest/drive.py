@@ -14,8 +14,8 @@ import redis
 from rq import Queue
 from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 
+from ivr.jobs import QUEUE_NAME
 from ivr.sms.outbox import LEASES
-from ivr.web.current import QUEUE_NAME
 from loadtest.scenario import Caller, Scenario, Texter
 from loadtest.stack import BACKUP_NUMBER
 from twilio_emulator import Network, script

@@ -21,8 +21,8 @@ from rq.registry import FailedJobRegistry
 
 from ivr.content.model import Content
 from ivr.content.render import fill
+from ivr.jobs import QUEUE_NAME
 from ivr.sms.reading import Intent, read_text
-from ivr.web.current import QUEUE_NAME
 from loadtest.drive import Played
 from loadtest.scenario import Caller, Scenario, TextExpectation
 from loadtest.stack import BACKUP_NUMBER, StackOptions

@@ -24,9 +24,10 @@ from werkzeug.serving import make_server
 
 from ivr.app import create_app
 from ivr.content.model import Content
+from ivr.jobs import QUEUE_NAME
+from ivr.line import Line
 from ivr.platform.config import Settings
 from ivr.processes.worker import LineWorker
-from ivr.web.current import QUEUE_NAME
 from tests.conftest import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -35,7 +36,7 @@ from tests.conftest import (
     make_settings,
 )
 from twilio_emulator import EmulatorServer, Network, create_emulator
-from workers.context import JobContext, install
+from workers.context import install
 
 LINE_NUMBER = "+18885550100"
 WAIT = 10.0
@@ -70,9 +71,10 @@ class LiveLine:
     def run_jobs(self, rounds: int = 8) -> None:
         """Run every job queued now, and those they queue; RQ's scheduled
         retries are brought forward, so backoff costs the test no time."""
-        install(JobContext(self.settings, self.content, self.redis))
+        install(Line(self.settings, self.content, self.redis))
         queue = Queue(QUEUE_NAME, connection=self.redis)
-        scheduled = ScheduledJobRegistry(queue=queue)
+        # rq's registry __init__ has no return annotation, so mypy calls it untyped.
+        scheduled = ScheduledJobRegistry(queue=queue)  # type: ignore[no-untyped-call]
         try:
             for _ in range(rounds):
                 # The line's own worker class: it stops at once (tests/test_worker_stop.py).
@@ -132,7 +134,7 @@ def serving_line(
     # its port handed to the emulator: a port probed free and bound later can be
     # taken in between (the emulator's own server once drew the same one).
     app = InFlight(None)
-    server = make_server("127.0.0.1", 0, app, threaded=True)  # type: ignore[arg-type]
+    server = make_server("127.0.0.1", 0, app, threaded=True)
     line_port = server.server_port
     try:
         emulator_app = create_emulator(

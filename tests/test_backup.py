@@ -19,19 +19,27 @@ import redis
 from click.testing import CliRunner
 
 from ivr.callbacks.requests import Callbacks
+from ivr.callers.blocklist import Blocklist
 from ivr.cli.main import main
-from ivr.operators import backup as backup_module
 from ivr.operators.accounts import Accounts, LoginThrottle, Operator
 from ivr.operators.audit import AuditLog
-from ivr.operators.backup import BackupError, checksum, collect, find_keys, parse, restore
-from ivr.operators.blocklist import Blocklist
+from ivr.operators.backup import (
+    LATEST,
+    BackupError,
+    checksum,
+    collect,
+    find_keys,
+    parse,
+    restore,
+    restoring,
+)
+from ivr.operators.sessions import Sessions
 from ivr.platform.config import Settings
 from ivr.roster import Roster, RosterStore, who_is_on_call
 from ivr.roster.edit import RosterEditor
 from ivr.roster.store import ROSTER_KEY
 from ivr.routing.figures import Figures
 from ivr.sms.optout import OptOuts
-from ivr.web.admin.sessions import Sessions
 from tests.conftest import RedisServer
 from tests.operators.test_status_cli import SECRET_KEY, Run, _environment, _runner
 
@@ -493,14 +501,15 @@ def test_a_hostile_value_is_refused_and_nothing_changes(
 
 
 def _apply(client: redis.Redis, payload: dict[str, object]) -> list[object]:
-    script = client.register_script(backup_module._APPLY)
+    script = client.register_script(restoring.APPLY_SCRIPT)
     keys = [
         ROSTER_KEY,
         "operator:tokens",
         "blocklist:index",
         *(_text(k) for pattern in CONFIG_PATTERNS[1:] for k in client.keys(pattern)),
     ]
-    reply = script(keys=keys, args=["replace", json.dumps(payload), str(backup_module.LATEST)])
+    args = ["replace", json.dumps(payload), str(LATEST), *restoring.KEY_PREFIXES]
+    reply = script(keys=keys, args=args)
     return [_text(item) if isinstance(item, bytes) else item for item in reply]
 
 
@@ -530,7 +539,7 @@ def test_the_script_checks_every_value_before_its_first_write(
     path = tmp_path / "line.json"
     assert run("backup", str(path)).exit_code == 0
     backup = parse(path.read_text(), SECRET_KEY)
-    payload = json.loads(backup_module._payload(backup, backup.blocks, 0.0))
+    payload = json.loads(restoring.script_payload(backup, backup.blocks, 0.0))
     if change == "score with a space":
         payload["blocks"][0][3] = "1999999999 "
     elif change == "expiry as text":
@@ -546,7 +555,7 @@ def test_the_script_checks_every_value_before_its_first_write(
     before = _everything(redis_client)
 
     if change == "not JSON":
-        script = redis_client.register_script(backup_module._APPLY)
+        script = redis_client.register_script(restoring.APPLY_SCRIPT)
         reply = script(keys=[ROSTER_KEY, "a", "b"], args=["replace", "{", "1"])
         reply = [_text(item) for item in reply]
     else:
@@ -561,7 +570,7 @@ def test_an_error_from_redis_is_a_refusal_not_a_traceback(
 ) -> None:
     path = tmp_path / "line.json"
     assert run("backup", str(path)).exit_code == 0
-    monkeypatch.setattr(backup_module, "_APPLY", "return redis.error_reply('ERR out of luck')")
+    monkeypatch.setattr(restoring, "APPLY_SCRIPT", "return redis.error_reply('ERR out of luck')")
     before = _everything(redis_client)
 
     result = run("restore", "--replace", str(path))
@@ -663,7 +672,7 @@ def test_a_token_made_while_a_restore_is_prepared_is_never_lost(
     backup = parse(path.read_text(), SECRET_KEY)
     if not replace:
         redis_client.flushall()
-    find = backup_module.find_keys
+    find = find_keys
 
     def then_a_token(client: redis.Redis, pattern: str) -> list[str]:
         found = find(client, pattern)
@@ -673,7 +682,7 @@ def test_a_token_made_while_a_restore_is_prepared_is_never_lost(
         return found
 
     before: dict[str, object] = {}
-    monkeypatch.setattr(backup_module, "find_keys", then_a_token)
+    monkeypatch.setattr(restoring, "find_keys", then_a_token)
 
     refusal = "was made while the restore was being prepared" if replace else "configured already"
     with pytest.raises(BackupError, match=refusal):
@@ -695,7 +704,7 @@ def test_a_password_made_meanwhile_for_another_name_is_left_in_place(
     path = tmp_path / "line.json"
     assert run("backup", str(path)).exit_code == 0
     backup = parse(path.read_text(), SECRET_KEY)
-    find = backup_module.find_keys
+    find = find_keys
     name = "carol"
 
     def then_a_password(client: redis.Redis, pattern: str) -> list[str]:
@@ -704,7 +713,7 @@ def test_a_password_made_meanwhile_for_another_name_is_left_in_place(
             Accounts(client).set_password(name, PASSWORD, "viewer")
         return found
 
-    monkeypatch.setattr(backup_module, "find_keys", then_a_password)
+    monkeypatch.setattr(restoring, "find_keys", then_a_password)
     restore(redis_client, backup, settings, replace=True)
     assert Accounts(redis_client).verify_password("carol", PASSWORD) is not None
     assert Accounts(redis_client).verify_token(line.token) is not None

@@ -17,10 +17,12 @@ from rq import Queue
 from ivr.content.model import Content
 from ivr.crisis.corpus import CRISIS_DIR, TRAIN_FILE, load_corpus
 from ivr.crisis.decisions import DECISIONS_PREFIX, Decisions
+from ivr.jobs import QUEUE_NAME
+from ivr.jobs import RING as RING_JOB
+from ivr.line import Line
 from ivr.platform.config import PROJECT_ROOT
 from ivr.routing.dispatches import Dispatches
-from ivr.routing.holding import RING_JOB, Holding
-from ivr.web.current import QUEUE_NAME, Helpline
+from ivr.routing.holding import Holding
 from tests.rosters import store_always_on_call
 from tests.test_sms import Phone, inline, texts_of
 from tests.twilio_signing import CallFixture, TwilioSigner, gather_action, spoken
@@ -283,7 +285,7 @@ def test_an_urgent_caller_is_rung_for_ahead_of_others(
     from workers.dispatch import _urgent_caller_first
 
     store_always_on_call(redis_client)
-    line: Helpline = app.extensions["helpline"]
+    line: Line = app.extensions["helpline"]
     holding = Holding(redis_client, line.queue, line.settings, line.roster)
     first = holding.hold("CA" + "1" * 32, "+12025550101", "en", "counselor")
     urgent = holding.hold("CA" + "2" * 32, "+12025550102", "en", "counselor", urgent=True)
@@ -305,7 +307,7 @@ def test_an_urgent_caller_is_rung_for_ahead_of_others(
 def test_decisions_are_counts_by_the_hour_with_no_words(
     app: Flask, redis_client: redis.Redis
 ) -> None:
-    line: Helpline = app.extensions["helpline"]
+    line: Line = app.extensions["helpline"]
     reading = line.content.crisis.read("i want to kill myself")
     store = Decisions(redis_client, 3600)
     store.record(reading, "sms")

@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from ivr.platform.embedded_redis import alive
-from tests.conftest import free_port
+from loadtest.ports import free_port
 from tests.test_processes import HELPLINE, line_environment, stop, wait_for_health
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "roster.yaml"

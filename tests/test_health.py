@@ -15,12 +15,12 @@ from rq import Queue
 
 from ivr.app import create_app
 from ivr.content.model import Content
+from ivr.jobs import QUEUE_NAME
 from ivr.platform import heartbeat
 from ivr.platform.config import Settings
 from ivr.processes.worker import SWEEP_SECONDS, sweep_forever
 from ivr.routing.dispatches import Dispatches
 from ivr.sms.outbox import Outbox
-from ivr.web.current import QUEUE_NAME
 from tests.conftest import RedisServer, make_settings
 from tests.live import LiveLine, WorkerProcess, eventually
 

@@ -11,9 +11,9 @@ import redis
 from rq import Queue
 
 from ivr.content.render import fill
+from ivr.jobs import QUEUE_NAME
 from ivr.routing import dispatches as dispatches_module
 from ivr.routing.dispatches import COUNSELOR_TAKEN, Dispatches
-from ivr.web.current import QUEUE_NAME
 from tests.live import LiveLine, WorkerProcess
 from tests.rosters import COUNSELOR_A, store_always_on_call
 from tests.twilio_signing import CallFixture, TwilioSigner

@@ -73,9 +73,9 @@ def test_redis_stopped_mid_call_gives_the_fallback_quickly(
 def test_redis_is_asked_with_short_timeouts_and_no_retries(fragile_app: Flask) -> None:
     """A dead Redis must cost a caller a fraction of a second, not redis-py's
     default retries with backoff."""
-    from ivr.web.current import Helpline
+    from ivr.line import Line
 
-    line: Helpline = fragile_app.extensions["helpline"]
+    line: Line = fragile_app.extensions["helpline"]
     kwargs = line.redis.connection_pool.connection_kwargs
     assert kwargs["socket_timeout"] <= 1
     assert kwargs["socket_connect_timeout"] <= 1

@@ -13,13 +13,13 @@ import pytest
 import redis
 from rq import Queue
 
+from ivr.callers.blocklist import Blocklist
 from ivr.content.compliance import ComplianceReader, same_word
 from ivr.content.model import Content
-from ivr.operators.blocklist import Blocklist
+from ivr.jobs import QUEUE_NAME
 from ivr.platform.config import Settings
 from ivr.sms.optout import OptOuts
 from ivr.sms.reading import Intent, read_text
-from ivr.web.current import QUEUE_NAME
 from tests.test_sms import TEXTER, Phone, inline, texts_of
 from tests.twilio_signing import TwilioSigner
 

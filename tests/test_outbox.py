@@ -12,10 +12,10 @@ from rq import Queue
 from rq.registry import FailedJobRegistry
 
 from ivr.content.render import fill
+from ivr.jobs import QUEUE_NAME
 from ivr.platform.redis_store import decoded
 from ivr.sms.optout import OptOuts
 from ivr.sms.outbox import Outbox, batch_key
-from ivr.web.current import QUEUE_NAME
 from tests.live import LINE_NUMBER, LiveLine, WorkerProcess, eventually
 
 TEXTER = "+12025550166"

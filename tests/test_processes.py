@@ -17,7 +17,8 @@ import pytest
 import requests
 from twilio.request_validator import RequestValidator
 
-from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, RedisServer, free_port
+from loadtest.ports import free_port
+from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, RedisServer
 from tests.twilio_signing import new_call_sid
 from twilio_emulator.simulate import SimulatedCall, Webhooks
 

@@ -170,7 +170,7 @@ def test_nobody_on_call_voicemail_then_a_counselor_returns_the_call(
     network.phone(CALLER, talk(0.5))
     from rq import Queue
 
-    from ivr.web.current import QUEUE_NAME
+    from ivr.jobs import QUEUE_NAME
 
     Queue(QUEUE_NAME, connection=live_line.redis).enqueue(
         "workers.callbacks.connect", reference, "alex"

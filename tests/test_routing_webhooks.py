@@ -12,9 +12,9 @@ from rq import Queue
 
 from ivr.callbacks.requests import Callbacks
 from ivr.content.model import Content
+from ivr.jobs import QUEUE_NAME
 from ivr.routing.dispatches import Dispatches
 from ivr.routing.figures import Figures, day_of
-from ivr.web.current import QUEUE_NAME
 from tests.conftest import RedisServer
 from tests.rosters import store_always_on_call
 from tests.twilio_signing import CallFixture, TwilioSigner, gather_action, new_call_sid, spoken
@@ -277,7 +277,7 @@ def test_a_voicemail_from_a_withheld_caller_id_is_kept_but_never_called_back(
 
 
 def test_keypad_spellings_of_a_withheld_caller_are_known_and_real_numbers_are_not() -> None:
-    from ivr.callbacks.caller_id import is_withheld, may_call_back
+    from ivr.callers.caller_id import is_withheld, may_call_back
 
     for placeholder in ("+266696687", "+17378742833", "+86282452253", "Anonymous", ""):
         assert is_withheld(placeholder)

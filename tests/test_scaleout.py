@@ -26,14 +26,14 @@ from rq.registry import (
     StartedJobRegistry,
 )
 
-from ivr.callbacks.requests import CONNECTING
+from ivr.callbacks.returning import CONNECTING
 from ivr.content.model import Content
+from ivr.jobs import QUEUE_NAME
 from ivr.roster.model import Roster
 from ivr.roster.parse import parse_roster
 from ivr.roster.store import RosterStore
 from ivr.routing.dispatches import DEADLINES, LIVE, Dispatches
 from ivr.sms.outbox import LEASES
-from ivr.web.current import QUEUE_NAME
 from loadtest.drive import Driver
 from loadtest.scenario import (
     MESSAGE,

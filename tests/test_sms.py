@@ -16,11 +16,12 @@ from ivr.app import create_app
 from ivr.callbacks.requests import Callbacks
 from ivr.content.model import Content
 from ivr.content.render import fill
+from ivr.jobs import QUEUE_NAME
+from ivr.line import Line
 from ivr.platform.config import Settings
 from ivr.platform.redis_store import decoded
 from ivr.sms.outbox import batch_key
 from ivr.sms.status import StatusUpdates
-from ivr.web.current import QUEUE_NAME, Helpline
 from tests.conftest import AUTH_TOKEN, PUBLIC_URL, RedisServer, make_settings
 from tests.twilio_signing import CallFixture, TwilioSigner
 
@@ -414,7 +415,7 @@ def test_without_redis_texts_still_get_a_helpful_reply(
     fragile_app: Flask, content: Content
 ) -> None:
     server: RedisServer = fragile_app.config["test_redis"]
-    line: Helpline = fragile_app.extensions["helpline"]
+    line: Line = fragile_app.extensions["helpline"]
     twilio = TwilioSigner(fragile_app.test_client(), PUBLIC_URL, AUTH_TOKEN)
     phone = Phone(twilio, line.redis)
     server.stop()

@@ -8,15 +8,18 @@ due when the time has come), so the ladder costs the suite no waiting."""
 from __future__ import annotations
 
 import time
+from typing import cast
 
 import pytest
 
 from ivr.callbacks.requests import Callbacks
 from ivr.callbacks.urgent import BACKUP, ON_CALL_AGAIN, SUPERVISORS, UrgentItems
+from ivr.line import Line
 from tests.live import LiveLine, eventually
+from tests.raw_replies import RawScored
 from tests.rosters import COUNSELOR_A, COUNSELOR_B, SUPERVISOR, store_always_on_call
 from twilio_emulator.phones import press
-from workers.context import JobContext, install
+from workers.context import install
 from workers.escalate import escalate
 
 TEXTER = "+12025550177"
@@ -35,7 +38,7 @@ def the_item(line: LiveLine) -> str:
 def climb(line: LiveLine, reference: str) -> str:
     """The deadline has passed: run the step the sweeper would queue."""
     items_of(line).hurry(reference)
-    install(JobContext(line.settings, line.content, line.redis))
+    install(Line(line.settings, line.content, line.redis))
     try:
         done = escalate(reference)
     finally:
@@ -77,7 +80,7 @@ def test_a_crisis_nobody_takes_climbs_to_supervisors_then_the_backup_line(
     assert item.kind == "crisis"
     assert item.step == 0
     # Step 0's deadline is the setting's: a minute after the text.
-    (due,) = live_line.redis.zrange("urgent:deadlines", 0, -1, withscores=True)
+    (due,) = cast(RawScored, live_line.redis.zrange("urgent:deadlines", 0, -1, withscores=True))
     assert opened + 59 <= due[1] <= time.time() + 61
 
     assert climb(live_line, reference) == "on_call_again: 2 counselors"
@@ -148,7 +151,7 @@ def test_with_no_counselor_on_call_the_reply_promises_none_and_supervisors_are_n
     live_line.run_jobs()  # the alert finds nobody on call: the next step is due now
     reference = the_item(live_line)
     assert reference in items_of(live_line).due()
-    install(JobContext(live_line.settings, live_line.content, live_line.redis))
+    install(Line(live_line.settings, live_line.content, live_line.redis))
     try:
         assert escalate(reference) == "on_call_again: nobody"
         assert escalate(reference) == "supervisors: 1 supervisor"  # at once, no deadline
@@ -181,7 +184,7 @@ def test_a_step_begun_by_a_worker_that_died_is_run_again_once(live_line: LiveLin
     assert climb(live_line, reference) == "on_call_again: 2 counselors"  # the same step again
     texts_before = len(texts_to(live_line, COUNSELOR_A))
     # Delivered twice (the sweeper queued it twice): nothing more happens.
-    install(JobContext(live_line.settings, live_line.content, live_line.redis))
+    install(Line(live_line.settings, live_line.content, live_line.redis))
     try:
         assert escalate(reference) == "nothing to do"
     finally:

@@ -12,7 +12,7 @@ from rq import Queue
 from ivr.callbacks.voicemail import INDEX
 from ivr.content.model import Content
 from ivr.content.render import fill
-from ivr.web.current import QUEUE_NAME
+from ivr.jobs import QUEUE_NAME
 from tests.rosters import store_always_on_call
 from tests.twilio_signing import CallFixture, TwilioSigner, gather_action, redirect_url, spoken
 

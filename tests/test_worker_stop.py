@@ -16,9 +16,9 @@ from pathlib import Path
 import redis
 from rq import Queue, Worker
 
+from ivr.jobs import QUEUE_NAME
 from ivr.platform.config import Settings
 from ivr.processes.worker import LineWorker
-from ivr.web.current import QUEUE_NAME
 from tests.live import WorkerProcess, eventually, worker_environment
 
 # Far under RQ's 60 s wait, and a second above the worker's own bound

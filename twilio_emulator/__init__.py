@@ -10,9 +10,10 @@ demand, and a record of everything — so the whole line runs offline.
 """
 
 from twilio_emulator.app import create_emulator, emulator_network
+from twilio_emulator.config import EmulatorConfig
 from twilio_emulator.faults import Fault
 from twilio_emulator.interactive import InteractivePhone
-from twilio_emulator.network import EmulatorConfig, Network
+from twilio_emulator.network import Network
 from twilio_emulator.phones import (
     Answer,
     Script,

@@ -6,9 +6,14 @@ from __future__ import annotations
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+# These add their resources (IncomingPhoneNumbers, Queues, Recordings) to `rest`.
+from twilio_emulator import rest_numbers, rest_queues, rest_recordings  # noqa: F401
+from twilio_emulator.config import EmulatorConfig
+from twilio_emulator.control import control
 from twilio_emulator.errors import twilio_error
 from twilio_emulator.ids import API_VERSION
-from twilio_emulator.network import EmulatorConfig, Network
+from twilio_emulator.network import Network
+from twilio_emulator.rest import rest
 from twilio_emulator.twiml import Interpreter
 
 EXTENSION = "twilio_emulator"
@@ -58,12 +63,6 @@ def create_emulator(
     app = Flask("twilio_emulator")
     app.config.update(JSON_SORT_KEYS=False, MAX_CONTENT_LENGTH=256 * 1024)
     app.extensions[EXTENSION] = Network(config, interpreter)
-
-    # These add their resources (IncomingPhoneNumbers, Queues, Recordings) to `rest`.
-    from twilio_emulator import rest_numbers, rest_queues, rest_recordings  # noqa: F401
-    from twilio_emulator.control import control
-    from twilio_emulator.rest import rest
-
     app.register_blueprint(rest)
     app.register_blueprint(control)
     app.register_error_handler(HTTPException, _http_error)

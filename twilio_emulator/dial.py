@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from twilio_emulator.dequeue import dial_queue
 from twilio_emulator.twiml import DialedLeg, Goto, Leg, Outcome, absolute
 
 MAX_NUMBERS = 10
@@ -58,8 +59,6 @@ def dial(leg: Leg, verb: ET.Element) -> Outcome:
     caller_id = verb.get("callerId") or leg.record.from_
     queue = next((target for target in _targets(verb) if target.tag == "Queue"), None)
     if queue is not None:
-        from twilio_emulator.dequeue import dial_queue
-
         return dial_queue(leg, verb, queue, timeout)
     legs: list[DialedLeg] = []
     bridged: DialedLeg | None = None

@@ -6,12 +6,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from twilio_emulator.console import ControlClient
+from typing import Any, Protocol
 
 Show = Callable[[str], None]
+
+
+class InboxClient(Protocol):
+    """What an inbox needs of the emulator's control API (console.ControlClient):
+    passed in, as the console that shows the texts imports this module."""
+
+    def messages(self) -> list[dict[str, Any]]: ...
+
+    def text_line(self, sender: str, body: str) -> dict[str, Any]: ...
 
 
 def stamp(seconds: float) -> str:
@@ -23,7 +29,7 @@ class Inbox:
     """The texts a phone receives, each shown once: what the line sent it
     from the moment the inbox was opened (older texts are history)."""
 
-    def __init__(self, client: ControlClient, number: str, every: float = 1.0) -> None:
+    def __init__(self, client: InboxClient, number: str, every: float = 1.0) -> None:
         self.client = client
         self.number = number
         self.every = every  # seconds between looks
@@ -55,7 +61,7 @@ def describe_text(message: dict[str, Any]) -> str:
     return f"📱 text from {message.get('from', 'the line')}: {message.get('body', '')}"
 
 
-def watch_texts(client: ControlClient, sender: str, body: str, seconds: float, show: Show) -> int:
+def watch_texts(client: InboxClient, sender: str, body: str, seconds: float, show: Show) -> int:
     """Text the line from `sender`; show the inline reply, then every text the
     line sends that number for `seconds`, as the phone would. How many came."""
     inbox = Inbox(client, sender)

@@ -18,15 +18,28 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from twilio_emulator.phones import ScriptError, Step, hangup, press, say, silence
-from twilio_emulator.twiml import End
-
-if TYPE_CHECKING:
-    from twilio_emulator.legs import CallLeg
+from twilio_emulator.records import CallRecord
+from twilio_emulator.twiml import End, Outcome
 
 EVENT_LIMIT = 2000
+
+
+class Call(Protocol):
+    """What a person's phone needs of the call leg it is on (legs.CallLeg):
+    passed in, as the legs that ring a person's phone import this module."""
+
+    record: CallRecord
+
+    def interrupted(self) -> bool: ...
+
+    def wait_on(self, ready: Callable[[], bool], seconds: float) -> None: ...
+
+    def take_update(self) -> Outcome: ...
+
+    def answer(self) -> None: ...
 
 
 class InteractivePhone:
@@ -166,9 +179,7 @@ class InteractivePhone:
             }
 
 
-def ask_person(
-    leg: CallLeg, phone: InteractivePhone, patience: float, prompt: dict[str, str]
-) -> Step:
+def ask_person(leg: Call, phone: InteractivePhone, patience: float, prompt: dict[str, str]) -> Step:
     """The person's next input for a Gather or Record, waiting up to `patience`
     real seconds; silence if none comes, a zero `wait` if the leg is moved."""
     phone.waiting_for({"kind": "input", **{k: v for k, v in prompt.items() if v}})
@@ -193,7 +204,7 @@ def ask_person(
     return silence()
 
 
-def ring_person(leg: CallLeg, phone: InteractivePhone) -> End | None:
+def ring_person(leg: Call, phone: InteractivePhone) -> End | None:
     """An interactive phone rings until its person answers (None) or declines
     (busy), the call's ring timeout passes (no-answer) or the line cancels."""
     phone.waiting_for({"kind": "answer", "from": leg.record.from_})

@@ -15,11 +15,14 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from twilio_emulator.config import EmulatorConfig
 from twilio_emulator.ids import API_VERSION, now, rfc2822
 from twilio_emulator.interactive import ask_person, ring_person
-from twilio_emulator.phones import Answer, Performer, Step
+from twilio_emulator.phonebook import Performer, PhoneBook
+from twilio_emulator.phones import Answer, Step
+from twilio_emulator.queues import QueueBook
 from twilio_emulator.recordings import RecordingRecord
 from twilio_emulator.records import CallRecord, Fetch
 from twilio_emulator.twiml import (
@@ -32,19 +35,38 @@ from twilio_emulator.twiml import (
     fetch_problem,
     parse,
 )
-from twilio_emulator.webhooks import Delivery
-
-if TYPE_CHECKING:
-    from twilio_emulator.network import Network
+from twilio_emulator.webhooks import Delivery, Webhooks
 
 MAX_DOCUMENTS = 200  # a call that fetches more TwiML than this is stuck in a loop
 FINAL = ("completed", "busy", "failed", "no-answer", "canceled")
 
 
+class CallNetwork(Protocol):
+    """What a call leg, and the verbs it plays (enqueue.py and dequeue.py reach
+    it through the leg), need of the network the leg runs on
+    (network.Network): passed in, as the network imports the legs it runs."""
+
+    config: EmulatorConfig
+    lock: threading.RLock
+    phones: PhoneBook
+    queues: QueueBook
+    webhooks: Webhooks
+
+    def notify(self) -> None: ...
+
+    def add_call(self, record: CallRecord) -> None: ...
+
+    def add_recording(self, record: RecordingRecord) -> None: ...
+
+    def open_leg(self, record: CallRecord, interpreter: Interpreter | None = None) -> CallLeg: ...
+
+    def close_leg(self, sid: str) -> None: ...
+
+
 class CallLeg:
     def __init__(
         self,
-        network: Network,
+        network: CallNetwork,
         record: CallRecord,
         performer: Performer,
         interpreter: Interpreter,

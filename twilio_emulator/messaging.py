@@ -12,21 +12,22 @@ them and stops sending itself), not Twilio's (docs/emulator.md, "Opt-out").
 
 from __future__ import annotations
 
+import threading
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import ParamSpec, Protocol
 
 from ivr.content.segments import count_segments
 from ivr.platform.config import is_e164
+from twilio_emulator.config import EmulatorConfig
 from twilio_emulator.errors import DELIVERY_ERRORS, TwilioError, delivery_status, twilio_error
 from twilio_emulator.ids import API_VERSION
+from twilio_emulator.numbers import IncomingNumber, NumberBook
 from twilio_emulator.records import MessageRecord
-from twilio_emulator.webhooks import Delivery
+from twilio_emulator.webhooks import Delivery, Webhooks
 
-if TYPE_CHECKING:
-    from twilio_emulator.network import Network
-
+P = ParamSpec("P")
 MAX_BODY = 1600
 # Twilio's default keywords (Advanced Opt-Out tutorial; "Twilio support for
 # opt-out keywords"): English only, the whole message.
@@ -34,7 +35,36 @@ OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", 
 OPT_IN = frozenset({"START", "YES", "UNSTOP"})
 
 
-def new_outbound(network: Network, form: Mapping[str, str]) -> MessageRecord:
+class TextNetwork(Protocol):
+    """What texts need of the network they travel (network.Network): passed
+    in, as the network imports this module to deliver them."""
+
+    config: EmulatorConfig
+    lock: threading.RLock
+    numbers: NumberBook
+    webhooks: Webhooks
+
+    @property
+    def owned_numbers(self) -> frozenset[str]: ...
+
+    def number(self, phone_number: str | None = None) -> IncomingNumber: ...
+
+    def add_message(self, record: MessageRecord) -> None: ...
+
+    def notify(self) -> None: ...
+
+    def note(self, text: str) -> None: ...
+
+    def opt_out(self, number: str) -> None: ...
+
+    def opt_in(self, number: str) -> None: ...
+
+    def is_opted_out(self, number: str) -> bool: ...
+
+    def submit(self, work: Callable[P, None], *args: P.args, **kwargs: P.kwargs) -> None: ...
+
+
+def new_outbound(network: TextNetwork, form: Mapping[str, str]) -> MessageRecord:
     """The Message a create request makes, or the TwilioError it gets."""
     to = form.get("To", "").strip()
     from_ = form.get("From", "").strip()
@@ -64,7 +94,7 @@ def new_outbound(network: Network, form: Mapping[str, str]) -> MessageRecord:
     )
 
 
-def deliver(network: Network, record: MessageRecord, failure: int | None) -> None:
+def deliver(network: TextNetwork, record: MessageRecord, failure: int | None) -> None:
     """The carrier's part: queued → sent → delivered, or a delivery error
     (`failed` before sending, `undelivered` after), each reported to the
     message's StatusCallback."""
@@ -83,7 +113,7 @@ def deliver(network: Network, record: MessageRecord, failure: int | None) -> Non
         _report(network, record)
 
 
-def _report(network: Network, record: MessageRecord) -> Delivery | None:
+def _report(network: TextNetwork, record: MessageRecord) -> Delivery | None:
     if not record.status_callback:
         return None
     fields = {
@@ -110,7 +140,7 @@ class InboundText:
     replies: list[MessageRecord] = field(default_factory=list)
 
 
-def text_line(network: Network, from_: str, body: str, to: str | None = None) -> InboundText:
+def text_line(network: TextNetwork, from_: str, body: str, to: str | None = None) -> InboundText:
     """Deliver a text to the line's Messaging URL now (its SmsFallbackUrl if
     that fails), as Twilio does, and send any `<Message>` replies in its TwiML
     back to the phone."""
@@ -162,7 +192,7 @@ def text_line(network: Network, from_: str, body: str, to: str | None = None) ->
     return inbound
 
 
-def _replies(network: Network, twiml: str, texter: str, line: str) -> list[MessageRecord]:
+def _replies(network: TextNetwork, twiml: str, texter: str, line: str) -> list[MessageRecord]:
     try:
         root = ET.fromstring(twiml)  # noqa: S314 - ElementTree expands no external entities
     except ET.ParseError:

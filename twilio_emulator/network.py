@@ -16,16 +16,17 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any, ParamSpec
 
+from twilio_emulator.config import EmulatorConfig
 from twilio_emulator.faults import Fault, FaultPlan, Resource
 from twilio_emulator.ids import now, rfc2822
 from twilio_emulator.interactive import InteractivePhone
 from twilio_emulator.legs import CallLeg
 from twilio_emulator.messaging import InboundText, deliver, text_line
 from twilio_emulator.numbers import IncomingNumber, NumberBook
-from twilio_emulator.phones import PhoneBook, Script, Step, script
+from twilio_emulator.phonebook import PhoneBook
+from twilio_emulator.phones import Script, Step, script
 from twilio_emulator.queues import QueueBook
 from twilio_emulator.recordings import RecordingRecord
 from twilio_emulator.records import CallRecord, MessageRecord
@@ -34,35 +35,6 @@ from twilio_emulator.twiml import End, Goto, Interpreter
 from twilio_emulator.webhooks import Webhooks
 
 P = ParamSpec("P")
-LOG_LIMIT = 5000
-
-
-@dataclass(frozen=True)
-class EmulatorConfig:
-    account_sid: str
-    auth_token: str
-    line_url: str  # where the line listens
-    line_number: str
-    public_url: str | None = None  # the base URL the line's webhooks are signed for
-    voice_path: str = "/voice/incoming"
-    voice_status_path: str | None = "/voice/status"
-    voice_fallback_path: str | None = None
-    sms_path: str = "/sms/incoming"
-    other_numbers: tuple[str, ...] = ()  # more numbers the account owns
-    max_workers: int = 64  # delivery reports (and other short background work) at once
-    max_calls: int = 1000  # call legs in progress at once, each on its own thread
-    log_limit: int = LOG_LIMIT  # entries kept in each log: REST requests, webhooks, notes
-    webhook_timeout: float = 15.0
-    # Real seconds per virtual second a scripted caller's waitUrl round lasts
-    # (at least enqueue.MIN_ROUND); a phone a person plays always goes at 1.0.
-    hold_pace: float = 0.0
-    # At most this many real seconds a <Dial><Queue> waits on an empty queue
-    # (None: the Dial's timeout, as Twilio does).
-    dial_queue_wait: float | None = None
-
-    @property
-    def base_url(self) -> str:
-        return (self.public_url or self.line_url).rstrip("/")
 
 
 class Network:

@@ -17,18 +17,34 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from twilio_emulator.ids import API_VERSION, new_sid, now, rfc2822
-from twilio_emulator.twiml import Goto, Outcome
-
-if TYPE_CHECKING:
-    from twilio_emulator.legs import CallLeg
-    from twilio_emulator.phones import Performer
+from twilio_emulator.phonebook import Performer
+from twilio_emulator.records import CallRecord
+from twilio_emulator.twiml import End, Goto, Outcome
 
 DEFAULT_MAX_SIZE = 1000
 LARGEST_MAX_SIZE = 5000
 MAX_NAME = 64
+
+
+class Party(Protocol):
+    """What a queue and its bridges need of a call leg in them (legs.CallLeg):
+    passed in, as the legs' network holds the queues."""
+
+    record: CallRecord
+    performer: Performer
+
+    def wake(self) -> None: ...
+
+    def take_update(self) -> Outcome: ...
+
+    def wait_on(self, ready: Callable[[], bool], seconds: float) -> None: ...
+
+    def elapse(self, seconds: float) -> None: ...
+
+    def deliver(self, update: Goto | End) -> None: ...
 
 
 @dataclass
@@ -36,8 +52,8 @@ class Bridge:
     """Two legs talking: the dequeued caller's and the dequeuer's. Whoever ends
     it (a hang-up, a REST update, the talk time running out) ends it for both."""
 
-    caller: CallLeg
-    dequeuer: CallLeg
+    caller: Party
+    dequeuer: Party
     queue_sid: str
     queue_time: int
     whisper: Goto | None
@@ -81,7 +97,7 @@ class Bridge:
 
 @dataclass
 class Member:
-    leg: CallLeg
+    leg: Party
     queue: Queue
     entered: float = field(default_factory=time.monotonic)
     date_enqueued: datetime = field(default_factory=now)
@@ -186,7 +202,7 @@ class QueueBook:
         with self.lock:
             return self._queues.pop(sid, None) is not None
 
-    def join(self, name: str, leg: CallLeg) -> tuple[Queue, Member | None]:
+    def join(self, name: str, leg: Party) -> tuple[Queue, Member | None]:
         """Put a leg at the back of the named queue (made on first use); no
         member when the queue is full."""
         with self.lock:
@@ -248,7 +264,7 @@ def plan(performer: Performer) -> tuple[str, float | None]:
     return ("talk", step.seconds) if step is not None else ("none", None)
 
 
-def make_bridge(caller: CallLeg, dequeuer: CallLeg, queue: Queue, whisper: Goto | None) -> Bridge:
+def make_bridge(caller: Party, dequeuer: Party, queue: Queue, whisper: Goto | None) -> Bridge:
     """The bridge for a caller just taken from `queue`; who will hang up first
     is settled now, from both phones' scripts."""
     bridge = Bridge(caller, dequeuer, queue.sid, 0, whisper)
@@ -263,7 +279,7 @@ def make_bridge(caller: CallLeg, dequeuer: CallLeg, queue: Queue, whisper: Goto 
     return bridge
 
 
-def talk(leg: CallLeg, bridge: Bridge, side: str) -> tuple[bool, Outcome]:
+def talk(leg: Party, bridge: Bridge, side: str) -> tuple[bool, Outcome]:
     """Stay bridged until someone hangs up. Returns whether this side did, and
     the REST update that ended it for this side, if one did."""
     phone = leg.performer.phone

@@ -20,7 +20,6 @@ import socket
 import time
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
@@ -31,6 +30,7 @@ from twilio_emulator.ids import API_VERSION
 from twilio_emulator.messaging import new_outbound
 from twilio_emulator.network import Network
 from twilio_emulator.records import CallRecord, MessageRecord
+from twilio_emulator.rest_common import created, page, valid_url
 from twilio_emulator.twiml import End, Goto
 
 rest = Blueprint("twilio_rest", __name__, url_prefix=f"/{API_VERSION}/Accounts/<account_sid>")
@@ -121,48 +121,6 @@ def _take(resource: Resource) -> tuple[Fault | None, Response | None]:
     return fault, _apply(fault)
 
 
-PAGING = ("PageSize", "Page", "PageToken")
-
-
-def _page(key: str, resources: list[dict[str, Any]]) -> Response:
-    try:
-        size = max(1, min(1000, int(request.args.get("PageSize", "50"))))
-        page = max(0, int(request.args.get("Page", "0")))
-    except ValueError as error:
-        raise twilio_error(20001, detail="PageSize and Page must be numbers") from error
-    start = page * size
-    chosen = resources[start : start + size]
-
-    # The list's filters stay in every paging URI, as Twilio's do
-    # ("Messages.json?To=%2B1…&PageSize=2&Page=1"): a next page without them
-    # listed every number's messages (issue 18, item 5).
-    filters = [(k, v) for k, v in request.args.items(multi=True) if k not in PAGING]
-
-    def uri(number: int) -> str:
-        return f"{request.path}?" + urlencode([*filters, ("PageSize", size), ("Page", number)])
-
-    more = start + size < len(resources)
-    return jsonify(
-        {
-            key: chosen,
-            "end": start + max(len(chosen) - 1, 0),
-            "first_page_uri": uri(0),
-            "next_page_uri": uri(page + 1) if more else None,
-            "page": page,
-            "page_size": size,
-            "previous_page_uri": uri(page - 1) if page > 0 else None,
-            "start": start,
-            "uri": uri(page),
-        }
-    )
-
-
-def _created(resource: dict[str, Any]) -> Response:
-    response = jsonify(resource)
-    response.status_code = 201
-    return response
-
-
 # -- Messages ----------------------------------------------------------------
 
 
@@ -173,9 +131,9 @@ def create_message(account_sid: str) -> Response:
         return answer
     net = network()
     record = new_outbound(net, request.form)
-    created = record.resource()  # as accepted, before the carrier moves it on
+    resource = record.resource()  # as accepted, before the carrier moves it on
     net.send_message(record, fault.delivery if fault else None)
-    return _created(created)
+    return created(resource)
 
 
 def _when(name: str) -> datetime | None:
@@ -218,7 +176,7 @@ def list_messages(account_sid: str) -> Response:
             and (from_ is None or m.from_ == from_)
             and _sent_between(m)
         ]
-    return _page("messages", chosen)
+    return page("messages", chosen)
 
 
 @rest.get("/Messages/<sid>.json")
@@ -234,10 +192,6 @@ def fetch_message(account_sid: str, sid: str) -> Response:
 # -- Calls -------------------------------------------------------------------
 
 
-def _valid_url(url: str) -> bool:
-    return url.startswith(("http://", "https://")) and len(url) > len("https://")
-
-
 @rest.post("/Calls.json")
 def create_call(account_sid: str) -> Response:
     _, answer = _take("calls")
@@ -251,7 +205,7 @@ def create_call(account_sid: str) -> Response:
         raise twilio_error(21201)
     if not from_:
         raise twilio_error(21213)
-    if twiml is None and not _valid_url(url):
+    if twiml is None and not valid_url(url):
         raise twilio_error(21205, url=url)
     if not is_e164(to):
         raise twilio_error(21211, to=to)
@@ -281,9 +235,9 @@ def create_call(account_sid: str) -> Response:
         timeout=timeout,
         machine_detection=form.get("MachineDetection") or None,
     )
-    created = record.resource()  # queued, before the phone starts ringing
+    resource = record.resource()  # queued, before the phone starts ringing
     net.place_call(record)
-    return _created(created)
+    return created(resource)
 
 
 @rest.get("/Calls.json")
@@ -301,7 +255,7 @@ def list_calls(account_sid: str) -> Response:
             if all(value is None or getattr(c, name) == value for name, value in wanted.items())
             and (parent is None or c.parent_call_sid == parent)
         ]
-    return _page("calls", chosen)
+    return page("calls", chosen)
 
 
 @rest.get("/Calls/<sid>.json")
@@ -331,7 +285,7 @@ def update_call(account_sid: str, sid: str) -> Response:
         if (status == "completed" or ringing) and net.update_call(sid, End(status, by="api")):
             net.wait_until(lambda: record.finished, UPDATE_SETTLE_SECONDS)
     elif twiml is not None or url:
-        if twiml is None and not _valid_url(url):
+        if twiml is None and not valid_url(url):
             raise twilio_error(21205, url=url)
         if record.status != "in-progress" or not net.update_call(
             sid, Goto(url, {}, form.get("Method", "POST").upper(), twiml)

@@ -18,7 +18,8 @@ from flask import Response, jsonify, request
 
 from twilio_emulator.errors import twilio_error
 from twilio_emulator.numbers import IncomingNumber, NumberBook, apply_update, matches
-from twilio_emulator.rest import _page, network, rest
+from twilio_emulator.rest import network, rest
+from twilio_emulator.rest_common import page
 
 
 def _book() -> NumberBook:
@@ -43,7 +44,7 @@ def list_numbers(account_sid: str) -> Response:
             if (wanted is None or matches(wanted, n.phone_number))
             and (name is None or n.friendly_name == name)
         ]
-    return _page("incoming_phone_numbers", chosen)
+    return page("incoming_phone_numbers", chosen)
 
 
 @rest.get("/IncomingPhoneNumbers/<sid>.json")

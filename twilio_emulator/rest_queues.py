@@ -20,7 +20,8 @@ from flask import Response, jsonify, request
 
 from twilio_emulator.errors import twilio_error
 from twilio_emulator.queues import DEFAULT_MAX_SIZE, LARGEST_MAX_SIZE, MAX_NAME, Queue
-from twilio_emulator.rest import _created, _page, _valid_url, network, rest
+from twilio_emulator.rest import network, rest
+from twilio_emulator.rest_common import created, page, valid_url
 from twilio_emulator.twiml import Goto
 
 
@@ -62,14 +63,14 @@ def create_queue(account_sid: str) -> Response:
         raise twilio_error(20001, detail=f"a queue named {name!r} already exists")
     queue = queues.create(name, _max_size(DEFAULT_MAX_SIZE))
     with queues.lock:
-        return _created(queue.resource())
+        return created(queue.resource())
 
 
 @rest.get("/Queues.json")
 def list_queues(account_sid: str) -> Response:
     queues = network().queues
     with queues.lock:
-        return _page("queues", [queue.resource() for queue in queues.all()])
+        return page("queues", [queue.resource() for queue in queues.all()])
 
 
 @rest.get("/Queues/<sid>.json")
@@ -103,7 +104,7 @@ def list_members(account_sid: str, sid: str) -> Response:
     queues = network().queues
     with queues.lock:
         queue = _queue(sid)
-        return _page("queue_members", [queue.member_resource(m) for m in queue.members])
+        return page("queue_members", [queue.member_resource(m) for m in queue.members])
 
 
 @rest.get("/Queues/<sid>/Members/<call_sid>.json")
@@ -120,7 +121,7 @@ def fetch_member(account_sid: str, sid: str, call_sid: str) -> Response:
 @rest.post("/Queues/<sid>/Members/<call_sid>.json")
 def dequeue_member(account_sid: str, sid: str, call_sid: str) -> Response:
     url = request.form.get("Url", "").strip()
-    if not _valid_url(url):
+    if not valid_url(url):
         raise twilio_error(21205, url=url)
     net = network()
     with net.queues.lock:

@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import logging
 
-from rq import Queue
-
 from ivr.callbacks.alerts import on_call_numbers
 from ivr.callbacks.urgent import UrgentItems
 from ivr.content.render import fill
+from ivr.line import Line
 from ivr.platform.privacy import number_ref
-from ivr.sms.outbox import Outbox
-from ivr.web.current import QUEUE_NAME
-from workers.context import JobContext, job_context
+from workers.context import job_line
 
 log = logging.getLogger("helpline.jobs.alerts")
 
@@ -23,7 +20,7 @@ def alert_on_call(role: str, reference: str, item: str | None = None) -> int:
     """Send the `role` text (crisis_alert or callback_alert) to everyone on call now.
     ITEM: the urgent item this alert opens its ladder with; with nobody on call
     its next step (supervisors, the backup line) is due at once."""
-    line = job_context()
+    line = job_line()
     recipients = on_call_numbers(line.redis, line.content.languages)
     if not recipients:
         if item is not None:
@@ -39,7 +36,7 @@ def alert_on_call(role: str, reference: str, item: str | None = None) -> int:
 
 
 def text_staff(
-    line: JobContext,
+    line: Line,
     role: str,
     recipients: list[tuple[str, str]],
     values: dict[str, str],
@@ -49,12 +46,7 @@ def text_staff(
     CAUSE and recipient: a job run twice sends nothing twice."""
     content = line.content
     text_id = content.sms.replies[role]
-    outbox = Outbox(
-        line.redis,
-        Queue(QUEUE_NAME, connection=line.redis),
-        line.settings.secret_key,
-        line.settings.retention_days * 86400,
-    )
+    outbox = line.outbox
     for number, language in recipients:
         bodies = [
             fill(content, part.text(language), language, "sms", values)

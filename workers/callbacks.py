@@ -15,7 +15,6 @@ ivr.web.voice.callback_routes).
 from __future__ import annotations
 
 import logging
-import time
 from datetime import UTC, datetime, timedelta
 
 from redis.exceptions import LockError
@@ -23,35 +22,35 @@ from requests import RequestException
 from rq import get_current_job
 from twilio.base.exceptions import TwilioRestException
 
-from ivr.callbacks.requests import BACKUP_LINE, CONNECTING, Callbacks, connecting_member
-from ivr.platform.redis_store import decoded
+from ivr.callbacks.requests import BACKUP_LINE, Callbacks
+from ivr.callbacks.returning import ReturnCalls
+from ivr.jobs import callback_whisper_path
+from ivr.line import Line
 from ivr.platform.twilio_transport import transport_error, twilio_client
 from ivr.roster.store import RosterStore
-from workers.context import JobContext, job_context
+from workers.context import job_line
 
 log = logging.getLogger("helpline.jobs.callbacks")
-CALLING_SECONDS = 300  # one return call in progress per request, at most this long
 
 
 def connect(reference: str, counselor_id: str) -> str:
-    line = job_context()
-    lease = line.redis.lock(
-        f"callback:{reference}:connect", timeout=line.settings.job_lease_seconds, blocking=False
-    )
+    line = job_line()
+    returns = ReturnCalls(line.redis)
+    lease = returns.lease(reference, line.settings.job_lease_seconds)
     if not lease.acquire():
         return "running elsewhere"  # another run holds the lease and is alive
     try:
-        return _connect(line, reference, counselor_id)
+        return _connect(line, returns, reference, counselor_id)
     finally:
         # Done with, however it ended: only a run that died leaves its mark here.
-        line.redis.zrem(CONNECTING, connecting_member(reference, counselor_id))
+        returns.connect_over(reference, counselor_id)
         try:
             lease.release()
         except LockError:
             log.warning("callback %s: connect lease had run out", reference)
 
 
-def _connect(line: JobContext, reference: str, counselor_id: str) -> str:
+def _connect(line: Line, returns: ReturnCalls, reference: str, counselor_id: str) -> str:
     callbacks = Callbacks(
         line.redis, line.settings.secret_key, line.settings.retention_days * 86400
     )
@@ -69,50 +68,43 @@ def _connect(line: JobContext, reference: str, counselor_id: str) -> str:
             )
             return "not a rostered counselor"
         phone = counselor.phone
-    calling, asked = f"callback:{reference}:calling", f"callback:{reference}:ring"
-    earlier = decoded(line.redis.hgetall(asked))
-    if earlier.get("started"):
+    started = returns.earlier_ring(reference)
+    if started is not None:
         # An earlier run asked Twilio and never heard back: ring only if Twilio
         # did not place that call (Twilio has no idempotency key for calls).
         try:
-            placed = _placed_since(line, phone, float(earlier["started"]))
+            placed = _placed_since(line, phone, started)
         except (TwilioRestException, RequestException) as error:
             raise transport_error(error) from None  # tried again: the note stays
         if placed:
-            line.redis.delete(asked)
+            returns.asked(reference)
             log.info("callback %s: the earlier ring had reached Twilio", reference)
             return "already ringing the counselor"
-        line.redis.set(calling, counselor_id, ex=CALLING_SECONDS)
-    elif not line.redis.set(calling, counselor_id, nx=True, ex=CALLING_SECONDS):
+        returns.take(reference, counselor_id, again=True)
+    elif not returns.take(reference, counselor_id):
         # One return call at a time: a repeated command or job does not ring twice.
         return "already being returned"
-    now = time.time()
-    pipe = line.redis.pipeline(transaction=True)
-    pipe.hset(asked, mapping={"started": now, "counselor": counselor_id})
-    pipe.expire(asked, CALLING_SECONDS)
-    lease_ends = now + line.settings.job_lease_seconds
-    pipe.zadd(CONNECTING, {connecting_member(reference, counselor_id): lease_ends})
-    pipe.execute()
+    returns.asking(reference, counselor_id, line.settings.job_lease_seconds)
     try:
         twilio_client(line.settings).calls.create(
             to=phone,
             from_=line.settings.line_number,
             timeout=line.settings.ring_seconds,
-            url=line.settings.public(f"/voice/callback-whisper/{reference}"),
+            url=line.settings.public(callback_whisper_path(reference)),
         )
     except (TwilioRestException, RequestException) as error:
         failure = transport_error(error)
         if not failure.ambiguous:
-            line.redis.delete(asked, calling)  # Twilio refused it: nothing is ringing
+            returns.refused(reference)  # Twilio refused it: nothing is ringing
         if failure.permanent:
             _never_retry()
         # Only the code: Twilio's message can quote the number it refused.
         raise failure from None
-    line.redis.delete(asked)
+    returns.asked(reference)
     return "ringing the counselor"
 
 
-def _placed_since(line: JobContext, phone: str, since: float) -> str | None:
+def _placed_since(line: Line, phone: str, since: float) -> str | None:
     """A call from the line to this counselor created since `since` (a minute's
     grace for clocks), if Twilio has one: its sid."""
     after = datetime.fromtimestamp(since, UTC) - timedelta(minutes=1)

@@ -1,29 +1,21 @@
-"""What a job needs from the line, built once per worker process."""
+"""The line a job works for: built once per worker process from the
+environment, or installed (tests, an embedded worker)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
 
 import redis
 
 from ivr.content.check import load_content
-from ivr.content.model import Content
-from ivr.platform.config import Settings, load_settings
+from ivr.line import Line
+from ivr.platform.config import load_settings
 from ivr.platform.redis_store import redis_url
 
-
-@dataclass(frozen=True)
-class JobContext:
-    settings: Settings
-    content: Content
-    redis: redis.Redis
+_installed: list[Line] = []
 
 
-_installed: list[JobContext] = []
-
-
-def install(context: JobContext | None) -> None:
+def install(context: Line | None) -> None:
     """Run jobs against this line instead of the environment's (tests, an
     embedded worker); None goes back to the environment."""
     _installed.clear()
@@ -32,14 +24,14 @@ def install(context: JobContext | None) -> None:
 
 
 @cache
-def _from_environment() -> JobContext:
+def _from_environment() -> Line:
     settings = load_settings()
-    return JobContext(
+    return Line(
         settings=settings,
         content=load_content(settings.flows_dir),
         redis=redis.Redis.from_url(redis_url(settings), socket_timeout=10),
     )
 
 
-def job_context() -> JobContext:
+def job_line() -> Line:
     return _installed[0] if _installed else _from_environment()

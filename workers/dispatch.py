@@ -20,6 +20,8 @@ from redis.exceptions import LockError
 from requests import ReadTimeout, RequestException
 from twilio.base.exceptions import TwilioRestException
 
+from ivr.jobs import after_hold_path, leg_status_path, whisper_over_path, whisper_path
+from ivr.line import Line
 from ivr.platform import clock
 from ivr.platform.config import Settings
 from ivr.platform.twilio_transport import twilio_client
@@ -28,9 +30,9 @@ from ivr.roster.oncall import prefer_language, who_is_on_call
 from ivr.roster.parse import RosterError
 from ivr.roster.store import RosterStore
 from ivr.routing.dispatches import COUNSELOR_TAKEN, Dispatch, Dispatches
-from ivr.routing.figures import Figures
+from ivr.routing.ending import WaitEnding
 from ivr.routing.holding import RING_GRACE_SECONDS
-from workers.context import JobContext, job_context
+from workers.context import job_line
 
 log = logging.getLogger("helpline.jobs.dispatch")
 BUSY_RECHECK_SECONDS = 2  # a caller waiting for a busy counselor is looked at this often
@@ -41,11 +43,11 @@ def _roster_store(client: redis.Redis) -> RosterStore:
     return RosterStore(client)  # one per worker process: it keeps its on-call index
 
 
-def _dispatches(line: JobContext) -> Dispatches:
+def _dispatches(line: Line) -> Dispatches:
     return Dispatches(line.redis, line.settings.retention_days * 86400)
 
 
-def _on_call(line: JobContext, dispatch: Dispatch) -> list[Counselor]:
+def _on_call(line: Line, dispatch: Dispatch) -> list[Counselor]:
     try:
         roster = _roster_store(line.redis).load()
     except RosterError:
@@ -57,7 +59,7 @@ def _on_call(line: JobContext, dispatch: Dispatch) -> list[Counselor]:
 
 
 def ring(dispatch_id: str) -> str:
-    line = job_context()
+    line = job_line()
     lease = line.redis.lock(
         f"dispatch:{dispatch_id}:ringing", timeout=line.settings.job_lease_seconds, blocking=False
     )
@@ -72,7 +74,7 @@ def ring(dispatch_id: str) -> str:
             log.warning("dispatch %s: ring lease had run out", dispatch_id)
 
 
-def _ring(line: JobContext, dispatch_id: str) -> str:
+def _ring(line: Line, dispatch_id: str) -> str:
     dispatches = _dispatches(line)
     dispatch = dispatches.load(dispatch_id)
     if dispatch is None or not dispatch.is_open:
@@ -133,8 +135,8 @@ def _ring(line: JobContext, dispatch_id: str) -> str:
             call = client.calls.create(
                 to=counselor.phone,
                 from_=settings.line_number,
-                url=settings.public(f"/voice/whisper/{dispatch_id}/{leg_id}"),
-                status_callback=settings.public(f"/voice/leg-status/{dispatch_id}/{leg_id}"),
+                url=settings.public(whisper_path(dispatch_id, leg_id)),
+                status_callback=settings.public(leg_status_path(dispatch_id, leg_id)),
                 status_callback_event=["completed"],
                 timeout=settings.ring_seconds,
             )
@@ -178,18 +180,16 @@ def _urgent_caller_first(
     return False
 
 
-def give_up(line: JobContext, dispatch: Dispatch, why: str) -> str:
+def give_up(line: Line, dispatch: Dispatch, why: str) -> str:
     """No counselor will come: close the dispatch and move the caller on now
     (their hold loop would also notice, a few seconds later)."""
-    if not _dispatches(line).finish(dispatch.id, "gave_up"):
+    ending = WaitEnding(line.redis, line.jobs, line.retention_seconds)
+    # Its phones stopped here and now: this worker is already talking to Twilio.
+    if not ending.end(dispatch, "gave_up", why, stop_ringing=lambda i: _cancel(line, i, keep="")):
         return "already over"
-    line.redis.hset(f"dispatch:{dispatch.id}", "why", why)  # for the operators' records
-    Figures(line.redis).gave_up()
-    log.info("dispatch %s: %s after %d s", dispatch.id, why, dispatch.waited())
-    _cancel(line, dispatch.id, keep="")
     try:
         twilio_client(line.settings).calls(dispatch.call_sid).update(
-            url=line.settings.public(f"/voice/after-hold/{dispatch.id}"), method="POST"
+            url=line.settings.public(after_hold_path(dispatch.id)), method="POST"
         )
     except (TwilioRestException, RequestException) as error:
         log.warning(
@@ -202,10 +202,10 @@ def give_up(line: JobContext, dispatch: Dispatch, why: str) -> str:
 
 def cancel_legs(dispatch_id: str, keep: str) -> int:
     """Stop every counselor phone still ringing (or whispering) for this caller."""
-    return _cancel(job_context(), dispatch_id, keep)
+    return _cancel(job_line(), dispatch_id, keep)
 
 
-def _cancel(line: JobContext, dispatch_id: str, keep: str) -> int:
+def _cancel(line: Line, dispatch_id: str, keep: str) -> int:
     dispatches = _dispatches(line)
     client = twilio_client(line.settings)
     stopped = 0
@@ -220,7 +220,7 @@ def _cancel(line: JobContext, dispatch_id: str, keep: str) -> int:
                 # Answered, hearing the whisper: told why (taken, or the caller left),
                 # then released, rather than cut off without a word.
                 client.calls(leg.call_sid).update(
-                    url=line.settings.public(f"/voice/whisper-over/{dispatch_id}/{leg.id}"),
+                    url=line.settings.public(whisper_over_path(dispatch_id, leg.id)),
                     method="POST",
                 )
             else:

@@ -16,10 +16,9 @@ from __future__ import annotations
 import logging
 import time
 
-from rq import Queue
-
 from ivr.callbacks.alerts import staff_language
-from ivr.callbacks.requests import BACKUP_LINE, Callbacks, queue_connect
+from ivr.callbacks.requests import BACKUP_LINE, Callbacks
+from ivr.callbacks.returning import ReturnCalls
 from ivr.callbacks.urgent import (
     BACKUP,
     LADDER,
@@ -29,23 +28,23 @@ from ivr.callbacks.urgent import (
     UrgentItems,
     deadline_after,
 )
+from ivr.line import Line
 from ivr.platform import clock
 from ivr.roster.model import Counselor
 from ivr.roster.oncall import supervisors_on_call, who_is_on_call
 from ivr.roster.store import RosterStore
-from ivr.web.current import QUEUE_NAME
 from workers.alerts import text_staff
-from workers.context import JobContext, job_context
+from workers.context import job_line
 
 log = logging.getLogger("helpline.jobs.escalate")
 
 
-def urgent_items(line: JobContext) -> UrgentItems:
+def urgent_items(line: Line) -> UrgentItems:
     return UrgentItems(line.redis, line.settings.retention_days * 86400)
 
 
 def escalate(reference: str) -> str:
-    line = job_context()
+    line = job_line()
     items = urgent_items(line)
     step = items.begin(reference, line.settings.job_lease_seconds)
     if step is None:
@@ -58,18 +57,17 @@ def escalate(reference: str) -> str:
         # Returned some other way (an operator marked it done): nobody need climb.
         items.claim(reference, "done")
         return "already done"
-    if line.redis.exists(f"callback:{reference}:dialing"):
+    returns = ReturnCalls(line.redis)
+    if returns.is_dialing(reference):
         # Someone pressed 1 and the person is being dialed: they have it.
         items.finish(
             reference, step, time.time() + deadline_after(item.kind, line.settings), "taken"
         )
         return "being returned"
     if item.runs <= 1:
-        # A new step: the last step's ring is long over (a deadline is minutes, a
-        # ring 20 s); its "one return call at a time" mark, kept 5 minutes when
-        # nobody answered, must not keep this step from ringing. A step run again
-        # after its worker died keeps it: its own ring may be going on.
-        line.redis.delete(f"callback:{reference}:calling")
+        # A new step. A step run again after its worker died keeps the mark:
+        # its own ring may be going on.
+        returns.new_step(reference)
     reached = _reach(line, item, step)
     now = time.time()
     if reached:
@@ -81,11 +79,10 @@ def escalate(reference: str) -> str:
     return f"{LADDER[step]}: {reached or 'nobody'}"
 
 
-def _reach(line: JobContext, item: UrgentItem, step: int) -> str:
+def _reach(line: Line, item: UrgentItem, step: int) -> str:
     """Who this step reached ("" for nobody): texts and a whisper call."""
-    queue = Queue(QUEUE_NAME, connection=line.redis)
     if step >= BACKUP:
-        queue_connect(queue, item.reference, BACKUP_LINE)
+        line.jobs.connect_callback(item.reference, BACKUP_LINE)
         return "the backup line"
     roster = RosterStore(line.redis).load()
     if roster is None:
@@ -100,12 +97,12 @@ def _reach(line: JobContext, item: UrgentItem, step: int) -> str:
         return ""
     _text(line, item, step, people)
     if item.kind == "crisis" or step == SUPERVISORS:
-        queue_connect(queue, item.reference, people[0].id)
+        line.jobs.connect_callback(item.reference, people[0].id)
     role = "supervisor" if step == SUPERVISORS else "counselor"
     return f"{len(people)} {role}{'s' if len(people) > 1 else ''}"
 
 
-def _text(line: JobContext, item: UrgentItem, step: int, people: list[Counselor]) -> None:
+def _text(line: Line, item: UrgentItem, step: int, people: list[Counselor]) -> None:
     """The alert again, in each person's language, once per step (outbox cause)."""
     languages = line.content.languages
     recipients = [(person.phone, staff_language(person, languages)) for person in people]

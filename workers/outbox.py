@@ -27,24 +27,26 @@ from twilio.base.exceptions import TwilioRestException
 
 from ivr.content.render import fill
 from ivr.content.segments import count_segments
+from ivr.jobs import SMS_STATUS_PATH
+from ivr.line import Line
 from ivr.platform.redis_store import decoded
 from ivr.platform.twilio_transport import UNSUBSCRIBED, transport_error, twilio_client
 from ivr.sms.optout import OptOuts
 from ivr.sms.outbox import LEASES, batch_key, cap_key, cap_notice_key, sid_key
 from ivr.sms.pacing import RateLimitTimeout, SendPacer
-from workers.context import JobContext, job_context
+from workers.context import job_line
 
 log = logging.getLogger("helpline.jobs.outbox")
 DONE = ("sent", "failed", "blocked", "capped")
 UNCAPPED_KINDS = ("crisis_alert", "callback_alert")
 
 
-def _record_end(line: JobContext, key: str, status: str, detail: str = "") -> str:
+def _record_end(line: Line, key: str, status: str, detail: str = "") -> str:
     line.redis.hset(key, mapping={"status": status, "detail": detail, "finished": int(time.time())})
     return status
 
 
-def _over_cap(line: JobContext, to_ref: str) -> bool:
+def _over_cap(line: Line, to_ref: str) -> bool:
     """Abuse and SMS-pumping guard: a bounded number of replies per number per hour."""
     key = cap_key(to_ref)
     # One round trip for both (a pipeline, not a transaction: the same order as two calls).
@@ -60,16 +62,18 @@ def _over_cap(line: JobContext, to_ref: str) -> bool:
 # flag and the new bodies in one step: a run that dies between the two would
 # otherwise leave the flag set and the notice never sent.
 _BECOME_NOTICE = """
-if not redis.call('SET', KEYS[1], ARGV[2], 'NX', 'EX', ARGV[1]) then return 0 end
-for i = 0, tonumber(ARGV[3]) - 1 do redis.call('HDEL', KEYS[2], 'body' .. i) end
-for name, value in pairs(cjson.decode(ARGV[4])) do
-  redis.call('HSET', KEYS[2], name, tostring(value))
+local notice_flag, batch = KEYS[1], KEYS[2]
+local flag_ttl, batch_id, old_parts, fields_json = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+if not redis.call('SET', notice_flag, batch_id, 'NX', 'EX', flag_ttl) then return 0 end
+for i = 0, old_parts - 1 do redis.call('HDEL', batch, 'body' .. i) end
+for name, value in pairs(cjson.decode(fields_json)) do
+  redis.call('HSET', batch, name, tostring(value))
 end
 return 1
 """
 
 
-def _becomes_notice(line: JobContext, batch_id: str, key: str, record: dict[str, str]) -> bool:
+def _becomes_notice(line: Line, batch_id: str, key: str, record: dict[str, str]) -> bool:
     """Over the cap: the first batch of the hour is sent as the `rate_limited`
     notice instead (replies are paused; reply CALL for a counselor; 988), so
     the person is never met with silence, and the rest of the hour's are
@@ -102,7 +106,7 @@ def _becomes_notice(line: JobContext, batch_id: str, key: str, record: dict[str,
     return True
 
 
-def _already_sent(line: JobContext, batch_id: str, to: str, body: str, since: float) -> str | None:
+def _already_sent(line: Line, batch_id: str, to: str, body: str, since: float) -> str | None:
     """Did Twilio take this text in an earlier run? Its sid, if so.
 
     Twilio has no idempotency key for messages, so ask it: the newest messages
@@ -126,7 +130,7 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def _send_part(line: JobContext, key: str, record: dict[str, str], index: int) -> str:
+def _send_part(line: Line, key: str, record: dict[str, str], index: int) -> str:
     """Send one part (or find it already sent); its MessageSid."""
     to, body = record["to"], record[f"body{index}"]
     started = record.get(f"sending{index}")
@@ -144,13 +148,13 @@ def _send_part(line: JobContext, key: str, record: dict[str, str], index: int) -
             to=to,
             from_=line.settings.line_number,
             body=body,
-            status_callback=line.settings.public("/sms/status"),
+            status_callback=line.settings.public(SMS_STATUS_PATH),
         )
     return str(message.sid)
 
 
 def send_batch(batch_id: str) -> str:
-    line = job_context()
+    line = job_line()
     key = batch_key(batch_id)
     # The lease outlasts one send (the client's timeout is 5 s) and is renewed per part.
     lease = line.redis.lock(f"{key}:lease", timeout=line.settings.job_lease_seconds, blocking=False)
@@ -171,7 +175,7 @@ def send_batch(batch_id: str) -> str:
             log.warning("outbox %s: lease had already run out", batch_id)
 
 
-def _send_batch(line: JobContext, batch_id: str, key: str, lease: object) -> str:
+def _send_batch(line: Line, batch_id: str, key: str, lease: object) -> str:
     record = decoded(line.redis.hgetall(key))
     if not record or record.get("status") in DONE:
         return "nothing to do"

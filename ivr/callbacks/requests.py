@@ -9,22 +9,15 @@ import time
 from collections.abc import Iterable
 
 import redis
-from rq import Queue, Retry
 
 from ivr.platform.privacy import number_ref
 from ivr.platform.redis_store import decoded
 
 OPEN = "callbacks:open"
 DONE = "callbacks:done"  # reference -> when it was done: the pages' "recently done"
-CONNECT_JOB = "workers.callbacks.connect"
-# "reference|counselor" -> when the running connect job's lease ends. Left behind
-# only by a job whose worker died mid-ring: the worker's sweeper runs it again.
-CONNECTING = "callbacks:connecting"
-# A connect that met a 429, a 5xx or no answer from Twilio is tried again after
-# these waits (seconds), then left in RQ's failed jobs for an operator.
-CONNECT_RETRY_INTERVALS = [2, 10, 30]
-# Who `queue_connect` rings when it is not a counselor on the roster: the
-# always-staffed backup line (HELPLINE_BACKUP_NUMBER), the urgent ladder's last step.
+# Who a connect job (ivr.jobs.Jobs.connect_callback) rings when it is not a
+# counselor on the roster: the always-staffed backup line
+# (HELPLINE_BACKUP_NUMBER), the urgent ladder's last step.
 BACKUP_LINE = "@backup"
 URGENT_HEAD_START = 86400  # urgent requests sort a day ahead of the rest
 # Unambiguous when read aloud or typed from a text: no 0/O, 1/I/L.
@@ -133,31 +126,3 @@ class Callbacks:
     def done_references(self, limit: int = 100) -> list[str]:
         """Recently done, newest first; expired ones dropped."""
         return self._still_kept(DONE, self._redis.zrevrange(DONE, 0, limit - 1))
-
-
-def queue_connect(queue: Queue, reference: str, counselor_id: str) -> None:
-    """Ring COUNSELOR to return REFERENCE's call (workers.callbacks.connect)."""
-    queue.enqueue(
-        CONNECT_JOB,
-        reference,
-        counselor_id,
-        retry=Retry(max=len(CONNECT_RETRY_INTERVALS), interval=CONNECT_RETRY_INTERVALS),
-        result_ttl=3600,
-    )
-
-
-def connecting_member(reference: str, counselor_id: str) -> str:
-    return f"{reference}|{counselor_id}"
-
-
-def due_connects(client: redis.Redis, now: float | None = None) -> list[tuple[str, str]]:
-    """(reference, counselor) of connect jobs whose lease ran out — their worker
-    died mid-ring — each taken by one sweeper only (ZREM decides)."""
-    moment = time.time() if now is None else now
-    taken = []
-    for raw in client.zrangebyscore(CONNECTING, 0, moment):
-        member = raw.decode() if isinstance(raw, bytes) else str(raw)
-        reference, _, counselor_id = member.partition("|")
-        if client.zrem(CONNECTING, member) and counselor_id:
-            taken.append((reference, counselor_id))
-    return taken

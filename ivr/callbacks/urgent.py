@@ -33,7 +33,6 @@ LADDER = ("on_call", "on_call_again", "supervisors", "backup")
 ON_CALL, ON_CALL_AGAIN, SUPERVISORS, BACKUP = range(len(LADDER))
 BACKUP_TRIES = 3  # the backup line is called at most this many times for one item
 KINDS = ("crisis", "callback", "voicemail")
-ESCALATE_JOB = "workers.escalate.escalate"  # run by the sweeper for each item due
 DEADLINES = "urgent:deadlines"
 OPEN = "urgent:open"
 # "<reference> <seconds from opening to claim>" -> when claimed; kept for the
@@ -89,6 +88,7 @@ def _text(value: object) -> str:
 _FINISH = """
 local item, deadlines, audit, backups = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local reference, backup, next_due = ARGV[1], ARGV[2] == '1', tonumber(ARGV[3])
+local audit_line, ttl = ARGV[4], tonumber(ARGV[5])
 redis.call('HSET', item, 'done', 1)
 if backup and redis.call('HSETNX', item, 'reached_backup', 1) == 1 then
   redis.call('INCR', backups)
@@ -96,8 +96,8 @@ end
 if not redis.call('HGET', item, 'claimed_by') then
   redis.call('ZADD', deadlines, 'XX', next_due, reference)
 end
-redis.call('RPUSH', audit, ARGV[4])
-redis.call('EXPIRE', audit, tonumber(ARGV[5]))
+redis.call('RPUSH', audit, audit_line)
+redis.call('EXPIRE', audit, ttl)
 return 1
 """
 

@@ -7,6 +7,12 @@ import time
 
 import redis
 
+from ivr.callbacks.requests import Callbacks
+from ivr.callbacks.urgent import UrgentItems, deadline_after
+from ivr.callers.caller_id import may_call_back
+from ivr.jobs import Jobs
+from ivr.platform.config import Settings
+
 INDEX = "voicemails"
 
 
@@ -44,3 +50,30 @@ def store_voicemail(
     pipe.zremrangebyscore(INDEX, 0, now - retention_seconds)
     pipe.execute()
     return True
+
+
+def call_back_for_message(
+    client: redis.Redis,
+    settings: Settings,
+    jobs: Jobs,
+    *,
+    recording_sid: str,
+    caller: str,
+    language: str,
+) -> str | None:
+    """A message left is a request to be called back: the request, urgent
+    work that must be taken before its deadline, and an alert to the
+    counselors on call. Its reference; None for a withheld caller ID, whose
+    placeholder can be someone else's number."""
+    if not may_call_back(caller):
+        return None
+    retention = settings.retention_days * 86400
+    reference = Callbacks(client, settings.secret_key, retention).create(
+        caller, language, "voicemail", note=recording_sid
+    )
+    client.hset(f"voicemail:{recording_sid}", "callback", reference)
+    UrgentItems(client, retention).open(
+        reference, "voicemail", language, time.time() + deadline_after("voicemail", settings)
+    )
+    jobs.alert("callback_alert", reference, reference)
+    return reference

@@ -8,9 +8,9 @@ import json
 
 import click
 
+from ivr.callers.blocklist import DEFAULT_SECONDS, Block, BlockError, duration_seconds
 from ivr.cli.desk import cli_desk, cli_who, reaching_redis
 from ivr.operators.blocking import block_number, unblock_number
-from ivr.operators.blocklist import DEFAULT_SECONDS, Block, BlockError, duration_seconds
 
 
 @click.group("block")

@@ -11,11 +11,11 @@ import click
 import redis
 from rq import Queue
 
-from ivr.callbacks.requests import Callbacks, queue_connect
+from ivr.callbacks.requests import Callbacks
 from ivr.cli.desk import cli_desk, cli_who, reaching_redis
 from ivr.cli.support import cli_redis, cli_settings
+from ivr.jobs import QUEUE_NAME, Jobs
 from ivr.platform.privacy import mask
-from ivr.web.current import QUEUE_NAME
 
 
 def _open() -> tuple[Callbacks, redis.Redis]:
@@ -55,7 +55,7 @@ def call(reference: str, counselor: str) -> None:
     store, client = _open()
     if not store.get(reference):
         raise click.ClickException(f"no callback request {reference}")
-    queue_connect(Queue(QUEUE_NAME, connection=client), reference, counselor)
+    Jobs(Queue(QUEUE_NAME, connection=client)).connect_callback(reference, counselor)
     click.echo(f"ringing {counselor} for {reference}")
 
 

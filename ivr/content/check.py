@@ -31,7 +31,7 @@ from ivr.content.model import (
     SayNode,
     SmsFlow,
     TextMeNode,
-    VoicemailNode,
+    successors,
 )
 from ivr.content.normalize import normalize
 from ivr.content.render import RUNTIME_PLACEHOLDERS, fill, known_placeholders, placeholders
@@ -52,21 +52,6 @@ CRISIS_RESOURCES = ("emergency", "crisis")
 # Characters XML 1.0 cannot carry, escaped or not: TwiML with one of them does
 # not parse, and Twilio answers the caller with an application error.
 NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
-def successors(node: Node, content: Content) -> list[tuple[str, Where]]:
-    """Where a caller can go from this node, each with the place it is written."""
-    nav = content.navigation
-    if isinstance(node, MenuNode):
-        found = [(c.next, c.where) for c in node.choices]
-        found.append((node.on_fail or nav.on_fail, node.where))
-        found += [(nav.main_menu.next, nav.where), (nav.person.next, nav.where)]
-        return found
-    if isinstance(node, CounselorNode):
-        return [(node.next, node.where), (node.voicemail, node.where)]
-    if isinstance(node, SayNode | LanguageNode | TextMeNode | BackupNode | VoicemailNode):
-        return [(node.next, node.where)] if node.next else []
-    return []
 
 
 def node_prompts(node: Node) -> Iterator[Prompt]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ivr.content.check import successors
 from ivr.content.model import (
     BackupNode,
     Content,
@@ -22,6 +21,7 @@ from ivr.content.model import (
     Node,
     TextMeNode,
     VoicemailNode,
+    successors,
 )
 
 

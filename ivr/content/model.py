@@ -271,6 +271,21 @@ class Content:
         return self.languages[0]
 
 
+def successors(node: Node, content: Content) -> list[tuple[str, Where]]:
+    """Where a caller can go from this node, each with the place it is written."""
+    nav = content.navigation
+    if isinstance(node, MenuNode):
+        found = [(c.next, c.where) for c in node.choices]
+        found.append((node.on_fail or nav.on_fail, node.where))
+        found += [(nav.main_menu.next, nav.where), (nav.person.next, nav.where)]
+        return found
+    if isinstance(node, CounselorNode):
+        return [(node.next, node.where), (node.voicemail, node.where)]
+    if isinstance(node, SayNode | LanguageNode | TextMeNode | BackupNode | VoicemailNode):
+        return [(node.next, node.where)] if node.next else []
+    return []
+
+
 # The engine's own prompts; content must define each in every language.
 SYSTEM_PROMPTS = (
     "not_understood",  # a wrong key or unrecognised words, before re-prompting

@@ -7,7 +7,6 @@ import re
 from typing import Any
 
 from ivr.content.compliance import phrase_of
-from ivr.content.loader import Reader
 from ivr.content.model import (
     SMS_REPLY_ROLES,
     Keyword,
@@ -17,6 +16,7 @@ from ivr.content.model import (
     SmsFlow,
     Token,
 )
+from ivr.content.reader import Reader
 from ivr.content.yamlsrc import SourceList, SourceMap, Where
 
 SMS_FILE = "sms.yaml"

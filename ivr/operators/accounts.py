@@ -57,7 +57,8 @@ _TOKENS = TOKENS_INDEX
 # Records a token's last use only while it exists: a revoke racing a request
 # must not leave a stray half record behind.
 _TOUCH = """
-if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'last_used', ARGV[1]) end
+local token, used_at = KEYS[1], ARGV[1]
+if redis.call('EXISTS', token) == 1 then redis.call('HSET', token, 'last_used', used_at) end
 """
 
 
@@ -284,18 +285,19 @@ def _token_info(token_id: str, record: dict[str, str]) -> TokenInfo:
 # Counts one failure; from the free allowance on, each failure locks the key
 # for twice as long as the one before, up to the longest lock.
 _FAIL = """
+local throttle = KEYS[1]
 local now, free = tonumber(ARGV[1]), tonumber(ARGV[2])
 local first, longest, forget = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local last = tonumber(redis.call('HGET', KEYS[1], 'last') or '0')
-local failures = tonumber(redis.call('HGET', KEYS[1], 'failures') or '0')
+local last = tonumber(redis.call('HGET', throttle, 'last') or '0')
+local failures = tonumber(redis.call('HGET', throttle, 'failures') or '0')
 if now - last > forget then failures = 0 end
 failures = failures + 1
 local locked = 0
 if failures >= free then
   locked = now + math.min(longest, first * 2 ^ math.min(failures - free, 30))
 end
-redis.call('HSET', KEYS[1], 'failures', failures, 'last', now, 'until', locked)
-redis.call('PEXPIRE', KEYS[1], forget + longest)
+redis.call('HSET', throttle, 'failures', failures, 'last', now, 'until', locked)
+redis.call('PEXPIRE', throttle, forget + longest)
 return failures
 """
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ivr.operators.blocklist import Block
+from ivr.callers.blocklist import Block
 from ivr.operators.desk import Desk
 
 

@@ -9,16 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import redis
-from flask import g
 
+from ivr.callers.blocklist import Blocklist
 from ivr.operators.accounts import Accounts, LoginThrottle
 from ivr.operators.audit import AuditLog
-from ivr.operators.blocklist import Blocklist
 from ivr.operators.overview import Overview
 from ivr.platform.config import Settings
 from ivr.roster.edit import DEFAULT_TIMEZONE, EditError, Invalid, NotFound, RosterEditor
 from ivr.roster.store import RosterStore
-from ivr.web.current import helpline
 
 
 @dataclass(frozen=True)
@@ -44,15 +42,6 @@ def open_desk(client: redis.Redis, settings: Settings, store: RosterStore | None
         overview=Overview(client, settings.secret_key, settings.retention_days * 86400),
         blocklist=Blocklist(client, settings.secret_key),
     )
-
-
-def request_desk() -> Desk:
-    """The desk for the line serving this request, built once per request."""
-    if "desk" not in g:
-        line = helpline()
-        g.desk = open_desk(line.redis, line.settings, line.roster)
-    found: Desk = g.desk
-    return found
 
 
 def edit_status(error: EditError) -> int:

@@ -19,7 +19,7 @@ from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 
-from ivr.web.current import QUEUE_NAME
+from ivr.jobs import QUEUE_NAME
 
 MAX_MESSAGE = 200
 # What could be a phone number in an exception's message: E.164, or a long run of digits.

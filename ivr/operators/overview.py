@@ -31,6 +31,15 @@ from ivr.sms.optout import OptOuts
 
 MAX_DAYS = 400
 
+# KEYS[1] a voicemail's record; ARGV[1] its new status. A record that expired
+# meanwhile is not brought back as a stray, endless hash.
+_SET_STATUS_IF_EXISTS = """
+local record, status = KEYS[1], ARGV[1]
+if redis.call('EXISTS', record) == 0 then return 0 end
+redis.call('HSET', record, 'status', status)
+return 1
+"""
+
 
 @dataclass(frozen=True)
 class OnCallPerson:
@@ -119,11 +128,7 @@ class Overview:
         self._dispatches = Dispatches(client, retention_seconds)
         self._callbacks = Callbacks(client, secret_key, retention_seconds)
         self._urgent = UrgentItems(client, retention_seconds)
-        # A record that expired meanwhile is not brought back as a stray, endless hash.
-        self._set_if_exists = client.register_script(
-            "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end "
-            "redis.call('HSET', KEYS[1], 'status', ARGV[1]) return 1"
-        )
+        self._set_if_exists = client.register_script(_SET_STATUS_IF_EXISTS)
 
     # -- on call and live calls --------------------------------------------
 

@@ -22,17 +22,21 @@ FORGET_SECONDS = 60  # beats older than this are pruned (the set stays small)
 # One round trip each; TIME inside the script is Redis's clock (scripts
 # replicate their effects, so the write after TIME is allowed).
 _BEAT = """
+local heartbeats = KEYS[1]
+local worker, forget_seconds = ARGV[1], ARGV[2]
 local now = redis.call('TIME')
 local t = tonumber(now[1]) + tonumber(now[2]) / 1000000
-redis.call('ZADD', KEYS[1], t, ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', t - tonumber(ARGV[2]))
-redis.call('EXPIRE', KEYS[1], ARGV[2])
+redis.call('ZADD', heartbeats, t, worker)
+redis.call('ZREMRANGEBYSCORE', heartbeats, '-inf', t - tonumber(forget_seconds))
+redis.call('EXPIRE', heartbeats, forget_seconds)
 return 1
 """
 _FRESH = """
+local heartbeats = KEYS[1]
+local within = tonumber(ARGV[1])
 local now = redis.call('TIME')
 local t = tonumber(now[1]) + tonumber(now[2]) / 1000000
-return redis.call('ZCOUNT', KEYS[1], t - tonumber(ARGV[1]), '+inf')
+return redis.call('ZCOUNT', heartbeats, t - within, '+inf')
 """
 
 

@@ -38,3 +38,8 @@ def decoded(
         (k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
         for k, v in raw.items()
     }
+
+
+def text(value: object) -> str:
+    """A Redis reply as text, whatever the client's decode setting."""
+    return value.decode() if isinstance(value, bytes) else str(value)

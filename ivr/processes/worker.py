@@ -26,15 +26,14 @@ from rq.exceptions import StopRequested
 from rq.scheduler import RQScheduler
 from rq.worker import WorkerStatus
 
-from ivr.callbacks.requests import due_connects, queue_connect
-from ivr.callbacks.urgent import ESCALATE_JOB, UrgentItems
+from ivr.callbacks.returning import ReturnCalls
+from ivr.callbacks.urgent import UrgentItems
+from ivr.jobs import QUEUE_NAME, Jobs
 from ivr.platform import heartbeat
 from ivr.platform.config import Settings
 from ivr.platform.redis_store import redis_url
 from ivr.routing.dispatches import Dispatches
-from ivr.routing.holding import RING_JOB
 from ivr.sms.outbox import Outbox
-from ivr.web.current import QUEUE_NAME
 
 log = logging.getLogger("helpline.worker")
 SWEEP_SECONDS = 2.0
@@ -96,17 +95,18 @@ def sweep_forever(
     whose counselor ring is overdue, callbacks whose ring was cut short; and
     urgent work whose deadline passed unclaimed (its ladder's next step).
     Found within seconds, not RQ's minutes."""
+    jobs = Jobs(queue)
     while not stop.wait(SWEEP_SECONDS):
         try:
             heartbeat.beat(queue.connection)  # what /healthz counts as a live worker
             outbox.requeue_abandoned()
             for dispatch_id in dispatches.due():
-                queue.enqueue(RING_JOB, dispatch_id, result_ttl=600, at_front=True)
+                jobs.ring(dispatch_id)
             for reference in UrgentItems(queue.connection, 0).due():
-                queue.enqueue(ESCALATE_JOB, reference, result_ttl=600, at_front=True)
-            for reference, counselor_id in due_connects(queue.connection):
+                jobs.escalate(reference)
+            for reference, counselor_id in ReturnCalls(queue.connection).due_connects():
                 log.warning("callback %s: its ring stopped midway; trying again", reference)
-                queue_connect(queue, reference, counselor_id)
+                jobs.connect_callback(reference, counselor_id)
             if current is not None:
                 with current.lock:
                     if current.worker is not None:

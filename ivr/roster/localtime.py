@@ -22,7 +22,8 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
-from ivr.roster.model import MINUTES_PER_DAY
+MINUTES_PER_DAY = 24 * 60
+"""A day of wall-clock minutes; as a time of day, "24:00" (a shift's end only)."""
 
 _CLOCK = re.compile(r"(\d{2}):(\d{2})")
 

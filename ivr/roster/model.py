@@ -11,15 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from ivr.roster.schedule import Schedule
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 """Weekday names as written in roster files, in `date.weekday()` order."""
-
-MINUTES_PER_DAY = 24 * 60
 
 COUNSELOR, SUPERVISOR = "counselor", "supervisor"
 ROLES = (COUNSELOR, SUPERVISOR)
@@ -139,10 +133,3 @@ class Roster:
             key=lambda pair: (pair[1].priority is None, pair[1].priority or 0, pair[0]),
         )
         return tuple(counselor for _, counselor in ranked)
-
-    @cached_property
-    def schedule(self) -> Schedule:
-        """The precomputed on-call index, built once per roster on first use."""
-        from ivr.roster.schedule import Schedule
-
-        return Schedule(self)

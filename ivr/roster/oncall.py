@@ -10,6 +10,7 @@ from itertools import pairwise
 
 from ivr.roster.localtime import from_epoch
 from ivr.roster.model import Counselor, Coverage, Roster
+from ivr.roster.schedule import schedule_of
 
 
 def _epoch(moment: datetime) -> float:
@@ -31,7 +32,7 @@ def supervisors_on_call(roster: Roster, at: datetime) -> list[Counselor]:
 
 
 def _on_call(roster: Roster, moment: float) -> list[Counselor]:
-    return [roster.by_id[i] for i in roster.schedule.on_call_ids(moment)]
+    return [roster.by_id[i] for i in schedule_of(roster).on_call_ids(moment)]
 
 
 def prefer_language(counselors: Iterable[Counselor], language: str) -> list[Counselor]:
@@ -87,7 +88,7 @@ def coverage_gaps(
     last = int(_epoch(start + timedelta(days=days)))
     if not needs or last <= first:
         return []
-    schedule = roster.schedule
+    schedule = schedule_of(roster)
     points = [*schedule.boundaries(first, last), last]
     gaps: list[Gap] = []
     open_gaps: dict[str | None, Gap] = {}

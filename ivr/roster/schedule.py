@@ -160,6 +160,29 @@ class Schedule:
         return WeekTable(week_start, tuple(spans), buckets)
 
 
+# The attribute of a roster its index is kept in (see `schedule_of`).
+_KEPT = "_schedule"
+_building = threading.Lock()
+
+
+def schedule_of(roster: Roster) -> Schedule:
+    """The roster's on-call index, built once per roster on first use.
+
+    Kept in the roster's own `__dict__`, as `functools.cached_property` keeps
+    what it computes: it lives as long as the roster (which never changes, so
+    the index never goes stale), and the roster, a plain value, need not know
+    this module.
+    """
+    kept = roster.__dict__.get(_KEPT)
+    if isinstance(kept, Schedule):
+        return kept
+    with _building:
+        kept = roster.__dict__.get(_KEPT)
+        if not isinstance(kept, Schedule):
+            kept = roster.__dict__[_KEPT] = Schedule(roster)
+        return kept
+
+
 def _bucket(whole: list[Span], partial: list[Span]) -> Bucket:
     return Bucket(
         frozenset(s.counselor for s in whole if not s.override),

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import redis
 
-from ivr.platform.redis_store import decoded
+from ivr.platform.redis_store import decoded, text
 
 OPEN_STATES = ("waiting", "ringing")
 COUNSELOR_TAKEN = ""  # add_leg: this counselor is with another caller
@@ -75,9 +75,12 @@ return live
 """
 
 _FINISH = """
-local state = redis.call('HGET', KEYS[1], 'state')
+local dispatch_key = KEYS[1]
+local outcome, ended_at, why = ARGV[1], ARGV[2], ARGV[3]
+local state = redis.call('HGET', dispatch_key, 'state')
 if state ~= 'ringing' and state ~= 'waiting' then return 0 end
-redis.call('HSET', KEYS[1], 'state', ARGV[1], 'ended_at', ARGV[2])
+redis.call('HSET', dispatch_key, 'state', outcome, 'ended_at', ended_at)
+if why ~= '' then redis.call('HSET', dispatch_key, 'why', why) end
 return 1
 """
 
@@ -223,7 +226,7 @@ class Dispatches:
             keys=[f"call:{call_sid}:dispatch", f"dispatch:{candidate}", LIVE],
             args=[candidate, self._ttl, json.dumps(fields)],
         )
-        dispatch_id = _text(chosen)
+        dispatch_id = text(chosen)
         found = self.load(dispatch_id)
         assert found is not None  # just made or still open: it exists
         return found, bool(made)
@@ -244,7 +247,7 @@ class Dispatches:
     def urgent_waiting(self) -> list[Dispatch]:
         """Urgent callers still waiting or being rung for, longest first; those
         whose wait is over are dropped from the index."""
-        ids = [_text(raw) for raw in self._redis.zrange(URGENT, 0, -1)]
+        ids = [text(raw) for raw in self._redis.zrange(URGENT, 0, -1)]
         if not ids:
             return []
         pipe = self._redis.pipeline(transaction=False)
@@ -357,11 +360,11 @@ class Dispatches:
 
     def whisper(self, dispatch_id: str, leg_id: str) -> str:
         """'whisper' when the counselor may be asked; else why not."""
-        return _text(self._whisper(keys=self._keys(dispatch_id), args=[leg_id]))
+        return text(self._whisper(keys=self._keys(dispatch_id), args=[leg_id]))
 
     def claim(self, dispatch_id: str, leg_id: str) -> str:
         """'won' for exactly one leg; otherwise the state that stopped it."""
-        result = _text(
+        result = text(
             self._claim(
                 keys=[*self._keys(dispatch_id), RINGING, BUSY],
                 args=[leg_id, time.time(), counselor_of(leg_id), f"{dispatch_id} {leg_id}"],
@@ -380,9 +383,10 @@ class Dispatches:
             )
         )
 
-    def finish(self, dispatch_id: str, outcome: str) -> bool:
-        """Close an open dispatch (abandoned, gave_up, left); False if it was not open."""
-        moved = bool(self._finish(keys=self._keys(dispatch_id), args=[outcome, time.time()]))
+    def finish(self, dispatch_id: str, outcome: str, why: str = "") -> bool:
+        """Close an open dispatch (abandoned, gave_up, left), with WHY for the
+        operators' records (a fixed phrase); False if it was not open."""
+        moved = bool(self._finish(keys=self._keys(dispatch_id), args=[outcome, time.time(), why]))
         if moved:
             pipe = self._redis.pipeline(transaction=False)
             pipe.zrem(DEADLINES, dispatch_id)
@@ -409,7 +413,7 @@ class Dispatches:
         first; entries whose record expired or that outlived any call are dropped."""
         now = time.time()
         self._redis.zremrangebyscore(LIVE, 0, now - BUSY_FOR_AT_MOST)
-        ids = [_text(raw) for raw in self._redis.zrange(LIVE, 0, -1)]
+        ids = [text(raw) for raw in self._redis.zrange(LIVE, 0, -1)]
         # One round trip for all of them, not one each: with a thousand callers
         # waiting, a page of live calls was a thousand round trips.
         pipe = self._redis.pipeline(transaction=False)
@@ -440,22 +444,30 @@ class Dispatches:
         moment = time.time() if now is None else now
         taken = []
         for raw in self._redis.zrangebyscore(DEADLINES, 0, moment):
-            dispatch_id = _text(raw)
+            dispatch_id = text(raw)
             if self._redis.zrem(DEADLINES, dispatch_id):
                 taken.append(dispatch_id)
         return taken
 
+    def mark_busy(self, counselor_id: str) -> None:
+        """The counselor is on a helpline call that is not a dispatch (returning
+        a callback): not to be rung for a waiting caller until `mark_free`."""
+        self._redis.zadd(BUSY, {counselor_id: time.time()})
+
+    def mark_free(self, counselor_id: str) -> None:
+        self._redis.zrem(BUSY, counselor_id)
+
     def busy_counselors(self) -> set[str]:
         self._redis.zremrangebyscore(BUSY, 0, time.time() - BUSY_FOR_AT_MOST)
-        return {_text(m) for m in self._redis.zrange(BUSY, 0, -1)}
+        return {text(m) for m in self._redis.zrange(BUSY, 0, -1)}
 
     def engaged_counselors(self) -> set[str]:
         """On a helpline call, or their phone ringing (or whispering) for a caller."""
         now = time.time()
         ringing = {
-            _text(counselor)
+            text(counselor)
             for counselor, held in self._redis.hgetall(RINGING).items()
-            if float(_text(held).split(" ", 1)[0]) > now
+            if float(text(held).split(" ", 1)[0]) > now
         }
         return self.busy_counselors() | ringing
 
@@ -484,7 +496,3 @@ def _dispatch(dispatch_id: str, fields: dict[str, str]) -> Dispatch | None:
 def counselor_of(leg_id: str) -> str:
     """The counselor id a leg id was made from (`{counselor}-{round}-{ms}`)."""
     return leg_id.rsplit("-", 2)[0]
-
-
-def _text(value: object) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)

@@ -11,6 +11,7 @@ from datetime import datetime
 import redis
 from rq import Queue
 
+from ivr.jobs import Jobs
 from ivr.platform import clock
 from ivr.platform.config import Settings
 from ivr.roster.oncall import who_is_on_call
@@ -20,7 +21,6 @@ from ivr.routing.dispatches import Dispatches
 from ivr.routing.figures import Figures
 
 log = logging.getLogger("helpline.routing")
-RING_JOB = "workers.dispatch.ring"
 # A ring that has not ended this long after its phone stopped ringing is looked at again.
 RING_GRACE_SECONDS = 5
 
@@ -44,7 +44,7 @@ class Holding:
         self, client: redis.Redis, queue: Queue, settings: Settings, roster: RosterStore
     ) -> None:
         self._redis = client
-        self._queue = queue
+        self._jobs = Jobs(queue)
         self._settings = settings
         self._roster = roster
         self.dispatches = Dispatches(client, settings.retention_days * 86400)
@@ -73,18 +73,7 @@ class Holding:
             # waits), and the worker can never see the job before its deadline
             # (a deadline written after the worker's own would cut its ring short).
             pipe = self._redis.pipeline(transaction=True)
-            # at_front: a caller waiting must not wait behind a burst of texts'
-            # replies in the one queue (the load test saw rings 60 s late). First
-            # in the pipeline: RQ calls the pipeline's multi(), which redis-py
-            # refuses once a command is queued.
-            self._queue.enqueue(
-                RING_JOB,
-                dispatch.id,
-                result_ttl=600,
-                failure_ttl=86400,
-                at_front=True,
-                pipeline=pipe,
-            )
+            self._jobs.ring(dispatch.id, pipeline=pipe)  # first in the pipeline
             self.figures.offered(within=pipe)
             # If no worker has rung anyone by the time a ring job's lease would have
             # run out, the sweeper rings again: a dead worker costs seconds, not minutes.
@@ -107,7 +96,7 @@ class Holding:
         while one runs finds the dispatch's ring lease taken: harmless)."""
         if not self.dispatches.mark_urgent(dispatch_id):
             return False
-        self._queue.enqueue(RING_JOB, dispatch_id, result_ttl=600, at_front=True)
+        self._jobs.ring(dispatch_id)
         return True
 
 

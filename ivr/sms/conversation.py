@@ -32,8 +32,9 @@ RETRY_SECONDS = 0.05  # between tries for a lock another text of this number hol
 # inside the closing transaction: redis-py checks a pipeline's scripts with a
 # round trip of its own, which is what the transaction saves.
 _UNLOCK = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-    return redis.call('DEL', KEYS[1])
+local lock, token = KEYS[1], ARGV[1]
+if redis.call('GET', lock) == token then
+    return redis.call('DEL', lock)
 end
 return 0
 """

@@ -16,11 +16,12 @@ from rq import Queue
 from ivr.callbacks.alerts import on_call_numbers, staff_language
 from ivr.callbacks.requests import Callbacks, new_reference
 from ivr.callbacks.urgent import UrgentItems, deadline_after
+from ivr.callers.blocklist import Blocklist
 from ivr.content.model import Content
 from ivr.content.render import fill
 from ivr.crisis.decisions import Decisions
 from ivr.crisis.features import asks
-from ivr.operators.blocklist import Blocklist
+from ivr.jobs import Jobs
 from ivr.platform.config import Settings, is_e164
 from ivr.platform.privacy import number_ref
 from ivr.roster.store import RosterStore
@@ -30,7 +31,6 @@ from ivr.sms.outbox import Outbox
 from ivr.sms.reading import Intent, Reading, read_text
 
 log = logging.getLogger("helpline.sms")
-ALERT_JOB = "workers.alerts.alert_on_call"
 # A reply to an alert that takes its urgent work: the reference, maybe after a word.
 STAFF_CLAIM = re.compile(r"(?:(?:take|taking|mine|tomo|yo)\W*)?(CB-[2-9A-HJKMNP-Z]{6})\W*", re.I)
 SEEN_SECONDS = 2 * 86400  # longer than Twilio would ever retry a webhook
@@ -76,6 +76,7 @@ class SmsHandler:
         self.settings = settings
         self.redis = client
         self.queue = queue
+        self.jobs = Jobs(queue)
         retention = settings.retention_days * 86400
         self.outbox = Outbox(client, queue, settings.secret_key, retention)
         self.opt_outs = OptOuts(client, settings.secret_key)
@@ -224,7 +225,7 @@ class SmsHandler:
                 # asked for is queued (without the confirming text).
                 reference, new = self.callbacks.request_once(text.sender, language, "sms")
                 if new:
-                    self.queue.enqueue(ALERT_JOB, "callback_alert", reference)
+                    self.jobs.alert("callback_alert", reference)
                 return Outcome([], "opted out; callback asked for")
             return Outcome([], "opted out")
         if reading.intent is Intent.OPT_IN:
@@ -247,7 +248,7 @@ class SmsHandler:
         if keyword.action == "callback":
             reference, new = self.callbacks.request_once(text.sender, language, "sms")
             if new:  # asking again while it is open: the same request, no second alert
-                self.queue.enqueue(ALERT_JOB, "callback_alert", reference)
+                self.jobs.alert("callback_alert", reference)
         bodies = self._bodies(keyword.reply, reply_language) + self._near_line(
             reading, reply_language
         )
@@ -373,6 +374,5 @@ class SmsHandler:
         self.urgent.open(
             callback, "crisis", language, time.time() + deadline_after("crisis", self.settings)
         )
-        # At the front of the queue: not behind a burst of ordinary replies.
-        self.queue.enqueue(ALERT_JOB, "crisis_alert", reference, callback, at_front=True)
+        self.jobs.alert("crisis_alert", reference, callback)  # at the front of the queue
         return Outcome(self._texts(promise, language), "crisis")

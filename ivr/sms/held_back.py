@@ -12,12 +12,12 @@ from __future__ import annotations
 import redis
 from rq import Queue
 
-from ivr.operators.blocklist import Blocklist
+from ivr.callers.blocklist import Blocklist
+from ivr.jobs import QUEUE_NAME
 from ivr.platform.config import Settings
 from ivr.platform.privacy import number_ref
 from ivr.sms.optout import OptOuts
 from ivr.sms.outbox import Outbox, cap_notice_key
-from ivr.web.current import QUEUE_NAME
 
 
 def reasons_held_back(client: redis.Redis, settings: Settings, number: str) -> list[str]:

@@ -14,16 +14,14 @@ import time
 
 import redis
 from redis.typing import EncodableT
-from rq import Queue, Retry
+from rq import Queue
 
+from ivr.jobs import Jobs
 from ivr.platform.privacy import number_ref
 from ivr.platform.redis_store import decoded
 
 log = logging.getLogger("helpline.outbox")
-SEND_JOB = "workers.outbox.send_batch"
 LEASES = "outbox:leases"  # batch id -> when its running job's lease ends
-# Transient failures (429, 5xx, timeouts) are tried again after these waits, then given up.
-RETRY_INTERVALS = [2, 10, 30, 60]
 
 
 URGENT_KINDS = ("crisis_alert",)  # queued ahead of everything else
@@ -35,16 +33,20 @@ QUEUED_GRACE_SECONDS = 120
 # then the commands that queue its job, as RQ would send them: each one's
 # number of words, then its words. Run only for a new batch, in the same step.
 _CREATE = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-for name, value in pairs(cjson.decode(ARGV[4])) do
-  redis.call('HSET', KEYS[1], name, tostring(value))
+local batch, deadlines = KEYS[1], KEYS[2]
+local batch_id, ttl, deadline, fields_json = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local enqueue = {}  -- ARGV[5] on: the commands that queue the job
+for i = 5, #ARGV do enqueue[#enqueue + 1] = ARGV[i] end
+if redis.call('EXISTS', batch) == 1 then return 0 end
+for name, value in pairs(cjson.decode(fields_json)) do
+  redis.call('HSET', batch, name, tostring(value))
 end
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
-local at = 5
-while at <= #ARGV do
-  local words = tonumber(ARGV[at])
-  redis.call(unpack(ARGV, at + 1, at + words))
+redis.call('EXPIRE', batch, ttl)
+redis.call('ZADD', deadlines, deadline, batch_id)
+local at = 1
+while at <= #enqueue do
+  local words = tonumber(enqueue[at])
+  redis.call(unpack(enqueue, at + 1, at + words))
   at = at + words + 1
 end
 return 1
@@ -75,7 +77,7 @@ class Outbox:
         self, client: redis.Redis, queue: Queue, secret_key: str, retention_seconds: int
     ) -> None:
         self._redis = client
-        self._queue = queue
+        self._jobs = Jobs(queue)
         self._secret = secret_key
         self._ttl = retention_seconds
         self._create = client.register_script(_CREATE)
@@ -135,15 +137,8 @@ class Outbox:
         at_front: bool = False,
         pipeline: redis.client.Pipeline | None = None,
     ) -> None:
-        self._queue.enqueue(
-            SEND_JOB,
-            batch_id,
-            job_id=f"outbox-{batch_id}-{attempt}",
-            retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
-            result_ttl=3600,
-            failure_ttl=self._ttl,
-            at_front=at_front,
-            pipeline=pipeline,
+        self._jobs.send_batch(
+            batch_id, attempt, failure_ttl=self._ttl, at_front=at_front, pipeline=pipeline
         )
 
     def _enqueue_commands(self, batch_id: str, *, at_front: bool) -> list[EncodableT]:

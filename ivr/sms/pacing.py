@@ -45,19 +45,20 @@ POLL_MS = 50  # the longest a waiting send sleeps before it asks again
 # the window's capacity in segments, how long an unfinished send counts (ms).
 # Returns 0 when the send may go (and counts it), else ms to wait.
 _BOOK = """
+local sends = KEYS[1]
 local now, id, n = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
 local capacity, in_flight = tonumber(ARGV[4]), tonumber(ARGV[5])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZREMRANGEBYSCORE', sends, '-inf', now)
 local counted = 0
-for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+for _, member in ipairs(redis.call('ZRANGE', sends, 0, -1)) do
   counted = counted + tonumber(string.match(member, ':(%d+)$'))
 end
 if counted > 0 and counted + n > capacity then
-  local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  local first = redis.call('ZRANGE', sends, 0, 0, 'WITHSCORES')
   return math.max(1, tonumber(first[2]) - now)
 end
-redis.call('ZADD', KEYS[1], now + in_flight, id .. ':' .. n)
-redis.call('PEXPIRE', KEYS[1], in_flight + 60000)
+redis.call('ZADD', sends, now + in_flight, id .. ':' .. n)
+redis.call('PEXPIRE', sends, in_flight + 60000)
 return 0
 """
 
@@ -65,9 +66,11 @@ return 0
 # the window. Only ever earlier than booked, and never re-adds a send that has
 # already stopped counting (ZADD's XX/LT would need Redis 6.2).
 _ENDED = """
-local booked = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if booked and tonumber(ARGV[2]) < tonumber(booked) then
-  redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+local sends = KEYS[1]
+local member, stops_at = ARGV[1], ARGV[2]
+local booked = redis.call('ZSCORE', sends, member)
+if booked and tonumber(stops_at) < tonumber(booked) then
+  redis.call('ZADD', sends, stops_at, member)
 end
 return 0
 """

@@ -4,6 +4,8 @@ forward (a late "sent" never overwrites "delivered")."""
 
 from __future__ import annotations
 
+import json
+
 import redis
 
 from ivr.sms.outbox import batch_key, sid_key
@@ -22,16 +24,20 @@ RANK = {
     "canceled": 6,
 }
 
-# KEYS[1] batch hash; ARGV: field, new status, its rank, error code (or "").
+# KEYS[1] batch hash; ARGV: field, new status, its rank, error code (or ""),
+# every status's rank (JSON, RANK).
 # A batch that has expired stays gone: an HSET would make it again, without expiry.
 _ADVANCE = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local current = redis.call('HGET', KEYS[1], ARGV[1])
-local ranks = cjson.decode(ARGV[5])
+local batch = KEYS[1]
+local field, status, rank = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local error_code, ranks_json = ARGV[4], ARGV[5]
+if redis.call('EXISTS', batch) == 0 then return 0 end
+local current = redis.call('HGET', batch, field)
+local ranks = cjson.decode(ranks_json)
 local current_rank = current and ranks[current] or 0
-if tonumber(ARGV[3]) <= current_rank then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], ARGV[1] .. '_error', ARGV[4]) end
+if rank <= current_rank then return 0 end
+redis.call('HSET', batch, field, status)
+if error_code ~= '' then redis.call('HSET', batch, field .. '_error', error_code) end
 return 1
 """
 
@@ -51,8 +57,6 @@ class StatusUpdates:
             return False  # not ours, or expired
         text = where.decode() if isinstance(where, bytes) else str(where)
         batch_id, _, index = text.partition(":")
-        import json
-
         moved = self._advance(
             keys=[batch_key(batch_id)],
             args=[f"state{index}", status, rank, error_code[:10], json.dumps(RANK)],

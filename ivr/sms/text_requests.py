@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from ivr.callbacks.caller_id import may_call_back
+from ivr.callers.caller_id import may_call_back
 from ivr.content.model import Content
 from ivr.content.render import fill
 from ivr.sms.optout import OptOuts

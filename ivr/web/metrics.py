@@ -15,8 +15,9 @@ from prometheus_client.registry import Collector
 from rq import Queue
 
 from ivr.callbacks.urgent import UrgentItems
+from ivr.jobs import QUEUE_NAME
 from ivr.routing.figures import DayFigures, Figures
-from ivr.web.current import QUEUE_NAME, helpline
+from ivr.web.current import helpline
 
 metrics = Blueprint("metrics", __name__)
 DAYS = 7

@@ -9,9 +9,9 @@ import re
 import redis
 from flask.testing import FlaskClient
 
+from ivr.callers.blocklist import Blocklist
 from ivr.operators.accounts import Accounts
 from ivr.operators.audit import AuditLog
-from ivr.operators.blocklist import Blocklist
 from ivr.platform.config import Settings
 from tests.admin.login import csrf, log_in
 

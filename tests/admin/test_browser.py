@@ -31,7 +31,7 @@ from ivr.operators.audit import AuditLog
 from ivr.platform.config import Settings
 from ivr.roster.store import RosterStore
 from ivr.routing.dispatches import Dispatches
-from tests.conftest import free_port
+from loadtest.ports import free_port
 from tests.rosters import store_always_on_call
 
 CHROMIUM = os.environ.get("HELPLINE_CHROMIUM", "/usr/bin/chromium")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import cast
 
 import pytest
 import redis
@@ -24,6 +25,7 @@ from ivr.roster.store import RosterStore
 from ivr.routing.dispatches import Dispatches
 from tests.admin.login import PASSWORD, csrf, log_in
 from tests.conftest import RedisServer, make_settings
+from tests.raw_replies import RawStream
 
 
 def _admin_posts(app: Flask) -> list[str]:
@@ -266,7 +268,7 @@ def test_a_failed_login_never_records_what_was_typed(
     stored = b"".join(
         value
         for stream in (STREAM, LOGINS_STREAM)
-        for _, fields in redis_client.xrange(stream)
+        for _, fields in cast(RawStream, redis_client.xrange(stream))
         for value in fields.values()
     )
     for typed in (b"2025550101", b"horse", b"nobody", b"not-a-token"):

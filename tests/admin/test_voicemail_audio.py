@@ -6,6 +6,7 @@ reveal, and the caller's number is never written to a log."""
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 import pytest
 import redis
@@ -21,6 +22,7 @@ from ivr.roster.store import ROSTER_KEY
 from tests.admin.login import csrf, log_in
 from tests.conftest import ACCOUNT_SID
 from tests.live import LiveLine, eventually
+from tests.raw_replies import RawList
 from twilio_emulator import hangup, press, say
 from twilio_emulator.recordings import RecordingRecord
 
@@ -55,7 +57,9 @@ def test_a_voicemail_a_caller_left_plays_for_an_admin(
     redis_client.delete(ROSTER_KEY)  # nobody on call: 1 for a person, then 1 for a message
     call = network.call_line(CALLER, press("1"), press("1"), say("this is Ana, call me"), hangup())
     network.wait_for_call(call.sid, timeout=30)
-    sid = eventually(lambda: [s.decode() for s in redis_client.zrange("voicemails", 0, -1)])[0]
+    sid = eventually(
+        lambda: [s.decode() for s in cast(RawList, redis_client.zrange("voicemails", 0, -1))]
+    )[0]
     client = line_app.test_client()
     assert log_in(client, "sam") == 302
     page = client.get("/admin/callbacks").get_data(as_text=True)

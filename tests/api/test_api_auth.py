@@ -5,6 +5,7 @@ token may read but every change is refused with 403, and nothing changes."""
 from __future__ import annotations
 
 import re
+from typing import cast
 
 import pytest
 import redis
@@ -13,6 +14,7 @@ from flask.testing import FlaskClient
 from ivr.roster.store import RosterStore
 from ivr.web.api.registry import OPERATIONS, Operation
 from tests.api.conftest import Tokens
+from tests.raw_replies import RawList
 
 PREFIX = "/api/v1"
 WRONG = [
@@ -29,14 +31,16 @@ def _path(operation: Operation) -> str:
 
 
 def _call(client: FlaskClient, operation: Operation, headers: dict[str, str]) -> int:
-    body = {} if operation.body is not None else None
+    body: dict[str, object] | None = {} if operation.body is not None else None
     return client.open(
         _path(operation), method=operation.method, json=body, headers=headers
     ).status_code
 
 
 def _state(redis_client: redis.Redis) -> tuple[int, list[bytes]]:
-    return RosterStore(redis_client).version(), sorted(redis_client.keys("callback*"))
+    return RosterStore(redis_client).version(), sorted(
+        cast(RawList, redis_client.keys("callback*"))
+    )
 
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=lambda o: f"{o.method} {o.path}")

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import redis
 from flask.testing import FlaskClient
 
+from ivr.callers.blocklist import Blocklist
 from ivr.operators.audit import AuditLog
-from ivr.operators.blocklist import Blocklist
 from ivr.platform.config import Settings
 from ivr.web.api.registry import OPERATIONS
 from tests.api.conftest import Tokens
@@ -68,7 +68,7 @@ def test_without_a_length_a_block_lasts_30_days(api: FlaskClient, tokens: Tokens
 def test_bad_fields_are_named_and_change_nothing(
     api: FlaskClient, tokens: Tokens, redis_client: redis.Redis
 ) -> None:
-    cases = [
+    cases: list[tuple[dict[str, object], str]] = [
         ({"number": "not a number"}, "number"),
         ({"number": ""}, "number"),
         ({"reason": ""}, "reason"),

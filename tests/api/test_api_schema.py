@@ -9,6 +9,8 @@ routes registers them); each test points it at that test's own app.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import schemathesis
 from flask import Flask
 from hypothesis import HealthCheck, settings
@@ -18,6 +20,11 @@ from ivr.operators.accounts import Accounts
 from ivr.web.api.registry import openapi_document
 from ivr.web.api.routes import PREFIX, VERSION
 from tests.rosters import store_always_on_call
+
+if TYPE_CHECKING:
+    # An alias schemathesis defines for type checking only: the operations of an
+    # OpenAPI schema such as from_dict's.
+    from schemathesis.specs.openapi.schemas import OpenApiOperation
 
 schema = schemathesis.openapi.from_dict(openapi_document(PREFIX, VERSION))
 
@@ -34,7 +41,9 @@ NOT_SCHEMA_RULES = [checks.positive_data_acceptance, checks.negative_data_reject
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-def test_the_api_keeps_to_its_document(case: schemathesis.Case, app: Flask) -> None:
+def test_the_api_keeps_to_its_document(
+    case: schemathesis.Case[OpenApiOperation], app: Flask
+) -> None:
     line = app.extensions["helpline"]
     if not line.redis.exists("helpline:roster"):
         store_always_on_call(line.redis)

@@ -19,7 +19,6 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from ivr.platform.config import Settings
 from ivr.platform.twilio_transport import twilio_client
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, make_settings
-from tests.live import eventually  # noqa: F401 - one polling helper for every test
 from twilio_emulator import EmulatorServer, Network, create_emulator
 
 LINE_NUMBER = "+18885550100"

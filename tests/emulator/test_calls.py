@@ -13,7 +13,8 @@ from twilio.rest import Client
 
 from ivr.platform.config import Settings
 from ivr.platform.twilio_transport import TransportError, open_recording
-from tests.emulator.conftest import CALLER, COUNSELOR, LINE_NUMBER, FakeLine, eventually
+from tests.emulator.conftest import CALLER, COUNSELOR, LINE_NUMBER, FakeLine
+from tests.live import eventually
 from twilio_emulator import Network, hangup, press, say, silence, wait
 from twilio_emulator.phones import Step
 

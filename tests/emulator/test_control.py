@@ -9,7 +9,8 @@ from click.testing import CliRunner
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
-from tests.emulator.conftest import CALLER, LINE_NUMBER, FakeLine, eventually
+from tests.emulator.conftest import CALLER, LINE_NUMBER, FakeLine
+from tests.live import eventually
 from twilio_emulator import EmulatorServer
 from twilio_emulator.cli import emulator as emulator_command
 

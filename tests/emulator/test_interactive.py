@@ -13,11 +13,11 @@ from click.testing import CliRunner, Result
 from rq import Queue
 from twilio.rest import Client
 
-from ivr.web.current import QUEUE_NAME
+from ivr.jobs import QUEUE_NAME
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL
-from tests.emulator.conftest import CALLER, COUNSELOR, LINE_NUMBER, FakeLine, eventually
+from tests.emulator.conftest import CALLER, COUNSELOR, LINE_NUMBER, FakeLine
 from tests.emulator.test_queues import ACCEPT, DEQUEUE, results, setup
-from tests.live import LiveLine
+from tests.live import LiveLine, eventually
 from twilio_emulator import EmulatorServer, Network
 from twilio_emulator.console import ControlClient, PhoneConsole
 from twilio_emulator.simulate_cli import simulate

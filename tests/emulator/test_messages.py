@@ -14,7 +14,8 @@ from twilio.rest import Client
 from ivr.platform.config import Settings
 from ivr.platform.twilio_transport import twilio_client
 from tests.conftest import AUTH_TOKEN
-from tests.emulator.conftest import CALLER, LINE_NUMBER, FakeLine, eventually
+from tests.emulator.conftest import CALLER, LINE_NUMBER, FakeLine
+from tests.live import eventually
 from twilio_emulator import Network
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from twilio.rest import Client
 
-from tests.emulator.conftest import CALLER, COUNSELOR, LINE_NUMBER, FakeLine, eventually
+from tests.emulator.conftest import CALLER, COUNSELOR, LINE_NUMBER, FakeLine
+from tests.live import eventually
 from twilio_emulator import Network, give_up, hangup, press, talk, wait
 
 SECOND_COUNSELOR = "+12025550112"

@@ -15,17 +15,17 @@ from click.testing import CliRunner
 from twilio.rest import Client
 
 from ivr.sms.optout import OptOuts
+from loadtest.ports import free_port
 from tests.conftest import (
     ACCOUNT_SID,
     AUTH_TOKEN,
     PUBLIC_URL,
     RedisServer,
-    free_port,
     make_settings,
 )
-from tests.emulator.conftest import CALLER, COUNSELOR, LINE_NUMBER, FakeLine, eventually
+from tests.emulator.conftest import CALLER, COUNSELOR, LINE_NUMBER, FakeLine
 from tests.emulator.test_queues import DEQUEUE, results, setup
-from tests.live import LiveLine
+from tests.live import LiveLine, eventually
 from tests.rosters import COUNSELOR_A, store_always_on_call
 from twilio_emulator import EmulatorServer, Network, talk
 from twilio_emulator.console import ControlClient, PhoneConsole

@@ -21,13 +21,13 @@ from collections.abc import Callable, Iterator
 import pytest
 from rq import Queue
 
-from ivr.callbacks.requests import Callbacks, queue_connect
+from ivr.callbacks.requests import Callbacks
 from ivr.content.render import fill
+from ivr.jobs import QUEUE_NAME, Jobs
 from ivr.platform.redis_store import decoded
 from ivr.routing.dispatches import Dispatches
 from ivr.routing.figures import Figures, day_of
 from ivr.sms.outbox import batch_key
-from ivr.web.current import QUEUE_NAME
 from tests.live import LiveLine, WorkerProcess, eventually
 from tests.rosters import COUNSELOR_A, store_always_on_call
 from twilio_emulator import hangup, press, say, talk
@@ -68,7 +68,7 @@ def calls_to(line: LiveLine, number: str) -> int:
 
 
 def the_only_dispatch(line: LiveLine) -> str:
-    found = [
+    found: list[str] = [
         k.decode().split(":")[1]
         for k in line.redis.scan_iter("dispatch:*")
         if k.count(b":") == 1 and k != b"dispatch:deadlines"
@@ -194,7 +194,7 @@ def test_returning_a_call_with_every_webhook_twice(
     reference = callbacks.create(PERSON, "en", "voicemail")
     network.phone(COUNSELOR_A, press("1"), press("2"))
     network.phone(PERSON, talk(0.3))
-    queue_connect(Queue(QUEUE_NAME, connection=live_line.redis), reference, "alex")
+    Jobs(Queue(QUEUE_NAME, connection=live_line.redis)).connect_callback(reference, "alex")
     eventually(lambda: callbacks.get(reference).get("by") == "counselor call", timeout=30)
     network.wait_until(network.idle, timeout=10)
     assert calls_to(live_line, PERSON) == 1, "the person is dialed once"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import pytest
 from click.testing import CliRunner
@@ -22,19 +22,20 @@ from rq.job import Job
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
 from ivr.app import create_app
-from ivr.callbacks.requests import CONNECT_RETRY_INTERVALS, Callbacks, queue_connect
+from ivr.callbacks.requests import Callbacks
 from ivr.cli.main import main
+from ivr.jobs import CONNECT_RETRY_INTERVALS, QUEUE_NAME, Jobs
+from ivr.jobs import SEND_RETRY_INTERVALS as RETRY_INTERVALS
+from ivr.line import Line
 from ivr.operators.accounts import Accounts
 from ivr.operators.audit import AuditLog
 from ivr.processes.worker import LineWorker
-from ivr.sms.outbox import RETRY_INTERVALS
-from ivr.web.current import QUEUE_NAME
 from tests.admin.login import PASSWORD, log_in
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL
 from tests.live import LiveLine, eventually
 from tests.rosters import COUNSELOR_A, store_always_on_call
 from twilio_emulator import give_up, press, talk
-from workers.context import JobContext, install
+from workers.context import install
 
 PERSON = "+12025550177"
 CALLER = "+12025550123"
@@ -43,7 +44,17 @@ TEXTER = "+12025550166"
 MOST_RETRIES = 4
 LONGEST_RETRYING_SECONDS = 120
 
-TRANSIENT = {
+
+class TransientFault(TypedDict, total=False):
+    """The options of the emulator's Fault (twilio_emulator.faults) used here."""
+
+    code: int
+    status: int
+    drop: bool
+    delay: float
+
+
+TRANSIENT: dict[str, TransientFault] = {
     "429": {"code": 20429, "status": 429},
     "500": {"status": 500},
     "reset": {"drop": True},
@@ -57,7 +68,7 @@ def queue_of(line: LiveLine) -> Queue:
 
 def run_once(line: LiveLine) -> None:
     """Every job queued now, once; retries stay scheduled."""
-    install(JobContext(line.settings, line.content, line.redis))
+    install(Line(line.settings, line.content, line.redis))
     try:
         LineWorker([queue_of(line)], connection=line.redis).work(burst=True)
     finally:
@@ -65,7 +76,8 @@ def run_once(line: LiveLine) -> None:
 
 
 def bring_retries_forward(line: LiveLine) -> int:
-    scheduled = ScheduledJobRegistry(queue=queue_of(line))
+    # rq's registry __init__ has no return annotation, so mypy calls it untyped.
+    scheduled = ScheduledJobRegistry(queue=queue_of(line))  # type: ignore[no-untyped-call]
     waiting = scheduled.get_job_ids()
     for job_id in waiting:
         scheduled.remove(job_id)
@@ -98,7 +110,7 @@ def test_a_callback_meeting_a_transient_fault_rings_the_counselor_once(
 ) -> None:
     reference = a_callback(live_line)
     live_line.network.fail_next("calls", count=1, **TRANSIENT[fault])
-    queue_connect(queue_of(live_line), reference, "alex")
+    Jobs(queue_of(live_line)).connect_callback(reference, "alex")
     run_once(live_line)
     if fault == "slow":
         # Twilio placed the call after the client gave up: the retry must find it.
@@ -112,7 +124,7 @@ def test_a_callback_meeting_a_transient_fault_rings_the_counselor_once(
 def test_a_callback_gives_up_after_its_retries(live_line: LiveLine) -> None:
     reference = a_callback(live_line)
     live_line.network.fail_next("calls", count=50, code=20429, status=429)
-    queue_connect(queue_of(live_line), reference, "alex")
+    Jobs(queue_of(live_line)).connect_callback(reference, "alex")
     run_once(live_line)
     while bring_retries_forward(live_line):
         run_once(live_line)
@@ -129,7 +141,7 @@ def test_a_callback_gives_up_after_its_retries(live_line: LiveLine) -> None:
 def test_a_callback_refused_for_good_is_not_tried_again(live_line: LiveLine, code: int) -> None:
     reference = a_callback(live_line)
     live_line.network.fail_next("calls", count=1, code=code)
-    queue_connect(queue_of(live_line), reference, "alex")
+    Jobs(queue_of(live_line)).connect_callback(reference, "alex")
     run_once(live_line)
     assert bring_retries_forward(live_line) == 0
     assert creates(live_line) == 1
@@ -182,7 +194,7 @@ def test_every_job_the_line_queues_retries_a_bounded_number_of_times(
     call = network.call_line(CALLER, press("1"), give_up(1.0))
     eventually(lambda: live_line.redis.exists("dispatch:deadlines"), timeout=20)
     reference = Callbacks(live_line.redis, "", 3600).create(PERSON, "en", "voicemail")
-    queue_connect(queue_of(live_line), reference, "alex")
+    Jobs(queue_of(live_line)).connect_callback(reference, "alex")
     jobs = [Job.fetch(i, connection=live_line.redis) for i in queue_of(live_line).job_ids]
     kinds = {job.func_name for job in jobs}
     assert kinds >= {
@@ -213,7 +225,7 @@ def test_failed_jobs_are_shown_to_operators_and_can_be_run_again(
 ) -> None:
     reference = a_callback(live_line)
     live_line.network.fail_next("calls", count=1, code=21211)
-    queue_connect(queue_of(live_line), reference, "alex")
+    Jobs(queue_of(live_line)).connect_callback(reference, "alex")
     run_once(live_line)
     (job_id,) = FailedJobRegistry(queue=queue_of(live_line)).get_job_ids()
 

@@ -9,6 +9,7 @@ out, plus one sweep (2 s)."""
 from __future__ import annotations
 
 import time
+from typing import cast
 
 import pytest
 
@@ -62,7 +63,7 @@ def test_a_worker_killed_mid_ladder_and_a_redis_restart_still_reach_a_supervisor
     batches: dict[str, int] = {}
     for key in line.redis.scan_iter("outbox:*"):
         if line.redis.type(key) == b"hash" and line.redis.hget(key, "kind") == b"urgent_alert":
-            to_ref = (line.redis.hget(key, "to_ref") or b"").decode()
+            to_ref = (cast(bytes | None, line.redis.hget(key, "to_ref")) or b"").decode()
             batches[to_ref] = batches.get(to_ref, 0) + 1
     secret = line.settings.secret_key
     for phone in (COUNSELOR_A, COUNSELOR_B, SUPERVISOR):

@@ -16,8 +16,9 @@ import time
 
 from rq import Queue
 
-from ivr.callbacks.requests import CONNECTING, Callbacks, connecting_member, queue_connect
-from ivr.web.current import QUEUE_NAME
+from ivr.callbacks.requests import Callbacks
+from ivr.callbacks.returning import CONNECTING, connecting_member
+from ivr.jobs import QUEUE_NAME, Jobs
 from tests.faults.conftest import PrivateLine
 from tests.live import eventually
 from tests.rosters import COUNSELOR_A, store_always_on_call
@@ -51,7 +52,7 @@ def test_killed_while_twilio_places_the_counselors_call(private_line: PrivateLin
     network.phone(PERSON, talk(0.3))
     first = line.start_worker(**LEASE)
     network.fail_next("calls", count=1, delay=2.0)
-    queue_connect(Queue(QUEUE_NAME, connection=line.redis), reference, "alex")
+    Jobs(Queue(QUEUE_NAME, connection=line.redis)).connect_callback(reference, "alex")
     eventually(lambda: line.redis.exists(f"callback:{reference}:ring"), timeout=15)
     time.sleep(0.5)  # the create is with Twilio now
     first.kill()

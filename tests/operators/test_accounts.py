@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from typing import cast
 
 import pytest
 import redis
+from werkzeug.security import check_password_hash
 
 from ivr.operators import accounts as accounts_module
 from ivr.operators.accounts import Accounts, LoginThrottle, Operator
+from tests.raw_replies import RawHash
 
 STRONG = "correct horse battery staple"
 
@@ -62,7 +65,7 @@ def test_a_new_token_verifies_as_its_operator(
 
 def test_only_the_tokens_hash_is_stored(accounts: Accounts, redis_client: redis.Redis) -> None:
     info, token = accounts.create_token("alice", "viewer")
-    record = redis_client.hgetall(f"operator:token:{info.id}")
+    record = cast(RawHash, redis_client.hgetall(f"operator:token:{info.id}"))
     assert record[b"sha256"] == hashlib.sha256(token.encode()).hexdigest().encode()
     assert token.encode() not in b"".join(record.values())
 
@@ -183,7 +186,7 @@ def test_a_weak_password_is_refused(
 
 def test_the_password_is_stored_hashed(accounts: Accounts, redis_client: redis.Redis) -> None:
     accounts.set_password("dana", STRONG, "viewer")
-    record = redis_client.hgetall("operator:password:dana")
+    record = cast(RawHash, redis_client.hgetall("operator:password:dana"))
     assert record[b"hash"].startswith(b"scrypt:")
     assert STRONG.encode() not in b"".join(record.values())
 
@@ -211,7 +214,7 @@ def test_an_unknown_name_still_costs_a_hash_check(
 ) -> None:
     """Else how fast a refusal comes tells which names have accounts."""
     checked: list[str] = []
-    real_check = accounts_module.check_password_hash
+    real_check = check_password_hash
 
     def counting_check(stored: str, password: str) -> bool:
         checked.append(stored)

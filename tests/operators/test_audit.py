@@ -4,13 +4,14 @@ failed logins keep to a capped log of their own."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import redis
 
 from ivr.operators import audit as audit_module
 from ivr.operators.audit import LOGINS_STREAM, STREAM, AuditEntry, AuditLog
+from tests.raw_replies import RawStream
 
 NUMBER = "+12025550101"
 OTHER = "+442079460958"
@@ -23,7 +24,7 @@ def audit(redis_client: redis.Redis) -> AuditLog:
 
 def _stored(client: redis.Redis) -> bytes:
     """Everything both streams hold, as raw bytes."""
-    rows = client.xrange(STREAM) + client.xrange(LOGINS_STREAM)
+    rows = cast(RawStream, client.xrange(STREAM)) + cast(RawStream, client.xrange(LOGINS_STREAM))
     return b"\n".join(
         b"%s %s %s" % (entry_id, key, value)
         for entry_id, fields in rows

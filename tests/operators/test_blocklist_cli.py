@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import redis
 
+from ivr.callers.blocklist import Blocklist
 from ivr.operators.audit import AuditLog
-from ivr.operators.blocklist import Blocklist
 from tests.conftest import RedisServer
 from tests.operators.test_status_cli import SECRET_KEY, Run, _environment, _runner
 

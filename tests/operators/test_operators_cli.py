@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
 import pytest
 import redis
@@ -16,6 +16,7 @@ from ivr.cli.main import main
 from ivr.operators.accounts import Accounts, Operator
 from ivr.operators.audit import AuditLog
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL, RedisServer
+from tests.raw_replies import RawHash, RawList, RawStream
 
 PASSWORD = "correct horse battery staple"
 
@@ -53,18 +54,21 @@ def _everything_in(client: redis.Redis) -> bytes:
         parts.append(key)
         kind = client.type(key)
         if kind == b"hash":
-            parts += [item for pair in client.hgetall(key).items() for item in pair]
+            parts += [item for pair in cast(RawHash, client.hgetall(key)).items() for item in pair]
         elif kind == b"set":
-            parts += list(client.smembers(key))
+            parts += list(cast(set[bytes], client.smembers(key)))
         elif kind == b"string":
-            parts.append(client.get(key) or b"")
+            parts.append(cast(bytes | None, client.get(key)) or b"")
         elif kind == b"list":
-            parts += client.lrange(key, 0, -1)
+            parts += cast(RawList, client.lrange(key, 0, -1))
         elif kind == b"zset":
-            parts += client.zrange(key, 0, -1)
+            parts += cast(RawList, client.zrange(key, 0, -1))
         elif kind == b"stream":
             parts += [
-                item for _, fields in client.xrange(key) for pair in fields.items() for item in pair
+                item
+                for _, fields in cast(RawStream, client.xrange(key))
+                for pair in fields.items()
+                for item in pair
             ]
         else:
             raise AssertionError(f"cannot read {key!r} of type {kind!r}")

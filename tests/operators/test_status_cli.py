@@ -23,7 +23,8 @@ from ivr.operators.audit import AuditLog
 from ivr.routing.dispatches import Dispatches
 from ivr.routing.figures import Figures
 from ivr.sms.optout import OptOuts
-from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL, RedisServer, free_port
+from loadtest.ports import free_port
+from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL, RedisServer
 from tests.rosters import store_always_on_call
 
 SECRET_KEY = "test-secret-key-" + "x" * 32

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import pytest
 import redis
 from rq import Queue
 
-from ivr.content.model import Content
-from ivr.operators.blocklist import (
+from ivr.callers.blocklist import (
     INDEX,
     MAX_SECONDS,
     BlockError,
@@ -27,11 +27,13 @@ from ivr.operators.blocklist import (
     duration_seconds,
     phone_number,
 )
+from ivr.content.model import Content
+from ivr.jobs import QUEUE_NAME
 from ivr.platform.config import Settings
 from ivr.platform.privacy import number_ref
 from ivr.sms.optout import OptOuts
-from ivr.web.current import QUEUE_NAME
 from tests.live import LiveLine
+from tests.raw_replies import RawList
 from tests.rosters import COUNSELOR_A, COUNSELOR_B, store_always_on_call
 from tests.test_sms import Phone, inline, texts_of
 from tests.twilio_signing import CallFixture, TwilioSigner
@@ -55,7 +57,7 @@ def role_texts(content: Content, role: str, language: str) -> list[str]:
     return texts_of(content, content.sms.replies[role], language)
 
 
-def jobs(client: redis.Redis) -> list[str]:
+def jobs(client: redis.Redis) -> list[str | None]:
     return [j.func_name for j in Queue(QUEUE_NAME, connection=client).get_jobs()]
 
 
@@ -75,9 +77,13 @@ def test_a_block_is_kept_by_keyed_hash_with_its_expiry_as_the_ttl(
     assert not blocklist.is_blocked(OTHER)
     # No number in clear anywhere: only its hash and its last four digits.
     stored = b" ".join(
-        [k for k in redis_client.keys("*")]
-        + [v for k in redis_client.keys("blocklist:n_*") for v in redis_client.hvals(k)]
-        + redis_client.zrange(INDEX, 0, -1)
+        [k for k in cast(RawList, redis_client.keys("*"))]
+        + [
+            v
+            for k in redis_client.keys("blocklist:n_*")
+            for v in cast(RawList, redis_client.hvals(k))
+        ]
+        + cast(RawList, redis_client.zrange(INDEX, 0, -1))
     )
     assert b"2025550144" not in stored
     assert b"555-0144" not in stored
@@ -226,7 +232,9 @@ def test_a_blocked_texter_in_crisis_is_still_answered_with_911_and_988(
     assert redis_client.zcard("callbacks:open") == 0
     # No crisis record (the decision figures, without words, are kept for all).
     assert [
-        k for k in redis_client.keys("crisis:*") if not k.startswith(b"crisis:decisions:")
+        k
+        for k in cast(RawList, redis_client.keys("crisis:*"))
+        if not k.startswith(b"crisis:decisions:")
     ] == []
     spanish = inline(phone.send("tomé demasiadas pastillas"))
     assert spanish == role_texts(content, "blocked_crisis", "es")

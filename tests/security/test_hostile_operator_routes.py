@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import TypedDict
 
 import pytest
 import redis
@@ -40,6 +41,14 @@ segment = st.one_of(
     st.sampled_from(["x", "alex", "s-0", "CB-ABCDEF", "..", "%2e%2e", "a" * 300]),
     st.text(alphabet="abcXYZ019-_.~%", min_size=1, max_size=30),
 )
+
+
+class _Body(TypedDict, total=False):
+    """A request body, as keywords of the test client's open."""
+
+    json: object
+    data: object
+    content_type: str
 
 
 def _rules(app: Flask, prefix: str) -> list[tuple[str, str]]:
@@ -165,7 +174,7 @@ def test_the_api_survives_anything(
     ) -> None:
         method, rule = rules[pick]
         kind, value = body
-        options: dict[str, object] = (
+        options: _Body = (
             {"json": value}
             if kind == "json"
             else {"data": value, "content_type": "application/json"}

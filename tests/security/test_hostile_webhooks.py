@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar, TypeVar, overload
 from urllib.parse import quote_from_bytes, urlencode, urlparse
 
 import pytest
@@ -41,7 +41,8 @@ from werkzeug.wrappers import Request
 from ivr.app import MAX_REQUEST_BYTES, create_app
 from ivr.callbacks.requests import Callbacks
 from ivr.content.check import load_content
-from ivr.content.model import Content, CounselorNode, MenuNode, VoicemailNode
+from ivr.content.model import Content, CounselorNode, MenuNode, Node, VoicemailNode
+from ivr.line import Line
 from ivr.menu.state import CallState, CallStates
 from ivr.platform.config import Settings
 from ivr.roster.model import Roster
@@ -49,7 +50,6 @@ from ivr.roster.parse import parse_roster
 from ivr.roster.store import RosterStore
 from ivr.routing.dispatches import Dispatches
 from ivr.sms.outbox import batch_key, sid_key
-from ivr.web.current import Helpline
 from tests.conftest import AUTH_TOKEN, PUBLIC_URL
 from tests.twilio_signing import CALLER, LINE, CallFixture, TwilioSigner, gather_action
 
@@ -228,7 +228,7 @@ class Scene:
     reference: str
 
 
-def first_node(content: Content, kind: type[Any]) -> str:
+def first_node(content: Content, kind: type[Node]) -> str:
     return next(node.id for node in content.voice.nodes.values() if isinstance(node, kind))
 
 
@@ -252,7 +252,7 @@ def always_on_call() -> Roster:
     )
 
 
-def set_scene(client: redis.Redis, line: Helpline, roster: Roster) -> Scene:
+def set_scene(client: redis.Redis, line: Line, roster: Roster) -> Scene:
     client.flushall()
     RosterStore(client).save(roster)
     content = line.content
@@ -335,7 +335,7 @@ def hostile_fields(
         name: draw(st.sampled_from(values)) for name, values in twilio_choices(scene).items()
     }
     pool = sorted(read | set(realistic))
-    if read and draw(st.booleans()):
+    if bool(read) and draw(st.booleans()):
         targets = draw(st.lists(st.sampled_from(sorted(read)), min_size=1, max_size=3, unique=True))
         hows = {
             name: draw(st.sampled_from(["change", "change", "drop", "repeat"])) for name in targets
@@ -360,14 +360,34 @@ def hostile_fields(
     return draw(st.permutations(pairs))
 
 
+_T = TypeVar("_T")
+
+
 class AskedForm(ImmutableMultiDict[str, str]):
     """A form that notes which fields the line's own code asks it for (the
     signature check reads every field, with getlist, and is not noted)."""
 
     asked: ClassVar[set[str]] = set()
 
-    def get(self, key: str, default: Any = None, type: Any = None) -> Any:
+    # werkzeug's own overloads of TypeConversionDict.get, with the two ignores its
+    # source has too: they differ from dict.get's, and the fourth passes `type` in
+    # the place the implementation takes `default`.
+    @overload  # type: ignore[override]
+    def get(self, key: str) -> str | None: ...
+    @overload
+    def get(self, key: str, default: str) -> str: ...
+    @overload
+    def get(self, key: str, default: _T) -> str | _T: ...
+    @overload
+    def get(self, key: str, type: Callable[[str], _T]) -> _T | None: ...
+    @overload
+    def get(self, key: str, default: _T, type: Callable[[str], _T]) -> _T: ...
+    def get(  # type: ignore[misc]
+        self, key: str, default: object = None, type: Callable[[str], object] | None = None
+    ) -> object:
         AskedForm.asked.add(key)
+        if type is None:
+            return super().get(key, default)
         return super().get(key, default, type)
 
 
@@ -529,8 +549,8 @@ def unexpected(app: Flask) -> Iterator[Unexpected]:
         logger.removeHandler(handler)
 
 
-def line_of(app: Flask) -> Helpline:
-    line: Helpline = app.extensions["helpline"]
+def line_of(app: Flask) -> Line:
+    line: Line = app.extensions["helpline"]
     return line
 
 

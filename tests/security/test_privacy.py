@@ -35,9 +35,9 @@ from rq.job import Job
 from rq.serializers import DefaultSerializer
 
 from ivr.callbacks.requests import Callbacks
+from ivr.jobs import QUEUE_NAME
 from ivr.sms.outbox import LEASES, Outbox, batch_key, sid_key
 from ivr.sms.status import StatusUpdates
-from ivr.web.current import QUEUE_NAME
 from tests.live import LINE_NUMBER, LiveLine, eventually
 from tests.rosters import COUNSELOR_A, COUNSELOR_B, store_always_on_call
 from twilio_emulator import hangup, press, say, talk

@@ -21,12 +21,12 @@ from rq import Queue
 from ivr.callbacks.requests import Callbacks
 from ivr.content.model import Content
 from ivr.content.render import fill
+from ivr.jobs import QUEUE_NAME
 from ivr.platform.config import Settings
 from ivr.platform.privacy import number_ref
 from ivr.platform.redis_store import decoded
 from ivr.sms.optout import OptOuts
 from ivr.sms.outbox import Outbox, batch_key, cap_key, cap_notice_key
-from ivr.web.current import QUEUE_NAME
 from tests.live import LiveLine
 from tests.rosters import COUNSELOR_A, store_always_on_call
 from tests.twilio_signing import CallFixture, TwilioSigner, spoken

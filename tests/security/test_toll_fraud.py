@@ -41,8 +41,8 @@ from twilio.rest.api.v2010.account.call import CallList
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from ivr.callbacks.requests import Callbacks
+from ivr.jobs import QUEUE_NAME
 from ivr.platform.config import PROJECT_ROOT
-from ivr.web.current import QUEUE_NAME
 from tests.conftest import PUBLIC_URL
 from tests.live import LINE_NUMBER, LiveLine
 from tests.rosters import COUNSELOR_A, COUNSELOR_B, store_always_on_call

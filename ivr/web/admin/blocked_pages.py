@@ -8,8 +8,8 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from ivr.callers.blocklist import BlockError
 from ivr.operators.blocking import block_number, unblock_id
-from ivr.operators.blocklist import BlockError
 from ivr.web.admin.form_problems import Refusal, refusal
 from ivr.web.admin.guard import admin, admins_only, desk, who
 

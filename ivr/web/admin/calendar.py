@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from ivr.roster.localtime import format_clock, format_local, from_epoch, zone
 from ivr.roster.model import DAYS, Counselor, Override, Roster, Shift
 from ivr.roster.oncall import coverage_gaps
-from ivr.roster.schedule import Occurrence
+from ivr.roster.schedule import Occurrence, schedule_of
 from ivr.web.admin.localday import LocalDay, cut, local_days
 
 WEEK_DAYS = 7
@@ -90,12 +90,12 @@ def week_view(
     places the "now" line, if it falls in the week."""
     days = local_days(week_start, WEEK_DAYS, _zone(zone_name))
     first, last = days[0].start, days[-1].end
-    occurrences = roster.schedule.occurrences(first, last)
+    occurrences = schedule_of(roster).occurrences(first, last)
     windows: list[Window] = [
         (override, start, end)
         for override, (start, end) in zip(
             roster.overrides,
-            ((span.start, span.end) for span in roster.schedule.overrides),
+            ((span.start, span.end) for span in schedule_of(roster).overrides),
             strict=True,
         )
         if start < last and end > first

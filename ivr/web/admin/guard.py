@@ -25,10 +25,10 @@ from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from wtforms import ValidationError
 
 from ivr.operators.accounts import Operator
-from ivr.operators.desk import request_desk
+from ivr.operators.sessions import SESSION_SECONDS, Sessions
 from ivr.roster.parse import RosterError
-from ivr.web.admin.sessions import SESSION_SECONDS, Sessions
 from ivr.web.current import helpline
+from ivr.web.desk import request_desk
 
 admin = Blueprint(
     "admin", __name__, url_prefix="/admin", template_folder="templates", static_folder="static"

@@ -23,8 +23,7 @@ from datetime import date, datetime, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
-from ivr.roster.localtime import wall_instant
-from ivr.roster.model import MINUTES_PER_DAY
+from ivr.roster.localtime import MINUTES_PER_DAY, wall_instant
 
 HOUR = 3600
 _EPOCH_DAY = date(1970, 1, 1)

@@ -17,8 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from itertools import pairwise
 
-from ivr.roster.localtime import format_clock
-from ivr.roster.model import MINUTES_PER_DAY
+from ivr.roster.localtime import MINUTES_PER_DAY, format_clock
 from ivr.roster.oncall import SUPERVISORS
 from ivr.web.admin.calendar import Block, GapBlock, WeekView
 

@@ -10,9 +10,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
+from ivr.callers.blocklist import MAX_REASON, Block, BlockError
 from ivr.operators.accounts import Operator
 from ivr.operators.blocking import block_number, unblock_id, unblock_number
-from ivr.operators.blocklist import MAX_REASON, Block, BlockError
 from ivr.web.api import schemas as s
 from ivr.web.api.registry import ApiError, endpoint
 from ivr.web.api.routes import api, authenticate, desk, who

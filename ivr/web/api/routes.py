@@ -11,7 +11,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from ivr.crisis.decisions import Decisions
 from ivr.operators.accounts import Operator
-from ivr.operators.desk import edit_status, request_desk
+from ivr.operators.desk import edit_status
 from ivr.operators.overview import OptOutLookupError
 from ivr.platform.privacy import mask
 from ivr.roster.edit import EditError, Invalid
@@ -19,6 +19,7 @@ from ivr.roster.oncall import coverage_gaps
 from ivr.web.api import schemas as s
 from ivr.web.api.registry import ApiError, Handler, endpoint, openapi_document
 from ivr.web.current import helpline
+from ivr.web.desk import request_desk
 
 PREFIX = "/api/v1"
 VERSION = "1.0.0"

@@ -1,0 +1,6 @@
+"""The voice webhooks: one blueprint (common.py), its routes in three modules."""
+
+from ivr.web.voice import callback_routes, counselor_routes, routes
+from ivr.web.voice.common import voice
+
+__all__ = ["callback_routes", "counselor_routes", "routes", "voice"]

@@ -14,16 +14,16 @@ import time
 from flask import Response
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from ivr.content.render import fill
 from ivr.crisis.decisions import Decisions
+from ivr.line import Line
 from ivr.routing.dispatches import Dispatch, Dispatches, counselor_of
+from ivr.routing.ending import WaitEnding
 from ivr.routing.figures import Figures
-from ivr.routing.holding import RING_GRACE_SECONDS, RING_JOB, Holding, nudge_key, queue_name
-from ivr.web.current import Helpline, helpline
-from ivr.web.voice.routes import _absolute, _call, _engine, _field, _twiml, voice
+from ivr.routing.holding import RING_GRACE_SECONDS, Holding, nudge_key, queue_name
+from ivr.web.current import helpline
+from ivr.web.voice.common import absolute, field, say, this_call, twiml, voice, voice_engine
 
 log = logging.getLogger("helpline.routing")
-CANCEL_JOB = "workers.dispatch.cancel_legs"
 # Ring and cancel jobs are queued at the front (at_front=True): a caller on hold,
 # or a counselor's phone to stop, must not wait behind a burst of texts' replies
 # in the one queue (the load test saw rings start a minute late).
@@ -31,60 +31,25 @@ FIRST_QUIET_SECONDS = 20  # the caller just heard "we are finding a counselor"
 HOLD_PAUSE_SECONDS = 10  # one hold document: short, so a decision reaches the caller soon
 
 
-def _dispatches(line: Helpline) -> Dispatches:
-    return Dispatches(line.redis, line.settings.retention_days * 86400)
+def _dispatches(line: Line) -> Dispatches:
+    return Dispatches(line.redis, line.retention_seconds)
 
 
 def _url(route: str, dispatch_id: str, leg_id: str | None = None) -> str:
     if leg_id is None:
-        return _absolute(f"voice.{route}", dispatch_id=dispatch_id)
-    return _absolute(f"voice.{route}", dispatch_id=dispatch_id, leg_id=leg_id)
+        return absolute(f"voice.{route}", dispatch_id=dispatch_id)
+    return absolute(f"voice.{route}", dispatch_id=dispatch_id, leg_id=leg_id)
 
 
-def _say(
-    response: VoiceResponse | Gather, line: Helpline, speak_in: str, name: str, **values: str
-) -> None:
-    content = line.content
-    language = speak_in if speak_in in content.languages else content.default_language
-    locale = content.locales[language]
-    text = fill(content, content.prompts[name].text(language), language, "voice", values)
-    response.say(text, voice=locale.say_voice, language=locale.say_language)
-
-
-def _give_up(line: Helpline, dispatch: Dispatch, outcome: str) -> bool:
-    """Close the dispatch (once) and stop every phone still ringing for it.
-    False when it was no longer open (a counselor accepted meanwhile)."""
-    dispatches = _dispatches(line)
-    if not dispatches.finish(dispatch.id, outcome):
-        return False
-    figures = Figures(line.redis)
-    if outcome == "abandoned":
-        figures.abandoned(dispatch.waited())
-    elif outcome == "gave_up":
-        figures.gave_up()
-    line.queue.enqueue(CANCEL_JOB, dispatch.id, "", result_ttl=600, at_front=True)
-    log.info("dispatch %s ended: %s after %d s", dispatch.id, outcome, dispatch.waited())
-    return True
-
-
-def caller_hung_up(line: Helpline, call_sid: str) -> None:
-    """A caller's call ended. If they were still waiting for a counselor (they
-    hung up before or while joining the queue, when no queue callback comes),
-    stop ringing for them and count it as abandoned."""
-    found = line.redis.get(f"call:{call_sid}:dispatch")
-    if found is None:
-        return
-    dispatch_id = found.decode() if isinstance(found, bytes) else str(found)
-    dispatch = _dispatches(line).load(dispatch_id)
-    if dispatch is not None and dispatch.is_open:
-        _give_up(line, dispatch, "abandoned")
+def _end_wait(line: Line, dispatch: Dispatch, outcome: str, why: str = "") -> bool:
+    return WaitEnding(line.redis, line.jobs, line.retention_seconds).end(dispatch, outcome, why)
 
 
 def _keep_waiting(dispatch_id: str) -> Response:
     """A counselor took the call just now: stay in the queue for the bridge."""
     response = VoiceResponse()
     response.pause(length=1)
-    return _twiml(response)
+    return twiml(response)
 
 
 @voice.post("/hold/<dispatch_id>")
@@ -96,15 +61,14 @@ def hold(dispatch_id: str) -> Response:
     response = VoiceResponse()
     if dispatch is None or not dispatch.is_open:
         response.leave()
-        return _twiml(response)
+        return twiml(response)
     if dispatch.waited() >= line.settings.max_hold_seconds:
-        line.redis.hset(f"dispatch:{dispatch_id}", "why", "the longest hold ran out")
-        if not _give_up(line, dispatch, "gave_up"):
+        if not _end_wait(line, dispatch, "gave_up", "the longest hold ran out"):
             return _keep_waiting(dispatch_id)
         response.leave()
-        return _twiml(response)
+        return twiml(response)
     _nudge(line, dispatches, dispatch)
-    waited = _field("QueueTime")
+    waited = field("QueueTime")
     # isdecimal, not isdigit: "²" is a digit that int() refuses, and the
     # ValueError would take the waiting caller off hold into the fallback.
     if waited.isdecimal() and int(waited) >= FIRST_QUIET_SECONDS:
@@ -121,22 +85,22 @@ def hold(dispatch_id: str) -> Response:
             language=locale.speech_language,
             action=_url("hold_choice", dispatch_id),
         )
-        _say(gather, line, dispatch.language, "hold")
+        say(gather, line, dispatch.language, "hold")
         response.append(gather)
     if line.settings.hold_music_url:
         response.play(line.settings.hold_music_url)
     else:
         response.pause(length=HOLD_PAUSE_SECONDS)
-    return _twiml(response)
+    return twiml(response)
 
 
-def _nudge(line: Helpline, dispatches: Dispatches, dispatch: Dispatch) -> None:
+def _nudge(line: Line, dispatches: Dispatches, dispatch: Dispatch) -> None:
     """No phone ringing and the ring overdue (its worker died?): ring again.
     Enqueuing is all a webhook does; at most once every few seconds."""
     if dispatches.live_legs(dispatch.id) > 0:
         return
     if line.redis.set(nudge_key(dispatch.id), 1, nx=True, ex=RING_GRACE_SECONDS):
-        line.queue.enqueue(RING_JOB, dispatch.id, result_ttl=600, at_front=True)
+        line.jobs.ring(dispatch.id)
 
 
 @voice.post("/hold-choice/<dispatch_id>")
@@ -147,7 +111,7 @@ def hold_choice(dispatch_id: str) -> Response:
     line = helpline()
     dispatch = _dispatches(line).load(dispatch_id)
     response = VoiceResponse()
-    speech = _field("SpeechResult")
+    speech = field("SpeechResult")
     decisions = Decisions(line.redis, line.settings.retention_days * 86400)
     if (
         dispatch is not None
@@ -156,35 +120,35 @@ def hold_choice(dispatch_id: str) -> Response:
         and decisions.read(line.content.crisis, speech, dispatch.language, "voice").crisis
     ):
         Holding(line.redis, line.queue, line.settings, line.roster).hurry(dispatch_id)
-        _say(response, line, dispatch.language, "crisis_heard")
+        say(response, line, dispatch.language, "crisis_heard")
         response.redirect(_url("hold", dispatch_id))
-        return _twiml(response)
-    if dispatch is not None and _field("Digits")[:1] == "1":
-        if not _give_up(line, dispatch, "left"):
+        return twiml(response)
+    if dispatch is not None and field("Digits")[:1] == "1":
+        if not _end_wait(line, dispatch, "left"):
             return _keep_waiting(dispatch_id)
         response.leave()
     else:
         response.redirect(_url("hold", dispatch_id))
-    return _twiml(response)
+    return twiml(response)
 
 
 @voice.post("/queue-done/<dispatch_id>")
 def queue_done(dispatch_id: str) -> Response:
     """The caller left the queue: after talking, by hanging up, or to go on."""
     line = helpline()
-    call = _call()
+    call = this_call()
     dispatch = _dispatches(line).load(dispatch_id)
-    result = _field("QueueResult")
+    result = field("QueueResult")
     response = VoiceResponse()
     if dispatch is None:
-        return _twiml(_engine().incoming(call))
+        return twiml(voice_engine().incoming(call))
     if result == "bridged":
         response.hangup()
-        return _twiml(response)
+        return twiml(response)
     if result == "hangup":
-        _give_up(line, dispatch, "abandoned")
+        _end_wait(line, dispatch, "abandoned")
         response.hangup()
-        return _twiml(response)
+        return twiml(response)
     if result == "redirected":
         # A worker moved the caller on with a REST update to /after-hold (its only
         # redirect). Twilio plays that URL; its docs do not say this answer is
@@ -192,14 +156,12 @@ def queue_done(dispatch_id: str) -> Response:
         # that would hang up a caller about to be offered voicemail or the
         # backup line (issue 18, item 2).
         left = dispatch.state == "left"
-        return _twiml(_engine().after_hold(call, dispatch.node, left, urgent=dispatch.urgent))
+        return twiml(voice_engine().after_hold(call, dispatch.node, left, urgent=dispatch.urgent))
     # leave, queue-full, error: the caller is still here; go on.
-    if dispatch.is_open:
-        line.redis.hset(f"dispatch:{dispatch_id}", "why", f"left the queue: {result}")
-    _give_up(line, dispatch, "gave_up")
+    _end_wait(line, dispatch, "gave_up", f"left the queue: {result}")
     current = _dispatches(line).load(dispatch_id)
     chose_voicemail = current is not None and current.state == "left"
-    return _twiml(_engine().after_hold(call, dispatch.node, chose_voicemail))
+    return twiml(voice_engine().after_hold(call, dispatch.node, chose_voicemail))
 
 
 @voice.post("/after-hold/<dispatch_id>")
@@ -207,17 +169,17 @@ def after_hold(dispatch_id: str) -> Response:
     """Where a worker sends a waiting caller when no counselor will come."""
     line = helpline()
     dispatch = _dispatches(line).load(dispatch_id)
-    call = _call()
+    call = this_call()
     if dispatch is None:
-        return _twiml(_engine().incoming(call))
+        return twiml(voice_engine().incoming(call))
     left = dispatch.state == "left"
-    return _twiml(_engine().after_hold(call, dispatch.node, left, urgent=dispatch.urgent))
+    return twiml(voice_engine().after_hold(call, dispatch.node, left, urgent=dispatch.urgent))
 
 
 # -- the counselor's leg -------------------------------------------------------
 
 
-def _counselor_language(line: Helpline, dispatch: Dispatch, leg_id: str) -> str:
+def _counselor_language(line: Line, dispatch: Dispatch, leg_id: str) -> str:
     counselor_id = counselor_of(leg_id)
     roster = line.roster.load()
     counselor = roster.by_id.get(counselor_id) if roster is not None else None
@@ -227,13 +189,13 @@ def _counselor_language(line: Helpline, dispatch: Dispatch, leg_id: str) -> str:
     return spoken[0] if spoken else line.content.default_language
 
 
-def _whisper_refusal(line: Helpline, state: str, language: str) -> Response:
+def _whisper_refusal(line: Line, state: str, language: str) -> Response:
     response = VoiceResponse()
     # Bridged, or still open (another leg is being handled): taken. Otherwise: gone.
     taken = state in ("bridged", "waiting", "ringing")
-    _say(response, line, language, "whisper_taken" if taken else "whisper_caller_left")
+    say(response, line, language, "whisper_taken" if taken else "whisper_caller_left")
     response.hangup()
-    return _twiml(response)
+    return twiml(response)
 
 
 @voice.post("/whisper/<dispatch_id>/<leg_id>")
@@ -253,7 +215,7 @@ def whisper(dispatch_id: str, leg_id: str) -> Response:
     response = VoiceResponse()
     gather = Gather(num_digits=1, timeout=8, action=_url("whisper_answer", dispatch_id, leg_id))
     for _ in range(2):
-        _say(
+        say(
             gather,
             line,
             language,
@@ -264,7 +226,7 @@ def whisper(dispatch_id: str, leg_id: str) -> Response:
     response.append(gather)
     # No key at all (a voicemail box, or nobody there): the same URL hears the silence.
     response.redirect(_url("whisper_answer", dispatch_id, leg_id))
-    return _twiml(response)
+    return twiml(response)
 
 
 @voice.post("/whisper-over/<dispatch_id>/<leg_id>")
@@ -287,31 +249,31 @@ def whisper_answer(dispatch_id: str, leg_id: str) -> Response:
         return _whisper_refusal(line, "gone", line.content.default_language)
     language = _counselor_language(line, dispatch, leg_id)
     response = VoiceResponse()
-    if _field("Digits")[:1] == "1":
+    if field("Digits")[:1] == "1":
         verdict = dispatches.claim(dispatch_id, leg_id)
         if verdict == "won":
             Figures(line.redis).answered(time.time() - dispatch.created, counselor_of(leg_id))
-            line.queue.enqueue(CANCEL_JOB, dispatch_id, leg_id, result_ttl=600, at_front=True)
-            _say(response, line, language, "whisper_connecting")
+            line.jobs.cancel_legs(dispatch_id, leg_id)
+            say(response, line, language, "whisper_connecting")
             dial = response.dial(action=_url("counselor_done", dispatch_id, leg_id))
             dial.queue(queue_name(dispatch_id))
             log.info("dispatch %s: bridged after %d s", dispatch_id, dispatch.waited())
-            return _twiml(response)
+            return twiml(response)
         current = dispatches.load(dispatch_id)
         if current is not None and current.winner == leg_id:
             # This counselor's own press, delivered again (Twilio retries a webhook
             # whose answer it never got): the same bridge, counted once — not
             # "another counselor took this call", which would strand the caller.
-            _say(response, line, language, "whisper_connecting")
+            say(response, line, language, "whisper_connecting")
             dial = response.dial(action=_url("counselor_done", dispatch_id, leg_id))
             dial.queue(queue_name(dispatch_id))
-            return _twiml(response)
+            return twiml(response)
         return _whisper_refusal(line, current.state if current else "gone", language)
     # 2, any other key, or silence: this counselor passes; ring the next.
     if dispatches.end_leg(dispatch_id, leg_id, "declined") == 0 and dispatch.is_open:
-        line.queue.enqueue(RING_JOB, dispatch_id, result_ttl=600, at_front=True)
+        line.jobs.ring(dispatch_id)
     response.hangup()
-    return _twiml(response)
+    return twiml(response)
 
 
 @voice.post("/leg-status/<dispatch_id>/<leg_id>")
@@ -319,7 +281,7 @@ def leg_status(dispatch_id: str, leg_id: str) -> Response:
     """A counselor leg's status callback. Late or repeated ones change nothing."""
     line = helpline()
     dispatches = _dispatches(line)
-    status = _field("CallStatus")
+    status = field("CallStatus")
     if status not in ("completed", "busy", "no-answer", "failed", "canceled"):
         return Response(status=204)
     dispatch = dispatches.load(dispatch_id)
@@ -330,7 +292,7 @@ def leg_status(dispatch_id: str, leg_id: str) -> Response:
         return Response(status=204)
     live = dispatches.end_leg(dispatch_id, leg_id, status)
     if live == 0 and dispatch.is_open:
-        line.queue.enqueue(RING_JOB, dispatch_id, result_ttl=600, at_front=True)
+        line.jobs.ring(dispatch_id)
     return Response(status=204)
 
 
@@ -342,7 +304,7 @@ def counselor_done(dispatch_id: str, leg_id: str) -> Response:
     # Their phone hangs up after this answer: free once its status says so.
     _dispatches(line).conversation_over(dispatch_id, counselor_of(leg_id), phone_hung_up=False)
     response = VoiceResponse()
-    if _field("DialCallStatus") not in ("completed", "answered"):
-        _say(response, line, line.content.default_language, "whisper_caller_left")
+    if field("DialCallStatus") not in ("completed", "answered"):
+        say(response, line, line.content.default_language, "whisper_caller_left")
     response.hangup()
-    return _twiml(response)
+    return twiml(response)

@@ -4,116 +4,36 @@ and returns it; any failure inside becomes the safe fallback, never a 500."""
 from __future__ import annotations
 
 import logging
-import time
-from typing import Any
 
 import redis
-from flask import Blueprint, Response, current_app, request, url_for
+from flask import Response, request
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
-from ivr.callbacks.caller_id import may_call_back
-from ivr.callbacks.requests import Callbacks
-from ivr.callbacks.urgent import UrgentItems, deadline_after
-from ivr.callbacks.voicemail import store_voicemail
-from ivr.crisis.decisions import Decisions
-from ivr.crisis.reader import CrisisReading
-from ivr.menu.engine import Call, VoiceEngine
+from ivr.callbacks.voicemail import call_back_for_message, store_voicemail
+from ivr.callers.blocklist import Blocklist
+from ivr.menu.engine import Call
 from ivr.menu.fallback import fallback_done_response, fallback_response, goodbye_response
 from ivr.menu.state import CALL_SID, CallStates
-from ivr.operators.blocklist import Blocklist
 from ivr.platform.privacy import number_ref, sid_ref
-from ivr.routing.holding import Holding
-from ivr.sms.handler import ALERT_JOB
-from ivr.sms.optout import OptOuts
-from ivr.sms.text_requests import TextRequests
+from ivr.routing.ending import WaitEnding
 from ivr.web.current import helpline
-from ivr.web.signature import guard
+from ivr.web.voice.common import (
+    BadRequestFields,
+    absolute,
+    field,
+    this_call,
+    twiml,
+    voice,
+    voice_engine,
+)
 
 log = logging.getLogger("helpline.voice")
-voice = guard(Blueprint("voice", __name__, url_prefix="/voice"))
-
-MAX_FIELD = 512  # Twilio's own values are short; anything longer is not Twilio's
-
-
-class BadRequestFields(Exception):
-    """A signed request whose fields are not what Twilio sends."""
-
-
-def _twiml(response: VoiceResponse | str) -> Response:
-    """A TwiML response: a document built here, or one the engine rendered."""
-    return Response(str(response), mimetype="text/xml")
-
-
-def _field(name: str) -> str:
-    value = request.form.get(name, "")
-    return value[:MAX_FIELD] if isinstance(value, str) else ""
-
-
-def _call() -> Call:
-    sid = _field("CallSid")
-    if not CALL_SID.fullmatch(sid):
-        raise BadRequestFields("CallSid")
-    return Call(sid=sid, caller=_field("From").strip())
-
-
-def _absolute(endpoint: str, **values: Any) -> str:
-    return helpline().settings.public(url_for(endpoint, **values))
-
-
-ENGINE = "helpline.voice_engine"
-
-
-def _engine() -> VoiceEngine:
-    """The line's voice engine, built at its first call and kept: it holds only
-    the line's content, clients and settings (nothing of one request), and
-    building it registers the dispatch Lua scripts (a SHA-1 each), which the
-    profile showed was a tenth of a menu step (docs/benchmarks.md)."""
-    extensions = current_app.extensions
-    engine: VoiceEngine | None = extensions.get(ENGINE)
-    if engine is None:
-        # Two first requests at once may both build one: harmless, one is kept.
-        engine = extensions[ENGINE] = _build_engine()
-    return engine
-
-
-def _build_engine() -> VoiceEngine:
-    line = helpline()
-    settings = line.settings
-    texts = TextRequests(
-        line.content,
-        line.outbox,
-        OptOuts(line.redis, settings.secret_key),
-        per_hour=settings.sms_per_recipient_per_hour,
-    )
-    return VoiceEngine(
-        content=line.content,
-        states=CallStates(line.redis, settings.call_state_ttl_seconds),
-        texts=texts,
-        url_for=_step_url,
-        backup_number=settings.backup_number,
-        holds=Holding(line.redis, line.queue, settings, line.roster),
-        crisis_heard=_crisis_heard,
-    )
-
-
-def _crisis_heard(speech: str, language: str, *, learned: bool = True) -> CrisisReading:
-    """The crisis reader on a caller's words; the decision recorded (no words)."""
-    line = helpline()
-    decisions = Decisions(line.redis, line.settings.retention_days * 86400)
-    return decisions.read(line.content.crisis, speech, language, "voice", learned=learned)
-
-
-def _step_url(route: str, ident: str) -> str:
-    """URLs of the engine's steps: most name a node, the hold ones a dispatch."""
-    if route in ("hold", "queue_done"):
-        return _absolute(f"voice.{route}", dispatch_id=ident)
-    return _absolute(f"voice.{route}", node_id=ident)
 
 
 @voice.post("/incoming")
 def incoming() -> Response:
-    call = _call()
+    call = this_call()
     line = helpline()
     if Blocklist(line.redis, line.settings.secret_key).is_blocked(call.caller):
         # An operator blocked this number for a while (docs/operators.md). Refused
@@ -130,32 +50,32 @@ def incoming() -> Response:
         )
         response = VoiceResponse()
         response.reject(reason="rejected")
-        return _twiml(response)
+        return twiml(response)
     log.info("call %s arrived", sid_ref(call.sid))
-    return _twiml(_engine().incoming(call))
+    return twiml(voice_engine().incoming(call))
 
 
 @voice.post("/node/<node_id>")
 def node(node_id: str) -> Response:
-    return _twiml(_engine().node(_call(), node_id))
+    return twiml(voice_engine().node(this_call(), node_id))
 
 
 @voice.post("/menu/<node_id>")
 def answer(node_id: str) -> Response:
-    return _twiml(
-        _engine().answer(_call(), node_id, _field("Digits").strip(), _field("SpeechResult"))
+    return twiml(
+        voice_engine().answer(this_call(), node_id, field("Digits").strip(), field("SpeechResult"))
     )
 
 
 @voice.post("/dial-done/<node_id>")
 def dial_done(node_id: str) -> Response:
-    return _twiml(_engine().dial_done(_call(), node_id, _field("DialCallStatus")))
+    return twiml(voice_engine().dial_done(this_call(), node_id, field("DialCallStatus")))
 
 
 def _save_recording(call: Call, language: str) -> None:
     line = helpline()
-    duration = _field("RecordingDuration")
-    sid, url = _field("RecordingSid"), _field("RecordingUrl")
+    duration = field("RecordingDuration")
+    sid, url = field("RecordingSid"), field("RecordingUrl")
     if not (sid and url):
         return
     stored = store_voicemail(
@@ -173,36 +93,29 @@ def _save_recording(call: Call, language: str) -> None:
     if not stored:
         return  # a repeated webhook: the callback was already asked for
     log.info("voicemail %s saved for call %s", sid, sid_ref(call.sid))
-    if may_call_back(call.caller):
-        # A message is a request to be called back: queue it and tell who is on call.
-        # Never for a withheld caller ID: its placeholder can be someone's number.
-        reference = Callbacks(
-            line.redis, line.settings.secret_key, line.settings.retention_days * 86400
-        ).create(call.caller, language or line.content.default_language, "voicemail", note=sid)
-        line.redis.hset(f"voicemail:{sid}", "callback", reference)
-        # A message left is urgent work: someone must take it before its deadline.
-        UrgentItems(line.redis, line.settings.retention_days * 86400).open(
-            reference,
-            "voicemail",
-            language or line.content.default_language,
-            time.time() + deadline_after("voicemail", line.settings),
-        )
-        line.queue.enqueue(ALERT_JOB, "callback_alert", reference, reference, result_ttl=600)
+    call_back_for_message(
+        line.redis,
+        line.settings,
+        line.jobs,
+        recording_sid=sid,
+        caller=call.caller,
+        language=language or line.content.default_language,
+    )
 
 
 @voice.post("/recorded/<node_id>")
 def recorded(node_id: str) -> Response:
-    call = _call()
-    engine = _engine()
+    call = this_call()
+    engine = voice_engine()
     _save_recording(call, engine.language_of(call.sid))
-    return _twiml(engine.after_recording(call, node_id))
+    return twiml(engine.after_recording(call, node_id))
 
 
 @voice.post("/status")
 def status() -> Response:
     """Call status callback: a finished call's menu state is no longer needed."""
-    sid = _field("CallSid")
-    if CALL_SID.fullmatch(sid) and _field("CallStatus") in (
+    sid = field("CallSid")
+    if CALL_SID.fullmatch(sid) and field("CallStatus") in (
         "completed",
         "busy",
         "failed",
@@ -211,10 +124,7 @@ def status() -> Response:
     ):
         line = helpline()
         CallStates(line.redis, line.settings.call_state_ttl_seconds).forget(sid)
-        # Imported here: the counselor routes add themselves to this blueprint.
-        from ivr.web.voice.counselor_routes import caller_hung_up
-
-        caller_hung_up(line, sid)
+        WaitEnding(line.redis, line.jobs, line.retention_seconds).caller_hung_up(sid)
     return Response(status=204)
 
 
@@ -222,16 +132,16 @@ def status() -> Response:
 
 
 def _fallback_url(route: str) -> str:
-    return _absolute(f"voice.{route}")
+    return absolute(f"voice.{route}")
 
 
 def _known_language() -> str | None:
     """The caller's language if Redis can still tell us, quickly; else None."""
-    sid = _field("CallSid")
+    sid = field("CallSid")
     if not CALL_SID.fullmatch(sid):
         return None
     try:
-        return _engine().language_of(sid)
+        return voice_engine().language_of(sid)
     except Exception:
         return None
 
@@ -239,9 +149,9 @@ def _known_language() -> str | None:
 @voice.post("/fallback-done")
 def fallback_done() -> Response:
     line = helpline()
-    return _twiml(
+    return twiml(
         fallback_done_response(
-            line.content, _field("DialCallStatus"), _fallback_url, _known_language()
+            line.content, field("DialCallStatus"), _fallback_url, _known_language()
         )
     )
 
@@ -249,17 +159,17 @@ def fallback_done() -> Response:
 @voice.post("/fallback-recorded")
 def fallback_recorded() -> Response:
     language = None
-    sid = _field("CallSid")
+    sid = field("CallSid")
     try:
         if CALL_SID.fullmatch(sid):
             # Not _known_language(): with Redis hanging, its timeout and then the
             # save's would cost the caller two timeouts (1 s) before the goodbye.
-            language = _engine().language_of(sid)
-            _save_recording(Call(sid=sid, caller=_field("From").strip()), language)
+            language = voice_engine().language_of(sid)
+            _save_recording(Call(sid=sid, caller=field("From").strip()), language)
     except redis.RedisError:
         # The recording itself is safe at Twilio; its sid lets an operator find it.
-        log.error("voicemail %s could not be saved: Redis unavailable", _field("RecordingSid"))
-    return _twiml(goodbye_response(helpline().content, language))
+        log.error("voicemail %s could not be saved: Redis unavailable", field("RecordingSid"))
+    return twiml(goodbye_response(helpline().content, language))
 
 
 # The waitUrl of a caller on hold, and the action of a <Gather> inside it.
@@ -283,10 +193,10 @@ def safe_fallback(error: Exception) -> Response | HTTPException:
         # line. <Leave> sends the caller to the Enqueue action, which plays it.
         response = VoiceResponse()
         response.leave()
-        return _twiml(response)
+        return twiml(response)
     line = helpline()
     # Redis just failed us: don't spend another timeout asking it the language.
     language = None if isinstance(error, redis.RedisError) else _known_language()
-    return _twiml(
+    return twiml(
         fallback_response(line.content, line.settings.backup_number, _fallback_url, language)
     )

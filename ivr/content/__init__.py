@@ -1,0 +1,2 @@
+"""What the line says, as content in flows/: loading, checking, rendering and
+drawing it."""

@@ -1,0 +1,142 @@
+"""Every job the line hands its workers, with its options, and every webhook
+path a worker gives Twilio: one list, so the web, the sweeper and the workers
+cannot drift apart on a job's name, its retries or the route it points at.
+
+Jobs are queued by name ("workers.dispatch.ring"), never by import: the
+product never imports `workers/`, the workers import the product. A test
+checks that each name here is a function in `workers/` and that each path is
+a route of the app.
+"""
+
+from __future__ import annotations
+
+import redis
+from rq import Queue, Retry
+
+QUEUE_NAME = "helpline"
+
+# How long a finished job's record is kept. Ten minutes is enough to see a
+# ring or an alert go through on the jobs page; a text batch or a callback ring
+# an hour, because an operator looks those up after a complaint.
+RESULT_TTL = 600
+LONG_RESULT_TTL = 3600
+RING_FAILURE_TTL = 86400  # a failed ring stays a day on the jobs page, like an alert
+
+RING = "workers.dispatch.ring"
+CANCEL_LEGS = "workers.dispatch.cancel_legs"
+ALERT_ON_CALL = "workers.alerts.alert_on_call"
+ESCALATE = "workers.escalate.escalate"
+CONNECT_CALLBACK = "workers.callbacks.connect"
+SEND_BATCH = "workers.outbox.send_batch"
+JOB_NAMES = (RING, CANCEL_LEGS, ALERT_ON_CALL, ESCALATE, CONNECT_CALLBACK, SEND_BATCH)
+
+# A callback's ring that met a 429, a 5xx or no answer from Twilio is tried
+# again after these waits (seconds), then left in RQ's failed jobs for an operator.
+CONNECT_RETRY_INTERVALS = [2, 10, 30]
+# A text batch's transient failures (429, 5xx, timeouts) are tried again after
+# these waits, then given up.
+SEND_RETRY_INTERVALS = [2, 10, 30, 60]
+
+
+class Jobs:
+    """The line's queue, one method per job. `at_front` jobs are the ones a
+    person is waiting on now (a caller on hold, a crisis): the load test saw
+    rings 60 s late behind a burst of text replies queued at the back."""
+
+    def __init__(self, queue: Queue) -> None:
+        self.queue = queue
+
+    def ring(self, dispatch_id: str, *, pipeline: redis.client.Pipeline | None = None) -> None:
+        """Ring counselors for a waiting caller. In PIPELINE it must come first:
+        RQ calls the pipeline's multi(), which redis-py refuses once a command
+        is queued."""
+        self.queue.enqueue(
+            RING,
+            dispatch_id,
+            result_ttl=RESULT_TTL,
+            failure_ttl=RING_FAILURE_TTL,
+            at_front=True,
+            pipeline=pipeline,
+        )
+
+    def cancel_legs(self, dispatch_id: str, keep_leg: str = "") -> None:
+        """Stop every counselor's phone still ringing for the dispatch but KEEP_LEG."""
+        self.queue.enqueue(CANCEL_LEGS, dispatch_id, keep_leg, result_ttl=RESULT_TTL, at_front=True)
+
+    def alert(self, role: str, reference: str, item: str | None = None) -> None:
+        """Text the counselors on call the ROLE text about REFERENCE (a
+        crisis's goes to the front); ITEM is the urgent item the alert opens."""
+        if item is None:
+            self.queue.enqueue(ALERT_ON_CALL, role, reference, result_ttl=RESULT_TTL)
+        else:
+            self.queue.enqueue(
+                ALERT_ON_CALL,
+                role,
+                reference,
+                item,
+                result_ttl=RESULT_TTL,
+                at_front=role == "crisis_alert",
+            )
+
+    def escalate(self, reference: str) -> None:
+        """The next step of an urgent item's ladder (the sweeper, when it is due)."""
+        self.queue.enqueue(ESCALATE, reference, result_ttl=RESULT_TTL, at_front=True)
+
+    def connect_callback(self, reference: str, counselor_id: str) -> None:
+        """Ring COUNSELOR_ID to return REFERENCE's call."""
+        self.queue.enqueue(
+            CONNECT_CALLBACK,
+            reference,
+            counselor_id,
+            retry=Retry(max=len(CONNECT_RETRY_INTERVALS), interval=CONNECT_RETRY_INTERVALS),
+            result_ttl=LONG_RESULT_TTL,
+        )
+
+    def send_batch(
+        self,
+        batch_id: str,
+        attempt: int,
+        *,
+        failure_ttl: int,
+        at_front: bool = False,
+        pipeline: redis.client.Pipeline | None = None,
+    ) -> None:
+        """Send an outbox batch; the job id names the attempt, so a batch
+        queued twice for the same attempt is one job."""
+        self.queue.enqueue(
+            SEND_BATCH,
+            batch_id,
+            job_id=f"outbox-{batch_id}-{attempt}",
+            retry=Retry(max=len(SEND_RETRY_INTERVALS), interval=SEND_RETRY_INTERVALS),
+            result_ttl=LONG_RESULT_TTL,
+            failure_ttl=failure_ttl,
+            at_front=at_front,
+            pipeline=pipeline,
+        )
+
+
+# The webhooks a worker gives Twilio when it places or moves a call, or sends
+# a text. The web side declares the same routes (ivr/web/voice, ivr/web/sms).
+
+
+def whisper_path(dispatch_id: str, leg_id: str) -> str:
+    return f"/voice/whisper/{dispatch_id}/{leg_id}"
+
+
+def leg_status_path(dispatch_id: str, leg_id: str) -> str:
+    return f"/voice/leg-status/{dispatch_id}/{leg_id}"
+
+
+def whisper_over_path(dispatch_id: str, leg_id: str) -> str:
+    return f"/voice/whisper-over/{dispatch_id}/{leg_id}"
+
+
+def after_hold_path(dispatch_id: str) -> str:
+    return f"/voice/after-hold/{dispatch_id}"
+
+
+def callback_whisper_path(reference: str) -> str:
+    return f"/voice/callback-whisper/{reference}"
+
+
+SMS_STATUS_PATH = "/sms/status"

@@ -1,0 +1,70 @@
+"""A caller's wait ending without a counselor is one transition, whoever
+notices it first: a webhook (the caller hung up, pressed 1 for a message, left
+the queue, the longest hold ran out) or a worker (nobody on call, nobody left
+to ring). Close the dispatch once, with why; count it; stop every phone still
+ringing for it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import redis
+
+from ivr.jobs import Jobs
+from ivr.platform.redis_store import text
+from ivr.routing.dispatches import Dispatch, Dispatches
+from ivr.routing.figures import Figures
+
+log = logging.getLogger("helpline.routing")
+
+
+class WaitEnding:
+    def __init__(self, client: redis.Redis, jobs: Jobs, retention_seconds: int) -> None:
+        self._redis = client
+        self._jobs = jobs
+        self.dispatches = Dispatches(client, retention_seconds)
+
+    def end(
+        self,
+        dispatch: Dispatch,
+        outcome: str,
+        why: str = "",
+        *,
+        stop_ringing: Callable[[str], object] | None = None,
+    ) -> bool:
+        """Close the dispatch as OUTCOME (abandoned, gave_up, left) and stop its
+        phones: with STOP_RINGING (a worker, which stops them itself at once),
+        else by a job at the front of the queue (a webhook must not wait on
+        Twilio). False when it was no longer open: a counselor accepted, or the
+        other side ended it first."""
+        if not self.dispatches.finish(dispatch.id, outcome, why):
+            return False
+        figures = Figures(self._redis)
+        if outcome == "abandoned":
+            figures.abandoned(dispatch.waited())
+        elif outcome == "gave_up":
+            figures.gave_up()
+        log.info(
+            "dispatch %s ended: %s after %d s%s",
+            dispatch.id,
+            outcome,
+            dispatch.waited(),
+            f" ({why})" if why else "",
+        )
+        if stop_ringing is None:
+            self._jobs.cancel_legs(dispatch.id)
+        else:
+            stop_ringing(dispatch.id)
+        return True
+
+    def caller_hung_up(self, call_sid: str) -> None:
+        """A caller's call ended. If they were still waiting for a counselor
+        (they hung up before or while joining the queue, when no queue callback
+        comes), stop ringing for them and count it as abandoned."""
+        found = self._redis.get(f"call:{call_sid}:dispatch")
+        if found is None:
+            return
+        dispatch = self.dispatches.load(text(found))
+        if dispatch is not None and dispatch.is_open:
+            self.end(dispatch, "abandoned")

@@ -66,6 +66,20 @@ def redis_client(redis_server: RedisServer) -> Iterator[redis.Redis]:
     client.close()
 
 
+def cli_environment(redis_url: str, tmp_path: Path) -> dict[str, str]:
+    """What a `helpline` command run in the tests sees: this test's Redis and
+    the test account, in development."""
+    return {
+        "HELPLINE_ENV": "development",
+        "REDIS_URL": redis_url,
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "HELPLINE_SECRET_KEY": "test-secret-key-" + "x" * 32,
+        "HELPLINE_PUBLIC_URL": PUBLIC_URL,
+        "HELPLINE_VAR_DIR": str(tmp_path / "var"),
+    }
+
+
 def make_settings(redis_url: str, tmp_path: Path, **overrides: str) -> Settings:
     environ = {
         "REDIS_URL": redis_url,

@@ -78,12 +78,23 @@ def located_loader(file: str) -> type[yaml.SafeLoader]:
 
 def load_yaml(path: Path, display_name: str) -> Any:
     """Parse one file; any syntax error becomes a YamlProblem at its line."""
+    return parse_yaml(read_source(path, display_name), display_name)
+
+
+def read_source(path: Path, display_name: str) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise YamlProblem(Where(display_name, 1), f"cannot read: {error}") from error
+
+
+def parse_yaml(text: str, display_name: str, loader: type[yaml.SafeLoader] | None = None) -> Any:
+    """Located data from TEXT (LOADER: a subclass of `located_loader`'s);
+    any syntax error becomes a YamlProblem at its line."""
     try:
-        return yaml.load(text, Loader=located_loader(display_name))  # noqa: S506 - SafeLoader subclass
+        return yaml.load(text, Loader=loader or located_loader(display_name))  # noqa: S506 - SafeLoader subclass
+    except YamlProblem:
+        raise
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else 1

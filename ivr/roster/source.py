@@ -18,8 +18,9 @@ from ivr.content.yamlsrc import (
     SourceList,
     SourceMap,
     Where,
-    YamlProblem,
     located_loader,  # the located constructors; only the scalar rules differ here
+    parse_yaml,
+    read_source,
 )
 
 _INT = "tag:yaml.org,2002:int"
@@ -49,24 +50,11 @@ def _roster_loader(file: str) -> type[yaml.SafeLoader]:
 
 def load_roster_yaml(path: Path, display_name: str) -> Any:
     """Parse one roster file; unreadable or malformed YAML is a YamlProblem."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise YamlProblem(Where(display_name, 1), f"cannot read: {error}") from error
-    return load_roster_text(text, display_name)
+    return load_roster_text(read_source(path, display_name), display_name)
 
 
 def load_roster_text(text: str, display_name: str) -> Any:
-    try:
-        return yaml.load(text, Loader=_roster_loader(display_name))  # noqa: S506 - SafeLoader subclass
-    except YamlProblem:
-        raise
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        raise YamlProblem(Where(display_name, line), f"YAML: {error.problem}") from error
-    except yaml.YAMLError as error:
-        raise YamlProblem(Where(display_name, 1), f"YAML: {error}") from error
+    return parse_yaml(text, display_name, _roster_loader(display_name))
 
 
 def located(value: Any, where: Where) -> Any:

@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 from ivr.cli.main import main
 from ivr.operators.accounts import Accounts, Operator
 from ivr.operators.audit import AuditLog
-from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL, RedisServer
+from tests.conftest import RedisServer, cli_environment
 from tests.raw_replies import RawHash, RawList, RawStream
 
 PASSWORD = "correct horse battery staple"
@@ -30,13 +30,7 @@ class Run(Protocol):
 @pytest.fixture
 def run(redis_client: redis.Redis, redis_server: RedisServer, tmp_path: Path) -> Run:
     env = {
-        "HELPLINE_ENV": "development",
-        "REDIS_URL": redis_server.url,
-        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "HELPLINE_SECRET_KEY": "test-secret-key-" + "x" * 32,
-        "HELPLINE_PUBLIC_URL": PUBLIC_URL,
-        "HELPLINE_VAR_DIR": str(tmp_path / "var"),
+        **cli_environment(redis_server.url, tmp_path),
         # getpass.getuser() reads LOGNAME first.
         "LOGNAME": "dana",
     }

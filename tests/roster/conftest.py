@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 from ivr.cli.roster import roster
 from ivr.platform.config import PROJECT_ROOT
 from ivr.roster import Roster, load_roster_file
-from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL, RedisServer
+from tests.conftest import RedisServer, cli_environment
 
 EXAMPLE = PROJECT_ROOT / "examples" / "roster.yaml"
 
@@ -46,15 +46,7 @@ class Run(Protocol):
 
 @pytest.fixture
 def run(redis_client: redis.Redis, redis_server: RedisServer, tmp_path: Path) -> Run:
-    env = {
-        "HELPLINE_ENV": "development",
-        "REDIS_URL": redis_server.url,
-        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "HELPLINE_SECRET_KEY": "test-secret-key-" + "x" * 32,
-        "HELPLINE_PUBLIC_URL": PUBLIC_URL,
-        "HELPLINE_VAR_DIR": str(tmp_path / "var"),
-    }
+    env = cli_environment(redis_server.url, tmp_path)
 
     def invoke(*args: str) -> Result:
         return CliRunner().invoke(roster, list(args), env=env, catch_exceptions=False)

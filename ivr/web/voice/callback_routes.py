@@ -30,6 +30,18 @@ def _url(route: str, reference: str) -> str:
     return absolute(f"voice.{route}", reference=reference)
 
 
+def _one_key(
+    response: VoiceResponse, line: Line, record: dict[str, str], prompt: str, then: str, ref: str
+) -> Response:
+    """The counselor hears PROMPT and presses one key, answered at THEN; no key
+    is answered there too (as "no")."""
+    gather = Gather(num_digits=1, timeout=8, action=_url(then, ref))
+    say(gather, line, record.get("language", ""), prompt, ref=ref)
+    response.append(gather)
+    response.redirect(_url(then, ref))
+    return twiml(response)
+
+
 @voice.post("/callback-whisper/<reference>")
 def callback_whisper(reference: str) -> Response:
     line = helpline()
@@ -38,11 +50,7 @@ def callback_whisper(reference: str) -> Response:
     if not record or record.get("status") == "done":
         response.hangup()
         return twiml(response)
-    gather = Gather(num_digits=1, timeout=8, action=_url("callback_answer", reference))
-    say(gather, line, record.get("language", ""), "callback_whisper", ref=reference)
-    response.append(gather)
-    response.redirect(_url("callback_answer", reference))
-    return twiml(response)
+    return _one_key(response, line, record, "callback_whisper", "callback_answer", reference)
 
 
 @voice.post("/callback-answer/<reference>")
@@ -91,11 +99,7 @@ def callback_done(reference: str) -> Response:
         response.hangup()
         return twiml(response)
     record = _callbacks(line).get(reference)
-    gather = Gather(num_digits=1, timeout=8, action=_url("callback_outcome", reference))
-    say(gather, line, record.get("language", ""), "callback_outcome")
-    response.append(gather)
-    response.redirect(_url("callback_outcome", reference))
-    return twiml(response)
+    return _one_key(response, line, record, "callback_outcome", "callback_outcome", reference)
 
 
 @voice.post("/callback-outcome/<reference>")

@@ -213,7 +213,10 @@ WALKS = (
     ),
     Walk("listens, hangs up", (None, hangup()), (), "main"),
 )
-CALLBACK_WALK = Walk("asks for a callback", (None, press("3"), None, press("1"), say(MESSAGE)))
+# Insurance, 1 for a callback, 1 to be called back at the number calling; the message.
+CALLBACK_WALK = Walk(
+    "asks for a callback", (None, press("3"), None, press("1"), press("1"), say(MESSAGE))
+)
 
 
 def _walk_steps(walk: Walk, rng: random.Random) -> tuple[Step, ...]:

@@ -35,7 +35,7 @@ from tests.conftest import (
     RedisServer,
     make_settings,
 )
-from twilio_emulator import EmulatorServer, Network, create_emulator
+from twilio_emulator import EmulatorServer, Network, create_emulator, press
 from workers.context import install
 
 LINE_NUMBER = "+18885550100"
@@ -247,3 +247,8 @@ def start_worker(live_line: LiveLine, tmp_path: Path) -> Iterator[Callable[..., 
     yield start
     for worker in started:
         worker.stop()
+
+
+# Nobody on call: 1 for the other choices, 1 for a message, 1 to be called back
+# at the number calling (tests/test_callback_consent.py); then the message.
+MESSAGE_TO_CALL_BACK = (press("1"), press("1"), press("1"))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytest
 import redis
 
-from ivr.content.model import Content, MenuNode
+from ivr.content.model import CallbackNode, Content, MenuNode
 from ivr.menu.state import CallState, CallStates
 from tests.rosters import store_always_on_call
 from tests.twilio_signing import CallFixture, TwilioSigner
@@ -55,8 +55,13 @@ def next_steps(twiml: ET.Element, content: Content, language: str) -> list[Step]
         action = gather.attrib["action"]
         steps += [Step(action, (("Digits", key),)) for key in KEYS]
         menu = content.voice.nodes[node_of(action)]
-        assert isinstance(menu, MenuNode)
         nav = content.navigation
+        if isinstance(menu, CallbackNode):
+            # A callback number: one we can call, one we cannot, said aloud.
+            steps += [Step(action, (("Digits", typed),)) for typed in ("2025550143", "12")]
+            steps.append(Step(action, (("SpeechResult", "202 555 0143"), ("Confidence", "0.8"))))
+        else:
+            assert isinstance(menu, MenuNode)
         for choice in (*menu.choices, nav.person, nav.main_menu):
             for phrase in choice.words.get(language, ()):
                 steps.append(Step(action, (("SpeechResult", phrase), ("Confidence", "0.8"))))
@@ -128,6 +133,10 @@ def test_the_whole_menu_has_no_dead_end(
         for gather in twiml.iter("Gather"):
             menus_reached.add(node_of(gather.attrib["action"]))
         todo += [s for s in next_steps(twiml, content, language) if s not in seen]
-    every_menu = {n.id for n in content.voice.nodes.values() if isinstance(n, MenuNode)}
+    every_menu = {
+        n.id
+        for n in content.voice.nodes.values()
+        if isinstance(n, MenuNode) or (isinstance(n, CallbackNode) and n.consent == "other_number")
+    }
     assert menus_reached == every_menu
     assert len(seen) > 100

@@ -11,7 +11,7 @@ import pytest
 
 from ivr.routing.dispatches import Dispatch, Dispatches
 from ivr.routing.figures import Figures, day_of
-from tests.live import LiveLine, WorkerProcess, eventually
+from tests.live import MESSAGE_TO_CALL_BACK, LiveLine, WorkerProcess, eventually
 from tests.rosters import COUNSELOR_A, COUNSELOR_B, store_always_on_call
 from twilio_emulator import give_up, hangup, press, say, talk, wait
 
@@ -158,7 +158,7 @@ def test_nobody_on_call_voicemail_then_a_counselor_returns_the_call(
     start_worker()
     network = live_line.network
     # Nobody on call: the other choices; 1 for a message; words after the tone.
-    call = network.call_line(CALLER, press("1"), press("1"), say("this is Ana, call me"), hangup())
+    call = network.call_line(CALLER, *MESSAGE_TO_CALL_BACK, say("this is Ana, call me"), hangup())
     network.wait_for_call(call.sid, timeout=30)
     callbacks = Callbacks(live_line.redis, live_line.settings.secret_key, 60)
     (reference,) = callbacks.open_references()
@@ -177,6 +177,48 @@ def test_nobody_on_call_voicemail_then_a_counselor_returns_the_call(
     )
     eventually(lambda: callbacks.get(reference).get("status") == "done", timeout=30)
     assert [c.direction for c in network.calls.values() if c.to == CALLER] == ["outbound-dial"]
+
+
+def test_a_caller_on_a_shared_phone_is_called_back_at_the_number_they_gave(
+    live_line: LiveLine, start_worker: StartWorker
+) -> None:
+    """Through the emulator: 2 for another number, keyed with # and confirmed;
+    the counselor's return call dials that number, never the shared phone."""
+    from ivr.callbacks.requests import Callbacks
+
+    start_worker()
+    network = live_line.network
+    chosen = "+12025550144"
+    call = network.call_line(
+        CALLER,
+        press("1"),  # nobody on call: the other choices
+        press("1"),  # a message
+        press("2"),  # called back at another number
+        press("2025550144#"),
+        press("1"),  # "we will call you back at 2 0 2, 5 5 5, 0 1 4 4": right
+        say("this is Ana"),
+        hangup(),
+    )
+    network.wait_for_call(call.sid, timeout=30)
+    callbacks = Callbacks(live_line.redis, live_line.settings.secret_key, 60)
+    (reference,) = callbacks.open_references()
+    assert (callbacks.get(reference)["number"], callbacks.get(reference)["consent"]) == (
+        chosen,
+        "number",
+    )
+    store_always_on_call(live_line.redis, ("alex", COUNSELOR_A, ["en"]))
+    network.phone(COUNSELOR_A, press("1"), press("1"))
+    network.phone(chosen, talk(0.5))
+    from rq import Queue
+
+    from ivr.jobs import QUEUE_NAME
+
+    Queue(QUEUE_NAME, connection=live_line.redis).enqueue(
+        "workers.callbacks.connect", reference, "alex"
+    )
+    eventually(lambda: callbacks.get(reference).get("status") == "done", timeout=30)
+    dialed = [c.to for c in network.calls.values() if c.direction == "outbound-dial"]
+    assert dialed == [chosen]
 
 
 def test_a_spanish_caller_with_only_an_english_counselor_reaches_them(

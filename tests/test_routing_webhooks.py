@@ -17,7 +17,14 @@ from ivr.routing.dispatches import Dispatches
 from ivr.routing.figures import Figures, day_of
 from tests.conftest import RedisServer
 from tests.rosters import store_always_on_call
-from tests.twilio_signing import CallFixture, TwilioSigner, gather_action, new_call_sid, spoken
+from tests.twilio_signing import (
+    CallFixture,
+    TwilioSigner,
+    gather_action,
+    new_call_sid,
+    redirect_url,
+    spoken,
+)
 
 
 @pytest.fixture
@@ -41,7 +48,8 @@ def dispatch_of(twiml: ET.Element) -> str:
 def leave_voicemail(call: CallFixture, sid: str) -> None:
     """Nobody on call: the caller takes the voicemail choice and leaves a message."""
     menu = call.press(call.start(), "1")  # nobody on call: the other choices
-    record = call.press(menu, "1").find("Record")
+    consent = call.press(menu, "1")  # a message: whether and where to be called back
+    record = call.press(consent, "1").find("Record")  # at this number
     assert record is not None
     call.post(
         record.attrib["action"],
@@ -108,7 +116,8 @@ def test_pressing_1_while_waiting_leaves_a_message_instead(
     left = call.post(f"/voice/hold-choice/{dispatch_id}", Digits="1")
     assert [v.tag for v in left] == ["Leave"]
     after = call.post(twiml.find("Enqueue").attrib["action"], QueueResult="leave")  # type: ignore[union-attr]
-    assert after.find("Record") is not None
+    # Asked first whether and where to be called back; then the message.
+    assert call.press(after, "1").find("Record") is not None
 
 
 def test_a_caller_who_hangs_up_while_waiting_is_counted_and_legs_are_stopped(
@@ -270,7 +279,22 @@ def test_a_voicemail_from_a_withheld_caller_id_is_kept_but_never_called_back(
     keypad, even behind a country code: +17378742833 is a real Austin number)
     must never become a call or a text to whoever owns that number."""
     call = CallFixture(twilio, caller=withheld)
-    leave_voicemail(call, "RE" + "8" * 32)
+    consent = call.press(call.press(call.start(), "1"), "1")  # a message, then...
+    twiml = call.press(consent, "1")  # ...call me back here: there is no "here"
+    assert twiml.find("Record") is None  # asked for a number instead
+    for _ in range(3):
+        if twiml.find("Record") is not None:
+            break
+        twiml = call.post(redirect_url(twiml))  # no number given
+    record = twiml.find("Record")
+    assert record is not None
+    sid = "RE" + "8" * 32
+    call.post(
+        record.attrib["action"],
+        RecordingSid=sid,
+        RecordingDuration="20",
+        RecordingUrl=f"https://api.twilio.com/2010-04-01/Recordings/{sid}",
+    )
     assert redis_client.exists("voicemail:RE" + "8" * 32)  # the message is kept
     assert jobs(redis_client, "workers.alerts.alert_on_call") == []
     assert Callbacks(redis_client, "k", 60).open_references() == []

@@ -143,7 +143,10 @@ def test_two_webs_and_two_workers_serve_the_line_together_and_survive_losing_one
     # texts whose replies go through the outbox ------------------------------------
     callers = [waiting_caller(next(pool), 0.1 * n) for n in range(4)]
     asks_back = Caller(
-        next(pool), "menu:asks for a callback", (press("3"), press("1"), say(MESSAGE)), 0.2
+        next(pool),
+        "menu:asks for a callback",
+        (press("3"), press("1"), press("1"), say(MESSAGE)),
+        0.2,
     )
     bodies = ("KLONOPIN", "taper schedule?", "TREATMENT", "AYUDA", "HELP", "call me back")
     texters = [Texter(next(pool), (body,), 0.05 * n) for n, body in enumerate(bodies)]

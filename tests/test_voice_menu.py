@@ -290,7 +290,9 @@ def test_when_the_backup_line_does_not_answer_the_caller_can_leave_a_message(
     assert action is not None
     twiml = call.post(action.attrib["action"], DialCallStatus="no-answer")
     assert said(content, "backup_unreachable") in spoken(twiml)
-    assert twiml.find("Record") is not None
+    # First whether and where to be called back (tests/test_callback_consent.py).
+    assert node_said(content, "voicemail") in spoken(twiml)
+    assert call.press(twiml, "3").find("Record") is not None
 
 
 def test_a_finished_conversation_ends_the_call(call: CallFixture) -> None:
@@ -306,7 +308,7 @@ def test_a_voicemail_is_kept_once_and_expires(
     dial = to_backup(call).find("Dial")
     assert dial is not None
     twiml = call.post(dial.attrib["action"], DialCallStatus="busy")
-    record = twiml.find("Record")
+    record = call.press(twiml, "1").find("Record")  # called back at this number
     assert record is not None
     recording = {
         "RecordingSid": "RE" + "1" * 32,
@@ -325,6 +327,6 @@ def test_a_voicemail_is_kept_once_and_expires(
 def test_a_silent_voicemail_still_says_goodbye(call: CallFixture) -> None:
     dial = to_backup(call).find("Dial")
     assert dial is not None
-    twiml = call.post(dial.attrib["action"], DialCallStatus="no-answer")
+    twiml = call.press(call.post(dial.attrib["action"], DialCallStatus="no-answer"), "3")
     after_silence = call.post(redirect_url(twiml))
     assert after_silence.find("Hangup") is not None

@@ -35,7 +35,14 @@ class Callbacks:
         self._ttl = retention_seconds
 
     def create(
-        self, number: str, language: str, source: str, *, urgent: bool = False, note: str = ""
+        self,
+        number: str,
+        language: str,
+        source: str,
+        *,
+        urgent: bool = False,
+        note: str = "",
+        consent: str = "asked",
     ) -> str:
         reference = new_reference("CB")
         key = f"callback:{reference}"
@@ -50,6 +57,9 @@ class Callbacks:
                 "source": source,
                 "urgent": int(urgent),
                 "note": note,
+                # How the person asked to be called back: "asked" (a text, the
+                # menu's CALL), "caller_id" or "number" (before a message).
+                "consent": consent,
                 "status": "open",
                 "created": int(now),
             },

@@ -14,6 +14,9 @@ from ivr.jobs import Jobs
 from ivr.platform.config import Settings
 
 INDEX = "voicemails"
+# A message left on the fallback path (Redis failing): no consent step could
+# run, so the line does not call back; the message asks for the number.
+NOT_ASKED = "not asked"
 
 
 def store_voicemail(
@@ -26,6 +29,7 @@ def store_voicemail(
     caller: str,
     language: str,
     retention_seconds: int,
+    consent: str = NOT_ASKED,
 ) -> bool:
     """Record once per RecordingSid; a repeated webhook changes nothing."""
     key = f"voicemail:{recording_sid}"
@@ -41,6 +45,7 @@ def store_voicemail(
             "call_sid": call_sid,
             "caller": caller,
             "language": language,
+            "consent": consent,
             "created": int(now),
             "status": "new",
         },
@@ -58,18 +63,22 @@ def call_back_for_message(
     jobs: Jobs,
     *,
     recording_sid: str,
-    caller: str,
+    number: str,
+    consent: str,
     language: str,
 ) -> str | None:
-    """A message left is a request to be called back: the request, urgent
-    work that must be taken before its deadline, and an alert to the
-    counselors on call. Its reference; None for a withheld caller ID, whose
-    placeholder can be someone else's number."""
-    if not may_call_back(caller):
+    """A message whose caller asked to be called back at NUMBER (CONSENT says
+    how they gave it: the number they called from, or one they keyed or said)
+    is a request to be called back: the request, urgent work that must be
+    taken before its deadline, and an alert to the counselors on call. Its
+    reference; None when they asked not to be (or could not say where), or
+    for a placeholder of a withheld caller ID, which can be someone else's
+    number."""
+    if not may_call_back(number):
         return None
     retention = settings.retention_days * 86400
     reference = Callbacks(client, settings.secret_key, retention).create(
-        caller, language, "voicemail", note=recording_sid
+        number, language, "voicemail", note=recording_sid, consent=consent
     )
     client.hset(f"voicemail:{recording_sid}", "callback", reference)
     UrgentItems(client, retention).open(

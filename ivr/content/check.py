@@ -21,6 +21,7 @@ from ivr.content.model import (
     SMS_ROLES_WITHOUT_OPT_OUT,
     TEXT_VALUES,
     BackupNode,
+    CallbackNode,
     Choice,
     Content,
     CounselorNode,
@@ -256,6 +257,9 @@ def _lengths_and_placeholders(content: Content) -> Iterator[Problem]:
     for node in content.voice.nodes.values():
         for prompt in node_prompts(node):
             yield from _prompt_problems(content, prompt, f"node '{node.id}'", sms=False)
+        if isinstance(node, CallbackNode) and node.confirm is not None:
+            number = frozenset({"number"})  # the engine reads the number back
+            yield from _prompt_problems(content, node.confirm, f"node '{node.id}'", False, number)
     for name, prompt in content.prompts.items():
         values = frozenset(PROMPT_VALUES.get(name, ()))
         yield from _prompt_problems(content, prompt, f"prompt '{name}'", False, values)

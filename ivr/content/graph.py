@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from ivr.content.model import (
     BackupNode,
+    CallbackNode,
     Content,
     CounselorNode,
     HangupNode,
@@ -69,6 +70,7 @@ _KINDS: dict[type[Node], str] = {
     CounselorNode: "counselor",
     BackupNode: "backup line",
     VoicemailNode: "voicemail",
+    CallbackNode: "callback",
     HangupNode: "hang up",
     LanguageNode: "language",
     TextMeNode: "text me",
@@ -81,6 +83,8 @@ def _step(node: Node) -> Step:
         detail = node.text
     elif isinstance(node, LanguageNode):
         detail = node.language
+    elif isinstance(node, CallbackNode):
+        detail = node.consent.replace("_", " ")
     return Step(node.id, _KINDS.get(type(node), "say"), detail)
 
 

@@ -133,6 +133,29 @@ class VoicemailNode(Node):
     max_seconds: int = 120
 
 
+CONSENTS = ("this_number", "other_number", "none")
+
+
+@dataclass(frozen=True)
+class CallbackNode(Node):
+    """Before a message: whether, and where, the caller may be called back.
+    Phones are shared, and a call back can out a person, so a message is a
+    callback only when the caller says so (issue 18, item 10).
+
+    `this_number`: the number they call from (a withheld caller ID goes to
+    `withheld` instead). `other_number`: `say` asks for a number, keyed or
+    spoken; `confirm` reads it back ({number}); `choices` take it or ask
+    again. `none`: no call back. `next` is the message; a caller who cannot
+    give a number goes there too, with no call back."""
+
+    consent: str
+    next: str
+    say: Prompt | None = None
+    withheld: str = ""
+    confirm: Prompt | None = None
+    choices: tuple[Choice, ...] = ()
+
+
 @dataclass(frozen=True)
 class HangupNode(Node):
     say: Prompt
@@ -283,6 +306,9 @@ def successors(node: Node, content: Content) -> list[tuple[str, Where]]:
         return [(node.next, node.where), (node.voicemail, node.where)]
     if isinstance(node, SayNode | LanguageNode | TextMeNode | BackupNode | VoicemailNode):
         return [(node.next, node.where)] if node.next else []
+    if isinstance(node, CallbackNode):
+        found = [(node.next, node.where)] + [(c.next, c.where) for c in node.choices]
+        return found + ([(node.withheld, node.where)] if node.withheld else [])
     return []
 
 
@@ -296,6 +322,7 @@ SYSTEM_PROMPTS = (
     "text_limited",  # "text me this" to a number over the hourly cap of texts
     "fallback",  # anything failed: crisis numbers, then the backup number
     "backup_unreachable",  # the backup number did not answer either: offer a message
+    "fallback_message",  # before a message on the fallback path: say a number to call, if any
     "goodbye",  # after a message is left on the fallback path
     "hold",  # said every so often while a caller waits for a counselor
     "whisper",  # to a counselor before accepting: {language}, {waited}
@@ -305,6 +332,9 @@ SYSTEM_PROMPTS = (
     "callback_whisper",  # to a counselor about to return a call: {ref}
     "callback_connecting",  # the counselor pressed 1: dialing the person
     "callback_outcome",  # after the call: did you reach them? (a voicemail answers too)
+    "callback_withheld",  # "call me back here" from a withheld caller ID
+    "callback_unclear",  # a callback number that is not a number we can call
+    "callback_none",  # too many unclear numbers: a message with no call back
 )
 # Prompts the engine fills with values known only during a call.
 PROMPT_VALUES = {"whisper": ("language", "waited"), "callback_whisper": ("ref",)}

@@ -8,7 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 from ivr.content.model import (
+    CONSENTS,
     BackupNode,
+    CallbackNode,
     Choice,
     CounselorNode,
     HangupNode,
@@ -154,6 +156,42 @@ def _voicemail_node(reader: Reader, node_id: str, data: SourceMap) -> Node:
     return VoicemailNode(node_id, data.where, say, next_id, limit)
 
 
+def _callback_node(reader: Reader, node_id: str, data: SourceMap) -> Node:
+    what = f"node '{node_id}'"
+    reader.fields(
+        data, what, {"type", "consent", "next"}, {"say", "withheld", "confirm", "choices"}
+    )
+    consent = reader.text(data, "consent", what)
+    if consent and consent not in CONSENTS:
+        reader.problem(data.at("consent"), f"{what}: consent must be one of {', '.join(CONSENTS)}")
+    choices: list[Choice] = []
+    raw = data.get("choices", [])
+    if isinstance(raw, list):
+        for i, item in enumerate(raw):
+            choice = read_choice(reader, item, data.at("choices"), f"{what} choice {i + 1}")
+            if choice is not None:
+                choices.append(choice)
+    else:
+        reader.problem(data.at("choices"), f"{what}: 'choices' must be a list")
+    node = CallbackNode(
+        node_id,
+        data.where,
+        consent,
+        reader.text(data, "next", what),
+        reader.prompt(data, "say", what),
+        reader.text(data, "withheld", what) if "withheld" in data else "",
+        reader.prompt(data, "confirm", what),
+        tuple(choices),
+    )
+    if consent == "this_number" and not node.withheld:
+        reader.problem(
+            data.where, f"{what}: this_number needs 'withheld', the node that asks for a number"
+        )
+    if consent == "other_number" and (node.say is None or node.confirm is None or not choices):
+        reader.problem(data.where, f"{what}: other_number needs 'say', 'confirm' and 'choices'")
+    return node
+
+
 def _hangup_node(reader: Reader, node_id: str, data: SourceMap) -> Node:
     what = f"node '{node_id}'"
     reader.fields(data, what, {"type", "say"}, set())
@@ -169,6 +207,7 @@ NODE_PARSERS: dict[str, NodeParser] = {
     "counselor": _counselor_node,
     "backup": _backup_node,
     "voicemail": _voicemail_node,
+    "callback": _callback_node,
     "hangup": _hangup_node,
 }
 

@@ -22,8 +22,10 @@ from typing import Protocol
 
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
+from ivr.callers.caller_id import may_call_back
 from ivr.content.model import (
     BackupNode,
+    CallbackNode,
     Choice,
     Content,
     CounselorNode,
@@ -38,10 +40,14 @@ from ivr.content.model import (
 )
 from ivr.content.render import fill
 from ivr.crisis.reader import CrisisReading
+from ivr.menu.consent import heard_number, spoken_number
 from ivr.menu.matching import choose_by_key, choose_by_words, spoken_key, words_beyond_choice
-from ivr.menu.state import CallState, CallStates
+from ivr.menu.state import CallbackConsent, CallbackConsents, CallState, CallStates
 from ivr.routing.holding import queue_name
 
+# A callback number keyed digit by digit: Twilio waits this long for the next
+# key (its default, 5 s, cut off people reading a number off a card).
+NUMBER_TIMEOUT_SECONDS = 10
 MAX_CHAINED_NODES = 12  # `flows check` forbids loops; this guards the call anyway
 
 # A menu phrase with up to this many words more ("uh, talk to someone please")
@@ -105,8 +111,10 @@ class VoiceEngine:
         backup_number: str,
         holds: Holds,
         crisis_heard: CrisisHeard | None = None,
+        consents: CallbackConsents | None = None,
     ) -> None:
         self.content = content
+        self.consents = consents
         self.crisis_heard = crisis_heard
         self.states = states
         self.texts = texts
@@ -141,7 +149,6 @@ class VoiceEngine:
         if state is None or not isinstance(menu, MenuNode):
             return self.incoming(call)
         choice = self._choose(menu, state.language, digits, speech)
-        heard = self.crisis_heard
         # Words that answer the menu ("again", "money", "two", "se me está acabando
         # el medicamento") are read by the crisis rules alone: a score on a menu
         # phrase is no reading of a person. Speech with more than MENU_ANSWER_SLACK
@@ -149,11 +156,7 @@ class VoiceEngine:
         # a menu phrase ("someone", "quit"), the rules alone missed 257, read
         # whole 4 (docs/crisis.md).
         learned = choice is None or self._beyond_menu(menu, state.language, speech)
-        if (
-            speech.strip()
-            and heard is not None
-            and heard(speech, state.language, learned=learned).crisis
-        ):
+        if self._sounds_like_crisis(speech, state.language, learned=learned):
             return self.crisis(call, state)
         if choice is not None:
             return self._enter(call, state, choice.next)
@@ -234,6 +237,142 @@ class VoiceEngine:
         self._say(response, state.language, self.content.prompts["backup_unreachable"])
         return self._enter(call, state, node.next, response)
 
+    def consent_number(self, call: Call, node_id: str, digits: str, speech: str) -> str:
+        """The callback number a caller keyed or said: read back to confirm,
+        or asked for again; too many unclear tries leave a message with no
+        call back (never a guess at a number)."""
+        state = self.states.load(call.sid)
+        node = self.content.voice.nodes.get(node_id)
+        if state is None or not isinstance(node, CallbackNode) or node.confirm is None:
+            return self.incoming(call)
+        if self._sounds_like_crisis(speech, state.language, learned=True):
+            return self.crisis(call, state)
+        number = heard_number(digits, speech)
+        response = VoiceResponse()
+        if number is not None:
+            self._consent(call.sid, CallbackConsent("pending", number))
+            state.node, state.tries = node_id, 0
+            self.states.save(call.sid, state)
+            self._confirm(response, state.language, node, number)
+            return str(response)
+        return self._again(call, state, node, digits, speech, response, ask_number=True)
+
+    def consent_confirm(self, call: Call, node_id: str, digits: str, speech: str) -> str:
+        """Yes to the number read back: the message, with that number kept for
+        the call back. The choice that leads back here: the number again."""
+        state = self.states.load(call.sid)
+        node = self.content.voice.nodes.get(node_id)
+        given = self.consents.load(call.sid) if self.consents is not None else None
+        if state is None or not isinstance(node, CallbackNode):
+            return self.incoming(call)
+        if given is None or given.how != "pending" or node.confirm is None:
+            return self._enter(call, state, node.id)  # the number is gone: ask again
+        if self._sounds_like_crisis(speech, state.language, learned=True):
+            return self.crisis(call, state)
+        choice = self._choose_among(node.choices, state.language, digits, speech)
+        if choice is not None:
+            if choice in node.choices and choice.next != node.id:
+                self._consent(call.sid, CallbackConsent("number", given.number))
+            return self._enter(call, state, choice.next)
+        response = VoiceResponse()
+        return self._again(call, state, node, digits, speech, response, number=given.number)
+
+    def _again(
+        self,
+        call: Call,
+        state: CallState,
+        node: CallbackNode,
+        digits: str,
+        speech: str,
+        response: VoiceResponse,
+        *,
+        ask_number: bool = False,
+        number: str = "",
+    ) -> str:
+        tries = (state.tries if state.node == node.id else 0) + 1
+        if tries >= self.content.navigation.tries:
+            self._say(response, state.language, self.content.prompts["callback_none"])
+            self._consent(call.sid, CallbackConsent("none"))
+            return self._enter(call, state, node.next, response)
+        heard_nothing = not digits and not speech.strip()
+        unclear = "callback_unclear" if ask_number else "not_understood"
+        self._say(
+            response, state.language, self.content.prompts["no_input" if heard_nothing else unclear]
+        )
+        state.node, state.tries = node.id, tries
+        self.states.save(call.sid, state)
+        if ask_number or not number:
+            self._ask_number(response, state.language, node)
+        else:
+            self._confirm(response, state.language, node, number)
+        return str(response)
+
+    def _sounds_like_crisis(self, speech: str, language: str, *, learned: bool) -> bool:
+        heard = self.crisis_heard
+        return (
+            bool(speech.strip())
+            and heard is not None
+            and heard(speech, language, learned=learned).crisis
+        )
+
+    def _consent(self, call_sid: str, consent: CallbackConsent) -> None:
+        if self.consents is not None:
+            self.consents.save(call_sid, consent)
+
+    def _callback(
+        self, response: VoiceResponse, call: Call, language: str, node: CallbackNode
+    ) -> str | None:
+        """Ask, or note, how the caller may be called back; the next node to
+        chain into, or None when the caller is asked for a number."""
+        if node.consent == "none":
+            self._consent(call.sid, CallbackConsent("none"))
+        elif node.consent == "this_number":
+            if not may_call_back(call.caller):
+                # A withheld caller ID, or a placeholder for one: ask for a number.
+                self._say(response, language, self.content.prompts["callback_withheld"])
+                return node.withheld
+            self._consent(call.sid, CallbackConsent("caller_id", call.caller))
+        else:
+            self._ask_number(response, language, node)
+            return None
+        if node.say is not None:
+            self._say(response, language, node.say)
+        return node.next
+
+    def _ask_number(self, response: VoiceResponse, language: str, node: CallbackNode) -> None:
+        locale = self.content.locales[language]
+        gather = Gather(
+            input="dtmf speech",
+            finish_on_key="#",
+            timeout=NUMBER_TIMEOUT_SECONDS,
+            speech_timeout="auto",
+            language=locale.speech_language,
+            action=self.url_for("consent_number", node.id),
+        )
+        if node.say is not None:
+            self._say(gather, language, node.say)
+        response.append(gather)
+        response.redirect(self.url_for("consent_number", node.id))
+
+    def _confirm(
+        self, response: VoiceResponse, language: str, node: CallbackNode, number: str
+    ) -> None:
+        locale = self.content.locales[language]
+        words = [w for c in node.choices for w in c.words.get(language, ())]
+        gather = Gather(
+            input="dtmf speech",
+            num_digits=1,
+            timeout=self.content.navigation.gather_timeout_seconds,
+            speech_timeout="auto",
+            language=locale.speech_language,
+            action=self.url_for("consent_confirm", node.id),
+            hints=", ".join(dict.fromkeys(words)),
+        )
+        if node.confirm is not None:
+            self._say(gather, language, node.confirm, {"number": spoken_number(number)})
+        response.append(gather)
+        response.redirect(self.url_for("consent_confirm", node.id))
+
     def after_recording(self, call: Call, node_id: str) -> str:
         state = self.states.load(call.sid)
         node = self.content.voice.nodes.get(node_id)
@@ -275,9 +414,15 @@ class VoiceEngine:
         return words_beyond_choice(speech, language, choices) > MENU_ANSWER_SLACK
 
     def _choose(self, menu: MenuNode, language: str, digits: str, speech: str) -> Choice | None:
+        return self._choose_among(menu.choices, language, digits, speech)
+
+    def _choose_among(
+        self, choices: tuple[Choice, ...], language: str, digits: str, speech: str
+    ) -> Choice | None:
+        """One of CHOICES, or `*` and `0` (the main menu, a person) from anywhere."""
         nav = self.content.navigation
         everywhere = (nav.main_menu, nav.person)
-        offered = [c for c in menu.choices if c.offered_in(language)]
+        offered = [c for c in choices if c.offered_in(language)]
         key = digits[:1] if digits else (spoken_key(speech, language) if speech else None)
         if key:
             return choose_by_key(key, offered) or choose_by_key(key, everywhere)
@@ -388,6 +533,8 @@ class VoiceEngine:
             # Silence records nothing and Twilio moves on without calling the
             # action: go on to the node after the voicemail all the same.
             response.redirect(self.url_for("node", node.next))
+        elif isinstance(node, CallbackNode):
+            return self._callback(response, call, language, node)
         elif isinstance(node, HangupNode):
             self._say(response, language, node.say)
             response.hangup()
@@ -426,10 +573,16 @@ class VoiceEngine:
         # No input falls through the <Gather>: the same URL hears the silence.
         response.redirect(self.url_for("answer", menu.id))
 
-    def _say(self, verb: VoiceResponse | Gather, language: str, prompt: Prompt) -> None:
+    def _say(
+        self,
+        verb: VoiceResponse | Gather,
+        language: str,
+        prompt: Prompt,
+        values: dict[str, str] | None = None,
+    ) -> None:
         locale = self.content.locales[language]
         verb.say(
-            fill(self.content, prompt.text(language), language, "voice"),
+            fill(self.content, prompt.text(language), language, "voice", values),
             voice=locale.say_voice,
             language=locale.say_language,
         )

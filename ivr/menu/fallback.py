@@ -60,6 +60,9 @@ def fallback_done_response(
         response.hangup()
         return response
     _say_in(response, content, "backup_unreachable", _languages(content, language))
+    # No consent step here (it needs Redis): the line never calls back the
+    # number a fallback message came from; the caller says where, if anywhere.
+    _say_in(response, content, "fallback_message", _languages(content, language))
     response.record(
         action=url_for("fallback_recorded"),
         method=method,

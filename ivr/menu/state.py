@@ -49,3 +49,41 @@ class CallStates:
 
     def forget(self, call_sid: str) -> None:
         self._redis.delete(self._key(call_sid))
+
+
+@dataclass(frozen=True)
+class CallbackConsent:
+    """What a caller said before leaving a message: how they may be called
+    back. `how`: "caller_id" (the number they call from), "number" (one they
+    gave and confirmed), "pending" (given, not yet confirmed), "none"."""
+
+    how: str
+    number: str = ""
+
+    @property
+    def callable(self) -> bool:
+        return self.how in ("caller_id", "number") and bool(self.number)
+
+
+class CallbackConsents:
+    """The consent of a call in progress, kept beside its state and expiring
+    with it; the message's webhook reads it to make (or not) the callback."""
+
+    def __init__(self, client: redis.Redis, ttl_seconds: int) -> None:
+        self._redis = client
+        self._ttl = ttl_seconds
+
+    @staticmethod
+    def _key(call_sid: str) -> str:
+        return f"call:{call_sid}:callback"
+
+    def save(self, call_sid: str, consent: CallbackConsent) -> None:
+        self._redis.set(self._key(call_sid), f"{consent.how}\t{consent.number}", ex=self._ttl)
+
+    def load(self, call_sid: str) -> CallbackConsent | None:
+        raw = self._redis.get(self._key(call_sid))
+        if not isinstance(raw, bytes | str):
+            return None
+        text = raw.decode() if isinstance(raw, bytes) else raw
+        how, _, number = text.partition("\t")
+        return CallbackConsent(how, number)

@@ -21,9 +21,9 @@ from ivr.operators.audit import AuditLog
 from ivr.roster.store import ROSTER_KEY
 from tests.admin.login import csrf, log_in
 from tests.conftest import ACCOUNT_SID
-from tests.live import LiveLine, eventually
+from tests.live import MESSAGE_TO_CALL_BACK, LiveLine, eventually
 from tests.raw_replies import RawList
-from twilio_emulator import hangup, press, say
+from twilio_emulator import hangup, say
 from twilio_emulator.recordings import RecordingRecord
 
 CALLER = "+12025550123"
@@ -55,7 +55,7 @@ def test_a_voicemail_a_caller_left_plays_for_an_admin(
     caplog.set_level(logging.DEBUG)
     network = live_line.network
     redis_client.delete(ROSTER_KEY)  # nobody on call: 1 for a person, then 1 for a message
-    call = network.call_line(CALLER, press("1"), press("1"), say("this is Ana, call me"), hangup())
+    call = network.call_line(CALLER, *MESSAGE_TO_CALL_BACK, say("this is Ana, call me"), hangup())
     network.wait_for_call(call.sid, timeout=30)
     sid = eventually(
         lambda: [s.decode() for s in cast(RawList, redis_client.zrange("voicemails", 0, -1))]

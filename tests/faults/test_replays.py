@@ -28,7 +28,7 @@ from ivr.platform.redis_store import decoded
 from ivr.routing.dispatches import Dispatches
 from ivr.routing.figures import Figures, day_of
 from ivr.sms.outbox import batch_key
-from tests.live import LiveLine, WorkerProcess, eventually
+from tests.live import MESSAGE_TO_CALL_BACK, LiveLine, WorkerProcess, eventually
 from tests.rosters import COUNSELOR_A, store_always_on_call
 from twilio_emulator import hangup, press, say, talk
 from twilio_emulator.webhooks import Delivery
@@ -140,7 +140,7 @@ def test_nobody_on_call_a_voicemail_with_every_webhook_twice(
     the message option, and leaves a voicemail (one callback request)."""
     start_worker()
     network = live_line.network
-    call = network.call_line(CALLER, press("1"), press("1"), say("please call me"), hangup())
+    call = network.call_line(CALLER, *MESSAGE_TO_CALL_BACK, say("please call me"), hangup())
     network.wait_for_call(call.sid, timeout=30)
     figures = Figures(live_line.redis).day(day_of())
     assert (figures.offered, figures.unanswered) == (1, 1)

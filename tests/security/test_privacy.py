@@ -38,7 +38,7 @@ from ivr.callbacks.requests import Callbacks
 from ivr.jobs import QUEUE_NAME
 from ivr.sms.outbox import LEASES, Outbox, batch_key, sid_key
 from ivr.sms.status import StatusUpdates
-from tests.live import LINE_NUMBER, LiveLine, eventually
+from tests.live import LINE_NUMBER, MESSAGE_TO_CALL_BACK, LiveLine, eventually
 from tests.rosters import COUNSELOR_A, COUNSELOR_B, store_always_on_call
 from twilio_emulator import hangup, press, say, talk
 
@@ -174,7 +174,7 @@ def play_everything(line: LiveLine) -> JobPayloads:
     callbacks = Callbacks(line.redis, line.settings.secret_key, 60)
 
     # A voicemail while nobody is on call: the other choices, 1 for a message.
-    call = network.call_line(LEAVES_MESSAGE, press("1"), press("1"), say(SPOKEN), hangup())
+    call = network.call_line(LEAVES_MESSAGE, *MESSAGE_TO_CALL_BACK, say(SPOKEN), hangup())
     run_while(line, payloads, call_over(line, call.sid))
     (voicemail_reference,) = callbacks.open_references()
 

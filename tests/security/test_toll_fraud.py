@@ -196,7 +196,12 @@ def play(line: LiveLine) -> list[str]:
     run_until(line, call_over(line, call.sid))
     # A voicemail with a number in it: a request to call back the caller's own number.
     call = network.call_line(
-        LEAVES_MESSAGE, press("1"), press("1"), say("call me at 1 900 555 0199"), hangup()
+        LEAVES_MESSAGE,
+        press("1"),
+        press("1"),
+        press("1"),
+        say("call me at 1 900 555 0199"),
+        hangup(),
     )
     run_until(line, call_over(line, call.sid))
     (voicemail,) = callbacks.open_references()

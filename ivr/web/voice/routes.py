@@ -10,11 +10,11 @@ from flask import Response, request
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
-from ivr.callbacks.voicemail import call_back_for_message, store_voicemail
+from ivr.callbacks.voicemail import NOT_ASKED, call_back_for_message, store_voicemail
 from ivr.callers.blocklist import Blocklist
 from ivr.menu.engine import Call
 from ivr.menu.fallback import fallback_done_response, fallback_response, goodbye_response
-from ivr.menu.state import CALL_SID, CallStates
+from ivr.menu.state import CALL_SID, CallbackConsents, CallStates
 from ivr.platform.privacy import number_ref, sid_ref
 from ivr.routing.ending import WaitEnding
 from ivr.web.current import helpline
@@ -67,6 +67,26 @@ def answer(node_id: str) -> Response:
     )
 
 
+@voice.post("/consent-number/<node_id>")
+def consent_number(node_id: str) -> Response:
+    """The number a caller keyed or said, to be called back at."""
+    return twiml(
+        voice_engine().consent_number(
+            this_call(), node_id, field("Digits").strip(), field("SpeechResult")
+        )
+    )
+
+
+@voice.post("/consent-confirm/<node_id>")
+def consent_confirm(node_id: str) -> Response:
+    """Yes to the number read back, or the number again."""
+    return twiml(
+        voice_engine().consent_confirm(
+            this_call(), node_id, field("Digits").strip(), field("SpeechResult")
+        )
+    )
+
+
 @voice.post("/dial-done/<node_id>")
 def dial_done(node_id: str) -> Response:
     return twiml(voice_engine().dial_done(this_call(), node_id, field("DialCallStatus")))
@@ -78,6 +98,7 @@ def _save_recording(call: Call, language: str) -> None:
     sid, url = field("RecordingSid"), field("RecordingUrl")
     if not (sid and url):
         return
+    consent = CallbackConsents(line.redis, line.settings.call_state_ttl_seconds).load(call.sid)
     stored = store_voicemail(
         line.redis,
         recording_sid=sid,
@@ -89,6 +110,7 @@ def _save_recording(call: Call, language: str) -> None:
         caller=call.caller,
         language=language,
         retention_seconds=line.settings.retention_days * 86400,
+        consent=consent.how if consent is not None else NOT_ASKED,
     )
     if not stored:
         return  # a repeated webhook: the callback was already asked for
@@ -98,7 +120,8 @@ def _save_recording(call: Call, language: str) -> None:
         line.settings,
         line.jobs,
         recording_sid=sid,
-        caller=call.caller,
+        number=consent.number if consent is not None and consent.callable else "",
+        consent=consent.how if consent is not None else NOT_ASKED,
         language=language or line.content.default_language,
     )
 

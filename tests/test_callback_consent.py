@@ -14,11 +14,10 @@ from rq import Queue
 from ivr.callbacks.requests import OPEN, Callbacks
 from ivr.callbacks.urgent import UrgentItems
 from ivr.content.model import Content
-from ivr.content.render import fill
 from ivr.jobs import ALERT_ON_CALL, QUEUE_NAME
 from ivr.platform.config import Settings
 from ivr.platform.redis_store import decoded
-from tests.twilio_signing import CallFixture, TwilioSigner, spoken
+from tests.twilio_signing import CallFixture, TwilioSigner, node_said, said, spoken
 
 OTHER = "+12025550143"
 WITHHELD = "+266696687"  # "ANONYMOUS" on a keypad: Twilio's placeholder
@@ -27,15 +26,6 @@ WITHHELD = "+266696687"  # "ANONYMOUS" on a keypad: Twilio's placeholder
 @pytest.fixture
 def call(twilio: TwilioSigner) -> CallFixture:
     return CallFixture(twilio)
-
-
-def said(content: Content, prompt: str, language: str = "en") -> str:
-    return fill(content, content.prompts[prompt].text(language), language, "voice")
-
-
-def node_said(content: Content, node_id: str, language: str = "en") -> str:
-    prompt = content.voice.nodes[node_id].say  # type: ignore[attr-defined]
-    return fill(content, prompt.text(language), language, "voice")
 
 
 def asked(call: CallFixture) -> ET.Element:

@@ -8,7 +8,10 @@ import time
 from collections.abc import Callable
 
 import pytest
+from rq import Queue
 
+from ivr.callbacks.requests import Callbacks
+from ivr.jobs import QUEUE_NAME, Jobs
 from ivr.routing.dispatches import Dispatch, Dispatches
 from ivr.routing.figures import Figures, day_of
 from tests.live import MESSAGE_TO_CALL_BACK, LiveLine, WorkerProcess, eventually
@@ -153,8 +156,6 @@ def test_the_caller_hangs_up_during_the_whisper(
 def test_nobody_on_call_voicemail_then_a_counselor_returns_the_call(
     live_line: LiveLine, start_worker: StartWorker
 ) -> None:
-    from ivr.callbacks.requests import Callbacks
-
     start_worker()
     network = live_line.network
     # Nobody on call: the other choices; 1 for a message; words after the tone.
@@ -163,20 +164,19 @@ def test_nobody_on_call_voicemail_then_a_counselor_returns_the_call(
     callbacks = Callbacks(live_line.redis, live_line.settings.secret_key, 60)
     (reference,) = callbacks.open_references()
     assert callbacks.get(reference)["source"] == "voicemail"
-    # Now a counselor is on the roster; they return the call and reach the caller.
-    store_always_on_call(live_line.redis, ("alex", COUNSELOR_A, ["en"]))
-    # The counselor accepts, talks until the person hangs up, then says "I reached them".
-    network.phone(COUNSELOR_A, press("1"), press("1"))
-    network.phone(CALLER, talk(0.5))
-    from rq import Queue
-
-    from ivr.jobs import QUEUE_NAME
-
-    Queue(QUEUE_NAME, connection=live_line.redis).enqueue(
-        "workers.callbacks.connect", reference, "alex"
-    )
-    eventually(lambda: callbacks.get(reference).get("status") == "done", timeout=30)
+    return_the_call(live_line, reference, CALLER)
     assert [c.direction for c in network.calls.values() if c.to == CALLER] == ["outbound-dial"]
+
+
+def return_the_call(live_line: LiveLine, reference: str, answering: str) -> None:
+    """A counselor comes on the roster, is rung to return REFERENCE, accepts,
+    talks until ANSWERING hangs up, then says "I reached them"."""
+    store_always_on_call(live_line.redis, ("alex", COUNSELOR_A, ["en"]))
+    live_line.network.phone(COUNSELOR_A, press("1"), press("1"))
+    live_line.network.phone(answering, talk(0.5))
+    Jobs(Queue(QUEUE_NAME, connection=live_line.redis)).connect_callback(reference, "alex")
+    callbacks = Callbacks(live_line.redis, live_line.settings.secret_key, 60)
+    eventually(lambda: callbacks.get(reference).get("status") == "done", timeout=30)
 
 
 def test_a_caller_on_a_shared_phone_is_called_back_at_the_number_they_gave(
@@ -184,8 +184,6 @@ def test_a_caller_on_a_shared_phone_is_called_back_at_the_number_they_gave(
 ) -> None:
     """Through the emulator: 2 for another number, keyed with # and confirmed;
     the counselor's return call dials that number, never the shared phone."""
-    from ivr.callbacks.requests import Callbacks
-
     start_worker()
     network = live_line.network
     chosen = "+12025550144"
@@ -206,17 +204,7 @@ def test_a_caller_on_a_shared_phone_is_called_back_at_the_number_they_gave(
         chosen,
         "number",
     )
-    store_always_on_call(live_line.redis, ("alex", COUNSELOR_A, ["en"]))
-    network.phone(COUNSELOR_A, press("1"), press("1"))
-    network.phone(chosen, talk(0.5))
-    from rq import Queue
-
-    from ivr.jobs import QUEUE_NAME
-
-    Queue(QUEUE_NAME, connection=live_line.redis).enqueue(
-        "workers.callbacks.connect", reference, "alex"
-    )
-    eventually(lambda: callbacks.get(reference).get("status") == "done", timeout=30)
+    return_the_call(live_line, reference, chosen)
     dialed = [c.to for c in network.calls.values() if c.direction == "outbound-dial"]
     assert dialed == [chosen]
 

@@ -11,10 +11,17 @@ from rq import Queue
 
 from ivr.callbacks.voicemail import INDEX
 from ivr.content.model import Content
-from ivr.content.render import fill
 from ivr.jobs import QUEUE_NAME
 from tests.rosters import store_always_on_call
-from tests.twilio_signing import CallFixture, TwilioSigner, gather_action, redirect_url, spoken
+from tests.twilio_signing import (
+    CallFixture,
+    TwilioSigner,
+    gather_action,
+    node_said,
+    redirect_url,
+    said,
+    spoken,
+)
 
 BACKUP = "+12025550199"
 
@@ -22,15 +29,6 @@ BACKUP = "+12025550199"
 @pytest.fixture
 def call(twilio: TwilioSigner) -> CallFixture:
     return CallFixture(twilio)
-
-
-def said(content: Content, prompt: str, language: str = "en") -> str:
-    return fill(content, content.prompts[prompt].text(language), language, "voice")
-
-
-def node_said(content: Content, node_id: str, language: str = "en") -> str:
-    prompt = content.voice.nodes[node_id].say  # type: ignore[attr-defined]
-    return fill(content, prompt.text(language), language, "voice")
 
 
 def dialed(twiml: ET.Element) -> list[str]:

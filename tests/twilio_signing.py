@@ -11,6 +11,9 @@ from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 from werkzeug.test import TestResponse
 
+from ivr.content.model import Content
+from ivr.content.render import fill
+
 CALLER = "+12025550123"
 LINE = "+18885550100"
 
@@ -96,3 +99,14 @@ def redirect_url(twiml: ET.Element) -> str:
 def spoken(twiml: ET.Element) -> str:
     """Everything the caller hears, in order."""
     return " ".join((say.text or "").strip() for say in twiml.iter("Say"))
+
+
+def said(content: Content, prompt: str, language: str = "en") -> str:
+    """What the caller hears of one of the line's own prompts."""
+    return fill(content, content.prompts[prompt].text(language), language, "voice")
+
+
+def node_said(content: Content, node_id: str, language: str = "en") -> str:
+    """What the caller hears of a node's `say`."""
+    prompt = content.voice.nodes[node_id].say  # type: ignore[attr-defined]
+    return fill(content, prompt.text(language), language, "voice")

@@ -42,7 +42,7 @@ from ivr.content.render import fill
 from ivr.crisis.reader import CrisisReading
 from ivr.menu.consent import heard_number, spoken_number
 from ivr.menu.matching import choose_by_key, choose_by_words, spoken_key, words_beyond_choice
-from ivr.menu.state import CallbackConsent, CallbackConsents, CallState, CallStates
+from ivr.menu.state import CallbackConsent, CallState, CallStates
 from ivr.routing.holding import queue_name
 
 # A callback number keyed digit by digit: Twilio waits this long for the next
@@ -111,10 +111,8 @@ class VoiceEngine:
         backup_number: str,
         holds: Holds,
         crisis_heard: CrisisHeard | None = None,
-        consents: CallbackConsents | None = None,
     ) -> None:
         self.content = content
-        self.consents = consents
         self.crisis_heard = crisis_heard
         self.states = states
         self.texts = texts
@@ -262,7 +260,7 @@ class VoiceEngine:
         the call back. The choice that leads back here: the number again."""
         state = self.states.load(call.sid)
         node = self.content.voice.nodes.get(node_id)
-        given = self.consents.load(call.sid) if self.consents is not None else None
+        given = self.states.consent_of(call.sid)
         if state is None or not isinstance(node, CallbackNode):
             return self.incoming(call)
         if given is None or given.how != "pending" or node.confirm is None:
@@ -316,8 +314,7 @@ class VoiceEngine:
         )
 
     def _consent(self, call_sid: str, consent: CallbackConsent) -> None:
-        if self.consents is not None:
-            self.consents.save(call_sid, consent)
+        self.states.save_consent(call_sid, consent)
 
     def _callback(
         self, response: VoiceResponse, call: Call, language: str, node: CallbackNode

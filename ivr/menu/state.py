@@ -19,6 +19,20 @@ class CallState:
     tries: int = 0
 
 
+@dataclass(frozen=True)
+class CallbackConsent:
+    """What a caller said before leaving a message: how they may be called
+    back. `how`: "caller_id" (the number they call from), "number" (one they
+    gave and confirmed), "pending" (given, not yet confirmed), "none"."""
+
+    how: str
+    number: str = ""
+
+    @property
+    def callable(self) -> bool:
+        return self.how in ("caller_id", "number") and bool(self.number)
+
+
 class CallStates:
     """One Redis string per call, written with its expiry in a single SET:
     the state is tiny, and one command keeps the webhook's hot path short."""
@@ -50,40 +64,16 @@ class CallStates:
     def forget(self, call_sid: str) -> None:
         self._redis.delete(self._key(call_sid))
 
+    # What a caller said before leaving a message, beside the call's state and
+    # expiring with it; the message's webhook reads it to make (or not) the callback.
 
-@dataclass(frozen=True)
-class CallbackConsent:
-    """What a caller said before leaving a message: how they may be called
-    back. `how`: "caller_id" (the number they call from), "number" (one they
-    gave and confirmed), "pending" (given, not yet confirmed), "none"."""
+    def save_consent(self, call_sid: str, consent: CallbackConsent) -> None:
+        value = f"{consent.how}\t{consent.number}"
+        self._redis.set(f"{self._key(call_sid)}:callback", value, ex=self._ttl)
 
-    how: str
-    number: str = ""
-
-    @property
-    def callable(self) -> bool:
-        return self.how in ("caller_id", "number") and bool(self.number)
-
-
-class CallbackConsents:
-    """The consent of a call in progress, kept beside its state and expiring
-    with it; the message's webhook reads it to make (or not) the callback."""
-
-    def __init__(self, client: redis.Redis, ttl_seconds: int) -> None:
-        self._redis = client
-        self._ttl = ttl_seconds
-
-    @staticmethod
-    def _key(call_sid: str) -> str:
-        return f"call:{call_sid}:callback"
-
-    def save(self, call_sid: str, consent: CallbackConsent) -> None:
-        self._redis.set(self._key(call_sid), f"{consent.how}\t{consent.number}", ex=self._ttl)
-
-    def load(self, call_sid: str) -> CallbackConsent | None:
-        raw = self._redis.get(self._key(call_sid))
+    def consent_of(self, call_sid: str) -> CallbackConsent | None:
+        raw = self._redis.get(f"{self._key(call_sid)}:callback")
         if not isinstance(raw, bytes | str):
             return None
-        text = raw.decode() if isinstance(raw, bytes) else raw
-        how, _, number = text.partition("\t")
+        how, _, number = (raw.decode() if isinstance(raw, bytes) else raw).partition("\t")
         return CallbackConsent(how, number)

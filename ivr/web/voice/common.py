@@ -16,7 +16,7 @@ from ivr.crisis.decisions import Decisions
 from ivr.crisis.reader import CrisisReading
 from ivr.line import Line
 from ivr.menu.engine import Call, VoiceEngine
-from ivr.menu.state import CALL_SID, CallbackConsents, CallStates
+from ivr.menu.state import CALL_SID, CallStates
 from ivr.routing.holding import Holding
 from ivr.sms.optout import OptOuts
 from ivr.sms.text_requests import TextRequests
@@ -86,7 +86,6 @@ def _build_engine() -> VoiceEngine:
         backup_number=settings.backup_number,
         holds=Holding(line.redis, line.queue, settings, line.roster),
         crisis_heard=_crisis_heard,
-        consents=CallbackConsents(line.redis, settings.call_state_ttl_seconds),
     )
 
 

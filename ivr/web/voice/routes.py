@@ -14,7 +14,7 @@ from ivr.callbacks.voicemail import NOT_ASKED, call_back_for_message, store_voic
 from ivr.callers.blocklist import Blocklist
 from ivr.menu.engine import Call
 from ivr.menu.fallback import fallback_done_response, fallback_response, goodbye_response
-from ivr.menu.state import CALL_SID, CallbackConsents, CallStates
+from ivr.menu.state import CALL_SID, CallStates
 from ivr.platform.privacy import number_ref, sid_ref
 from ivr.routing.ending import WaitEnding
 from ivr.web.current import helpline
@@ -98,7 +98,7 @@ def _save_recording(call: Call, language: str) -> None:
     sid, url = field("RecordingSid"), field("RecordingUrl")
     if not (sid and url):
         return
-    consent = CallbackConsents(line.redis, line.settings.call_state_ttl_seconds).load(call.sid)
+    consent = CallStates(line.redis, line.settings.call_state_ttl_seconds).consent_of(call.sid)
     stored = store_voicemail(
         line.redis,
         recording_sid=sid,

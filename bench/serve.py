@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Flask, Response, request
 from twilio.twiml.voice_response import VoiceResponse
 
-from ivr.cli.main import _app
+from ivr.cli.main import build_app
 from ivr.cli.support import cli_settings
 from ivr.platform.logs import configure_logging
 from ivr.processes.server import HelplineServer, gunicorn_options
@@ -36,7 +36,7 @@ def floor() -> Response:
 
 
 def build() -> Flask:
-    app = _app()
+    app = build_app()
     app.add_url_rule(BASELINE_PATH, "bench_baseline", baseline, methods=["POST"])
     app.add_url_rule(FLOOR_PATH, "bench_floor", floor, methods=["POST"])
     return app

@@ -17,7 +17,6 @@ from pathlib import Path
 import click
 from flask import Flask
 
-from ivr.app import create_app
 from ivr.cli.accounts import audit_command, password_group, token_group
 from ivr.cli.backup import backup_command, restore_command
 from ivr.cli.block import block_group
@@ -35,7 +34,10 @@ DISTRIBUTION = "helpline"
 PLUGIN_GROUP = "helpline.commands"
 
 
-def _app() -> Flask:
+def build_app() -> Flask:
+    # Imported here: the app imports every page and route, 0.2 s that the
+    # commands which never build it (`helpline worker` among them) should not pay.
+    from ivr.app import create_app
     from ivr.content.loader import ContentError
 
     settings = _settings()
@@ -63,9 +65,32 @@ def _print_version(ctx: click.Context, _param: click.Parameter, wanted: bool) ->
     ctx.exit()
 
 
+class HelplineGroup(click.Group):
+    """The line's own commands, and those other installed packages offer under
+    `helpline` (the local Twilio's `emulator` and `simulate`), named in their
+    entry points so the line's own code never imports them. Those are loaded
+    only when asked for: scanning the installed packages and importing the
+    emulator cost every command 0.2 s, `helpline worker`'s start included
+    (docs/benchmarks.md)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        offered = {entry.name for entry in metadata.entry_points(group=PLUGIN_GROUP)}
+        return sorted(set(super().list_commands(ctx)) | offered)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            return command
+        for entry in metadata.entry_points(group=PLUGIN_GROUP, name=cmd_name):
+            loaded = entry.load()
+            if isinstance(loaded, click.Command):
+                return loaded
+        return None
+
+
 # A plain group: listing the commands builds no app (building it starts the
 # development Redis), and nothing of Flask's own command line shows.
-@click.group()
+@click.group(cls=HelplineGroup)
 @click.option(
     "--version",
     is_flag=True,
@@ -86,7 +111,7 @@ def serve() -> None:
 
     settings = _settings()
     configure_logging(settings)  # before the app: Flask and gunicorn log through it
-    run_server(_app(), settings)
+    run_server(build_app(), settings)
 
 
 @main.command()
@@ -189,16 +214,3 @@ def flows_graph(directory: Path | None, output: Path | None) -> None:
     with tempfile.NamedTemporaryFile("w", suffix=".mmd", delete=False) as source:
         source.write(text)
     subprocess.run([renderer, "-i", source.name, "-o", str(output)], check=True)  # noqa: S603
-
-
-def _add_installed_commands(group: click.Group) -> None:
-    """Commands other installed packages offer under `helpline` (the local
-    Twilio's `emulator` and `simulate`): named in their entry points, so the
-    line's own code never imports them."""
-    for entry in metadata.entry_points(group=PLUGIN_GROUP):
-        command = entry.load()
-        if isinstance(command, click.Command):
-            group.add_command(command, entry.name)
-
-
-_add_installed_commands(main)

@@ -187,3 +187,73 @@ def test_spanish_callers_are_asked_in_spanish(call: CallFixture, content: Conten
     assert node_said(content, "voicemail", "es") in spoken(ask)
     confirm = call.press(call.press(ask, "2"), "2025550143")
     assert "Le devolveremos la llamada al 2 0 2, 5 5 5, 0 1 4 3" in spoken(confirm)
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        "do not call this number",
+        "not at this number",
+        "never call this number",
+        "don't use this number",
+        "al mismo número no",
+    ],
+)
+def test_words_that_refuse_this_number_never_consent_to_it(
+    call: CallFixture, redis_client: redis.Redis, settings: Settings, refusal: str
+) -> None:
+    call.say(asked(call), refusal)
+    # Asked again, asked for a number, or no call back: never "call me back here".
+    assert redis_client.get(f"call:{call.sid}:callback") in (None, b"none\t")
+
+
+@pytest.mark.parametrize(
+    "doubt", ["that isn't right", "no that's not the right number", "not quite right"]
+)
+def test_a_doubtful_answer_to_the_read_back_number_does_not_confirm_it(
+    call: CallFixture, content: Content, doubt: str
+) -> None:
+    confirm = call.press(call.press(asked(call), "2"), "2025550143")
+    again = call.say(confirm, doubt)
+    assert again.find("Record") is None
+    assert "2 0 2, 5 5 5, 0 1 4 3" in spoken(again) or node_said(
+        content, "callback_number"
+    ) in spoken(again)
+
+
+@pytest.mark.parametrize(
+    "costly", ["19005550199", "18885550100", "18765550123", "+88212345678", "+442079460000"]
+)
+def test_a_premium_toll_free_or_foreign_number_is_never_taken(
+    call: CallFixture, content: Content, costly: str
+) -> None:
+    """Toll fraud: the line dials no number taken from input that could cost money."""
+    again = call.press(call.press(asked(call), "2"), costly)
+    assert said(content, "callback_unclear") in spoken(again)
+
+
+def test_a_caller_who_cannot_choose_leaves_a_message_with_no_call_back(
+    call: CallFixture, redis_client: redis.Redis, settings: Settings, content: Content
+) -> None:
+    """Not the partner line: when it does not answer, it leads back here."""
+    twiml = asked(call)
+    for _ in range(content.navigation.tries):
+        twiml = call.press(twiml, "7")
+    assert node_said(content, "callback_none") in spoken(twiml)
+    leave_message(call, twiml)
+    assert callbacks(redis_client, settings) == []
+
+
+def test_a_fallback_message_ignores_a_consent_given_earlier_in_the_call(
+    call: CallFixture, redis_client: redis.Redis, settings: Settings
+) -> None:
+    call.press(asked(call), "1")  # "call me back here", then something failed
+    sid = "RE" + "9" * 32
+    call.post(
+        "/voice/fallback-recorded",
+        RecordingSid=sid,
+        RecordingDuration="9",
+        RecordingUrl=f"https://api.twilio.com/2010-04-01/Recordings/{sid}",
+    )
+    assert decoded(redis_client.hgetall(f"voicemail:{sid}"))["consent"] == "not asked"
+    assert callbacks(redis_client, settings) == []

@@ -40,7 +40,7 @@ from ivr.content.model import (
 )
 from ivr.content.render import fill
 from ivr.crisis.reader import CrisisReading
-from ivr.menu.consent import heard_number, spoken_number
+from ivr.menu.consent import heard_number, negated, spoken_number
 from ivr.menu.matching import choose_by_key, choose_by_words, spoken_key, words_beyond_choice
 from ivr.menu.state import CallbackConsent, CallState, CallStates
 from ivr.routing.holding import queue_name
@@ -147,6 +147,8 @@ class VoiceEngine:
         if state is None or not isinstance(menu, MenuNode):
             return self.incoming(call)
         choice = self._choose(menu, state.language, digits, speech)
+        if choice is not None and not digits and self._consents_to_caller_id(choice, speech):
+            choice = None  # "do not call this number": asked again, never read as yes
         # Words that answer the menu ("again", "money", "two", "se me está acabando
         # el medicamento") are read by the crisis rules alone: a score on a menu
         # phrase is no reading of a person. Speech with more than MENU_ANSWER_SLACK
@@ -263,11 +265,14 @@ class VoiceEngine:
         given = self.states.consent_of(call.sid)
         if state is None or not isinstance(node, CallbackNode):
             return self.incoming(call)
-        if given is None or given.how != "pending" or node.confirm is None:
-            return self._enter(call, state, node.id)  # the number is gone: ask again
         if self._sounds_like_crisis(speech, state.language, learned=True):
             return self.crisis(call, state)
+        if given is None or given.how != "pending" or node.confirm is None:
+            return self._enter(call, state, node.id)  # the number is gone: ask again
         choice = self._choose_among(node.choices, state.language, digits, speech)
+        accepts = choice is not None and choice in node.choices and choice.next != node.id
+        if accepts and not digits and negated(speech):
+            choice = None  # "that isn't right": asked again, never read as yes
         if choice is not None:
             if choice in node.choices and choice.next != node.id:
                 self._consent(call.sid, CallbackConsent("number", given.number))
@@ -304,6 +309,13 @@ class VoiceEngine:
         else:
             self._confirm(response, state.language, node, number)
         return str(response)
+
+    def _consents_to_caller_id(self, choice: Choice, speech: str) -> bool:
+        """Words that would pick "call me back at this number" while turning it
+        around ("not this number", "no al mismo número")."""
+        target = self.content.voice.nodes.get(choice.next)
+        calls_here = isinstance(target, CallbackNode) and target.consent == "this_number"
+        return calls_here and negated(speech)
 
     def _sounds_like_crisis(self, speech: str, language: str, *, learned: bool) -> bool:
         heard = self.crisis_heard

@@ -92,13 +92,16 @@ def dial_done(node_id: str) -> Response:
     return twiml(voice_engine().dial_done(this_call(), node_id, field("DialCallStatus")))
 
 
-def _save_recording(call: Call, language: str) -> None:
+def _save_recording(call: Call, language: str, *, asked: bool = True) -> None:
+    """ASKED: the caller went through the consent step (not the fallback path,
+    whose message asks for a number: an earlier consent in the call is not it)."""
     line = helpline()
     duration = field("RecordingDuration")
     sid, url = field("RecordingSid"), field("RecordingUrl")
     if not (sid and url):
         return
-    consent = CallStates(line.redis, line.settings.call_state_ttl_seconds).consent_of(call.sid)
+    states = CallStates(line.redis, line.settings.call_state_ttl_seconds)
+    consent = states.consent_of(call.sid) if asked else None
     stored = store_voicemail(
         line.redis,
         recording_sid=sid,
@@ -188,7 +191,7 @@ def fallback_recorded() -> Response:
             # Not _known_language(): with Redis hanging, its timeout and then the
             # save's would cost the caller two timeouts (1 s) before the goodbye.
             language = voice_engine().language_of(sid)
-            _save_recording(Call(sid=sid, caller=field("From").strip()), language)
+            _save_recording(Call(sid=sid, caller=field("From").strip()), language, asked=False)
     except redis.RedisError:
         # The recording itself is safe at Twilio; its sid lets an operator find it.
         log.error("voicemail %s could not be saved: Redis unavailable", field("RecordingSid"))

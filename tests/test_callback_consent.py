@@ -46,6 +46,16 @@ def leave_message(call: CallFixture, twiml: ET.Element, sid: str = "RE" + "7" * 
     return sid
 
 
+def leave_fallback_message(call: CallFixture, sid: str) -> None:
+    """A message recorded on the fallback path (Redis was failing when it began)."""
+    call.post(
+        "/voice/fallback-recorded",
+        RecordingSid=sid,
+        RecordingDuration="9",
+        RecordingUrl=f"https://api.twilio.com/2010-04-01/Recordings/{sid}",
+    )
+
+
 def callbacks(client: redis.Redis, settings: Settings) -> list[dict[str, str]]:
     store = Callbacks(client, settings.secret_key, 86400)
     return [store.get(ref) for ref in store.open_references()]
@@ -171,12 +181,7 @@ def test_a_message_on_the_fallback_path_is_never_called_back_unasked(
     twiml = call.post("/voice/fallback-done", DialCallStatus="no-answer")
     assert said(content, "fallback_message") in spoken(twiml)
     sid = "RE" + "8" * 32
-    call.post(
-        "/voice/fallback-recorded",
-        RecordingSid=sid,
-        RecordingDuration="9",
-        RecordingUrl=f"https://api.twilio.com/2010-04-01/Recordings/{sid}",
-    )
+    leave_fallback_message(call, sid)
     assert decoded(redis_client.hgetall(f"voicemail:{sid}"))["consent"] == "not asked"
     assert callbacks(redis_client, settings) == []
 
@@ -249,11 +254,6 @@ def test_a_fallback_message_ignores_a_consent_given_earlier_in_the_call(
 ) -> None:
     call.press(asked(call), "1")  # "call me back here", then something failed
     sid = "RE" + "9" * 32
-    call.post(
-        "/voice/fallback-recorded",
-        RecordingSid=sid,
-        RecordingDuration="9",
-        RecordingUrl=f"https://api.twilio.com/2010-04-01/Recordings/{sid}",
-    )
+    leave_fallback_message(call, sid)
     assert decoded(redis_client.hgetall(f"voicemail:{sid}"))["consent"] == "not asked"
     assert callbacks(redis_client, settings) == []

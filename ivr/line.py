@@ -43,9 +43,5 @@ class Line:
     @cached_property
     def outbox(self) -> Outbox:
         return Outbox(
-            self.redis, self.queue, self.settings.secret_key, self.settings.retention_days * 86400
+            self.redis, self.queue, self.settings.secret_key, self.settings.retention_seconds
         )
-
-    @property
-    def retention_seconds(self) -> int:
-        return self.settings.retention_days * 86400

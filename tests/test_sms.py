@@ -353,7 +353,7 @@ def test_asking_again_while_the_callback_is_open_is_the_same_request(
     phone.send("call me please")
     confirmed = texts_of(content, "callback_confirmed", "en")
     assert phone.queued_bodies() == [confirmed, confirmed]  # each asking is answered
-    callbacks = Callbacks(redis_client, settings.secret_key, settings.retention_days * 86400)
+    callbacks = Callbacks(redis_client, settings.secret_key, settings.retention_seconds)
     (reference,) = callbacks.open_references()
     jobs = Queue(QUEUE_NAME, connection=redis_client).get_jobs()
     alerts = [j for j in jobs if j.func_name == "workers.alerts.alert_on_call"]

@@ -24,7 +24,7 @@ def alert_on_call(role: str, reference: str, item: str | None = None) -> int:
     recipients = on_call_numbers(line.redis, line.content.languages)
     if not recipients:
         if item is not None:
-            UrgentItems(line.redis, line.settings.retention_days * 86400).hurry(item)
+            UrgentItems(line.redis, line.settings.retention_seconds).hurry(item)
             log.warning("%s %s: nobody is on call; it climbs the ladder now", role, reference)
         else:
             log.error(

@@ -51,9 +51,7 @@ def connect(reference: str, counselor_id: str) -> str:
 
 
 def _connect(line: Line, returns: ReturnCalls, reference: str, counselor_id: str) -> str:
-    callbacks = Callbacks(
-        line.redis, line.settings.secret_key, line.settings.retention_days * 86400
-    )
+    callbacks = Callbacks(line.redis, line.settings.secret_key, line.settings.retention_seconds)
     record = callbacks.get(reference)
     if not record or record.get("status") == "done":
         return "nothing to return"

@@ -40,7 +40,7 @@ log = logging.getLogger("helpline.jobs.escalate")
 
 
 def urgent_items(line: Line) -> UrgentItems:
-    return UrgentItems(line.redis, line.settings.retention_days * 86400)
+    return UrgentItems(line.redis, line.settings.retention_seconds)
 
 
 def escalate(reference: str) -> str:
@@ -50,9 +50,9 @@ def escalate(reference: str) -> str:
     if step is None:
         return "nothing to do"
     item = items.get(reference)
-    callback = Callbacks(
-        line.redis, line.settings.secret_key, line.settings.retention_days * 86400
-    ).get(reference)
+    callback = Callbacks(line.redis, line.settings.secret_key, line.settings.retention_seconds).get(
+        reference
+    )
     if item is None or not callback or callback.get("status") == "done":
         # Returned some other way (an operator marked it done): nobody need climb.
         items.claim(reference, "done")

@@ -229,7 +229,7 @@ def _send_batch(line: Line, batch_id: str, key: str, lease: object) -> str:
         # The sid, then its way back to this part, in one round trip, in that order.
         kept = line.redis.pipeline(transaction=False)
         kept.hset(key, mapping={f"sid{index}": sid, f"state{index}": "queued"})
-        kept.set(sid_key(sid), f"{batch_id}:{index}", ex=line.settings.retention_days * 86400)
+        kept.set(sid_key(sid), f"{batch_id}:{index}", ex=line.settings.retention_seconds)
         kept.execute()
         record[f"sid{index}"] = sid
     log.info("outbox %s sent (%s parts) to %s", batch_id, record.get("parts"), record.get("to_ref"))

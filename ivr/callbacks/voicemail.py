@@ -76,7 +76,7 @@ def call_back_for_message(
     number."""
     if not may_call_back(number):
         return None
-    retention = settings.retention_days * 86400
+    retention = settings.retention_seconds
     reference = Callbacks(client, settings.secret_key, retention).create(
         number, language, "voicemail", note=recording_sid, consent=consent
     )

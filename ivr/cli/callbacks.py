@@ -21,7 +21,7 @@ from ivr.platform.privacy import mask
 def _open() -> tuple[Callbacks, redis.Redis]:
     settings = cli_settings()
     client = cli_redis(settings)
-    return Callbacks(client, settings.secret_key, settings.retention_days * 86400), client
+    return Callbacks(client, settings.secret_key, settings.retention_seconds), client
 
 
 @click.group("callbacks")

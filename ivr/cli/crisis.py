@@ -122,7 +122,7 @@ def decisions_command(hours: int, as_json: bool) -> None:
     with reaching_redis():
         from ivr.cli.support import cli_redis
 
-        counts = Decisions(cli_redis(settings), settings.retention_days * 86400).counts(hours)
+        counts = Decisions(cli_redis(settings), settings.retention_seconds).counts(hours)
     rows = sorted(counts.items(), key=lambda pair: (-pair[1], pair[0].field()))
     if as_json:
         click.echo(json.dumps([{**vars(d), "count": n} for d, n in rows], indent=2))

@@ -76,6 +76,11 @@ class Settings:
     log_format: str = "text"  # or "json": one object per line (production's default)
 
     @property
+    def retention_seconds(self) -> int:
+        """How long records about a person are kept (HELPLINE_RETENTION_DAYS)."""
+        return self.retention_days * 86400
+
+    @property
     def is_production(self) -> bool:
         return self.env == "production"
 

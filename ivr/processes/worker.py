@@ -145,7 +145,7 @@ def run_worker(settings: Settings, *, burst: bool = False) -> None:
     current = _Current()
     sweeper: threading.Thread | None = None
     if not burst:
-        retention = settings.retention_days * 86400
+        retention = settings.retention_seconds
         outbox = Outbox(connection, queue, settings.secret_key, retention)
         dispatches = Dispatches(connection, retention)
         sweeper = threading.Thread(

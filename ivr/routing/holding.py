@@ -47,7 +47,7 @@ class Holding:
         self._jobs = Jobs(queue)
         self._settings = settings
         self._roster = roster
-        self.dispatches = Dispatches(client, settings.retention_days * 86400)
+        self.dispatches = Dispatches(client, settings.retention_seconds)
         self.figures = Figures(client)
 
     def hold(

@@ -77,7 +77,7 @@ class SmsHandler:
         self.redis = client
         self.queue = queue
         self.jobs = Jobs(queue)
-        retention = settings.retention_days * 86400
+        retention = settings.retention_seconds
         self.outbox = Outbox(client, queue, settings.secret_key, retention)
         self.opt_outs = OptOuts(client, settings.secret_key)
         self.conversations = Conversations(client, settings.secret_key, retention)
@@ -100,7 +100,7 @@ class SmsHandler:
         seen = f"sms:seen:{text.message_sid}"
         # A MessageSid leads back to the text at Twilio: never kept past retention
         # (HELPLINE_RETENTION_DAYS may be 1, shorter than SEEN_SECONDS).
-        seen_for = min(SEEN_SECONDS, self.settings.retention_days * 86400)
+        seen_for = min(SEEN_SECONDS, self.settings.retention_seconds)
         reading = read_text(text.body, self.content)  # content alone: no Redis
         # One round trip: whether this MessageSid is new, whether the sender is
         # blocked (needed either way, and an EXISTS changes nothing), and the
@@ -365,7 +365,7 @@ class SmsHandler:
                 "created": int(time.time()),
             },
         )
-        pipe.expire(key, self.settings.retention_days * 86400)
+        pipe.expire(key, self.settings.retention_seconds)
         pipe.execute()
         callback = self.callbacks.create(
             text.sender, language, "crisis text", urgent=True, note=reference

@@ -36,7 +36,7 @@ def reasons_held_back(client: redis.Redis, settings: Settings, number: str) -> l
             "reply, except a crisis's 911/988 guidance"
         )
     queue = Queue(QUEUE_NAME, connection=client)
-    outbox = Outbox(client, queue, secret, settings.retention_days * 86400)
+    outbox = Outbox(client, queue, secret, settings.retention_seconds)
     cap = settings.sms_per_recipient_per_hour
     sent = outbox.replies_this_hour(number)
     if cap and sent >= cap:

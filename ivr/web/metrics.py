@@ -106,7 +106,7 @@ def _prometheus() -> Response:
     today = datetime.now(UTC).date()
     days = [figures.day((today - timedelta(days=n)).isoformat()) for n in range(DAYS)]
     registry = CollectorRegistry()
-    items = UrgentItems(line.redis, line.settings.retention_days * 86400)
+    items = UrgentItems(line.redis, line.settings.retention_seconds)
     waiting = items.open_items()
     now = time.time()
     urgent = UrgentFigures(

@@ -299,7 +299,7 @@ def _voicemail(voicemail: Any, operator: Operator) -> s.Voicemail:
         tag="calls", query=s.CrisisDecisionsQuery, response=list[s.CrisisDecision])  # fmt: skip
 def crisis_decisions(operator: Operator, query: s.CrisisDecisionsQuery) -> list[s.CrisisDecision]:
     line = helpline()
-    counts = Decisions(line.redis, line.settings.retention_days * 86400).counts(query.hours)
+    counts = Decisions(line.redis, line.settings.retention_seconds).counts(query.hours)
     rows = sorted(counts.items(), key=lambda pair: (-pair[1], pair[0].field()))
     return [s.CrisisDecision.model_validate({**vars(d), "count": n}) for d, n in rows]
 

@@ -23,7 +23,7 @@ log = logging.getLogger("helpline.callbacks")
 
 
 def _callbacks(line: Line) -> Callbacks:
-    return Callbacks(line.redis, line.settings.secret_key, line.settings.retention_days * 86400)
+    return Callbacks(line.redis, line.settings.secret_key, line.settings.retention_seconds)
 
 
 def _url(route: str, reference: str) -> str:
@@ -69,9 +69,9 @@ def callback_answer(reference: str) -> Response:
     # The counselor is on a helpline call now: not to be rung for a waiting caller.
     who = returns.calling(reference)
     if who and who != BACKUP_LINE:
-        Dispatches(line.redis, line.retention_seconds).mark_busy(who)
+        Dispatches(line.redis, line.settings.retention_seconds).mark_busy(who)
     # Pressing 1 takes urgent work: its escalation ladder stops here.
-    UrgentItems(line.redis, line.settings.retention_days * 86400).claim(
+    UrgentItems(line.redis, line.settings.retention_seconds).claim(
         reference, "backup line" if who == BACKUP_LINE else who or "counselor call"
     )
     say(response, line, record.get("language", ""), "callback_connecting")
@@ -129,4 +129,4 @@ def _first_report(line: Line, reference: str) -> bool:
 def _free_counselor(line: Line, reference: str) -> None:
     counselor = ReturnCalls(line.redis).calling(reference)
     if counselor:
-        Dispatches(line.redis, line.retention_seconds).mark_free(counselor)
+        Dispatches(line.redis, line.settings.retention_seconds).mark_free(counselor)

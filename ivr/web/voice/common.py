@@ -92,7 +92,7 @@ def _build_engine() -> VoiceEngine:
 def _crisis_heard(speech: str, language: str, *, learned: bool = True) -> CrisisReading:
     """The crisis reader on a caller's words; the decision recorded (no words)."""
     line = helpline()
-    decisions = Decisions(line.redis, line.settings.retention_days * 86400)
+    decisions = Decisions(line.redis, line.settings.retention_seconds)
     return decisions.read(line.content.crisis, speech, language, "voice", learned=learned)
 
 

@@ -32,7 +32,7 @@ HOLD_PAUSE_SECONDS = 10  # one hold document: short, so a decision reaches the c
 
 
 def _dispatches(line: Line) -> Dispatches:
-    return Dispatches(line.redis, line.retention_seconds)
+    return Dispatches(line.redis, line.settings.retention_seconds)
 
 
 def _url(route: str, dispatch_id: str, leg_id: str | None = None) -> str:
@@ -42,7 +42,9 @@ def _url(route: str, dispatch_id: str, leg_id: str | None = None) -> str:
 
 
 def _end_wait(line: Line, dispatch: Dispatch, outcome: str, why: str = "") -> bool:
-    return WaitEnding(line.redis, line.jobs, line.retention_seconds).end(dispatch, outcome, why)
+    return WaitEnding(line.redis, line.jobs, line.settings.retention_seconds).end(
+        dispatch, outcome, why
+    )
 
 
 def _keep_waiting(dispatch_id: str) -> Response:
@@ -112,7 +114,7 @@ def hold_choice(dispatch_id: str) -> Response:
     dispatch = _dispatches(line).load(dispatch_id)
     response = VoiceResponse()
     speech = field("SpeechResult")
-    decisions = Decisions(line.redis, line.settings.retention_days * 86400)
+    decisions = Decisions(line.redis, line.settings.retention_seconds)
     if (
         dispatch is not None
         and dispatch.is_open

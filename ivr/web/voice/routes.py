@@ -112,7 +112,7 @@ def _save_recording(call: Call, language: str, *, asked: bool = True) -> None:
         call_sid=call.sid,
         caller=call.caller,
         language=language,
-        retention_seconds=line.settings.retention_days * 86400,
+        retention_seconds=line.settings.retention_seconds,
         consent=consent.how if consent is not None else NOT_ASKED,
     )
     if not stored:
@@ -150,7 +150,7 @@ def status() -> Response:
     ):
         line = helpline()
         CallStates(line.redis, line.settings.call_state_ttl_seconds).forget(sid)
-        WaitEnding(line.redis, line.jobs, line.retention_seconds).caller_hung_up(sid)
+        WaitEnding(line.redis, line.jobs, line.settings.retention_seconds).caller_hung_up(sid)
     return Response(status=204)
 
 

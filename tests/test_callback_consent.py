@@ -66,6 +66,19 @@ def alerts(client: redis.Redis) -> int:
     return len([j for j in jobs if j.func_name == ALERT_ON_CALL])
 
 
+def to_be_heard(client: redis.Redis, sid: str) -> None:
+    """A message nobody may call back is still someone's urgent work: hearing
+    it (it may say "I took all my pills"), with an alert to the counselors on
+    call; no callback request is made."""
+    (item,) = UrgentItems(client, 86400).open_items()
+    assert (item.kind, item.subject) == ("message", sid)
+    assert item.reference.startswith("VM-")
+    assert decoded(client.hgetall(f"voicemail:{sid}"))["urgent"] == item.reference
+    (job,) = [j for j in Queue(QUEUE_NAME, connection=client).get_jobs()]
+    assert job.func_name == ALERT_ON_CALL
+    assert job.args[0] == "message_alert"
+
+
 def test_the_caller_is_asked_before_the_message(call: CallFixture, content: Content) -> None:
     twiml = asked(call)
     assert twiml.find("Record") is None
@@ -129,8 +142,7 @@ def test_no_call_back_means_none_and_the_message_is_still_kept(
     sid = leave_message(call, message)
     assert callbacks(redis_client, settings) == []
     assert redis_client.zcard(OPEN) == 0
-    assert UrgentItems(redis_client, 86400).open_items() == []
-    assert alerts(redis_client) == 0
+    to_be_heard(redis_client, sid)
     assert decoded(redis_client.hgetall(f"voicemail:{sid}"))["consent"] == "none"
 
 
@@ -162,8 +174,9 @@ def test_no_usable_number_after_the_tries_is_a_message_with_no_call_back(
     for _ in range(content.navigation.tries):
         twiml = call.press(twiml, "12")
     assert said(content, "callback_none") in spoken(twiml)
-    leave_message(call, twiml)
+    sid = leave_message(call, twiml)
     assert callbacks(redis_client, settings) == []
+    to_be_heard(redis_client, sid)
 
 
 def test_crisis_words_while_giving_a_number_bring_911_and_988(
@@ -184,6 +197,7 @@ def test_a_message_on_the_fallback_path_is_never_called_back_unasked(
     leave_fallback_message(call, sid)
     assert decoded(redis_client.hgetall(f"voicemail:{sid}"))["consent"] == "not asked"
     assert callbacks(redis_client, settings) == []
+    to_be_heard(redis_client, sid)
 
 
 def test_spanish_callers_are_asked_in_spanish(call: CallFixture, content: Content) -> None:

@@ -5,6 +5,9 @@ Run by the worker's sweeper when an item's deadline has passed unclaimed:
    call to the first of them that plays the whisper ("press 1 to take it");
 2. the supervisors on call: the alert text and the same call;
 3. the backup line: the same call, to HELPLINE_BACKUP_NUMBER.
+A message nobody may call back has no person to connect: each step texts
+(the counselors on call, then the supervisors), and in place of the backup
+line, which cannot hear it, both again; taking it is listening to it.
 A step that finds nobody to reach (no counselor, no supervisor on call) is
 recorded and the next one is due at once: a crisis never waits a deadline
 for nobody. Pressing 1 on the whisper claims the item and dials the person
@@ -30,6 +33,7 @@ from ivr.callbacks.urgent import (
 )
 from ivr.line import Line
 from ivr.platform import clock
+from ivr.platform.redis_store import text
 from ivr.roster.model import Counselor
 from ivr.roster.oncall import supervisors_on_call, who_is_on_call
 from ivr.roster.store import RosterStore
@@ -50,11 +54,9 @@ def escalate(reference: str) -> str:
     if step is None:
         return "nothing to do"
     item = items.get(reference)
-    callback = Callbacks(line.redis, line.settings.secret_key, line.settings.retention_seconds).get(
-        reference
-    )
-    if item is None or not callback or callback.get("status") == "done":
-        # Returned some other way (an operator marked it done): nobody need climb.
+    if item is None or _already_done(line, item):
+        # Returned (or heard) some other way, or kept its full time: nobody
+        # need climb.
         items.claim(reference, "done")
         return "already done"
     returns = ReturnCalls(line.redis)
@@ -79,33 +81,50 @@ def escalate(reference: str) -> str:
     return f"{LADDER[step]}: {reached or 'nobody'}"
 
 
+def _already_done(line: Line, item: UrgentItem) -> bool:
+    """A callback marked done, a message marked done, or either gone."""
+    if item.kind == "message":
+        message = line.redis.hget(f"voicemail:{item.subject}", "status")
+        return message is None or text(message) == "done"
+    callback = Callbacks(line.redis, line.settings.secret_key, line.settings.retention_seconds).get(
+        item.reference
+    )
+    return not callback or callback.get("status") == "done"
+
+
 def _reach(line: Line, item: UrgentItem, step: int) -> str:
     """Who this step reached ("" for nobody): texts and a whisper call."""
-    if step >= BACKUP:
+    message = item.kind == "message"
+    if step >= BACKUP and not message:
         line.jobs.connect_callback(item.reference, BACKUP_LINE)
         return "the backup line"
     roster = RosterStore(line.redis).load()
     if roster is None:
         return ""
     moment = clock.now()
-    people: list[Counselor] = (
-        who_is_on_call(roster, moment)
-        if step == ON_CALL_AGAIN
-        else supervisors_on_call(roster, moment)
-    )
+    people: list[Counselor] = []
+    if step in (ON_CALL_AGAIN, BACKUP):
+        people += who_is_on_call(roster, moment)
+    if step in (SUPERVISORS, BACKUP):
+        people += [p for p in supervisors_on_call(roster, moment) if p not in people]
     if not people:
         return ""
     _text(line, item, step, people)
-    if item.kind == "crisis" or step == SUPERVISORS:
+    if not message and (item.kind == "crisis" or step == SUPERVISORS):
         line.jobs.connect_callback(item.reference, people[0].id)
     role = "supervisor" if step == SUPERVISORS else "counselor"
+    if step >= BACKUP:
+        role = "person"  # the counselors and supervisors on call, together
     return f"{len(people)} {role}{'s' if len(people) > 1 else ''}"
 
 
 def _text(line: Line, item: UrgentItem, step: int, people: list[Counselor]) -> None:
-    """The alert again, in each person's language, once per step (outbox cause)."""
+    """The alert again, in each person's language, once per step and backup
+    try (outbox cause)."""
     languages = line.content.languages
     recipients = [(person.phone, staff_language(person, languages)) for person in people]
     minutes = str(int(item.age(time.time()) // 60))
     values = {"ref": item.reference, "minutes": minutes}
-    text_staff(line, "urgent_alert", recipients, values, f"urgent:{item.reference}:{step}")
+    role = "message_urgent" if item.kind == "message" else "urgent_alert"
+    cause = f"urgent:{item.reference}:{step}" + (f".{item.backup_tries}" if step >= BACKUP else "")
+    text_staff(line, role, recipients, values, cause)

@@ -1,7 +1,9 @@
 """Urgent items: who must take them, by when, and how far up the ladder they are.
 
-An item is a callback request (its reference) that must be claimed by a
-person: a crisis text's urgent callback, an urgent callback, a voicemail.
+An item is work that must be claimed by a person: a callback request (its
+reference: a crisis text's urgent callback, an urgent callback, a voicemail's
+callback) or a message nobody may call back, which someone must hear (`VM-…`,
+its recording the item's subject).
 It opens at step 0 (the counselors on call were alerted) with a deadline.
 Each time the deadline passes unclaimed, the item climbs one step of LADDER;
 the last step (the backup line) is tried again at most BACKUP_TRIES times.
@@ -32,7 +34,7 @@ from ivr.platform.redis_store import decoded
 LADDER = ("on_call", "on_call_again", "supervisors", "backup")
 ON_CALL, ON_CALL_AGAIN, SUPERVISORS, BACKUP = range(len(LADDER))
 BACKUP_TRIES = 3  # the backup line is called at most this many times for one item
-KINDS = ("crisis", "callback", "voicemail")
+KINDS = ("crisis", "callback", "voicemail", "message")
 DEADLINES = "urgent:deadlines"
 OPEN = "urgent:open"
 # "<reference> <seconds from opening to claim>" -> when claimed; kept for the
@@ -113,6 +115,8 @@ class UrgentItem:
     claimed_at: float | None
     reached_backup: bool
     runs: int = 0  # times its current step was begun: more than 1 after a worker died in it
+    subject: str = ""  # a message's recording SID; "" for a callback request
+    backup_tries: int = 0  # times its last step was begun
 
     @property
     def step_name(self) -> str:
@@ -134,10 +138,18 @@ class UrgentItems:
         return f"urgent:{reference}"
 
     def open(
-        self, reference: str, kind: str, language: str, deadline: float, *, now: float | None = None
+        self,
+        reference: str,
+        kind: str,
+        language: str,
+        deadline: float,
+        *,
+        now: float | None = None,
+        subject: str = "",
     ) -> bool:
         """Opened once: a repeated event (a retried webhook) changes nothing.
-        DEADLINE: when step 1 is due (now: nobody could be alerted)."""
+        DEADLINE: when step 1 is due (now: nobody could be alerted). SUBJECT:
+        what a message item is about (its recording SID)."""
         if kind not in KINDS:
             raise ValueError(f"unknown urgent kind {kind!r}")
         moment = time.time() if now is None else now
@@ -145,7 +157,10 @@ class UrgentItems:
         if not self._redis.hsetnx(key, "opened", moment):
             return False
         pipe = self._redis.pipeline(transaction=True)
-        pipe.hset(key, mapping={"kind": kind, "language": language, "step": 0, "done": 1})
+        pipe.hset(
+            key,
+            mapping={"kind": kind, "language": language, "step": 0, "done": 1, "subject": subject},
+        )
         pipe.expire(key, self._ttl)
         pipe.zadd(OPEN, {reference: moment})
         pipe.zadd(DEADLINES, {reference: deadline})
@@ -168,6 +183,8 @@ class UrgentItems:
             float(claimed_at) if claimed_at else None,
             record.get("reached_backup") == "1",
             int(record.get("runs", 0)),
+            record.get("subject", ""),
+            int(record.get("backup_tries", 0)),
         )
 
     def claim(self, reference: str, by: str, *, now: float | None = None) -> bool:

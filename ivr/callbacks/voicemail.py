@@ -7,11 +7,12 @@ import time
 
 import redis
 
-from ivr.callbacks.requests import Callbacks
+from ivr.callbacks.requests import Callbacks, new_reference
 from ivr.callbacks.urgent import UrgentItems, deadline_after
 from ivr.callers.caller_id import may_call_back
 from ivr.jobs import Jobs
 from ivr.platform.config import Settings
+from ivr.platform.redis_store import text
 
 INDEX = "voicemails"
 # A message left on the fallback path (Redis failing): no consent step could
@@ -57,7 +58,7 @@ def store_voicemail(
     return True
 
 
-def call_back_for_message(
+def follow_up_message(
     client: redis.Redis,
     settings: Settings,
     jobs: Jobs,
@@ -66,23 +67,40 @@ def call_back_for_message(
     number: str,
     consent: str,
     language: str,
-) -> str | None:
-    """A message whose caller asked to be called back at NUMBER (CONSENT says
-    how they gave it: the number they called from, or one they keyed or said)
-    is a request to be called back: the request, urgent work that must be
-    taken before its deadline, and an alert to the counselors on call. Its
-    reference; None when they asked not to be (or could not say where), or
-    for a placeholder of a withheld caller ID, which can be someone else's
-    number."""
-    if not may_call_back(number):
-        return None
+) -> str:
+    """Every message is someone's work before its deadline; its reference.
+
+    A caller who asked to be called back at NUMBER (CONSENT says how they gave
+    it: the number they called from, or one they keyed or said) made a request
+    to be called back (`CB-…`): the request, urgent work and an alert to the
+    counselors on call. A message nobody may call back (they asked not to be,
+    could not say where, left it on the fallback path, or the number is a
+    withheld caller ID's placeholder, which can be someone else's) must still
+    be heard: it may say "I took all my pills". It is urgent work of its own
+    (`VM-…`), taken by listening to it, on the same ladder of alerts."""
     retention = settings.retention_seconds
-    reference = Callbacks(client, settings.secret_key, retention).create(
-        number, language, "voicemail", note=recording_sid, consent=consent
-    )
-    client.hset(f"voicemail:{recording_sid}", "callback", reference)
-    UrgentItems(client, retention).open(
-        reference, "voicemail", language, time.time() + deadline_after("voicemail", settings)
-    )
-    jobs.alert("callback_alert", reference, reference)
+    urgent = UrgentItems(client, retention)
+    deadline = time.time() + deadline_after("voicemail", settings)
+    if may_call_back(number):
+        reference = Callbacks(client, settings.secret_key, retention).create(
+            number, language, "voicemail", note=recording_sid, consent=consent
+        )
+        client.hset(f"voicemail:{recording_sid}", "callback", reference)
+        urgent.open(reference, "voicemail", language, deadline)
+        jobs.alert("callback_alert", reference, reference)
+        return reference
+    reference = new_reference("VM")
+    client.hset(f"voicemail:{recording_sid}", "urgent", reference)
+    urgent.open(reference, "message", language, deadline, subject=recording_sid)
+    jobs.alert("message_alert", reference, reference)
     return reference
+
+
+def message_heard(client: redis.Redis, retention_seconds: int, recording_sid: str, by: str) -> bool:
+    """Someone listened to the message (or marked it done): its urgent work,
+    if it had any of its own, is theirs and its ladder stops. True when this
+    took it."""
+    reference = client.hget(f"voicemail:{recording_sid}", "urgent")
+    if not reference:
+        return False
+    return UrgentItems(client, retention_seconds).claim(text(reference), by)

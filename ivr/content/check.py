@@ -263,13 +263,17 @@ def _lengths_and_placeholders(content: Content) -> Iterator[Problem]:
     for name, prompt in content.prompts.items():
         values = frozenset(PROMPT_VALUES.get(name, ()))
         yield from _prompt_problems(content, prompt, f"prompt '{name}'", False, values)
-    alerts = {content.sms.replies.get(r) for r in ("crisis_alert", "callback_alert")}
-    urgent = content.sms.replies.get("urgent_alert")
-    staff = {content.sms.replies.get(r) for r in ("urgent_taken", "urgent_not_taken")}
+    alerts = {
+        content.sms.replies.get(r) for r in ("crisis_alert", "callback_alert", "message_alert")
+    }
+    urgent = {content.sms.replies.get(r) for r in ("urgent_alert", "message_urgent")}
+    staff = {
+        content.sms.replies.get(r) for r in ("urgent_taken", "urgent_not_taken", "message_taken")
+    }
     exempt = {content.sms.replies.get(role) for role in SMS_ROLES_WITHOUT_OPT_OUT}
     for text_id, parts in content.texts.items():
         runtime = RUNTIME_PLACEHOLDERS if text_id in alerts else frozenset()
-        if text_id == urgent:
+        if text_id in urgent:
             runtime = frozenset({"ref", "minutes"})  # workers/escalate.py fills them
         elif text_id in staff:
             runtime = frozenset({"ref"})  # ivr/sms/handler.py fills it

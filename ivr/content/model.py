@@ -251,6 +251,9 @@ SMS_REPLY_ROLES = (
     "crisis_alert",  # to the on-call counselor: a reference, never the number or text
     "callback_confirmed",  # to the texter after CALL
     "callback_alert",  # to the on-call counselor: a callback is waiting
+    "message_alert",  # to the on-call counselor: a message nobody may call back, to hear
+    "message_urgent",  # the ladder's text for such a message nobody has heard yet
+    "message_taken",  # to a counselor who replied to a message's alert: it is theirs to hear
     "urgent_alert",  # the escalation ladder's text: urgent work nobody has taken yet
     "urgent_taken",  # to a counselor who replied to an alert with its reference: it is theirs
     "urgent_not_taken",  # the same when someone took it first (or it is no urgent work)
@@ -269,6 +272,9 @@ SMS_ROLES_WITHOUT_OPT_OUT = (
     "urgent_taken",
     "urgent_not_taken",
     "callback_alert",
+    "message_alert",
+    "message_urgent",
+    "message_taken",
     "unavailable",
     "blocked_crisis",
     "near_crisis",

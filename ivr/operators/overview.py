@@ -20,6 +20,7 @@ import redis
 from ivr.callbacks.requests import Callbacks
 from ivr.callbacks.urgent import UrgentItems
 from ivr.callbacks.voicemail import INDEX as VOICEMAILS
+from ivr.callbacks.voicemail import message_heard
 from ivr.operators import jobs
 from ivr.platform.privacy import mask
 from ivr.platform.redis_store import decoded
@@ -71,6 +72,7 @@ class Voicemail:
     recording_url: str
     status: str  # new | done
     callback: str | None
+    urgent: str | None = None  # a message nobody may call back: the work of hearing it
 
 
 @dataclass(frozen=True)
@@ -189,15 +191,24 @@ class Overview:
                 found.append(voicemail)
         return found
 
+    def heard(self, sid: str, by: str) -> bool:
+        """BY listened to the message: its urgent work, if any, is theirs."""
+        return message_heard(self._redis, self._retention, sid, by)
+
     def voicemail(self, sid: str) -> Voicemail | None:
         record = decoded(self._redis.hgetall(f"voicemail:{sid}"))
         return _voicemail(sid, record) if record else None
 
-    def mark_voicemail(self, sid: str, status: str) -> tuple[Voicemail, Voicemail] | None:
-        """(before, after); None for an unknown voicemail."""
+    def mark_voicemail(
+        self, sid: str, status: str, by: str = ""
+    ) -> tuple[Voicemail, Voicemail] | None:
+        """(before, after); None for an unknown voicemail. Done by BY: the
+        work of hearing it, if it had any, is theirs."""
         before = self.voicemail(sid)
         if before is None or not self._set_if_exists(keys=[f"voicemail:{sid}"], args=[status]):
             return None
+        if status == "done":
+            message_heard(self._redis, self._retention, sid, by)
         after = self.voicemail(sid)
         return (before, after) if after is not None else None
 
@@ -323,6 +334,7 @@ def _voicemail(sid: str, record: dict[str, str]) -> Voicemail:
         recording_url=record.get("recording_url", ""),
         status="done" if record.get("status") == "done" else "new",
         callback=record.get("callback") or None,
+        urgent=record.get("urgent") or None,
     )
 
 

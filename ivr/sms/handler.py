@@ -32,7 +32,10 @@ from ivr.sms.reading import Intent, Reading, read_text
 
 log = logging.getLogger("helpline.sms")
 # A reply to an alert that takes its urgent work: the reference, maybe after a word.
-STAFF_CLAIM = re.compile(r"(?:(?:take|taking|mine|tomo|yo)\W*)?(CB-[2-9A-HJKMNP-Z]{6})\W*", re.I)
+# A callback's reference (CB-…) or a message's to hear (VM-…).
+STAFF_CLAIM = re.compile(
+    r"(?:(?:take|taking|mine|tomo|yo)\W*)?((?:CB|VM)-[2-9A-HJKMNP-Z]{6})\W*", re.I
+)
 SEEN_SECONDS = 2 * 86400  # longer than Twilio would ever retry a webhook
 # Why a number opted out, as kept beside the opt-out (no words of the text).
 OPT_OUT_WORD = "stop keyword"  # STOP, ALTO, … as the whole text
@@ -315,9 +318,9 @@ class SmsHandler:
 
     def _staff_claim(self, text: InboundText) -> Outcome | None:
         """A counselor or supervisor replying to an alert with its reference
-        ("CB-7KQ2MX", "take CB-7KQ2MX") takes that urgent work: its ladder stops.
-        None for anything else, and for anyone not on the roster (a texter who
-        types a reference is a texter)."""
+        ("CB-7KQ2MX", "take CB-7KQ2MX", a message's "VM-…") takes that urgent
+        work: its ladder stops. None for anything else, and for anyone not on
+        the roster (a texter who types a reference is a texter)."""
         found = STAFF_CLAIM.fullmatch(text.body.strip())
         if found is None:
             return None
@@ -328,7 +331,9 @@ class SmsHandler:
         reference = found.group(1).upper()
         taken = self.urgent.claim(reference, person.id)
         language = staff_language(person, self.content.languages)
-        role = "urgent_taken" if taken else "urgent_not_taken"
+        role = "urgent_not_taken"
+        if taken:
+            role = "message_taken" if reference.startswith("VM-") else "urgent_taken"
         bodies = [
             fill(self.content, part.text(language), language, "sms", {"ref": reference})
             for part in self.content.texts[self.content.sms.replies[role]]

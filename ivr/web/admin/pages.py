@@ -95,7 +95,7 @@ def callback_number(reference: str) -> ResponseReturnValue:
 @admin.post("/voicemails/<sid>/done")
 @admins_only
 def voicemail_done(sid: str) -> ResponseReturnValue:
-    changed = desk().overview.mark_voicemail(sid, "done")
+    changed = desk().overview.mark_voicemail(sid, "done", who())
     if changed is None:
         flash("No such voicemail.", "error")
     else:
@@ -124,6 +124,7 @@ def voicemail_recording(sid: str) -> ResponseReturnValue:
         )
         return Response(render_template("refused.html", reason=reason), status=502)
     desk().audit.record(who(), "voicemail.reveal", sid)
+    desk().overview.heard(sid, who())
     kind = audio.headers.get("Content-Type", "")
     response = Response(
         audio.iter_content(AUDIO_CHUNK),

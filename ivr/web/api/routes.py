@@ -278,7 +278,7 @@ def voicemails(operator: Operator, query: s.IncludeDoneQuery) -> list[s.Voicemai
 def mark_voicemail(
     operator: Operator, voicemail_id: str, body: s.VoicemailStatusChange
 ) -> s.Voicemail:
-    changed = desk().overview.mark_voicemail(voicemail_id, body.status)
+    changed = desk().overview.mark_voicemail(voicemail_id, body.status, who(operator))
     if changed is None:
         raise ApiError(404, "not_found", f"no voicemail {voicemail_id}")
     before, after = changed

@@ -199,6 +199,11 @@ class Voicemail(BaseModel):
     recording_url: str | None = Field(None, description="Admins only.")
     status: Literal["new", "done"]
     callback: str | None = None
+    urgent: str | None = Field(
+        None,
+        description="A message nobody may call back: the reference of the urgent work of "
+        "hearing it (taken by listening, or by marking it done).",
+    )
 
 
 class CallbackRequest(BaseModel):
@@ -214,8 +219,10 @@ class CallbackRequest(BaseModel):
 
 
 class UrgentWork(BaseModel):
-    reference: str = Field(description="The callback request's reference.")
-    kind: Literal["crisis", "callback", "voicemail"]
+    reference: str = Field(
+        description="The callback request's reference, or a message's (VM-…) to hear."
+    )
+    kind: Literal["crisis", "callback", "voicemail", "message"]
     language: str
     waiting_minutes: int
     step: Literal["on_call", "on_call_again", "supervisors", "backup"] = Field(

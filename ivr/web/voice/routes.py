@@ -10,7 +10,7 @@ from flask import Response, request
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
-from ivr.callbacks.voicemail import NOT_ASKED, call_back_for_message, store_voicemail
+from ivr.callbacks.voicemail import NOT_ASKED, follow_up_message, store_voicemail
 from ivr.callers.blocklist import Blocklist
 from ivr.menu.engine import Call
 from ivr.menu.fallback import fallback_done_response, fallback_response, goodbye_response
@@ -116,9 +116,9 @@ def _save_recording(call: Call, language: str, *, asked: bool = True) -> None:
         consent=consent.how if consent is not None else NOT_ASKED,
     )
     if not stored:
-        return  # a repeated webhook: the callback was already asked for
+        return  # a repeated webhook: its follow-up is already open
     log.info("voicemail %s saved for call %s", sid, sid_ref(call.sid))
-    call_back_for_message(
+    follow_up_message(
         line.redis,
         line.settings,
         line.jobs,

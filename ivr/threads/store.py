@@ -1,0 +1,390 @@
+"""Text conversations with a person (issue 19): who holds each, and what was
+said, both ways.
+
+A texter who asks for a person opens a thread (`TX-…`), waiting. The first
+counselor to take it holds it (one Lua script, like the call claim: two
+counselors taking it at once cannot both win); everyone else sees it taken.
+The holder may hand it to another counselor, or back to the waiting pool, and
+close it. A texter has at most one open thread: a second "TALK" while one is
+open is the same thread.
+
+Each message is a JSON line in the thread's list; its place in the list is its
+sequence number, which the desk polls from and the outbox's cause is built
+from (`thread:<id>:<seq>`), so a message re-sent after a crash is sent once.
+A counselor's message is appended only while they hold the thread (checked in
+the same script that appends it); it is `queued` until the outbox has taken
+it, so a process killed in between leaves it for `unsent` to find.
+
+Keys (all expire with the retention period):
+    thread:<id>               hash: number (the only clear copy), number_ref,
+                              language, state, holder, opened, taken_at,
+                              closed_at, closed_by, closed_why, last_texter_at,
+                              last_counselor_at, crisis_at
+    thread:<id>:messages      list of JSON {at, sender, body, crisis, status}
+    thread:number:<ref>       the texter's open thread, by the keyed hash of the number
+    threads:waiting           zset id -> opened: offered to the counselors on call
+    threads:open              zset id -> opened: waiting or held
+    threads:held:<counselor>  zset id -> taken
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+import redis
+
+from ivr.platform.privacy import number_ref
+from ivr.platform.redis_store import decoded, text
+
+STATES = ("waiting", "held", "closed")
+WAITING = "threads:waiting"
+OPEN = "threads:open"
+TEXTER = "texter"  # the sender of a texter's message; a counselor's is their id
+LINE = "line"  # the line's own texts in a thread (the wait estimate, the closing text)
+PREFIX = "TX"
+
+# KEYS: thread, waiting, held-by-claimer. ARGV: counselor, now, id.
+_CLAIM = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return 'gone' end
+if state == 'held' and redis.call('HGET', KEYS[1], 'holder') == ARGV[1] then return 'yours' end
+if state ~= 'waiting' then return state end
+redis.call('HSET', KEYS[1], 'state', 'held', 'holder', ARGV[1], 'taken_at', ARGV[2])
+redis.call('ZREM', KEYS[2], ARGV[3])
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[3])
+return 'won'
+"""
+
+# KEYS: thread, waiting, held-by-giver, held-by-taker (or the waiting set again).
+# ARGV: giver, taker ('' for the waiting pool), now, id.
+_HAND = """
+if redis.call('HGET', KEYS[1], 'state') ~= 'held' then return 'not held' end
+if redis.call('HGET', KEYS[1], 'holder') ~= ARGV[1] then return 'not yours' end
+redis.call('ZREM', KEYS[3], ARGV[4])
+if ARGV[2] == '' then
+  redis.call('HSET', KEYS[1], 'state', 'waiting', 'holder', '')
+  redis.call('ZADD', KEYS[2], redis.call('HGET', KEYS[1], 'opened'), ARGV[4])
+else
+  redis.call('HSET', KEYS[1], 'holder', ARGV[2], 'taken_at', ARGV[3])
+  redis.call('ZADD', KEYS[4], ARGV[3], ARGV[4])
+end
+return 'ok'
+"""
+
+# KEYS: thread, waiting, open, held-by-holder, by-number. ARGV: by, why, now, id.
+_CLOSE = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return 'gone' end
+if state == 'closed' then return 'closed' end
+redis.call('HSET', KEYS[1], 'state', 'closed', 'closed_at', ARGV[3], 'closed_by', ARGV[1],
+           'closed_why', ARGV[2])
+redis.call('ZREM', KEYS[2], ARGV[4])
+redis.call('ZREM', KEYS[3], ARGV[4])
+redis.call('ZREM', KEYS[4], ARGV[4])
+if redis.call('GET', KEYS[5]) == ARGV[4] then redis.call('DEL', KEYS[5]) end
+return 'ok'
+"""
+
+# A counselor's message, only while they hold the thread. KEYS: thread,
+# messages. ARGV: counselor, line (JSON), now, ttl. Returns its sequence, or -1.
+_SAY = """
+if redis.call('HGET', KEYS[1], 'state') ~= 'held' then return -1 end
+if redis.call('HGET', KEYS[1], 'holder') ~= ARGV[1] then return -1 end
+local seq = redis.call('RPUSH', KEYS[2], ARGV[2]) - 1
+redis.call('EXPIRE', KEYS[2], ARGV[4])
+redis.call('HSET', KEYS[1], 'last_counselor_at', ARGV[3])
+redis.call('HDEL', KEYS[1], 'crisis_at')
+return seq
+"""
+
+# The texter's message, while the thread is open. KEYS: thread, messages.
+# ARGV: line (JSON), now, crisis ('1' or ''), ttl. Returns its sequence, or -1.
+_HEAR = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if state ~= 'waiting' and state ~= 'held' then return -1 end
+local seq = redis.call('RPUSH', KEYS[2], ARGV[1]) - 1
+redis.call('EXPIRE', KEYS[2], ARGV[4])
+redis.call('HSET', KEYS[1], 'last_texter_at', ARGV[2])
+if ARGV[3] == '1' then redis.call('HSETNX', KEYS[1], 'crisis_at', ARGV[2]) end
+return seq
+"""
+
+# A message's status, in place (its sequence is its index). KEYS: messages.
+# ARGV: seq, status. A message that expired with its thread stays gone.
+_MARK = """
+local raw = redis.call('LINDEX', KEYS[1], ARGV[1])
+if not raw then return 0 end
+local message = cjson.decode(raw)
+message['status'] = ARGV[2]
+redis.call('LSET', KEYS[1], ARGV[1], cjson.encode(message))
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class Thread:
+    id: str
+    language: str
+    state: str  # waiting | held | closed
+    holder: str  # a counselor's id while held
+    opened: float
+    taken_at: float | None
+    closed_at: float | None
+    closed_by: str
+    closed_why: str
+    last_texter_at: float | None
+    last_counselor_at: float | None
+    crisis_at: float | None  # a crisis message no counselor has answered yet
+    number_ref: str
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in ("waiting", "held")
+
+
+@dataclass(frozen=True)
+class ThreadMessage:
+    seq: int
+    at: float
+    sender: str  # "texter", "line", or the counselor's id
+    body: str
+    crisis: bool
+    status: str  # received | queued | sent (taken by the outbox) | refused
+
+
+def _moment(value: str | None) -> float | None:
+    return float(value) if value else None
+
+
+class Threads:
+    def __init__(self, client: redis.Redis, secret_key: str, retention_seconds: int) -> None:
+        self._redis = client
+        self._secret = secret_key
+        self._ttl = retention_seconds
+        self._claim = client.register_script(_CLAIM)
+        self._hand = client.register_script(_HAND)
+        self._close = client.register_script(_CLOSE)
+        self._say = client.register_script(_SAY)
+        self._hear = client.register_script(_HEAR)
+        self._mark = client.register_script(_MARK)
+
+    @staticmethod
+    def _key(thread_id: str) -> str:
+        return f"thread:{thread_id}"
+
+    @staticmethod
+    def _held(counselor: str) -> str:
+        return f"threads:held:{counselor}"
+
+    def _by_number(self, number: str) -> str:
+        return f"thread:number:{number_ref(self._secret, number)}"
+
+    # -- opening and finding ---------------------------------------------------
+
+    def open(self, number: str, language: str, new_id: str) -> tuple[str, bool]:
+        """The texter's open thread, or a new one named NEW_ID; True when new.
+        Texts from one number are handled one at a time (ivr/sms/conversation.py),
+        so two askings cannot race here."""
+        earlier = self.open_thread_of(number)
+        if earlier is not None:
+            return earlier, False
+        now = time.time()
+        key = self._key(new_id)
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.hset(
+            key,
+            mapping={
+                "number": number,
+                "number_ref": number_ref(self._secret, number),
+                "language": language,
+                "state": "waiting",
+                "holder": "",
+                "opened": now,
+            },
+        )
+        pipe.expire(key, self._ttl)
+        pipe.set(self._by_number(number), new_id, ex=self._ttl)
+        pipe.zadd(WAITING, {new_id: now})
+        pipe.zadd(OPEN, {new_id: now})
+        pipe.execute()
+        return new_id, True
+
+    def open_thread_of(self, number: str) -> str | None:
+        """The id of the texter's thread while it is open."""
+        found = self._redis.get(self._by_number(number))
+        if found is None:
+            return None
+        thread_id = text(found)
+        thread = self.get(thread_id)
+        return thread_id if thread is not None and thread.is_open else None
+
+    def get(self, thread_id: str) -> Thread | None:
+        record = decoded(self._redis.hgetall(self._key(thread_id)))
+        if not record.get("state"):
+            return None
+        return Thread(
+            id=thread_id,
+            language=record.get("language", ""),
+            state=record["state"],
+            holder=record.get("holder", ""),
+            opened=float(record.get("opened", 0)),
+            taken_at=_moment(record.get("taken_at")),
+            closed_at=_moment(record.get("closed_at")),
+            closed_by=record.get("closed_by", ""),
+            closed_why=record.get("closed_why", ""),
+            last_texter_at=_moment(record.get("last_texter_at")),
+            last_counselor_at=_moment(record.get("last_counselor_at")),
+            crisis_at=_moment(record.get("crisis_at")),
+            number_ref=record.get("number_ref", ""),
+        )
+
+    def number_of(self, thread_id: str) -> str | None:
+        """The texter's number: for the outbox only, never for a page or a log."""
+        found = self._redis.hget(self._key(thread_id), "number")
+        return text(found) if found is not None else None
+
+    def _ids(self, index: str) -> list[str]:
+        """The ids of INDEX whose record is still kept; the rest dropped."""
+        found = []
+        for raw in self._redis.zrange(index, 0, -1):
+            thread_id = text(raw)
+            if self._redis.exists(self._key(thread_id)):
+                found.append(thread_id)
+            else:
+                self._redis.zrem(index, thread_id)
+        return found
+
+    def waiting(self) -> list[str]:
+        """Offered to the counselors on call, oldest first."""
+        return self._ids(WAITING)
+
+    def open_ids(self) -> list[str]:
+        return self._ids(OPEN)
+
+    def held_by(self, counselor: str) -> list[str]:
+        return self._ids(self._held(counselor))
+
+    # -- who holds it ----------------------------------------------------------
+
+    def claim(self, thread_id: str, counselor: str) -> str:
+        """'won' (it is theirs now), 'yours' (it already was), or why not:
+        'held' (someone else took it first), 'closed', 'gone'."""
+        return text(
+            self._claim(
+                keys=[self._key(thread_id), WAITING, self._held(counselor)],
+                args=[counselor, time.time(), thread_id],
+            )
+        )
+
+    def hand(self, thread_id: str, giver: str, taker: str) -> str:
+        """GIVER (its holder) hands it to TAKER, or back to the waiting pool
+        (TAKER ''): 'ok', 'not held', 'not yours'."""
+        taker_set = self._held(taker) if taker else WAITING
+        return text(
+            self._hand(
+                keys=[self._key(thread_id), WAITING, self._held(giver), taker_set],
+                args=[giver, taker, time.time(), thread_id],
+            )
+        )
+
+    def close(self, thread_id: str, by: str, why: str) -> bool:
+        """Closed by BY (a counselor, "texter" for STOP, "line" for silence);
+        False when it was closed already or is gone."""
+        thread = self.get(thread_id)
+        if thread is None:
+            return False
+        number = self.number_of(thread_id) or ""
+        done = self._close(
+            keys=[
+                self._key(thread_id),
+                WAITING,
+                OPEN,
+                self._held(thread.holder),
+                self._by_number(number),
+            ],
+            args=[by, why, time.time(), thread_id],
+        )
+        return text(done) == "ok"
+
+    # -- what was said ---------------------------------------------------------
+
+    def _line(self, sender: str, body: str, crisis: bool, status: str) -> str:
+        message = {"at": time.time(), "sender": sender, "body": body, "status": status}
+        message["crisis"] = crisis
+        return json.dumps(message, ensure_ascii=False)
+
+    def hear(self, thread_id: str, body: str, *, crisis: bool = False) -> int | None:
+        """The texter's message; its sequence, or None when the thread is not
+        open. CRISIS: it reads as one; it stays flagged until a counselor
+        answers (`crisis_at`)."""
+        seq = int(
+            self._hear(
+                keys=[self._key(thread_id), f"{self._key(thread_id)}:messages"],
+                args=[
+                    self._line(TEXTER, body, crisis, "received"),
+                    time.time(),
+                    "1" if crisis else "",
+                    self._ttl,
+                ],
+            )
+        )
+        return seq if seq >= 0 else None
+
+    def say(self, thread_id: str, counselor: str, body: str) -> int | None:
+        """COUNSELOR's message, queued for the outbox; its sequence, or None
+        when they do not hold the thread (taken from them, closed)."""
+        seq = int(
+            self._say(
+                keys=[self._key(thread_id), f"{self._key(thread_id)}:messages"],
+                args=[
+                    counselor,
+                    self._line(counselor, body, False, "queued"),
+                    time.time(),
+                    self._ttl,
+                ],
+            )
+        )
+        return seq if seq >= 0 else None
+
+    def note_line_text(self, thread_id: str, body: str) -> int:
+        """A text the line itself sent the texter in this thread (the wait, the
+        closing text), for the counselor to see."""
+        key = f"{self._key(thread_id)}:messages"
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.rpush(key, self._line(LINE, body, False, "sent"))
+        pipe.expire(key, self._ttl)
+        length = int(pipe.execute()[0])
+        return length - 1
+
+    def mark(self, thread_id: str, seq: int, status: str) -> bool:
+        return bool(self._mark(keys=[f"{self._key(thread_id)}:messages"], args=[seq, status]))
+
+    def messages(self, thread_id: str, after: int = -1) -> list[ThreadMessage]:
+        """The messages after sequence AFTER (all of them by default), in order."""
+        raws = self._redis.lrange(f"{self._key(thread_id)}:messages", after + 1, -1)
+        found = []
+        for seq, raw in enumerate(raws, start=after + 1):
+            message = json.loads(text(raw))
+            found.append(
+                ThreadMessage(
+                    seq=seq,
+                    at=float(message["at"]),
+                    sender=str(message["sender"]),
+                    body=str(message["body"]),
+                    crisis=bool(message.get("crisis")),
+                    status=str(message["status"]),
+                )
+            )
+        return found
+
+    def unsent(self, thread_id: str, older_than: float) -> list[ThreadMessage]:
+        """Counselors' messages still `queued` OLDER_THAN seconds after they were
+        written: the process sending them died before the outbox took them."""
+        cutoff = time.time() - older_than
+        return [
+            message
+            for message in self.messages(thread_id)
+            if message.status == "queued" and message.at <= cutoff
+        ]

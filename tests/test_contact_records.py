@@ -1,0 +1,111 @@
+"""A record of every contact and its wrap-up, as stored (issue 19): once per
+source, a wrap-up due for the counselor who handled it, and a wrap-up refused
+beside its field when it is not one the lists allow."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import redis
+
+from ivr.contacts.records import NOTE_MAX, Contacts, WrapUp, WrapUpLists, WrapUpRefused
+
+LISTS = WrapUpLists(
+    dispositions=frozenset({"information", "support", "crisis_support"}),
+    risks=frozenset({"none", "low", "moderate", "high", "imminent"}),
+    referrals=frozenset({"988", "prescriber", "taper_clinic"}),
+)
+
+
+def contacts(client: redis.Redis) -> Contacts:
+    return Contacts(client, 3600)
+
+
+def answered_call(store: Contacts, source: str = "dispatch:D1", counselor: str = "alex") -> str:
+    now = time.time()
+    contact_id, _ = store.record(
+        source, channel="call", language="es", started=now - 100, answered=now - 70,
+        ended=now, outcome="answered", counselor=counselor,
+    )  # fmt: skip
+    return contact_id
+
+
+def test_a_contact_is_recorded_once_per_source_with_its_times(redis_client: redis.Redis) -> None:
+    store = contacts(redis_client)
+    contact_id = answered_call(store)
+    again, new = store.record(
+        "dispatch:D1", channel="call", language="es", started=0, ended=1, outcome="abandoned"
+    )
+    assert (again, new) == (contact_id, False)
+    contact = store.get(contact_id)
+    assert contact is not None
+    assert (contact.channel, contact.outcome, contact.counselor) == ("call", "answered", "alex")
+    assert contact.waited_seconds == pytest.approx(30, abs=0.01)
+    assert contact.talked_seconds == pytest.approx(70, abs=0.01)
+    assert contact.wrapup_due
+    assert [c.id for c in store.between(time.time() - 200, time.time())] == [contact_id]
+
+
+def test_an_abandoned_call_has_no_counselor_and_no_wrap_up(redis_client: redis.Redis) -> None:
+    store = contacts(redis_client)
+    now = time.time()
+    contact_id, _ = store.record(
+        "dispatch:D2", channel="call", language="en", started=now - 40, ended=now,
+        outcome="abandoned",
+    )  # fmt: skip
+    contact = store.get(contact_id)
+    assert contact is not None
+    assert not contact.wrapup_due
+    assert contact.talked_seconds is None
+    assert contact.waited_seconds == pytest.approx(40, abs=0.01)
+
+
+def test_a_wrap_up_clears_the_due_list(redis_client: redis.Redis) -> None:
+    store = contacts(redis_client)
+    first = answered_call(store, "dispatch:D1")
+    second = answered_call(store, "dispatch:D2")
+    assert [c.id for c in store.wrapups_due("alex")] == [first, second]
+    assert store.overdue("alex", grace_seconds=0, now=time.time() + 1) == 2
+    assert store.overdue("alex", grace_seconds=600) == 0
+    done = store.wrap_up(
+        first,
+        "alex",
+        WrapUp(("support", "support"), "low", ("988",), "Tapering with her doctor; call Friday."),
+        LISTS,
+    )
+    assert (done.dispositions, done.risk, done.referrals) == (("support",), "low", ("988",))
+    assert store.get(first) == done
+    assert [c.id for c in store.wrapups_due("alex")] == [second]
+
+
+@pytest.mark.parametrize(
+    ("wrap", "field"),
+    [
+        (WrapUp((), "low"), "dispositions"),
+        (WrapUp(("gossip",), "low"), "dispositions"),
+        (WrapUp(("support",), ""), "risk"),
+        (WrapUp(("support",), "low", ("9,88",)), "referrals"),
+        (WrapUp(("support",), "low", (), "x" * (NOTE_MAX + 1)), "note"),
+    ],
+)
+def test_a_wrap_up_the_lists_do_not_allow_changes_nothing(
+    redis_client: redis.Redis, wrap: WrapUp, field: str
+) -> None:
+    store = contacts(redis_client)
+    contact_id = answered_call(store)
+    before = store.get(contact_id)
+    with pytest.raises(WrapUpRefused) as refused:
+        store.wrap_up(contact_id, "alex", wrap, LISTS)
+    assert refused.value.field == field
+    assert store.get(contact_id) == before
+
+
+def test_hostile_words_in_a_note_are_kept_as_written(redis_client: redis.Redis) -> None:
+    store = contacts(redis_client)
+    contact_id = answered_call(store)
+    note = "<img src=x onerror=alert(1)> ',\"; DROP TABLE -- \u202e \U0001f494"
+    store.wrap_up(contact_id, "alex", WrapUp(("support",), "none", (), note), LISTS)
+    contact = store.get(contact_id)
+    assert contact is not None
+    assert contact.note == note

@@ -17,8 +17,26 @@ import redis
 from ivr.cli.support import cli_redis, cli_who
 from ivr.operators.accounts import ROLES, Accounts
 from ivr.operators.audit import AuditEntry, AuditLog
+from ivr.roster.store import RosterStore
 
 _ROLE = click.Choice(ROLES)
+_ROLE_HELP = "admin may change; a counselor opens only the desk, as --counselor."
+_COUNSELOR = click.option(
+    "--counselor",
+    "counselor",
+    default="",
+    metavar="ID",
+    help="With --role counselor: the roster counselor this login is.",
+)
+
+
+def _check_counselor(client: redis.Redis, counselor: str) -> None:
+    """A counselor's login names someone on the stored roster (when there is one)."""
+    if not counselor:
+        return
+    roster = RosterStore(client).load()
+    if roster is not None and counselor not in {c.id for c in roster.counselors}:
+        raise click.ClickException(f"no counselor {counselor!r} on the roster")
 
 
 def _open() -> tuple[Accounts, AuditLog]:
@@ -37,13 +55,16 @@ def token_group() -> None:
 
 @token_group.command("create")
 @click.argument("name")
-@click.option("--role", type=_ROLE, default="viewer", show_default=True, help="admin may change.")
-def token_create(name: str, role: str) -> None:
+@click.option("--role", type=_ROLE, default="viewer", show_default=True, help=_ROLE_HELP)
+@_COUNSELOR
+def token_create(name: str, role: str, counselor: str) -> None:
     """A new token for NAME, printed once (alone on standard output)."""
     accounts, audit = _open()
     try:
-        info, secret = accounts.create_token(name, role)
-        audit.record(cli_who(), "token.create", info.id, after={"name": name, "role": role})
+        _check_counselor(cli_redis(), counselor)
+        info, secret = accounts.create_token(name, role, counselor)
+        after = {"name": name, "role": role} | ({"counselor": counselor} if counselor else {})
+        audit.record(cli_who(), "token.create", info.id, after=after)
     except ValueError as error:
         raise click.ClickException(str(error)) from error
     except redis.RedisError as error:
@@ -99,11 +120,12 @@ def password_group() -> None:
 
 @password_group.command("set")
 @click.argument("name")
-@click.option("--role", type=_ROLE, default="viewer", show_default=True, help="admin may change.")
+@click.option("--role", type=_ROLE, default="viewer", show_default=True, help=_ROLE_HELP)
+@_COUNSELOR
 @click.option(
     "--password-stdin", is_flag=True, help="Read the password from the first line of stdin."
 )
-def password_set(name: str, role: str, password_stdin: bool) -> None:
+def password_set(name: str, role: str, counselor: str, password_stdin: bool) -> None:
     """Set (or replace) NAME's password and role; asked for, hidden, twice."""
     accounts, audit = _open()
     if password_stdin:
@@ -111,14 +133,15 @@ def password_set(name: str, role: str, password_stdin: bool) -> None:
     else:
         secret = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
+        _check_counselor(cli_redis(), counselor)
         before = accounts.password_role(name)
-        accounts.set_password(name, secret, role)
+        accounts.set_password(name, secret, role, counselor)
         audit.record(
             cli_who(),
             "password.set",
             name,
             before=None if before is None else {"role": before},
-            after={"role": role},
+            after={"role": role} | ({"counselor": counselor} if counselor else {}),
         )
     except ValueError as error:
         raise click.ClickException(str(error)) from error

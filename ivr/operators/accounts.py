@@ -12,8 +12,8 @@ password ends every session opened with the old one, including a thief's.
 
 Redis keys:
     operator:tokens               set of token ids
-    operator:token:<id>           hash: name, role, sha256, created, last_used
-    operator:password:<name>      hash: hash, role, set_at, generation
+    operator:token:<id>           hash: name, role, sha256, created, last_used, counselor
+    operator:password:<name>      hash: hash, role, set_at, generation, counselor
     operator:throttle:<kind>:<h>  hash: failures, last, until  (ms; kind "pair" or
                                   "address", h = digest of (name, address) or address)
 """
@@ -36,7 +36,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ivr.platform.redis_store import decoded
 
-ROLES = ("viewer", "admin")
+# viewer reads everything, admin changes it; a counselor sees only the desk:
+# their own work and what is offered to them, as the roster counselor they
+# are linked to (issue 19).
+ROLES = ("viewer", "admin", "counselor")
+STAFF_ROLES = ("viewer", "admin")  # who may open /admin and the operators' API
 MIN_PASSWORD_LENGTH = 12
 HASH_METHOD = "scrypt"
 
@@ -79,9 +83,15 @@ def _check_name(name: str) -> None:
         raise ValueError(f"name {name!r} must be 1 to 64 of lowercase letters, digits and . _ @ -")
 
 
-def _check_role(role: str) -> None:
+def _check_role(role: str, counselor: str = "") -> None:
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    if (role == "counselor") != bool(counselor):
+        raise ValueError(
+            "a counselor's login names the roster counselor it is (--counselor ID)"
+            if role == "counselor"
+            else f"only a counselor's login is linked to a roster counselor, not a {role}'s"
+        )
 
 
 @cache
@@ -104,10 +114,16 @@ class Operator:
     role: str
     credential: str
     generation: str = field(default="", compare=False, repr=False)
+    counselor: str = ""  # the roster counselor a counselor's login is
 
     @property
     def can_change(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def is_staff(self) -> bool:
+        """May open the admin pages and the operators' API (not a counselor)."""
+        return self.role in STAFF_ROLES
 
     @property
     def token_id(self) -> str | None:
@@ -133,6 +149,7 @@ class TokenInfo:
     role: str
     created: float
     last_used: float | None
+    counselor: str = ""
 
 
 class Accounts:
@@ -142,21 +159,28 @@ class Accounts:
 
     # --- tokens ---
 
-    def create_token(self, name: str, role: str) -> tuple[TokenInfo, str]:
-        """A new token; the returned secret is not kept and cannot be shown again."""
+    def create_token(self, name: str, role: str, counselor: str = "") -> tuple[TokenInfo, str]:
+        """A new token; the returned secret is not kept and cannot be shown again.
+        COUNSELOR: the roster counselor a counselor's token acts as."""
         _check_name(name)
-        _check_role(role)
+        _check_role(role, counselor)
         token_id = secrets.token_hex(TOKEN_ID_BYTES)
         token = f"{TOKEN_PREFIX}{token_id}_{secrets.token_urlsafe(TOKEN_SECRET_BYTES)}"
         created = time.time()
         with self._redis.pipeline(transaction=True) as pipe:
             pipe.hset(
                 _token_key(token_id),
-                mapping={"name": name, "role": role, "sha256": _digest(token), "created": created},
+                mapping={
+                    "name": name,
+                    "role": role,
+                    "sha256": _digest(token),
+                    "created": created,
+                    "counselor": counselor,
+                },
             )
             pipe.sadd(_TOKENS, token_id)
             pipe.execute()
-        return TokenInfo(token_id, name, role, created, None), token
+        return TokenInfo(token_id, name, role, created, None, counselor), token
 
     def list_tokens(self) -> list[TokenInfo]:
         """Every live token, oldest first."""
@@ -195,15 +219,21 @@ class Accounts:
         if not hmac.compare_digest(_digest(token), expected) or not record:
             return None
         self._touch(keys=[_token_key(token_id)], args=[repr(time.time())])
-        return Operator(record["name"], record["role"], f"token:{token_id}")
+        return Operator(
+            record["name"],
+            record["role"],
+            f"token:{token_id}",
+            counselor=record.get("counselor", ""),
+        )
 
     # --- passwords ---
 
-    def set_password(self, name: str, password: str, role: str) -> None:
-        """Set or replace NAME's password (and role). ValueError, saying why, for
-        a bad name or role or a password too weak to keep."""
+    def set_password(self, name: str, password: str, role: str, counselor: str = "") -> None:
+        """Set or replace NAME's password (and role; COUNSELOR: the roster
+        counselor a counselor's login is). ValueError, saying why, for a bad
+        name or role or a password too weak to keep."""
         _check_name(name)
-        _check_role(role)
+        _check_role(role, counselor)
         if len(password.strip()) < MIN_PASSWORD_LENGTH:
             raise ValueError(
                 f"password too short: use at least {MIN_PASSWORD_LENGTH} characters "
@@ -216,6 +246,7 @@ class Accounts:
                 "role": role,
                 "set_at": time.time(),
                 "generation": secrets.token_hex(GENERATION_BYTES),
+                "counselor": counselor,
             },
         )
 
@@ -231,7 +262,13 @@ class Accounts:
         stored = record.get("hash") or _decoy_password_hash()
         if not check_password_hash(stored, password) or not record:
             return None
-        return Operator(name, record["role"], "password", _generation(record))
+        return Operator(
+            name,
+            record["role"],
+            "password",
+            _generation(record),
+            counselor=record.get("counselor", ""),
+        )
 
     def remove_password(self, name: str) -> bool:
         """False when NAME had no password."""
@@ -242,12 +279,17 @@ class Accounts:
     # --- sessions ---
 
     def credential_valid(self, operator: Operator) -> bool:
-        """Whether what OPERATOR signed in with still stands, with the same role:
-        a revoked token, or a password changed, re-roled or removed (even if set
-        again since, to the same words) ends their sessions."""
+        """Whether what OPERATOR signed in with still stands, with the same role
+        (and, for a counselor, the same roster counselor): a revoked token, or a
+        password changed, re-roled, re-linked or removed (even if set again
+        since, to the same words) ends their sessions."""
         if operator.credential.startswith("token:"):
             info = self.token(operator.token_id or "")
-            return info is not None and (info.name, info.role) == (operator.name, operator.role)
+            return info is not None and (info.name, info.role, info.counselor) == (
+                operator.name,
+                operator.role,
+                operator.counselor,
+            )
         if operator.credential == "password" and _NAME.fullmatch(operator.name):
             record = decoded(self._redis.hgetall(_password_key(operator.name)))
             current = _generation(record) if record else ""
@@ -255,6 +297,7 @@ class Accounts:
                 bool(current and operator.generation)
                 and hmac.compare_digest(current, operator.generation)
                 and record["role"] == operator.role
+                and record.get("counselor", "") == operator.counselor
             )
         return False
 
@@ -277,6 +320,7 @@ def _token_info(token_id: str, record: dict[str, str]) -> TokenInfo:
         role=record["role"],
         created=float(record["created"]),
         last_used=float(last_used) if last_used else None,
+        counselor=record.get("counselor", ""),
     )
 
 

@@ -31,6 +31,7 @@ class Sessions:
             "role": operator.role,
             "credential": operator.credential,
             "generation": operator.generation,
+            "counselor": operator.counselor,
             "started": time.time(),
         }
         self._redis.set(self._key(session_id), json.dumps(record), ex=IDLE_SECONDS)
@@ -49,7 +50,11 @@ class Sessions:
             return None
         # A session from before generations were kept has none, and so ends.
         operator = Operator(
-            record["name"], record["role"], record["credential"], record.get("generation", "")
+            record["name"],
+            record["role"],
+            record["credential"],
+            record.get("generation", ""),
+            counselor=record.get("counselor", ""),
         )
         if not self._accounts.credential_valid(operator):
             self.close(session_id)

@@ -81,6 +81,10 @@ def _door() -> ResponseReturnValue | None:
         session.pop("sid", None)
         return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))
     g.operator = found
+    if not found.is_staff:
+        # A counselor sees their own work at the desk, never everyone's here.
+        reason = "This login is a counselor's: it opens the desk, not the admin pages."
+        return Response(render_template("refused.html", reason=reason), status=403)
     if request.method == "POST":
         return _check_csrf()
     return None

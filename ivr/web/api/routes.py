@@ -38,6 +38,8 @@ def authenticate(role: str) -> Operator:
     operator = desk().accounts.verify_token(token.strip())
     if operator is None:
         raise ApiError(401, "bad_token", "that token is not valid: mistyped, or revoked")
+    if not operator.is_staff:
+        raise ApiError(403, "counselor", "a counselor's token reaches only the desk's operations")
     if role == "admin" and not operator.can_change:
         raise ApiError(403, "read_only", "this token may read but not change anything")
     return operator

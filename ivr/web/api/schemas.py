@@ -76,7 +76,7 @@ class Error(BaseModel):
 
 class Me(BaseModel):
     name: str
-    role: Literal["viewer", "admin"]
+    role: Literal["viewer", "admin", "counselor"]
 
 
 # -- roster ---------------------------------------------------------------------

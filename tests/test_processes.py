@@ -137,7 +137,9 @@ def test_the_simulator_walks_the_menu_like_a_caller(served_line: int) -> None:
     assert outcome == "hung up"
     assert "9 1 1" in transcript
     assert "clonazepam" in transcript  # pressed 2, then 1: about Klonopin
-    assert "(es-US)" not in transcript.split("clonazepam")[0]
+    # In English, but the offer of Spanish, said by the Spanish voice.
+    assert transcript.split("clonazepam")[0].count("(es-US)") == 1
+    assert "(es-US) Para español, oprima 9." in transcript
 
 
 def test_make_run_is_the_whole_line_offline_and_ctrl_c_stops_it(tmp_path: Path) -> None:

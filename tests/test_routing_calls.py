@@ -218,7 +218,7 @@ def test_a_spanish_caller_with_only_an_english_counselor_reaches_them(
     call = live_line.network.call_line(CALLER, press("9"), press("1"))
     live_line.network.wait_for_call(call.sid, timeout=30)
     assert the_dispatch(live_line).state == "bridged"
-    assert "in Español" in heard_by(live_line, COUNSELOR_A)
+    assert "in Spanish" in heard_by(live_line, COUNSELOR_A)  # named in alex's language
 
 
 @pytest.mark.line_settings(HELPLINE_JOB_LEASE_SECONDS="10", HELPLINE_RING_SECONDS="5")

@@ -60,6 +60,8 @@ def node_prompts(node: Node) -> Iterator[Prompt]:
         prompt = getattr(node, name, None)
         if isinstance(prompt, Prompt):
             yield prompt
+    if isinstance(node, MenuNode):
+        yield from (c.offer for c in node.choices if c.offer is not None)
 
 
 def _problem(where: Where, message: str) -> Problem:
@@ -217,6 +219,31 @@ def _menu_choices(
                     choice.where,
                     f"menu '{node.id}': key '{key}' always means '{everywhere.next}'",
                 )
+
+
+def _offers(content: Content) -> Iterator[Problem]:
+    """An offer is said in the language its choice switches to, by that
+    language's voice: it must lead to a language node of that language, and
+    never be said to callers already in it."""
+    nodes = content.voice.nodes
+    for node in nodes.values():
+        for choice in node.choices if isinstance(node, MenuNode) else ():
+            if choice.offer is None:
+                continue
+            for language in choice.offer.by_language:
+                target = nodes.get(choice.next)
+                if not isinstance(target, LanguageNode) or target.language != language:
+                    yield _problem(
+                        choice.offer.where,
+                        f"menu '{node.id}': an offer in '{language}' must lead to a "
+                        f"language node that switches to '{language}'",
+                    )
+                if choice.offered_in(language):
+                    yield _problem(
+                        choice.offer.where,
+                        f"menu '{node.id}': the offer in '{language}' would be said to "
+                        f"callers already in '{language}' (give the choice 'languages')",
+                    )
 
 
 def _words(content: Content, text: str, language: str) -> int:
@@ -412,6 +439,7 @@ def check_content(content: Content) -> list[Problem]:
         _dead_ends,
         _unreachable,
         _menus,
+        _offers,
         _lengths_and_placeholders,
         _crisis_first,
         _sms,

@@ -41,7 +41,10 @@ def read_line(reader: Reader, data: SourceMap) -> dict[str, Any]:
             continue
         label = f"locale '{code}'"
         reader.fields(
-            entry, label, {"label", "say_voice", "say_language", "speech_language"}, set()
+            entry,
+            label,
+            {"label", "names", "say_voice", "say_language", "speech_language"},
+            set(),
         )
         locales[code] = Locale(
             code,
@@ -49,6 +52,8 @@ def read_line(reader: Reader, data: SourceMap) -> dict[str, Any]:
             reader.text(entry, "say_voice", label),
             reader.text(entry, "say_language", label),
             reader.text(entry, "speech_language", label),
+            # Its name in every language: a missing one is a missing translation.
+            reader.required_prompt(entry, "names", label).by_language,
         )
 
     name_prompt = reader.required_prompt(data, "name", "line")

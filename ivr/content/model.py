@@ -32,6 +32,12 @@ class Locale:
     say_voice: str  # Twilio <Say voice=…>
     say_language: str  # Twilio <Say language=…>
     speech_language: str  # Twilio <Gather language=…> for speech recognition
+    # This language's name in each language ("Spanish", "español"): the whisper
+    # names the caller's language in the counselor's, not in the caller's.
+    names: Mapping[str, str] = field(default_factory=dict)
+
+    def name_in(self, language: str) -> str:
+        return self.names.get(language, self.label)
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,9 @@ class Choice:
     next: str
     where: Where
     languages: tuple[str, ...] = ()  # offered only in these languages; empty: in all
+    # A choice that switches language, offered in the language it switches to
+    # (one entry): said by that language's voice, which reads it as written.
+    offer: Prompt | None = None
 
     def offered_in(self, language: str) -> bool:
         return not self.languages or language in self.languages

@@ -17,6 +17,7 @@ from ivr.content.model import (
     LanguageNode,
     MenuNode,
     Node,
+    Prompt,
     SayNode,
     TextMeNode,
     VoiceFlow,
@@ -29,11 +30,15 @@ VOICE_FILE = "voice.yaml"
 VALID_KEYS = frozenset("0123456789*#")
 
 
-def read_choice(reader: Reader, data: Any, where: Where, what: str) -> Choice | None:
+def read_choice(
+    reader: Reader, data: Any, where: Where, what: str, *, may_offer: bool = False
+) -> Choice | None:
     """One choice of a menu (or of `navigation`): its keys, its words in each
-    language it is offered in, and the node it leads to."""
+    language it is offered in, and the node it leads to. A menu's choice
+    (MAY_OFFER) can carry an `offer`, said in the language it switches to."""
     item = reader.mapping(data, where, what)
-    if item is None or not reader.fields(item, what, {"next"}, {"keys", "words", "languages"}):
+    optional = {"keys", "words", "languages"} | ({"offer"} if may_offer else set())
+    if item is None or not reader.fields(item, what, {"next"}, optional):
         return None
     offered = item.get("languages", [])
     if not isinstance(offered, list) or any(x not in reader.languages for x in offered):
@@ -71,7 +76,34 @@ def read_choice(reader: Reader, data: Any, where: Where, what: str) -> Choice | 
                 )
     if not keys and not words:
         reader.problem(item.where, f"{what}: needs 'keys' or 'words'")
-    return Choice(tuple(keys), words, reader.text(item, "next", what), item.where, tuple(offered))
+    return Choice(
+        tuple(keys),
+        words,
+        reader.text(item, "next", what),
+        item.where,
+        tuple(offered),
+        _offer(reader, item, what),
+    )
+
+
+def _offer(reader: Reader, item: SourceMap, what: str) -> Prompt | None:
+    """`offer: {es: "Para español, oprima 9."}`: one language, the one the
+    choice switches to (`flows check` holds it to that); the other languages
+    are not asked for, as the offer is never said in them."""
+    if "offer" not in item:
+        return None
+    raw, where = item.get("offer"), item.at("offer")
+    if not isinstance(raw, SourceMap) or len(raw) != 1:
+        reader.problem(where, f"{what}: 'offer' must give its text in one language")
+        return None
+    language, text = next(iter(raw.items()))
+    if language not in reader.languages:
+        reader.problem(where, f"{what}: 'offer' in unknown language '{language}'")
+        return None
+    if not isinstance(text, str) or not text.strip():
+        reader.problem(where, f"{what}: 'offer' must be non-empty text")
+        return None
+    return Prompt({str(language): " ".join(text.split())}, where)
 
 
 NodeParser = Callable[[Reader, str, SourceMap], Node]
@@ -93,7 +125,7 @@ def _menu_node(reader: Reader, node_id: str, data: SourceMap) -> Node:
     choices: list[Choice] = []
     if isinstance(raw, SourceList):
         for index, (item, where) in enumerate(zip(raw, raw.item_where, strict=True), start=1):
-            choice = read_choice(reader, item, where, f"{what} choice {index}")
+            choice = read_choice(reader, item, where, f"{what} choice {index}", may_offer=True)
             if choice is not None:
                 choices.append(choice)
     elif "choices" in data:

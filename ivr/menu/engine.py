@@ -577,6 +577,12 @@ class VoiceEngine:
         self._speak(gather, before or [])
         if with_intro and menu.intro is not None:
             self._say(gather, language, menu.intro)
+        # The offer of another language, by that language's voice (the caller's
+        # would mispronounce it), before the choices: its speakers need not sit
+        # through a menu they may not follow. Still inside the <Gather>.
+        for offer in (c.offer for c in offered if c.offer is not None):
+            for spoken_in in offer.by_language:
+                self._say(gather, spoken_in, offer)
         self._say(gather, language, menu.say)
         response.append(gather)
         # No input falls through the <Gather>: the same URL hears the silence.

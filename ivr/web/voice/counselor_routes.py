@@ -213,7 +213,8 @@ def whisper(dispatch_id: str, leg_id: str) -> Response:
     if verdict != "whisper":
         current = dispatches.load(dispatch_id)
         return _whisper_refusal(line, current.state if current else "gone", language)
-    caller_language = line.content.locales[dispatch.language].label
+    # The caller's language, named in the language the counselor hears ("in Spanish").
+    caller_language = line.content.locales[dispatch.language].name_in(language)
     response = VoiceResponse()
     gather = Gather(num_digits=1, timeout=8, action=_url("whisper_answer", dispatch_id, leg_id))
     for _ in range(2):

@@ -28,7 +28,18 @@ ALERT_ON_CALL = "workers.alerts.alert_on_call"
 ESCALATE = "workers.escalate.escalate"
 CONNECT_CALLBACK = "workers.callbacks.connect"
 SEND_BATCH = "workers.outbox.send_batch"
-JOB_NAMES = (RING, CANCEL_LEGS, ALERT_ON_CALL, ESCALATE, CONNECT_CALLBACK, SEND_BATCH)
+DELETE_QUEUE = "workers.queues.delete_queue"
+SWEEP_QUEUES = "workers.queues.sweep_queues"
+JOB_NAMES = (
+    RING,
+    CANCEL_LEGS,
+    ALERT_ON_CALL,
+    ESCALATE,
+    CONNECT_CALLBACK,
+    SEND_BATCH,
+    DELETE_QUEUE,
+    SWEEP_QUEUES,
+)
 
 # A callback's ring that met a 429, a 5xx or no answer from Twilio is tried
 # again after these waits (seconds), then left in RQ's failed jobs for an operator.
@@ -36,6 +47,9 @@ CONNECT_RETRY_INTERVALS = [2, 10, 30]
 # A text batch's transient failures (429, 5xx, timeouts) are tried again after
 # these waits, then given up.
 SEND_RETRY_INTERVALS = [2, 10, 30, 60]
+# Deleting a caller's emptied Twilio queue, when Twilio answered 429 or 5xx or
+# not at all; after these the periodic sweep (ivr/routing/hold_queues.py) deletes it.
+DELETE_QUEUE_RETRY_INTERVALS = [5, 30, 120]
 
 
 class Jobs:
@@ -91,6 +105,21 @@ class Jobs:
             retry=Retry(max=len(CONNECT_RETRY_INTERVALS), interval=CONNECT_RETRY_INTERVALS),
             result_ttl=LONG_RESULT_TTL,
         )
+
+    def delete_queue(self, queue_sid: str) -> None:
+        """Delete the Twilio queue QUEUE_SID, which a caller has left for good."""
+        self.queue.enqueue(
+            DELETE_QUEUE,
+            queue_sid,
+            retry=Retry(
+                max=len(DELETE_QUEUE_RETRY_INTERVALS), interval=DELETE_QUEUE_RETRY_INTERVALS
+            ),
+            result_ttl=RESULT_TTL,
+        )
+
+    def sweep_queues(self) -> None:
+        """Delete the line's Twilio queues left behind (their delete never ran)."""
+        self.queue.enqueue(SWEEP_QUEUES, result_ttl=RESULT_TTL)
 
     def send_batch(
         self,

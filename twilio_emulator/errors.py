@@ -18,6 +18,11 @@ CATALOG: dict[int, tuple[int, str]] = {
     20003: (401, "Authenticate"),
     20004: (405, "Method not allowed"),
     20404: (404, "The requested resource {path} was not found"),
+    # Twilio's "Conflict" (docs/api/errors/20409): "The resource is not in a state
+    # that allows this modification". Used for deleting a queue with callers in it,
+    # where Twilio documents the refusal ("Only empty queues are deletable") but not
+    # the code it answers with.
+    20409: (409, "Conflict: {detail}"),
     20429: (429, "Too Many Requests"),
     20500: (500, "Internal Server Error"),
     20503: (503, "Service Unavailable"),

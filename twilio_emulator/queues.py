@@ -1,7 +1,8 @@
 """Call queues, as Twilio keeps them: a queue per name (made by the first
 `<Enqueue>` or by REST), up to `max_size` callers (default 1000, at most
 5000) in arrival order, and the bridge a `<Dial><Queue>` makes with the
-first of them.
+first of them. A queue stays, empty or not, until a REST DELETE removes it,
+which Twilio refuses while callers wait in it.
 
 Resources follow `api.v2010.account.queue` and `api.v2010.account.queue.member`
 in twilio/twilio-oai (spec/json/twilio_api_v2010.json): `QU…` SIDs,
@@ -198,9 +199,19 @@ class QueueBook:
         with self.lock:
             return list(self._queues.values())
 
-    def delete(self, sid: str) -> bool:
+    def delete(self, sid: str) -> str:
+        """Delete a queue by REST: "deleted", "gone" (no such queue), or "busy"
+        (callers wait in it: Twilio's "Only empty queues are deletable"). A
+        queue is never deleted otherwise, however long it stays idle: "Queues
+        persist" (docs/voice/api/queue-resource)."""
         with self.lock:
-            return self._queues.pop(sid, None) is not None
+            queue = self._queues.get(sid)
+            if queue is None:
+                return "gone"
+            if queue.members:
+                return "busy"
+            del self._queues[sid]
+            return "deleted"
 
     def join(self, name: str, leg: Party) -> tuple[Queue, Member | None]:
         """Put a leg at the back of the named queue (made on first use); no

@@ -2,7 +2,8 @@
 
     GET/POST  Queues.json                          list / create (FriendlyName, MaxSize)
     GET/POST  Queues/{QueueSid}.json               fetch / update (FriendlyName, MaxSize)
-    DELETE    Queues/{QueueSid}.json               delete (204)
+    DELETE    Queues/{QueueSid}.json               delete (204); 409 (20409) while
+                                                   callers wait in it
     GET       Queues/{QueueSid}/Members.json       the callers waiting, in order
     GET/POST  Queues/{QueueSid}/Members/{CallSid|Front}.json
               fetch / dequeue: `Url` (+`Method`) redirects that caller out of
@@ -94,8 +95,13 @@ def update_queue(account_sid: str, sid: str) -> Response:
 
 @rest.delete("/Queues/<sid>.json")
 def delete_queue(account_sid: str, sid: str) -> Response:
-    if not network().queues.delete(sid):
+    done = network().queues.delete(sid)
+    if done == "gone":
         raise twilio_error(20404, path=request.path)
+    if done == "busy":
+        # Twilio: "Only empty queues are deletable"; the code it answers with is
+        # not documented, so Twilio's generic Conflict.
+        raise twilio_error(20409, detail="only an empty queue can be deleted")
     return Response(status=204)
 
 

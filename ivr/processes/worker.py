@@ -33,6 +33,7 @@ from ivr.platform import heartbeat
 from ivr.platform.config import Settings
 from ivr.platform.redis_store import redis_url
 from ivr.routing.dispatches import Dispatches
+from ivr.routing.hold_queues import sweep_due
 from ivr.sms.outbox import Outbox
 
 log = logging.getLogger("helpline.worker")
@@ -94,7 +95,8 @@ def sweep_forever(
     """Work whose worker died: outbox batches whose lease ran out, callers
     whose counselor ring is overdue, callbacks whose ring was cut short; and
     urgent work whose deadline passed unclaimed (its ladder's next step).
-    Found within seconds, not RQ's minutes."""
+    Found within seconds, not RQ's minutes. And, every few minutes, a sweep
+    of the Twilio queues callers left behind."""
     jobs = Jobs(queue)
     while not stop.wait(SWEEP_SECONDS):
         try:
@@ -107,6 +109,8 @@ def sweep_forever(
             for reference, counselor_id in ReturnCalls(queue.connection).due_connects():
                 log.warning("callback %s: its ring stopped midway; trying again", reference)
                 jobs.connect_callback(reference, counselor_id)
+            if sweep_due(queue.connection):  # one worker of many, every few minutes
+                jobs.sweep_queues()
             if current is not None:
                 with current.lock:
                     if current.worker is not None:

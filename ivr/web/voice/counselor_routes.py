@@ -19,6 +19,7 @@ from ivr.line import Line
 from ivr.routing.dispatches import Dispatch, Dispatches, counselor_of
 from ivr.routing.ending import WaitEnding
 from ivr.routing.figures import Figures
+from ivr.routing.hold_queues import is_queue_sid
 from ivr.routing.holding import RING_GRACE_SECONDS, Holding, nudge_key, queue_name
 from ivr.web.current import helpline
 from ivr.web.voice.common import absolute, field, say, this_call, twiml, voice, voice_engine
@@ -142,6 +143,11 @@ def queue_done(dispatch_id: str) -> Response:
     dispatch = _dispatches(line).load(dispatch_id)
     result = field("QueueResult")
     response = VoiceResponse()
+    queue_sid = field("QueueSid")
+    if is_queue_sid(queue_sid):
+        # The caller is out of their queue for good, and Twilio keeps a queue
+        # until it is deleted (ivr/routing/hold_queues.py): a job deletes it.
+        line.jobs.delete_queue(queue_sid)
     if dispatch is None:
         return twiml(voice_engine().incoming(call))
     if result == "bridged":

@@ -17,6 +17,7 @@ from typing import Any
 
 from ivr.content.model import Content
 from ivr.sms.reading import Intent, read_text
+from ivr.sms.twilio_layer import twilio_answered
 from loadtest.stack import BACKUP_NUMBER, LINE_NUMBER
 from twilio_emulator.phones import Answer, Script, Step, give_up, hangup, press, say, script, talk
 from twilio_emulator.phones import wait as pause_for
@@ -366,9 +367,11 @@ class TextExpectation:
 def expect_texts(content: Content, people: list[Texter]) -> TextExpectation:
     """Replies as the line promises them (README, "Texting the line"): a crisis
     text its crisis reply inline (and one alert per person per quarter hour);
-    STOP nothing from the line (Twilio confirms it; the line's own
-    confirmation is refused, 21610) and nothing after it until START; START
-    its confirmation; HELP, a keyword or anything else its reply. How a text
+    STOP one text, Twilio's (the line's own confirmation is refused, 21610)
+    and nothing after it until START; START/YES/UNSTOP Twilio's one answer
+    and none from the line (ivr/sms/twilio_layer.py); HELP/INFO Twilio's and
+    then the line's (Twilio's names no 988); AYUDA, a keyword or anything else
+    the line's reply. How a text
     is read is the line's own reader — this run counts texts lost or doubled
     under load, the test suite covers what each text means."""
     expected = TextExpectation()
@@ -382,6 +385,8 @@ def expect_texts(content: Content, people: list[Texter]) -> TextExpectation:
         for body in person.bodies:
             expected.inbound += 1
             reading = read_text(body, content)
+            # Twilio's layer answers these itself (no Advanced Opt-Out in the run).
+            twilios = twilio_answered(body, "", advanced_opt_out=False)
             if reading.intent is Intent.CRISIS:
                 # Inline, in the webhook's answer: Twilio blocks it to an opted-out number.
                 count += 0 if opted_out else parts(replies["crisis"])
@@ -390,13 +395,15 @@ def expect_texts(content: Content, people: list[Texter]) -> TextExpectation:
                     alerted = True
             elif reading.intent is Intent.OPT_OUT:
                 opted_out = True
+                count += 1 if twilios else 0
             elif reading.intent is Intent.OPT_IN:
                 opted_out = False
-                count += parts(replies["opted_in"])
+                count += 1 if twilios else parts(replies["opted_in"])
             elif opted_out:
                 pass
             elif reading.intent is Intent.HELP:
-                count += parts(replies["help"])
+                # Twilio's help text names no 988: the line's follows it.
+                count += (1 if twilios else 0) + parts(replies["help"])
             elif reading.keyword is not None:
                 count += parts(reading.keyword.reply)
                 if reading.keyword.action == "callback":

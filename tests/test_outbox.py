@@ -17,6 +17,7 @@ from ivr.platform.redis_store import decoded
 from ivr.sms.optout import OptOuts
 from ivr.sms.outbox import Outbox, batch_key
 from tests.live import LINE_NUMBER, LiveLine, WorkerProcess, eventually
+from twilio_emulator.messaging import NETWORK_START, NETWORK_STOP
 
 TEXTER = "+12025550166"
 
@@ -142,24 +143,21 @@ def test_stop_then_text_me_from_a_call_sends_nothing_and_start_restores(
     network.text_line(TEXTER, "STOP")
     live_line.run_jobs()
     # The line tries its one confirmation; Twilio (which keeps its own opt-out
-    # list and confirms STOP itself) refuses it with 21610, and that is recorded
-    # as expected, not retried.
+    # list, and whose toll-free carrier confirms STOP itself) refuses it with
+    # 21610, and that is recorded as expected, not retried.
     refused = [r for r in network.requests if r["method"] == "POST"]
     assert len(refused) == 1
-    assert bodies(live_line) == []
+    assert bodies(live_line) == [NETWORK_STOP]  # the carrier's, not the line's
     network.phone(TEXTER, press("4"), press("1"), hangup())
     network.wait_for_call(network.call_line(TEXTER).sid)
     network.text_line(TEXTER, "KLONOPIN")
     live_line.run_jobs()
     assert [r for r in network.requests if r["method"] == "POST"] == refused  # nothing tried
-    network.text_line(TEXTER, "START")
+    network.text_line(TEXTER, "START")  # the carrier confirms it; the line need not
     network.text_line(TEXTER, "KLONOPIN")
     live_line.run_jobs()
-    opted_in = [
-        fill(live_line.content, p.text("en"), "en", "sms")
-        for p in live_line.content.texts["opted_in"]
-    ]
-    assert bodies(live_line) == opted_in + about(live_line)
+    carrier = [NETWORK_STOP, NETWORK_START.format(word="Start")]
+    assert bodies(live_line) == carrier + about(live_line)
 
 
 def test_the_sender_pace_is_kept(live_line: LiveLine) -> None:

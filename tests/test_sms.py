@@ -185,7 +185,8 @@ def test_the_first_text_of_a_conversation_says_how_to_opt_out(phone: Phone) -> N
     assert "STOP" in phone.queued_bodies()[0][0]
 
 
-@pytest.mark.parametrize("body", ["HELP", "help", "Info", " INFO. "])
+# Also what the operator gives Advanced Opt-Out to send (docs/operations.md).
+@pytest.mark.parametrize("body", ["HELP", "help", "Info", " INFO. ", "help?"])
 def test_help_gets_the_compliance_reply_with_every_required_part(
     phone: Phone, content: Content, body: str
 ) -> None:
@@ -241,10 +242,10 @@ def test_after_stop_nothing_is_sent_from_any_path_until_start(
     assert phone.queued_bodies() == [texts_of(content, "opted_out", "en")]
     for word in ("START", "yes", "Unstop"):
         phone.send("STOP")
-        phone.send(word)
+        phone.send(word)  # confirmed by Twilio's layer, not by the line
         phone.send("klonopin")
         assert phone.queued_bodies()[-2:] == [
-            texts_of(content, "opted_in", "en"),
+            texts_of(content, "opted_out", "en"),
             texts_of(content, "about_klonopin", "en"),
         ]
 

@@ -8,7 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 # These add their resources (IncomingPhoneNumbers, Queues, Recordings) to `rest`.
 from twilio_emulator import rest_numbers, rest_queues, rest_recordings  # noqa: F401
-from twilio_emulator.config import EmulatorConfig
+from twilio_emulator.config import AdvancedOptOut, EmulatorConfig
 from twilio_emulator.control import control
 from twilio_emulator.errors import twilio_error
 from twilio_emulator.ids import API_VERSION
@@ -37,10 +37,15 @@ def create_emulator(
     webhook_timeout: float = 15.0,
     hold_pace: float = 0.0,
     dial_queue_wait: float | None = None,
+    toll_free: bool | None = None,
+    advanced_opt_out: AdvancedOptOut | None = None,
     interpreter: Interpreter | None = None,
 ) -> Flask:
     """An emulated Twilio account whose only number, `line_number`, is the line
     listening at `line_url` (signed for `public_url`, when that differs).
+    Its keywords are answered as Twilio's default handling does on a number
+    of its kind (`toll_free`, else read from the number) unless
+    `advanced_opt_out` is given.
     Close it with `emulator_network(app).close()`."""
     config = EmulatorConfig(
         account_sid=account_sid,
@@ -59,6 +64,8 @@ def create_emulator(
         webhook_timeout=webhook_timeout,
         hold_pace=hold_pace,
         dial_queue_wait=dial_queue_wait,
+        toll_free=toll_free,
+        advanced_opt_out=advanced_opt_out,
     )
     app = Flask("twilio_emulator")
     app.config.update(JSON_SORT_KEYS=False, MAX_CONTENT_LENGTH=256 * 1024)

@@ -13,6 +13,7 @@ from werkzeug.serving import make_server
 
 from ivr.platform.config import ConfigError, load_settings
 from twilio_emulator.app import create_emulator, emulator_network
+from twilio_emulator.config import AdvancedOptOut
 from twilio_emulator.serve import request_handler
 
 DEFAULT_PORT = 5100
@@ -52,6 +53,8 @@ def emulator(
         settings.line_number,
         public_url=settings.public_url,
         voice_fallback_path=voice_fallback_path,
+        # As the line is told Twilio is set up (HELPLINE_ADVANCED_OPT_OUT).
+        advanced_opt_out=AdvancedOptOut() if settings.advanced_opt_out else None,
     )
     try:
         server = make_server(

@@ -6,7 +6,7 @@ The emulator decides "first" by document order: the first number whose phone
 answers and accepts is bridged, the ones after it are canceled. A bridged
 conversation lasts the callee script's `talk_seconds`, then the callee hangs
 up and the caller's call goes on: to the Dial `action` with `DialCallStatus`,
-`DialCallSid`, `DialCallDuration`, or else to the next verb.
+`DialCallSid`, `DialCallDuration`, `DialBridged`, or else to the next verb.
 
 When no one is bridged, `DialCallStatus` is `busy` if every leg was busy,
 `failed` if every leg failed, and otherwise `no-answer` — including legs that
@@ -96,7 +96,9 @@ def dial(leg: Leg, verb: ET.Element) -> Outcome:
     action = verb.get("action")
     if not action:
         return None
-    fields = {"DialCallStatus": status}
+    # DialBridged: whether the caller was connected to a dialed party
+    # (TwiML <Dial>, action parameters).
+    fields = {"DialCallStatus": status, "DialBridged": str(bridged is not None).lower()}
     if bridged is not None:
         fields.update(DialCallSid=bridged.sid, DialCallDuration=str(bridged.talk_seconds))
     elif legs:

@@ -11,6 +11,7 @@ queue, bridged, or an interactive phone waiting for its person).
 from __future__ import annotations
 
 import math
+import secrets
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -32,6 +33,7 @@ from twilio_emulator.twiml import (
     Interpreter,
     Outcome,
     TwimlError,
+    document,
     fetch_problem,
     parse,
 )
@@ -82,6 +84,9 @@ class CallLeg:
         self._control = threading.Condition()
         self._update: Outcome = None
         self._engaged = False  # holds its single-line phone's line
+        # Twilio makes a CallToken when a call arrives at one of the account's
+        # numbers, for forwarding it (Calls create, `CallToken`): opaque here.
+        self.call_token = secrets.token_urlsafe(96) if record.direction == "inbound" else ""
         # While on hold in a queue: what interrupts a wait (a dequeuer, a hang-up).
         self.hold_check: Callable[[], bool] | None = None
 
@@ -111,6 +116,12 @@ class CallLeg:
         if self.performer.phone is not None:
             return ask_person(self, self.performer.phone, patience, prompt)
         return self.performer.next_step(in_queue=self.hold_check is not None)
+
+    def hangs_up_now(self) -> bool:
+        """Whether a script's next step, taken now, is a hang-up (after the words
+        of a <Record>: the caller hangs up while still being recorded). A person
+        at an interactive phone hangs up at the next prompt instead."""
+        return self.performer.phone is None and self.performer.take("hangup") is not None
 
     def wait_on(self, ready: Callable[[], bool], seconds: float) -> None:
         """Wait up to `seconds` of real time for `ready()`, an update or, on
@@ -165,6 +176,8 @@ class CallLeg:
             fields["ParentCallSid"] = record.parent_call_sid
         if record.answered_by:
             fields["AnsweredBy"] = record.answered_by
+        if self.call_token:
+            fields["CallToken"] = self.call_token
         fields.update(extra)
         return fields
 
@@ -350,7 +363,7 @@ class CallLeg:
         self.document_url = source.url
         problem = fetch_problem(delivery)
         if problem is None:
-            return parse(delivery.body)
+            return document(delivery)
         self._error(problem[0], problem[1], source.url)
         fallback = self._fallback(params, problem[0], source.url)
         if fallback is not None:
@@ -371,7 +384,7 @@ class CallLeg:
         if problem is not None:
             self._error(problem[0], problem[1], fallback_url)
             return None
-        return parse(delivery.body)
+        return document(delivery)
 
     def _finish(self, end: End) -> None:
         if self._engaged:  # the single-line phone is free again

@@ -4,10 +4,12 @@ delivery reports (status callbacks), and texts from virtual phones to the line.
 Like Twilio's default opt-out handling on a long code or toll-free number, a
 text of STOP (or a synonym) from a phone unsubscribes it — the line's later
 messages to it fail at create with 21610 — and START (or a synonym)
-resubscribes it. Twilio's own automatic STOP/START replies are not emulated.
-Only Twilio's documented defaults count, as a single word of any case: ALTO,
-"STOP PLEASE" or "stop texting me" are the line's to honour (it records
-them and stops sending itself), not Twilio's (docs/emulator.md, "Opt-out").
+resubscribes it. Twilio answers those and HELP/INFO itself, as does the
+carrier of a toll-free number (`keyword_replies`): the phone gets those texts
+as well as the line's. Only Twilio's documented defaults count, as a single
+word of any case: ALTO, "STOP PLEASE" or "stop texting me" are the line's to
+honour (it records them and stops sending itself), not Twilio's
+(docs/emulator.md, "Opt-out").
 """
 
 from __future__ import annotations
@@ -20,7 +22,12 @@ from typing import ParamSpec, Protocol
 
 from ivr.content.segments import count_segments
 from ivr.platform.config import is_e164
-from twilio_emulator.config import EmulatorConfig
+from twilio_emulator.config import (
+    TWILIO_HELP_REPLY,
+    TWILIO_START_REPLY,
+    TWILIO_STOP_REPLY,
+    EmulatorConfig,
+)
 from twilio_emulator.errors import DELIVERY_ERRORS, TwilioError, delivery_status, twilio_error
 from twilio_emulator.ids import API_VERSION
 from twilio_emulator.numbers import IncomingNumber, NumberBook
@@ -33,6 +40,18 @@ MAX_BODY = 1600
 # opt-out keywords"): English only, the whole message.
 OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
 OPT_IN = frozenset({"START", "YES", "UNSTOP"})
+HELP = frozenset({"HELP", "INFO"})
+# The toll-free carrier's own replies (Twilio, "Opt-out keyword handling (SMS
+# STOP Filtering) for Toll-Free SMS"): to STOP, and to START or UNSTOP, whose
+# reply names the word as it was sent ("Start", "Unstop").
+NETWORK_STOP = (
+    'NETWORK MSG: You replied with the word "stop" which blocks all texts sent from this'
+    ' number. Text back "unstop" to receive messages again.'
+)
+NETWORK_START = (
+    'NETWORK MSG: You have replied "{word}" and will begin receiving messages again from'
+    " this number."
+)
 
 
 class TextNetwork(Protocol):
@@ -156,11 +175,7 @@ def text_line(network: TextNetwork, from_: str, body: str, to: str | None = None
     )
     record.date_sent = record.date_created
     network.add_message(record)
-    keyword = body.strip().upper()
-    if keyword in OPT_OUT:
-        network.opt_out(from_)
-    elif keyword in OPT_IN:
-        network.opt_in(from_)
+    opt_out_type = keyword_replies(network, from_, body, line)
     fields = {
         "AccountSid": network.config.account_sid,
         "ApiVersion": API_VERSION,
@@ -174,22 +189,82 @@ def text_line(network: TextNetwork, from_: str, body: str, to: str | None = None
         "SmsStatus": "received",
         "To": line,
     }
+    if opt_out_type is not None and network.config.advanced_opt_out is not None:
+        # Only a Messaging Service with Advanced Opt-Out tells the webhook
+        # ("How to Track Opt-Out, Opt-In and Help Messages Using the
+        # OptOutType Parameter"); Twilio's default handling does not.
+        fields["OptOutType"] = opt_out_type
     number = network.number(line)
     with network.numbers.lock:
         sms = (number.sms_url, number.sms_method)
         fallback = (number.sms_fallback_url, number.sms_fallback_method)
     delivery = network.webhooks.send(sms[0], fields, sms[1])
-    if not delivery.ok and fallback[0]:
+    code = delivery.reply_problem()
+    if code is not None and fallback[0]:
         # As Twilio does: the SmsFallbackUrl, told what went wrong (11200
-        # covers a refused connection, a timeout and an error status alike).
-        code = "11205" if "Timeout" in (delivery.error or "") else "11200"
+        # covers a refused connection and an error status; 12300 a reply
+        # that is not XML).
         delivery = network.webhooks.send(
             fallback[0], {**fields, "ErrorCode": code, "ErrorUrl": sms[0]}, fallback[1]
         )
     inbound = InboundText(record, delivery)
-    if delivery.ok and delivery.body.strip():
+    if delivery.reply_problem() is None and delivery.body.strip():
         inbound.replies = _replies(network, delivery.body, from_, line)
     return inbound
+
+
+def keyword_replies(network: TextNetwork, texter: str, body: str, line: str) -> str | None:
+    """Twilio's layer (and a toll-free carrier's) before the webhook: a whole-
+    message keyword opts the phone out or in and is answered from the line's
+    number. Its OptOutType (STOP, START, HELP), or None for any other text.
+
+    Which texts (docs/emulator.md, "Twilio's own replies to its keywords"): on a
+    toll-free number the carrier answers STOP (the Advanced Opt-Out reply is
+    not shown) and START/UNSTOP (then the Advanced Opt-Out reply too); Twilio
+    answers the other words, and HELP/INFO unless the phone is opted out."""
+    word = body.strip()
+    keyword = word.upper()
+    config = network.config
+    custom = config.advanced_opt_out
+    toll_free = config.is_toll_free(line)
+    replies: list[str] = []
+    if keyword in OPT_OUT:
+        network.opt_out(texter)
+        if toll_free and keyword == "STOP":
+            replies = [NETWORK_STOP]
+        else:
+            replies = [custom.stop if custom else TWILIO_STOP_REPLY]
+        kind = "STOP"
+    elif keyword in OPT_IN:
+        network.opt_in(texter)
+        if toll_free and keyword in ("START", "UNSTOP"):
+            # Whether Twilio's default opt-in text follows the carrier's is
+            # not documented: only the carrier's is sent without Advanced Opt-Out.
+            replies = [NETWORK_START.format(word=word.capitalize())]
+            replies += [custom.start] if custom else []
+        else:
+            replies = [custom.start if custom else TWILIO_START_REPLY]
+        kind = "START"
+    elif keyword in HELP:
+        if not network.is_opted_out(texter):
+            replies = [custom.help if custom else TWILIO_HELP_REPLY]
+        kind = "HELP"
+    else:
+        return None
+    for text in replies:
+        if not text:
+            continue
+        reply = MessageRecord(
+            account_sid=config.account_sid,
+            to=texter,
+            from_=line,
+            body=text,
+            direction="outbound-reply",
+            num_segments=count_segments(text).segments,
+        )
+        network.add_message(reply)
+        network.submit(deliver, network, reply, None)
+    return kind
 
 
 def _replies(network: TextNetwork, twiml: str, texter: str, line: str) -> list[MessageRecord]:

@@ -165,6 +165,17 @@ class Network:
         with self.lock:
             self.notes.append(text)
 
+    @property
+    def warnings(self) -> list[dict[str, Any]]:
+        """Twilio's debugger warnings on every call leg so far (twiml_values),
+        each with the leg's `call_sid`: the call went on, as Twilio's does."""
+        with self.lock:
+            return [
+                {**warning, "call_sid": sid}
+                for sid, record in self.calls.items()
+                for warning in record.warnings
+            ]
+
     # -- opt-out, as Twilio keeps it per number ------------------------------
 
     def opt_out(self, number: str) -> None:

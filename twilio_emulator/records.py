@@ -151,6 +151,8 @@ class CallRecord:
     fetches: list[Fetch] = field(default_factory=list)
     heard: list[dict[str, str]] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
+    # Twilio's debugger warnings (13xxx): the verb went on with its default.
+    warnings: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.history:
@@ -215,4 +217,5 @@ class CallRecord:
             "fetches": [fetch.as_json() for fetch in self.fetches],
             "heard": list(self.heard),
             "errors": list(self.errors),
+            "warnings": list(self.warnings),
         }

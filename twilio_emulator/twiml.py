@@ -18,7 +18,8 @@ from urllib.parse import urljoin
 
 from twilio_emulator.phones import Step
 from twilio_emulator.records import CallRecord
-from twilio_emulator.webhooks import Delivery
+from twilio_emulator.twiml_values import refused
+from twilio_emulator.webhooks import XML_TYPES, Delivery, media_type
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,8 @@ class Leg(Protocol):
 
     def next_step(self, patience: float = 5.0, **prompt: str) -> Step: ...
 
+    def hangs_up_now(self) -> bool: ...
+
     def wait_for_update(self, seconds: float) -> Outcome: ...
 
     def params(self, **extra: str) -> dict[str, str]: ...
@@ -135,10 +138,59 @@ class Interpreter:
             handler = self.verbs.get(verb.tag)
             if handler is None:
                 raise TwimlError(12200, f"<{verb.tag}> is not supported here by the emulator")
+            # Attribute values as Twilio judges them (twiml_values): a warning is
+            # kept and the verb runs with its defaults; an error ends the call.
+            if refused(leg.record, verb, leg.document_url):
+                return End("failed", by="error")
             outcome = handler(leg, verb)
             if outcome is not None:
                 return outcome
         return End("completed", by="end")
+
+
+# What Twilio does with an answer, by its Content-Type ("TwiML Voice: Your
+# Response", https://www.twilio.com/docs/api/twiml/your_response, "Twilio
+# Understands MIME Types"): XML is TwiML; an audio file is played, then the
+# call hangs up; plain text is read out, then the call hangs up. Anything else, or no Content-Type
+# at all, is error 12300. text/html, listed there beside the XML types, is left
+# out: Twilio's help center ("Error 12300 Invalid Content-Type for Incoming
+# Webhooks") names an HTML answer as a cause of 12300 and asks for text/xml
+# or application/xml, so an emulator that took it would pass what may fail.
+TWIML_TYPES = XML_TYPES
+# The audio types Twilio's <Play> reference lists (docs/api/2008-08-01/twiml/play).
+AUDIO_TYPES = frozenset(
+    {
+        "audio/mpeg",
+        "audio/wav",
+        "audio/wave",
+        "audio/x-wav",
+        "audio/aiff",
+        "audio/x-aifc",
+        "audio/x-aiff",
+        "audio/x-gsm",
+        "audio/gsm",
+        "audio/ulaw",
+    }
+)
+SPOKEN_TYPE = "text/plain"
+
+
+def document(delivery: Delivery) -> ET.Element:
+    """The document an answered fetch gives, read by its Content-Type as Twilio
+    reads it: an audio file or plain text becomes the one verb Twilio plays
+    for it (the call then hangs up, as a document that runs out does)."""
+    kind = media_type(delivery.content_type)
+    if kind in TWIML_TYPES:
+        return parse(delivery.body)
+    root = ET.Element("Response")
+    if kind in AUDIO_TYPES:
+        ET.SubElement(root, "Play").text = delivery.url
+        return root
+    if kind == SPOKEN_TYPE:
+        ET.SubElement(root, "Say").text = delivery.body
+        return root
+    shown = delivery.content_type or "none"
+    raise TwimlError(12300, f"Invalid Content-Type: {shown}")
 
 
 def fetch_problem(delivery: Delivery) -> tuple[int, str] | None:
@@ -156,7 +208,7 @@ def fetch_problem(delivery: Delivery) -> tuple[int, str] | None:
     if not delivery.ok:
         return 11200, f"HTTP retrieval failure: status {delivery.status}"
     try:
-        parse(delivery.body)
+        document(delivery)
     except TwimlError as error:
         return error.code, error.message
     return None

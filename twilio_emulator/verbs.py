@@ -97,14 +97,23 @@ def gather(leg: Leg, verb: ET.Element) -> Outcome:
     if step.kind == "press" and "dtmf" in inputs:
         digits = step.value
         finish = verb.get("finishOnKey", "#")
-        if finish and finish in digits:
-            digits = digits[: digits.index(finish)]
         num_digits = int(_number(verb, "numDigits", 0))
+        # The key that ended the input, or "" (numDigits reached): Twilio posts
+        # it as FinishedOnKey, which its <Gather> page does not list but its
+        # requests carry (docs/emulator.md, "Fields Twilio adds").
+        finished_on = ""
+        if finish and finish in digits:
+            at = digits.index(finish)
+            if num_digits <= 0 or at < num_digits:
+                finished_on = finish
+            digits = digits[:at]
         if num_digits > 0:
             digits = digits[:num_digits]
         leg.hear("pressed", step.value)
         leg.elapse(len(step.value))
-        return Goto(_action(leg, verb), leg.params(Digits=digits), method)
+        return Goto(
+            _action(leg, verb), leg.params(Digits=digits, FinishedOnKey=finished_on), method
+        )
     if step.kind == "say" and "speech" in inputs:
         leg.hear("said", step.value)
         leg.elapse(max(1.0, len(step.value.split()) / WORDS_PER_SECOND))
@@ -124,7 +133,14 @@ def gather(leg: Leg, verb: ET.Element) -> Outcome:
 def record(leg: Leg, verb: ET.Element) -> Outcome:
     """Records the phone's next step: words make a recording (posted to
     `action`); a key ends it at once; silence records nothing and goes on to
-    the next verb; a hang-up ends the call."""
+    the next verb; a hang-up ends the call.
+
+    Words followed at once by a hang-up (a script's `say(...)`, `hangup()`)
+    are a caller hanging up mid-message: Twilio still requests the action,
+    with `Digits=hangup` and the recording, and ignores its answer (TwiML
+    <Record>: "Digits: the key (if any) pressed to end the recording or
+    'hangup' if the caller hung up"). A hang-up before any words leaves an
+    empty recording, for which Twilio requests no action."""
     if verb.get("playBeep", "true").lower() != "false":
         leg.hear("beep", "")
     step = leg.next_step(min(120.0, _number(verb, "maxLength", 60)), input="record")
@@ -155,8 +171,11 @@ def record(leg: Leg, verb: ET.Element) -> Outcome:
         "RecordingSid": sid,
         "RecordingDuration": str(max(1, seconds)),
     }
+    hung_up = step.kind == "say" and leg.hangs_up_now()
     if step.kind == "press":
         fields["Digits"] = step.value[:1]
+    elif hung_up:
+        fields.update(Digits="hangup", CallStatus="completed")
     callback = verb.get("recordingStatusCallback")
     if callback:
         leg.send(
@@ -173,4 +192,8 @@ def record(leg: Leg, verb: ET.Element) -> Outcome:
             },
             verb.get("recordingStatusCallbackMethod", "POST"),
         )
-    return Goto(_action(leg, verb), leg.params(**fields), verb.get("method", "POST").upper())
+    method = verb.get("method", "POST").upper()
+    if hung_up:
+        leg.send(_action(leg, verb), leg.params(**fields), method)  # its answer unheard
+        return End("completed", by="caller")
+    return Goto(_action(leg, verb), leg.params(**fields), method)

@@ -27,6 +27,13 @@ from twilio_emulator.ids import now, rfc2822
 CONNECT_TIMEOUT = 10.0  # Twilio's defaults: 10 s to connect, 15 s for the whole answer
 READ_TIMEOUT = 15.0
 LOG_LIMIT = 5000
+# The Content-Types Twilio reads as TwiML (docs/emulator.md, "Content-Type").
+XML_TYPES = frozenset({"text/xml", "application/xml"})
+
+
+def media_type(content_type: str) -> str:
+    """`text/xml; charset=utf-8` -> `text/xml`."""
+    return content_type.split(";", 1)[0].strip().lower()
 
 
 @dataclass
@@ -49,6 +56,21 @@ class Delivery:
     @property
     def ok(self) -> bool:
         return self.status is not None and 200 <= self.status < 300
+
+    def reply_problem(self) -> str | None:
+        """Twilio's error code when this answer to an incoming text gives no
+        reply document: no answer (11205 on a timeout, else 11200), an error
+        status (11200), or a reply that is not XML (12300, Twilio's help center:
+        "Twilio requires TwiML in XML format for incoming call and incoming SMS
+        webhook responses"). An empty answer is no reply, not an error: Twilio
+        documents nothing else for it."""
+        if self.status is None:
+            return "11205" if "Timeout" in (self.error or "") else "11200"
+        if not self.ok:
+            return "11200"
+        if self.body.strip() and media_type(self.content_type) not in XML_TYPES:
+            return "12300"
+        return None
 
     def as_json(self) -> dict[str, Any]:
         return {

@@ -56,8 +56,9 @@ def twilio_setup(fallback_base: str | None, dry_run: bool, skip_fallback_check: 
         problems = check_fallback(fallback_base)
         if problems:
             problems.append(
-                "the fallback files must be served there before the number points at them "
-                "(`helpline fallback export DIR`, then upload DIR), or pass --skip-fallback-check"
+                "the fallback files must be served there, as text/xml, before the number "
+                "points at them (`helpline fallback export DIR`, then upload DIR), or pass "
+                "--skip-fallback-check"
             )
     if problems:
         raise click.ClickException("cannot set up the number:\n  " + "\n  ".join(problems))

@@ -18,12 +18,27 @@ import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 
-from ivr.golive.fallback_export import SMS_FILE, VOICE_FILE
+from ivr.golive.fallback_export import (
+    SMS_FILE,
+    VOICE_AFTER_FILE,
+    VOICE_FILE,
+    VOICE_GOODBYE_FILE,
+)
 from ivr.golive.overrides import with_overrides
 from ivr.platform.config import Settings
 from ivr.platform.privacy import mask
 
 FALLBACK_CHECK_TIMEOUT_SECONDS = 10.0
+# Every exported file Twilio fetches: the two fallback URLs, and the voice
+# documents voice.xml leads to (its <Dial> and <Record> actions).
+FETCHED_FILES = (VOICE_FILE, VOICE_AFTER_FILE, VOICE_GOODBYE_FILE, SMS_FILE)
+# The Content-Types Twilio takes as TwiML. Anything else, or none, is its
+# error 12300 ("Invalid Content-Type", https://www.twilio.com/docs/errors/12300;
+# its help center asks for "text/xml (or application/xml)"), and a caller in
+# an outage would get "an application error has occurred" instead of the
+# crisis numbers. An object store guesses application/octet-stream for an
+# upload without a type, which is how this went wrong once (issue 18).
+TWIML_CONTENT_TYPES = frozenset({"text/xml", "application/xml"})
 
 # (the client's keyword, Twilio's parameter), in the order shown to operators.
 SETTINGS = (
@@ -192,11 +207,12 @@ def plan_for(number: Any, wanted: dict[str, str]) -> Plan:
 
 def check_fallback(base: str) -> list[str]:
     """Fetch the exported documents as Twilio would (GET) and check they are
-    TwiML; each problem as a sentence."""
+    TwiML, served as XML; each problem as a sentence."""
     from xml.etree import ElementTree
 
+    base = base if base.endswith("/") else base + "/"
     problems = []
-    for url in fallback_urls(base):
+    for url in (urljoin(base, name) for name in FETCHED_FILES):
         try:
             response = requests.get(url, timeout=FALLBACK_CHECK_TIMEOUT_SECONDS)
         except requests.RequestException as error:
@@ -204,6 +220,15 @@ def check_fallback(base: str) -> list[str]:
             continue
         if response.status_code != 200:
             problems.append(f"{url}: HTTP {response.status_code}")
+            continue
+        content_type = response.headers.get("Content-Type", "")
+        if content_type.split(";", 1)[0].strip().lower() not in TWIML_CONTENT_TYPES:
+            shown = repr(content_type) if content_type else "none"
+            problems.append(
+                f"{url}: served with Content-Type {shown}; Twilio refuses TwiML that is "
+                "not text/xml or application/xml (error 12300): set the file's "
+                "Content-Type to text/xml on the host"
+            )
             continue
         try:
             root = ElementTree.fromstring(response.content)  # noqa: S314 - no entity expansion

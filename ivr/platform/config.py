@@ -74,6 +74,10 @@ class Settings:
     # and those headers, which anyone can send, are ignored.
     trusted_proxies: int = 0
     log_format: str = "text"  # or "json": one object per line (production's default)
+    # The number is in a Messaging Service with Advanced Opt-Out: Twilio marks
+    # what it answered with OptOutType. False: Twilio's default handling
+    # answers its own keywords unmarked (ivr/sms/twilio_layer.py).
+    advanced_opt_out: bool = False
 
     @property
     def retention_seconds(self) -> int:
@@ -299,6 +303,9 @@ def load_settings(
     if log_format not in ("json", "text"):
         problems.append("HELPLINE_LOG_FORMAT must be json or text")
     hold_music = text("HELPLINE_HOLD_MUSIC_URL") or None
+    advanced_text = text("HELPLINE_ADVANCED_OPT_OUT").lower() or "false"
+    if advanced_text not in ("true", "false", "1", "0", "yes", "no"):
+        problems.append("HELPLINE_ADVANCED_OPT_OUT must be true or false")
     if hold_music and urlparse(hold_music).scheme != "https" and production:
         problems.append("HELPLINE_HOLD_MUSIC_URL must be an https URL")
 
@@ -331,4 +338,5 @@ def load_settings(
         hold_music_url=hold_music,
         trusted_proxies=int(proxies_text),
         log_format=log_format,
+        advanced_opt_out=advanced_text in ("true", "1", "yes"),
     )

@@ -29,6 +29,7 @@ from ivr.sms.conversation import Conversations
 from ivr.sms.optout import OptOuts
 from ivr.sms.outbox import Outbox
 from ivr.sms.reading import Intent, Reading, read_text
+from ivr.sms.twilio_layer import twilio_answered
 
 log = logging.getLogger("helpline.sms")
 # A reply to an alert that takes its urgent work: the reference, maybe after a word.
@@ -49,6 +50,7 @@ class InboundText:
     message_sid: str
     sender: str
     body: str
+    opt_out_type: str = ""  # the webhook's OptOutType: Twilio's layer answered it
 
 
 @dataclass(frozen=True)
@@ -233,11 +235,20 @@ class SmsHandler:
             return Outcome([], "opted out")
         if reading.intent is Intent.OPT_IN:
             self.opt_outs.opt_in(text.sender)
+            if self._twilio_answered(text):
+                return Outcome([], "opted in; Twilio confirmed it")
             self._reply(text, "opted_in", language, kind="opted-in")
             return Outcome([], "opted in")
         if opted_out:
             return Outcome([], "opted out: no reply")  # only crisis and START get through
         if reading.intent is Intent.HELP:
+            if text.opt_out_type.strip().upper() == "HELP":
+                # Twilio sent the operator's help text (Advanced Opt-Out): a
+                # second would be noise. Without Advanced Opt-Out Twilio's own
+                # help text names neither the line nor 988, so the line still
+                # answers: a duplicate costs less than a HELP from someone in
+                # distress answered only with "Reply STOP to unsubscribe".
+                return Outcome([], "help; Twilio answered it")
             self._reply(text, "help", language)
             return Outcome([], "help")
         keyword = reading.keyword
@@ -258,6 +269,15 @@ class SmsHandler:
         self._send(text, bodies, reply_language, f"keyword:{keyword.id}")
         # Not "near a crisis": the log line carries the number's hash.
         return Outcome([], f"keyword {keyword.id}")
+
+    def _twilio_answered(self, text: InboundText) -> bool:
+        """Twilio's layer replied to this text itself (ivr/sms/twilio_layer.py).
+        Only opt-in asks this (HELP trusts only OptOutType): the opt-out confirmation is queued for
+        every opt-out, since for Twilio's own words Twilio refuses it (21610)
+        and the texter still gets one reply, while ALTO or a sentence needs it."""
+        return twilio_answered(
+            text.body, text.opt_out_type, advanced_opt_out=self.settings.advanced_opt_out
+        )
 
     def _near_line(self, reading: Reading, language: str) -> list[str]:
         """Near a crisis, not one: the answer asked for, and one line about 988

@@ -41,6 +41,7 @@ def incoming() -> Response:
         message_sid=_field("MessageSid"),
         sender=_field("From").strip(),
         body=_field("Body", MAX_BODY),
+        opt_out_type=_field("OptOutType", 16),
     )
     if not text.message_sid:
         return _messages([])

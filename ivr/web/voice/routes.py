@@ -134,6 +134,13 @@ def recorded(node_id: str) -> Response:
     call = this_call()
     engine = voice_engine()
     _save_recording(call, engine.language_of(call.sid))
+    if field("Digits") == "hangup":
+        # The caller hung up mid-message: Twilio requests this action anyway and
+        # ignores the answer. The message is kept above; entering the next node
+        # for a caller who is gone could ring counselors or queue work for nobody.
+        response = VoiceResponse()
+        response.hangup()
+        return twiml(response)
     return twiml(engine.after_recording(call, node_id))
 
 

@@ -79,6 +79,7 @@ def dial_queue(leg: Leg, verb: ET.Element, target: ET.Element, timeout: int) -> 
         "DialCallSid": member.call_sid,
         "DialCallDuration": str(bridge.talked()),
         "QueueSid": queue.sid,
+        "DialBridged": "true",  # as <Dial><Number> (dial.py): they were connected
     }
     if update is not None:
         return update if isinstance(update, Goto) else End("completed", by="api")
@@ -99,4 +100,5 @@ def _done(
     call.hear("dial-result", status)
     if not action:
         return None
+    fields = {"DialBridged": "false", **fields}  # not connected, unless FIELDS say so
     return Goto(action, call.params(DialCallStatus=status, **fields), method)

@@ -188,8 +188,11 @@ def test_dialing_an_empty_or_unknown_queue(
     network.wait_for_call(ring(rest, fake_line))  # no queue named "help" yet
     rest.queues.create(friendly_name="help")
     network.wait_for_call(ring(rest, fake_line))  # the queue is empty
-    statuses = [hook.form["DialCallStatus"] for hook in fake_line.at("/twiml/dialed")]
-    assert statuses == ["failed", "no-answer"]
+    dialed = [hook.form for hook in fake_line.at("/twiml/dialed")]
+    assert [(f["DialCallStatus"], f["DialBridged"]) for f in dialed] == [
+        ("failed", "false"),
+        ("no-answer", "false"),
+    ]
 
 
 def test_either_side_may_hang_up_first(rest: Client, network: Network, fake_line: FakeLine) -> None:
@@ -206,7 +209,7 @@ def test_either_side_may_hang_up_first(rest: Client, network: Network, fake_line
     assert "After the queue." not in spoken(network, caller)
     assert spoken(network, counselor) == ["Dial over."]  # the counselor's call goes on
     dialed = fake_line.at("/twiml/dialed")[0].form
-    assert dialed["DialCallStatus"] == "completed"
+    assert (dialed["DialCallStatus"], dialed["DialBridged"]) == ("completed", "true")
 
 
 ACCEPT = """<Response>

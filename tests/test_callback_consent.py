@@ -15,6 +15,7 @@ from ivr.callbacks.requests import OPEN, Callbacks
 from ivr.callbacks.urgent import UrgentItems
 from ivr.content.model import Content
 from ivr.jobs import ALERT_ON_CALL, QUEUE_NAME
+from ivr.menu.state import CONSENT_AFTER_CALL_SECONDS
 from ivr.platform.config import Settings
 from ivr.platform.redis_store import decoded
 from tests.twilio_signing import CallFixture, TwilioSigner, node_said, said, spoken
@@ -113,6 +114,24 @@ def test_a_number_keyed_in_is_read_back_and_called_once_confirmed(
     leave_message(call, call.press(confirm, "1"))
     (request,) = callbacks(redis_client, settings)
     assert (request["number"], request["consent"]) == (OTHER, "number")
+
+
+def test_a_number_keyed_again_over_the_read_back_is_read_back_not_confirmed(
+    call: CallFixture, redis_client: redis.Redis, settings: Settings
+) -> None:
+    """A caller who hears a wrong number often just keys it again: its first
+    digit, a 1, must not confirm the wrong one (the read-back takes every key,
+    not one)."""
+    confirm = call.press(call.press(asked(call), "2"), "2025550134")  # a slip
+    gather = confirm.find("Gather")
+    assert gather is not None
+    assert "numDigits" not in gather.attrib
+    again = call.press(confirm, "12025550143")
+    assert "2 0 2, 5 5 5, 0 1 4 3" in spoken(again)
+    assert callbacks(redis_client, settings) == []
+    leave_message(call, call.press(again, "1"))
+    (request,) = callbacks(redis_client, settings)
+    assert request["number"] == OTHER
 
 
 def test_a_number_said_aloud_is_understood(call: CallFixture, redis_client: redis.Redis) -> None:
@@ -271,3 +290,14 @@ def test_a_fallback_message_ignores_a_consent_given_earlier_in_the_call(
     leave_fallback_message(call, sid)
     assert decoded(redis_client.hgetall(f"voicemail:{sid}"))["consent"] == "not asked"
     assert callbacks(redis_client, settings) == []
+
+
+def test_the_number_given_is_kept_only_minutes_after_the_call_ends(
+    call: CallFixture, redis_client: redis.Redis
+) -> None:
+    call.press(call.press(call.press(asked(call), "2"), "2025550143"), "1")
+    key = f"call:{call.sid}:callback"
+    assert redis_client.ttl(key) > CONSENT_AFTER_CALL_SECONDS  # the call state's hours
+    ended = call.twilio.post("/voice/status", call.params(CallStatus="completed"))
+    assert ended.status_code == 204
+    assert 0 < redis_client.ttl(key) <= CONSENT_AFTER_CALL_SECONDS

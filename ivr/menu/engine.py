@@ -48,6 +48,10 @@ from ivr.routing.holding import queue_name
 # A callback number keyed digit by digit: Twilio waits this long for the next
 # key (its default, 5 s, cut off people reading a number off a card).
 NUMBER_TIMEOUT_SECONDS = 10
+# The read-back's "press 1 if that is right" takes keys until this long a
+# pause (or #): a single key then costs this wait, a number keyed again is
+# heard whole. Under Twilio's 5 s default, so yes is not slow to say.
+CONFIRM_TIMEOUT_SECONDS = 4
 MAX_CHAINED_NODES = 12  # `flows check` forbids loops; this guards the call anyway
 
 # A menu phrase with up to this many words more ("uh, talk to someone please")
@@ -269,6 +273,9 @@ class VoiceEngine:
             return self.crisis(call, state)
         if given is None or given.how != "pending" or node.confirm is None:
             return self._enter(call, state, node.id)  # the number is gone: ask again
+        if len(digits.strip()) > 1:
+            # The number keyed again over the read-back: read that one back.
+            return self.consent_number(call, node_id, digits, "")
         choice = self._choose_among(node.choices, state.language, digits, speech)
         accepts = choice is not None and choice in node.choices and choice.next != node.id
         if accepts and not digits and negated(speech):
@@ -368,10 +375,13 @@ class VoiceEngine:
     ) -> None:
         locale = self.content.locales[language]
         words = [w for c in node.choices for w in c.words.get(language, ())]
+        # No numDigits: a caller who hears a wrong number often just keys it
+        # again, and its first digit (a 1) must not confirm the wrong one. A
+        # single key is taken after CONFIRM_TIMEOUT_SECONDS of quiet, or at #.
         gather = Gather(
             input="dtmf speech",
-            num_digits=1,
-            timeout=self.content.navigation.gather_timeout_seconds,
+            finish_on_key="#",
+            timeout=CONFIRM_TIMEOUT_SECONDS,
             speech_timeout="auto",
             language=locale.speech_language,
             action=self.url_for("consent_confirm", node.id),

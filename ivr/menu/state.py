@@ -10,6 +10,9 @@ from dataclasses import dataclass
 import redis
 
 CALL_SID = re.compile(r"CA[0-9a-fA-F]{32}")
+# How long a caller's callback consent outlives the call: Twilio may request
+# a message's Record action just after the call's status callback.
+CONSENT_AFTER_CALL_SECONDS = 600
 
 
 @dataclass
@@ -62,10 +65,17 @@ class CallStates:
         self._redis.set(self._key(call_sid), value, ex=self._ttl)
 
     def forget(self, call_sid: str) -> None:
-        self._redis.delete(self._key(call_sid))
+        """The call ended. Its consent (a number in clear) is kept only a few
+        minutes more, not the state's hours: long enough for a Record action
+        Twilio requests after the status callback (a hang-up mid-message)."""
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.delete(self._key(call_sid))
+        pipe.expire(f"{self._key(call_sid)}:callback", CONSENT_AFTER_CALL_SECONDS)
+        pipe.execute()
 
     # What a caller said before leaving a message, beside the call's state and
-    # expiring with it; the message's webhook reads it to make (or not) the callback.
+    # expiring with it (or CONSENT_AFTER_CALL_SECONDS after the call ends); the
+    # message's webhook reads it to make (or not) the callback.
 
     def save_consent(self, call_sid: str, consent: CallbackConsent) -> None:
         value = f"{consent.how}\t{consent.number}"

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import cast
 
 import redis
 
 from ivr.threads.store import OPEN, WAITING, Threads
+from tests.raw_replies import RawScored
 
 TEXTER = "+12025550177"
 SECRET = "test-secret"
@@ -153,3 +155,55 @@ def test_hostile_text_is_kept_as_it_came(redis_client: redis.Redis) -> None:
     store.mark("TX-AAAAAA", 0, "seen")  # rewritten by Lua's cjson: still the same words
     (message,) = store.messages("TX-AAAAAA")
     assert (message.body, message.status) == (hostile, "seen")
+
+
+def test_an_unanswered_crisis_in_a_held_thread_comes_due_and_an_answer_stops_it(
+    redis_client: redis.Redis,
+) -> None:
+    store = Threads(redis_client, SECRET, 3600, crisis_seconds=60)
+    store.open(TEXTER, "en", "TX-AAAAAA")
+    store.hear("TX-AAAAAA", "i took all my pills", crisis=True)  # waiting: replied at once
+    assert store.crisis_due(time.time() + 61) == []
+    store.open("+12025550178", "en", "TX-BBBBBB")
+    store.claim("TX-BBBBBB", "alex")
+    store.hear("TX-BBBBBB", "i took all my pills", crisis=True)
+    assert store.crisis_due() == []
+    assert store.crisis_due(time.time() + 61) == ["TX-BBBBBB"]
+    store.say("TX-BBBBBB", "alex", "Call 911 now. I'm here.")
+    assert store.crisis_due(time.time() + 61) == []
+
+
+def test_a_silent_texter_comes_due_and_each_text_starts_the_clock_again(
+    redis_client: redis.Redis,
+) -> None:
+    store = Threads(redis_client, SECRET, 3600, silence_seconds=600)
+    store.open(TEXTER, "en", "TX-AAAAAA")
+    assert store.quiet_due(time.time() + 590) == []
+    assert store.quiet_due(time.time() + 601) == ["TX-AAAAAA"]
+    store.claim("TX-AAAAAA", "alex")
+    store.say("TX-AAAAAA", "alex", "are you still there?")  # the counselor's words do not
+    assert store.quiet_due(time.time() + 601) == ["TX-AAAAAA"]
+    time.sleep(0.01)
+    store.hear("TX-AAAAAA", "yes")
+    (due,) = cast(RawScored, redis_client.zrange("threads:quiet_due", 0, -1, withscores=True))
+    assert due[1] > time.time() + 599
+    store.close("TX-AAAAAA", "line", "texter silent")
+    assert store.quiet_due(time.time() + 9999) == []
+
+
+def test_a_message_the_outbox_never_got_comes_due_once(redis_client: redis.Redis) -> None:
+    store = threads(redis_client)
+    store.open(TEXTER, "en", "TX-AAAAAA")
+    store.claim("TX-AAAAAA", "alex")
+    first = store.say("TX-AAAAAA", "alex", "one")
+    second = store.say("TX-AAAAAA", "alex", "two")
+    assert first is not None
+    assert second is not None
+    store.mark("TX-AAAAAA", first, "sent")
+    assert store.unsent_due() == []  # within the grace
+    assert store.unsent_due(time.time() + 31) == [("TX-AAAAAA", second)]
+    message = store.message("TX-AAAAAA", second)
+    assert message is not None
+    assert (message.body, message.status) == ("two", "queued")
+    store.mark("TX-AAAAAA", second, "sent")
+    assert store.unsent_due(time.time() + 31) == []

@@ -25,6 +25,11 @@ Keys (all expire with the retention period):
     threads:waiting           zset id -> opened: offered to the counselors on call
     threads:open              zset id -> opened: waiting or held
     threads:held:<counselor>  zset id -> taken
+    threads:crisis_due        zset id -> when a crisis message unanswered by
+                              its holder gets the automatic crisis reply
+    threads:quiet_due         zset id -> when a silent texter's thread closes
+    threads:unsent            zset "<id> <seq>" -> when a counselor's message
+                              not yet taken by the outbox is sent by a worker
 """
 
 from __future__ import annotations
@@ -44,6 +49,12 @@ OPEN = "threads:open"
 TEXTER = "texter"  # the sender of a texter's message; a counselor's is their id
 LINE = "line"  # the line's own texts in a thread (the wait estimate, the closing text)
 PREFIX = "TX"
+CRISIS_DUE = "threads:crisis_due"
+QUIET_DUE = "threads:quiet_due"
+UNSENT = "threads:unsent"
+# A counselor's message the web process did not hand to the outbox (it died
+# in between) is sent by a worker after this long.
+UNSENT_GRACE_SECONDS = 30
 
 # KEYS: thread, waiting, held-by-claimer. ARGV: counselor, now, id.
 _CLAIM = """
@@ -73,7 +84,8 @@ end
 return 'ok'
 """
 
-# KEYS: thread, waiting, open, held-by-holder, by-number. ARGV: by, why, now, id.
+# KEYS: thread, waiting, open, held-by-holder, by-number, crisis-due,
+# quiet-due. ARGV: by, why, now, id.
 _CLOSE = """
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return 'gone' end
@@ -84,11 +96,15 @@ redis.call('ZREM', KEYS[2], ARGV[4])
 redis.call('ZREM', KEYS[3], ARGV[4])
 redis.call('ZREM', KEYS[4], ARGV[4])
 if redis.call('GET', KEYS[5]) == ARGV[4] then redis.call('DEL', KEYS[5]) end
+redis.call('ZREM', KEYS[6], ARGV[4])
+redis.call('ZREM', KEYS[7], ARGV[4])
 return 'ok'
 """
 
-# A counselor's message, only while they hold the thread. KEYS: thread,
-# messages. ARGV: counselor, line (JSON), now, ttl. Returns its sequence, or -1.
+# A counselor's message, only while they hold the thread: it answers any
+# crisis message, and waits in the unsent set until the outbox has it. KEYS:
+# thread, messages, crisis-due, unsent. ARGV: counselor, line (JSON), now,
+# ttl, id, grace. Returns its sequence, or -1.
 _SAY = """
 if redis.call('HGET', KEYS[1], 'state') ~= 'held' then return -1 end
 if redis.call('HGET', KEYS[1], 'holder') ~= ARGV[1] then return -1 end
@@ -96,18 +112,28 @@ local seq = redis.call('RPUSH', KEYS[2], ARGV[2]) - 1
 redis.call('EXPIRE', KEYS[2], ARGV[4])
 redis.call('HSET', KEYS[1], 'last_counselor_at', ARGV[3])
 redis.call('HDEL', KEYS[1], 'crisis_at')
+redis.call('ZREM', KEYS[3], ARGV[5])
+redis.call('ZADD', KEYS[4], tonumber(ARGV[3]) + tonumber(ARGV[6]), ARGV[5] .. ' ' .. seq)
 return seq
 """
 
-# The texter's message, while the thread is open. KEYS: thread, messages.
-# ARGV: line (JSON), now, crisis ('1' or ''), ttl. Returns its sequence, or -1.
+# The texter's message, while the thread is open: the silence clock starts
+# again, and a crisis message held by a counselor is due its automatic reply
+# unless they answer first (a waiting one got the ordinary crisis reply). KEYS: thread, messages, crisis-due, quiet-due.
+# ARGV: line (JSON), now, crisis ('1' or ''), ttl, id, crisis wait, silence.
+# Returns its sequence, or -1.
 _HEAR = """
 local state = redis.call('HGET', KEYS[1], 'state')
 if state ~= 'waiting' and state ~= 'held' then return -1 end
+local now = tonumber(ARGV[2])
 local seq = redis.call('RPUSH', KEYS[2], ARGV[1]) - 1
 redis.call('EXPIRE', KEYS[2], ARGV[4])
 redis.call('HSET', KEYS[1], 'last_texter_at', ARGV[2])
-if ARGV[3] == '1' then redis.call('HSETNX', KEYS[1], 'crisis_at', ARGV[2]) end
+redis.call('ZADD', KEYS[4], now + tonumber(ARGV[7]), ARGV[5])
+if ARGV[3] == '1' and redis.call('HSETNX', KEYS[1], 'crisis_at', ARGV[2]) == 1 then
+  -- Waiting, nobody holds it: the ordinary crisis reply went at once.
+  if state == 'held' then redis.call('ZADD', KEYS[3], 'NX', now + tonumber(ARGV[6]), ARGV[5]) end
+end
 return seq
 """
 
@@ -158,11 +184,36 @@ def _moment(value: str | None) -> float | None:
     return float(value) if value else None
 
 
+def _message(seq: int, raw: object) -> ThreadMessage:
+    message = json.loads(text(raw))
+    return ThreadMessage(
+        seq=seq,
+        at=float(message["at"]),
+        sender=str(message["sender"]),
+        body=str(message["body"]),
+        crisis=bool(message.get("crisis")),
+        status=str(message["status"]),
+    )
+
+
 class Threads:
-    def __init__(self, client: redis.Redis, secret_key: str, retention_seconds: int) -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        secret_key: str,
+        retention_seconds: int,
+        *,
+        crisis_seconds: float = 120,
+        silence_seconds: float = 1800,
+    ) -> None:
+        """CRISIS_SECONDS: how long a held thread's crisis message may go
+        unanswered before the automatic crisis reply; SILENCE_SECONDS: how long
+        a texter may be silent before the thread closes with a closing text."""
         self._redis = client
         self._secret = secret_key
         self._ttl = retention_seconds
+        self._crisis_seconds = crisis_seconds
+        self._silence_seconds = silence_seconds
         self._claim = client.register_script(_CLAIM)
         self._hand = client.register_script(_HAND)
         self._close = client.register_script(_CLOSE)
@@ -208,6 +259,7 @@ class Threads:
         pipe.set(self._by_number(number), new_id, ex=self._ttl)
         pipe.zadd(WAITING, {new_id: now})
         pipe.zadd(OPEN, {new_id: now})
+        pipe.zadd(QUIET_DUE, {new_id: now + self._silence_seconds})
         pipe.execute()
         return new_id, True
 
@@ -303,6 +355,8 @@ class Threads:
                 OPEN,
                 self._held(thread.holder),
                 self._by_number(number),
+                CRISIS_DUE,
+                QUIET_DUE,
             ],
             args=[by, why, time.time(), thread_id],
         )
@@ -321,12 +375,20 @@ class Threads:
         answers (`crisis_at`)."""
         seq = int(
             self._hear(
-                keys=[self._key(thread_id), f"{self._key(thread_id)}:messages"],
+                keys=[
+                    self._key(thread_id),
+                    f"{self._key(thread_id)}:messages",
+                    CRISIS_DUE,
+                    QUIET_DUE,
+                ],
                 args=[
                     self._line(TEXTER, body, crisis, "received"),
                     time.time(),
                     "1" if crisis else "",
                     self._ttl,
+                    thread_id,
+                    self._crisis_seconds,
+                    self._silence_seconds,
                 ],
             )
         )
@@ -337,12 +399,14 @@ class Threads:
         when they do not hold the thread (taken from them, closed)."""
         seq = int(
             self._say(
-                keys=[self._key(thread_id), f"{self._key(thread_id)}:messages"],
+                keys=[self._key(thread_id), f"{self._key(thread_id)}:messages", CRISIS_DUE, UNSENT],
                 args=[
                     counselor,
                     self._line(counselor, body, False, "queued"),
                     time.time(),
                     self._ttl,
+                    thread_id,
+                    UNSENT_GRACE_SECONDS,
                 ],
             )
         )
@@ -359,25 +423,47 @@ class Threads:
         return length - 1
 
     def mark(self, thread_id: str, seq: int, status: str) -> bool:
-        return bool(self._mark(keys=[f"{self._key(thread_id)}:messages"], args=[seq, status]))
+        """A message's new status; one the outbox took (or refused) leaves the
+        unsent set."""
+        marked = bool(self._mark(keys=[f"{self._key(thread_id)}:messages"], args=[seq, status]))
+        if status != "queued":
+            self._redis.zrem(UNSENT, f"{thread_id} {seq}")
+        return marked
+
+    # -- what the sweeper finds due -------------------------------------------
+
+    def _due(self, index: str, now: float | None) -> list[str]:
+        moment = time.time() if now is None else now
+        return [text(raw) for raw in self._redis.zrangebyscore(index, 0, moment)]
+
+    def crisis_due(self, now: float | None = None) -> list[str]:
+        """Held threads whose crisis message nobody answered in time."""
+        return self._due(CRISIS_DUE, now)
+
+    def crisis_answered(self, thread_id: str) -> None:
+        """The automatic crisis reply went: not due again for that message."""
+        self._redis.zrem(CRISIS_DUE, thread_id)
+
+    def quiet_due(self, now: float | None = None) -> list[str]:
+        """Open threads whose texter has been silent too long."""
+        return self._due(QUIET_DUE, now)
+
+    def unsent_due(self, now: float | None = None) -> list[tuple[str, int]]:
+        """(thread, seq) of counselors' messages the outbox never got."""
+        found = []
+        for member in self._due(UNSENT, now):
+            thread_id, _, seq = member.partition(" ")
+            found.append((thread_id, int(seq)))
+        return found
+
+    def message(self, thread_id: str, seq: int) -> ThreadMessage | None:
+        raw = self._redis.lindex(f"{self._key(thread_id)}:messages", seq) if seq >= 0 else None
+        return _message(seq, raw) if raw is not None else None
 
     def messages(self, thread_id: str, after: int = -1) -> list[ThreadMessage]:
         """The messages after sequence AFTER (all of them by default), in order."""
         raws = self._redis.lrange(f"{self._key(thread_id)}:messages", after + 1, -1)
-        found = []
-        for seq, raw in enumerate(raws, start=after + 1):
-            message = json.loads(text(raw))
-            found.append(
-                ThreadMessage(
-                    seq=seq,
-                    at=float(message["at"]),
-                    sender=str(message["sender"]),
-                    body=str(message["body"]),
-                    crisis=bool(message.get("crisis")),
-                    status=str(message["status"]),
-                )
-            )
-        return found
+        return [_message(seq, raw) for seq, raw in enumerate(raws, start=after + 1)]
 
     def unsent(self, thread_id: str, older_than: float) -> list[ThreadMessage]:
         """Counselors' messages still `queued` OLDER_THAN seconds after they were

@@ -30,6 +30,9 @@ CONNECT_CALLBACK = "workers.callbacks.connect"
 SEND_BATCH = "workers.outbox.send_batch"
 DELETE_QUEUE = "workers.queues.delete_queue"
 SWEEP_QUEUES = "workers.queues.sweep_queues"
+THREAD_CRISIS = "workers.threads.answer_unanswered_crisis"
+THREAD_QUIET = "workers.threads.close_quiet_conversation"
+THREAD_SEND = "workers.threads.send_conversation_message"
 JOB_NAMES = (
     RING,
     CANCEL_LEGS,
@@ -39,6 +42,9 @@ JOB_NAMES = (
     SEND_BATCH,
     DELETE_QUEUE,
     SWEEP_QUEUES,
+    THREAD_CRISIS,
+    THREAD_QUIET,
+    THREAD_SEND,
 )
 
 # A callback's ring that met a 429, a 5xx or no answer from Twilio is tried
@@ -116,6 +122,18 @@ class Jobs:
             ),
             result_ttl=RESULT_TTL,
         )
+
+    def answer_unanswered_crisis(self, thread_id: str) -> None:
+        """A held conversation's crisis message its counselor has not answered:
+        the crisis reply, ahead of everything else."""
+        self.queue.enqueue(THREAD_CRISIS, thread_id, result_ttl=LONG_RESULT_TTL, at_front=True)
+
+    def close_quiet_conversation(self, thread_id: str) -> None:
+        self.queue.enqueue(THREAD_QUIET, thread_id, result_ttl=LONG_RESULT_TTL)
+
+    def send_conversation_message(self, thread_id: str, seq: int) -> None:
+        """A counselor's message the desk's process never handed to the outbox."""
+        self.queue.enqueue(THREAD_SEND, thread_id, seq, result_ttl=LONG_RESULT_TTL, at_front=True)
 
     def sweep_queues(self) -> None:
         """Delete the line's Twilio queues left behind (their delete never ran)."""

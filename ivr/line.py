@@ -17,6 +17,7 @@ from ivr.jobs import QUEUE_NAME, Jobs
 from ivr.platform.config import Settings
 from ivr.roster.store import RosterStore
 from ivr.sms.outbox import Outbox
+from ivr.threads.store import Threads
 
 
 @dataclass
@@ -44,4 +45,15 @@ class Line:
     def outbox(self) -> Outbox:
         return Outbox(
             self.redis, self.queue, self.settings.secret_key, self.settings.retention_seconds
+        )
+
+    @cached_property
+    def threads(self) -> Threads:
+        settings = self.settings
+        return Threads(
+            self.redis,
+            settings.secret_key,
+            settings.retention_seconds,
+            crisis_seconds=settings.thread_crisis_seconds,
+            silence_seconds=settings.thread_silence_seconds,
         )

@@ -5,9 +5,10 @@ Run by the worker's sweeper when an item's deadline has passed unclaimed:
    call to the first of them that plays the whisper ("press 1 to take it");
 2. the supervisors on call: the alert text and the same call;
 3. the backup line: the same call, to HELPLINE_BACKUP_NUMBER.
-A message nobody may call back has no person to connect: each step texts
-(the counselors on call, then the supervisors), and in place of the backup
-line, which cannot hear it, both again; taking it is listening to it.
+A message nobody may call back, or a texter waiting for a conversation, has
+no one to connect by phone: each step texts (the counselors on call, then the
+supervisors), and in place of the backup line, which cannot take it, both
+again; taking it is listening to the message, or taking the thread.
 A step that finds nobody to reach (no counselor, no supervisor on call) is
 recorded and the next one is due at once: a crisis never waits a deadline
 for nobody. Pressing 1 on the whisper claims the item and dials the person
@@ -27,6 +28,7 @@ from ivr.callbacks.urgent import (
     LADDER,
     ON_CALL_AGAIN,
     SUPERVISORS,
+    TEXTS_ONLY,
     UrgentItem,
     UrgentItems,
     deadline_after,
@@ -86,6 +88,9 @@ def _already_done(line: Line, item: UrgentItem) -> bool:
     if item.kind == "message":
         message = line.redis.hget(f"voicemail:{item.subject}", "status")
         return message is None or text(message) == "done"
+    if item.kind == "conversation":
+        thread = line.threads.get(item.reference)
+        return thread is None or thread.state != "waiting"
     callback = Callbacks(line.redis, line.settings.secret_key, line.settings.retention_seconds).get(
         item.reference
     )
@@ -94,8 +99,8 @@ def _already_done(line: Line, item: UrgentItem) -> bool:
 
 def _reach(line: Line, item: UrgentItem, step: int) -> str:
     """Who this step reached ("" for nobody): texts and a whisper call."""
-    message = item.kind == "message"
-    if step >= BACKUP and not message:
+    texts_only = item.kind in TEXTS_ONLY
+    if step >= BACKUP and not texts_only:
         line.jobs.connect_callback(item.reference, BACKUP_LINE)
         return "the backup line"
     roster = RosterStore(line.redis).load()
@@ -110,7 +115,7 @@ def _reach(line: Line, item: UrgentItem, step: int) -> str:
     if not people:
         return ""
     _text(line, item, step, people)
-    if not message and (item.kind == "crisis" or step == SUPERVISORS):
+    if not texts_only and (item.kind == "crisis" or step == SUPERVISORS):
         line.jobs.connect_callback(item.reference, people[0].id)
     role = "supervisor" if step == SUPERVISORS else "counselor"
     if step >= BACKUP:
@@ -125,6 +130,8 @@ def _text(line: Line, item: UrgentItem, step: int, people: list[Counselor]) -> N
     recipients = [(person.phone, staff_language(person, languages)) for person in people]
     minutes = str(int(item.age(time.time()) // 60))
     values = {"ref": item.reference, "minutes": minutes}
-    role = "message_urgent" if item.kind == "message" else "urgent_alert"
+    role = {"message": "message_urgent", "conversation": "talk_urgent"}.get(
+        item.kind, "urgent_alert"
+    )
     cause = f"urgent:{item.reference}:{step}" + (f".{item.backup_tries}" if step >= BACKUP else "")
     text_staff(line, role, recipients, values, cause)

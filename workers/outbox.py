@@ -38,7 +38,22 @@ from workers.context import job_line
 
 log = logging.getLogger("helpline.jobs.outbox")
 DONE = ("sent", "failed", "blocked", "capped")
-UNCAPPED_KINDS = ("crisis_alert", "callback_alert")
+# Never held back by the per-recipient hourly cap: alerts to staff (a busy
+# night sends one counselor more than the cap), and a conversation with a
+# counselor, which is not the line's automatic replies the cap is for.
+UNCAPPED_KINDS = (
+    "crisis_alert",
+    "callback_alert",
+    "message_alert",
+    "message_urgent",
+    "message_taken",
+    "urgent_alert",
+    "urgent_taken",
+    "urgent_not_taken",
+    "talk_alert",
+    "talk_urgent",
+    "thread",
+)
 
 
 def _record_end(line: Line, key: str, status: str, detail: str = "") -> str:

@@ -3,7 +3,8 @@
 An item is work that must be claimed by a person: a callback request (its
 reference: a crisis text's urgent callback, an urgent callback, a voicemail's
 callback) or a message nobody may call back, which someone must hear (`VM-…`,
-its recording the item's subject).
+its recording the item's subject), or a texter waiting to text with a
+counselor (`TX-…`, the thread).
 It opens at step 0 (the counselors on call were alerted) with a deadline.
 Each time the deadline passes unclaimed, the item climbs one step of LADDER;
 the last step (the backup line) is tried again at most BACKUP_TRIES times.
@@ -34,7 +35,9 @@ from ivr.platform.redis_store import decoded
 LADDER = ("on_call", "on_call_again", "supervisors", "backup")
 ON_CALL, ON_CALL_AGAIN, SUPERVISORS, BACKUP = range(len(LADDER))
 BACKUP_TRIES = 3  # the backup line is called at most this many times for one item
-KINDS = ("crisis", "callback", "voicemail", "message")
+KINDS = ("crisis", "callback", "voicemail", "message", "conversation")
+# Work with nobody to dial: its ladder is texts only (workers/escalate.py).
+TEXTS_ONLY = ("message", "conversation")
 DEADLINES = "urgent:deadlines"
 OPEN = "urgent:open"
 # "<reference> <seconds from opening to claim>" -> when claimed; kept for the
@@ -78,7 +81,9 @@ return step
 def deadline_after(kind: str, settings: Settings) -> int:
     """Seconds an item of KIND may wait unclaimed before its next step: the
     one rule, for opening an item and for each step after."""
-    return settings.urgent_crisis_seconds if kind == "crisis" else settings.urgent_seconds
+    # A texter waiting to text with someone is waiting now, as a crisis is.
+    fast = kind in ("crisis", "conversation")
+    return settings.urgent_crisis_seconds if fast else settings.urgent_seconds
 
 
 def _text(value: object) -> str:

@@ -291,9 +291,10 @@ def _lengths_and_placeholders(content: Content) -> Iterator[Problem]:
         values = frozenset(PROMPT_VALUES.get(name, ()))
         yield from _prompt_problems(content, prompt, f"prompt '{name}'", False, values)
     alerts = {
-        content.sms.replies.get(r) for r in ("crisis_alert", "callback_alert", "message_alert")
+        content.sms.replies.get(r)
+        for r in ("crisis_alert", "callback_alert", "message_alert", "talk_alert")
     }
-    urgent = {content.sms.replies.get(r) for r in ("urgent_alert", "message_urgent")}
+    urgent = {content.sms.replies.get(r) for r in ("urgent_alert", "message_urgent", "talk_urgent")}
     staff = {
         content.sms.replies.get(r) for r in ("urgent_taken", "urgent_not_taken", "message_taken")
     }

@@ -184,7 +184,7 @@ class Keyword:
     id: str
     words: Mapping[str, tuple[str, ...]]  # per language; the match sets the language
     reply: str  # a text id
-    action: str  # "reply", "callback" or "language"
+    action: str  # "reply", "callback", "language" or "person" (text with a counselor)
     where: Where
     language: str | None = None  # with action "language": the language to switch to
 
@@ -263,6 +263,10 @@ SMS_REPLY_ROLES = (
     "message_alert",  # to the on-call counselor: a message nobody may call back, to hear
     "message_urgent",  # the ladder's text for such a message nobody has heard yet
     "message_taken",  # to a counselor who replied to a message's alert: it is theirs to hear
+    "talk_nobody",  # TALK with nobody on call: no false promise; 988 and how to be called
+    "talk_alert",  # to the counselors on call: a texter waits for a person (a reference only)
+    "talk_urgent",  # the ladder's text for a conversation nobody has taken yet
+    "thread_closed",  # to a texter whose conversation closed: how to reach someone again
     "urgent_alert",  # the escalation ladder's text: urgent work nobody has taken yet
     "urgent_taken",  # to a counselor who replied to an alert with its reference: it is theirs
     "urgent_not_taken",  # the same when someone took it first (or it is no urgent work)
@@ -284,6 +288,10 @@ SMS_ROLES_WITHOUT_OPT_OUT = (
     "message_alert",
     "message_urgent",
     "message_taken",
+    "talk_nobody",
+    "talk_alert",
+    "talk_urgent",
+    "thread_closed",
     "unavailable",
     "blocked_crisis",
     "near_crisis",

@@ -20,7 +20,8 @@ from ivr.content.reader import Reader
 from ivr.content.yamlsrc import SourceList, SourceMap, Where
 
 SMS_FILE = "sms.yaml"
-ACTIONS = ("reply", "callback", "language")
+# person: a text conversation with a counselor (issue 19).
+ACTIONS = ("reply", "callback", "language", "person")
 LANGUAGE_LISTS = ("opt_out", "opt_in", "help", "courtesy")
 _GROUP = re.compile(r"^\{([a-z_]+)\}$")
 

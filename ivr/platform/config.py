@@ -66,6 +66,12 @@ class Settings:
     # after 15.
     urgent_crisis_seconds: int = 300
     urgent_seconds: int = 900
+    # A text conversation with a counselor (issue 19): a crisis message its
+    # holder has not answered gets the automatic crisis reply after 2 minutes
+    # (988's text standard: a reply within minutes); a texter silent for 30
+    # minutes gets a closing text saying how to reach someone again.
+    thread_crisis_seconds: int = 120
+    thread_silence_seconds: int = 1800
     hold_music_url: str | None = None
     call_state_ttl_seconds: int = 4 * 3600
     redis_timeout_seconds: float = 0.5
@@ -287,6 +293,8 @@ def load_settings(
         "HELPLINE_MAX_HOLD_SECONDS": (180, 30, 900),
         "HELPLINE_URGENT_CRISIS_SECONDS": (300, 5, 3600),
         "HELPLINE_URGENT_SECONDS": (900, 5, 86400),
+        "HELPLINE_THREAD_CRISIS_SECONDS": (120, 5, 900),
+        "HELPLINE_THREAD_SILENCE_SECONDS": (1800, 60, 86400),
     }
     routing: dict[str, int] = {}
     for name, (default, low, high) in bounded.items():
@@ -335,6 +343,8 @@ def load_settings(
         max_hold_seconds=routing["HELPLINE_MAX_HOLD_SECONDS"],
         urgent_crisis_seconds=routing["HELPLINE_URGENT_CRISIS_SECONDS"],
         urgent_seconds=routing["HELPLINE_URGENT_SECONDS"],
+        thread_crisis_seconds=routing["HELPLINE_THREAD_CRISIS_SECONDS"],
+        thread_silence_seconds=routing["HELPLINE_THREAD_SILENCE_SECONDS"],
         hold_music_url=hold_music,
         trusted_proxies=int(proxies_text),
         log_format=log_format,

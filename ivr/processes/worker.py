@@ -35,6 +35,7 @@ from ivr.platform.redis_store import redis_url
 from ivr.routing.dispatches import Dispatches
 from ivr.routing.hold_queues import sweep_due
 from ivr.sms.outbox import Outbox
+from ivr.threads.store import Threads
 
 log = logging.getLogger("helpline.worker")
 SWEEP_SECONDS = 2.0
@@ -94,10 +95,14 @@ def sweep_forever(
 ) -> None:
     """Work whose worker died: outbox batches whose lease ran out, callers
     whose counselor ring is overdue, callbacks whose ring was cut short; and
-    urgent work whose deadline passed unclaimed (its ladder's next step).
+    urgent work whose deadline passed unclaimed (its ladder's next step);
+    text conversations' deadlines (an unanswered crisis, a silent texter, a
+    counselor's message never handed to the outbox).
     Found within seconds, not RQ's minutes. And, every few minutes, a sweep
     of the Twilio queues callers left behind."""
     jobs = Jobs(queue)
+    # Only its deadlines are read here: no setting of the store matters.
+    threads = Threads(queue.connection, "", 0)
     while not stop.wait(SWEEP_SECONDS):
         try:
             heartbeat.beat(queue.connection)  # what /healthz counts as a live worker
@@ -106,6 +111,12 @@ def sweep_forever(
                 jobs.ring(dispatch_id)
             for reference in UrgentItems(queue.connection, 0).due():
                 jobs.escalate(reference)
+            for thread_id in threads.crisis_due():
+                jobs.answer_unanswered_crisis(thread_id)
+            for thread_id in threads.quiet_due():
+                jobs.close_quiet_conversation(thread_id)
+            for thread_id, seq in threads.unsent_due():
+                jobs.send_conversation_message(thread_id, seq)
             for reference, counselor_id in ReturnCalls(queue.connection).due_connects():
                 log.warning("callback %s: its ring stopped midway; trying again", reference)
                 jobs.connect_callback(reference, counselor_id)

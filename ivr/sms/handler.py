@@ -28,8 +28,10 @@ from ivr.roster.store import RosterStore
 from ivr.sms.conversation import Conversations
 from ivr.sms.optout import OptOuts
 from ivr.sms.outbox import Outbox
+from ivr.sms.person import PersonTexts
 from ivr.sms.reading import Intent, Reading, read_text
 from ivr.sms.twilio_layer import twilio_answered
+from ivr.threads.store import Threads
 
 log = logging.getLogger("helpline.sms")
 # A reply to an alert that takes its urgent work: the reference, maybe after a word.
@@ -90,6 +92,18 @@ class SmsHandler:
         self.blocklist = Blocklist(client, settings.secret_key)
         self.decisions = Decisions(client, retention)
         self.urgent = UrgentItems(client, retention)
+        self.person = PersonTexts(
+            Threads(
+                client,
+                settings.secret_key,
+                retention,
+                crisis_seconds=settings.thread_crisis_seconds,
+                silence_seconds=settings.thread_silence_seconds,
+            ),
+            self.urgent,
+            self.jobs,
+            settings,
+        )
 
     def _texts(self, role: str, language: str) -> list[str]:
         text_id = self.content.sms.replies[role]
@@ -208,7 +222,13 @@ class SmsHandler:
 
     def _act(self, text: InboundText, reading: Reading, language: str, opted_out: bool) -> Outcome:
         """`opted_out`: read when the conversation was opened, under its lock."""
+        thread_id = None if opted_out else self.person.open_thread_of(text.sender)
         if reading.intent is Intent.CRISIS:
+            held = thread_id is not None and not reading.opts_out
+            if held and thread_id is not None and self.person.crisis(thread_id, text.body):
+                # A counselor holds the conversation: they answer it, flagged
+                # on their desk; the automatic reply goes if they do not.
+                return Outcome([], "crisis in a held conversation: flagged")
             outcome = self._crisis(text, language)
             if reading.opts_out:
                 # "Stop texting me, I'm going to kill myself": the crisis reply
@@ -217,12 +237,15 @@ class SmsHandler:
                 # recorded — without a confirmation on top of the crisis reply,
                 # and without the keyword's answer or the menu.
                 self.opt_outs.opt_out(text.sender, OPT_OUT_WITH_CRISIS)
+                self.person.texter_left(text.sender, "opted out")
                 opted_out = True
             self._answer_too(text, reading, language, opted_out)
             return outcome
         if reading.intent is Intent.OPT_OUT:
             # However it was said (STOP, ALTO, "take me off your list"):
-            # confirmed once, in the language it was said in.
+            # confirmed once, in the language it was said in; a conversation
+            # with a counselor ends with it.
+            self.person.texter_left(text.sender, "opted out")
             if self.opt_outs.opt_out(text.sender, _reason(reading)):
                 self._reply(text, "opted_out", language, despite_opt_out=True, kind="opted-out")
             if reading.keyword is not None and reading.keyword.action == "callback":
@@ -241,6 +264,12 @@ class SmsHandler:
             return Outcome([], "opted in")
         if opted_out:
             return Outcome([], "opted out: no reply")  # only crisis and START get through
+        if thread_id is not None and self.person.relay(thread_id, text.body):
+            # In a conversation with a person: no keyword replies, but HELP
+            # (the carriers require its answer always).
+            if reading.intent is Intent.HELP:
+                self._reply(text, "help", language)
+            return Outcome([], "to the conversation")
         if reading.intent is Intent.HELP:
             if text.opt_out_type.strip().upper() == "HELP":
                 # Twilio sent the operator's help text (Advanced Opt-Out): a
@@ -263,12 +292,27 @@ class SmsHandler:
             reference, new = self.callbacks.request_once(text.sender, language, "sms")
             if new:  # asking again while it is open: the same request, no second alert
                 self.jobs.alert("callback_alert", reference)
+        if keyword.action == "person":
+            return self._ask_for_person(text, reading, language)
         bodies = self._bodies(keyword.reply, reply_language) + self._near_line(
             reading, reply_language
         )
         self._send(text, bodies, reply_language, f"keyword:{keyword.id}")
         # Not "near a crisis": the log line carries the number's hash.
         return Outcome([], f"keyword {keyword.id}")
+
+    def _ask_for_person(self, text: InboundText, reading: Reading, language: str) -> Outcome:
+        """TALK: a conversation offered to the counselors on call, and an honest
+        word on the wait: a counselor was told, or nobody is on call now."""
+        on_call = bool(on_call_numbers(self.redis, self.content.languages, store=self.roster))
+        self.person.ask(text.sender, language, someone_on_call=on_call)
+        keyword = reading.keyword
+        if on_call and keyword is not None:
+            bodies = self._bodies(keyword.reply, language)
+        else:
+            bodies = self._texts("talk_nobody", language)
+        self._send(text, bodies + self._near_line(reading, language), language, "talk")
+        return Outcome([], "conversation asked for" if on_call else "conversation: nobody on call")
 
     def _twilio_answered(self, text: InboundText) -> bool:
         """Twilio's layer replied to this text itself (ivr/sms/twilio_layer.py).

@@ -119,9 +119,9 @@ return seq
 
 # The texter's message, while the thread is open: the silence clock starts
 # again, and a crisis message held by a counselor is due its automatic reply
-# unless they answer first (a waiting one got the ordinary crisis reply). KEYS: thread, messages, crisis-due, quiet-due.
-# ARGV: line (JSON), now, crisis ('1' or ''), ttl, id, crisis wait, silence.
-# Returns its sequence, or -1.
+# unless they answer first (a waiting one got the ordinary crisis reply).
+# KEYS: thread, messages, crisis-due, quiet-due. ARGV: line (JSON), now,
+# crisis ('1' or ''), ttl, id, crisis wait, silence. Returns its sequence, or -1.
 _HEAR = """
 local state = redis.call('HGET', KEYS[1], 'state')
 if state ~= 'waiting' and state ~= 'held' then return -1 end
@@ -440,9 +440,10 @@ class Threads:
         """Held threads whose crisis message nobody answered in time."""
         return self._due(CRISIS_DUE, now)
 
-    def crisis_answered(self, thread_id: str) -> None:
-        """The automatic crisis reply went: not due again for that message."""
-        self._redis.zrem(CRISIS_DUE, thread_id)
+    def crisis_answered(self, thread_id: str) -> bool:
+        """The automatic crisis reply went: not due again for that message.
+        True for the one caller that took it off the due list."""
+        return bool(self._redis.zrem(CRISIS_DUE, thread_id))
 
     def quiet_due(self, now: float | None = None) -> list[str]:
         """Open threads whose texter has been silent too long."""

@@ -30,6 +30,7 @@ _DOES = {
     "opt out": "opt out, reply {reply}",
     "opt in": "opt back in, reply {reply}",
     "callback": "ask for a call back, reply {reply}",
+    "person": "offer a conversation to the counselors on call, reply {reply}",
     "language": "speak {language}, reply {reply}",
 }
 

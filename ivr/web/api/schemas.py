@@ -220,9 +220,10 @@ class CallbackRequest(BaseModel):
 
 class UrgentWork(BaseModel):
     reference: str = Field(
-        description="The callback request's reference, or a message's (VM-…) to hear."
+        description="The callback request's reference, a message's (VM-…) to hear, or a "
+        "texter's conversation (TX-…) to take."
     )
-    kind: Literal["crisis", "callback", "voicemail", "message"]
+    kind: Literal["crisis", "callback", "voicemail", "message", "conversation"]
     language: str
     waiting_minutes: int
     step: Literal["on_call", "on_call_again", "supervisors", "backup"] = Field(

@@ -1,0 +1,242 @@
+"""Texting with a person, end to end through the emulator (issue 19): TALK
+offers a conversation to the counselors on call by reference, what the texter
+writes then goes to it and not to the keyword replies, a counselor's words
+reach the texter once, a crisis is flagged and answered even if the
+counselor is slow, STOP ends everything, and a silent texter is told how to
+come back."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from ivr.callbacks.urgent import UrgentItems
+from ivr.line import Line
+from ivr.roster.store import ROSTER_KEY
+from ivr.sms.person import deliver
+from ivr.threads.store import Threads
+from tests.live import LiveLine
+from tests.rosters import COUNSELOR_A, COUNSELOR_B, SUPERVISOR, store_always_on_call
+from tests.test_sms import texts_of
+from workers.context import install
+from workers.escalate import escalate
+from workers.threads import (
+    answer_unanswered_crisis,
+    close_quiet_conversation,
+    send_conversation_message,
+)
+
+TEXTER = "+12025550166"
+CRISIS = "i took all my pills and i want to die"
+
+
+def threads(line: LiveLine) -> Threads:
+    return Line(line.settings, line.content, line.redis).threads
+
+
+def texted(line: LiveLine, body: str) -> list[str]:
+    """Text the line as the texter; every text they got for it."""
+    before = len(line.network.sent_messages(to=TEXTER))
+    line.network.text_line(TEXTER, body)
+    line.run_jobs()
+    return [m.body for m in line.network.sent_messages(to=TEXTER)[before:]]
+
+
+def to(line: LiveLine, number: str) -> list[str]:
+    return [m.body for m in line.network.sent_messages(to=number)]
+
+
+def the_thread(line: LiveLine) -> str:
+    found = threads(line).open_thread_of(TEXTER)
+    assert found is not None
+    return found
+
+
+def as_worker(line: LiveLine, job: object, *args: object) -> object:
+    install(Line(line.settings, line.content, line.redis))
+    try:
+        return job(*args)  # type: ignore[operator]
+    finally:
+        install(None)
+
+
+def say(line: LiveLine, thread_id: str, counselor: str, body: str) -> int:
+    """A counselor's message, as the desk sends it."""
+    store = threads(line)
+    seq = store.say(thread_id, counselor, body)
+    assert seq is not None
+    assert (
+        deliver(store, Line(line.settings, line.content, line.redis).outbox, thread_id, seq)
+        == "sent"
+    )
+    line.run_jobs()
+    return seq
+
+
+def test_talk_offers_a_conversation_to_the_counselors_on_call_by_reference(
+    live_line: LiveLine,
+) -> None:
+    store_always_on_call(live_line.redis)
+    (reply,) = texted(live_line, "TALK")
+    assert reply == " ".join(texts_of(live_line.content, "talk_waiting", "en"))
+    thread_id = the_thread(live_line)
+    assert thread_id.startswith("TX-")
+    for counselor in (COUNSELOR_A, COUNSELOR_B):
+        (alert,) = to(live_line, counselor)
+        assert thread_id in alert
+        assert "0166" not in alert
+    item = UrgentItems(live_line.redis, 3600).get(thread_id)
+    assert item is not None
+    assert item.kind == "conversation"
+    assert texted(live_line, "TALK") == []  # the same conversation, no second alert
+    assert len(to(live_line, COUNSELOR_A)) == 1
+
+
+def test_with_nobody_on_call_talk_promises_no_one_and_says_where_to_turn(
+    live_line: LiveLine,
+) -> None:
+    live_line.redis.delete(ROSTER_KEY)
+    got = texted(live_line, "HABLAR")
+    assert got == texts_of(live_line.content, "talk_nobody", "es")
+    assert any("988" in part for part in got)
+
+
+def test_in_a_conversation_texts_go_to_it_and_keywords_stop_but_help(
+    live_line: LiveLine,
+) -> None:
+    store_always_on_call(live_line.redis)
+    texted(live_line, "TALK")
+    thread_id = the_thread(live_line)
+    assert texted(live_line, "klonopin") == []  # no automatic answer: a person will
+    assert texted(live_line, "i feel awful today") == []
+    help_reply = texted(live_line, "HELP")  # the carriers require it, always
+    assert any("988" in part for part in help_reply)
+    said = [m.body for m in threads(live_line).messages(thread_id)]
+    assert said == ["klonopin", "i feel awful today", "HELP"]
+
+
+def test_a_counselors_words_reach_the_texter_once(live_line: LiveLine) -> None:
+    store_always_on_call(live_line.redis)
+    texted(live_line, "TALK")
+    thread_id = the_thread(live_line)
+    assert threads(live_line).claim(thread_id, "alex") == "won"
+    before = len(to(live_line, TEXTER))
+    seq = say(live_line, thread_id, "alex", "Hi, I'm Alex. I'm here. What's going on?")
+    # A worker that finds it again (the desk died after the outbox took it) sends nothing more.
+    assert as_worker(live_line, send_conversation_message, thread_id, seq) == "sent"
+    live_line.run_jobs()
+    assert to(live_line, TEXTER)[before:] == ["Hi, I'm Alex. I'm here. What's going on?"]
+    # Taken: the ladder stops.
+    assert as_worker(live_line, escalate, thread_id) in ("nothing to do", "already done")
+
+
+def test_a_message_the_desk_never_handed_over_is_sent_by_a_worker(live_line: LiveLine) -> None:
+    store_always_on_call(live_line.redis)
+    texted(live_line, "TALK")
+    thread_id = the_thread(live_line)
+    store = threads(live_line)
+    store.claim(thread_id, "alex")
+    seq = store.say(thread_id, "alex", "Are you safe right now?")  # the process dies here
+    assert seq is not None
+    assert store.unsent_due(time.time() + 31) == [(thread_id, seq)]
+    assert as_worker(live_line, send_conversation_message, thread_id, seq) == "sent"
+    live_line.run_jobs()
+    assert to(live_line, TEXTER)[-1] == "Are you safe right now?"
+    assert store.unsent_due(time.time() + 31) == []
+
+
+def test_a_crisis_in_a_held_conversation_is_flagged_and_answered_if_the_counselor_is_slow(
+    live_line: LiveLine,
+) -> None:
+    store_always_on_call(live_line.redis)
+    texted(live_line, "TALK")
+    thread_id = the_thread(live_line)
+    store = threads(live_line)
+    store.claim(thread_id, "alex")
+    assert texted(live_line, CRISIS) == []  # the counselor answers, not a robot at once
+    (flagged,) = [m for m in store.messages(thread_id) if m.crisis]
+    assert flagged.body == CRISIS
+    assert store.crisis_due(time.time() + 121) == [thread_id]
+    as_worker(live_line, answer_unanswered_crisis, thread_id)
+    live_line.run_jobs()
+    got = to(live_line, TEXTER)
+    assert got[-len(texts_of(live_line.content, "crisis", "en")) :] == texts_of(
+        live_line.content, "crisis", "en"
+    )
+    assert store.crisis_due(time.time() + 999) == []
+    # The counselor sees that the line answered.
+    assert [m.sender for m in store.messages(thread_id)][-2:] == ["line", "line"]
+
+
+def test_a_crisis_the_counselor_answers_in_time_gets_no_robot_reply(live_line: LiveLine) -> None:
+    store_always_on_call(live_line.redis)
+    texted(live_line, "TALK")
+    thread_id = the_thread(live_line)
+    threads(live_line).claim(thread_id, "alex")
+    texted(live_line, CRISIS)
+    say(live_line, thread_id, "alex", "I'm calling 911 for you now. Stay with me.")
+    assert threads(live_line).crisis_due(time.time() + 999) == []
+    assert as_worker(live_line, answer_unanswered_crisis, thread_id) == "answered, or closed"
+
+
+def test_a_crisis_while_nobody_has_taken_it_gets_the_crisis_reply_at_once(
+    live_line: LiveLine,
+) -> None:
+    store_always_on_call(live_line.redis)
+    texted(live_line, "TALK")
+    thread_id = the_thread(live_line)
+    got = texted(live_line, CRISIS)
+    assert any("988" in part for part in got)
+    assert [m.crisis for m in threads(live_line).messages(thread_id)] == [True]
+
+
+def test_stop_mid_conversation_ends_it_and_nothing_more_is_sent(live_line: LiveLine) -> None:
+    store_always_on_call(live_line.redis)
+    texted(live_line, "TALK")
+    thread_id = the_thread(live_line)
+    store = threads(live_line)
+    store.claim(thread_id, "alex")
+    texted(live_line, "STOP")
+    thread = store.get(thread_id)
+    assert thread is not None
+    assert (thread.state, thread.closed_by) == ("closed", "texter")
+    before = len(to(live_line, TEXTER))
+    assert store.say(thread_id, "alex", "wait, are you ok?") is None
+    live_line.run_jobs()
+    assert len(to(live_line, TEXTER)) == before
+
+
+@pytest.mark.line_settings(HELPLINE_THREAD_SILENCE_SECONDS="60")
+def test_a_silent_texter_is_told_how_to_come_back_and_the_conversation_closes(
+    live_line: LiveLine,
+) -> None:
+    store_always_on_call(live_line.redis)
+    texted(live_line, "TALK")
+    thread_id = the_thread(live_line)
+    store = threads(live_line)
+    assert as_worker(live_line, close_quiet_conversation, thread_id) == "the texter wrote meanwhile"
+    live_line.redis.zadd("threads:quiet_due", {thread_id: time.time() - 1})  # time passes
+    assert as_worker(live_line, close_quiet_conversation, thread_id) == "closed"
+    live_line.run_jobs()
+    assert to(live_line, TEXTER)[-1:] == texts_of(live_line.content, "thread_closed", "en")
+    assert store.open_thread_of(TEXTER) is None
+    item = UrgentItems(live_line.redis, 3600).get(thread_id)
+    assert item is not None
+    assert item.claimed_by == "closed"  # the ladder stops for a conversation nobody took
+
+
+def test_a_conversation_nobody_takes_climbs_by_texts_only(live_line: LiveLine) -> None:
+    store_always_on_call(live_line.redis)
+    for person in (COUNSELOR_A, COUNSELOR_B, SUPERVISOR):
+        live_line.network.phone(person, answer="no-answer")
+    texted(live_line, "TALK")
+    thread_id = the_thread(live_line)
+    UrgentItems(live_line.redis, 3600).hurry(thread_id)
+    assert as_worker(live_line, escalate, thread_id) == "on_call_again: 2 counselors"
+    live_line.run_jobs()
+    assert any("URGENT" in body and thread_id in body for body in to(live_line, COUNSELOR_A))
+    assert not live_line.network.calls
+    assert threads(live_line).claim(thread_id, "blanca") == "won"
+    UrgentItems(live_line.redis, 3600).hurry(thread_id)
+    assert as_worker(live_line, escalate, thread_id) == "already done"

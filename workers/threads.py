@@ -1,0 +1,89 @@
+"""The deadlines of text conversations with a counselor (ivr/threads/store.py),
+run when the worker's sweeper finds them due:
+
+- a crisis message the holding counselor has not answered in time gets the
+  automatic crisis reply (911/988) anyway;
+- a texter silent too long gets a closing text saying how to reach someone
+  again, and the conversation closes;
+- a counselor's message the desk's process never handed to the outbox (it
+  died in between) is sent now, once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from ivr.callbacks.urgent import UrgentItems
+from ivr.content.render import fill
+from ivr.line import Line
+from ivr.sms.person import deliver
+from workers.context import job_line
+
+log = logging.getLogger("helpline.jobs.threads")
+
+
+def _texts(line: Line, role: str, language: str) -> list[str]:
+    content = line.content
+    return [
+        fill(content, part.text(language), language, "sms")
+        for part in content.texts[content.sms.replies[role]]
+    ]
+
+
+def answer_unanswered_crisis(thread_id: str) -> str:
+    line = job_line()
+    threads = line.threads
+    thread = threads.get(thread_id)
+    number = threads.number_of(thread_id)
+    if thread is None or not thread.is_open or thread.crisis_at is None or not number:
+        threads.crisis_answered(thread_id)
+        return "answered, or closed"
+    bodies = _texts(line, "crisis", thread.language)
+    line.outbox.send(
+        number,
+        bodies,
+        cause=f"thread-crisis:{thread_id}:{thread.crisis_at}",
+        kind="crisis",
+        language=thread.language,
+    )
+    if threads.crisis_answered(thread_id):  # a job run twice notes it once
+        for body in bodies:
+            threads.note_line_text(thread_id, body)
+    log.warning("conversation %s: a crisis message went unanswered; crisis reply sent", thread_id)
+    return "crisis reply sent"
+
+
+def close_quiet_conversation(thread_id: str) -> str:
+    line = job_line()
+    threads = line.threads
+    thread = threads.get(thread_id)
+    number = threads.number_of(thread_id)
+    if thread is None or not thread.is_open or not number:
+        return "closed already"
+    if thread_id not in threads.quiet_due(time.time()):
+        return "the texter wrote meanwhile"
+    bodies = _texts(line, "thread_closed", thread.language)
+    line.outbox.send(
+        number,
+        bodies,
+        cause=f"thread-closed:{thread_id}",
+        kind="thread_closed",
+        language=thread.language,
+    )
+    for body in bodies:
+        threads.note_line_text(thread_id, body)
+    threads.close(thread_id, "line", "texter silent")
+    if thread.state == "waiting":
+        # Nobody took it: the ladder has nobody left to find for it.
+        UrgentItems(line.redis, line.settings.retention_seconds).claim(thread_id, "closed")
+    log.info("conversation %s: the texter was silent; closed", thread_id)
+    return "closed"
+
+
+def send_conversation_message(thread_id: str, seq: int) -> str:
+    line = job_line()
+    status = deliver(line.threads, line.outbox, thread_id, seq)
+    if status != "sent":
+        line.threads.mark(thread_id, seq, status if status != "gone" else "refused")
+    return status

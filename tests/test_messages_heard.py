@@ -8,6 +8,7 @@ marking it done or replying to the alert with its reference takes it."""
 
 from __future__ import annotations
 
+import time
 from typing import cast
 
 import pytest
@@ -158,3 +159,27 @@ def test_a_caller_who_wants_no_call_back_is_heard_by_whoever_listens(
     assert log_in(client, "sam") == 302
     assert client.get(f"/admin/voicemails/{sid}/recording").status_code == 200
     assert claimed_by(live_line, reference) == "web:sam"
+
+
+def test_with_nobody_on_call_it_waits_for_whoever_comes_on_and_tells_them(
+    live_line: LiveLine,
+) -> None:
+    """Nobody on call is when the line offers a message: its ladder must not
+    spend itself on nobody and fall silent, but tell whoever comes on."""
+    live_line.redis.delete(ROSTER_KEY)
+    reference = left_message(live_line)
+    live_line.run_jobs()
+    assert climb(live_line, reference) == "on_call_again: nobody"
+    assert climb(live_line, reference) == "supervisors: nobody"
+    for _ in range(5):  # more than the backup line's 3 tries: still waiting for someone
+        assert climb(live_line, reference) == "backup: nobody"
+        due = live_line.redis.zscore("urgent:deadlines", reference)
+        assert due is not None
+        assert due > time.time() + 600  # the next deadline, not at once
+    item = UrgentItems(live_line.redis, 3600).get(reference)
+    assert item is not None
+    assert not item.reached_backup  # no backup line was called for it
+    store_always_on_call(live_line.redis)  # a shift begins
+    assert climb(live_line, reference) == "backup: 3 persons"
+    assert any(reference in body for body in texts_to(live_line, COUNSELOR_A))
+    assert claimed_by(live_line, reference) == ""

@@ -8,7 +8,9 @@ Run by the worker's sweeper when an item's deadline has passed unclaimed:
 A message nobody may call back, or a texter waiting for a conversation, has
 no one to connect by phone: each step texts (the counselors on call, then the
 supervisors), and in place of the backup line, which cannot take it, both
-again; taking it is listening to the message, or taking the thread.
+again, at each deadline until someone takes it (with nobody on call at all,
+whoever comes on shift is told); taking it is listening to the message, or
+taking the thread.
 A step that finds nobody to reach (no counselor, no supervisor on call) is
 recorded and the next one is due at once: a crisis never waits a deadline
 for nobody. Pressing 1 on the whisper claims the item and dials the person
@@ -25,10 +27,12 @@ from ivr.callbacks.requests import BACKUP_LINE, Callbacks
 from ivr.callbacks.returning import ReturnCalls
 from ivr.callbacks.urgent import (
     BACKUP,
+    BACKUP_TRIES,
     LADDER,
     ON_CALL_AGAIN,
     SUPERVISORS,
     TEXTS_ONLY,
+    UNTIL_TAKEN,
     UrgentItem,
     UrgentItems,
     deadline_after,
@@ -52,7 +56,10 @@ def urgent_items(line: Line) -> UrgentItems:
 def escalate(reference: str) -> str:
     line = job_line()
     items = urgent_items(line)
-    step = items.begin(reference, line.settings.job_lease_seconds)
+    opened = items.get(reference)
+    texts_only = opened is not None and opened.kind in TEXTS_ONLY
+    tries = UNTIL_TAKEN if texts_only else BACKUP_TRIES
+    step = items.begin(reference, line.settings.job_lease_seconds, tries=tries)
     if step is None:
         return "nothing to do"
     item = items.get(reference)
@@ -74,9 +81,16 @@ def escalate(reference: str) -> str:
         returns.new_step(reference)
     reached = _reach(line, item, step)
     now = time.time()
+    later = now + deadline_after(item.kind, line.settings)
+    called_backup = step >= BACKUP and not texts_only
     if reached:
         what = f"reached {reached}"
-        items.finish(reference, step, now + deadline_after(item.kind, line.settings), what)
+        items.finish(reference, step, later, what, called_backup=called_backup)
+    elif texts_only and step >= BACKUP:
+        # Nobody on call at all: told again at the next deadline, not at once
+        # (its last step repeats until taken), so whoever comes on is told.
+        what = "nobody on call: everyone on call is texted at the next deadline"
+        items.finish(reference, step, later, what, called_backup=False)
     else:
         items.finish(reference, step, now, "nobody on call: the next step at once")
     log.info("urgent %s: %s, %s", reference, LADDER[step], "reached" if reached else "nobody")

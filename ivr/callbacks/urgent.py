@@ -35,6 +35,10 @@ from ivr.platform.redis_store import decoded
 LADDER = ("on_call", "on_call_again", "supervisors", "backup")
 ON_CALL, ON_CALL_AGAIN, SUPERVISORS, BACKUP = range(len(LADDER))
 BACKUP_TRIES = 3  # the backup line is called at most this many times for one item
+# Work with nobody to dial (a message to hear, a texter waiting) has no backup
+# line to call: its last step texts everyone on call, at each deadline, until
+# someone takes it — a counselor coming on shift hours later is told too.
+UNTIL_TAKEN = 10**9
 KINDS = ("crisis", "callback", "voicemail", "message", "conversation")
 # Work with nobody to dial: its ladder is texts only (workers/escalate.py).
 TEXTS_ONLY = ("message", "conversation")
@@ -231,20 +235,32 @@ class UrgentItems:
             for raw in self._redis.zrangebyscore(DEADLINES, 0, moment)
         ]
 
-    def begin(self, reference: str, lease: float, *, now: float | None = None) -> int | None:
-        """The step to run now, or None: not due, claimed, or past its last try."""
+    def begin(
+        self, reference: str, lease: float, *, now: float | None = None, tries: int = BACKUP_TRIES
+    ) -> int | None:
+        """The step to run now, or None: not due, claimed, or past its last
+        try (TRIES of the last step; work with nobody to dial repeats it until
+        taken)."""
         moment = time.time() if now is None else now
         step = int(
             self._begin(
                 keys=[self._key(reference), DEADLINES],
-                args=[moment, lease, BACKUP, BACKUP_TRIES, reference],
+                args=[moment, lease, BACKUP, tries, reference],
             )
         )
         if step == -2:
             self.note(reference, "the backup line was called its last time; left open")
         return step if step >= 0 else None
 
-    def finish(self, reference: str, step: int, next_due: float, what: str) -> None:
+    def finish(
+        self,
+        reference: str,
+        step: int,
+        next_due: float,
+        what: str,
+        *,
+        called_backup: bool | None = None,
+    ) -> None:
         """STEP done (WHAT it did, for the audit); the next one due at NEXT_DUE,
         unless claimed meanwhile. One script: a worker killed here leaves the
         step either undone (run again) or done and audited, never done unsaid."""
@@ -252,7 +268,7 @@ class UrgentItems:
             keys=[self._key(reference), DEADLINES, f"{self._key(reference)}:audit", REACHED_BACKUP],
             args=[
                 reference,
-                int(step >= BACKUP),
+                int(step >= BACKUP if called_backup is None else called_backup),
                 next_due,
                 f"{int(time.time())} {LADDER[step]}: {what}",
                 self._ttl,

@@ -17,6 +17,7 @@ from ivr.web.admin import admin, configure_admin
 from ivr.web.api import api, install_json_errors
 from ivr.web.health import health
 from ivr.web.home import home
+from ivr.web.message_audio import message_audio
 from ivr.web.metrics import metrics
 from ivr.web.sms import sms
 from ivr.web.voice import voice
@@ -59,7 +60,7 @@ def create_app(settings: Settings | None = None, content: Content | None = None)
     client = connect(redis_url(settings), settings.redis_timeout_seconds)
     app.extensions["helpline"] = Line(settings=settings, content=content, redis=client)
 
-    for blueprint in (voice, sms, health, metrics, api, admin, home):
+    for blueprint in (voice, sms, message_audio, health, metrics, api, admin, home):
         app.register_blueprint(blueprint)
     configure_admin(app)
     install_json_errors(app)

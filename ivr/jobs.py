@@ -33,6 +33,7 @@ SWEEP_QUEUES = "workers.queues.sweep_queues"
 THREAD_CRISIS = "workers.threads.answer_unanswered_crisis"
 THREAD_QUIET = "workers.threads.close_quiet_conversation"
 THREAD_SEND = "workers.threads.send_conversation_message"
+CALL_TO_HEAR = "workers.messages.call_to_hear"
 JOB_NAMES = (
     RING,
     CANCEL_LEGS,
@@ -45,6 +46,7 @@ JOB_NAMES = (
     THREAD_CRISIS,
     THREAD_QUIET,
     THREAD_SEND,
+    CALL_TO_HEAR,
 )
 
 # A callback's ring that met a 429, a 5xx or no answer from Twilio is tried
@@ -135,6 +137,17 @@ class Jobs:
         """A counselor's message the desk's process never handed to the outbox."""
         self.queue.enqueue(THREAD_SEND, thread_id, seq, result_ttl=LONG_RESULT_TTL, at_front=True)
 
+    def call_to_hear(self, reference: str, counselor_id: str) -> None:
+        """Ring COUNSELOR_ID so they can hear the message REFERENCE (VM-…)."""
+        self.queue.enqueue(
+            CALL_TO_HEAR,
+            reference,
+            counselor_id,
+            retry=Retry(max=len(CONNECT_RETRY_INTERVALS), interval=CONNECT_RETRY_INTERVALS),
+            result_ttl=LONG_RESULT_TTL,
+            at_front=True,
+        )
+
     def sweep_queues(self) -> None:
         """Delete the line's Twilio queues left behind (their delete never ran)."""
         self.queue.enqueue(SWEEP_QUEUES, result_ttl=RESULT_TTL)
@@ -184,6 +197,11 @@ def after_hold_path(dispatch_id: str) -> str:
 
 def callback_whisper_path(reference: str) -> str:
     return f"/voice/callback-whisper/{reference}"
+
+
+def message_hear_path(reference: str, counselor_id: str) -> str:
+    """What a counselor called to hear a message hears first."""
+    return f"/voice/message-offer/{reference}/{counselor_id}"
 
 
 SMS_STATUS_PATH = "/sms/status"

@@ -27,6 +27,7 @@ def test_each_job_name_is_a_worker_function(name: str) -> None:
         (jobs.whisper_over_path("d1", "l1"), "voice.whisper_over"),
         (jobs.after_hold_path("d1"), "voice.after_hold"),
         (jobs.callback_whisper_path("CB-ABCDEF"), "voice.callback_whisper"),
+        (jobs.message_hear_path("VM-ABCDEF", "alex"), "voice.message_offer"),
         (jobs.SMS_STATUS_PATH, "sms.status"),
     ],
 )

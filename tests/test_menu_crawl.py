@@ -161,6 +161,8 @@ OTHER_ROUTES = [
     "/voice/callback-answer/r0",
     "/voice/callback-done/r0",
     "/voice/callback-outcome/r0",
+    "/voice/message-offer/VM-222222/alex",
+    "/voice/message-play/VM-222222/alex",
     "/voice/fallback-done",
     "/voice/fallback-recorded",
 ]

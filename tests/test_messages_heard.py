@@ -21,15 +21,19 @@ from ivr.callbacks.voicemail import NOT_ASKED, follow_up_message, store_voicemai
 from ivr.content.model import Content
 from ivr.line import Line
 from ivr.operators.accounts import Accounts
+from ivr.operators.audit import AuditLog
 from ivr.platform.redis_store import decoded
 from ivr.roster.store import ROSTER_KEY
 from tests.admin.login import csrf, log_in
+from tests.conftest import ACCOUNT_SID
 from tests.live import LiveLine, eventually
 from tests.raw_replies import RawList
 from tests.rosters import COUNSELOR_A, COUNSELOR_B, SUPERVISOR, store_always_on_call
 from twilio_emulator import hangup, press, say
+from twilio_emulator.recordings import RecordingRecord
 from workers.context import install
 from workers.escalate import escalate
+from workers.messages import call_to_hear
 
 CALLER = "+12025550123"
 SID = "RE" + "d" * 32
@@ -38,7 +42,9 @@ MESSAGE_WITH_NO_CALL_BACK = (press("1"), press("1"), press("3"))
 
 
 def left_message(line: LiveLine, consent: str = "none") -> str:
-    """A message stored as the Record webhook stores it; its urgent reference."""
+    """A message stored as the Record webhook stores it (its audio kept by the
+    emulator, as Twilio keeps it); its urgent reference."""
+    line.network.add_recording(RecordingRecord(ACCOUNT_SID, "CA" + "e" * 32, SID, 4))
     store_voicemail(
         line.redis, recording_sid=SID, recording_url="https://api.twilio.com/x", duration_seconds=4,
         call_sid="CA" + "e" * 32, caller=CALLER, language="en", retention_seconds=3600,
@@ -87,7 +93,7 @@ def test_the_counselors_on_call_are_told_to_hear_it(live_line: LiveLine, consent
     assert not live_line.network.calls
 
 
-def test_nobody_hearing_it_climbs_by_texts_and_never_calls_anyone(live_line: LiveLine) -> None:
+def test_nobody_hearing_it_climbs_by_texts_and_a_call_that_plays_it(live_line: LiveLine) -> None:
     store_always_on_call(live_line.redis)
     for person in (COUNSELOR_A, COUNSELOR_B, SUPERVISOR):
         live_line.network.phone(person, answer="no-answer")
@@ -97,24 +103,56 @@ def test_nobody_hearing_it_climbs_by_texts_and_never_calls_anyone(live_line: Liv
     assert any("nobody has heard" in body for body in texts_to(live_line, COUNSELOR_A))
     assert climb(live_line, reference) == "supervisors: 1 supervisor"
     assert any(reference in body for body in texts_to(live_line, SUPERVISOR))
+    # The supervisor is called to hear it; nobody is ever dialed back.
+    eventually(lambda: [c.to for c in live_line.network.calls.values()] == [SUPERVISOR])
     # The backup line cannot hear a message: everyone on call is texted again,
     # at each of its tries.
     assert climb(live_line, reference) == "backup: 3 persons"
     assert climb(live_line, reference) == "backup: 3 persons"
     assert len([b for b in texts_to(live_line, SUPERVISOR) if "nobody has heard" in b]) == 3
-    assert not live_line.network.calls  # nobody to connect: no whisper call, no backup call
+    assert CALLER not in [c.to for c in live_line.network.calls.values()]
+    assert live_line.settings.backup_number not in [c.to for c in live_line.network.calls.values()]
     assert claimed_by(live_line, reference) == ""
 
 
-def test_a_counselor_takes_it_by_replying_with_its_reference(live_line: LiveLine) -> None:
+def test_a_counselor_who_replies_is_called_and_hearing_it_takes_it(live_line: LiveLine) -> None:
     store_always_on_call(live_line.redis)
+    live_line.network.phone(COUNSELOR_B, press("1"))
     reference = left_message(live_line)
     live_line.run_jobs()
     live_line.network.text_line(COUNSELOR_B, reference)
+    assert claimed_by(live_line, reference) == ""  # a reply alone is not hearing it
     live_line.run_jobs()
+    assert any("press 1 to hear" in body for body in texts_to(live_line, COUNSELOR_B))
+    (call,) = [c for c in live_line.network.calls.values() if c.to == COUNSELOR_B]
+    live_line.network.wait_for_call(call.sid, timeout=15)
     assert claimed_by(live_line, reference) == "blanca"
-    assert any("Listen to it" in body for body in texts_to(live_line, COUNSELOR_B))
+    (played, *_) = [h["text"] for h in call.heard if h["kind"] == "play"]
+    # Through the line, which fetches it with its own credentials (Twilio's
+    # media URL asks for them): the signed link plays for blanca only.
+    path = played.removeprefix(live_line.settings.public_url)
+    assert path.startswith("/media/messages/")
+    client = create_app(live_line.settings, live_line.content).test_client()
+    audio = client.get(path)
+    assert audio.status_code == 200
+    assert audio.get_data()[:4] == b"RIFF"
+    assert client.get(path[:-3] + "xyz").status_code == 404  # tampered
     assert climb(live_line, reference) == "nothing to do"
+    entry = AuditLog(live_line.redis).recent(1)[0]
+    assert (entry.who, entry.action, entry.target) == ("phone:blanca", "voicemail.reveal", SID)
+
+
+def test_someone_else_hearing_it_first_is_told_so(live_line: LiveLine) -> None:
+    store_always_on_call(live_line.redis)
+    live_line.network.phone(COUNSELOR_A, press("1"))
+    reference = left_message(live_line)
+    UrgentItems(live_line.redis, 3600).claim(reference, "blanca")
+    install(Line(live_line.settings, live_line.content, live_line.redis))
+    try:
+        assert call_to_hear(reference, "alex") == "heard already"
+    finally:
+        install(None)
+    assert not live_line.network.calls
 
 
 def test_marking_it_done_takes_it_and_stops_the_ladder(
@@ -183,3 +221,23 @@ def test_with_nobody_on_call_it_waits_for_whoever_comes_on_and_tells_them(
     assert climb(live_line, reference) == "backup: 3 persons"
     assert any(reference in body for body in texts_to(live_line, COUNSELOR_A))
     assert claimed_by(live_line, reference) == ""
+
+
+def test_what_a_counselor_called_to_hear_it_hears_is_in_range(live_line: LiveLine) -> None:
+    """The offer and the playing, as the emulator judges TwiML (the menu
+    crawl asks these routes only with a message nobody left)."""
+    store_always_on_call(live_line.redis)
+    live_line.network.phone(COUNSELOR_A, press("1"), press("1"), press("9"))
+    reference = left_message(live_line)
+    install(Line(live_line.settings, live_line.content, live_line.redis))
+    try:
+        assert call_to_hear(reference, "alex") == "calling"
+        assert call_to_hear(reference, "alex") == "already calling them"  # no second ring
+    finally:
+        install(None)
+    (call,) = live_line.network.calls.values()
+    live_line.network.wait_for_call(call.sid, timeout=15)
+    assert call.warnings == []
+    assert call.errors == []
+    assert len([h for h in call.heard if h["kind"] == "play"]) == 2  # 1, then 1 again
+    assert claimed_by(live_line, reference) == "alex"

@@ -9,8 +9,9 @@ A message nobody may call back, or a texter waiting for a conversation, has
 no one to connect by phone: each step texts (the counselors on call, then the
 supervisors), and in place of the backup line, which cannot take it, both
 again, at each deadline until someone takes it (with nobody on call at all,
-whoever comes on shift is told); taking it is listening to the message, or
-taking the thread.
+whoever comes on shift is told); a message's supervisors step also calls
+the first supervisor to play it. Taking it is hearing the message (by phone
+or in the admin), or taking the thread.
 A step that finds nobody to reach (no counselor, no supervisor on call) is
 recorded and the next one is due at once: a crisis never waits a deadline
 for nobody. Pressing 1 on the whisper claims the item and dials the person
@@ -131,6 +132,9 @@ def _reach(line: Line, item: UrgentItem, step: int) -> str:
     _text(line, item, step, people)
     if not texts_only and (item.kind == "crisis" or step == SUPERVISORS):
         line.jobs.connect_callback(item.reference, people[0].id)
+    elif item.kind == "message" and step == SUPERVISORS:
+        # Nobody has heard it for two deadlines: a call that plays it.
+        line.jobs.call_to_hear(item.reference, people[0].id)
     role = "supervisor" if step == SUPERVISORS else "counselor"
     if step >= BACKUP:
         role = "person"  # the counselors and supervisors on call, together

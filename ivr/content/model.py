@@ -355,12 +355,19 @@ SYSTEM_PROMPTS = (
     "callback_whisper",  # to a counselor about to return a call: {ref}
     "callback_connecting",  # the counselor pressed 1: dialing the person
     "callback_outcome",  # after the call: did you reach them? (a voicemail answers too)
+    "message_offer",  # to a counselor called to hear a message nobody may call back: {ref}
+    "message_again",  # after it played: press 1 to hear it again
+    "message_gone",  # someone else heard it first, or it is no longer kept
     "callback_withheld",  # "call me back here" from a withheld caller ID
     "callback_unclear",  # a callback number that is not a number we can call
     "callback_none",  # too many unclear numbers: a message with no call back
 )
 # Prompts the engine fills with values known only during a call.
-PROMPT_VALUES = {"whisper": ("language", "waited"), "callback_whisper": ("ref",)}
+PROMPT_VALUES = {
+    "whisper": ("language", "waited"),
+    "callback_whisper": ("ref",),
+    "message_offer": ("ref",),
+}
 # Texts that are not replies of the running line and are filled with settings:
 # `fallback` is the static SMS answer `helpline fallback export` writes, for
 # when the service is down (it names HELPLINE_BACKUP_NUMBER; no STOP line: it

@@ -393,11 +393,18 @@ class SmsHandler:
         if person is None:
             return None
         reference = found.group(1).upper()
-        taken = self.urgent.claim(reference, person.id)
         language = staff_language(person, self.content.languages)
-        role = "urgent_not_taken"
-        if taken:
-            role = "message_taken" if reference.startswith("VM-") else "urgent_taken"
+        if reference.startswith("VM-"):
+            # A message is taken by hearing it, not by a reply: the line calls
+            # them to play it (a counselor may have no admin login to listen).
+            item = self.urgent.get(reference)
+            taken = item is not None and item.claimed_by in ("", person.id)
+            if taken:
+                self.jobs.call_to_hear(reference, person.id)
+            role = "message_taken" if taken else "urgent_not_taken"
+        else:
+            taken = self.urgent.claim(reference, person.id)
+            role = "urgent_taken" if taken else "urgent_not_taken"
         bodies = [
             fill(self.content, part.text(language), language, "sms", {"ref": reference})
             for part in self.content.texts[self.content.sms.replies[role]]

@@ -58,8 +58,16 @@ def _chosen_id() -> str:
     return secrets.token_hex(8)
 
 
+# Paths that carry a capability (a signed link to a message's audio): logged
+# without it, so that a log reader cannot replay it.
+_SECRET_PATHS = ("/media/messages/",)
+
+
 def _path() -> str:
     path = request.path
+    for prefix in _SECRET_PATHS:
+        if path.startswith(prefix):
+            return prefix + "…"
     return path if len(path) <= _LONGEST_PATH else path[:_LONGEST_PATH] + "…"
 
 

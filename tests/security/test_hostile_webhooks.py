@@ -412,6 +412,7 @@ def real_segments(scene: Scene) -> dict[str, str]:
         "dispatch_id": scene.dispatch_id,
         "leg_id": scene.leg_id,
         "reference": scene.reference,
+        "counselor_id": "alex",
     }
 
 
@@ -420,7 +421,8 @@ def path_values(rule: Rule, scene: Scene, content: Content) -> st.SearchStrategy
         "node_id": [scene.menu, scene.counselor_node, *content.voice.nodes],
         "dispatch_id": [scene.dispatch_id],
         "leg_id": [scene.leg_id, "alex-1-0"],
-        "reference": [scene.reference, "CB-222222"],
+        "reference": [scene.reference, "CB-222222", "VM-222222"],
+        "counselor_id": ["alex", "blanca"],
     }
     odd = st.one_of(st.sampled_from(ODD_SEGMENTS), st.text(min_size=1, max_size=30))
     return st.fixed_dictionaries(

@@ -1,6 +1,6 @@
-"""The voice webhooks: one blueprint (common.py), its routes in three modules."""
+"""The voice webhooks: one blueprint (common.py), its routes in four modules."""
 
-from ivr.web.voice import callback_routes, counselor_routes, routes
+from ivr.web.voice import callback_routes, counselor_routes, message_routes, routes
 from ivr.web.voice.common import voice
 
-__all__ = ["callback_routes", "counselor_routes", "routes", "voice"]
+__all__ = ["callback_routes", "counselor_routes", "message_routes", "routes", "voice"]

@@ -388,7 +388,7 @@ def _pause(verb: _Verb) -> None:
 def _gather(verb: _Verb) -> None:
     verb.method("method", 13312)
     verb.keys("finishOnKey", 13310)
-    verb.positive("timeout", 13313, also=("auto",))
+    verb.positive("timeout", 13313)  # a positive integer; only speechTimeout takes "auto"
     verb.positive("numDigits", 13314)
     raw_input = verb.get("input")
     if raw_input is not None:

@@ -150,7 +150,7 @@ def voicemail_done(sid: str) -> None:
     """Mark voicemail SID done: heard and dealt with (audited)."""
     with reaching_redis():
         desk = cli_desk()
-        changed = desk.overview.mark_voicemail(sid, "done")
+        changed = desk.overview.mark_voicemail(sid, "done", cli_who())
         if changed is None:
             raise click.ClickException(f"no voicemail {sid} (see `helpline voicemail list --all`)")
         before, after = changed

@@ -228,6 +228,21 @@ def _offers(content: Content) -> Iterator[Problem]:
     nodes = content.voice.nodes
     for node in nodes.values():
         for choice in node.choices if isinstance(node, MenuNode) else ():
+            target = nodes.get(choice.next)
+            switches_to = target.language if isinstance(target, LanguageNode) else None
+            said_in_another = switches_to is not None and any(
+                choice.offered_in(other) for other in content.languages if other != switches_to
+            )
+            if said_in_another and (
+                choice.offer is None or switches_to not in choice.offer.by_language
+            ):
+                # Written into the menu's own prompt it would be read by the
+                # other language's voice (issue 18, item 3).
+                yield _problem(
+                    choice.where,
+                    f"menu '{node.id}': a choice that switches to '{switches_to}' needs an "
+                    f"'offer' in '{switches_to}', said by that language's voice",
+                )
             if choice.offer is None:
                 continue
             for language in choice.offer.by_language:

@@ -50,8 +50,9 @@ from ivr.routing.holding import queue_name
 NUMBER_TIMEOUT_SECONDS = 10
 # The read-back's "press 1 if that is right" takes keys until this long a
 # pause (or #): a single key then costs this wait, a number keyed again is
-# heard whole. Under Twilio's 5 s default, so yes is not slow to say.
-CONFIRM_TIMEOUT_SECONDS = 4
+# heard whole. Twilio's default, 5 s: 4 left too little for an anxious
+# caller to begin (it is also the wait for the first key).
+CONFIRM_TIMEOUT_SECONDS = 5
 MAX_CHAINED_NODES = 12  # `flows check` forbids loops; this guards the call anyway
 
 # A menu phrase with up to this many words more ("uh, talk to someone please")

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 import redis
 
 CALL_SID = re.compile(r"CA[0-9a-fA-F]{32}")
-# How long a caller's callback consent outlives the call: Twilio may request
-# a message's Record action just after the call's status callback.
+# How long a call's state and callback consent outlive the call: Twilio may
+# request a message's Record action just after the call's status callback.
 CONSENT_AFTER_CALL_SECONDS = 600
 
 
@@ -65,11 +65,12 @@ class CallStates:
         self._redis.set(self._key(call_sid), value, ex=self._ttl)
 
     def forget(self, call_sid: str) -> None:
-        """The call ended. Its consent (a number in clear) is kept only a few
-        minutes more, not the state's hours: long enough for a Record action
-        Twilio requests after the status callback (a hang-up mid-message)."""
+        """The call ended. Its state and consent (a number in clear) are kept
+        only a few minutes more, not the state's hours: long enough for a
+        Record action Twilio requests after the status callback (a hang-up
+        mid-message), which needs the caller's language and consent."""
         pipe = self._redis.pipeline(transaction=False)
-        pipe.delete(self._key(call_sid))
+        pipe.expire(self._key(call_sid), CONSENT_AFTER_CALL_SECONDS)
         pipe.expire(f"{self._key(call_sid)}:callback", CONSENT_AFTER_CALL_SECONDS)
         pipe.execute()
 

@@ -43,7 +43,8 @@ def codes(xml: str) -> list[tuple[int | None, str]]:
         # <Gather> and what it nests.
         ('<Gather numDigits="0"/>', [(13314, "warning")]),
         ('<Gather timeout="-3"/>', [(13313, "warning")]),
-        ('<Gather timeout="auto" speechTimeout="auto"/>', []),
+        ('<Gather timeout="5" speechTimeout="auto"/>', []),
+        ('<Gather timeout="auto"/>', [(13313, "warning")]),  # only speechTimeout takes "auto"
         ('<Gather speechTimeout="soon"/>', [(13327, "warning")]),
         ('<Gather speechModel="phone_call" speechTimeout="auto"/>', [(13335, "warning")]),
         ('<Gather input="keys"/>', [(13326, "warning")]),

@@ -15,6 +15,7 @@ from ivr.platform.redis_store import connect, redis_url
 from ivr.web import request_log
 from ivr.web.admin import admin, configure_admin
 from ivr.web.api import api, install_json_errors
+from ivr.web.counselor_desk import desk_pages
 from ivr.web.health import health
 from ivr.web.home import home
 from ivr.web.message_audio import message_audio
@@ -60,7 +61,7 @@ def create_app(settings: Settings | None = None, content: Content | None = None)
     client = connect(redis_url(settings), settings.redis_timeout_seconds)
     app.extensions["helpline"] = Line(settings=settings, content=content, redis=client)
 
-    for blueprint in (voice, sms, message_audio, health, metrics, api, admin, home):
+    for blueprint in (voice, sms, message_audio, health, metrics, api, admin, desk_pages, home):
         app.register_blueprint(blueprint)
     configure_admin(app)
     install_json_errors(app)

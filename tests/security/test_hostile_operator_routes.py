@@ -189,3 +189,35 @@ def test_the_api_survives_anything(
     attempt()
     if credential != "admin":
         assert RosterStore(redis_client).version() == version
+
+
+@pytest.mark.parametrize("who", [None, "val", "alex.r", "sam"])
+def test_the_desk_survives_anything(
+    app: Flask, people: Accounts, redis_client: redis.Redis, who: str | None
+) -> None:
+    """The counselor's desk, as a stranger, a viewer, a counselor and an
+    admin, with hostile paths, queries and form fields: never a 5xx."""
+    people.set_password("alex.r", PASSWORD, "counselor", counselor="alex")
+    client = next(_logged_in(app, who))
+    token = csrf(client) if who else ""
+    rules = [r for r in _rules(app, "/desk") if not r[1].startswith("/desk/static")]
+    assert rules
+
+    @FUZZ
+    @given(
+        pick=st.integers(min_value=0, max_value=len(rules) - 1),
+        parts=st.lists(st.one_of(segment, st.just("TX-AAAAAA")), min_size=2, max_size=2),
+        query=st.dictionaries(st.sampled_from(["after", "x"]), hostile_text),
+        form=st.dictionaries(st.sampled_from(["body", "to", "x"]), hostile_text),
+        with_csrf=st.booleans(),
+    )
+    def attempt(
+        pick: int, parts: list[str], query: dict[str, str], form: dict[str, str], with_csrf: bool
+    ) -> None:
+        method, rule = rules[pick]
+        path = _fill(rule, parts)
+        data = {**form, "csrf_token": token} if with_csrf and token else form
+        response = client.open(path, method=method, query_string=query, data=data)
+        _sane(response.status_code, response.get_data(as_text=True))
+
+    attempt()

@@ -49,6 +49,8 @@ def login() -> ResponseReturnValue:
     session["sid"] = sessions().open(found)
     session.permanent = True
     desk().audit.record(f"web:{found.audit_name}", "login", found.credential.split(":")[0])
+    if not found.is_staff and not target.startswith("/desk"):
+        target = url_for("desk.index")  # a counselor's login opens the desk
     return redirect(target)
 
 
@@ -93,6 +95,7 @@ def logout() -> ResponseReturnValue:
 def _safe_next(target: str) -> str:
     """Only a path on this site: never an open redirect to somewhere else."""
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/admin") or "\\" in target:
+    inside = target.startswith("/admin") or target.startswith("/desk")
+    if parts.scheme or parts.netloc or not inside or "\\" in target:
         return url_for("admin.now")
     return target

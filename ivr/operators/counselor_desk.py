@@ -1,0 +1,169 @@
+"""What a counselor does at the desk (issue 19), for the pages, the API and
+the CLI alike: see what is offered to them, take a conversation (the first
+to take it holds it), write to the texter, hand it on, close it. A closed
+conversation is a contact with a wrap-up due (ivr/contacts/records.py).
+
+Who may see what: a conversation's words only to the counselor holding it
+and to admins (whose every view is audited by the caller); what is offered
+shows a reference, a language and a wait, never a number or words."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from ivr.callbacks.urgent import UrgentItems
+from ivr.contacts.records import Contacts
+from ivr.content.model import Content
+from ivr.content.render import fill
+from ivr.operators.accounts import Operator
+from ivr.operators.audit import AuditLog
+from ivr.platform.privacy import mask
+from ivr.sms.outbox import Outbox
+from ivr.sms.person import deliver
+from ivr.threads.store import Thread, ThreadMessage, Threads
+
+MESSAGE_MAX = 1600  # characters: what one text can carry (Twilio joins the segments)
+
+
+class DeskRefused(ValueError):
+    """What the desk will not do; FIELD names the form field it is about."""
+
+    def __init__(self, message: str, field_name: str = "", status: int = 409) -> None:
+        super().__init__(message)
+        self.field = field_name
+        self.status = status
+
+
+@dataclass(frozen=True)
+class ThreadView:
+    thread: Thread
+    number: str  # masked, as everywhere
+    messages: tuple[ThreadMessage, ...]
+
+
+class CounselorDesk:
+    def __init__(
+        self,
+        threads: Threads,
+        urgent: UrgentItems,
+        outbox: Outbox,
+        contacts: Contacts,
+        audit: AuditLog,
+        content: Content,
+    ) -> None:
+        self.threads = threads
+        self.urgent = urgent
+        self.outbox = outbox
+        self.contacts = contacts
+        self.audit = audit
+        self.content = content
+
+    # -- what a counselor sees -------------------------------------------------
+
+    def offered(self) -> list[Thread]:
+        """Conversations waiting for someone, oldest first."""
+        found = (self.threads.get(thread_id) for thread_id in self.threads.waiting())
+        return [thread for thread in found if thread is not None and thread.state == "waiting"]
+
+    def mine(self, counselor: str) -> list[Thread]:
+        found = (self.threads.get(thread_id) for thread_id in self.threads.held_by(counselor))
+        return [t for t in found if t is not None and t.state == "held" and t.holder == counselor]
+
+    def all_open(self) -> list[Thread]:
+        """Every open conversation (an admin's view)."""
+        found = (self.threads.get(thread_id) for thread_id in self.threads.open_ids())
+        return [thread for thread in found if thread is not None and thread.is_open]
+
+    def view(
+        self, thread_id: str, who: Operator, *, after: int = -1, audited: bool = True
+    ) -> ThreadView:
+        """The conversation's words after AFTER, for its holder or an admin
+        (audited, unless it continues a view already audited)."""
+        thread = self.threads.get(thread_id)
+        if thread is None:
+            raise DeskRefused(f"no conversation {thread_id}", status=404)
+        if not (who.can_change or (who.counselor and thread.holder == who.counselor)):
+            raise DeskRefused("this conversation is not yours", status=403)
+        if who.can_change and audited:
+            # An admin reading a person's words is a reveal, as hearing a message is.
+            self.audit.record(f"web:{who.audit_name}", "conversation.view", thread_id)
+        number = mask(self.threads.number_of(thread_id) or "")
+        return ThreadView(thread, number, tuple(self.threads.messages(thread_id, after=after)))
+
+    # -- what a counselor does -------------------------------------------------
+
+    def take(self, thread_id: str, counselor: str) -> None:
+        verdict = self.threads.claim(thread_id, counselor)
+        if verdict == "won":
+            # Taken: its escalation ladder stops at once.
+            self.urgent.claim(thread_id, counselor)
+            self.audit.record(f"desk:{counselor}", "conversation.take", thread_id)
+            return
+        if verdict == "yours":
+            return
+        reasons = {
+            "held": "someone else took this conversation first",
+            "closed": "this conversation has ended",
+            "gone": f"no conversation {thread_id}",
+        }
+        raise DeskRefused(reasons.get(verdict, verdict), status=404 if verdict == "gone" else 409)
+
+    def say(self, thread_id: str, counselor: str, body: str) -> int:
+        """COUNSELOR's message to the texter, sent once; its sequence."""
+        words = body.strip()
+        if not words:
+            raise DeskRefused("write a message first", "body", 422)
+        if len(words) > MESSAGE_MAX:
+            too_long = f"a message is at most {MESSAGE_MAX} characters (this one is {len(words)})"
+            raise DeskRefused(too_long, "body", 422)
+        seq = self.threads.say(thread_id, counselor, words)
+        if seq is None:
+            raise DeskRefused("this conversation is not yours, or has ended")
+        deliver(self.threads, self.outbox, thread_id, seq)
+        return seq
+
+    def hand(self, thread_id: str, counselor: str, to: str) -> None:
+        """Hand the conversation to counselor TO, or back to those on call ('')."""
+        verdict = self.threads.hand(thread_id, counselor, to)
+        if verdict != "ok":
+            raise DeskRefused(f"cannot hand it on: {verdict}")
+        what = "conversation.hand" if to else "conversation.release"
+        self.audit.record(f"desk:{counselor}", what, thread_id, after={"to": to} if to else None)
+
+    def close(self, thread_id: str, counselor: str) -> str:
+        """Close the conversation COUNSELOR holds: the texter is told how to
+        reach someone again, and it becomes a contact with a wrap-up due.
+        The contact's id."""
+        thread = self.threads.get(thread_id)
+        if thread is None or thread.state != "held" or thread.holder != counselor:
+            raise DeskRefused("this conversation is not yours, or has ended")
+        number = self.threads.number_of(thread_id)
+        if number:
+            language = thread.language
+            bodies = [
+                fill(self.content, part.text(language), language, "sms")
+                for part in self.content.texts[self.content.sms.replies["thread_closed"]]
+            ]
+            self.outbox.send(
+                number,
+                bodies,
+                cause=f"thread-closed:{thread_id}",
+                kind="thread_closed",
+                language=language,
+            )
+            for body in bodies:
+                self.threads.note_line_text(thread_id, body)
+        self.threads.close(thread_id, counselor, "closed by the counselor")
+        contact_id, _ = self.contacts.record(
+            f"thread:{thread_id}",
+            channel="text",
+            language=thread.language,
+            started=thread.opened,
+            answered=thread.taken_at,
+            ended=time.time(),
+            outcome="conversation",
+            counselor=counselor,
+        )
+        self.audit.record(f"desk:{counselor}", "conversation.close", thread_id)
+        return contact_id

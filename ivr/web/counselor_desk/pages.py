@@ -1,0 +1,177 @@
+"""The desk's pages and its live updates (JSON, polled by desk.js)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import Response, flash, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from ivr.operators.counselor_desk import MESSAGE_MAX, DeskRefused
+from ivr.platform import clock
+from ivr.roster.oncall import who_is_on_call
+from ivr.threads.store import Thread, ThreadMessage
+from ivr.web.counselor_desk.door import counselor_desk, desk_pages, me
+from ivr.web.current import helpline
+
+POLL_SECONDS = 1  # desk.js asks this often: a new message shows within 2 s
+
+
+def _waited(thread: Thread, now: float) -> int:
+    return int(max(0.0, now - thread.opened) // 60)
+
+
+def _offer(thread: Thread, now: float) -> dict[str, Any]:
+    """What everyone on call sees of a waiting conversation: no number, no words."""
+    return {
+        "id": thread.id,
+        "language": thread.language,
+        "waited_minutes": _waited(thread, now),
+        "crisis": thread.crisis_at is not None,
+    }
+
+
+def _message(message: ThreadMessage) -> dict[str, Any]:
+    return {
+        "seq": message.seq,
+        "at": time.strftime("%H:%M", time.gmtime(message.at)),
+        "sender": message.sender,
+        "body": message.body,
+        "crisis": message.crisis,
+        "status": message.status,
+    }
+
+
+def _lists() -> dict[str, Any]:
+    desk = counselor_desk()
+    now = time.time()
+    who = me()
+    mine = desk.mine(who.counselor) if who.counselor else desk.all_open()
+    wrapups = desk.contacts.wrapups_due(who.counselor) if who.counselor else []
+    return {
+        "offered": [_offer(thread, now) for thread in desk.offered()],
+        "mine": [
+            {**_offer(thread, now), "state": thread.state, "holder": thread.holder}
+            for thread in mine
+        ],
+        "wrapups": [contact.id for contact in wrapups],
+    }
+
+
+@desk_pages.get("/")
+def index() -> ResponseReturnValue:
+    return render_template("desk.html", lists=_lists(), me=me(), poll=POLL_SECONDS)
+
+
+@desk_pages.get("/lists.json")
+def lists() -> Response:
+    return jsonify(_lists())
+
+
+def _refused(error: DeskRefused) -> ResponseReturnValue:
+    return Response(render_template("refused.html", reason=str(error)), status=error.status)
+
+
+@desk_pages.post("/threads/<thread_id>/take")
+def take(thread_id: str) -> ResponseReturnValue:
+    who = me()
+    if not who.counselor:
+        return _refused(
+            DeskRefused("only a counselor on the roster takes a conversation", status=403)
+        )
+    try:
+        counselor_desk().take(thread_id, who.counselor)
+    except DeskRefused as error:
+        return _refused(error)
+    return redirect(url_for("desk.thread", thread_id=thread_id))
+
+
+def _others_on_call(counselor: str) -> list[str]:
+    roster = helpline().roster.load()
+    if roster is None:
+        return []
+    return [c.id for c in who_is_on_call(roster, clock.now()) if c.id != counselor]
+
+
+def _thread_page(
+    thread_id: str, *, error: str = "", draft: str = "", status: int = 200
+) -> ResponseReturnValue:
+    try:
+        view = counselor_desk().view(thread_id, me())
+    except DeskRefused as refused:
+        return _refused(refused)
+    page = render_template(
+        "thread.html",
+        view=view,
+        messages=[_message(m) for m in view.messages],
+        me=me(),
+        others=_others_on_call(me().counselor),
+        error=error,
+        draft=draft,
+        message_max=MESSAGE_MAX,
+        poll=POLL_SECONDS,
+    )
+    return Response(page, status=status)
+
+
+@desk_pages.get("/threads/<thread_id>")
+def thread(thread_id: str) -> ResponseReturnValue:
+    return _thread_page(thread_id)
+
+
+@desk_pages.get("/threads/<thread_id>/updates")
+def updates(thread_id: str) -> ResponseReturnValue:
+    after = request.args.get("after", "-1")
+    seq = int(after) if after.lstrip("-").isdecimal() else -1
+    try:
+        # The page's own view was audited; its live updates continue it.
+        view = counselor_desk().view(thread_id, me(), after=max(seq, -1), audited=False)
+    except DeskRefused as refused:
+        return jsonify({"error": str(refused)}), refused.status
+    thread = view.thread
+    return jsonify(
+        {
+            "state": thread.state,
+            "holder": thread.holder,
+            "crisis": thread.crisis_at is not None,
+            "messages": [_message(m) for m in view.messages],
+        }
+    )
+
+
+@desk_pages.post("/threads/<thread_id>/say")
+def say(thread_id: str) -> ResponseReturnValue:
+    body = request.form.get("body", "")
+    try:
+        counselor_desk().say(thread_id, me().counselor, body)
+    except DeskRefused as error:
+        if error.field:
+            return _thread_page(
+                thread_id, error=str(error), draft=body[: MESSAGE_MAX * 2], status=error.status
+            )
+        return _refused(error)
+    return redirect(url_for("desk.thread", thread_id=thread_id))
+
+
+@desk_pages.post("/threads/<thread_id>/hand")
+def hand(thread_id: str) -> ResponseReturnValue:
+    to = request.form.get("to", "")
+    if to and to not in _others_on_call(me().counselor):
+        return _thread_page(thread_id, error="hand it to someone on call now", status=422)
+    try:
+        counselor_desk().hand(thread_id, me().counselor, to)
+    except DeskRefused as error:
+        return _refused(error)
+    flash("Handed on." if to else "Given back to those on call.", "ok")
+    return redirect(url_for("desk.index"))
+
+
+@desk_pages.post("/threads/<thread_id>/close")
+def close(thread_id: str) -> ResponseReturnValue:
+    try:
+        counselor_desk().close(thread_id, me().counselor)
+    except DeskRefused as error:
+        return _refused(error)
+    flash("Closed. Its wrap-up is due.", "ok")
+    return redirect(url_for("desk.index"))

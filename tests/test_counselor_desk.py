@@ -1,0 +1,172 @@
+"""The counselor's desk (issue 19), through its pages: a texter asks for a
+person, a counselor signs in and takes the conversation (a second cannot,
+nor read it), they write to each other, a crisis is flagged, and closing it
+tells the texter how to come back and leaves a wrap-up due. Hostile words
+are shown as words."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from ivr.app import create_app
+from ivr.contacts.records import Contacts
+from ivr.line import Line
+from ivr.operators.accounts import Accounts
+from ivr.operators.audit import AuditLog
+from tests.admin.login import PASSWORD, csrf_in, log_in
+from tests.live import LiveLine
+from tests.rosters import store_always_on_call
+from tests.test_sms import texts_of
+
+TEXTER = "+12025550166"
+HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+@pytest.fixture
+def desk_app(live_line: LiveLine) -> Flask:
+    store_always_on_call(live_line.redis)
+    accounts = Accounts(live_line.redis)
+    accounts.set_password("alex.r", PASSWORD, "counselor", counselor="alex")
+    accounts.set_password("blanca.r", PASSWORD, "counselor", counselor="blanca")
+    accounts.set_password("sam", PASSWORD, "admin")
+    accounts.set_password("val", PASSWORD, "viewer")
+    return create_app(live_line.settings, live_line.content)
+
+
+def signed_in(app: Flask, name: str) -> FlaskClient:
+    client = app.test_client()
+    assert log_in(client, name) == 302
+    return client
+
+
+def texter_says(line: LiveLine, body: str) -> None:
+    line.network.text_line(TEXTER, body)
+    line.run_jobs()
+
+
+def the_thread(line: LiveLine) -> str:
+    found = Line(line.settings, line.content, line.redis).threads.open_thread_of(TEXTER)
+    assert found is not None
+    return found
+
+
+def post(client: FlaskClient, path: str, page: str, **form: str) -> tuple[int, str]:
+    answer = client.post(path, data={"csrf_token": csrf_in(page), **form})
+    return answer.status_code, answer.get_data(as_text=True)
+
+
+def test_a_counselor_signs_in_to_the_desk_and_sees_whats_offered_without_words(
+    live_line: LiveLine, desk_app: Flask
+) -> None:
+    texter_says(live_line, "TALK")
+    texter_says(live_line, "i can't sleep and i'm scared")
+    thread_id = the_thread(live_line)
+    client = desk_app.test_client()
+    client.get("/admin/login")
+    answer = client.post(
+        "/admin/login",
+        data={
+            "name": "alex.r",
+            "secret": PASSWORD,
+            "csrf_token": csrf_in(client.get("/admin/login").get_data(as_text=True)),
+        },
+    )
+    assert answer.headers["Location"].endswith("/desk/")  # a counselor's login opens the desk
+    page = client.get("/desk/").get_data(as_text=True)
+    assert thread_id in page
+    assert "scared" not in page  # what is offered shows no words...
+    assert "0166" not in page  # ...and no number
+    assert client.get("/admin/").status_code == 403
+
+
+def test_the_first_to_take_it_holds_it_and_nobody_else_reads_it(
+    live_line: LiveLine, desk_app: Flask
+) -> None:
+    texter_says(live_line, "TALK")
+    texter_says(live_line, HOSTILE)
+    thread_id = the_thread(live_line)
+    alex, blanca = signed_in(desk_app, "alex.r"), signed_in(desk_app, "blanca.r")
+    desk_page = alex.get("/desk/").get_data(as_text=True)
+    status, _ = post(alex, f"/desk/threads/{thread_id}/take", desk_page)
+    assert status == 302
+    status, said = post(
+        blanca, f"/desk/threads/{thread_id}/take", blanca.get("/desk/").get_data(as_text=True)
+    )
+    assert status == 409
+    assert "someone else took" in said
+    assert blanca.get(f"/desk/threads/{thread_id}").status_code == 403
+    assert blanca.get(f"/desk/threads/{thread_id}/updates?after=-1").status_code == 403
+    page = alex.get(f"/desk/threads/{thread_id}").get_data(as_text=True)
+    assert "…0166" in page  # masked, as everywhere
+    assert HOSTILE not in page  # shown as words, never as markup
+    assert "&lt;script&gt;" in page
+
+
+def test_messages_both_ways_crisis_flagged_and_closing_leaves_a_wrap_up(
+    live_line: LiveLine, desk_app: Flask
+) -> None:
+    texter_says(live_line, "TALK")
+    thread_id = the_thread(live_line)
+    alex = signed_in(desk_app, "alex.r")
+    post(alex, f"/desk/threads/{thread_id}/take", alex.get("/desk/").get_data(as_text=True))
+    page = alex.get(f"/desk/threads/{thread_id}").get_data(as_text=True)
+    status, _ = post(alex, f"/desk/threads/{thread_id}/say", page, body="Hi, I'm Alex. I'm here.")
+    assert status == 302
+    live_line.run_jobs()
+    assert [m.body for m in live_line.network.sent_messages(to=TEXTER)][
+        -1
+    ] == "Hi, I'm Alex. I'm here."
+    texter_says(live_line, "i took all my pills")
+    update = alex.get(f"/desk/threads/{thread_id}/updates?after=0").get_json()
+    (crisis,) = update["messages"]
+    assert (crisis["sender"], crisis["crisis"]) == ("texter", True)
+    assert update["crisis"] is True
+    page = alex.get(f"/desk/threads/{thread_id}").get_data(as_text=True)
+    status, said = post(alex, f"/desk/threads/{thread_id}/say", page, body="   ")
+    assert status == 422
+    assert 'id="body-error"' in said
+    status, _ = post(alex, f"/desk/threads/{thread_id}/close", page)
+    assert status == 302
+    live_line.run_jobs()
+    sent = [m.body for m in live_line.network.sent_messages(to=TEXTER)]
+    assert sent[-1:] == texts_of(live_line.content, "thread_closed", "en")
+    (due,) = Contacts(live_line.redis, 3600).wrapups_due("alex")
+    assert (due.channel, due.outcome, due.counselor) == ("text", "conversation", "alex")
+    # Closed: still theirs to read for the wrap-up, but nothing more is sent.
+    page = alex.get(f"/desk/threads/{thread_id}").get_data(as_text=True)
+    assert 'action="/desk/threads/' + thread_id + '/say"' not in page
+    status, _ = post(alex, f"/desk/threads/{thread_id}/say", page, body="one more thing")
+    assert status == 409
+
+
+def test_a_counselor_hands_it_on_to_someone_on_call(live_line: LiveLine, desk_app: Flask) -> None:
+    texter_says(live_line, "TALK")
+    thread_id = the_thread(live_line)
+    alex, blanca = signed_in(desk_app, "alex.r"), signed_in(desk_app, "blanca.r")
+    post(alex, f"/desk/threads/{thread_id}/take", alex.get("/desk/").get_data(as_text=True))
+    page = alex.get(f"/desk/threads/{thread_id}").get_data(as_text=True)
+    status, _said = post(
+        alex, f"/desk/threads/{thread_id}/hand", page, to="sol"
+    )  # not a counselor on call
+    assert status == 422
+    status, _ = post(alex, f"/desk/threads/{thread_id}/hand", page, to="blanca")
+    assert status == 302
+    assert blanca.get(f"/desk/threads/{thread_id}").status_code == 200
+    assert alex.get(f"/desk/threads/{thread_id}").status_code == 403
+
+
+def test_an_admin_reads_every_conversation_audited_and_a_viewer_is_refused(
+    live_line: LiveLine, desk_app: Flask
+) -> None:
+    texter_says(live_line, "TALK")
+    thread_id = the_thread(live_line)
+    sam = signed_in(desk_app, "sam")
+    assert sam.get(f"/desk/threads/{thread_id}").status_code == 200
+    entry = AuditLog(live_line.redis).recent(1)[0]
+    assert (entry.who, entry.action, entry.target) == ("web:sam", "conversation.view", thread_id)
+    val = signed_in(desk_app, "val")
+    assert val.get("/desk/").status_code == 403
+    stranger = desk_app.test_client()
+    assert stranger.get("/desk/").status_code == 302  # to the login

@@ -170,3 +170,87 @@ def test_an_admin_reads_every_conversation_audited_and_a_viewer_is_refused(
     assert val.get("/desk/").status_code == 403
     stranger = desk_app.test_client()
     assert stranger.get("/desk/").status_code == 302  # to the login
+
+
+def closed_conversation(line: LiveLine, app: Flask) -> tuple[FlaskClient, str]:
+    """Alex took a conversation and closed it: the contact whose wrap-up is due."""
+    texter_says(line, "TALK")
+    thread_id = the_thread(line)
+    alex = signed_in(app, "alex.r")
+    post(alex, f"/desk/threads/{thread_id}/take", alex.get("/desk/").get_data(as_text=True))
+    post(
+        alex,
+        f"/desk/threads/{thread_id}/close",
+        alex.get(f"/desk/threads/{thread_id}").get_data(as_text=True),
+    )
+    (due,) = Contacts(line.redis, 3600).wrapups_due("alex")
+    return alex, due.id
+
+
+def test_a_wrap_up_with_lists_from_content_and_a_note_refused_beside_its_field(
+    live_line: LiveLine, desk_app: Flask
+) -> None:
+    alex, contact_id = closed_conversation(live_line, desk_app)
+    desk = alex.get("/desk/").get_data(as_text=True)
+    assert contact_id in desk
+    assert 'id="due"' in desk  # the desk nags
+    page = alex.get(f"/desk/contacts/{contact_id}").get_data(as_text=True)
+    assert "Support with tapering or stopping" in page  # flows/wrapup.yaml
+    status, said = post(alex, f"/desk/contacts/{contact_id}", page, risk="low")
+    assert status == 422
+    assert 'id="dispositions-error"' in said
+    status, said = post(
+        alex, f"/desk/contacts/{contact_id}", page,
+        dispositions="taper_support", risk="low", referrals="gossip",
+    )  # fmt: skip
+    assert status == 422
+    assert 'id="referrals-error"' in said
+    assert "taper_support" in said
+    assert 'value="taper_support" checked' in said
+    note = "Tapering with her doctor; <b>call Friday</b>"
+    status, _ = post(
+        alex, f"/desk/contacts/{contact_id}", page,
+        dispositions="taper_support", risk="low", referrals="prescriber", note=note,
+    )  # fmt: skip
+    assert status == 302
+    contact = Contacts(live_line.redis, 3600).get(contact_id)
+    assert contact is not None
+    assert (contact.dispositions, contact.risk, contact.referrals, contact.note) == (
+        ("taper_support",), "low", ("prescriber",), note,
+    )  # fmt: skip
+    assert Contacts(live_line.redis, 3600).wrapups_due("alex") == []
+    entry = AuditLog(live_line.redis).recent(1)[0]
+    assert (entry.action, entry.target) == ("contact.wrapup", contact_id)
+    assert "Friday" not in str(entry.after)  # the note never reaches the audit log
+    shown = alex.get(f"/desk/contacts/{contact_id}").get_data(as_text=True)
+    assert "&lt;b&gt;call Friday&lt;/b&gt;" in shown
+
+
+def test_another_counselor_cannot_read_a_contact(live_line: LiveLine, desk_app: Flask) -> None:
+    _, contact_id = closed_conversation(live_line, desk_app)
+    blanca = signed_in(desk_app, "blanca.r")
+    assert blanca.get(f"/desk/contacts/{contact_id}").status_code == 403
+
+
+@pytest.mark.line_settings(HELPLINE_WRAPUP_GRACE_SECONDS="0")
+def test_an_overdue_wrap_up_holds_new_work_until_it_is_done(
+    live_line: LiveLine, desk_app: Flask
+) -> None:
+    alex, contact_id = closed_conversation(live_line, desk_app)
+    live_line.network.text_line("+12025550167", "TALK")  # someone else asks for a person
+    live_line.run_jobs()
+    waiting = Line(live_line.settings, live_line.content, live_line.redis).threads.open_thread_of(
+        "+12025550167"
+    )
+    assert waiting is not None
+    desk = alex.get("/desk/").get_data(as_text=True)
+    assert 'id="overdue"' in desk
+    status, said = post(alex, f"/desk/threads/{waiting}/take", desk)
+    assert status == 409
+    assert "wrap-up" in said
+    page = alex.get(f"/desk/contacts/{contact_id}").get_data(as_text=True)
+    post(alex, f"/desk/contacts/{contact_id}", page, dispositions="emotional_support", risk="none")
+    status, _ = post(
+        alex, f"/desk/threads/{waiting}/take", alex.get("/desk/").get_data(as_text=True)
+    )
+    assert status == 302

@@ -6,7 +6,7 @@ ends, menus without a person) are found by `ivr.content.check`.
 
 Each file has its own loader, all reading through one `Reader`
 (`ivr.content.reader`): `line_loader` (read first: it sets the languages),
-`voice_loader`, `texts_loader`, `sms_loader`, and `crisis_loader` for
+`voice_loader`, `texts_loader`, `sms_loader`, `wrapup_loader`, and `crisis_loader` for
 `flows/crisis/`. This module only puts them together.
 """
 
@@ -21,6 +21,7 @@ from ivr.content.reader import Reader
 from ivr.content.sms_loader import SMS_FILE, read_sms
 from ivr.content.texts_loader import TEXTS_FILE, read_texts
 from ivr.content.voice_loader import VOICE_FILE, read_voice
+from ivr.content.wrapup_loader import WRAPUP_FILE, read_wrapup
 from ivr.content.yamlsrc import SourceMap, Where, YamlProblem, load_yaml
 from ivr.platform.problems import FileProblems, Problem
 
@@ -49,10 +50,12 @@ def read_content(directory: Path) -> tuple[Content | None, list[Problem]]:
     voice_data = _file(directory, VOICE_FILE, reader)
     texts_data = _file(directory, TEXTS_FILE, reader)
     sms_data = _file(directory, SMS_FILE, reader)
+    wrapup_data = _file(directory, WRAPUP_FILE, reader)
     line = read_line(reader, line_data) if line_data is not None else None
     voice = read_voice(reader, voice_data) if voice_data is not None else None
     texts = read_texts(reader, texts_data) if texts_data is not None else None
     sms = read_sms(reader, sms_data) if sms_data is not None else None
+    wrapup = read_wrapup(reader, wrapup_data) if wrapup_data is not None else None
     crisis, crisis_problems = read_crisis(directory)
     reader.problems += crisis_problems
     if (
@@ -61,6 +64,7 @@ def read_content(directory: Path) -> tuple[Content | None, list[Problem]]:
         or texts is None
         or sms is None
         or crisis is None
+        or wrapup is None
         or (line["navigation"] is None)
     ):
         return None, sorted(reader.problems)
@@ -70,7 +74,8 @@ def read_content(directory: Path) -> tuple[Content | None, list[Problem]]:
         texts=texts,
         sms=sms,
         crisis=crisis,
-        files=(LINE_FILE, VOICE_FILE, TEXTS_FILE, SMS_FILE),
+        wrapup=wrapup,
+        files=(LINE_FILE, VOICE_FILE, TEXTS_FILE, SMS_FILE, WRAPUP_FILE),
         **line,
     )
     return content, sorted(reader.problems)

@@ -299,6 +299,15 @@ SMS_ROLES_WITHOUT_OPT_OUT = (
 
 
 @dataclass(frozen=True)
+class WrapUpContent:
+    """flows/wrapup.yaml: the codes a wrap-up may use, each with its labels."""
+
+    dispositions: Mapping[str, Prompt]
+    risks: tuple[tuple[str, Prompt], ...]  # lowest first
+    referrals: Mapping[str, Prompt]
+
+
+@dataclass(frozen=True)
 class Content:
     languages: tuple[str, ...]  # the first is the default
     locales: Mapping[str, Locale]
@@ -310,6 +319,7 @@ class Content:
     texts: Mapping[str, tuple[Prompt, ...]]  # SMS texts by id: the parts, sent in order
     sms: SmsFlow
     crisis: CrisisReader  # flows/crisis/: what reads as a crisis, in a text or in speech
+    wrapup: WrapUpContent  # flows/wrapup.yaml: what a counselor records after a contact
     files: tuple[str, ...] = field(default=())
 
     @property

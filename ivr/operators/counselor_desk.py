@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 
 from ivr.callbacks.urgent import UrgentItems
-from ivr.contacts.records import Contacts
+from ivr.contacts.records import Contact, Contacts, WrapUp, WrapUpLists, WrapUpRefused
 from ivr.content.model import Content
 from ivr.content.render import fill
 from ivr.operators.accounts import Operator
@@ -42,6 +42,16 @@ class ThreadView:
     messages: tuple[ThreadMessage, ...]
 
 
+def wrapup_lists(content: Content) -> WrapUpLists:
+    """The codes a wrap-up may use, from flows/wrapup.yaml."""
+    wrapup = content.wrapup
+    return WrapUpLists(
+        dispositions=frozenset(wrapup.dispositions),
+        risks=frozenset(code for code, _ in wrapup.risks),
+        referrals=frozenset(wrapup.referrals),
+    )
+
+
 class CounselorDesk:
     def __init__(
         self,
@@ -51,13 +61,18 @@ class CounselorDesk:
         contacts: Contacts,
         audit: AuditLog,
         content: Content,
+        *,
+        wrapup_grace_seconds: float = 900,
     ) -> None:
+        """WRAPUP_GRACE_SECONDS: how long a wrap-up may wait before its
+        counselor is offered no new work until it is done."""
         self.threads = threads
         self.urgent = urgent
         self.outbox = outbox
         self.contacts = contacts
         self.audit = audit
         self.content = content
+        self.wrapup_grace_seconds = wrapup_grace_seconds
 
     # -- what a counselor sees -------------------------------------------------
 
@@ -93,7 +108,14 @@ class CounselorDesk:
 
     # -- what a counselor does -------------------------------------------------
 
+    def overdue_wrapups(self, counselor: str) -> int:
+        return self.contacts.overdue(counselor, self.wrapup_grace_seconds)
+
     def take(self, thread_id: str, counselor: str) -> None:
+        if self.overdue_wrapups(counselor):
+            # A record for the next shift before new work: the desk nags, and
+            # here it holds (HELPLINE_WRAPUP_GRACE_SECONDS).
+            raise DeskRefused("finish your overdue wrap-ups first; then take new work")
         verdict = self.threads.claim(thread_id, counselor)
         if verdict == "won":
             # Taken: its escalation ladder stops at once.
@@ -167,3 +189,30 @@ class CounselorDesk:
         )
         self.audit.record(f"desk:{counselor}", "conversation.close", thread_id)
         return contact_id
+
+    # -- wrap-ups --------------------------------------------------------------
+
+    def contact(self, contact_id: str, who: Operator) -> Contact:
+        """A contact, for the counselor who handled it or an admin (audited:
+        the note is a counselor's words about a person)."""
+        found = self.contacts.get(contact_id)
+        if found is None:
+            raise DeskRefused(f"no contact {contact_id}", status=404)
+        if not (who.can_change or (who.counselor and found.counselor == who.counselor)):
+            raise DeskRefused("this contact is not yours", status=403)
+        if who.can_change:
+            self.audit.record(f"web:{who.audit_name}", "contact.view", contact_id)
+        return found
+
+    def wrap_up(self, contact_id: str, who: Operator, wrap: WrapUp) -> Contact:
+        """Complete the contact's wrap-up; refused beside its field (422)."""
+        self.contact(contact_id, who)
+        by = who.counselor or f"admin:{who.name}"
+        try:
+            done = self.contacts.wrap_up(contact_id, by, wrap, wrapup_lists(self.content))
+        except WrapUpRefused as refused:
+            raise DeskRefused(str(refused), refused.field, 422) from None
+        # Which codes, never the note: the audit log is read by every viewer.
+        after = {"dispositions": list(done.dispositions), "risk": done.risk}
+        self.audit.record(f"desk:{by}", "contact.wrapup", contact_id, after=after)
+        return done

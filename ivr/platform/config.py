@@ -72,6 +72,9 @@ class Settings:
     # minutes gets a closing text saying how to reach someone again.
     thread_crisis_seconds: int = 120
     thread_silence_seconds: int = 1800
+    # A wrap-up left this long: its counselor is offered no new conversation
+    # until it is done (the desk nags from the moment the contact ends).
+    wrapup_grace_seconds: int = 900
     hold_music_url: str | None = None
     call_state_ttl_seconds: int = 4 * 3600
     redis_timeout_seconds: float = 0.5
@@ -295,6 +298,7 @@ def load_settings(
         "HELPLINE_URGENT_SECONDS": (900, 5, 86400),
         "HELPLINE_THREAD_CRISIS_SECONDS": (120, 5, 900),
         "HELPLINE_THREAD_SILENCE_SECONDS": (1800, 60, 86400),
+        "HELPLINE_WRAPUP_GRACE_SECONDS": (900, 0, 86400),
     }
     routing: dict[str, int] = {}
     for name, (default, low, high) in bounded.items():
@@ -345,6 +349,7 @@ def load_settings(
         urgent_seconds=routing["HELPLINE_URGENT_SECONDS"],
         thread_crisis_seconds=routing["HELPLINE_THREAD_CRISIS_SECONDS"],
         thread_silence_seconds=routing["HELPLINE_THREAD_SILENCE_SECONDS"],
+        wrapup_grace_seconds=routing["HELPLINE_WRAPUP_GRACE_SECONDS"],
         hold_music_url=hold_music,
         trusted_proxies=int(proxies_text),
         log_format=log_format,

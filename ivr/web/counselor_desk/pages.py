@@ -8,6 +8,7 @@ from typing import Any
 from flask import Response, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from ivr.contacts.records import NOTE_MAX, WrapUp
 from ivr.operators.counselor_desk import MESSAGE_MAX, DeskRefused
 from ivr.platform import clock
 from ivr.roster.oncall import who_is_on_call
@@ -55,7 +56,8 @@ def _lists() -> dict[str, Any]:
             {**_offer(thread, now), "state": thread.state, "holder": thread.holder}
             for thread in mine
         ],
-        "wrapups": [contact.id for contact in wrapups],
+        "wrapups": [{"id": c.id, "channel": c.channel, "outcome": c.outcome} for c in wrapups],
+        "overdue": desk.overdue_wrapups(who.counselor) if who.counselor else 0,
     }
 
 
@@ -174,4 +176,60 @@ def close(thread_id: str) -> ResponseReturnValue:
     except DeskRefused as error:
         return _refused(error)
     flash("Closed. Its wrap-up is due.", "ok")
+    return redirect(url_for("desk.index"))
+
+
+def _wrapup_page(
+    contact_id: str, *, error: str = "", field_name: str = "", form: Any = None, status: int = 200
+) -> ResponseReturnValue:
+    try:
+        contact = counselor_desk().contact(contact_id, me())
+    except DeskRefused as refused:
+        return _refused(refused)
+    wrapup = helpline().content.wrapup
+    language = "es" if request.args.get("lang") == "es" else "en"
+    chosen = {
+        "dispositions": set(form.getlist("dispositions")) if form else set(contact.dispositions),
+        "risk": form.get("risk", "") if form else contact.risk,
+        "referrals": set(form.getlist("referrals")) if form else set(contact.referrals),
+        "note": form.get("note", "") if form else contact.note,
+    }
+    page = render_template(
+        "wrapup.html",
+        contact=contact,
+        dispositions=[(c, p.text(language)) for c, p in wrapup.dispositions.items()],
+        risks=[(c, p.text(language)) for c, p in wrapup.risks],
+        referrals=[(c, p.text(language)) for c, p in wrapup.referrals.items()],
+        chosen=chosen,
+        error=error,
+        field=field_name,
+        me=me(),
+        note_max=NOTE_MAX,
+    )
+    return Response(page, status=status)
+
+
+@desk_pages.get("/contacts/<contact_id>")
+def wrapup(contact_id: str) -> ResponseReturnValue:
+    return _wrapup_page(contact_id)
+
+
+@desk_pages.post("/contacts/<contact_id>")
+def wrapup_save(contact_id: str) -> ResponseReturnValue:
+    form = request.form
+    wrap = WrapUp(
+        dispositions=tuple(form.getlist("dispositions")),
+        risk=form.get("risk", ""),
+        referrals=tuple(form.getlist("referrals")),
+        note=form.get("note", "").strip(),
+    )
+    try:
+        counselor_desk().wrap_up(contact_id, me(), wrap)
+    except DeskRefused as error:
+        if error.field:
+            return _wrapup_page(
+                contact_id, error=str(error), field_name=error.field, form=form, status=error.status
+            )
+        return _refused(error)
+    flash("Wrap-up saved.", "ok")
     return redirect(url_for("desk.index"))

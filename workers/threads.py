@@ -15,9 +15,11 @@ import logging
 import time
 
 from ivr.callbacks.urgent import UrgentItems
+from ivr.contacts.records import Contacts
 from ivr.content.render import fill
 from ivr.line import Line
 from ivr.sms.person import deliver
+from ivr.threads.contact import record_conversation
 from workers.context import job_line
 
 log = logging.getLogger("helpline.jobs.threads")
@@ -73,7 +75,8 @@ def close_quiet_conversation(thread_id: str) -> str:
     )
     for body in bodies:
         threads.note_line_text(thread_id, body)
-    threads.close(thread_id, "line", "texter silent")
+    if threads.close(thread_id, "line", "texter silent"):
+        record_conversation(Contacts(line.redis, line.settings.retention_seconds), thread)
     if thread.state == "waiting":
         # Nobody took it: the ladder has nobody left to find for it.
         UrgentItems(line.redis, line.settings.retention_seconds).claim(thread_id, "closed")

@@ -179,6 +179,20 @@ class Contacts:
         pipe.execute()
         return contact_id, True
 
+    def settle(self, source: str, outcome: str, *, unless: tuple[str, ...] = ()) -> bool:
+        """SOURCE's contact ended otherwise than first recorded (a caller left
+        unanswered then left a message; a callback reached the person on a
+        later try): its outcome is now OUTCOME, unless it is one of UNLESS.
+        False when there is no such contact or it stays as it was."""
+        if outcome not in OUTCOMES:
+            raise ValueError(f"unknown outcome {outcome!r}")
+        contact_id = self.of_source(source)
+        contact = self.get(contact_id) if contact_id else None
+        if contact is None or contact.outcome == outcome or contact.outcome in unless:
+            return False
+        self._redis.hset(self._key(contact.id), "outcome", outcome)
+        return True
+
     def get(self, contact_id: str) -> Contact | None:
         record = decoded(self._redis.hgetall(self._key(contact_id)))
         if not record.get("channel"):

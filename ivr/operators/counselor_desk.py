@@ -9,7 +9,6 @@ shows a reference, a language and a wait, never a number or words."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from ivr.callbacks.urgent import UrgentItems
@@ -21,6 +20,7 @@ from ivr.operators.audit import AuditLog
 from ivr.platform.privacy import mask
 from ivr.sms.outbox import Outbox
 from ivr.sms.person import deliver
+from ivr.threads.contact import record_conversation
 from ivr.threads.store import Thread, ThreadMessage, Threads
 
 MESSAGE_MAX = 1600  # characters: what one text can carry (Twilio joins the segments)
@@ -177,16 +177,7 @@ class CounselorDesk:
             for body in bodies:
                 self.threads.note_line_text(thread_id, body)
         self.threads.close(thread_id, counselor, "closed by the counselor")
-        contact_id, _ = self.contacts.record(
-            f"thread:{thread_id}",
-            channel="text",
-            language=thread.language,
-            started=thread.opened,
-            answered=thread.taken_at,
-            ended=time.time(),
-            outcome="conversation",
-            counselor=counselor,
-        )
+        contact_id = record_conversation(self.contacts, thread)
         self.audit.record(f"desk:{counselor}", "conversation.close", thread_id)
         return contact_id
 

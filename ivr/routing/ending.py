@@ -2,15 +2,17 @@
 notices it first: a webhook (the caller hung up, pressed 1 for a message, left
 the queue, the longest hold ran out) or a worker (nobody on call, nobody left
 to ring). Close the dispatch once, with why; count it; stop every phone still
-ringing for it."""
+ringing for it; record the contact (a call nobody answered)."""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
 import redis
 
+from ivr.contacts.records import Contacts
 from ivr.jobs import Jobs
 from ivr.platform.redis_store import text
 from ivr.routing.dispatches import Dispatch, Dispatches
@@ -23,6 +25,7 @@ class WaitEnding:
     def __init__(self, client: redis.Redis, jobs: Jobs, retention_seconds: int) -> None:
         self._redis = client
         self._jobs = jobs
+        self._retention = retention_seconds
         self.dispatches = Dispatches(client, retention_seconds)
 
     def end(
@@ -40,6 +43,14 @@ class WaitEnding:
         other side ended it first."""
         if not self.dispatches.finish(dispatch.id, outcome, why):
             return False
+        Contacts(self._redis, self._retention).record(
+            f"call:{dispatch.call_sid}",
+            channel="call",
+            language=dispatch.language,
+            started=dispatch.created,
+            ended=time.time(),
+            outcome="abandoned" if outcome == "abandoned" else "unanswered",
+        )
         figures = Figures(self._redis)
         if outcome == "abandoned":
             figures.abandoned(dispatch.waited())

@@ -23,9 +23,11 @@ from dataclasses import dataclass
 
 from ivr.callbacks.requests import new_reference
 from ivr.callbacks.urgent import UrgentItems, deadline_after
+from ivr.contacts.records import Contacts
 from ivr.jobs import Jobs
 from ivr.platform.config import Settings
 from ivr.sms.outbox import Outbox
+from ivr.threads.contact import record_conversation
 from ivr.threads.store import PREFIX, Threads
 
 THREAD_KIND = "thread"  # a counselor's words in a conversation, in the outbox
@@ -46,6 +48,7 @@ class PersonTexts:
         self.urgent = urgent
         self.jobs = jobs
         self.settings = settings
+        self.contacts = Contacts(threads.redis, settings.retention_seconds)
 
     def open_thread_of(self, sender: str) -> str | None:
         return self.threads.open_thread_of(sender)
@@ -80,8 +83,11 @@ class PersonTexts:
         """The texter opted out: their thread closes at once (nothing more is
         sent: the outbox refuses an opted-out number). Its id, if one was open."""
         thread_id = self.threads.open_thread_of(sender)
-        if thread_id is not None:
-            self.threads.close(thread_id, "texter", why)
+        thread = self.threads.get(thread_id) if thread_id is not None else None
+        if thread is not None and self.threads.close(thread.id, "texter", why):
+            record_conversation(self.contacts, thread, "opted_out")
+            if thread.state == "waiting":
+                self.urgent.claim(thread.id, "texter left")  # nobody to find for it now
         return thread_id
 
 

@@ -221,6 +221,10 @@ class Threads:
         self._hear = client.register_script(_HEAR)
         self._mark = client.register_script(_MARK)
 
+    @property
+    def redis(self) -> redis.Redis:
+        return self._redis
+
     @staticmethod
     def _key(thread_id: str) -> str:
         return f"thread:{thread_id}"

@@ -83,6 +83,7 @@ DUMMY_VALUES = {
     "dispatch_id": "0123456789abcdef0123",
     "leg_id": "alex-1-12345",
     "reference": "CB-ABCDEF",
+    "counselor_id": "alex",
 }
 
 

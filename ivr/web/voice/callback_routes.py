@@ -5,6 +5,7 @@ one time the line dials a caller, and never a number taken from a request."""
 from __future__ import annotations
 
 import logging
+import time
 
 from flask import Response
 from twilio.twiml.voice_response import Gather, VoiceResponse
@@ -12,6 +13,7 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 from ivr.callbacks.requests import BACKUP_LINE, Callbacks
 from ivr.callbacks.returning import ReturnCalls
 from ivr.callbacks.urgent import UrgentItems
+from ivr.contacts.records import Contacts
 from ivr.line import Line
 from ivr.menu.state import CALL_SID
 from ivr.platform.config import is_e164
@@ -107,6 +109,7 @@ def callback_outcome(reference: str) -> Response:
     """1: the person was reached, the request is done. Anything else: still open."""
     line = helpline()
     reached = field("Digits")[:1] == "1"
+    _record_contact(line, reference, reached)
     _callbacks(line).mark(
         reference,
         "done" if reached else "open",
@@ -118,6 +121,29 @@ def callback_outcome(reference: str) -> Response:
     response = VoiceResponse()
     response.hangup()
     return twiml(response)
+
+
+def _record_contact(line: Line, reference: str, reached: bool) -> None:
+    """A returned call is a contact: the counselor who made it wraps it up
+    (the backup line's staff are not ours to ask)."""
+    record = _callbacks(line).get(reference)
+    if not record:
+        return
+    who = ReturnCalls(line.redis).calling(reference)
+    contacts = Contacts(line.redis, line.settings.retention_seconds)
+    source = f"callback:{reference}"
+    _, new = contacts.record(
+        source,
+        channel="callback",
+        language=record.get("language", ""),
+        started=float(record.get("created") or time.time()),
+        answered=time.time() if reached else None,
+        ended=time.time(),
+        outcome="answered" if reached else "unanswered",
+        counselor=who if who and who != BACKUP_LINE else "",
+    )
+    if not new and reached:
+        contacts.settle(source, "answered")  # reached on a later try
 
 
 def _first_report(line: Line, reference: str) -> bool:

@@ -14,6 +14,7 @@ import time
 from flask import Response
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
+from ivr.contacts.records import Contacts
 from ivr.crisis.decisions import Decisions
 from ivr.line import Line
 from ivr.routing.dispatches import Dispatch, Dispatches, counselor_of
@@ -311,9 +312,24 @@ def counselor_done(dispatch_id: str, leg_id: str) -> Response:
     caller had gone before the bridge."""
     line = helpline()
     # Their phone hangs up after this answer: free once its status says so.
-    _dispatches(line).conversation_over(dispatch_id, counselor_of(leg_id), phone_hung_up=False)
+    dispatches = _dispatches(line)
+    dispatches.conversation_over(dispatch_id, counselor_of(leg_id), phone_hung_up=False)
     response = VoiceResponse()
-    if field("DialCallStatus") not in ("completed", "answered"):
+    talked = field("DialCallStatus") in ("completed", "answered")
+    dispatch = dispatches.load(dispatch_id)
+    if talked and dispatch is not None and dispatch.winner == leg_id:
+        # A contact a counselor handled: theirs to wrap up at the desk.
+        Contacts(line.redis, line.settings.retention_seconds).record(
+            f"call:{dispatch.call_sid}",
+            channel="call",
+            language=dispatch.language,
+            started=dispatch.created,
+            answered=dispatch.answered_at,
+            ended=time.time(),
+            outcome="answered",
+            counselor=counselor_of(leg_id),
+        )
+    if not talked:
         say(response, line, line.content.default_language, "whisper_caller_left")
     response.hangup()
     return twiml(response)

@@ -67,6 +67,7 @@ class LiveLine:
     redis: redis.Redis
     network: Network
     emulator_url: str
+    line_url: str = ""  # where the line listens (a browser test opens its pages there)
 
     def run_jobs(self, rounds: int = 8) -> None:
         """Run every job queued now, and those they queue; RQ's scheduled
@@ -113,7 +114,14 @@ def live_line(
     marker = request.node.get_closest_marker("line_settings")
     overrides: dict[str, str] = dict(marker.kwargs) if marker else {}
     with serving_line(redis_server.url, content, tmp_path, **overrides) as served:
-        yield LiveLine(served.settings, content, redis_client, served.network, served.emulator_url)
+        yield LiveLine(
+            served.settings,
+            content,
+            redis_client,
+            served.network,
+            served.emulator_url,
+            served.line_url,
+        )
 
 
 @dataclass
@@ -122,6 +130,7 @@ class ServedLine:
     app: Flask
     network: Network
     emulator_url: str
+    line_url: str
 
 
 @contextlib.contextmanager
@@ -156,7 +165,8 @@ def serving_line(
             )
             thread.start()
             try:
-                yield ServedLine(settings, flask_app, emulator.network, emulator.url)
+                line_url = f"http://127.0.0.1:{line_port}"
+                yield ServedLine(settings, flask_app, emulator.network, emulator.url, line_url)
             finally:
                 # Let the phone network finish what it started (late callbacks,
                 # hang-ups) and the line finish every request it took: nothing may

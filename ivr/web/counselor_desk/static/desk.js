@@ -29,7 +29,7 @@ function pollThread(section) {
           list.append(item);
           after = Math.max(after, m.seq);
         }
-        state.textContent = data.state + (data.holder ? `, held by ${data.holder}` : "");
+        state.textContent = data.state === "held" ? `held by ${data.holder}` : data.state;
       }
     } catch (error) { /* offline for a moment: the next tick tries again */ }
     setTimeout(tick, every);

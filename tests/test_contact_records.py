@@ -4,12 +4,18 @@ beside its field when it is not one the lists allow."""
 
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 
 import pytest
 import redis
+from click.testing import CliRunner
 
+from ivr.cli.main import main
 from ivr.contacts.records import NOTE_MAX, Contacts, WrapUp, WrapUpLists, WrapUpRefused
+from ivr.operators.audit import AuditLog
+from tests.conftest import RedisServer, cli_environment
 
 LISTS = WrapUpLists(
     dispositions=frozenset({"information", "support", "crisis_support"}),
@@ -109,3 +115,28 @@ def test_hostile_words_in_a_note_are_kept_as_written(redis_client: redis.Redis) 
     contact = store.get(contact_id)
     assert contact is not None
     assert contact.note == note
+
+
+def test_the_cli_lists_contacts_without_notes_and_shows_one_audited(
+    redis_client: redis.Redis, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    store = Contacts(redis_client, 86400)
+    contact_id = answered_call(store)
+    store.wrap_up(
+        contact_id, "alex", WrapUp(("support",), "low", ("988",), "call back Friday"), LISTS
+    )
+    env = {**cli_environment(redis_server.url, tmp_path), "LOGNAME": "dana"}
+    listed = CliRunner().invoke(main, ["contacts", "list"], env=env)
+    assert listed.exit_code == 0, listed.output
+    assert contact_id in listed.output
+    assert "answered" in listed.output
+    assert "Friday" not in listed.output
+    as_json = CliRunner().invoke(main, ["contacts", "list", "--json", "--channel", "call"], env=env)
+    assert json.loads(as_json.output.splitlines()[0])["id"] == contact_id
+    assert "note" not in json.loads(as_json.output.splitlines()[0])
+    shown = CliRunner().invoke(main, ["contacts", "show", contact_id], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert "note: call back Friday" in shown.output
+    entry = AuditLog(redis_client).recent(1)[0]
+    assert (entry.who, entry.action, entry.target) == ("cli:dana", "contact.view", contact_id)
+    assert CliRunner().invoke(main, ["contacts", "show", "CT-NOPE22"], env=env).exit_code == 1

@@ -254,3 +254,59 @@ def test_an_overdue_wrap_up_holds_new_work_until_it_is_done(
         alex, f"/desk/threads/{waiting}/take", alex.get("/desk/").get_data(as_text=True)
     )
     assert status == 302
+
+
+def test_the_api_wraps_up_with_a_counselors_token_and_lists_contacts_without_notes(
+    live_line: LiveLine, desk_app: Flask
+) -> None:
+    _, contact_id = closed_conversation(live_line, desk_app)
+    accounts = Accounts(live_line.redis)
+    _, alex = accounts.create_token("alex.r", "counselor", counselor="alex")
+    _, blanca = accounts.create_token("blanca.r", "counselor", counselor="blanca")
+    _, viewer = accounts.create_token("val", "viewer")
+    api = desk_app.test_client()
+
+    def call(method: str, path: str, token: str, **body: object) -> tuple[int, dict[str, object]]:
+        answer = api.open(
+            "/api/v1" + path, method=method, json=body or None,
+            headers={"Authorization": f"Bearer {token}"},
+        )  # fmt: skip
+        return answer.status_code, answer.get_json()
+
+    status, said = call(
+        "POST", f"/contacts/{contact_id}/wrapup", alex, dispositions=["gossip"], risk="low"
+    )
+    assert status == 422
+    assert said["error"]["fields"][0]["field"] == "dispositions"  # type: ignore[index]
+    status, _ = call(
+        "POST",
+        f"/contacts/{contact_id}/wrapup",
+        blanca,
+        dispositions=["emotional_support"],
+        risk="low",
+    )
+    assert status == 403
+    status, _ = call(
+        "POST",
+        f"/contacts/{contact_id}/wrapup",
+        viewer,
+        dispositions=["emotional_support"],
+        risk="low",
+    )
+    assert status == 403
+    status, done = call(
+        "POST", f"/contacts/{contact_id}/wrapup", alex,
+        dispositions=["emotional_support"], risk="low", note="Feels heard; will text again.",
+    )  # fmt: skip
+    assert status == 200
+    assert (done["risk"], done["note"], done["wrapup_due"]) == (
+        "low",
+        "Feels heard; will text again.",
+        False,
+    )
+    listed = api.get("/api/v1/contacts", headers={"Authorization": f"Bearer {viewer}"})
+    assert listed.status_code == 200
+    (row,) = listed.get_json()
+    assert (row["id"], row["note"]) == (contact_id, None)  # lists never carry a note
+    status, _ = call("GET", "/conversations", viewer)
+    assert status == 200

@@ -7,6 +7,7 @@ from werkzeug.exceptions import HTTPException
 
 from ivr.web.api import (  # noqa: F401 - their operations join the blueprint
     blocklist_routes,
+    desk_routes,
     jobs_routes,
 )
 from ivr.web.api.routes import PREFIX, api

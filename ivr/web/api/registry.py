@@ -20,7 +20,9 @@ from pydantic.json_schema import models_json_schema
 from ivr.roster.parse import RosterError
 from ivr.web.api.schemas import Error, FieldError
 
-ROLES = ("viewer", "admin")
+# viewer: any operator's token reads it; admin: only an admin's changes it;
+# counselor: a counselor's token (their own work) or an admin's.
+ROLES = ("viewer", "admin", "counselor")
 
 
 class ApiError(Exception):
@@ -64,9 +66,8 @@ class Operation:
 
     @property
     def error_statuses(self) -> list[int]:
-        found = {401, 503, *self.errors}
-        if self.role == "admin":
-            found.add(403)
+        # 403 everywhere: a counselor's token reaches only the desk's operations.
+        found = {401, 403, 503, *self.errors}
         if self.body is not None:
             found |= {400, 413, 422}
         if self.query is not None:
@@ -236,6 +237,8 @@ def _operation(operation: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
     }
     if operation.role == "admin":
         described["description"] = "Admins only."
+    elif operation.role == "counselor":
+        described["description"] = "A counselor's token (their own contacts) or an admin's."
     if operation.query is not None:
         schema = operation.query.model_json_schema(ref_template=_REF)
         for name, prop in schema.get("properties", {}).items():

@@ -1,0 +1,142 @@
+"""The operator API's side of the desk (issue 19): open conversations (no
+words, no numbers), contacts, and a contact's wrap-up. A contact's note is a
+counselor's words about a person: only its counselor's token or an admin's
+reads it (an admin's reading audited), and lists never carry it."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from ivr.contacts.records import NOTE_MAX, Contact, WrapUp
+from ivr.operators.accounts import Operator
+from ivr.operators.counselor_desk import DeskRefused
+from ivr.web.api import schemas as s
+from ivr.web.api.registry import ApiError, endpoint
+from ivr.web.api.routes import api, authenticate
+from ivr.web.counselor_desk.door import counselor_desk
+
+Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")]
+
+
+class Conversation(BaseModel):
+    id: str
+    language: str
+    state: Literal["waiting", "held", "closed"]
+    holder: str = Field(description="The counselor's id while held.")
+    waiting_minutes: int
+    crisis: bool = Field(description="A message read as a crisis that no counselor answered yet.")
+
+
+class ContactOut(BaseModel):
+    id: str
+    channel: Literal["call", "text", "callback"]
+    language: str
+    started: datetime
+    answered: datetime | None
+    ended: datetime | None
+    waited_seconds: float | None
+    talked_seconds: float | None
+    counselor: str
+    outcome: str
+    wrapup_due: bool
+    dispositions: list[str]
+    risk: str
+    referrals: list[str]
+    note: str | None = Field(None, description="Only for its counselor's token or an admin's.")
+
+
+class ContactsQuery(s.Query):
+    hours: Annotated[int, Field(ge=1, le=24 * 400)] = 24
+    channel: Literal["call", "text", "callback"] | None = None
+
+
+class WrapUpIn(s.Strict):
+    dispositions: Annotated[list[Code], Field(min_length=1, max_length=20)]
+    risk: Code
+    referrals: Annotated[list[Code], Field(default_factory=list, max_length=20)]
+    note: Annotated[str, Field(max_length=NOTE_MAX)] = ""
+
+
+def _moment(value: float | None) -> datetime | None:
+    return datetime.fromtimestamp(value, UTC) if value is not None else None
+
+
+def _shown(contact: Contact, *, with_note: bool) -> ContactOut:
+    return ContactOut(
+        id=contact.id,
+        channel=contact.channel,  # type: ignore[arg-type]
+        language=contact.language,
+        started=datetime.fromtimestamp(contact.started, UTC),
+        answered=_moment(contact.answered),
+        ended=_moment(contact.ended),
+        waited_seconds=contact.waited_seconds,
+        talked_seconds=contact.talked_seconds,
+        counselor=contact.counselor,
+        outcome=contact.outcome,
+        wrapup_due=contact.wrapup_due,
+        dispositions=list(contact.dispositions),
+        risk=contact.risk,
+        referrals=list(contact.referrals),
+        note=contact.note if with_note else None,
+    )
+
+
+def _refused(error: DeskRefused) -> ApiError:
+    if error.field:
+        fields = [s.FieldError(field=error.field, message=str(error))]
+        return ApiError(422, "invalid", f"{error.field}: {error}", fields)
+    code = {403: "not_yours", 404: "not_found"}.get(error.status, "conflict")
+    return ApiError(error.status, code, str(error))
+
+
+@endpoint(api, authenticate, "GET", "/conversations", summary="Open text conversations",
+          tag="desk", response=list[Conversation])  # fmt: skip
+def conversations(operator: Operator) -> list[Conversation]:
+    now = time.time()
+    return [
+        Conversation(
+            id=t.id,
+            language=t.language,
+            state=t.state,  # type: ignore[arg-type]
+            holder=t.holder,
+            waiting_minutes=int(max(0.0, now - t.opened) // 60),
+            crisis=t.crisis_at is not None,
+        )
+        for t in counselor_desk().all_open()
+    ]
+
+
+@endpoint(api, authenticate, "GET", "/contacts", summary="Contacts that started in the last hours",
+          tag="desk", query=ContactsQuery, response=list[ContactOut])  # fmt: skip
+def contacts(operator: Operator, query: ContactsQuery) -> list[ContactOut]:
+    end = time.time()
+    found = counselor_desk().contacts.between(end - query.hours * 3600, end + 1)
+    wanted = [c for c in found if query.channel is None or c.channel == query.channel]
+    return [_shown(c, with_note=False) for c in wanted]
+
+
+@endpoint(api, authenticate, "GET", "/contacts/{contact_id}", summary="One contact, with its note",
+          tag="desk", role="counselor", response=ContactOut)  # fmt: skip
+def contact(operator: Operator, contact_id: str) -> ContactOut:
+    try:
+        found = counselor_desk().contact(contact_id, operator)
+    except DeskRefused as error:
+        raise _refused(error) from None
+    return _shown(found, with_note=True)
+
+
+@endpoint(
+    api, authenticate, "POST", "/contacts/{contact_id}/wrapup", summary="Complete a wrap-up",
+    tag="desk", role="counselor", body=WrapUpIn, response=ContactOut,
+)  # fmt: skip
+def wrapup(operator: Operator, contact_id: str, body: WrapUpIn) -> ContactOut:
+    wrap = WrapUp(tuple(body.dispositions), body.risk, tuple(body.referrals), body.note.strip())
+    try:
+        done = counselor_desk().wrap_up(contact_id, operator, wrap)
+    except DeskRefused as error:
+        raise _refused(error) from None
+    return _shown(done, with_note=True)

@@ -7,7 +7,10 @@ come back."""
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -16,9 +19,11 @@ from ivr.line import Line
 from ivr.roster.store import ROSTER_KEY
 from ivr.sms.person import deliver
 from ivr.threads.store import Threads
-from tests.live import LiveLine
+from tests.live import LiveLine, eventually
 from tests.rosters import COUNSELOR_A, COUNSELOR_B, SUPERVISOR, store_always_on_call
 from tests.test_sms import texts_of
+from twilio_emulator.console import ControlClient
+from twilio_emulator.inbox import chat
 from workers.context import install
 from workers.escalate import escalate
 from workers.threads import (
@@ -240,3 +245,34 @@ def test_a_conversation_nobody_takes_climbs_by_texts_only(live_line: LiveLine) -
     assert threads(live_line).claim(thread_id, "blanca") == "won"
     UrgentItems(live_line.redis, 3600).hurry(thread_id)
     assert as_worker(live_line, escalate, thread_id) == "already done"
+
+
+def test_simulate_sms_chat_holds_a_conversation_with_the_desk(
+    live_line: LiveLine, start_worker: Callable[..., object]
+) -> None:
+    """`helpline simulate sms --chat`: a person plays the texter in a terminal
+    while another plays the counselor; the counselor's words show as they come."""
+    store_always_on_call(live_line.redis)
+    start_worker()
+    typed: queue.Queue[str | None] = queue.Queue()
+    shown: list[str] = []
+    client = ControlClient(live_line.emulator_url)
+    texter = threading.Thread(target=chat, args=(client, TEXTER, typed, shown.append))
+    texter.start()
+    typed.put("TALK")
+    store = threads(live_line)
+    thread_id = eventually(lambda: store.open_thread_of(TEXTER))
+    eventually(lambda: any("counselor on call has been told" in line for line in shown))
+    store.claim(thread_id, "alex")
+    seq = store.say(thread_id, "alex", "Hi, this is Alex. How can I help tonight?")
+    assert seq is not None
+    deliver(
+        store, Line(live_line.settings, live_line.content, live_line.redis).outbox, thread_id, seq
+    )
+    typed.put("i can't stop shaking")
+    eventually(lambda: [m.body for m in store.messages(thread_id)][-1] == "i can't stop shaking")
+    typed.put(None)
+    texter.join(timeout=30)
+    assert not texter.is_alive()
+    assert any("line → you: Hi, this is Alex. How can I help tonight?" in line for line in shown)
+    assert any("you → line: i can't stop shaking" in line for line in shown)

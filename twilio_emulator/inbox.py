@@ -4,6 +4,7 @@ shows the line's replies to a text for a while."""
 
 from __future__ import annotations
 
+import queue
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -87,3 +88,43 @@ def watch_texts(client: InboxClient, sender: str, body: str, seconds: float, sho
         if time.monotonic() >= deadline:
             return received
         time.sleep(min(0.25, max(0.0, deadline - time.monotonic())))
+
+
+def chat(
+    client: InboxClient,
+    sender: str,
+    typed: queue.Queue[str | None],
+    show: Show,
+    *,
+    linger: float = 2.0,
+) -> int:
+    """Hold a conversation as the texter: each line in TYPED is a text to the
+    line (None: the typist is done), and every text the line sends this phone
+    shows as it comes — a counselor's words from the desk included. After the
+    last line it listens LINGER seconds more. How many texts came."""
+    inbox = Inbox(client, sender)
+    started = time.monotonic()
+    received = 0
+    ending_at: float | None = None
+    while ending_at is None or time.monotonic() < ending_at:
+        try:
+            line = typed.get(timeout=0.25)
+        except queue.Empty:
+            line = ""
+        if line is None:
+            ending_at = time.monotonic() + linger
+        elif line.strip():
+            sent = client.text_line(sender, line)
+            show(f"{stamp(time.monotonic() - started)} you → line: {line}")
+            inbox.seen.add(sent["message"]["sid"])
+            for reply in sent.get("replies", []):
+                inbox.seen.add(reply["sid"])
+                received += 1
+                show(f"{stamp(time.monotonic() - started)} line → you: {reply['body']}")
+        for message in inbox.new(now=True):
+            received += 1
+            if message.get("status") in ("failed", "undelivered"):
+                show(f"{stamp(time.monotonic() - started)} {describe_text(message)}")
+            else:
+                show(f"{stamp(time.monotonic() - started)} line → you: {message['body']}")
+    return received

@@ -11,6 +11,9 @@ itself, without the emulator: the menus only.)
 
 from __future__ import annotations
 
+import queue
+import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +24,7 @@ import requests
 from ivr.cli.support import cli_redis, cli_settings
 from ivr.platform.config import Settings
 from twilio_emulator.console import ControlClient, PhoneConsole, emulator_candidates, find_emulator
-from twilio_emulator.inbox import Inbox, describe_text, stamp, watch_texts
+from twilio_emulator.inbox import Inbox, chat, describe_text, stamp, watch_texts
 from twilio_emulator.keyboard import TypedLines
 
 TEXTS_AFTER_CALL_SECONDS = 2.0  # a text asked for at the end of a call may still be on its way
@@ -188,18 +191,32 @@ def _first_on_call(settings: Settings) -> str:
 
 
 @simulate.command("sms")
-@click.argument("text")
+@click.argument("text", required=False)
 @click.option(
     "--from", "sender", default="+12025550123", show_default=True, help="The texting number."
 )
 @click.option("--wait", "wait_seconds", default=8.0, show_default=True, help="Seconds to watch.")
+@click.option(
+    "--chat",
+    is_flag=True,
+    help="Hold a conversation: each line typed is a text (TALK for a "
+    "person); what the line and the counselor send shows as it comes. End with Ctrl-D.",
+)
 @click.option("--emulator", "emulator_url", default=None, help="The Twilio emulator's URL.")
-def simulate_sms(text: str, sender: str, wait_seconds: float, emulator_url: str | None) -> None:
+def simulate_sms(
+    text: str | None, sender: str, wait_seconds: float, chat: bool, emulator_url: str | None
+) -> None:
     """Text the line; show its reply and the texts it sends back for a while,
-    or why none came."""
+    or why none came. With --chat, play a texter while someone else plays the
+    counselor at /desk in a browser."""
     settings = cli_settings()
     found = _emulator_for(emulator_url, settings)
     client = ControlClient(found)
+    if chat:
+        _chat(client, found, sender, text)
+        return
+    if not text:
+        raise click.UsageError("give the TEXT to send, or --chat to type a conversation")
     since = time.time()
     with _emulator_kept(found):
         received = watch_texts(client, sender, text, wait_seconds, click.echo)
@@ -238,3 +255,20 @@ def _why_no_reply(settings: Settings, sender: str, refused: list[dict[str, objec
             "way (try a longer --wait), or look at the worker's log in the `make run` terminal"
         )
     return reasons
+
+
+def _chat(client: ControlClient, found: str, sender: str, first: str | None) -> None:
+    """Lines from the terminal, one text each, until end of input."""
+    typed: queue.Queue[str | None] = queue.Queue()
+    if first:
+        typed.put(first)
+
+    def read() -> None:
+        for line in sys.stdin:
+            typed.put(line.rstrip("\n"))
+        typed.put(None)
+
+    threading.Thread(target=read, name="texter", daemon=True).start()
+    click.echo(f"texting the line from {sender}: type a line and Enter to send; Ctrl-D ends.")
+    with _emulator_kept(found):
+        chat(client, sender, typed, click.echo)

@@ -17,9 +17,10 @@ import pytest
 from ivr.callbacks.urgent import UrgentItems
 from ivr.line import Line
 from ivr.roster.store import ROSTER_KEY
+from ivr.sms.outbox import batch_id_for, batch_key
 from ivr.sms.person import deliver
 from ivr.threads.store import Threads
-from tests.live import LiveLine, eventually
+from tests.live import LiveLine, WorkerProcess, eventually
 from tests.rosters import COUNSELOR_A, COUNSELOR_B, SUPERVISOR, store_always_on_call
 from tests.test_sms import texts_of
 from twilio_emulator.console import ControlClient
@@ -276,3 +277,26 @@ def test_simulate_sms_chat_holds_a_conversation_with_the_desk(
     assert not texter.is_alive()
     assert any("line → you: Hi, this is Alex. How can I help tonight?" in line for line in shown)
     assert any("you → line: i can't stop shaking" in line for line in shown)
+
+
+def test_a_worker_killed_mid_send_of_a_counselors_words_neither_loses_nor_doubles_them(
+    live_line: LiveLine, start_worker: Callable[..., WorkerProcess]
+) -> None:
+    store_always_on_call(live_line.redis)
+    texted(live_line, "TALK")
+    thread_id = the_thread(live_line)
+    store = threads(live_line)
+    store.claim(thread_id, "alex")
+    live_line.network.fail_next("messages", count=1, delay=3.0)  # Twilio is slow to answer
+    seq = store.say(thread_id, "alex", "I'm here. Are you somewhere safe?")
+    assert seq is not None
+    outbox = Line(live_line.settings, live_line.content, live_line.redis).outbox
+    deliver(store, outbox, thread_id, seq)
+    batch = batch_id_for(f"thread:{thread_id}:{seq}")
+    first = start_worker(HELPLINE_JOB_LEASE_SECONDS="10")
+    eventually(lambda: live_line.redis.hget(batch_key(batch), "sending0"))  # mid-send now
+    first.kill()
+    start_worker(HELPLINE_JOB_LEASE_SECONDS="10")
+    eventually(lambda: outbox.batch(batch).get("status") == "sent", timeout=30)
+    assert to(live_line, TEXTER).count("I'm here. Are you somewhere safe?") == 1
+    assert store.unsent_due(time.time() + 60) == []

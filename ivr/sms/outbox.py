@@ -53,6 +53,11 @@ return 1
 """
 
 
+def batch_id_for(cause: str) -> str:
+    """The batch a cause makes: the same cause, the same batch, sent once."""
+    return hashlib.sha256(cause.encode()).hexdigest()[:24]
+
+
 def batch_key(batch_id: str) -> str:
     return f"outbox:{batch_id}"
 
@@ -94,7 +99,7 @@ class Outbox:
     ) -> str:
         """Queue `bodies` for `to`, in order, once per `cause`. Returns the batch id.
         `language`: the reader's, for what the sender may say instead (over the cap)."""
-        batch_id = hashlib.sha256(cause.encode()).hexdigest()[:24]
+        batch_id = batch_id_for(cause)
         fields: dict[str, str | int] = {
             "to": to,
             "kind": kind,

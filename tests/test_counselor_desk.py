@@ -6,6 +6,8 @@ are shown as words."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -16,8 +18,8 @@ from ivr.line import Line
 from ivr.operators.accounts import Accounts
 from ivr.operators.audit import AuditLog
 from tests.admin.login import PASSWORD, csrf_in, log_in
-from tests.live import LiveLine
-from tests.rosters import store_always_on_call
+from tests.live import LiveLine, eventually
+from tests.rosters import COUNSELOR_A, store_always_on_call
 from tests.test_sms import texts_of
 
 TEXTER = "+12025550166"
@@ -310,3 +312,28 @@ def test_the_api_wraps_up_with_a_counselors_token_and_lists_contacts_without_not
     assert (row["id"], row["note"]) == (contact_id, None)  # lists never carry a note
     status, _ = call("GET", "/conversations", viewer)
     assert status == 200
+
+
+def test_urgent_work_is_offered_and_call_me_rings_the_counselor_to_take_it(
+    live_line: LiveLine, desk_app: Flask
+) -> None:
+    live_line.network.phone(COUNSELOR_A, answer="no-answer")
+    texter_says(live_line, "i took all my pills and i want to die")
+    alex = signed_in(desk_app, "alex.r")
+    desk = alex.get("/desk/").get_data(as_text=True)
+    (reference,) = re.findall(r"/desk/urgent/([A-Z]{2}-[A-Z0-9]{6})/call-me", desk)
+    assert "crisis text: call back" in desk
+    assert "0166" not in desk
+    assert "pills" not in desk
+    status, _ = post(alex, f"/desk/urgent/{reference}/call-me", desk)
+    assert status == 302
+    assert "Press 1 when your phone rings" in alex.get("/desk/").get_data(as_text=True)
+    live_line.run_jobs()
+    eventually(lambda: [c.to for c in live_line.network.calls.values()] == [COUNSELOR_A])
+    viewer_refused = signed_in(desk_app, "sam")  # an admin is no roster counselor
+    status, _ = post(viewer_refused, f"/desk/urgent/{reference}/call-me", desk_page(viewer_refused))
+    assert status == 403
+
+
+def desk_page(client: FlaskClient) -> str:
+    return client.get("/desk/").get_data(as_text=True)

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ivr.callbacks.urgent import UrgentItems
+from ivr.callbacks.urgent import UrgentItem, UrgentItems
 from ivr.contacts.records import Contact, Contacts, WrapUp, WrapUpLists, WrapUpRefused
 from ivr.content.model import Content
 from ivr.content.render import fill
+from ivr.jobs import Jobs
 from ivr.operators.accounts import Operator
 from ivr.operators.audit import AuditLog
 from ivr.platform.privacy import mask
@@ -61,6 +62,7 @@ class CounselorDesk:
         contacts: Contacts,
         audit: AuditLog,
         content: Content,
+        jobs: Jobs,
         *,
         wrapup_grace_seconds: float = 900,
     ) -> None:
@@ -72,6 +74,7 @@ class CounselorDesk:
         self.contacts = contacts
         self.audit = audit
         self.content = content
+        self.jobs = jobs
         self.wrapup_grace_seconds = wrapup_grace_seconds
 
     # -- what a counselor sees -------------------------------------------------
@@ -107,6 +110,27 @@ class CounselorDesk:
         return ThreadView(thread, number, tuple(self.threads.messages(thread_id, after=after)))
 
     # -- what a counselor does -------------------------------------------------
+
+    def urgent_offered(self) -> list[UrgentItem]:
+        """Urgent work nobody has taken, but conversations (offered above):
+        callbacks to return and messages to hear, oldest first."""
+        return [item for item in self.urgent.open_items() if item.kind != "conversation"]
+
+    def call_to_take(self, reference: str, counselor: str) -> str:
+        """The line rings COUNSELOR to take urgent work REFERENCE: pressing 1
+        on that call dials the person back, or plays the message, and takes
+        it (as the whisper of its ladder does). What it will do."""
+        item = self.urgent.get(reference)
+        if item is None or item.claimed_by or item.kind == "conversation":
+            raise DeskRefused("someone took it already, or it is not urgent work waiting")
+        if item.kind == "message":
+            self.jobs.call_to_hear(reference, counselor)
+            what = "calling you to hear the message"
+        else:
+            self.jobs.connect_callback(reference, counselor)
+            what = "calling you to return the call"
+        self.audit.record(f"desk:{counselor}", "urgent.call_me", reference)
+        return what
 
     def overdue_wrapups(self, counselor: str) -> int:
         return self.contacts.overdue(counselor, self.wrapup_grace_seconds)

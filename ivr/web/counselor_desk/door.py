@@ -35,6 +35,7 @@ def counselor_desk() -> CounselorDesk:
         Contacts(line.redis, retention),
         AuditLog(line.redis),
         line.content,
+        line.jobs,
         wrapup_grace_seconds=line.settings.wrapup_grace_seconds,
     )
 

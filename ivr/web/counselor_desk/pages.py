@@ -58,6 +58,16 @@ def _lists() -> dict[str, Any]:
         ],
         "wrapups": [{"id": c.id, "channel": c.channel, "outcome": c.outcome} for c in wrapups],
         "overdue": desk.overdue_wrapups(who.counselor) if who.counselor else 0,
+        "urgent": [
+            {
+                "id": item.reference,
+                "kind": item.kind,
+                "language": item.language,
+                "waited_minutes": int(item.age(now) // 60),
+                "step": item.step_name,
+            }
+            for item in desk.urgent_offered()
+        ],
     }
 
 
@@ -232,4 +242,17 @@ def wrapup_save(contact_id: str) -> ResponseReturnValue:
             )
         return _refused(error)
     flash("Wrap-up saved.", "ok")
+    return redirect(url_for("desk.index"))
+
+
+@desk_pages.post("/urgent/<reference>/call-me")
+def urgent_call_me(reference: str) -> ResponseReturnValue:
+    who = me()
+    if not who.counselor:
+        return _refused(DeskRefused("only a counselor on the roster takes urgent work", status=403))
+    try:
+        what = counselor_desk().call_to_take(reference, who.counselor)
+    except DeskRefused as error:
+        return _refused(error)
+    flash(f"{reference}: {what}. Press 1 when your phone rings.", "ok")
     return redirect(url_for("desk.index"))

@@ -85,17 +85,18 @@ class Jobs:
         """Stop every counselor's phone still ringing for the dispatch but KEEP_LEG."""
         self.queue.enqueue(CANCEL_LEGS, dispatch_id, keep_leg, result_ttl=RESULT_TTL, at_front=True)
 
-    def alert(self, role: str, reference: str, item: str | None = None) -> None:
+    def alert(self, role: str, reference: str, item: str | None = None, *, again: str = "") -> None:
         """Text the counselors on call the ROLE text about REFERENCE (a
-        crisis's goes to the front); ITEM is the urgent item the alert opens."""
+        crisis's goes to the front); ITEM is the urgent item the alert opens.
+        AGAIN: a second alert about the same reference (work given back),
+        sent though the first was."""
         if item is None:
             self.queue.enqueue(ALERT_ON_CALL, role, reference, result_ttl=RESULT_TTL)
         else:
+            args = (role, reference, item, again) if again else (role, reference, item)
             self.queue.enqueue(
                 ALERT_ON_CALL,
-                role,
-                reference,
-                item,
+                *args,
                 result_ttl=RESULT_TTL,
                 at_front=role == "crisis_alert",
             )

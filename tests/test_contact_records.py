@@ -140,3 +140,19 @@ def test_the_cli_lists_contacts_without_notes_and_shows_one_audited(
     entry = AuditLog(redis_client).recent(1)[0]
     assert (entry.who, entry.action, entry.target) == ("cli:dana", "contact.view", contact_id)
     assert CliRunner().invoke(main, ["contacts", "show", "CT-NOPE22"], env=env).exit_code == 1
+
+
+def test_a_call_answered_on_a_later_try_gets_its_counselor_and_wrap_up(
+    redis_client: redis.Redis,
+) -> None:
+    store = contacts(redis_client)
+    now = time.time()
+    contact_id, _ = store.record(
+        "call:CA1", channel="call", language="en", started=now - 60, ended=now - 30,
+        outcome="unanswered",
+    )  # fmt: skip
+    assert store.settle("call:CA1", "answered", counselor="blanca", answered=now - 20)
+    contact = store.get(contact_id)
+    assert contact is not None
+    assert (contact.outcome, contact.counselor, contact.wrapup_due) == ("answered", "blanca", True)
+    assert [c.id for c in store.wrapups_due("blanca")] == [contact_id]

@@ -133,7 +133,7 @@ def test_messages_both_ways_crisis_flagged_and_closing_leaves_a_wrap_up(
     assert status == 302
     live_line.run_jobs()
     sent = [m.body for m in live_line.network.sent_messages(to=TEXTER)]
-    assert sent[-1:] == texts_of(live_line.content, "thread_closed", "en")
+    assert sent[-2:] == texts_of(live_line.content, "thread_closed", "en")
     (due,) = Contacts(live_line.redis, 3600).wrapups_due("alex")
     assert (due.channel, due.outcome, due.counselor) == ("text", "conversation", "alex")
     # Closed: still theirs to read for the wrap-up, but nothing more is sent.
@@ -337,3 +337,26 @@ def test_urgent_work_is_offered_and_call_me_rings_the_counselor_to_take_it(
 
 def desk_page(client: FlaskClient) -> str:
     return client.get("/desk/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("after", ["--1", "99999999999999999999", "9" * 5000, "x", ""])
+def test_hostile_update_positions_are_answered_not_crashed_on(
+    live_line: LiveLine, desk_app: Flask, after: str
+) -> None:
+    texter_says(live_line, "TALK")
+    thread_id = the_thread(live_line)
+    alex = signed_in(desk_app, "alex.r")
+    post(alex, f"/desk/threads/{thread_id}/take", desk_page(alex))
+    answer = alex.get(f"/desk/threads/{thread_id}/updates", query_string={"after": after})
+    assert answer.status_code == 200
+
+
+def test_an_admin_reading_a_whole_thread_through_its_updates_is_audited(
+    live_line: LiveLine, desk_app: Flask
+) -> None:
+    texter_says(live_line, "TALK")
+    thread_id = the_thread(live_line)
+    sam = signed_in(desk_app, "sam")
+    assert sam.get(f"/desk/threads/{thread_id}/updates?after=-1").status_code == 200
+    entry = AuditLog(live_line.redis).recent(1)[0]
+    assert (entry.action, entry.target) == ("conversation.view", thread_id)

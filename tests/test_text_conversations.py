@@ -14,8 +14,12 @@ from collections.abc import Callable
 
 import pytest
 
+from ivr.callbacks.requests import Callbacks
 from ivr.callbacks.urgent import UrgentItems
+from ivr.contacts.records import Contacts
 from ivr.line import Line
+from ivr.operators.audit import AuditLog
+from ivr.operators.counselor_desk import CounselorDesk
 from ivr.roster.store import ROSTER_KEY
 from ivr.sms.outbox import batch_id_for, batch_key
 from ivr.sms.person import deliver
@@ -84,8 +88,7 @@ def test_talk_offers_a_conversation_to_the_counselors_on_call_by_reference(
     live_line: LiveLine,
 ) -> None:
     store_always_on_call(live_line.redis)
-    (reply,) = texted(live_line, "TALK")
-    assert reply == " ".join(texts_of(live_line.content, "talk_waiting", "en"))
+    assert texted(live_line, "TALK") == texts_of(live_line.content, "talk_waiting", "en")
     thread_id = the_thread(live_line)
     assert thread_id.startswith("TX-")
     for counselor in (COUNSELOR_A, COUNSELOR_B):
@@ -221,15 +224,18 @@ def test_a_silent_texter_is_told_how_to_come_back_and_the_conversation_closes(
     texted(live_line, "TALK")
     thread_id = the_thread(live_line)
     store = threads(live_line)
+    live_line.redis.zadd("threads:quiet_due", {thread_id: time.time() - 1})  # time passes
+    # Nobody took it yet, and they were told a counselor would write: kept.
+    assert as_worker(live_line, close_quiet_conversation, thread_id) == (
+        "still waiting for a counselor"
+    )
+    store.claim(thread_id, "alex")
     assert as_worker(live_line, close_quiet_conversation, thread_id) == "the texter wrote meanwhile"
     live_line.redis.zadd("threads:quiet_due", {thread_id: time.time() - 1})  # time passes
     assert as_worker(live_line, close_quiet_conversation, thread_id) == "closed"
     live_line.run_jobs()
-    assert to(live_line, TEXTER)[-1:] == texts_of(live_line.content, "thread_closed", "en")
+    assert to(live_line, TEXTER)[-2:] == texts_of(live_line.content, "thread_closed", "en")
     assert store.open_thread_of(TEXTER) is None
-    item = UrgentItems(live_line.redis, 3600).get(thread_id)
-    assert item is not None
-    assert item.claimed_by == "closed"  # the ladder stops for a conversation nobody took
 
 
 def test_a_conversation_nobody_takes_climbs_by_texts_only(live_line: LiveLine) -> None:
@@ -300,3 +306,73 @@ def test_a_worker_killed_mid_send_of_a_counselors_words_neither_loses_nor_double
     eventually(lambda: outbox.batch(batch).get("status") == "sent", timeout=30)
     assert to(live_line, TEXTER).count("I'm here. Are you somewhere safe?") == 1
     assert store.unsent_due(time.time() + 60) == []
+
+
+def test_every_crisis_message_in_a_held_conversation_gets_a_reply_if_the_counselor_is_slow(
+    live_line: LiveLine,
+) -> None:
+    """Also one that came while it waited (replied at once), then another once
+    it was taken, and another after the automatic reply went."""
+    store_always_on_call(live_line.redis)
+    texted(live_line, "TALK")
+    thread_id = the_thread(live_line)
+    store = threads(live_line)
+    texted(live_line, CRISIS)  # waiting: the ordinary crisis reply at once
+    store.claim(thread_id, "alex")
+    assert texted(live_line, "i have the pills in my hand") == []
+    assert store.crisis_due(time.time() + 121) == [thread_id]
+    crisis = texts_of(live_line.content, "crisis", "en")
+    before = len(to(live_line, TEXTER))
+    as_worker(live_line, answer_unanswered_crisis, thread_id)
+    live_line.run_jobs()
+    assert to(live_line, TEXTER)[before:] == crisis
+    texted(live_line, "please i am going to do it")
+    assert store.crisis_due(time.time() + 121) == [thread_id]  # due again, not forgotten
+    as_worker(live_line, answer_unanswered_crisis, thread_id)
+    live_line.run_jobs()
+    assert to(live_line, TEXTER)[before + len(crisis) :] == crisis  # a reply of its own
+
+
+def test_call_inside_a_conversation_keeps_its_promise(live_line: LiveLine) -> None:
+    """talk_nobody says 'Reply CALL to be called instead': it must work."""
+    live_line.redis.delete(ROSTER_KEY)
+    texted(live_line, "TALK")
+    got = texted(live_line, "CALL")
+    assert got == texts_of(live_line.content, "callback_confirmed", "en")
+    assert Callbacks(live_line.redis, live_line.settings.secret_key, 60).open_references()
+    assert [m.body for m in threads(live_line).messages(the_thread(live_line))] == ["CALL"]
+
+
+def test_handed_back_it_is_offered_and_on_the_ladder_again(live_line: LiveLine) -> None:
+    store_always_on_call(live_line.redis)
+    texted(live_line, "TALK")
+    thread_id = the_thread(live_line)
+    line = Line(live_line.settings, live_line.content, live_line.redis)
+    desk = CounselorDesk(
+        line.threads, UrgentItems(line.redis, 3600), line.outbox,
+        Contacts(line.redis, 3600), AuditLog(line.redis), line.content, line.jobs, line.settings,
+    )  # fmt: skip
+    desk.take(thread_id, "alex")
+    item = UrgentItems(live_line.redis, 3600).get(thread_id)
+    assert item is not None
+    assert item.claimed_by == "alex"
+    alerts_before = len(to(live_line, COUNSELOR_B))
+    desk.hand(thread_id, "alex", "")
+    live_line.run_jobs()
+    item = UrgentItems(live_line.redis, 3600).get(thread_id)
+    assert item is not None
+    assert (item.claimed_by, item.step) == ("", 0)
+    assert live_line.redis.zscore("urgent:deadlines", thread_id) is not None
+    assert len(to(live_line, COUNSELOR_B)) == alerts_before + 1  # told again
+
+
+def test_the_sweeper_takes_a_deadline_once_per_lease(live_line: LiveLine) -> None:
+    store_always_on_call(live_line.redis)
+    texted(live_line, "TALK")
+    thread_id = the_thread(live_line)
+    store = threads(live_line)
+    store.claim(thread_id, "alex")
+    texted(live_line, CRISIS)
+    live_line.redis.zadd("threads:crisis_due", {thread_id: time.time() - 1})
+    assert store.take_crisis_due() == [thread_id]
+    assert store.take_crisis_due() == []  # leased: not queued again every sweep

@@ -16,7 +16,7 @@ from workers.context import job_line
 log = logging.getLogger("helpline.jobs.alerts")
 
 
-def alert_on_call(role: str, reference: str, item: str | None = None) -> int:
+def alert_on_call(role: str, reference: str, item: str | None = None, again: str = "") -> int:
     """Send the `role` text (crisis_alert or callback_alert) to everyone on call now.
     ITEM: the urgent item this alert opens its ladder with; with nobody on call
     its next step (supervisors, the backup line) is due at once."""
@@ -31,7 +31,8 @@ def alert_on_call(role: str, reference: str, item: str | None = None) -> int:
                 "%s %s: nobody is on call to alert; it waits in the open list", role, reference
             )
         return 0
-    text_staff(line, role, recipients, {"ref": reference}, f"alert:{reference}")
+    cause = f"alert:{reference}" + (f":{again}" if again else "")
+    text_staff(line, role, recipients, {"ref": reference}, cause)
     return len(recipients)
 
 

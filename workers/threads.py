@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import time
 
-from ivr.callbacks.urgent import UrgentItems
 from ivr.contacts.records import Contacts
 from ivr.content.render import fill
 from ivr.line import Line
@@ -45,7 +44,8 @@ def answer_unanswered_crisis(thread_id: str) -> str:
     line.outbox.send(
         number,
         bodies,
-        cause=f"thread-crisis:{thread_id}:{thread.crisis_at}",
+        # One reply per crisis message: a later one gets its own.
+        cause=f"thread-crisis:{thread_id}:{thread.crisis_seq}",
         kind="crisis",
         language=thread.language,
     )
@@ -63,7 +63,12 @@ def close_quiet_conversation(thread_id: str) -> str:
     number = threads.number_of(thread_id)
     if thread is None or not thread.is_open or not number:
         return "closed already"
-    if thread_id not in threads.quiet_due(time.time()):
+    if thread.state == "waiting":
+        # Nobody has taken it yet, and the texter was told a counselor would
+        # write: not closed for silence; the ladder keeps looking.
+        threads.quiet_again(thread_id)
+        return "still waiting for a counselor"
+    if thread_id not in threads.quiet_due(time.time() + 1):
         return "the texter wrote meanwhile"
     bodies = _texts(line, "thread_closed", thread.language)
     line.outbox.send(
@@ -77,9 +82,6 @@ def close_quiet_conversation(thread_id: str) -> str:
         threads.note_line_text(thread_id, body)
     if threads.close(thread_id, "line", "texter silent"):
         record_conversation(Contacts(line.redis, line.settings.retention_seconds), thread)
-    if thread.state == "waiting":
-        # Nobody took it: the ladder has nobody left to find for it.
-        UrgentItems(line.redis, line.settings.retention_seconds).claim(thread_id, "closed")
     log.info("conversation %s: the texter was silent; closed", thread_id)
     return "closed"
 

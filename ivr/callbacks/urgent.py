@@ -177,6 +177,23 @@ class UrgentItems:
         self.note(reference, "opened; the counselors on call alerted")
         return True
 
+    def reopen(self, reference: str, deadline: float, *, now: float | None = None) -> bool:
+        """Work taken and given back (a conversation handed back to those on
+        call): unclaimed again, at the ladder's first step, DEADLINE its next.
+        False when there is no such item."""
+        key = self._key(reference)
+        if not self._redis.exists(key):
+            return False
+        moment = time.time() if now is None else now
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.hdel(key, "claimed_by", "claimed_at", "backup_tries")
+        pipe.hset(key, mapping={"step": 0, "done": 1, "runs": 0})
+        pipe.zadd(OPEN, {reference: moment})
+        pipe.zadd(DEADLINES, {reference: deadline})
+        pipe.execute()
+        self.note(reference, "given back; the counselors on call alerted again")
+        return True
+
     def get(self, reference: str) -> UrgentItem | None:
         record = decoded(self._redis.hgetall(self._key(reference)))
         if not record.get("kind"):

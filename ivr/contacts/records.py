@@ -179,18 +179,37 @@ class Contacts:
         pipe.execute()
         return contact_id, True
 
-    def settle(self, source: str, outcome: str, *, unless: tuple[str, ...] = ()) -> bool:
+    def settle(
+        self,
+        source: str,
+        outcome: str,
+        *,
+        unless: tuple[str, ...] = (),
+        counselor: str = "",
+        answered: float | None = None,
+    ) -> bool:
         """SOURCE's contact ended otherwise than first recorded (a caller left
-        unanswered then left a message; a callback reached the person on a
+        unanswered then left a message; a call or a callback answered on a
         later try): its outcome is now OUTCOME, unless it is one of UNLESS.
-        False when there is no such contact or it stays as it was."""
+        COUNSELOR (and when ANSWERED): who handled it after all, if nobody had,
+        with their wrap-up due. False when there is no such contact or it
+        stays as it was."""
         if outcome not in OUTCOMES:
             raise ValueError(f"unknown outcome {outcome!r}")
         contact_id = self.of_source(source)
         contact = self.get(contact_id) if contact_id else None
         if contact is None or contact.outcome == outcome or contact.outcome in unless:
             return False
-        self._redis.hset(self._key(contact.id), "outcome", outcome)
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.hset(self._key(contact.id), "outcome", outcome)
+        if counselor and not contact.counselor:
+            fields: dict[str, str | float | int] = {"counselor": counselor, "wrapup_due": 1}
+            if answered is not None:
+                fields["answered"] = answered
+            pipe.hset(self._key(contact.id), mapping=fields)  # type: ignore[arg-type]
+            pipe.zadd(self._wrapups(counselor), {contact.id: contact.ended or time.time()})
+            pipe.expire(self._wrapups(counselor), self._ttl)
+        pipe.execute()
         return True
 
     def get(self, contact_id: str) -> Contact | None:

@@ -9,15 +9,17 @@ shows a reference, a language and a wait, never a number or words."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
-from ivr.callbacks.urgent import UrgentItem, UrgentItems
+from ivr.callbacks.urgent import UrgentItem, UrgentItems, deadline_after
 from ivr.contacts.records import Contact, Contacts, WrapUp, WrapUpLists, WrapUpRefused
 from ivr.content.model import Content
 from ivr.content.render import fill
 from ivr.jobs import Jobs
 from ivr.operators.accounts import Operator
 from ivr.operators.audit import AuditLog
+from ivr.platform.config import Settings
 from ivr.platform.privacy import mask
 from ivr.sms.outbox import Outbox
 from ivr.sms.person import deliver
@@ -63,11 +65,10 @@ class CounselorDesk:
         audit: AuditLog,
         content: Content,
         jobs: Jobs,
-        *,
-        wrapup_grace_seconds: float = 900,
+        settings: Settings,
     ) -> None:
-        """WRAPUP_GRACE_SECONDS: how long a wrap-up may wait before its
-        counselor is offered no new work until it is done."""
+        """SETTINGS: among them how long a wrap-up may wait before its counselor
+        is offered no new work until it is done, and the ladder's deadlines."""
         self.threads = threads
         self.urgent = urgent
         self.outbox = outbox
@@ -75,7 +76,8 @@ class CounselorDesk:
         self.audit = audit
         self.content = content
         self.jobs = jobs
-        self.wrapup_grace_seconds = wrapup_grace_seconds
+        self.settings = settings
+        self.wrapup_grace_seconds = settings.wrapup_grace_seconds
 
     # -- what a counselor sees -------------------------------------------------
 
@@ -174,6 +176,14 @@ class CounselorDesk:
         verdict = self.threads.hand(thread_id, counselor, to)
         if verdict != "ok":
             raise DeskRefused(f"cannot hand it on: {verdict}")
+        if not to:
+            # Waiting again: offered and on the ladder as when it was new.
+            thread = self.threads.get(thread_id)
+            language = thread.language if thread is not None else ""
+            deadline = time.time() + deadline_after("conversation", self.settings)
+            if not self.urgent.reopen(thread_id, deadline):
+                self.urgent.open(thread_id, "conversation", language, deadline)
+            self.jobs.alert("talk_alert", thread_id, thread_id, again=str(int(time.time())))
         what = "conversation.hand" if to else "conversation.release"
         self.audit.record(f"desk:{counselor}", what, thread_id, after={"to": to} if to else None)
 

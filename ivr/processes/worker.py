@@ -111,11 +111,12 @@ def sweep_forever(
                 jobs.ring(dispatch_id)
             for reference in UrgentItems(queue.connection, 0).due():
                 jobs.escalate(reference)
-            for thread_id in threads.crisis_due():
+            # Taken with a lease: one job each, not one every sweep.
+            for thread_id in threads.take_crisis_due():
                 jobs.answer_unanswered_crisis(thread_id)
-            for thread_id in threads.quiet_due():
+            for thread_id in threads.take_quiet_due():
                 jobs.close_quiet_conversation(thread_id)
-            for thread_id, seq in threads.unsent_due():
+            for thread_id, seq in threads.take_unsent_due():
                 jobs.send_conversation_message(thread_id, seq)
             for reference, counselor_id in ReturnCalls(queue.connection).due_connects():
                 log.warning("callback %s: its ring stopped midway; trying again", reference)

@@ -239,7 +239,8 @@ class SmsHandler:
                 self.opt_outs.opt_out(text.sender, OPT_OUT_WITH_CRISIS)
                 self.person.texter_left(text.sender, "opted out")
                 opted_out = True
-            self._answer_too(text, reading, language, opted_out)
+            if thread_id is None:  # in a conversation a person answers the rest
+                self._answer_too(text, reading, language, opted_out)
             return outcome
         if reading.intent is Intent.OPT_OUT:
             # However it was said (STOP, ALTO, "take me off your list"):
@@ -267,8 +268,16 @@ class SmsHandler:
         if thread_id is not None and self.person.relay(thread_id, text.body):
             # In a conversation with a person: no keyword replies, but HELP
             # (the carriers require its answer always).
-            if reading.intent is Intent.HELP:
+            keyword = reading.keyword
+            if reading.intent is Intent.HELP and text.opt_out_type.strip().upper() != "HELP":
                 self._reply(text, "help", language)
+            elif keyword is not None and keyword.action == "callback":
+                # "Reply CALL to be called instead" (talk_nobody) is a promise:
+                # kept inside a conversation too.
+                reference, new = self.callbacks.request_once(text.sender, language, "sms")
+                if new:
+                    self.jobs.alert("callback_alert", reference)
+                self._send(text, self._bodies(keyword.reply, language), language, "callback")
             return Outcome([], "to the conversation")
         if reading.intent is Intent.HELP:
             if text.opt_out_type.strip().upper() == "HELP":

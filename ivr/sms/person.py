@@ -73,11 +73,8 @@ class PersonTexts:
         counselor holds the thread: they answer it (or the automatic crisis
         reply goes after HELPLINE_THREAD_CRISIS_SECONDS). False when nobody
         holds it: the handler gives the ordinary crisis reply at once."""
-        thread = self.threads.get(thread_id)
-        if thread is None or not thread.is_open:
-            return False
-        self.threads.hear(thread_id, body, crisis=True)
-        return thread.state == "held"
+        _, held = self.threads.hear_crisis(thread_id, body)
+        return held
 
     def texter_left(self, sender: str, why: str) -> str | None:
         """The texter opted out: their thread closes at once (nothing more is

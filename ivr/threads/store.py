@@ -55,6 +55,14 @@ UNSENT = "threads:unsent"
 # A counselor's message the web process did not hand to the outbox (it died
 # in between) is sent by a worker after this long.
 UNSENT_GRACE_SECONDS = 30
+DUE_LEASE_SECONDS = 60  # a deadline the sweeper took is due again after this
+
+# Due members of KEYS[1] (score <= ARGV[1]), each pushed to ARGV[2]: taken.
+_TAKE_DUE = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], 0, ARGV[1])
+for _, member in ipairs(due) do redis.call('ZADD', KEYS[1], 'XX', ARGV[2], member) end
+return due
+"""
 
 # KEYS: thread, waiting, held-by-claimer. ARGV: counselor, now, id.
 _CLAIM = """
@@ -103,8 +111,8 @@ return 'ok'
 
 # A counselor's message, only while they hold the thread: it answers any
 # crisis message, and waits in the unsent set until the outbox has it. KEYS:
-# thread, messages, crisis-due, unsent. ARGV: counselor, line (JSON), now,
-# ttl, id, grace. Returns its sequence, or -1.
+# thread, messages, crisis-due, unsent, quiet-due. ARGV: counselor, line
+# (JSON), now, ttl, id, grace, silence. Returns its sequence, or -1.
 _SAY = """
 if redis.call('HGET', KEYS[1], 'state') ~= 'held' then return -1 end
 if redis.call('HGET', KEYS[1], 'holder') ~= ARGV[1] then return -1 end
@@ -114,27 +122,36 @@ redis.call('HSET', KEYS[1], 'last_counselor_at', ARGV[3])
 redis.call('HDEL', KEYS[1], 'crisis_at')
 redis.call('ZREM', KEYS[3], ARGV[5])
 redis.call('ZADD', KEYS[4], tonumber(ARGV[3]) + tonumber(ARGV[6]), ARGV[5] .. ' ' .. seq)
+-- A question asked just now: the silence clock starts again from it.
+redis.call('ZADD', KEYS[5], 'XX', tonumber(ARGV[3]) + tonumber(ARGV[7]), ARGV[5])
 return seq
 """
 
 # The texter's message, while the thread is open: the silence clock starts
-# again, and a crisis message held by a counselor is due its automatic reply
-# unless they answer first (a waiting one got the ordinary crisis reply).
-# KEYS: thread, messages, crisis-due, quiet-due. ARGV: line (JSON), now,
-# crisis ('1' or ''), ttl, id, crisis wait, silence. Returns its sequence, or -1.
+# again. A crisis message is flagged; in a held thread it is due its automatic
+# reply unless the counselor answers first (every such message, not only the
+# first: a second "I have the pills in my hand" after a reply must not go
+# unanswered); a waiting one got the ordinary crisis reply. KEYS: thread,
+# messages, crisis-due, quiet-due. ARGV: line (JSON), now, crisis ('1' or ''),
+# ttl, id, crisis wait, silence. Returns {sequence, 1 if its automatic reply is
+# now due}, or {-1, 0} when the thread is not open.
 _HEAR = """
 local state = redis.call('HGET', KEYS[1], 'state')
-if state ~= 'waiting' and state ~= 'held' then return -1 end
+if state ~= 'waiting' and state ~= 'held' then return {-1, 0} end
 local now = tonumber(ARGV[2])
 local seq = redis.call('RPUSH', KEYS[2], ARGV[1]) - 1
 redis.call('EXPIRE', KEYS[2], ARGV[4])
 redis.call('HSET', KEYS[1], 'last_texter_at', ARGV[2])
 redis.call('ZADD', KEYS[4], now + tonumber(ARGV[7]), ARGV[5])
-if ARGV[3] == '1' and redis.call('HSETNX', KEYS[1], 'crisis_at', ARGV[2]) == 1 then
-  -- Waiting, nobody holds it: the ordinary crisis reply went at once.
-  if state == 'held' then redis.call('ZADD', KEYS[3], 'NX', now + tonumber(ARGV[6]), ARGV[5]) end
+if ARGV[3] == '1' then
+  redis.call('HSETNX', KEYS[1], 'crisis_at', ARGV[2])
+  redis.call('HSET', KEYS[1], 'crisis_seq', seq)
+  if state == 'held' then
+    redis.call('ZADD', KEYS[3], 'NX', now + tonumber(ARGV[6]), ARGV[5])
+    return {seq, 1}
+  end
 end
-return seq
+return {seq, 0}
 """
 
 # A message's status, in place (its sequence is its index). KEYS: messages.
@@ -164,6 +181,7 @@ class Thread:
     last_counselor_at: float | None
     crisis_at: float | None  # a crisis message no counselor has answered yet
     number_ref: str
+    crisis_seq: int = -1  # the latest message read as a crisis
 
     @property
     def is_open(self) -> bool:
@@ -178,6 +196,11 @@ class ThreadMessage:
     body: str
     crisis: bool
     status: str  # received | queued | sent (taken by the outbox) | refused
+
+
+def _member(member: str) -> tuple[str, int]:
+    thread_id, _, seq = member.partition(" ")
+    return thread_id, int(seq)
 
 
 def _moment(value: str | None) -> float | None:
@@ -220,6 +243,7 @@ class Threads:
         self._say = client.register_script(_SAY)
         self._hear = client.register_script(_HEAR)
         self._mark = client.register_script(_MARK)
+        self._take_due = client.register_script(_TAKE_DUE)
 
     @property
     def redis(self) -> redis.Redis:
@@ -294,6 +318,7 @@ class Threads:
             last_counselor_at=_moment(record.get("last_counselor_at")),
             crisis_at=_moment(record.get("crisis_at")),
             number_ref=record.get("number_ref", ""),
+            crisis_seq=int(record.get("crisis_seq", -1)),
         )
 
     def number_of(self, thread_id: str) -> str | None:
@@ -377,33 +402,44 @@ class Threads:
         """The texter's message; its sequence, or None when the thread is not
         open. CRISIS: it reads as one; it stays flagged until a counselor
         answers (`crisis_at`)."""
-        seq = int(
-            self._hear(
-                keys=[
-                    self._key(thread_id),
-                    f"{self._key(thread_id)}:messages",
-                    CRISIS_DUE,
-                    QUIET_DUE,
-                ],
-                args=[
-                    self._line(TEXTER, body, crisis, "received"),
-                    time.time(),
-                    "1" if crisis else "",
-                    self._ttl,
-                    thread_id,
-                    self._crisis_seconds,
-                    self._silence_seconds,
-                ],
-            )
+        seq, _ = self._heard(thread_id, body, crisis)
+        return seq
+
+    def hear_crisis(self, thread_id: str, body: str) -> tuple[int | None, bool]:
+        """A texter's message that reads as a crisis: its sequence (None when
+        the thread is not open), and whether a counselor holds the thread, so
+        that its automatic reply is now due unless they answer first: decided
+        in the same step that keeps it, so a close or a hand-back in between
+        cannot leave it with no reply at all."""
+        return self._heard(thread_id, body, True)
+
+    def _heard(self, thread_id: str, body: str, crisis: bool) -> tuple[int | None, bool]:
+        seq, due = self._hear(
+            keys=[self._key(thread_id), f"{self._key(thread_id)}:messages", CRISIS_DUE, QUIET_DUE],
+            args=[
+                self._line(TEXTER, body, crisis, "received"),
+                time.time(),
+                "1" if crisis else "",
+                self._ttl,
+                thread_id,
+                self._crisis_seconds,
+                self._silence_seconds,
+            ],
         )
-        return seq if seq >= 0 else None
+        return (int(seq) if int(seq) >= 0 else None), bool(int(due))
 
     def say(self, thread_id: str, counselor: str, body: str) -> int | None:
         """COUNSELOR's message, queued for the outbox; its sequence, or None
         when they do not hold the thread (taken from them, closed)."""
         seq = int(
             self._say(
-                keys=[self._key(thread_id), f"{self._key(thread_id)}:messages", CRISIS_DUE, UNSENT],
+                keys=[
+                    self._key(thread_id),
+                    f"{self._key(thread_id)}:messages",
+                    CRISIS_DUE,
+                    UNSENT,
+                    QUIET_DUE,
+                ],
                 args=[
                     counselor,
                     self._line(counselor, body, False, "queued"),
@@ -411,6 +447,7 @@ class Threads:
                     self._ttl,
                     thread_id,
                     UNSENT_GRACE_SECONDS,
+                    self._silence_seconds,
                 ],
             )
         )
@@ -436,9 +473,30 @@ class Threads:
 
     # -- what the sweeper finds due -------------------------------------------
 
-    def _due(self, index: str, now: float | None) -> list[str]:
+    def _due(self, index: str, now: float | None, lease: float = 0) -> list[str]:
+        """What is due in INDEX. LEASE: pushed that far ahead in the same step,
+        so the sweeper (every 2 s) queues one job for it, not one a sweep; a
+        job that died leaves it due again when the lease runs out."""
         moment = time.time() if now is None else now
-        return [text(raw) for raw in self._redis.zrangebyscore(index, 0, moment)]
+        if not lease:
+            return [text(raw) for raw in self._redis.zrangebyscore(index, 0, moment)]
+        taken = self._take_due(keys=[index], args=[moment, moment + lease])
+        return [text(raw) for raw in taken]
+
+    def take_crisis_due(self, lease: float = DUE_LEASE_SECONDS) -> list[str]:
+        """For the sweeper: crisis_due, each leased."""
+        return self._due(CRISIS_DUE, None, lease)
+
+    def take_quiet_due(self, lease: float = DUE_LEASE_SECONDS) -> list[str]:
+        return self._due(QUIET_DUE, None, lease)
+
+    def take_unsent_due(self, lease: float = DUE_LEASE_SECONDS) -> list[tuple[str, int]]:
+        return [_member(member) for member in self._due(UNSENT, None, lease)]
+
+    def quiet_again(self, thread_id: str) -> None:
+        """A waiting thread is not closed for silence (nobody took it yet: the
+        texter was promised a counselor would write): checked again later."""
+        self._redis.zadd(QUIET_DUE, {thread_id: time.time() + self._silence_seconds}, xx=True)
 
     def crisis_due(self, now: float | None = None) -> list[str]:
         """Held threads whose crisis message nobody answered in time."""
@@ -455,11 +513,7 @@ class Threads:
 
     def unsent_due(self, now: float | None = None) -> list[tuple[str, int]]:
         """(thread, seq) of counselors' messages the outbox never got."""
-        found = []
-        for member in self._due(UNSENT, now):
-            thread_id, _, seq = member.partition(" ")
-            found.append((thread_id, int(seq)))
-        return found
+        return [_member(member) for member in self._due(UNSENT, now)]
 
     def message(self, thread_id: str, seq: int) -> ThreadMessage | None:
         raw = self._redis.lindex(f"{self._key(thread_id)}:messages", seq) if seq >= 0 else None

@@ -35,7 +35,13 @@ from rq.job import Job
 from rq.serializers import DefaultSerializer
 
 from ivr.callbacks.requests import Callbacks
+from ivr.callbacks.urgent import UrgentItems
+from ivr.contacts.records import Contacts, WrapUp
 from ivr.jobs import QUEUE_NAME
+from ivr.line import Line
+from ivr.operators.accounts import Operator
+from ivr.operators.audit import AuditLog
+from ivr.operators.counselor_desk import CounselorDesk
 from ivr.sms.outbox import LEASES, Outbox, batch_key, sid_key
 from ivr.sms.status import StatusUpdates
 from tests.live import LINE_NUMBER, MESSAGE_TO_CALL_BACK, LiveLine, eventually
@@ -54,7 +60,9 @@ KEYWORD_TEXT = "what about klonopin for my aunt Philomena Quarrington"
 CRISIS_TEXT = "I took too many pills tonight and Philomena Quarrington is asleep"
 CALL_ME_TEXT = "call me please, ask for Ottoline Vexworth"
 SPOKEN = "this is Ottoline Vexworth, call me back please"
-PEOPLES_WORDS = (KEYWORD_TEXT, CRISIS_TEXT, CALL_ME_TEXT, SPOKEN)
+THREAD_TEXT = "it's Philomena, I need to talk to someone tonight"
+COUNSELOR_NOTE = "Philomena Quarrington tapering; check in Friday"  # a wrap-up note
+PEOPLES_WORDS = (KEYWORD_TEXT, CRISIS_TEXT, CALL_ME_TEXT, SPOKEN, THREAD_TEXT, COUNSELOR_NOTE)
 MARKERS = ("Philomena", "Quarrington", "Ottoline", "Vexworth")
 
 
@@ -198,6 +206,30 @@ def play_everything(line: LiveLine) -> JobPayloads:
     for body in (KEYWORD_TEXT, CRISIS_TEXT, CALL_ME_TEXT, "STOP", "START"):
         network.text_line(TEXTER, body)
         run_while(line, payloads, lambda: True)
+
+    # A conversation with a counselor at the desk: taken, both ways, closed,
+    # wrapped up with a note.
+    desk = CounselorDesk(
+        Line(line.settings, line.content, line.redis).threads,
+        UrgentItems(line.redis, line.settings.retention_seconds),
+        Line(line.settings, line.content, line.redis).outbox,
+        Contacts(line.redis, line.settings.retention_seconds),
+        AuditLog(line.redis),
+        line.content,
+        Line(line.settings, line.content, line.redis).jobs,
+        line.settings,
+    )
+    network.text_line(TEXTER, "TALK")
+    run_while(line, payloads, lambda: True)
+    thread_id = desk.threads.open_thread_of(TEXTER)
+    assert thread_id is not None
+    desk.take(thread_id, "alex")
+    network.text_line(TEXTER, THREAD_TEXT)
+    desk.say(thread_id, "alex", "I'm here. Tell me what's going on.")
+    run_while(line, payloads, lambda: True)
+    contact_id = desk.close(thread_id, "alex")
+    alex = Operator("alex.r", "counselor", "password", counselor="alex")
+    desk.wrap_up(contact_id, alex, WrapUp(("emotional_support",), "low", (), COUNSELOR_NOTE))
     network.wait_until(network.idle, timeout=10)  # delivery reports and hang-ups
     run_while(line, payloads, lambda: not Queue(QUEUE_NAME, connection=line.redis).count)
     return payloads
@@ -291,6 +323,9 @@ KEPT = {
     "urgent:claimed": "'reference seconds-to-claim' by claim time, pruned to retention",
     "urgent:reached_backup": "a count of items that reached the backup line: one number",
     "rq:*": "RQ's queues, registries and workers: job ids (payloads checked above)",
+    "threads:*": "indexes of conversation ids by state and deadline: dropped when closed or "
+    "sent, and as their records expire",
+    "contacts:by_start": "index of contact ids by start time, pruned to retention",
 }
 
 # Records that must exist after the scenario, so that the check is not empty.
@@ -305,6 +340,8 @@ EXPECTED = (
     "call:*:dispatch",
     "sms:conv:*",
     "sms:seen:*",
+    "thread:TX-*",
+    "contact:CT-*",
 )
 
 

@@ -36,7 +36,7 @@ def counselor_desk() -> CounselorDesk:
         AuditLog(line.redis),
         line.content,
         line.jobs,
-        wrapup_grace_seconds=line.settings.wrapup_grace_seconds,
+        line.settings,
     )
 
 

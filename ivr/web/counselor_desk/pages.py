@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -17,6 +18,7 @@ from ivr.web.counselor_desk.door import counselor_desk, desk_pages, me
 from ivr.web.current import helpline
 
 POLL_SECONDS = 1  # desk.js asks this often: a new message shows within 2 s
+_SEQ = re.compile(r"-?[0-9]{1,9}")  # a message's place; anything else reads all
 
 
 def _waited(thread: Thread, now: float) -> int:
@@ -135,10 +137,11 @@ def thread(thread_id: str) -> ResponseReturnValue:
 @desk_pages.get("/threads/<thread_id>/updates")
 def updates(thread_id: str) -> ResponseReturnValue:
     after = request.args.get("after", "-1")
-    seq = int(after) if after.lstrip("-").isdecimal() else -1
+    seq = int(after) if _SEQ.fullmatch(after) else -1
     try:
-        # The page's own view was audited; its live updates continue it.
-        view = counselor_desk().view(thread_id, me(), after=max(seq, -1), audited=False)
+        # The page's own view was audited and its updates continue it; a read
+        # of the whole thread from here is a view of its own.
+        view = counselor_desk().view(thread_id, me(), after=max(seq, -1), audited=seq < 0)
     except DeskRefused as refused:
         return jsonify({"error": str(refused)}), refused.status
     thread = view.thread

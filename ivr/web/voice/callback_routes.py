@@ -142,8 +142,9 @@ def _record_contact(line: Line, reference: str, reached: bool) -> None:
         outcome="answered" if reached else "unanswered",
         counselor=who if who and who != BACKUP_LINE else "",
     )
-    if not new and reached:
-        contacts.settle(source, "answered")  # reached on a later try
+    if not new and reached:  # reached on a later try, perhaps by another counselor
+        who_now = who if who and who != BACKUP_LINE else ""
+        contacts.settle(source, "answered", counselor=who_now, answered=time.time())
 
 
 def _first_report(line: Line, reference: str) -> bool:

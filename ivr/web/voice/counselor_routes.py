@@ -319,8 +319,10 @@ def counselor_done(dispatch_id: str, leg_id: str) -> Response:
     dispatch = dispatches.load(dispatch_id)
     if talked and dispatch is not None and dispatch.winner == leg_id:
         # A contact a counselor handled: theirs to wrap up at the desk.
-        Contacts(line.redis, line.settings.retention_seconds).record(
-            f"call:{dispatch.call_sid}",
+        contacts = Contacts(line.redis, line.settings.retention_seconds)
+        source = f"call:{dispatch.call_sid}"
+        _, new = contacts.record(
+            source,
             channel="call",
             language=dispatch.language,
             started=dispatch.created,
@@ -329,6 +331,10 @@ def counselor_done(dispatch_id: str, leg_id: str) -> Response:
             outcome="answered",
             counselor=counselor_of(leg_id),
         )
+        if not new:  # unanswered first (the caller tried again): answered after all
+            contacts.settle(
+                source, "answered", counselor=counselor_of(leg_id), answered=dispatch.answered_at
+            )
     if not talked:
         say(response, line, line.content.default_language, "whisper_caller_left")
     response.hangup()

@@ -156,3 +156,15 @@ def test_a_call_answered_on_a_later_try_gets_its_counselor_and_wrap_up(
     assert contact is not None
     assert (contact.outcome, contact.counselor, contact.wrapup_due) == ("answered", "blanca", True)
     assert [c.id for c in store.wrapups_due("blanca")] == [contact_id]
+
+
+def test_a_contact_whose_writer_died_after_naming_it_is_written_by_the_next(
+    redis_client: redis.Redis,
+) -> None:
+    store = contacts(redis_client)
+    redis_client.set("contact:source:call:CA9", "CT-DEAD22")  # named, never written
+    contact_id, new = store.record(
+        "call:CA9", channel="call", language="en", started=1.0, ended=2.0, outcome="abandoned"
+    )
+    assert (contact_id, new) == ("CT-DEAD22", True)
+    assert store.get("CT-DEAD22") is not None

@@ -7,6 +7,7 @@ are shown as words."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -360,3 +361,43 @@ def test_an_admin_reading_a_whole_thread_through_its_updates_is_audited(
     assert sam.get(f"/desk/threads/{thread_id}/updates?after=-1").status_code == 200
     entry = AuditLog(live_line.redis).recent(1)[0]
     assert (entry.action, entry.target) == ("conversation.view", thread_id)
+
+
+def test_a_conversation_through_the_api_with_a_counselors_token(
+    live_line: LiveLine, desk_app: Flask
+) -> None:
+    texter_says(live_line, "TALK")
+    thread_id = the_thread(live_line)
+    accounts = Accounts(live_line.redis)
+    _, alex = accounts.create_token("alex.r", "counselor", counselor="alex")
+    _, blanca = accounts.create_token("blanca.r", "counselor", counselor="blanca")
+    api = desk_app.test_client()
+
+    def call(method: str, path: str, token: str, body: object = None) -> tuple[int, Any]:
+        answer = api.open(
+            "/api/v1" + path, method=method, json=body,
+            headers={"Authorization": f"Bearer {token}"},
+        )  # fmt: skip
+        return answer.status_code, answer.get_json()
+
+    status, offered = call("GET", "/conversations", alex)
+    assert status == 200
+    assert [c["id"] for c in offered] == [thread_id]
+    assert call("POST", f"/conversations/{thread_id}/take", alex)[0] == 200
+    assert call("POST", f"/conversations/{thread_id}/take", blanca)[0] == 409
+    assert call("GET", f"/conversations/{thread_id}", blanca)[0] == 403
+    status, _ = call(
+        "POST", f"/conversations/{thread_id}/messages", alex, {"body": "Hi, Alex here."}
+    )
+    assert status == 201
+    live_line.run_jobs()
+    assert [m.body for m in live_line.network.sent_messages(to=TEXTER)][-1] == "Hi, Alex here."
+    texter_says(live_line, "thank you")
+    status, detail = call("GET", f"/conversations/{thread_id}?after=0", alex)
+    assert [m["body"] for m in detail["messages"]] == ["thank you"]
+    assert detail["number"] == "…0166"
+    status, _said = call("POST", f"/conversations/{thread_id}/hand", alex, {"to": "nobody"})
+    assert status == 422
+    status, contact = call("POST", f"/conversations/{thread_id}/close", alex)
+    assert status == 200
+    assert (contact["channel"], contact["wrapup_due"]) == ("text", True)

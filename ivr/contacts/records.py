@@ -153,7 +153,12 @@ class Contacts:
         contact_id = new_contact_id()
         by_source = f"contact:source:{source}"
         if not self._redis.set(by_source, contact_id, nx=True, ex=self._ttl):
-            return text(self._redis.get(by_source) or b""), False
+            earlier = text(self._redis.get(by_source) or b"")
+            if earlier and self._redis.exists(self._key(earlier)):
+                return earlier, False
+            # Its writer died between naming the contact and writing it: write
+            # it now, under that name, rather than lose the contact.
+            contact_id = earlier or contact_id
         key = self._key(contact_id)
         pipe = self._redis.pipeline(transaction=True)
         pipe.hset(

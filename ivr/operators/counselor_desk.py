@@ -19,8 +19,11 @@ from ivr.content.render import fill
 from ivr.jobs import Jobs
 from ivr.operators.accounts import Operator
 from ivr.operators.audit import AuditLog
+from ivr.platform import clock
 from ivr.platform.config import Settings
 from ivr.platform.privacy import mask
+from ivr.roster.oncall import who_is_on_call
+from ivr.roster.store import RosterStore
 from ivr.sms.outbox import Outbox
 from ivr.sms.person import deliver
 from ivr.threads.contact import record_conversation
@@ -134,6 +137,13 @@ class CounselorDesk:
         self.audit.record(f"desk:{counselor}", "urgent.call_me", reference)
         return what
 
+    def others_on_call(self, counselor: str) -> list[str]:
+        """The counselors on call now but COUNSELOR: whom a conversation may go to."""
+        roster = RosterStore(self.threads.redis).load()
+        if roster is None:
+            return []
+        return [c.id for c in who_is_on_call(roster, clock.now()) if c.id != counselor]
+
     def overdue_wrapups(self, counselor: str) -> int:
         return self.contacts.overdue(counselor, self.wrapup_grace_seconds)
 
@@ -172,7 +182,10 @@ class CounselorDesk:
         return seq
 
     def hand(self, thread_id: str, counselor: str, to: str) -> None:
-        """Hand the conversation to counselor TO, or back to those on call ('')."""
+        """Hand the conversation to counselor TO (on call now), or back to
+        those on call ('')."""
+        if to and to not in self.others_on_call(counselor):
+            raise DeskRefused("hand it to a counselor on call now", "to", 422)
         verdict = self.threads.hand(thread_id, counselor, to)
         if verdict != "ok":
             raise DeskRefused(f"cannot hand it on: {verdict}")

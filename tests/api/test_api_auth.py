@@ -81,10 +81,14 @@ def test_a_viewer_may_not_change_anything(
 
 
 def test_every_change_needs_an_admin_and_every_read_a_viewer() -> None:
-    """But a counselor's own work (a contact and its wrap-up): their token or an admin's."""
+    """But a counselor's own work (a conversation, a contact and its wrap-up):
+    their token or an admin's; and what is offered to them: any token."""
     for operation in OPERATIONS:
         if operation.role == "counselor":
-            assert operation.path.startswith("/contacts/"), operation
+            assert operation.path.startswith(("/contacts/", "/conversations/")), operation
+            continue
+        if operation.role == "anyone":
+            assert (operation.method, operation.path) == ("GET", "/conversations"), operation
             continue
         changes = operation.method in ("POST", "PUT", "PATCH", "DELETE")
         assert (operation.role == "admin") == changes, operation

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from ivr.contacts.records import NOTE_MAX, Contact, WrapUp
 from ivr.operators.accounts import Operator
-from ivr.operators.counselor_desk import DeskRefused
+from ivr.operators.counselor_desk import MESSAGE_MAX, DeskRefused
 from ivr.web.api import schemas as s
 from ivr.web.api.registry import ApiError, endpoint
 from ivr.web.api.routes import api, authenticate
@@ -94,7 +94,7 @@ def _refused(error: DeskRefused) -> ApiError:
 
 
 @endpoint(api, authenticate, "GET", "/conversations", summary="Open text conversations",
-          tag="desk", response=list[Conversation])  # fmt: skip
+          tag="desk", role="anyone", response=list[Conversation])  # fmt: skip
 def conversations(operator: Operator) -> list[Conversation]:
     now = time.time()
     return [
@@ -140,3 +140,125 @@ def wrapup(operator: Operator, contact_id: str, body: WrapUpIn) -> ContactOut:
     except DeskRefused as error:
         raise _refused(error) from None
     return _shown(done, with_note=True)
+
+
+class Message(BaseModel):
+    seq: int
+    at: datetime
+    sender: str = Field(description="texter, line, or the counselor's id")
+    body: str
+    crisis: bool
+    status: str
+
+
+class ConversationDetail(Conversation):
+    number: str = Field(description="Masked.")
+    messages: list[Message]
+
+
+class SayIn(s.Strict):
+    body: Annotated[str, Field(min_length=1, max_length=MESSAGE_MAX)]
+
+
+class HandIn(s.Strict):
+    to: Annotated[str, Field(max_length=64)] = Field(
+        "", description="A counselor on call now; empty: back to everyone on call."
+    )
+
+
+class MessagesQuery(s.Query):
+    after: Annotated[int, Field(ge=-1, le=10**9)] = -1
+
+
+def _counselor_of(operator: Operator) -> str:
+    if not operator.counselor:
+        raise ApiError(403, "not_a_counselor", "only a counselor on the roster does this")
+    return operator.counselor
+
+
+def _detail(operator: Operator, thread_id: str, after: int = -1) -> ConversationDetail:
+    try:
+        view = counselor_desk().view(thread_id, operator, after=after, audited=after < 0)
+    except DeskRefused as error:
+        raise _refused(error) from None
+    t = view.thread
+    return ConversationDetail(
+        id=t.id,
+        language=t.language,
+        state=t.state,  # type: ignore[arg-type]
+        holder=t.holder,
+        waiting_minutes=int(max(0.0, time.time() - t.opened) // 60),
+        crisis=t.crisis_at is not None,
+        number=view.number,
+        messages=[
+            Message(
+                seq=m.seq,
+                at=datetime.fromtimestamp(m.at, UTC),
+                sender=m.sender,
+                body=m.body,
+                crisis=m.crisis,
+                status=m.status,
+            )
+            for m in view.messages
+        ],
+    )
+
+
+@endpoint(api, authenticate, "GET", "/conversations/{thread_id}",
+          summary="A conversation's messages (after a position)", tag="desk", role="counselor",
+          query=MessagesQuery, response=ConversationDetail)  # fmt: skip
+def conversation(operator: Operator, thread_id: str, query: MessagesQuery) -> ConversationDetail:
+    return _detail(operator, thread_id, query.after)
+
+
+@endpoint(api, authenticate, "POST", "/conversations/{thread_id}/take",
+          summary="Take a waiting conversation: the first to take it holds it", tag="desk",
+          role="counselor", response=ConversationDetail, errors=(409,))  # fmt: skip
+def take(operator: Operator, thread_id: str) -> ConversationDetail:
+    try:
+        counselor_desk().take(thread_id, _counselor_of(operator))
+    except DeskRefused as error:
+        raise _refused(error) from None
+    return _detail(operator, thread_id)
+
+
+@endpoint(api, authenticate, "POST", "/conversations/{thread_id}/messages",
+          summary="Write to the texter (sent once, through the outbox)", tag="desk",
+          role="counselor", body=SayIn, response=ConversationDetail, status=201,
+          errors=(409,))  # fmt: skip
+def say(operator: Operator, thread_id: str, body: SayIn) -> ConversationDetail:
+    try:
+        seq = counselor_desk().say(thread_id, _counselor_of(operator), body.body)
+    except DeskRefused as error:
+        raise _refused(error) from None
+    return _detail(operator, thread_id, seq - 1)
+
+
+@endpoint(api, authenticate, "POST", "/conversations/{thread_id}/hand",
+          summary="Hand it to another counselor on call, or back to all on call", tag="desk",
+          role="counselor", body=HandIn, response=ConversationDetail, errors=(409,))  # fmt: skip
+def hand(operator: Operator, thread_id: str, body: HandIn) -> ConversationDetail:
+    try:
+        counselor_desk().hand(thread_id, _counselor_of(operator), body.to)
+    except DeskRefused as error:
+        raise _refused(error) from None
+    thread = counselor_desk().threads.get(thread_id)
+    if thread is None:
+        raise ApiError(404, "not_found", f"no conversation {thread_id}")
+    return ConversationDetail(
+        id=thread.id, language=thread.language, state=thread.state,  # type: ignore[arg-type]
+        holder=thread.holder, waiting_minutes=0, crisis=thread.crisis_at is not None,
+        number="", messages=[],
+    )  # fmt: skip
+
+
+@endpoint(api, authenticate, "POST", "/conversations/{thread_id}/close",
+          summary="Close it: the texter is told how to come back; a wrap-up is due", tag="desk",
+          role="counselor", response=ContactOut, errors=(409,))  # fmt: skip
+def close(operator: Operator, thread_id: str) -> ContactOut:
+    desk = counselor_desk()
+    try:
+        contact_id = desk.close(thread_id, _counselor_of(operator))
+        return _shown(desk.contact(contact_id, operator), with_note=True)
+    except DeskRefused as error:
+        raise _refused(error) from None

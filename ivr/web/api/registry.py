@@ -22,7 +22,8 @@ from ivr.web.api.schemas import Error, FieldError
 
 # viewer: any operator's token reads it; admin: only an admin's changes it;
 # counselor: a counselor's token (their own work) or an admin's.
-ROLES = ("viewer", "admin", "counselor")
+# anyone: every valid token, a counselor's included (what is offered to them).
+ROLES = ("viewer", "admin", "counselor", "anyone")
 
 
 class ApiError(Exception):
@@ -238,7 +239,9 @@ def _operation(operation: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
     if operation.role == "admin":
         described["description"] = "Admins only."
     elif operation.role == "counselor":
-        described["description"] = "A counselor's token (their own contacts) or an admin's."
+        described["description"] = "A counselor's token (their own work) or an admin's."
+    elif operation.role == "anyone":
+        described["description"] = "Any token, a counselor's included."
     if operation.query is not None:
         schema = operation.query.model_json_schema(ref_template=_REF)
         for name, prop in schema.get("properties", {}).items():

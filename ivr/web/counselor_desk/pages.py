@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import time
 from typing import Any
@@ -11,8 +13,6 @@ from flask.typing import ResponseReturnValue
 
 from ivr.contacts.records import NOTE_MAX, WrapUp
 from ivr.operators.counselor_desk import MESSAGE_MAX, DeskRefused
-from ivr.platform import clock
-from ivr.roster.oncall import who_is_on_call
 from ivr.threads.store import Thread, ThreadMessage
 from ivr.web.counselor_desk.door import counselor_desk, desk_pages, me
 from ivr.web.current import helpline
@@ -73,14 +73,22 @@ def _lists() -> dict[str, Any]:
     }
 
 
+def _versioned(lists: dict[str, Any]) -> dict[str, Any]:
+    """The lists with a digest of themselves: the page carries the one it was
+    drawn from, and desk.js reloads when the server's differs (a texter who
+    arrived while the page loaded is not missed)."""
+    digest = hashlib.sha256(json.dumps(lists, sort_keys=True).encode()).hexdigest()[:16]
+    return {**lists, "version": digest}
+
+
 @desk_pages.get("/")
 def index() -> ResponseReturnValue:
-    return render_template("desk.html", lists=_lists(), me=me(), poll=POLL_SECONDS)
+    return render_template("desk.html", lists=_versioned(_lists()), me=me(), poll=POLL_SECONDS)
 
 
 @desk_pages.get("/lists.json")
 def lists() -> Response:
-    return jsonify(_lists())
+    return jsonify(_versioned(_lists()))
 
 
 def _refused(error: DeskRefused) -> ResponseReturnValue:
@@ -101,13 +109,6 @@ def take(thread_id: str) -> ResponseReturnValue:
     return redirect(url_for("desk.thread", thread_id=thread_id))
 
 
-def _others_on_call(counselor: str) -> list[str]:
-    roster = helpline().roster.load()
-    if roster is None:
-        return []
-    return [c.id for c in who_is_on_call(roster, clock.now()) if c.id != counselor]
-
-
 def _thread_page(
     thread_id: str, *, error: str = "", draft: str = "", status: int = 200
 ) -> ResponseReturnValue:
@@ -120,7 +121,7 @@ def _thread_page(
         view=view,
         messages=[_message(m) for m in view.messages],
         me=me(),
-        others=_others_on_call(me().counselor),
+        others=counselor_desk().others_on_call(me().counselor),
         error=error,
         draft=draft,
         message_max=MESSAGE_MAX,
@@ -172,11 +173,11 @@ def say(thread_id: str) -> ResponseReturnValue:
 @desk_pages.post("/threads/<thread_id>/hand")
 def hand(thread_id: str) -> ResponseReturnValue:
     to = request.form.get("to", "")
-    if to and to not in _others_on_call(me().counselor):
-        return _thread_page(thread_id, error="hand it to someone on call now", status=422)
     try:
         counselor_desk().hand(thread_id, me().counselor, to)
     except DeskRefused as error:
+        if error.field:
+            return _thread_page(thread_id, error=str(error), status=error.status)
         return _refused(error)
     flash("Handed on." if to else "Given back to those on call.", "ok")
     return redirect(url_for("desk.index"))

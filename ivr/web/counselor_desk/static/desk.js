@@ -39,15 +39,14 @@ function pollThread(section) {
 
 function pollLists(section) {
   const every = Number(section.dataset.poll) * 1000;
-  let seen = null;
   async function tick() {
     try {
       const answer = await fetch(section.dataset.lists, { credentials: "same-origin" });
       if (answer.ok) {
-        const text = await answer.text();
-        // Something changed (a texter waiting, one taken): show it as the server draws it.
-        if (seen !== null && text !== seen) window.location.reload();
-        seen = text;
+        const data = await answer.json();
+        // Not what this page was drawn from (a texter waiting, one taken, even
+        // one who arrived while it loaded): show it as the server draws it.
+        if (data.version !== section.dataset.version) { window.location.reload(); return; }
       }
     } catch (error) { /* the next tick tries again */ }
     setTimeout(tick, every);

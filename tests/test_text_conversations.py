@@ -71,6 +71,16 @@ def as_worker(line: LiveLine, job: object, *args: object) -> object:
         install(None)
 
 
+def held_by_alex(line: LiveLine) -> tuple[str, Threads]:
+    """Counselors on call, a texter's TALK, and alex holding the conversation."""
+    store_always_on_call(line.redis)
+    texted(line, "TALK")
+    thread_id = the_thread(line)
+    store = threads(line)
+    assert store.claim(thread_id, "alex") == "won"
+    return thread_id, store
+
+
 def say(line: LiveLine, thread_id: str, counselor: str, body: str) -> int:
     """A counselor's message, as the desk sends it."""
     store = threads(line)
@@ -141,11 +151,7 @@ def test_a_counselors_words_reach_the_texter_once(live_line: LiveLine) -> None:
 
 
 def test_a_message_the_desk_never_handed_over_is_sent_by_a_worker(live_line: LiveLine) -> None:
-    store_always_on_call(live_line.redis)
-    texted(live_line, "TALK")
-    thread_id = the_thread(live_line)
-    store = threads(live_line)
-    store.claim(thread_id, "alex")
+    thread_id, store = held_by_alex(live_line)
     seq = store.say(thread_id, "alex", "Are you safe right now?")  # the process dies here
     assert seq is not None
     assert store.unsent_due(time.time() + 31) == [(thread_id, seq)]
@@ -158,11 +164,7 @@ def test_a_message_the_desk_never_handed_over_is_sent_by_a_worker(live_line: Liv
 def test_a_crisis_in_a_held_conversation_is_flagged_and_answered_if_the_counselor_is_slow(
     live_line: LiveLine,
 ) -> None:
-    store_always_on_call(live_line.redis)
-    texted(live_line, "TALK")
-    thread_id = the_thread(live_line)
-    store = threads(live_line)
-    store.claim(thread_id, "alex")
+    thread_id, store = held_by_alex(live_line)
     assert texted(live_line, CRISIS) == []  # the counselor answers, not a robot at once
     (flagged,) = [m for m in store.messages(thread_id) if m.crisis]
     assert flagged.body == CRISIS
@@ -201,11 +203,7 @@ def test_a_crisis_while_nobody_has_taken_it_gets_the_crisis_reply_at_once(
 
 
 def test_stop_mid_conversation_ends_it_and_nothing_more_is_sent(live_line: LiveLine) -> None:
-    store_always_on_call(live_line.redis)
-    texted(live_line, "TALK")
-    thread_id = the_thread(live_line)
-    store = threads(live_line)
-    store.claim(thread_id, "alex")
+    thread_id, store = held_by_alex(live_line)
     texted(live_line, "STOP")
     thread = store.get(thread_id)
     assert thread is not None
@@ -288,11 +286,7 @@ def test_simulate_sms_chat_holds_a_conversation_with_the_desk(
 def test_a_worker_killed_mid_send_of_a_counselors_words_neither_loses_nor_doubles_them(
     live_line: LiveLine, start_worker: Callable[..., WorkerProcess]
 ) -> None:
-    store_always_on_call(live_line.redis)
-    texted(live_line, "TALK")
-    thread_id = the_thread(live_line)
-    store = threads(live_line)
-    store.claim(thread_id, "alex")
+    thread_id, store = held_by_alex(live_line)
     live_line.network.fail_next("messages", count=1, delay=3.0)  # Twilio is slow to answer
     seq = store.say(thread_id, "alex", "I'm here. Are you somewhere safe?")
     assert seq is not None
@@ -367,11 +361,7 @@ def test_handed_back_it_is_offered_and_on_the_ladder_again(live_line: LiveLine) 
 
 
 def test_the_sweeper_takes_a_deadline_once_per_lease(live_line: LiveLine) -> None:
-    store_always_on_call(live_line.redis)
-    texted(live_line, "TALK")
-    thread_id = the_thread(live_line)
-    store = threads(live_line)
-    store.claim(thread_id, "alex")
+    thread_id, store = held_by_alex(live_line)
     texted(live_line, CRISIS)
     live_line.redis.zadd("threads:crisis_due", {thread_id: time.time() - 1})
     assert store.take_crisis_due() == [thread_id]

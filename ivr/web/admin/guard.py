@@ -142,15 +142,21 @@ def _page_context() -> dict[str, Any]:
     return {"csrf_token": generate_csrf, "me": g.get("operator"), "here": {}}
 
 
-@admin.after_request
-def _no_store(response: Response) -> ResponseReturnValue:
-    # Pages hold callers' references and counselors' details: not for shared caches.
+def private_page(response: Response, *, inline_styles: bool = False) -> Response:
+    """Pages that hold callers' references, counselors' details or a person's
+    words: no shared cache, no frame, no other site. INLINE_STYLES: style
+    attributes allowed (the calendar places each block by minute)."""
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "same-origin"
+    styles = "'self' 'unsafe-inline'" if inline_styles else "'self'"
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; img-src 'self' data:; script-src 'self'; "
-        # Inline style attributes only: the calendar places each block by minute.
-        "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'"
+        f"style-src {styles}; frame-ancestors 'none'; form-action 'self'"
     )
     return response
+
+
+@admin.after_request
+def _no_store(response: Response) -> ResponseReturnValue:
+    return private_page(response, inline_styles=True)

@@ -12,7 +12,7 @@ from ivr.contacts.records import Contacts
 from ivr.operators.accounts import Operator
 from ivr.operators.audit import AuditLog
 from ivr.operators.counselor_desk import CounselorDesk
-from ivr.web.admin.guard import check_csrf, sessions
+from ivr.web.admin.guard import check_csrf, private_page, sessions
 from ivr.web.current import helpline
 
 desk_pages = Blueprint(
@@ -59,12 +59,4 @@ def _door() -> ResponseReturnValue | None:
 
 @desk_pages.after_request
 def _private(response: Response) -> Response:
-    # A person's words and references: for no cache, frame or other site.
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; script-src 'self'; style-src 'self'; "
-        "frame-ancestors 'none'; form-action 'self'"
-    )
-    return response
+    return private_page(response)  # a person's words: strict, no inline styles

@@ -4,8 +4,11 @@ beside its field when it is not one the lists allow."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -168,3 +171,35 @@ def test_a_contact_whose_writer_died_after_naming_it_is_written_by_the_next(
     )
     assert (contact_id, new) == ("CT-DEAD22", True)
     assert store.get("CT-DEAD22") is not None
+
+
+def test_the_csv_export_round_trips_with_the_same_counts_and_no_note_unless_asked(
+    redis_client: redis.Redis, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    store = Contacts(redis_client, 86400)
+    answered = answered_call(store, "dispatch:D1")
+    answered_call(store, "dispatch:D2", counselor="blanca")
+    now = time.time()
+    store.record("thread:T1", channel="text", language="es", started=now - 5, ended=now,
+                 outcome="unanswered")  # fmt: skip
+    store.wrap_up(
+        answered, "alex", WrapUp(("support",), "low", (), '=HYPERLINK("x") Friday'), LISTS
+    )
+    env = {**cli_environment(redis_server.url, tmp_path), "LOGNAME": "dana"}
+    plain = CliRunner().invoke(main, ["contacts", "export"], env=env)
+    assert plain.exit_code == 0, plain.output
+    rows = list(csv.DictReader(io.StringIO(plain.output)))
+    assert len(rows) == 3
+    assert Counter(r["channel"] for r in rows) == Counter({"call": 2, "text": 1})
+    assert Counter(r["outcome"] for r in rows) == Counter({"answered": 2, "unanswered": 1})
+    assert "note" not in rows[0]
+    assert "Friday" not in plain.output
+    assert not any("+1202" in value for r in rows for value in r.values())  # no numbers
+    with_notes = CliRunner().invoke(main, ["contacts", "export", "--notes", "--channel", "call"],
+                                    env=env)  # fmt: skip
+    rows = list(csv.DictReader(io.StringIO(with_notes.output)))
+    assert len(rows) == 2
+    (noted,) = [r for r in rows if r["id"] == answered]
+    assert noted["note"] == '\'=HYPERLINK("x") Friday'  # never run as a formula
+    entry = AuditLog(redis_client).recent(1)[0]
+    assert (entry.who, entry.action) == ("cli:dana", "contacts.export_notes")

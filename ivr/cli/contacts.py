@@ -14,6 +14,7 @@ import click
 
 from ivr.cli.desk import cli_who, reaching_redis
 from ivr.cli.support import cli_redis, cli_settings
+from ivr.contacts.export import to_csv
 from ivr.contacts.records import CHANNELS, Contact, Contacts
 from ivr.operators.audit import AuditLog
 
@@ -85,3 +86,23 @@ def contacts_show(contact_id: str) -> None:
         click.echo(f"risk: {contact.risk}")
         click.echo(f"referrals: {', '.join(contact.referrals) or '-'}")
         click.echo(f"note: {contact.note or '-'}")
+
+
+@contacts_group.command("export")
+@click.option("--hours", type=click.IntRange(1, 24 * 400), default=24 * 30, show_default=True)
+@click.option("--channel", type=click.Choice(CHANNELS), default=None)
+@click.option("--notes", is_flag=True, help="Add the counselors' notes (audited).")
+def contacts_export(hours: int, channel: str | None, notes: bool) -> None:
+    """CSV of the contacts that started in the last HOURS, to standard output:
+    no phone numbers, no notes unless --notes."""
+    with reaching_redis():
+        store, audit = _contacts()
+        end = time.time()
+        found = [
+            c
+            for c in store.between(end - hours * 3600, end + 1)
+            if channel is None or c.channel == channel
+        ]
+        if notes:
+            audit.record(cli_who(), "contacts.export_notes", f"{len(found)} contacts")
+    click.echo(to_csv(found, with_notes=notes), nl=False)

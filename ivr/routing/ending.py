@@ -50,6 +50,7 @@ class WaitEnding:
             started=dispatch.created,
             ended=time.time(),
             outcome="abandoned" if outcome == "abandoned" else "unanswered",
+            detail=dispatch.id,
         )
         figures = Figures(self._redis)
         if outcome == "abandoned":

@@ -330,6 +330,7 @@ def counselor_done(dispatch_id: str, leg_id: str) -> Response:
             ended=time.time(),
             outcome="answered",
             counselor=counselor_of(leg_id),
+            detail=dispatch.id,
         )
         if not new:  # unanswered first (the caller tried again): answered after all
             contacts.settle(

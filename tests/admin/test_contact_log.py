@@ -1,0 +1,103 @@
+"""The contact log (issue 20): the admin page filters contacts by date range,
+channel, language, outcome, counselor and disposition; each opens its story;
+the same filter downloads as CSV that round-trips through Python's csv with
+the same counts; no number ever, a note only for an admin (audited); a bad
+field is refused beside it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from datetime import UTC, datetime
+
+import redis
+from flask.testing import FlaskClient
+
+from ivr.contacts.records import Contacts, WrapUp, WrapUpLists
+from ivr.operators.accounts import Accounts
+from ivr.operators.audit import AuditLog
+from tests.admin.login import log_in
+
+LISTS = WrapUpLists(frozenset({"withdrawal", "emotional_support"}), frozenset({"low"}), frozenset())
+TODAY = datetime.now(UTC).date().isoformat()
+
+
+def some_contacts(client: redis.Redis) -> dict[str, str]:
+    store = Contacts(client, 86400)
+    now = time.time()
+    made = {}
+    for source, channel, language, outcome, counselor in [
+        ("call:CA1", "call", "en", "answered", "alex"),
+        ("call:CA2", "call", "es", "abandoned", ""),
+        ("call:CA3", "call", "en", "voicemail", ""),
+        ("thread:TX-1", "text", "es", "conversation", "blanca"),
+        ("callback:CB-1", "callback", "en", "answered", "alex"),
+    ]:
+        made[source], _ = store.record(
+            source, channel=channel, language=language, started=now - 300, ended=now - 60,
+            outcome=outcome, counselor=counselor, answered=now - 240 if counselor else None,
+        )  # fmt: skip
+    store.wrap_up(
+        made["call:CA1"], "alex", WrapUp(("withdrawal",), "low", (), "shaky; call Friday"), LISTS
+    )
+    return made
+
+
+def test_the_log_filters_and_opens_each_contact(
+    client: FlaskClient, redis_client: redis.Redis, people: Accounts
+) -> None:
+    made = some_contacts(redis_client)
+    assert log_in(client, "val") == 302  # a viewer reads the log
+    page = client.get("/admin/contacts").get_data(as_text=True)
+    assert "5 contacts" in page
+    calls_in_english = client.get(
+        "/admin/contacts", query_string={"channel": "call", "language": "en"}
+    ).get_data(as_text=True)
+    assert "2 contacts" in calls_in_english
+    by_alex = client.get("/admin/contacts", query_string={"counselor": "alex"}).get_data(
+        as_text=True
+    )
+    assert made["call:CA1"] in by_alex
+    assert made["callback:CB-1"] in by_alex
+    assert made["call:CA2"] not in by_alex
+    withdrawal = client.get("/admin/contacts", query_string={"disposition": "withdrawal"})
+    assert "1 contact<" in withdrawal.get_data(as_text=True)
+    story = client.get(f"/admin/contacts/{made['call:CA1']}").get_data(as_text=True)
+    assert "answered by <strong>alex</strong>" in story
+    assert "Withdrawal symptoms" in story  # the code's label from flows/wrapup.yaml
+    assert "call Friday" not in story  # a viewer never reads a note
+    assert "admins can read it" in story
+
+
+def test_a_bad_field_is_refused_beside_it(
+    client: FlaskClient, redis_client: redis.Redis, people: Accounts
+) -> None:
+    assert log_in(client, "val") == 302
+    answer = client.get("/admin/contacts", query_string={"from": "07/12/2026", "channel": "fax"})
+    assert answer.status_code == 422
+    page = answer.get_data(as_text=True)
+    assert "from: write a date as YYYY-MM-DD" in page
+    assert "channel: not one of call, text, callback" in page
+    assert client.get("/admin/contacts.csv", query_string={"to": "tomorrow"}).status_code == 422
+
+
+def test_the_csv_round_trips_with_the_same_counts_and_a_note_only_for_an_admin(
+    client: FlaskClient, redis_client: redis.Redis, people: Accounts
+) -> None:
+    some_contacts(redis_client)
+    assert log_in(client, "val") == 302
+    answer = client.get("/admin/contacts.csv", query_string={"from": TODAY, "notes": "1"})
+    assert answer.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(answer.get_data(as_text=True))))
+    page = client.get("/admin/contacts", query_string={"from": TODAY}).get_data(as_text=True)
+    assert f"{len(rows)} contacts" in page
+    assert sorted(r["channel"] for r in rows) == ["call", "call", "call", "callback", "text"]
+    assert "note" not in rows[0]  # a viewer's notes=1 is ignored
+    admin = client.application.test_client()
+    assert log_in(admin, "sam") == 302
+    noted = admin.get("/admin/contacts.csv", query_string={"notes": "1", "counselor": "alex"})
+    rows = list(csv.DictReader(io.StringIO(noted.get_data(as_text=True))))
+    assert [r["note"] for r in rows if r["note"]] == ["shaky; call Friday"]
+    entry = AuditLog(redis_client).recent(1)[0]
+    assert (entry.who, entry.action) == ("web:sam", "contacts.export_notes")

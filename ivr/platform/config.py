@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from ipaddress import ip_address
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from dotenv import dotenv_values
@@ -75,6 +76,8 @@ class Settings:
     # A wrap-up left this long: its counselor is offered no new conversation
     # until it is done (the desk nags from the moment the contact ends).
     wrapup_grace_seconds: int = 900
+    # The line's own time zone: its reports' days and hours (issue 20).
+    timezone: str = "America/New_York"
     hold_music_url: str | None = None
     call_state_ttl_seconds: int = 4 * 3600
     redis_timeout_seconds: float = 0.5
@@ -315,6 +318,13 @@ def load_settings(
     if log_format not in ("json", "text"):
         problems.append("HELPLINE_LOG_FORMAT must be json or text")
     hold_music = text("HELPLINE_HOLD_MUSIC_URL") or None
+    zone = text("HELPLINE_TIMEZONE") or "America/New_York"
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(
+            f"HELPLINE_TIMEZONE {zone!r} is not a time zone: write one like America/Chicago"
+        )
     advanced_text = text("HELPLINE_ADVANCED_OPT_OUT").lower() or "false"
     if advanced_text not in ("true", "false", "1", "0", "yes", "no"):
         problems.append("HELPLINE_ADVANCED_OPT_OUT must be true or false")
@@ -354,4 +364,5 @@ def load_settings(
         trusted_proxies=int(proxies_text),
         log_format=log_format,
         advanced_opt_out=advanced_text in ("true", "1", "yes"),
+        timezone=zone,
     )

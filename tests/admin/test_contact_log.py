@@ -101,3 +101,18 @@ def test_the_csv_round_trips_with_the_same_counts_and_a_note_only_for_an_admin(
     assert [r["note"] for r in rows if r["note"]] == ["shaky; call Friday"]
     entry = AuditLog(redis_client).recent(1)[0]
     assert (entry.who, entry.action) == ("web:sam", "contacts.export_notes")
+
+
+def test_the_reports_page_counts_the_contacts_in_the_lines_zone(
+    client: FlaskClient, redis_client: redis.Redis, people: Accounts
+) -> None:
+    some_contacts(redis_client)
+    assert log_in(client, "val") == 302
+    page = client.get("/admin/reports").get_data(as_text=True)
+    assert "in America/New_York" in page
+    assert "<th>Contacts</th><td>5</td>" in page
+    assert "no contacts" in page  # the other days of the month: empty, not 0 %
+    assert "Withdrawal symptoms: 1" in page
+    answer = client.get("/admin/reports", query_string={"from": "2026-13-40"})
+    assert answer.status_code == 422
+    assert "from: write a date as YYYY-MM-DD" in answer.get_data(as_text=True)

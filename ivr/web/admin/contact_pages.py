@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import time
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import Response, render_template, request
 from flask.typing import ResponseReturnValue
@@ -16,6 +17,7 @@ from flask.typing import ResponseReturnValue
 from ivr.contacts.export import to_csv
 from ivr.contacts.log import ContactFilter, contact_log
 from ivr.contacts.records import CHANNELS, OUTCOMES, Contacts
+from ivr.contacts.report import WEEKDAYS, build, local_range
 from ivr.routing.dispatches import Dispatches
 from ivr.web.admin.guard import admin, desk, operator, who
 from ivr.web.current import helpline
@@ -140,3 +142,38 @@ def contact(contact_id: str) -> ResponseReturnValue:
         "contact.html", page="contacts", contact=found, legs=legs, shown=shown,
         show_note=show_note, when=_when,
     )  # fmt: skip
+
+
+REPORT_DAYS = 30
+
+
+@admin.get("/reports")
+def reports() -> ResponseReturnValue:
+    """Figures from the contacts, in the line's own zone: by day, hour of day
+    and day of week; the service level; dispositions and referrals."""
+    line = helpline()
+    zone = line.settings.timezone
+    today = datetime.now(ZoneInfo(zone)).date()
+    first, first_error = _day("from", today - timedelta(days=REPORT_DAYS - 1))
+    last, last_error = _day("to", today)
+    errors = {k: v for k, v in (("from", first_error), ("to", last_error)) if v}
+    if last < first or (last - first).days > 400:
+        errors["to"] = "to: on or after from, and at most 400 days later"
+        first, last = today - timedelta(days=REPORT_DAYS - 1), today
+    start, end = local_range(zone, first, last)
+    report = build(_contacts().between(start, end), zone, first, last)
+    wrapup = line.content.wrapup
+    labels = {
+        **{code: p.text("en") for code, p in wrapup.dispositions.items()},
+        **{code: p.text("en") for code, p in wrapup.referrals.items()},
+    }
+    page = render_template(
+        "reports.html", page="reports", report=report, errors=errors, labels=labels,
+        weekdays=WEEKDAYS, percent=_percent,
+    )  # fmt: skip
+    return Response(page, status=422 if errors else 200)
+
+
+def _percent(value: float | None) -> str:
+    """A share as a percentage; an empty period is shown as empty, not 0 %."""
+    return "—" if value is None else f"{value * 100:.0f} %"

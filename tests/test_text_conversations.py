@@ -8,22 +8,26 @@ come back."""
 from __future__ import annotations
 
 import queue
+import re
 import threading
 import time
 from collections.abc import Callable
 
 import pytest
 
+from ivr.app import create_app
 from ivr.callbacks.requests import Callbacks
 from ivr.callbacks.urgent import UrgentItems
 from ivr.contacts.records import Contacts
 from ivr.line import Line
+from ivr.operators.accounts import Accounts
 from ivr.operators.audit import AuditLog
 from ivr.operators.counselor_desk import CounselorDesk
 from ivr.roster.store import ROSTER_KEY
 from ivr.sms.outbox import batch_id_for, batch_key
 from ivr.sms.person import deliver
 from ivr.threads.store import Threads
+from tests.admin.login import log_in
 from tests.live import LiveLine, WorkerProcess, eventually
 from tests.rosters import COUNSELOR_A, COUNSELOR_B, SUPERVISOR, store_always_on_call
 from tests.test_sms import texts_of
@@ -366,3 +370,19 @@ def test_the_sweeper_takes_a_deadline_once_per_lease(live_line: LiveLine) -> Non
     live_line.redis.zadd("threads:crisis_due", {thread_id: time.time() - 1})
     assert store.take_crisis_due() == [thread_id]
     assert store.take_crisis_due() == []  # leased: not queued again every sweep
+
+
+def test_the_reports_count_texts_by_keyword_and_crisis_category(
+    live_line: LiveLine, people: Accounts
+) -> None:
+    texted(live_line, "KLONOPIN")
+    texted(live_line, "TAPER")
+    texted(live_line, "klonopin?")
+    texted(live_line, CRISIS)
+    client = create_app(live_line.settings, live_line.content).test_client()
+    assert log_in(client, "val") == 302
+    page = client.get("/admin/reports").get_data(as_text=True)
+    assert "about: 2" in page
+    assert "stopping: 1" in page
+    assert re.search(r"<li>[a-z_]+: 1</li>", page.split('id="crisis-categories"')[1])
+    assert "pills" not in page  # counts, never words

@@ -314,6 +314,11 @@ class UrgentItems:
         """Items that ever climbed to the backup line (a count: no reference)."""
         return int(self._redis.get(REACHED_BACKUP) or 0)
 
+    def times_to_claim_between(self, start: float, end: float) -> list[float]:
+        """Seconds from opening to claim, of the items claimed from START to END."""
+        members = self._redis.zrangebyscore(CLAIMED, start, f"({end}")
+        return [float(_text(member).rsplit(" ", 1)[1]) for member in members]
+
     def times_to_claim(self) -> list[float]:
         """Seconds from opening to claim, of the items claimed and still kept."""
         members = self._redis.zrangebyscore(CLAIMED, time.time() - self._ttl, "+inf")

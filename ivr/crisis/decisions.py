@@ -78,7 +78,15 @@ class Decisions:
     def counts(self, hours: int = 24, now: float | None = None) -> Counter[Decision]:
         """How many of each decision in the last HOURS hours."""
         moment = time.time() if now is None else now
-        keys = [hour_key(moment - back * HOUR) for back in range(hours)]
+        return self._counted([hour_key(moment - back * HOUR) for back in range(hours)])
+
+    def between(self, start: float, end: float) -> Counter[Decision]:
+        """How many of each decision in the UTC hours from START to END (a
+        report's range: an hour is the finest it was kept)."""
+        hours = range(int(start // HOUR), int((end - 1) // HOUR) + 1)
+        return self._counted([hour_key(hour * HOUR) for hour in hours])
+
+    def _counted(self, keys: list[str]) -> Counter[Decision]:
         pipe = self.redis.pipeline(transaction=False)
         for key in keys:
             pipe.hgetall(key)

@@ -26,6 +26,7 @@ from ivr.platform.config import Settings, is_e164
 from ivr.platform.privacy import number_ref
 from ivr.roster.store import RosterStore
 from ivr.sms.conversation import Conversations
+from ivr.sms.keyword_counts import KeywordCounts
 from ivr.sms.optout import OptOuts
 from ivr.sms.outbox import Outbox
 from ivr.sms.person import PersonTexts
@@ -92,6 +93,7 @@ class SmsHandler:
         self.blocklist = Blocklist(client, settings.secret_key)
         self.decisions = Decisions(client, retention)
         self.urgent = UrgentItems(client, retention)
+        self.keyword_counts = KeywordCounts(client, retention)
         self.person = PersonTexts(
             Threads(
                 client,
@@ -294,6 +296,7 @@ class SmsHandler:
             bodies = self._texts("menu", language) + self._near_line(reading, language)
             self._send(text, bodies, language, "menu")
             return Outcome([], "menu")
+        self.keyword_counts.count(keyword.id)  # for the reports: which, never who
         reply_language = (
             keyword.language if keyword.action == "language" and (keyword.language) else language
         )

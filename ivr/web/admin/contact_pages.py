@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import re
 import time
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Response, render_template, request
 from flask.typing import ResponseReturnValue
 
+from ivr.callbacks.urgent import UrgentItems
 from ivr.contacts.export import to_csv
 from ivr.contacts.log import ContactFilter, contact_log
 from ivr.contacts.records import CHANNELS, OUTCOMES, Contacts
 from ivr.contacts.report import WEEKDAYS, build, local_range
+from ivr.crisis.decisions import Decisions
 from ivr.routing.dispatches import Dispatches
+from ivr.sms.keyword_counts import KeywordCounts
 from ivr.web.admin.guard import admin, desk, operator, who
 from ivr.web.current import helpline
 
@@ -167,11 +171,26 @@ def reports() -> ResponseReturnValue:
         **{code: p.text("en") for code, p in wrapup.dispositions.items()},
         **{code: p.text("en") for code, p in wrapup.referrals.items()},
     }
+    retention = line.settings.retention_seconds
+    crisis = Counter(
+        {
+            (d.category or "unknown"): n
+            for d, n in Decisions(line.redis, retention).between(start, end).items()
+            if d.outcome == "crisis" and d.channel == "sms"
+        }
+    )
+    claims = sorted(UrgentItems(line.redis, retention).times_to_claim_between(start, end))
     page = render_template(
         "reports.html", page="reports", report=report, errors=errors, labels=labels,
         weekdays=WEEKDAYS, percent=_percent,
+        keywords=KeywordCounts(line.redis, retention).between(start, end),
+        crisis=crisis, claims=claims, median=_median,
     )  # fmt: skip
     return Response(page, status=422 if errors else 200)
+
+
+def _median(values: list[float]) -> str:
+    return "—" if not values else f"{values[len(values) // 2] / 60:.1f} min"
 
 
 def _percent(value: float | None) -> str:

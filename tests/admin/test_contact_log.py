@@ -10,6 +10,7 @@ import csv
 import io
 import time
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import redis
 from flask.testing import FlaskClient
@@ -116,3 +117,31 @@ def test_the_reports_page_counts_the_contacts_in_the_lines_zone(
     answer = client.get("/admin/reports", query_string={"from": "2026-13-40"})
     assert answer.status_code == 422
     assert "from: write a date as YYYY-MM-DD" in answer.get_data(as_text=True)
+
+
+def test_the_monthly_page_shows_the_month_and_its_change_from_the_one_before(
+    client: FlaskClient, redis_client: redis.Redis, people: Accounts
+) -> None:
+    store = Contacts(redis_client, 86400 * 400)
+    zone = ZoneInfo("America/New_York")
+    for n, (month, outcome) in enumerate(
+        [(10, "answered"), (11, "answered"), (11, "answered"), (11, "abandoned")]
+    ):
+        started = datetime(2026, month, 10, 14, 0, tzinfo=zone).timestamp()
+        store.record(
+            f"call:M{n}", channel="call", language="en", started=started, ended=started + 60,
+            outcome=outcome, counselor="alex" if outcome == "answered" else "",
+            answered=started + 5 if outcome == "answered" else None,
+        )  # fmt: skip
+    assert log_in(client, "val") == 302
+    page = client.get("/admin/reports/monthly", query_string={"month": "2026-11"}).get_data(
+        as_text=True
+    )
+    assert "November 2026" in page
+    assert "change from October 2026" in page
+    assert "<th>Contacts</th><td>3</td><td>+2</td>" in page
+    assert "2 (67 %)" in page  # answered, and -33 points from October's 100 %
+    assert "-33 pts" in page
+    assert (
+        client.get("/admin/reports/monthly", query_string={"month": "2026-13"}).status_code == 422
+    )

@@ -196,3 +196,53 @@ def _median(values: list[float]) -> str:
 def _percent(value: float | None) -> str:
     """A share as a percentage; an empty period is shown as empty, not 0 %."""
     return "—" if value is None else f"{value * 100:.0f} %"
+
+
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+
+
+def _month_days(year: int, month: int) -> tuple[date, date]:
+    first = date(year, month, 1)
+    following = date(year + (month == 12), month % 12 + 1, 1)
+    return first, following - timedelta(days=1)
+
+
+@admin.get("/reports/monthly")
+def monthly() -> ResponseReturnValue:
+    """One printable page per month, for a board: the headline figures and
+    their change from the month before, in the line's zone."""
+    line = helpline()
+    zone = line.settings.timezone
+    today = datetime.now(ZoneInfo(zone)).date()
+    asked = _MONTH.fullmatch(request.args.get("month", ""))
+    year, month = (int(asked[1]), int(asked[2])) if asked else (today.year, today.month)
+    if not 1 <= month <= 12 or not 2000 <= year <= 2100:
+        reason = "month: write it as YYYY-MM, e.g. 2026-11"
+        return Response(render_template("refused.html", reason=reason), status=422)
+    first, last = _month_days(year, month)
+    before_first, before_last = _month_days(year - (month == 1), (month - 2) % 12 + 1)
+    store = _contacts()
+    this = build(store.between(*local_range(zone, first, last)), zone, first, last)
+    previous = build(
+        store.between(*local_range(zone, before_first, before_last)),
+        zone,
+        before_first,
+        before_last,
+    )
+    wrapup = line.content.wrapup
+    labels = {code: p.text("en") for code, p in wrapup.dispositions.items()}
+    return render_template(
+        "monthly.html", page="reports", report=this, previous=previous, labels=labels,
+        percent=_percent, change=_change, month=first.strftime("%B %Y"),
+        previous_month=before_first.strftime("%B %Y"),
+        line_name=line.content.line_name[line.content.default_language],
+    )  # fmt: skip
+
+
+def _change(now: float | None, before: float | None, *, share: bool = False) -> str:
+    """The change from last month: points for a share, a count's difference."""
+    if now is None or before is None:
+        return "—"
+    delta = (now - before) * (100 if share else 1)
+    unit = " pts" if share else ""
+    return f"{delta:+.0f}{unit}"

@@ -35,3 +35,9 @@
     });
   });
 })();
+
+// The monthly report's Print link (no inline script: the CSP forbids it).
+document.addEventListener("DOMContentLoaded", () => {
+  const link = document.getElementById("print");
+  if (link) link.addEventListener("click", (event) => { event.preventDefault(); window.print(); });
+});

@@ -34,6 +34,7 @@ THREAD_CRISIS = "workers.threads.answer_unanswered_crisis"
 THREAD_QUIET = "workers.threads.close_quiet_conversation"
 THREAD_SEND = "workers.threads.send_conversation_message"
 CALL_TO_HEAR = "workers.messages.call_to_hear"
+ALERT_ONE = "workers.alerts.alert_one"
 JOB_NAMES = (
     RING,
     CANCEL_LEGS,
@@ -47,6 +48,7 @@ JOB_NAMES = (
     THREAD_QUIET,
     THREAD_SEND,
     CALL_TO_HEAR,
+    ALERT_ONE,
 )
 
 # A callback's ring that met a 429, a 5xx or no answer from Twilio is tried
@@ -100,6 +102,12 @@ class Jobs:
                 result_ttl=RESULT_TTL,
                 at_front=role == "crisis_alert",
             )
+
+    def alert_one(self, role: str, reference: str, counselor_id: str, cause: str) -> None:
+        """The ROLE text about REFERENCE to counselor COUNSELOR_ID alone."""
+        self.queue.enqueue(
+            ALERT_ONE, role, reference, counselor_id, cause, result_ttl=RESULT_TTL, at_front=True
+        )
 
     def escalate(self, reference: str) -> None:
         """The next step of an urgent item's ladder (the sweeper, when it is due)."""

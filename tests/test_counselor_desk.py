@@ -20,7 +20,7 @@ from ivr.operators.accounts import Accounts
 from ivr.operators.audit import AuditLog
 from tests.admin.login import PASSWORD, csrf_in, log_in
 from tests.live import LiveLine, eventually
-from tests.rosters import COUNSELOR_A, store_always_on_call
+from tests.rosters import COUNSELOR_A, COUNSELOR_B, store_always_on_call
 from tests.test_sms import texts_of
 
 TEXTER = "+12025550166"
@@ -158,6 +158,9 @@ def test_a_counselor_hands_it_on_to_someone_on_call(live_line: LiveLine, desk_ap
     assert status == 302
     assert blanca.get(f"/desk/threads/{thread_id}").status_code == 200
     assert alex.get(f"/desk/threads/{thread_id}").status_code == 403
+    live_line.run_jobs()
+    told = [m.body for m in live_line.network.sent_messages(to=COUNSELOR_B)]
+    assert any("handed to you" in body and thread_id in body for body in told)
 
 
 def test_an_admin_reads_every_conversation_audited_and_a_viewer_is_refused(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from ivr.callbacks.alerts import on_call_numbers
+from ivr.callbacks.alerts import on_call_numbers, staff_language
 from ivr.callbacks.urgent import UrgentItems
 from ivr.content.render import fill
 from ivr.line import Line
@@ -34,6 +34,20 @@ def alert_on_call(role: str, reference: str, item: str | None = None, again: str
     cause = f"alert:{reference}" + (f":{again}" if again else "")
     text_staff(line, role, recipients, {"ref": reference}, cause)
     return len(recipients)
+
+
+def alert_one(role: str, reference: str, counselor_id: str, cause: str) -> int:
+    """The ROLE text about REFERENCE to one counselor on the roster (a
+    conversation handed to them), once per CAUSE."""
+    line = job_line()
+    roster = line.roster.load()
+    person = roster.by_id.get(counselor_id) if roster is not None else None
+    if person is None or not person.active:
+        log.warning("%s %s: %s is not an active counselor", role, reference, counselor_id)
+        return 0
+    language = staff_language(person, line.content.languages)
+    text_staff(line, role, [(person.phone, language)], {"ref": reference}, cause)
+    return 1
 
 
 def text_staff(

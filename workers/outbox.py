@@ -52,6 +52,7 @@ UNCAPPED_KINDS = (
     "urgent_not_taken",
     "talk_alert",
     "talk_urgent",
+    "talk_handed",
     "thread",
 )
 

@@ -307,7 +307,7 @@ def _lengths_and_placeholders(content: Content) -> Iterator[Problem]:
         yield from _prompt_problems(content, prompt, f"prompt '{name}'", False, values)
     alerts = {
         content.sms.replies.get(r)
-        for r in ("crisis_alert", "callback_alert", "message_alert", "talk_alert")
+        for r in ("crisis_alert", "callback_alert", "message_alert", "talk_alert", "talk_handed")
     }
     urgent = {content.sms.replies.get(r) for r in ("urgent_alert", "message_urgent", "talk_urgent")}
     staff = {

@@ -266,6 +266,7 @@ SMS_REPLY_ROLES = (
     "talk_nobody",  # TALK with nobody on call: no false promise; 988 and how to be called
     "talk_alert",  # to the counselors on call: a texter waits for a person (a reference only)
     "talk_urgent",  # the ladder's text for a conversation nobody has taken yet
+    "talk_handed",  # to a counselor another handed a conversation to: it is theirs now
     "thread_closed",  # to a texter whose conversation closed: how to reach someone again
     "urgent_alert",  # the escalation ladder's text: urgent work nobody has taken yet
     "urgent_taken",  # to a counselor who replied to an alert with its reference: it is theirs
@@ -291,6 +292,7 @@ SMS_ROLES_WITHOUT_OPT_OUT = (
     "talk_nobody",
     "talk_alert",
     "talk_urgent",
+    "talk_handed",
     "thread_closed",
     "unavailable",
     "blocked_crisis",

@@ -99,7 +99,13 @@ class CounselorDesk:
         return [thread for thread in found if thread is not None and thread.is_open]
 
     def view(
-        self, thread_id: str, who: Operator, *, after: int = -1, audited: bool = True
+        self,
+        thread_id: str,
+        who: Operator,
+        *,
+        after: int = -1,
+        audited: bool = True,
+        via: str = "web",
     ) -> ThreadView:
         """The conversation's words after AFTER, for its holder or an admin
         (audited, unless it continues a view already audited)."""
@@ -110,7 +116,7 @@ class CounselorDesk:
             raise DeskRefused("this conversation is not yours", status=403)
         if who.can_change and audited:
             # An admin reading a person's words is a reveal, as hearing a message is.
-            self.audit.record(f"web:{who.audit_name}", "conversation.view", thread_id)
+            self.audit.record(f"{via}:{who.audit_name}", "conversation.view", thread_id)
         number = mask(self.threads.number_of(thread_id) or "")
         return ThreadView(thread, number, tuple(self.threads.messages(thread_id, after=after)))
 
@@ -197,6 +203,10 @@ class CounselorDesk:
             if not self.urgent.reopen(thread_id, deadline):
                 self.urgent.open(thread_id, "conversation", language, deadline)
             self.jobs.alert("talk_alert", thread_id, thread_id, again=str(int(time.time())))
+        if to:
+            # Theirs now: told by text, as the counselors on call were when it was new.
+            cause = f"hand:{thread_id}:{to}:{int(time.time())}"
+            self.jobs.alert_one("talk_handed", thread_id, to, cause)
         what = "conversation.hand" if to else "conversation.release"
         self.audit.record(f"desk:{counselor}", what, thread_id, after={"to": to} if to else None)
 
@@ -230,7 +240,7 @@ class CounselorDesk:
 
     # -- wrap-ups --------------------------------------------------------------
 
-    def contact(self, contact_id: str, who: Operator) -> Contact:
+    def contact(self, contact_id: str, who: Operator, *, via: str = "web") -> Contact:
         """A contact, for the counselor who handled it or an admin (audited:
         the note is a counselor's words about a person)."""
         found = self.contacts.get(contact_id)
@@ -239,7 +249,7 @@ class CounselorDesk:
         if not (who.can_change or (who.counselor and found.counselor == who.counselor)):
             raise DeskRefused("this contact is not yours", status=403)
         if who.can_change:
-            self.audit.record(f"web:{who.audit_name}", "contact.view", contact_id)
+            self.audit.record(f"{via}:{who.audit_name}", "contact.view", contact_id)
         return found
 
     def wrap_up(self, contact_id: str, who: Operator, wrap: WrapUp) -> Contact:

@@ -123,7 +123,7 @@ def contacts(operator: Operator, query: ContactsQuery) -> list[ContactOut]:
           tag="desk", role="counselor", response=ContactOut)  # fmt: skip
 def contact(operator: Operator, contact_id: str) -> ContactOut:
     try:
-        found = counselor_desk().contact(contact_id, operator)
+        found = counselor_desk().contact(contact_id, operator, via="api")
     except DeskRefused as error:
         raise _refused(error) from None
     return _shown(found, with_note=True)
@@ -178,7 +178,7 @@ def _counselor_of(operator: Operator) -> str:
 
 def _detail(operator: Operator, thread_id: str, after: int = -1) -> ConversationDetail:
     try:
-        view = counselor_desk().view(thread_id, operator, after=after, audited=after < 0)
+        view = counselor_desk().view(thread_id, operator, after=after, audited=after < 0, via="api")
     except DeskRefused as error:
         raise _refused(error) from None
     t = view.thread
@@ -259,6 +259,6 @@ def close(operator: Operator, thread_id: str) -> ContactOut:
     desk = counselor_desk()
     try:
         contact_id = desk.close(thread_id, _counselor_of(operator))
-        return _shown(desk.contact(contact_id, operator), with_note=True)
+        return _shown(desk.contact(contact_id, operator, via="api"), with_note=True)
     except DeskRefused as error:
         raise _refused(error) from None

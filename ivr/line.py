@@ -49,11 +49,4 @@ class Line:
 
     @cached_property
     def threads(self) -> Threads:
-        settings = self.settings
-        return Threads(
-            self.redis,
-            settings.secret_key,
-            settings.retention_seconds,
-            crisis_seconds=settings.thread_crisis_seconds,
-            silence_seconds=settings.thread_silence_seconds,
-        )
+        return Threads.for_settings(self.redis, self.settings)

@@ -10,6 +10,7 @@ from typing import cast
 
 import redis
 
+from ivr.platform.privacy import number_ref
 from ivr.threads.store import OPEN, WAITING, Threads
 from tests.raw_replies import RawScored
 
@@ -32,7 +33,8 @@ def test_a_texter_has_one_open_thread_and_it_waits_to_be_taken(
     assert (thread.state, thread.holder, thread.language) == ("waiting", "", "es")
     assert store.waiting() == ["TX-AAAAAA"]
     assert store.number_of("TX-AAAAAA") == TEXTER
-    assert TEXTER not in thread.number_ref  # the record carries a keyed hash
+    assert thread.number_ref == number_ref(SECRET, TEXTER)  # a keyed hash, not the number
+    assert redis_client.exists(store.key_of(TEXTER))  # what the SMS handler asks
 
 
 def test_of_many_counselors_taking_it_at_once_exactly_one_holds_it(

@@ -8,7 +8,7 @@ import logging
 
 from ivr.callbacks.alerts import on_call_numbers, staff_language
 from ivr.callbacks.urgent import UrgentItems
-from ivr.content.render import fill
+from ivr.content.render import reply_texts
 from ivr.line import Line
 from ivr.platform.privacy import number_ref
 from workers.context import job_line
@@ -59,14 +59,9 @@ def text_staff(
 ) -> None:
     """The `role` text to each (number, language), through the outbox, once per
     CAUSE and recipient: a job run twice sends nothing twice."""
-    content = line.content
-    text_id = content.sms.replies[role]
     outbox = line.outbox
     for number, language in recipients:
-        bodies = [
-            fill(content, part.text(language), language, "sms", values)
-            for part in content.texts[text_id]
-        ]
+        bodies = reply_texts(line.content, role, language, values)
         outbox.send(
             number,
             bodies,

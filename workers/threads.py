@@ -15,21 +15,12 @@ import logging
 import time
 
 from ivr.contacts.records import Contacts
-from ivr.content.render import fill
-from ivr.line import Line
+from ivr.content.render import reply_texts
 from ivr.sms.person import deliver
 from ivr.threads.contact import record_conversation
 from workers.context import job_line
 
 log = logging.getLogger("helpline.jobs.threads")
-
-
-def _texts(line: Line, role: str, language: str) -> list[str]:
-    content = line.content
-    return [
-        fill(content, part.text(language), language, "sms")
-        for part in content.texts[content.sms.replies[role]]
-    ]
 
 
 def answer_unanswered_crisis(thread_id: str) -> str:
@@ -40,7 +31,7 @@ def answer_unanswered_crisis(thread_id: str) -> str:
     if thread is None or not thread.is_open or thread.crisis_at is None or not number:
         threads.crisis_answered(thread_id)
         return "answered, or closed"
-    bodies = _texts(line, "crisis", thread.language)
+    bodies = reply_texts(line.content, "crisis", thread.language)
     line.outbox.send(
         number,
         bodies,
@@ -70,7 +61,7 @@ def close_quiet_conversation(thread_id: str) -> str:
         return "still waiting for a counselor"
     if thread_id not in threads.quiet_due(time.time() + 1):
         return "the texter wrote meanwhile"
-    bodies = _texts(line, "thread_closed", thread.language)
+    bodies = reply_texts(line.content, "thread_closed", thread.language)
     line.outbox.send(
         number,
         bodies,

@@ -55,3 +55,14 @@ def fill(
     if filled and PLACEHOLDER.match(text):
         return filled[0].upper() + filled[1:]
     return filled
+
+
+def reply_texts(
+    content: Content, role: str, language: str, values: dict[str, str] | None = None
+) -> list[str]:
+    """The SMS texts content gives ROLE (flows/sms.yaml `replies`), filled, in
+    LANGUAGE: one per part, sent in order."""
+    return [
+        fill(content, part.text(language), language, "sms", values)
+        for part in content.texts[content.sms.replies[role]]
+    ]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from ivr.callbacks.urgent import UrgentItem, UrgentItems, deadline_after
 from ivr.contacts.records import Contact, Contacts, WrapUp, WrapUpLists, WrapUpRefused
 from ivr.content.model import Content
-from ivr.content.render import fill
+from ivr.content.render import reply_texts
 from ivr.jobs import Jobs
 from ivr.operators.accounts import Operator
 from ivr.operators.audit import AuditLog
@@ -220,10 +220,7 @@ class CounselorDesk:
         number = self.threads.number_of(thread_id)
         if number:
             language = thread.language
-            bodies = [
-                fill(self.content, part.text(language), language, "sms")
-                for part in self.content.texts[self.content.sms.replies["thread_closed"]]
-            ]
+            bodies = reply_texts(self.content, "thread_closed", language)
             self.outbox.send(
                 number,
                 bodies,

@@ -95,13 +95,7 @@ class SmsHandler:
         self.urgent = UrgentItems(client, retention)
         self.keyword_counts = KeywordCounts(client, retention)
         self.person = PersonTexts(
-            Threads(
-                client,
-                settings.secret_key,
-                retention,
-                crisis_seconds=settings.thread_crisis_seconds,
-                silence_seconds=settings.thread_silence_seconds,
-            ),
+            Threads.for_settings(client, settings),
             self.urgent,
             self.jobs,
             settings,
@@ -130,6 +124,8 @@ class SmsHandler:
         pipe.set(seen, 1, nx=True, ex=seen_for)
         pipe.exists(self.blocklist.key_of(text.sender))
         self.decisions.record(reading.crisis, "sms", within=pipe)
+        if reading.keyword is not None:  # for the reports: which keyword, never who
+            self.keyword_counts.count(reading.keyword.id, within=pipe)
         first_delivery, blocked_key, *_ = pipe.execute()
         blocked = bool(text.sender) and bool(blocked_key)
         if not first_delivery:
@@ -169,7 +165,9 @@ class SmsHandler:
         with self.conversations.opened(
             text.sender,
             self.content.default_language,
-            exists=[self.opt_outs.key_of(text.sender)],
+            # Whether they opted out, and whether a conversation with a person
+            # is open: both in the round trip that opens the conversation.
+            exists=[self.opt_outs.key_of(text.sender), self.person.threads.key_of(text.sender)],
         ) as opened:
             conversation = opened.conversation
             if reading.language and reading.intent is not Intent.MENU:
@@ -177,7 +175,8 @@ class SmsHandler:
                 # "AYUDA", "ya no me escriban"): the reply, and the
                 # conversation from now on, in that language.
                 conversation.language = reading.language
-            outcome = self._act(text, reading, conversation.language, opened.exists[0])
+            opted_out, in_thread = opened.exists
+            outcome = self._act(text, reading, conversation.language, opted_out, in_thread)
             if reading.keyword is not None:
                 if reading.keyword.action == "language" and reading.keyword.language:
                     conversation.language = reading.keyword.language
@@ -222,9 +221,12 @@ class SmsHandler:
             return Outcome([], "blocked: opted in, no reply")
         return Outcome([], "blocked: no reply")
 
-    def _act(self, text: InboundText, reading: Reading, language: str, opted_out: bool) -> Outcome:
-        """`opted_out`: read when the conversation was opened, under its lock."""
-        thread_id = None if opted_out else self.person.open_thread_of(text.sender)
+    def _act(
+        self, text: InboundText, reading: Reading, language: str, opted_out: bool, in_thread: bool
+    ) -> Outcome:
+        """`opted_out`, `in_thread` (a conversation with a person may be open):
+        read when the conversation was opened, under its lock."""
+        thread_id = self.person.open_thread_of(text.sender) if in_thread and not opted_out else None
         if reading.intent is Intent.CRISIS:
             held = thread_id is not None and not reading.opts_out
             if held and thread_id is not None and self.person.crisis(thread_id, text.body):
@@ -296,7 +298,6 @@ class SmsHandler:
             bodies = self._texts("menu", language) + self._near_line(reading, language)
             self._send(text, bodies, language, "menu")
             return Outcome([], "menu")
-        self.keyword_counts.count(keyword.id)  # for the reports: which, never who
         reply_language = (
             keyword.language if keyword.action == "language" and (keyword.language) else language
         )

@@ -1,5 +1,6 @@
-"""Texts counted by the keyword they asked for, per UTC hour, for the
-reports (issue 20): `sms:keywords:<YYYYMMDDHH>`, keyword id -> count. No
+"""Texts counted by the keyword they asked for (as read, a retried
+webhook's too, as the crisis decisions are), per UTC hour, for the reports
+(issue 20): `sms:keywords:<YYYYMMDDHH>`, keyword id -> count. No
 number, no words; each hour's hash expires with the retention period."""
 
 from __future__ import annotations
@@ -22,12 +23,12 @@ class KeywordCounts:
         self._redis = client
         self._ttl = retention_seconds
 
-    def count(self, keyword_id: str) -> None:
+    def count(self, keyword_id: str, *, within: redis.client.Pipeline) -> None:
+        """Count a text that asked for KEYWORD_ID, in WITHIN, a pipeline its
+        caller runs anyway (the webhook's first round trip: no new one)."""
         key = _key(time.time())
-        pipe = self._redis.pipeline(transaction=False)
-        pipe.hincrby(key, keyword_id, 1)
-        pipe.expire(key, self._ttl)
-        pipe.execute()
+        within.hincrby(key, keyword_id, 1)
+        within.expire(key, self._ttl)
 
     def between(self, start: float, end: float) -> Counter[str]:
         pipe = self._redis.pipeline(transaction=False)

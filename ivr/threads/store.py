@@ -40,6 +40,7 @@ from dataclasses import dataclass
 
 import redis
 
+from ivr.platform.config import Settings
 from ivr.platform.privacy import number_ref
 from ivr.platform.redis_store import decoded, text
 
@@ -220,6 +221,17 @@ def _message(seq: int, raw: object) -> ThreadMessage:
 
 
 class Threads:
+    @classmethod
+    def for_settings(cls, client: redis.Redis, settings: Settings) -> Threads:
+        """The store as the line's settings configure it."""
+        return cls(
+            client,
+            settings.secret_key,
+            settings.retention_seconds,
+            crisis_seconds=settings.thread_crisis_seconds,
+            silence_seconds=settings.thread_silence_seconds,
+        )
+
     def __init__(
         self,
         client: redis.Redis,
@@ -257,7 +269,9 @@ class Threads:
     def _held(counselor: str) -> str:
         return f"threads:held:{counselor}"
 
-    def _by_number(self, number: str) -> str:
+    def key_of(self, number: str) -> str:
+        """The key naming the texter's open thread: it exists only while one
+        is open, so a caller can learn that in a round trip it makes anyway."""
         return f"thread:number:{number_ref(self._secret, number)}"
 
     # -- opening and finding ---------------------------------------------------
@@ -284,7 +298,7 @@ class Threads:
             },
         )
         pipe.expire(key, self._ttl)
-        pipe.set(self._by_number(number), new_id, ex=self._ttl)
+        pipe.set(self.key_of(number), new_id, ex=self._ttl)
         pipe.zadd(WAITING, {new_id: now})
         pipe.zadd(OPEN, {new_id: now})
         pipe.zadd(QUIET_DUE, {new_id: now + self._silence_seconds})
@@ -293,7 +307,7 @@ class Threads:
 
     def open_thread_of(self, number: str) -> str | None:
         """The id of the texter's thread while it is open."""
-        found = self._redis.get(self._by_number(number))
+        found = self._redis.get(self.key_of(number))
         if found is None:
             return None
         thread_id = text(found)
@@ -383,7 +397,7 @@ class Threads:
                 WAITING,
                 OPEN,
                 self._held(thread.holder),
-                self._by_number(number),
+                self.key_of(number),
                 CRISIS_DUE,
                 QUIET_DUE,
             ],

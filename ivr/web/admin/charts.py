@@ -17,6 +17,9 @@ from markupsafe import Markup
 from ivr.web.admin.svg import document, element, number, shorten, text_width
 
 Point = tuple[str, float | None]
+# A name for the legend and one value per label; None is no data (an empty,
+# shaded slot), never zero.
+Series = tuple[str, Sequence[float | None]]
 
 FONT = 12
 TITLE_FONT = 14
@@ -25,6 +28,10 @@ AXIS = "#5f6b7a"
 INK = "#1f2933"
 SERIES = "#1f6feb"
 MISSING = "#8792a2"
+# Column series in turn (blue, orange, dark grey: told apart without red and
+# green), and the line drawn over them.
+PALETTE = (SERIES, "#d97706", "#5f6b7a")
+LINE = "#15803d"
 
 
 def value_text(value: float, unit: str) -> str:
@@ -65,19 +72,40 @@ def summary(points: Sequence[Point], unit: str, missing: str) -> str:
     span = f"{points[0][0]} to {points[-1][0]}" if len(points) > 1 else points[0][0]
     if not known:
         return f"{span}: {missing}"
-    high = max(known, key=lambda p: p[1])
-    low = min(known, key=lambda p: p[1])
-    parts = [
-        f"{span}",
-        f"highest {value_text(high[1], unit)} ({high[0]})",
-        f"lowest {value_text(low[1], unit)} ({low[0]})",
-    ]
+    parts = [f"{span}", *_extremes(known, unit)]
     if points[-1][1] is not None:
         parts.append(f"latest {value_text(points[-1][1], unit)}")
     gaps = len(points) - len(known)
     if gaps:
         parts.append(f"{gaps} of {len(points)} {missing}")
     return "; ".join(parts)
+
+
+def _extremes(known: Sequence[tuple[str, float]], unit: str) -> list[str]:
+    high = max(known, key=lambda p: p[1])
+    low = min(known, key=lambda p: p[1])
+    return [
+        f"highest {value_text(high[1], unit)} ({high[0]})",
+        f"lowest {value_text(low[1], unit)} ({low[0]})",
+    ]
+
+
+def series_summary(labels: Sequence[str], series: Sequence[Series], unit: str, missing: str) -> str:
+    """What a chart of several series shows, for screen readers: the span, a
+    sentence per series (its highest and lowest), and the slots with no data
+    in any series."""
+    if not labels:
+        return missing
+    span = f"{labels[0]} to {labels[-1]}" if len(labels) > 1 else labels[0]
+    sentences = [span]
+    for name, values in series:
+        known = [(label, v) for label, v in zip(labels, values, strict=True) if v is not None]
+        said = "; ".join(_extremes(known, unit)) if known else missing
+        sentences.append(f"{name}: {said}")
+    gaps = sum(all(values[i] is None for _, values in series) for i in range(len(labels)))
+    if gaps:
+        sentences.append(f"{gaps} of {len(labels)} {missing}")
+    return ". ".join(sentences) + "."
 
 
 def _title(title: str) -> Markup:
@@ -158,7 +186,7 @@ def line_chart(
                         "width": band,
                         "height": plot_height,
                         "fill": MISSING,
-                        "fill-opacity": 0.12,
+                        "fill-opacity": "0.12",  # a str: a float would be cut to 0.1
                         "class": "chart-missing",
                     },
                     element("title", None, f"{label}: {missing}"),
@@ -287,3 +315,205 @@ def bar_chart(
     if not points:
         body.append(_nothing(missing, (left + right) / 2, (plot_top + plot_bottom) / 2))
     return document(width, height, title, summary(points, unit, missing), *body)
+
+
+def _legend(
+    entries: Sequence[tuple[str, str, bool]], width: float, y: float
+) -> tuple[Markup, float]:
+    """Swatch and name for each (name, colour, is a line) entry, flowing left
+    to right under the title and wrapping to a new row when the width runs
+    out; with the baseline of its last row."""
+    row, swatch, gap = 16.0, 10.0, 14.0
+    x, items = 1.0, []
+    for name, colour, is_line in entries:
+        shown = shorten(name, FONT, width - swatch - 8)
+        room = swatch + 4 + text_width(shown, FONT)
+        if x > 1 and x + room > width:
+            x, y = 1.0, y + row
+        if is_line:
+            mark = Markup("").join(
+                [
+                    element(
+                        "line",
+                        {
+                            "x1": x,
+                            "x2": x + swatch,
+                            "y1": y - 4,
+                            "y2": y - 4,
+                            "stroke": colour,
+                            "stroke-width": 2,
+                        },
+                    ),
+                    element("circle", {"cx": x + swatch / 2, "cy": y - 4, "r": 3, "fill": colour}),
+                ]
+            )
+        else:
+            mark = element(
+                "rect", {"x": x, "y": y - swatch, "width": swatch, "height": swatch, "fill": colour}
+            )
+        items.append(mark)
+        items.append(element("text", {"x": x + swatch + 4, "y": y, "fill": INK}, shown))
+        x += room + gap
+    return element("g", {"class": "chart-legend"}, *items), y
+
+
+def column_chart(
+    title: str,
+    labels: Sequence[str],
+    columns: Sequence[Series],
+    unit: str,
+    *,
+    line: Series | None = None,
+    maximum: float | None = None,
+    width: int = 640,
+    height: int = 240,
+    missing: str = "no data",
+    axis_label: str = "",
+) -> Markup:
+    """Side-by-side columns per label (hours of the day, say), one per series,
+    and optionally a `line` over them on the same value axis. A series with
+    None for a label draws nothing there (not a zero); a label with None in
+    every series is a shaded, empty slot. Every column and point carries its
+    label, series and value as a tooltip."""
+    every_series = [*columns, *([line] if line is not None else [])]
+    for name, given in every_series:
+        if len(given) != len(labels):
+            raise ValueError(f"{name}: {len(given)} values for {len(labels)} labels")
+    values = [v for _, series in every_series for v in series if v is not None]
+    top, step = scale(values, maximum)
+    if step < 1 and all(v == int(v) for v in values):
+        # Counts: no "1.5 contacts" gridline between two whole ones.
+        top, step = max(math.ceil(top), 1), 1
+    ticks = _ticks(top, step)
+    left = max(text_width(value_text(t, unit), FONT) for t in ticks) + 10
+    right = width - 8.0
+    entries = [(name, PALETTE[k % len(PALETTE)], False) for k, (name, _) in enumerate(columns)]
+    if line is not None:
+        entries.append((line[0], LINE, True))
+    legend, legend_bottom = _legend(entries, right, TITLE_FONT + 18.0)
+    plot_top = legend_bottom + 14.0 if entries else TITLE_FONT + 16.0
+    plot_bottom = height - 28.0 - (16.0 if axis_label else 0.0)
+    plot_height = plot_bottom - plot_top
+    band = (right - left) / max(len(labels), 1)
+    group = band * 0.8
+    column = group / max(len(columns), 1)
+
+    def x(index: int) -> float:
+        return left + (index + 0.5) * band
+
+    def y(value: float) -> float:
+        return plot_bottom - plot_height * _clamp(value, top) / top
+
+    body = [_title(title)]
+    if entries:
+        body.append(legend)
+    for tick in ticks:
+        body.append(
+            element("line", {"x1": left, "x2": right, "y1": y(tick), "y2": y(tick), "stroke": GRID})
+        )
+        body.append(
+            element(
+                "text",
+                {"x": left - 6, "y": y(tick) + 4, "text-anchor": "end", "fill": AXIS},
+                value_text(tick, unit),
+            )
+        )
+    widest = max((text_width(label, FONT) for label in labels), default=0.0) + 8
+    thin = max(1, math.ceil(widest / band)) if labels else 1
+    for index, label in enumerate(labels):
+        if (len(labels) - 1 - index) % thin == 0:  # the last label is always shown
+            half = text_width(label, FONT) / 2
+            at = min(max(x(index), half), width - half)  # kept inside the picture
+            body.append(
+                element(
+                    "text",
+                    {"x": at, "y": plot_bottom + 16, "text-anchor": "middle", "fill": AXIS},
+                    label,
+                )
+            )
+        if all(series[index] is None for _, series in every_series):
+            body.append(
+                element(
+                    "rect",
+                    {
+                        "x": x(index) - band / 2,
+                        "y": plot_top,
+                        "width": band,
+                        "height": plot_height,
+                        "fill": MISSING,
+                        "fill-opacity": "0.12",  # a str: a float would be cut to 0.1
+                        "class": "chart-missing",
+                    },
+                    element("title", None, f"{label}: {missing}"),
+                )
+            )
+            continue
+        for k, (name, series) in enumerate(columns):
+            value = series[index]
+            if value is None:
+                continue
+            tall = max(plot_bottom - y(value), 1.0)  # a zero is still a column
+            body.append(
+                element(
+                    "rect",
+                    {
+                        "x": x(index) - group / 2 + k * column,
+                        "y": plot_bottom - tall,
+                        "width": max(column - 1, 1.0) if column > 2 else column,
+                        "height": tall,
+                        "fill": PALETTE[k % len(PALETTE)],
+                        "class": "chart-column",
+                    },
+                    element("title", None, f"{label} · {name}: {value_text(value, unit)}"),
+                )
+            )
+    body.append(
+        element(
+            "line", {"x1": left, "x2": right, "y1": plot_bottom, "y2": plot_bottom, "stroke": AXIS}
+        )
+    )
+    if line is not None:
+        name, series = line
+        for run in _runs(list(zip(labels, series, strict=True))):
+            if len(run) > 1:
+                body.append(
+                    element(
+                        "polyline",
+                        {
+                            "points": " ".join(f"{number(x(i))},{number(y(v))}" for i, v in run),
+                            "fill": "none",
+                            "stroke": LINE,
+                            "stroke-width": 2,
+                            "class": "chart-line",
+                        },
+                    )
+                )
+            for index, value in run:
+                body.append(
+                    element(
+                        "circle",
+                        {"cx": x(index), "cy": y(value), "r": 3, "fill": LINE},
+                        element(
+                            "title", None, f"{labels[index]} · {name}: {value_text(value, unit)}"
+                        ),
+                    )
+                )
+    if axis_label:
+        centre = (left + right) / 2
+        body.append(
+            element(
+                "text",
+                {
+                    "x": centre,
+                    "y": plot_bottom + 34,
+                    "text-anchor": "middle",
+                    "fill": AXIS,
+                    "class": "chart-axis-label",
+                },
+                shorten(axis_label, FONT, 2 * min(centre, width - centre) - 2),
+            )
+        )
+    if not values:
+        body.append(_nothing(missing, (left + right) / 2, plot_top + plot_height / 2))
+    description = series_summary(labels, every_series, unit, missing)
+    return document(width, height, title, description, *body)

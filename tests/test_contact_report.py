@@ -1,38 +1,57 @@
 """Figures from contacts in the line's own zone (issue 20): local days across
-a DST change, hours of day, the service level, and empty days shown empty."""
+a DST change, hours of day, the service level, empty days shown empty, and
+the roster's counselors on call by hour. Contacts are recorded in a real
+Redis and the report is read from their quarter-hour tallies, as the page
+reads it."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from ivr.contacts.records import Contact
-from ivr.contacts.report import build, local_range
+import redis
+
+from ivr.contacts.records import Contacts, WrapUp, WrapUpLists
+from ivr.contacts.report import Report, build, hours_seen, local_range, on_call_by_hour
 
 ZONE = "America/New_York"
 TZ = ZoneInfo(ZONE)
+KEPT = 3 * 365 * 86400  # so that March 2026 is still kept
+LISTS = WrapUpLists(frozenset({"withdrawal"}), frozenset({"low"}), frozenset({"988"}))
 
 
-def contact(n: int, at: datetime, outcome: str = "answered", waited: float = 10) -> Contact:
+def record(
+    store: Contacts, n: int, at: datetime, outcome: str = "answered", waited: float = 10
+) -> str:
     started = at.timestamp()
     answered = started + waited if outcome == "answered" else None
-    return Contact(
-        id=f"CT-{n:06d}", channel="call", language="en", source=f"call:{n}", started=started,
-        answered=answered, ended=started + 120, counselor="alex" if answered else "",
-        outcome=outcome, wrapup_due=False, dispositions=("withdrawal",) if answered else (),
+    contact_id, _ = store.record(
+        f"dispatch:{n}", channel="call", language="en", started=started, answered=answered,
+        ended=started + 120, counselor="alex" if answered else "", outcome=outcome,
     )  # fmt: skip
+    if answered:
+        store.wrap_up(contact_id, "alex", WrapUp(("withdrawal",), "low", ("988",)), LISTS)
+    return contact_id
 
 
-def test_local_days_across_the_spring_forward_and_hours_in_the_zone() -> None:
+def read(store: Contacts, first: date, last: date) -> Report:
+    start, end = local_range(ZONE, first, last)
+    core, detail = store.tallies.core_between(start, end), store.tallies.detail_between(start, end)
+    return build(core, detail, ZONE, first, last)
+
+
+def test_local_days_across_the_spring_forward_and_hours_in_the_zone(
+    redis_client: redis.Redis,
+) -> None:
+    store = Contacts(redis_client, KEPT)
     # 2026-03-08: New York springs forward at 02:00 (a 23-hour day).
-    found = [
-        contact(1, datetime(2026, 3, 7, 23, 30, tzinfo=TZ)),
-        contact(2, datetime(2026, 3, 8, 0, 30, tzinfo=TZ), "abandoned"),
-        contact(3, datetime(2026, 3, 8, 3, 15, tzinfo=TZ), waited=45),
-        contact(4, datetime(2026, 3, 8, 23, 45, tzinfo=TZ), "voicemail"),
-        contact(5, datetime(2026, 3, 10, 9, 0, tzinfo=TZ), waited=90),
-    ]
-    report = build(found, ZONE, date(2026, 3, 7), date(2026, 3, 10))
+    record(store, 1, datetime(2026, 3, 7, 23, 30, tzinfo=TZ))
+    record(store, 2, datetime(2026, 3, 8, 0, 30, tzinfo=TZ), "abandoned")
+    record(store, 3, datetime(2026, 3, 8, 3, 15, tzinfo=TZ), waited=45)
+    record(store, 4, datetime(2026, 3, 8, 23, 45, tzinfo=TZ), "voicemail")
+    record(store, 5, datetime(2026, 3, 10, 9, 0, tzinfo=TZ), waited=90)
+    first, last = date(2026, 3, 7), date(2026, 3, 10)
+    report = read(store, first, last)
     assert [b.offered for b in report.days.values()] == [1, 3, 0, 1]
     sunday = report.days[date(2026, 3, 8)]
     assert (sunday.answered, sunday.abandoned, sunday.missed) == (1, 1, 1)
@@ -43,6 +62,59 @@ def test_local_days_across_the_spring_forward_and_hours_in_the_zone() -> None:
     total = report.total
     assert (total.within[20], total.within[60], total.answered) == (1, 2, 3)
     assert total.service_level(20) == 1 / 5
+    assert total.mean_wait == (10 + 45 + 90) / 3
     assert report.dispositions["withdrawal"] == 3
+    assert report.referrals["988"] == 3
+    assert report.by_counselor == {"alex": 3}
+    assert report.by_channel == {"call": 5}
     start, end = local_range(ZONE, date(2026, 3, 8), date(2026, 3, 8))
     assert end - start == 23 * 3600
+
+
+def test_a_day_outside_the_range_is_not_counted(redis_client: redis.Redis) -> None:
+    store = Contacts(redis_client, KEPT)
+    record(store, 1, datetime(2026, 3, 7, 23, 59, tzinfo=TZ))
+    record(store, 2, datetime(2026, 3, 8, 0, 0, tzinfo=TZ))
+    day = date(2026, 3, 8)
+    report = read(store, day, day)
+    assert report.total.offered == 1
+
+
+def test_counselors_on_call_by_hour_of_day_from_the_roster() -> None:
+    # A roster stand-in: two counselors 09:00-17:00 local, one more 12:00-12:30.
+    def on_call(moment: float) -> list[str]:
+        local = datetime.fromtimestamp(moment, TZ)
+        minutes = local.hour * 60 + local.minute
+        found = ["a", "b"] if 9 * 60 <= minutes < 17 * 60 else []
+        return found + (["c"] if 12 * 60 <= minutes < 12 * 60 + 30 else [])
+
+    def boundaries(start: int, end: int) -> list[int]:
+        return [start] + [
+            m for m in range(start - start % 60 + 60, end, 60) if on_call(m) != on_call(m - 1)
+        ]
+
+    first, last = date(2026, 3, 7), date(2026, 3, 9)  # the spring-forward in the middle
+    by_hour = on_call_by_hour(on_call, boundaries, ZONE, first, last)
+    assert [by_hour[8], by_hour[9], by_hour[16], by_hour[17]] == [0, 2, 2, 0]
+    assert by_hour[12] == 2.5  # the third counselor half of the hour
+    assert by_hour[2] == 0  # 02:00 exists on two of the three days
+    assert hours_seen(ZONE, first, last)[2] == 2
+    assert hours_seen(ZONE, first, last)[3] == 3
+
+
+def test_a_zone_half_an_hour_off_utc_gets_its_own_days_and_hours(
+    redis_client: redis.Redis,
+) -> None:
+    # St. John's is UTC-3:30: its local hours start at :30 UTC, so the
+    # tallies' quarters (not UTC hours) are what lets its days be exact.
+    zone = "America/St_Johns"
+    tz = ZoneInfo(zone)
+    store = Contacts(redis_client, KEPT)
+    record(store, 1, datetime(2026, 11, 2, 23, 50, tzinfo=tz))
+    record(store, 2, datetime(2026, 11, 3, 0, 10, tzinfo=tz), "abandoned")
+    first, last = date(2026, 11, 2), date(2026, 11, 3)
+    start, end = local_range(zone, first, last)
+    core, detail = store.tallies.core_between(start, end), store.tallies.detail_between(start, end)
+    report = build(core, detail, zone, first, last)
+    assert [b.offered for b in report.days.values()] == [1, 1]
+    assert (report.hours[23].answered, report.hours[0].abandoned) == (1, 1)

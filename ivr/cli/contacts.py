@@ -1,21 +1,25 @@
-"""`helpline contacts list|show`: the record of every contact (issue 19) in a
-terminal, for scripts and for when the web is down. Lists never print a
-note; `show` does (a counselor's words about a person), audited as
-"cli:<os user>" like an admin's reading at the desk."""
+"""`helpline contacts list|show|export`: the record of every contact (issue
+19) in a terminal, for scripts and for when the web is down. Lists never
+print a note; `show` does (a counselor's words about a person), audited as
+"cli:<os user>" like an admin's reading at the desk. `export` is the contact
+log's CSV (issue 20), with the admin log's filter: days in the line's zone,
+channel, language, outcome, counselor, disposition."""
 
 from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import click
 
 from ivr.cli.desk import cli_who, reaching_redis
 from ivr.cli.support import cli_redis, cli_settings
-from ivr.contacts.export import to_csv
-from ivr.contacts.records import CHANNELS, Contact, Contacts
+from ivr.contacts.export import csv_lines
+from ivr.contacts.log import oldest_first, read_filter
+from ivr.contacts.records import CHANNELS, OUTCOMES, Contact, Contacts
 from ivr.operators.audit import AuditLog
 
 
@@ -88,21 +92,70 @@ def contacts_show(contact_id: str) -> None:
         click.echo(f"note: {contact.note or '-'}")
 
 
+EXPORT_DAYS = 30  # an export's range when none is asked for
+
+
 @contacts_group.command("export")
-@click.option("--hours", type=click.IntRange(1, 24 * 400), default=24 * 30, show_default=True)
+@click.option(
+    "--from",
+    "first",
+    default="",
+    metavar="YYYY-MM-DD",
+    help="The first day, in the line's zone (HELPLINE_TIMEZONE).",
+)
+@click.option(
+    "--to",
+    "last",
+    default="",
+    metavar="YYYY-MM-DD",
+    help="The last day, in the line's zone  [default: today]",
+)
+@click.option(
+    "--hours",
+    type=click.IntRange(1, 24 * 400),
+    default=None,
+    help="Instead of days: the last HOURS.",
+)
 @click.option("--channel", type=click.Choice(CHANNELS), default=None)
+@click.option("--language", default="", metavar="CODE")
+@click.option("--outcome", type=click.Choice(OUTCOMES), default=None)
+@click.option("--counselor", default="", metavar="ID")
+@click.option("--disposition", default="", metavar="CODE")
 @click.option("--notes", is_flag=True, help="Add the counselors' notes (audited).")
-def contacts_export(hours: int, channel: str | None, notes: bool) -> None:
-    """CSV of the contacts that started in the last HOURS, to standard output:
-    no phone numbers, no notes unless --notes."""
-    with reaching_redis():
-        store, audit = _contacts()
+def contacts_export(
+    first: str,
+    last: str,
+    hours: int | None,
+    channel: str | None,
+    language: str,
+    outcome: str | None,
+    counselor: str,
+    disposition: str,
+    notes: bool,
+) -> None:
+    """CSV of the contacts the filter matches (the admin log's), oldest
+    first, to standard output: the last 30 days of the line's zone unless
+    --from/--to or --hours; times in that zone; no phone numbers, no notes
+    unless --notes."""  # fmt: skip
+    if hours is not None and (first or last):
+        raise click.UsageError("--hours or --from/--to, not both")
+    settings = cli_settings()
+    zone = settings.timezone
+    raw = {
+        "from": first, "to": last, "channel": channel or "", "language": language,
+        "outcome": outcome or "", "counselor": counselor, "disposition": disposition,
+    }  # fmt: skip
+    asked = read_filter(raw, zone, datetime.now(ZoneInfo(zone)).date(), EXPORT_DAYS)
+    if asked.errors:
+        raise click.UsageError("; ".join(asked.errors.values()))
+    wanted, span = asked.wanted, ""
+    if hours is not None:
         end = time.time()
-        found = [
-            c
-            for c in store.between(end - hours * 3600, end + 1)
-            if channel is None or c.channel == channel
-        ]
+        wanted, span = replace(wanted, start=end - hours * 3600, end=end + 1), f"last {hours} h"
+    with reaching_redis():
+        client = cli_redis(settings)
         if notes:
-            audit.record(cli_who(), "contacts.export_notes", f"{len(found)} contacts")
-    click.echo(to_csv(found, with_notes=notes), nl=False)
+            AuditLog(client).record(cli_who(), "contacts.export_notes", asked.description(span))
+        found = oldest_first(client, Contacts(client, settings.retention_seconds), wanted)
+        for line in csv_lines(found, zone=zone, with_notes=notes):
+            click.echo(line, nl=False)

@@ -1,14 +1,20 @@
 """Contacts as CSV (issue 20, the contact log's export): one row per contact,
-the same columns for the CLI and the pages, read back by Python's `csv` with
-the same counts. No phone number is ever in it (contacts hold none), and the
-counselor's note only when an admin asks for it (the caller audits that)."""
+the same columns for the CLI, the API and the pages, read back by Python's
+`csv` with the same counts. No phone number is ever in it (contacts hold
+none), and the counselor's note only when an admin asks for it (the caller
+audits that).
+
+Times are ISO 8601 in the line's own zone with their offset
+("2026-07-12T23:30:00-04:00"): a spreadsheet shows the line's clock, and a
+program reads the exact instant whatever its own zone."""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
-from datetime import UTC, datetime
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from ivr.contacts.records import Contact
 
@@ -16,9 +22,9 @@ COLUMNS = (
     "id",
     "channel",
     "language",
-    "started_utc",
-    "answered_utc",
-    "ended_utc",
+    "started",
+    "answered",
+    "ended",
     "waited_seconds",
     "talked_seconds",
     "counselor",
@@ -31,22 +37,26 @@ COLUMNS = (
 NOTE_COLUMN = "note"
 
 
-def _when(moment: float | None) -> str:
-    return "" if moment is None else datetime.fromtimestamp(moment, UTC).isoformat()
+def _when(moment: float | None, zone: ZoneInfo) -> str:
+    if moment is None:
+        return ""
+    return datetime.fromtimestamp(moment, zone).isoformat(timespec="seconds")
 
 
 def _seconds(value: float | None) -> str:
     return "" if value is None else f"{value:.0f}"
 
 
-def row(contact: Contact, *, with_note: bool = False) -> dict[str, str]:
+def row(contact: Contact, *, zone: str, with_note: bool = False) -> dict[str, str]:
+    """CONTACT's cells, its times in ZONE (the line's)."""
+    tz = ZoneInfo(zone)
     shown = {
         "id": contact.id,
         "channel": contact.channel,
         "language": contact.language,
-        "started_utc": _when(contact.started),
-        "answered_utc": _when(contact.answered),
-        "ended_utc": _when(contact.ended),
+        "started": _when(contact.started, tz),
+        "answered": _when(contact.answered, tz),
+        "ended": _when(contact.ended, tz),
         "waited_seconds": _seconds(contact.waited_seconds),
         "talked_seconds": _seconds(contact.talked_seconds),
         "counselor": contact.counselor,
@@ -61,16 +71,32 @@ def row(contact: Contact, *, with_note: bool = False) -> dict[str, str]:
     return shown
 
 
-def to_csv(contacts: Iterable[Contact], *, with_notes: bool = False) -> str:
-    """CSV text, a header then one row per contact. A cell a spreadsheet would
-    run as a formula (=, +, -, @ first) is prefixed with ' (notes are free text)."""
+def to_csv(contacts: Iterable[Contact], *, zone: str, with_notes: bool = False) -> str:
+    """CSV text, a header then one row per contact (see `csv_lines`)."""
+    return "".join(csv_lines(contacts, zone=zone, with_notes=with_notes))
+
+
+def csv_lines(contacts: Iterable[Contact], *, zone: str, with_notes: bool = False) -> Iterator[str]:
+    """The CSV a line at a time, the header first, as CONTACTS come (an
+    answer streamed, never a year's log in one string); times in ZONE. A cell
+    a spreadsheet would run as a formula (=, +, -, @ first) is prefixed with '
+    (notes are free text)."""
     out = io.StringIO()
     columns = (*COLUMNS, NOTE_COLUMN) if with_notes else COLUMNS
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
+    yield _taken(out)
     for contact in contacts:
-        writer.writerow({k: _inert(v) for k, v in row(contact, with_note=with_notes).items()})
-    return out.getvalue()
+        cells = row(contact, zone=zone, with_note=with_notes)
+        writer.writerow({k: _inert(v) for k, v in cells.items()})
+        yield _taken(out)
+
+
+def _taken(out: io.StringIO) -> str:
+    written = out.getvalue()
+    out.seek(0)
+    out.truncate()
+    return written
 
 
 def _inert(value: str) -> str:

@@ -16,7 +16,8 @@ Keys (all expire with the retention period):
     contact:<id>               hash: channel, language, source, started,
                                answered, ended, counselor, outcome, wrapup_due,
                                wrapup_at, wrapup_by, dispositions, risk,
-                               referrals, note
+                               referrals, note, counted (what it adds to
+                               its tally: ivr/contacts/tallies.py)
     contact:source:<source>    the contact recorded for that source
     contacts:by_start          zset id -> started (the contact log, reports)
     contacts:wrapups:<id>      zset contact -> ended: a counselor's wrap-ups due
@@ -27,9 +28,11 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass, field, replace
+from typing import cast
 
 import redis
 
+from ivr.contacts.tallies import Tallies
 from ivr.platform.redis_store import decoded, text
 
 CHANNELS = ("call", "text", "callback")
@@ -124,6 +127,7 @@ class Contacts:
     def __init__(self, client: redis.Redis, retention_seconds: int) -> None:
         self._redis = client
         self._ttl = retention_seconds
+        self.tallies = Tallies(client, retention_seconds)
 
     @staticmethod
     def _key(contact_id: str) -> str:
@@ -180,8 +184,10 @@ class Contacts:
             },
         )
         pipe.expire(key, self._ttl)
+        self.tallies.recount(key, started, pipe)
         pipe.zadd(BY_START, {contact_id: started})
         pipe.zremrangebyscore(BY_START, 0, time.time() - self._ttl)
+        self.tallies.forget_before(time.time() - self._ttl, pipe)
         if counselor:
             pipe.zadd(self._wrapups(counselor), {contact_id: ended})
             pipe.expire(self._wrapups(counselor), self._ttl)
@@ -218,6 +224,7 @@ class Contacts:
             pipe.hset(self._key(contact.id), mapping=fields)  # type: ignore[arg-type]
             pipe.zadd(self._wrapups(counselor), {contact.id: contact.ended or time.time()})
             pipe.expire(self._wrapups(counselor), self._ttl)
+        self.tallies.recount(self._key(contact.id), contact.started, pipe)
         pipe.execute()
         return True
 
@@ -254,6 +261,16 @@ class Contacts:
         if gone:
             self._redis.zrem(BY_START, *gone)
         return found
+
+    def tallied(self) -> bool:
+        """Every kept contact counted in the tallies (after an upgrade, the
+        first report recounts them once); True when it had to."""
+        if self.tallies.current():
+            return False  # one GET: the year's ids are fetched only to recount
+        kept = cast(
+            "list[tuple[bytes, float]]", self._redis.zrange(BY_START, 0, -1, withscores=True)
+        )
+        return self.tallies.ensure((self._key(text(raw)), started) for raw, started in kept)
 
     def wrapups_due(self, counselor: str) -> list[Contact]:
         """The counselor's contacts still waiting for a wrap-up, oldest first."""
@@ -317,6 +334,7 @@ class Contacts:
         )
         if contact.counselor:
             pipe.zrem(self._wrapups(contact.counselor), contact_id)
+        self.tallies.recount(self._key(contact_id), contact.started, pipe)
         pipe.execute()
         return done
 

@@ -1,7 +1,11 @@
 """Figures from the contact records, in the line's own time zone (issue 20):
 by local day, by hour of day and by day of week — offered, answered,
 abandoned, missed — the service level (answered within 20 s and within 60 s,
-988's standard), and dispositions and referrals.
+988's standard), dispositions and referrals, and how many counselors the
+roster had on call in each hour against the contacts offered then.
+
+Read from the quarter-hour tallies (ivr/contacts/tallies.py), never contact by
+contact: a year of contacts is a few thousand small hashes.
 
 A day with no contact is shown empty, not as zero answered out of zero: the
 figures say None where there is nothing to divide. Days and hours are the
@@ -10,17 +14,17 @@ zone's own, across a DST change too (a local day is 23 or 25 hours then)."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
-from ivr.contacts.records import Contact
+from ivr.contacts.tallies import CORE, SERVICE_LEVEL_SECONDS
 
-SERVICE_LEVEL_SECONDS = (20, 60)  # 988's: the share answered within these
-ANSWERED = ("answered", "conversation")
-ABANDONED = ("abandoned",)
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+HOUR = 3600
+EPOCH = date(1970, 1, 1)
 
 
 @dataclass
@@ -32,21 +36,18 @@ class Bucket:
     abandoned: int = 0
     missed: int = 0  # ended with no person: unanswered, voicemail, backup line, opted out
     within: dict[int, int] = field(default_factory=lambda: dict.fromkeys(SERVICE_LEVEL_SECONDS, 0))
-    waits: list[float] = field(default_factory=list)
+    wait_ms: int = 0  # the answered contacts' waits, summed
 
-    def add(self, contact: Contact) -> None:
-        self.offered += 1
-        if contact.outcome in ANSWERED:
-            self.answered += 1
-            waited = contact.waited_seconds or 0.0
-            self.waits.append(waited)
-            for limit in SERVICE_LEVEL_SECONDS:
-                if waited <= limit:
-                    self.within[limit] += 1
-        elif contact.outcome in ABANDONED:
-            self.abandoned += 1
-        else:
-            self.missed += 1
+    def add(self, counts: list[int]) -> None:
+        """COUNTS: one per counter of tallies.CORE, in its order."""
+        offered, answered, abandoned, missed, *within, wait_ms = counts
+        self.offered += offered
+        self.answered += answered
+        self.abandoned += abandoned
+        self.missed += missed
+        for limit, count in zip(SERVICE_LEVEL_SECONDS, within, strict=True):
+            self.within[limit] += count
+        self.wait_ms += wait_ms
 
     def rate(self, part: int) -> float | None:
         """PART of the offered, or None for nothing offered (shown empty)."""
@@ -54,6 +55,11 @@ class Bucket:
 
     def service_level(self, limit: int) -> float | None:
         return self.rate(self.within[limit])
+
+    @property
+    def mean_wait(self) -> float | None:
+        """Seconds an answered contact waited, on average (None: none answered)."""
+        return self.wait_ms / 1000 / self.answered if self.answered else None
 
 
 @dataclass(frozen=True)
@@ -65,8 +71,11 @@ class Report:
     hours: list[Bucket]  # 0-23, local
     weekdays: list[Bucket]  # Monday first
     by_channel: Counter[str]
+    by_language: Counter[str]
+    by_counselor: Counter[str]  # contacts each counselor answered
     dispositions: Counter[str]
     referrals: Counter[str]
+    risks: Counter[str]
     total: Bucket
 
 
@@ -79,24 +88,106 @@ def local_range(zone: str, first: date, last: date) -> tuple[float, float]:
     return start.timestamp(), end.timestamp()
 
 
-def build(contacts: Iterable[Contact], zone: str, first: date, last: date) -> Report:
+def build(
+    core: Iterable[tuple[int, str, int]],
+    detail: Mapping[str, int],
+    zone: str,
+    first: date,
+    last: date,
+) -> Report:
+    """The report of FIRST..LAST (local days of ZONE) from the tallies: CORE,
+    (quarter start, counter, count) as Tallies.core_between gives them, and
+    DETAIL, the range's detail counters (Tallies.detail_between).
+
+    A year is some 35,000 quarters: each is placed in its local day and hour
+    by the zone's offset, looked up once per UTC hour, and counted into a
+    plain list per (day, hour) cell before the buckets are made."""
     tz = ZoneInfo(zone)
+    index = {name: n for n, name in enumerate(CORE)}
+    offsets: dict[int, int] = {}
+    cells: dict[tuple[int, int], list[int]] = {}
+    for quarter, name, count in core:
+        position = index.get(name)
+        if position is None:
+            continue
+        utc_hour = quarter - quarter % HOUR
+        offset = offsets.get(utc_hour)
+        if offset is None:
+            shift = datetime.fromtimestamp(utc_hour, tz).utcoffset()
+            offset = offsets[utc_hour] = int(shift.total_seconds()) if shift else 0
+        local = quarter + offset
+        cell = (local // 86400, (local % 86400) // HOUR)  # (days since 1970-01-01, hour)
+        counts = cells.get(cell)
+        if counts is None:
+            counts = cells[cell] = [0] * len(CORE)
+        counts[position] += count
     days = {first + timedelta(days=n): Bucket() for n in range((last - first).days + 1)}
     hours = [Bucket() for _ in range(24)]
     weekdays = [Bucket() for _ in range(7)]
     total = Bucket()
-    by_channel: Counter[str] = Counter()
-    dispositions: Counter[str] = Counter()
-    referrals: Counter[str] = Counter()
-    for contact in contacts:
-        local = datetime.fromtimestamp(contact.started, tz)
-        if local.date() not in days:
+    for (epoch_day, hour), counts in cells.items():
+        day = EPOCH + timedelta(days=epoch_day)
+        if day not in days:
             continue
-        for bucket in (days[local.date()], hours[local.hour], weekdays[local.weekday()], total):
-            bucket.add(contact)
-        by_channel[contact.channel] += 1
-        dispositions.update(contact.dispositions)
-        referrals.update(contact.referrals)
+        for bucket in (days[day], hours[hour], weekdays[day.weekday()], total):
+            bucket.add(counts)
+
+    def under(prefix: str) -> Counter[str]:
+        return Counter(
+            {k[len(prefix) :]: n for k, n in detail.items() if k.startswith(prefix) and n}
+        )
+
     return Report(
-        zone, first, last, days, hours, weekdays, by_channel, dispositions, referrals, total
-    )
+        zone, first, last, days, hours, weekdays, under("channel:"), under("language:"),
+        under("counselor:"), under("disposition:"), under("referral:"), under("risk:"), total,
+    )  # fmt: skip
+
+
+def local_hours(zone: str, first: date, last: date) -> Iterator[tuple[int, int, int]]:
+    """Each local hour of FIRST..LAST: (its hour of day, its first instant,
+    the instant after it). Stepped from local midnight, so a zone whose offset
+    is not whole hours still gets its own hours; a DST day has 23 or 25."""
+    start, end = (int(x) for x in local_range(zone, first, last))
+    tz = ZoneInfo(zone)
+    for begin in range(start, end, HOUR):
+        yield datetime.fromtimestamp(begin, tz).hour, begin, min(begin + HOUR, end)
+
+
+def hours_seen(zone: str, first: date, last: date) -> list[int]:
+    """How many times each local hour of day (0-23) occurs in FIRST..LAST."""
+    seen = [0] * 24
+    for hour, _, _ in local_hours(zone, first, last):
+        seen[hour] += 1
+    return seen
+
+
+def on_call_by_hour(
+    on_call_ids: Callable[[float], list[str]],
+    boundaries: Callable[[int, int], list[int]],
+    zone: str,
+    first: date,
+    last: date,
+) -> list[float | None]:
+    """For each local hour of day (0-23), how many counselors the roster has
+    on call in it, on average over FIRST..LAST: counselor-hours, summed
+    between the instants anyone comes or goes (asked once for the whole
+    range: a year is 8,760 hours but a roster changes far less often than
+    that), over the times that hour of day occurs. None for an hour of day
+    the range never has."""
+    start, end = (int(x) for x in local_range(zone, first, last))
+    hours = list(local_hours(zone, first, last))
+    held = [0.0] * 24
+    points = [*boundaries(start, end), end]
+    at = 0  # the first local hour not wholly before the segment
+    for a, b in pairwise(points):
+        people = len(on_call_ids(a))
+        while at < len(hours) and hours[at][2] <= a:
+            at += 1
+        if not people:
+            continue
+        for hour, begin, finish in hours[at:]:
+            if begin >= b:
+                break
+            held[hour] += people * (min(b, finish) - max(a, begin)) / HOUR
+    seen = hours_seen(zone, first, last)
+    return [held[h] / seen[h] if seen[h] else None for h in range(24)]

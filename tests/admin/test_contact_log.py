@@ -2,26 +2,37 @@
 channel, language, outcome, counselor and disposition; each opens its story;
 the same filter downloads as CSV that round-trips through Python's csv with
 the same counts; no number ever, a note only for an admin (audited); a bad
-field is refused beside it."""
+field is refused beside it. Days and times are the line's own zone's; a page
+holds the newest 100 matches, "Older" going on from there."""
 
 from __future__ import annotations
 
 import csv
+import html
 import io
+import re
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 import redis
+from click.testing import CliRunner
 from flask.testing import FlaskClient
 
+from ivr.cli.main import main
+from ivr.contacts import log
+from ivr.contacts.log import ContactFilter, Place, count_if_cheap, log_page, oldest_first
 from ivr.contacts.records import Contacts, WrapUp, WrapUpLists
 from ivr.operators.accounts import Accounts
 from ivr.operators.audit import AuditLog
 from tests.admin.login import log_in
+from tests.conftest import RedisServer, cli_environment
 
 LISTS = WrapUpLists(frozenset({"withdrawal", "emotional_support"}), frozenset({"low"}), frozenset())
-TODAY = datetime.now(UTC).date().isoformat()
+LINE_ZONE = ZoneInfo("America/New_York")  # the tests' line: HELPLINE_TIMEZONE's default
+TODAY = datetime.now(LINE_ZONE).date().isoformat()
 
 
 def some_contacts(client: redis.Redis) -> dict[str, str]:
@@ -93,10 +104,15 @@ def test_the_csv_round_trips_with_the_same_counts_and_a_note_only_for_an_admin(
     rows = list(csv.DictReader(io.StringIO(answer.get_data(as_text=True))))
     page = client.get("/admin/contacts", query_string={"from": TODAY}).get_data(as_text=True)
     assert f"{len(rows)} contacts" in page
+    assert 'id="csv-notes"' not in page  # offered to admins only
     assert sorted(r["channel"] for r in rows) == ["call", "call", "call", "callback", "text"]
     assert "note" not in rows[0]  # a viewer's notes=1 is ignored
     admin = client.application.test_client()
     assert log_in(admin, "sam") == 302
+    by_alex = admin.get("/admin/contacts", query_string={"counselor": "alex"})
+    offered = by_alex.get_data(as_text=True)
+    assert 'href="/admin/contacts.csv?' in offered
+    assert "counselor=alex&amp;notes=1" in offered  # the page's filter, with the notes
     noted = admin.get("/admin/contacts.csv", query_string={"notes": "1", "counselor": "alex"})
     rows = list(csv.DictReader(io.StringIO(noted.get_data(as_text=True))))
     assert [r["note"] for r in rows if r["note"]] == ["shaky; call Friday"]
@@ -145,3 +161,197 @@ def test_the_monthly_page_shows_the_month_and_its_change_from_the_one_before(
     assert (
         client.get("/admin/reports/monthly", query_string={"month": "2026-13"}).status_code == 422
     )
+
+
+def late_evening(days_ago: int) -> tuple[date, float]:
+    """A local day some days back, and 23:30 on it in the line's zone (the
+    next day already in UTC)."""
+    day = datetime.now(LINE_ZONE).date() - timedelta(days=days_ago)
+    moment = datetime(day.year, day.month, day.day, 23, 30, tzinfo=LINE_ZONE)
+    assert datetime.fromtimestamp(moment.timestamp(), UTC).date() == day + timedelta(days=1)
+    return day, moment.timestamp()
+
+
+def test_the_log_is_of_the_lines_own_days_and_clock(
+    client: FlaskClient, redis_client: redis.Redis, people: Accounts
+) -> None:
+    day, started = late_evening(3)
+    store = Contacts(redis_client, 86400 * 30)
+    late, _ = store.record(
+        "call:LATE", channel="call", language="en", started=started, ended=started + 120,
+        outcome="abandoned",
+    )  # fmt: skip
+    assert log_in(client, "val") == 302
+    that_day = client.get("/admin/contacts", query_string={"from": day, "to": day})
+    page = that_day.get_data(as_text=True)
+    assert that_day.status_code == 200
+    assert "<h1>Contacts (America/New_York)</h1>" in page
+    assert late in page
+    assert f"{day.isoformat()} 23:30" in page  # its local time, not 03:30 the next day
+    day_after = (day + timedelta(days=1)).isoformat()
+    next_day = client.get("/admin/contacts", query_string={"from": day_after, "to": day_after})
+    assert late not in next_day.get_data(as_text=True)
+    assert "0 contacts" in next_day.get_data(as_text=True)
+    assert late in client.get("/admin/contacts").get_data(as_text=True)  # the last 7 local days
+
+    exported = client.get("/admin/contacts.csv", query_string={"from": day, "to": day})
+    (row,) = csv.DictReader(io.StringIO(exported.get_data(as_text=True)))
+    assert row["id"] == late
+    assert row["started"] == datetime.fromtimestamp(started, LINE_ZONE).isoformat()
+    assert row["started"].startswith(f"{day.isoformat()}T23:30:00-0")  # -04:00 or -05:00
+    assert datetime.fromisoformat(row["started"]).timestamp() == started  # the same instant
+    later = client.get("/admin/contacts.csv", query_string={"from": day_after, "to": day_after})
+    assert len(list(csv.DictReader(io.StringIO(later.get_data(as_text=True))))) == 0
+
+    story = client.get(f"/admin/contacts/{late}").get_data(as_text=True)
+    assert "Times in America/New_York" in story
+    assert f"{day.isoformat()} 23:30 — call began" in story
+
+
+def calls_and_texts(client: redis.Redis) -> dict[str, set[str]]:
+    """250 calls and 50 texts over the last hours, in threes started at the
+    same moment (ties the order must still keep apart), and 30 of them at one
+    moment across where the first page ends (the 100th call is in there)."""
+    store = Contacts(client, 86400 * 30)
+    now = time.time()
+    made: dict[str, set[str]] = {"call": set(), "text": set()}
+    for n in range(300):
+        channel = "text" if n % 6 == 0 else "call"
+        moment = 35 if 105 <= n < 135 else n // 3
+        started = now - 3600 - moment * 7.25
+        contact_id, _ = store.record(
+            f"test:{n}", channel=channel, language="en", started=started, ended=started + 60,
+            outcome="abandoned" if channel == "call" else "unanswered",
+        )  # fmt: skip
+        made[channel].add(contact_id)
+    assert (len(made["call"]), len(made["text"])) == (250, 50)
+    return made
+
+
+def test_a_page_is_the_newest_matches_read_in_batches_and_older_goes_on_from_it(
+    redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(log, "BATCH", 7)  # many batches; the tie of 30 longer than one
+    made = calls_and_texts(redis_client)
+    store = Contacts(redis_client, 86400 * 30)
+    now = time.time()
+    calls = ContactFilter(now - 86400, now + 1, channel="call")
+    pages = []
+    before: Place | None = None
+    while True:
+        page = log_page(redis_client, store, calls, before)
+        pages.append(page.contacts)
+        if page.older is None:
+            break
+        assert page.older == Place(page.contacts[-1].started, page.contacts[-1].id)
+        before = Place.parse(page.older.text())
+    assert [len(p) for p in pages] == [100, 100, 50]
+    assert pages[0][-1].started == pages[1][0].started  # the first page ended within a tie
+    shown = [c for p in pages for c in p]
+    assert len({c.id for c in shown}) == 250  # none twice
+    assert {c.id for c in shown} == made["call"]  # none skipped, no text
+    order = [(c.started, c.id) for c in shown]
+    assert order == sorted(order, reverse=True)  # newest first, ties by id
+    oldest = [c.id for c in oldest_first(redis_client, store, calls)]
+    assert oldest == [c.id for c in reversed(shown)]
+    everything = ContactFilter(now - 86400, now + 1)
+    assert count_if_cheap(redis_client, everything) == 300
+    assert count_if_cheap(redis_client, calls) is None  # every one would have to be read
+    assert log_page(redis_client, store, everything, size=300).older is None
+    assert len(log_page(redis_client, store, everything, size=299).contacts) == 299
+
+
+def test_a_place_reads_back_and_refuses_anything_else() -> None:
+    place = Place(1752350000.1234567, "CT-ABC234")
+    assert Place.parse(place.text()) == place
+    for bad in ("", "garbage", "1752350000", "nan:CT-ABC234", "1e999:CT-ABC234",
+                "1.2.3:CT-ABC234", "-5:CT-ABC234", "5:CT ABC", "5:"):  # fmt: skip
+        with pytest.raises(ValueError, match="not a place in the log"):
+            Place.parse(bad)
+
+
+def ids_in(page: str) -> list[str]:
+    return re.findall(r'href="/admin/contacts/(CT-[A-Z0-9]+)"', page)
+
+
+def older_link(page: str) -> str | None:
+    found = re.search(r'<a href="([^"]+)" id="older"', page)
+    return html.unescape(found[1]) if found else None
+
+
+def test_the_page_shows_a_hundred_and_older_carries_the_filter(
+    client: FlaskClient, redis_client: redis.Redis, people: Accounts
+) -> None:
+    made = calls_and_texts(redis_client)
+    assert log_in(client, "val") == 302
+    everything = client.get("/admin/contacts").get_data(as_text=True)
+    assert '<span id="contact-count">300 contacts</span>' in everything  # counted by the zset
+    assert "100 shown, the newest" in everything
+    assert len(ids_in(everything)) == 100
+    link: str | None = "/admin/contacts?channel=call"
+    pages = []
+    while link is not None:
+        answer = client.get(link)
+        assert answer.status_code == 200
+        page = answer.get_data(as_text=True)
+        pages.append(ids_in(page))
+        link = older_link(page)
+        if link is not None:
+            assert "channel=call" in link
+            assert f"from={(datetime.now(LINE_ZONE).date() - timedelta(days=6))}" in link
+    assert [len(p) for p in pages] == [100, 100, 50]
+    shown = [i for p in pages for i in p]
+    assert len(set(shown)) == 250
+    assert set(shown) == made["call"]
+    assert 'id="newest"' in page  # the last page leads back to the newest
+    assert "contact-count" not in page  # how many calls: not counted (it would read them all)
+
+
+def test_a_bad_place_to_go_on_from_is_refused_beside_the_filter(
+    client: FlaskClient, redis_client: redis.Redis, people: Accounts
+) -> None:
+    made = some_contacts(redis_client)
+    assert log_in(client, "val") == 302
+    for bad in ("yesterday", "1e999:CT-ABC234", "12:CT-ABC234'><script>"):
+        answer = client.get("/admin/contacts", query_string={"before": bad, "channel": "call"})
+        assert answer.status_code == 422
+        page = answer.get_data(as_text=True)
+        assert "before: not a place in this log; start again from the newest" in page
+        assert "<script>" not in page
+        assert made["call:CA1"] in page  # the newest instead
+        assert made["thread:TX-1"] not in page  # the filter still holds
+
+
+def test_the_cli_export_takes_the_logs_filter(
+    redis_client: redis.Redis, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    made = some_contacts(redis_client)
+    day, started = late_evening(2)
+    late, _ = Contacts(redis_client, 86400 * 30).record(
+        "call:LATE", channel="call", language="en", started=started, ended=started + 120,
+        outcome="abandoned",
+    )  # fmt: skip
+    env = {**cli_environment(redis_server.url, tmp_path), "LOGNAME": "dana"}
+
+    def export(*options: str) -> list[dict[str, str]]:
+        done = CliRunner().invoke(main, ["contacts", "export", *options], env=env)
+        assert done.exit_code == 0, done.output
+        return list(csv.DictReader(io.StringIO(done.output)))
+
+    assert len(export()) == 6
+    assert [r["id"] for r in export("--from", day.isoformat(), "--to", day.isoformat())] == [late]
+    spanish = export("--from", TODAY, "--language", "es", "--outcome", "abandoned")
+    assert [r["id"] for r in spanish] == [made["call:CA2"]]
+    by_alex = export("--counselor", "alex", "--disposition", "withdrawal", "--notes")
+    assert [(r["id"], r["note"]) for r in by_alex] == [(made["call:CA1"], "shaky; call Friday")]
+    entry = AuditLog(redis_client).recent(1)[0]
+    assert (entry.who, entry.action) == ("cli:dana", "contacts.export_notes")
+    assert "counselor alex, disposition withdrawal" in entry.target
+    assert len(export("--hours", "1")) == 5  # not the late one, days ago
+    both = CliRunner().invoke(main, ["contacts", "export", "--hours", "1", "--from", TODAY],
+                              env=env)  # fmt: skip
+    assert both.exit_code == 2
+    assert "--hours or --from/--to, not both" in both.output
+    bad = CliRunner().invoke(main, ["contacts", "export", "--to", "2026-02-30"], env=env)
+    assert bad.exit_code == 2
+    assert "to: write a date as YYYY-MM-DD" in bad.output

@@ -1,23 +1,30 @@
 """The operator API's side of the desk (issue 19): open conversations (no
 words, no numbers), contacts, and a contact's wrap-up. A contact's note is a
 counselor's words about a person: only its counselor's token or an admin's
-reads it (an admin's reading audited), and lists never carry it."""
+reads it (an admin's reading audited), and lists never carry it. The contact
+log's CSV (issue 20) is the admin page's: the same filter, notes only for an
+admin who asks, that export audited."""
 
 from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
+from zoneinfo import ZoneInfo
 
+from flask import Response
 from pydantic import BaseModel, Field
 
-from ivr.contacts.records import NOTE_MAX, Contact, WrapUp
+from ivr.contacts.export import csv_lines
+from ivr.contacts.log import oldest_first, primed, read_filter
+from ivr.contacts.records import NOTE_MAX, OUTCOMES, Contact, Contacts, WrapUp
 from ivr.operators.accounts import Operator
 from ivr.operators.counselor_desk import MESSAGE_MAX, DeskRefused
 from ivr.web.api import schemas as s
 from ivr.web.api.registry import ApiError, endpoint
-from ivr.web.api.routes import api, authenticate
+from ivr.web.api.routes import api, authenticate, desk, who
 from ivr.web.counselor_desk.door import counselor_desk
+from ivr.web.current import helpline
 
 Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")]
 
@@ -52,6 +59,39 @@ class ContactOut(BaseModel):
 class ContactsQuery(s.Query):
     hours: Annotated[int, Field(ge=1, le=24 * 400)] = 24
     channel: Literal["call", "text", "callback"] | None = None
+
+
+Outcome = Literal[
+    "answered", "abandoned", "voicemail", "backup_line", "conversation", "unanswered", "opted_out"
+]
+assert set(get_args(Outcome)) == set(OUTCOMES)
+LogDay = Annotated[
+    str,
+    Field(
+        pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+        examples=["2026-07-12"],
+        description="A day in the line's own time zone (HELPLINE_TIMEZONE).",
+    ),
+]
+LogCode = Annotated[str, Field(pattern=r"^[a-z0-9_.@-]{0,64}$")]
+
+
+class ContactLogQuery(s.Query):
+    """The admin contact log's filter (issue 20): every field optional."""
+
+    first: Annotated[LogDay | None, Field(alias="from")] = Field(
+        None, description="The first day, in the line's zone; default: 6 days before `to`."
+    )
+    to: LogDay | None = Field(None, description="The last day, in the line's zone; default: today.")
+    channel: Literal["call", "text", "callback"] | None = None
+    language: LogCode = Field("", examples=["es"])
+    outcome: Outcome | None = None
+    counselor: LogCode = Field("", examples=["alex"])
+    disposition: LogCode = Field("", examples=["emotional_support"])
+    notes: bool = Field(
+        False, description="Add each contact's note: an admin's token only (ignored for a "
+        "viewer's), and the export audited."
+    )  # fmt: skip
 
 
 class WrapUpIn(s.Strict):
@@ -117,6 +157,34 @@ def contacts(operator: Operator, query: ContactsQuery) -> list[ContactOut]:
     found = counselor_desk().contacts.between(end - query.hours * 3600, end + 1)
     wanted = [c for c in found if query.channel is None or c.channel == query.channel]
     return [_shown(c, with_note=False) for c in wanted]
+
+
+@endpoint(api, authenticate, "GET", "/contacts.csv",
+          summary="The contact log as CSV: every contact the filter matches, oldest first",
+          tag="desk", query=ContactLogQuery, media_type="text/csv")  # fmt: skip
+def contacts_csv(operator: Operator, query: ContactLogQuery) -> Response:
+    """The admin page's export: the columns of `ivr.contacts.export`, times
+    in the line's zone; no phone number ever; notes only for an admin who
+    asks, audited as the page audits them. Streamed as it is read."""
+    line = helpline()
+    zone = line.settings.timezone
+    raw = {
+        name: value or ""
+        for name, value in query.model_dump(by_alias=True, exclude={"notes"}).items()
+    }
+    asked = read_filter(raw, zone, datetime.now(ZoneInfo(zone)).date())
+    if asked.errors:
+        fields = [s.FieldError(field=name, message=text) for name, text in asked.errors.items()]
+        raise ApiError(422, "invalid", f"check the query: {', '.join(asked.errors)}", fields)
+    notes = query.notes and operator.can_change
+    if notes:
+        desk().audit.record(who(operator), "contacts.export_notes", asked.description())
+    store = Contacts(line.redis, line.settings.retention_seconds)
+    found = primed(oldest_first(line.redis, store, asked.wanted))
+    answer = Response(csv_lines(found, zone=zone, with_notes=notes), mimetype="text/csv")
+    stamp = time.strftime("%Y%m%d-%H%M", time.gmtime())
+    answer.headers["Content-Disposition"] = f'attachment; filename="contacts-{stamp}.csv"'
+    return answer
 
 
 @endpoint(api, authenticate, "GET", "/contacts/{contact_id}", summary="One contact, with its note",

@@ -24,6 +24,7 @@ from ivr.web.api.schemas import Error, FieldError
 # counselor: a counselor's token (their own work) or an admin's.
 # anyone: every valid token, a counselor's included (what is offered to them).
 ROLES = ("viewer", "admin", "counselor", "anyone")
+JSON = "application/json"
 
 
 class ApiError(Exception):
@@ -60,6 +61,9 @@ class Operation:
     response: Any  # a model, list[model], or None for 204
     status: int
     errors: tuple[int, ...]
+    # Not JSON (text/csv, say): the handler answers a Response of that type
+    # itself (streamed, perhaps), described as text; its errors are still JSON.
+    media_type: str = JSON
 
     @property
     def path_params(self) -> list[str]:
@@ -97,18 +101,20 @@ def endpoint(
     response: Any = None,
     status: int = 200,
     errors: tuple[int, ...] = (),
+    media_type: str = JSON,
 ) -> Callable[[Handler], Handler]:
     """Declare an operation. The handler gets the operator, the path
-    parameters, and `body`/`query` (validated models) when declared."""
+    parameters, and `body`/`query` (validated models) when declared. With a
+    MEDIA_TYPE other than JSON, the handler returns the Flask Response itself."""
     assert role in ROLES
 
     def register(handler: Handler) -> Handler:
         operation = Operation(
             method.upper(), path, handler.__name__, summary, tag, role, body, query,
-            response, status, errors,
+            response, status, errors, media_type,
         )  # fmt: skip
         OPERATIONS.append(operation)
-        dump = TypeAdapter(response) if response is not None else None
+        dump = TypeAdapter(response) if response is not None and media_type == JSON else None
 
         def view(**params: str) -> Response:
             # Answers name counselors and callers' references: no shared cache keeps them.
@@ -135,6 +141,10 @@ def endpoint(
                 # The stored roster no longer validates: say so, never a 500.
                 message = f"the stored roster does not validate: {error}"
                 return ApiError(503, "roster_invalid", message).response()
+            if media_type != JSON:
+                assert isinstance(result, Response)
+                result.status_code = status
+                return result
             if dump is None:
                 return Response(status=204)
             answer = jsonify(dump.dump_python(result, mode="json"))
@@ -183,7 +193,7 @@ def openapi_document(prefix: str, version: str) -> dict[str, Any]:
     for operation in OPERATIONS:
         if operation.body is not None:
             models.append((operation.body, "validation"))
-        model = _model_of(operation.response)
+        model = _model_of(operation.response) if operation.media_type == JSON else None
         if model is not None:
             models.append((model, "serialization"))
     refs, definitions = models_json_schema(list(dict.fromkeys(models)), ref_template=_REF)
@@ -260,7 +270,12 @@ def _operation(operation: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
         }
     responses = described["responses"]
     model = _model_of(operation.response)
-    if operation.response is None:
+    if operation.media_type != JSON:
+        responses[str(operation.status)] = {
+            "description": "OK",
+            "content": {operation.media_type: {"schema": {"type": "string"}}},
+        }
+    elif operation.response is None:
         responses[str(operation.status)] = {"description": "Done."}
     else:
         assert model is not None

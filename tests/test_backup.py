@@ -41,7 +41,7 @@ from ivr.roster.store import ROSTER_KEY
 from ivr.routing.figures import Figures
 from ivr.sms.optout import OptOuts
 from tests.conftest import RedisServer
-from tests.operators.test_status_cli import SECRET_KEY, Run, _environment, _runner
+from tests.operators.test_status_cli import SECRET_KEY, ZONE, Run, _environment, _runner
 
 COUNSELOR = "+12025550101"
 BLOCKED = "+12025550177"
@@ -81,7 +81,7 @@ def line(redis_client: redis.Redis) -> Line:
     OptOuts(redis_client, SECRET_KEY).opt_out(OPTED_OUT, "stop keyword")
     # Per-call and short-lived state, which a backup leaves out.
     Callbacks(redis_client, SECRET_KEY, 3600).create(CALLER, "en", "voicemail")
-    Figures(redis_client).offered()
+    Figures(redis_client, ZONE).offered()
     LoginThrottle(redis_client).failed("bob", "192.0.2.1")
     return Line(token, block.id)
 

@@ -59,7 +59,8 @@ def test_the_first_counselor_accepts(live_line: LiveLine, start_worker: StartWor
     assert dispatch.winner.startswith("alex-")
     assert "Press 1 to accept" in heard_by(live_line, COUNSELOR_A)
     assert calls_to(live_line, COUNSELOR_B) == []  # sequential: the first one took it
-    figures = Figures(live_line.redis).day(day_of())
+    zone = live_line.settings.timezone
+    figures = Figures(live_line.redis, zone).day(day_of(zone_name=zone))
     assert (figures.offered, figures.answered) == (1, 1)
     assert figures.answered_by == {"alex": 1}
 
@@ -129,7 +130,8 @@ def test_the_caller_hangs_up_while_counselors_ring(
     live_line.network.wait_for_call(call.sid, timeout=30)
     eventually(lambda: the_dispatch(live_line).state == "abandoned", timeout=20)
     eventually(lambda: calls_to(live_line, COUNSELOR_A) == ["canceled"], timeout=20)
-    figures = Figures(live_line.redis).day(day_of())
+    zone = live_line.settings.timezone
+    figures = Figures(live_line.redis, zone).day(day_of(zone_name=zone))
     assert (figures.abandoned, figures.answered) == (1, 0)
 
 

@@ -13,8 +13,9 @@ from rq import Queue
 from ivr.callbacks.requests import Callbacks
 from ivr.content.model import Content
 from ivr.jobs import QUEUE_NAME
+from ivr.platform.config import Settings
 from ivr.routing.dispatches import Dispatches
-from ivr.routing.figures import Figures, day_of
+from ivr.routing.figures import DayFigures, Figures, day_of
 from tests.conftest import RedisServer
 from tests.rosters import store_always_on_call
 from tests.twilio_signing import (
@@ -37,6 +38,11 @@ def hold_for_counselor(call: CallFixture) -> ET.Element:
     twiml = call.press(call.start(), "1")
     assert twiml.find("Enqueue") is not None
     return twiml
+
+
+def today(client: redis.Redis, settings: Settings) -> DayFigures:
+    """The line's figures for its day now: a local date in its own zone."""
+    return Figures(client, settings.timezone).day(day_of(zone_name=settings.timezone))
 
 
 def dispatch_of(twiml: ET.Element) -> str:
@@ -68,11 +74,11 @@ def jobs(client: redis.Redis, name: str) -> list[tuple[object, ...]]:
 
 
 def test_holding_queues_one_ring_job_and_counts_the_offer(
-    call: CallFixture, redis_client: redis.Redis
+    call: CallFixture, redis_client: redis.Redis, settings: Settings
 ) -> None:
     dispatch_id = dispatch_of(hold_for_counselor(call))
     assert jobs(redis_client, "workers.dispatch.ring") == [(dispatch_id,)]
-    assert Figures(redis_client).day(day_of()).offered == 1
+    assert today(redis_client, settings).offered == 1
 
 
 def test_a_repeated_webhook_does_not_open_a_second_dispatch(
@@ -96,7 +102,7 @@ def test_the_hold_loop_reassures_with_the_crisis_numbers(call: CallFixture) -> N
 
 
 def test_the_hold_loop_ends_the_wait_at_the_longest_hold(
-    call: CallFixture, redis_client: redis.Redis, content: Content
+    call: CallFixture, redis_client: redis.Redis, content: Content, settings: Settings
 ) -> None:
     twiml = hold_for_counselor(call)
     dispatch_id = dispatch_of(twiml)
@@ -105,7 +111,7 @@ def test_the_hold_loop_ends_the_wait_at_the_longest_hold(
     assert [v.tag for v in out] == ["Leave"]
     after = call.post(twiml.find("Enqueue").attrib["action"], QueueResult="leave")  # type: ignore[union-attr]
     assert gather_action(after).endswith("/voice/menu/no_counselor")
-    assert Figures(redis_client).day(day_of()).unanswered == 1
+    assert today(redis_client, settings).unanswered == 1
 
 
 def test_pressing_1_while_waiting_leaves_a_message_instead(
@@ -121,14 +127,14 @@ def test_pressing_1_while_waiting_leaves_a_message_instead(
 
 
 def test_a_caller_who_hangs_up_while_waiting_is_counted_and_legs_are_stopped(
-    call: CallFixture, redis_client: redis.Redis
+    call: CallFixture, redis_client: redis.Redis, settings: Settings
 ) -> None:
     twiml = hold_for_counselor(call)
     dispatch_id = dispatch_of(twiml)
     call.post(twiml.find("Enqueue").attrib["action"], QueueResult="hangup")  # type: ignore[union-attr]
     assert Dispatches(redis_client, 60).load(dispatch_id).state == "abandoned"  # type: ignore[union-attr]
     assert jobs(redis_client, "workers.dispatch.cancel_legs") == [(dispatch_id, "")]
-    assert Figures(redis_client).day(day_of()).abandoned == 1
+    assert today(redis_client, settings).abandoned == 1
 
 
 def ring_legs(client: redis.Redis, dispatch_id: str, *counselors: str) -> list[str]:
@@ -169,7 +175,7 @@ def test_the_whisper_says_the_language_and_the_wait_and_only_a_key_accepts(
 
 
 def test_accepting_bridges_to_the_callers_queue_and_stops_the_others(
-    call: CallFixture, twilio: TwilioSigner, redis_client: redis.Redis
+    call: CallFixture, twilio: TwilioSigner, redis_client: redis.Redis, settings: Settings
 ) -> None:
     dispatch_id = dispatch_of(hold_for_counselor(call))
     first, second = ring_legs(redis_client, dispatch_id, "alex", "blanca")
@@ -181,7 +187,7 @@ def test_accepting_bridges_to_the_callers_queue_and_stops_the_others(
     late = answer(twilio, dispatch_id, second, "1")
     assert "Another counselor took this call" in spoken(late)
     assert late.find("Dial") is None
-    assert Figures(redis_client).day(day_of()).answered == 1
+    assert today(redis_client, settings).answered == 1
 
 
 def test_two_counselors_pressing_1_together_make_exactly_one_bridge(
@@ -338,10 +344,12 @@ def test_returning_a_call_dials_only_the_number_on_the_request(
     assert Callbacks(redis_client, "k", 60).get(reference)["status"] == "done"
 
 
-def test_metrics_expose_the_figures(call: CallFixture, twilio: TwilioSigner) -> None:
+def test_metrics_expose_the_figures(
+    call: CallFixture, twilio: TwilioSigner, settings: Settings
+) -> None:
     hold_for_counselor(call)
     text = twilio.client.get("/metrics").get_data(as_text=True)
-    assert f'helpline_calls_offered{{day="{day_of()}"}} 1.0' in text
+    assert f'helpline_calls_offered{{day="{day_of(zone_name=settings.timezone)}"}} 1.0' in text
     assert "+1202" not in text
 
 
@@ -369,7 +377,7 @@ def test_an_unknown_dispatch_never_strands_anyone(twilio: TwilioSigner) -> None:
 
 
 def test_a_caller_who_hangs_up_before_the_queue_is_not_rung_for(
-    call: CallFixture, twilio: TwilioSigner, redis_client: redis.Redis
+    call: CallFixture, twilio: TwilioSigner, redis_client: redis.Redis, settings: Settings
 ) -> None:
     """No queue callback comes when the caller never joined the queue; the
     call's own status callback must end the wait (and the live list)."""
@@ -381,7 +389,7 @@ def test_a_caller_who_hangs_up_before_the_queue_is_not_rung_for(
     assert jobs(redis_client, "workers.dispatch.cancel_legs") == [(dispatch_id, "")]
     assert Dispatches(redis_client, 60).live() == []
     twilio.post("/voice/status", call.params(CallStatus="completed"))  # repeated: no change
-    assert Figures(redis_client).day(day_of()).abandoned == 1
+    assert today(redis_client, settings).abandoned == 1
 
 
 def test_a_conversation_leaves_the_live_list_when_it_ends(

@@ -183,7 +183,9 @@ def _urgent_caller_first(
 def give_up(line: Line, dispatch: Dispatch, why: str) -> str:
     """No counselor will come: close the dispatch and move the caller on now
     (their hold loop would also notice, a few seconds later)."""
-    ending = WaitEnding(line.redis, line.jobs, line.settings.retention_seconds)
+    ending = WaitEnding(
+        line.redis, line.jobs, line.settings.retention_seconds, line.settings.timezone
+    )
     # Its phones stopped here and now: this worker is already talking to Twilio.
     if not ending.end(dispatch, "gave_up", why, stop_ringing=lambda i: _cancel(line, i, keep="")):
         return "already over"

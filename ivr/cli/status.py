@@ -73,7 +73,8 @@ def board_lines(board: Board) -> list[str]:
         lines.append(f"{board.failed_jobs} failed jobs: see `helpline jobs failed`")
     lines.append(
         f"{len(board.waiting)} waiting · {len(board.connected)} connected · "
-        f"answered today {today.answered} of {today.offered} ({_percent(today.answer_rate, 0)}) · "
+        f"answered today ({board.zone}) {today.answered} of {today.offered} "
+        f"({_percent(today.answer_rate, 0)}) · "
         f"{board.open_callbacks} callbacks open · {board.new_voicemails} new voicemails"
     )
     if board.urgent:
@@ -167,22 +168,24 @@ def voicemail_done(sid: str) -> None:
     default=DEFAULT_FIGURE_DAYS,
     show_default=True,
     type=click.IntRange(1, MAX_DAYS),
-    help="How many days back, today included (UTC days).",
+    help="How many days back, today included (the line's days: HELPLINE_TIMEZONE).",
 )
 @click.option("--json", "as_json", is_flag=True, help="The same as JSON, oldest day first.")
 def figures_command(days: int, as_json: bool) -> None:
     """Calls per day, and answers by counselor.
 
-    Offered, answered, abandoned and unanswered calls per UTC day, with the
-    answer rate and average speed of answer, newest day first, a total for the
-    period, then answers by counselor over it."""
+    Offered, answered, abandoned and unanswered calls per day (a local date in
+    the line's time zone, HELPLINE_TIMEZONE), with the answer rate and average
+    speed of answer, newest day first, a total for the period, then answers by
+    counselor over it."""
     with reaching_redis():
-        series = cli_desk().overview.figures(days)
+        overview = cli_desk().overview
+        series = overview.figures(days)
     by_counselor = answered_by(series)
     if as_json:
         _echo_json({"days": [day_json(d) for d in series], "answered_by": by_counselor})
         return
-    for line in figures_lines(series, by_counselor):
+    for line in figures_lines(series, by_counselor, overview.zone_name):
         click.echo(line)
 
 
@@ -195,9 +198,13 @@ def answered_by(series: Sequence[DayFigures]) -> dict[str, int]:
     return dict(sorted(totals.items(), key=lambda item: (-item[1], item[0])))
 
 
-def figures_lines(series: Sequence[DayFigures], by_counselor: dict[str, int]) -> list[str]:
-    """Newest day first, as on the figures page, then the period's total."""
-    header = ["day", "offered", "answered", "abandoned", "unanswered", "answer rate", "avg answer"]
+def figures_lines(
+    series: Sequence[DayFigures], by_counselor: dict[str, int], zone_name: str
+) -> list[str]:
+    """Newest day first, as on the figures page, then the period's total. The
+    days are local dates in ZONE_NAME, the line's time zone, named in the header."""
+    counts = ("offered", "answered", "abandoned", "unanswered", "answer rate", "avg answer")
+    header = [f"day ({zone_name})", *counts]
     rows = [header, *(_figures_row(d) for d in reversed(series)), _figures_row(_total(series))]
     lines = _table(rows, right=range(1, len(header)), indent="")
     lines += ["", f"Answered by counselor, last {len(series)} days"]

@@ -39,7 +39,9 @@ def open_desk(client: redis.Redis, settings: Settings, store: RosterStore | None
         audit=audit,
         roster=RosterEditor(store, audit, DEFAULT_TIMEZONE),
         store=store,
-        overview=Overview(client, settings.secret_key, settings.retention_seconds),
+        overview=Overview(
+            client, settings.secret_key, settings.retention_seconds, settings.timezone
+        ),
         blocklist=Blocklist(client, settings.secret_key),
     )
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import phonenumbers
 import redis
@@ -27,7 +28,7 @@ from ivr.platform.redis_store import decoded
 from ivr.roster.model import Counselor, Roster
 from ivr.roster.oncall import who_is_on_call
 from ivr.routing.dispatches import Dispatches, counselor_of
-from ivr.routing.figures import DayFigures, Figures
+from ivr.routing.figures import DayFigures, Figures, day_of
 from ivr.sms.optout import OptOuts
 
 MAX_DAYS = 400
@@ -109,7 +110,8 @@ class Board:
     on_call: list[OnCallPerson]
     waiting: list[LiveCall]
     connected: list[LiveCall]
-    today: DayFigures
+    today: DayFigures  # the line's local day, in `zone`
+    zone: str  # the line's time zone (an IANA name), whose days the figures count
     open_callbacks: int = 0
     new_voicemails: int = 0
     notes: list[str] = field(default_factory=list)
@@ -122,8 +124,14 @@ class OptOutLookupError(ValueError):
 
 
 class Overview:
-    def __init__(self, client: redis.Redis, secret_key: str, retention_seconds: int) -> None:
+    def __init__(
+        self, client: redis.Redis, secret_key: str, retention_seconds: int, zone_name: str
+    ) -> None:
+        """ZONE_NAME: the line's time zone (`Settings.timezone`): its figures'
+        days, today among them, are local dates there."""
         self._redis = client
+        self.zone_name = zone_name
+        self._figures = Figures(client, zone_name)
         self._secret = secret_key
         self._retention = retention_seconds
         # The same record lifetime as the routes that write dispatches.
@@ -166,7 +174,8 @@ class Overview:
             on_call=self.on_call(roster, moment),
             waiting=[c for c in calls if c.state != "bridged"],
             connected=[c for c in calls if c.state == "bridged"],
-            today=Figures(self._redis).day(moment.astimezone(UTC).strftime("%Y-%m-%d")),
+            today=self._figures.day(day_of(moment.timestamp(), zone_name=self.zone_name)),
+            zone=self.zone_name,
             open_callbacks=len(self._callbacks.open_references()),
             new_voicemails=sum(v.status == "new" for v in self.voicemails()),
             notes=[] if roster is not None else ["no roster yet: nobody is on call"],
@@ -278,11 +287,13 @@ class Overview:
     # -- figures and opt-outs -----------------------------------------------
 
     def figures(self, days: int, until: date | None = None) -> list[DayFigures]:
-        """The last `days` days (UTC) up to `until` (today), oldest first."""
-        last = until or datetime.now(UTC).date()
+        """The last `days` days up to `until` (today), oldest first: local dates
+        in the line's zone, one each whatever its length (23 or 25 hours across a
+        DST change)."""
+        last = until or datetime.now(ZoneInfo(self.zone_name)).date()
         count = max(1, min(days, MAX_DAYS))
-        source = Figures(self._redis)
-        return [source.day((last - timedelta(days=n)).isoformat()) for n in range(count)][::-1]
+        shown = [last - timedelta(days=n) for n in reversed(range(count))]
+        return [self._figures.day(day.isoformat()) for day in shown]
 
     def opted_out(self, number: str, region: str = "US") -> bool:
         """Whether this number asked to hear nothing more. Looked up by its keyed

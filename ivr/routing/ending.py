@@ -22,10 +22,15 @@ log = logging.getLogger("helpline.routing")
 
 
 class WaitEnding:
-    def __init__(self, client: redis.Redis, jobs: Jobs, retention_seconds: int) -> None:
+    def __init__(
+        self, client: redis.Redis, jobs: Jobs, retention_seconds: int, zone_name: str
+    ) -> None:
+        """ZONE_NAME: the line's time zone (`Settings.timezone`), whose local
+        days its figures count by."""
         self._redis = client
         self._jobs = jobs
         self._retention = retention_seconds
+        self._zone_name = zone_name
         self.dispatches = Dispatches(client, retention_seconds)
 
     def end(
@@ -52,7 +57,7 @@ class WaitEnding:
             outcome="abandoned" if outcome == "abandoned" else "unanswered",
             detail=dispatch.id,
         )
-        figures = Figures(self._redis)
+        figures = Figures(self._redis, self._zone_name)
         if outcome == "abandoned":
             figures.abandoned(dispatch.waited())
         elif outcome == "gave_up":

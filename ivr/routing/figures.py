@@ -1,12 +1,18 @@
-"""The line's figures, per day (UTC): calls offered to counselors, answered
-(and how long callers waited first), abandoned while waiting, and those no
-counselor took; answers per counselor. They feed /metrics and the admin."""
+"""The line's figures, per day: calls offered to counselors, answered (and how
+long callers waited first), abandoned while waiting, and those no counselor
+took; answers per counselor. They feed /metrics and the admin.
+
+A day is the line's own local date, in its time zone (`Settings.timezone`,
+HELPLINE_TIMEZONE), as in the reports: a call at 23:30 in New York counts on
+that day, not on the next UTC one. A day across a DST change is still one key,
+`stats:<YYYY-MM-DD>` of its local date (23 or 25 hours of calls)."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import redis
 
@@ -15,23 +21,33 @@ from ivr.platform.redis_store import decoded
 KEEP_DAYS = 400
 
 
-def day_of(moment: float | None = None) -> str:
-    return datetime.fromtimestamp(moment or time.time(), UTC).strftime("%Y-%m-%d")
+def day_of(moment: float | None = None, *, zone_name: str) -> str:
+    """The local date (YYYY-MM-DD) in ZONE_NAME (an IANA name, the line's
+    `Settings.timezone`) of MOMENT, a Unix time; now when None."""
+    at = time.time() if moment is None else moment
+    return datetime.fromtimestamp(at, ZoneInfo(zone_name)).strftime("%Y-%m-%d")
 
 
 class Figures:
-    def __init__(self, client: redis.Redis) -> None:
+    """The figures of a line whose days are local dates in ZONE_NAME (an IANA
+    name: the line's `Settings.timezone`)."""
+
+    def __init__(self, client: redis.Redis, zone_name: str) -> None:
+        ZoneInfo(zone_name)  # an unknown zone fails here, not at the first count
         self._redis = client
+        self.zone_name = zone_name
 
     def _bump(
         self,
         fields: dict[str, float],
         counselor: str | None = None,
         within: redis.client.Pipeline | None = None,
+        at: float | None = None,
     ) -> None:
         """`within`: a pipeline of the caller's that carries the counts (and
-        executes them with its own commands); else they go in one of their own."""
-        key = f"stats:{day_of()}"
+        executes them with its own commands); else they go in one of their own.
+        `at`: when it happened (a Unix time), for tests; now when None."""
+        key = f"stats:{day_of(at, zone_name=self.zone_name)}"
         pipe = within if within is not None else self._redis.pipeline(transaction=True)
         for name, amount in fields.items():
             pipe.hincrbyfloat(key, name, amount)
@@ -42,19 +58,25 @@ class Figures:
         if within is None:
             pipe.execute()
 
-    def offered(self, within: redis.client.Pipeline | None = None) -> None:
-        self._bump({"offered": 1}, within=within)
+    # `at` on each count: when it happened (a Unix time), for tests; the line
+    # counts everything as it happens (now).
 
-    def answered(self, waited_seconds: float, counselor: str) -> None:
-        self._bump({"answered": 1, "answer_wait_seconds": waited_seconds}, counselor)
+    def offered(
+        self, within: redis.client.Pipeline | None = None, *, at: float | None = None
+    ) -> None:
+        self._bump({"offered": 1}, within=within, at=at)
 
-    def abandoned(self, waited_seconds: float) -> None:
-        self._bump({"abandoned": 1, "abandon_wait_seconds": waited_seconds})
+    def answered(self, waited_seconds: float, counselor: str, *, at: float | None = None) -> None:
+        self._bump({"answered": 1, "answer_wait_seconds": waited_seconds}, counselor, at=at)
 
-    def gave_up(self) -> None:
-        self._bump({"unanswered": 1})
+    def abandoned(self, waited_seconds: float, *, at: float | None = None) -> None:
+        self._bump({"abandoned": 1, "abandon_wait_seconds": waited_seconds}, at=at)
+
+    def gave_up(self, *, at: float | None = None) -> None:
+        self._bump({"unanswered": 1}, at=at)
 
     def day(self, day: str) -> DayFigures:
+        """The figures of DAY, a local date (YYYY-MM-DD) in the line's zone."""
         raw = decoded(self._redis.hgetall(f"stats:{day}"))
         by = decoded(self._redis.hgetall(f"stats:{day}:answered_by"))
         return DayFigures(

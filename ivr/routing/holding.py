@@ -48,7 +48,7 @@ class Holding:
         self._settings = settings
         self._roster = roster
         self.dispatches = Dispatches(client, settings.retention_seconds)
-        self.figures = Figures(client)
+        self.figures = Figures(client, settings.timezone)
 
     def hold(
         self, call_sid: str, caller: str, language: str, node_id: str, *, urgent: bool = False

@@ -1,11 +1,13 @@
 """/metrics: the line's figures in Prometheus text format. No numbers of
-people, no secrets: counts, waits and rates per day, and answers per counselor id."""
+people, no secrets: counts, waits and rates per day, and answers per counselor id.
+A `day` label is a local date in the line's time zone (HELPLINE_TIMEZONE)."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import redis
 from flask import Blueprint, Response
@@ -102,8 +104,9 @@ def prometheus() -> Response:
 
 def _prometheus() -> Response:
     line = helpline()
-    figures = Figures(line.redis)
-    today = datetime.now(UTC).date()
+    zone_name = line.settings.timezone
+    figures = Figures(line.redis, zone_name)
+    today = datetime.now(ZoneInfo(zone_name)).date()
     days = [figures.day((today - timedelta(days=n)).isoformat()) for n in range(DAYS)]
     registry = CollectorRegistry()
     items = UrgentItems(line.redis, line.settings.retention_seconds)

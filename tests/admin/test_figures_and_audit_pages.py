@@ -9,6 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from ivr.operators.accounts import Accounts
+from ivr.platform.config import Settings
 from ivr.web.admin import charts
 from tests.admin.login import log_in
 
@@ -55,3 +56,17 @@ def test_the_audit_page_has_a_title_and_nothing_else_in_it(val: FlaskClient) -> 
     assert title is not None
     assert title.group(1) == "Audit log · Helpline admin"
     assert page.count('id="failed-logins"') == 1  # the table is in the page once, not in its head
+
+
+def test_the_figures_and_the_now_tile_name_the_lines_time_zone(
+    val: FlaskClient, settings: Settings
+) -> None:
+    """Their days are local dates in the line's zone (HELPLINE_TIMEZONE), not UTC ones."""
+    figures = val.get("/admin/figures?days=7").get_data(as_text=True)
+    assert f"days in {settings.timezone}" in figures
+    assert f"Per day in {settings.timezone}" in figures
+    assert "UTC day" not in figures
+    panel = val.get("/admin/now/panel").get_data(as_text=True)
+    tile = re.search(r"answered today (.*?)</div>", panel, re.S)
+    assert tile is not None
+    assert f"({settings.timezone})" in tile.group(1)

@@ -97,7 +97,7 @@ def snapshot(line: LiveLine) -> tuple[object, ...]:
     return (
         sorted((d.id, d.state, d.winner) for i in ids if (d := dispatches.load(i))),
         sorted((leg.id, leg.state) for i in ids for leg in dispatches.legs(i)),
-        Figures(line.redis).day(day_of()),
+        Figures(line.redis, line.settings.timezone).day(day_of(zone_name=line.settings.timezone)),
         jobs_made(line),
         sorted(
             (k.decode(), tuple(sorted(decoded(line.redis.hgetall(k)).items())))
@@ -126,7 +126,8 @@ def test_a_call_to_a_counselor_with_every_webhook_twice_then_its_callbacks_backw
     heard = [h["kind"] for h in network.calls[call.sid].heard]
     assert "bridged" in heard, "the counselor's press, answered twice, still connects them"
     assert calls_to(live_line, COUNSELOR_A) == 1
-    figures = Figures(live_line.redis).day(day_of())
+    zone = live_line.settings.timezone
+    figures = Figures(live_line.redis, zone).day(day_of(zone_name=zone))
     assert (figures.offered, figures.answered, figures.abandoned) == (1, 1, 0)
     assert figures.answered_by == {"alex": 1}
 
@@ -150,7 +151,8 @@ def test_nobody_on_call_a_voicemail_with_every_webhook_twice(
     network = live_line.network
     call = network.call_line(CALLER, *MESSAGE_TO_CALL_BACK, say("please call me"), hangup())
     network.wait_for_call(call.sid, timeout=30)
-    figures = Figures(live_line.redis).day(day_of())
+    zone = live_line.settings.timezone
+    figures = Figures(live_line.redis, zone).day(day_of(zone_name=zone))
     assert (figures.offered, figures.unanswered) == (1, 1)
     callbacks = Callbacks(live_line.redis, live_line.settings.secret_key, 60)
     assert len(callbacks.open_references()) == 1

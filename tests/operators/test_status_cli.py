@@ -28,6 +28,7 @@ from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL, RedisServer
 from tests.rosters import store_always_on_call
 
 SECRET_KEY = "test-secret-key-" + "x" * 32
+ZONE = "America/Chicago"  # the CLI line's HELPLINE_TIMEZONE: its figures' days
 WAITING_CALLER = "+12025550161"
 TALKING_CALLER = "+12025550162"
 VOICEMAIL_CALLER = "+12025550163"
@@ -51,6 +52,7 @@ def _environment(redis_url: str, tmp_path: Path) -> dict[str, str]:
         "HELPLINE_SECRET_KEY": SECRET_KEY,
         "HELPLINE_PUBLIC_URL": PUBLIC_URL,
         "HELPLINE_VAR_DIR": str(tmp_path / "var"),
+        "HELPLINE_TIMEZONE": ZONE,
         # getpass.getuser() reads LOGNAME first.
         "LOGNAME": "dana",
     }
@@ -85,7 +87,7 @@ def busy_line(redis_client: redis.Redis, callbacks: Callbacks) -> str:
     leg = dispatches.add_leg(talking.id, "alex", 1)
     assert leg is not None
     assert dispatches.claim(talking.id, leg) == "won"
-    figures = Figures(redis_client)
+    figures = Figures(redis_client, ZONE)
     figures.offered()
     figures.offered()
     figures.answered(12.0, "alex")
@@ -123,7 +125,7 @@ def test_now_shows_who_is_on_call_waiting_and_talking_with_numbers_masked(
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert (
-        "1 waiting · 1 connected · answered today 1 of 2 (50%) · "
+        f"1 waiting · 1 connected · answered today ({ZONE}) 1 of 2 (50%) · "
         "1 callbacks open · 1 new voicemails"
     ) in lines
     alex = next(line for line in lines if line.startswith("  alex "))
@@ -147,7 +149,7 @@ def test_now_says_when_nobody_is_on_call_or_waiting(run: Run) -> None:
     assert "Nobody is on call: callers are offered voicemail" in result.output
     assert "Nobody is waiting." in result.output
     assert "No calls in progress." in result.output
-    assert "answered today 0 of 0 (—)" in result.output
+    assert f"answered today ({ZONE}) 0 of 0 (—)" in result.output
 
 
 def test_now_as_json_has_the_apis_field_names(run: Run, busy_line: str) -> None:
@@ -235,7 +237,7 @@ def test_voicemail_done_for_an_unknown_one_changes_nothing(
 def test_figures_shows_each_day_a_total_and_answers_by_counselor(
     run: Run, redis_client: redis.Redis
 ) -> None:
-    figures = Figures(redis_client)
+    figures = Figures(redis_client, ZONE)
     for _ in range(4):
         figures.offered()
     figures.answered(10.0, "alex")
@@ -245,9 +247,8 @@ def test_figures_shows_each_day_a_total_and_answers_by_counselor(
     result = run("figures", "--days", "3")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0].split() == [
-        "day", "offered", "answered", "abandoned", "unanswered", "answer", "rate", "avg", "answer",
-    ]  # fmt: skip
+    counts = ["offered", "answered", "abandoned", "unanswered", "answer", "rate", "avg", "answer"]
+    assert lines[0].split() == ["day", f"({ZONE})", *counts]  # the days: the line's zone
     today, yesterday, before = lines[1:4]
     assert today.split() == [today.split()[0], "4", "3", "1", "0", "75.0%", "12.0", "s"]
     assert yesterday.split()[1:] == ["0", "0", "0", "0", "—", "—"]
@@ -258,7 +259,7 @@ def test_figures_shows_each_day_a_total_and_answers_by_counselor(
 
 
 def test_figures_as_json(run: Run, redis_client: redis.Redis) -> None:
-    figures = Figures(redis_client)
+    figures = Figures(redis_client, ZONE)
     figures.offered()
     figures.offered()
     figures.answered(8.0, "blanca")

@@ -73,6 +73,9 @@ def settings_record(settings: Settings) -> dict[str, str]:
         "HELPLINE_SMS_PER_RECIPIENT_PER_HOUR": str(settings.sms_per_recipient_per_hour),
         "HELPLINE_JOB_LEASE_SECONDS": str(settings.job_lease_seconds),
         "HELPLINE_TRUSTED_PROXIES": str(settings.trusted_proxies),
+        # The days the figures and reports are counted in: a restore under
+        # another zone files new counts under other days.
+        "HELPLINE_TIMEZONE": settings.timezone,
     }
 
 

@@ -176,6 +176,7 @@ def figures() -> str:
         charts=shown,
         series=series,
         days=days,
+        zone=desk().overview.zone_name,
         choices=FIGURE_DAYS,
         colours={"series": charts.SERIES, "missing": charts.MISSING},  # the key matches the lines
     )

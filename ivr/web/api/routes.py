@@ -376,7 +376,8 @@ def callback_number(operator: Operator, reference: str) -> s.CallbackNumber:
 # -- figures, opt-outs, audit ------------------------------------------------------------
 
 
-@_route("GET", "/figures", summary="Answer rate, speed of answer, abandonment by day",
+@_route("GET", "/figures",
+        summary="Answer rate, speed of answer, abandonment by day (the line's time zone)",
         tag="figures", query=s.DaysQuery, response=list[s.DayFigures])  # fmt: skip
 def figures(operator: Operator, query: s.DaysQuery) -> list[s.DayFigures]:
     return [s.DayFigures.of(day) for day in desk().overview.figures(query.days)]

@@ -270,7 +270,7 @@ class VoicemailStatusChange(Strict):
 
 
 class DayFigures(BaseModel):
-    day: date
+    day: date = Field(description="A local date in the line's time zone (HELPLINE_TIMEZONE).")
     offered: int
     answered: int
     abandoned: int

@@ -44,9 +44,9 @@ def _url(route: str, dispatch_id: str, leg_id: str | None = None) -> str:
 
 
 def _end_wait(line: Line, dispatch: Dispatch, outcome: str, why: str = "") -> bool:
-    return WaitEnding(line.redis, line.jobs, line.settings.retention_seconds).end(
-        dispatch, outcome, why
-    )
+    settings = line.settings
+    ending = WaitEnding(line.redis, line.jobs, settings.retention_seconds, settings.timezone)
+    return ending.end(dispatch, outcome, why)
 
 
 def _keep_waiting(dispatch_id: str) -> Response:
@@ -262,7 +262,9 @@ def whisper_answer(dispatch_id: str, leg_id: str) -> Response:
     if field("Digits")[:1] == "1":
         verdict = dispatches.claim(dispatch_id, leg_id)
         if verdict == "won":
-            Figures(line.redis).answered(time.time() - dispatch.created, counselor_of(leg_id))
+            Figures(line.redis, line.settings.timezone).answered(
+                time.time() - dispatch.created, counselor_of(leg_id)
+            )
             line.jobs.cancel_legs(dispatch_id, leg_id)
             say(response, line, language, "whisper_connecting")
             dial = response.dial(action=_url("counselor_done", dispatch_id, leg_id))

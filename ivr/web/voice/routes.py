@@ -168,7 +168,9 @@ def status() -> Response:
     ):
         line = helpline()
         CallStates(line.redis, line.settings.call_state_ttl_seconds).forget(sid)
-        WaitEnding(line.redis, line.jobs, line.settings.retention_seconds).caller_hung_up(sid)
+        WaitEnding(
+            line.redis, line.jobs, line.settings.retention_seconds, line.settings.timezone
+        ).caller_hung_up(sid)
     return Response(status=204)
 
 

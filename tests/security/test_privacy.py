@@ -326,6 +326,11 @@ KEPT = {
     "threads:*": "indexes of conversation ids by state and deadline: dropped when closed or "
     "sent, and as their records expire",
     "contacts:by_start": "index of contact ids by start time, pruned to retention",
+    "contacts:tally:*": "the reports' counts by day and quarter hour, no ids: a day past "
+    "retention, so the day's last contact is counted while it is kept",
+    "contacts:detail:*": "the same counts by channel, code and counselor id",
+    "contacts:tally_days": "index of days with tallies, pruned to retention",
+    "contacts:tallied": "the tally version every contact is counted in: one word",
 }
 
 # Records that must exist after the scenario, so that the check is not empty.

@@ -4,6 +4,7 @@ dispatch state machine under them: one bridge, a bounded hold, no dead end."""
 from __future__ import annotations
 
 import threading
+import time
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -112,6 +113,26 @@ def test_the_hold_loop_ends_the_wait_at_the_longest_hold(
     after = call.post(twiml.find("Enqueue").attrib["action"], QueueResult="leave")  # type: ignore[union-attr]
     assert gather_action(after).endswith("/voice/menu/no_counselor")
     assert today(redis_client, settings).unanswered == 1
+
+
+def test_a_hold_round_ending_as_a_counselor_is_connected_keeps_the_caller_queued(
+    call: CallFixture, redis_client: redis.Redis
+) -> None:
+    """Between a counselor's press and their <Dial><Queue> reaching the
+    caller, the caller's hold round may end and fetch the waitUrl: it must
+    keep them in the queue for the bridge, not <Leave/> into "nobody could
+    answer". A bridge that never comes lets them go on after the grace."""
+    twiml = hold_for_counselor(call)
+    dispatch_id = dispatch_of(twiml)
+    wait_url = twiml.find("Enqueue").attrib["waitUrl"]  # type: ignore[union-attr]
+    dispatches = Dispatches(redis_client, 3600)
+    leg_id = dispatches.add_leg(dispatch_id, "alex", 1)
+    assert leg_id
+    assert dispatches.claim(dispatch_id, leg_id) == "won"
+    kept = call.post(wait_url, QueueTime="30")
+    assert [v.tag for v in kept] == ["Pause"]
+    redis_client.hset(f"dispatch:{dispatch_id}", "answered_at", time.time() - 21)
+    assert [v.tag for v in call.post(wait_url, QueueTime="51")] == ["Leave"]
 
 
 def test_pressing_1_while_waiting_leaves_a_message_instead(

@@ -31,6 +31,10 @@ log = logging.getLogger("helpline.routing")
 # in the one queue (the load test saw rings start a minute late).
 FIRST_QUIET_SECONDS = 20  # the caller just heard "we are finding a counselor"
 HOLD_PAUSE_SECONDS = 10  # one hold document: short, so a decision reaches the caller soon
+# From a counselor's press to their <Dial><Queue> reaching the caller takes
+# well under a second (the whisper's answer, then Twilio's dequeue); 20 s,
+# two hold rounds, is the most a caller is kept for a bridge that never comes.
+BRIDGE_GRACE_SECONDS = 20
 
 
 def _dispatches(line: Line) -> Dispatches:
@@ -56,6 +60,19 @@ def _keep_waiting(dispatch_id: str) -> Response:
     return twiml(response)
 
 
+def _being_bridged(dispatch: Dispatch) -> bool:
+    """Taken by a counselor whose call has not reached the caller yet: within
+    BRIDGE_GRACE_SECONDS of the press. Past it, the bridge failed (their phone
+    hung up on the way): the caller leaves the queue and goes on, never held
+    for a counselor who is not coming."""
+    answered = dispatch.answered_at
+    return (
+        dispatch.state == "bridged"
+        and answered is not None
+        and time.time() - answered < BRIDGE_GRACE_SECONDS
+    )
+
+
 @voice.post("/hold/<dispatch_id>")
 def hold(dispatch_id: str) -> Response:
     """The waitUrl: what a waiting caller hears, one short document at a time."""
@@ -63,6 +80,13 @@ def hold(dispatch_id: str) -> Response:
     dispatches = _dispatches(line)
     dispatch = dispatches.load(dispatch_id)
     response = VoiceResponse()
+    if dispatch is not None and _being_bridged(dispatch):
+        # A counselor pressed 1 a moment ago and their <Dial><Queue> is on its
+        # way to this caller: a hold round that ends now must not <Leave/>, or
+        # the caller goes to "nobody could answer" just as someone did (seen
+        # in about 1 test run in 3 under load: the waitUrl fetched between the
+        # whisper's answer and the bridge).
+        return _keep_waiting(dispatch_id)
     if dispatch is None or not dispatch.is_open:
         response.leave()
         return twiml(response)

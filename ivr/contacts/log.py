@@ -264,7 +264,3 @@ def _walk(
             bound, open_bound = last, False
             skip = sum(1 for _, score in found if score == last)
 
-
-def contact_log(contacts: Contacts, wanted: ContactFilter) -> list[Contact]:
-    """The contacts WANTED, oldest first."""
-    return [c for c in contacts.between(wanted.start, wanted.end) if wanted.matches(c)]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from markupsafe import Markup
 
@@ -120,6 +121,141 @@ def _clamp(value: float, top: float) -> float:
     return min(max(value, 0.0), top)
 
 
+@dataclass(frozen=True)
+class _Frame:
+    """Where a chart with a label axis below (days, hours) draws: one band
+    per label, values from 0 at the bottom to TOP."""
+
+    left: float
+    right: float
+    plot_top: float
+    plot_bottom: float
+    labels: int
+    top: float
+
+    @property
+    def band(self) -> float:
+        return (self.right - self.left) / max(self.labels, 1)
+
+    def x(self, index: int) -> float:
+        return self.left + (index + 0.5) * self.band
+
+    def y(self, value: float) -> float:
+        return (
+            self.plot_bottom
+            - (self.plot_bottom - self.plot_top) * _clamp(value, self.top) / self.top
+        )
+
+    def gridlines(self, ticks: Sequence[float], unit: str) -> list[Markup]:
+        """A line and its value at each tick, the value with its unit."""
+        drawn = []
+        for tick in ticks:
+            at = self.y(tick)
+            drawn.append(
+                element(
+                    "line", {"x1": self.left, "x2": self.right, "y1": at, "y2": at, "stroke": GRID}
+                )
+            )
+            drawn.append(
+                element(
+                    "text",
+                    {"x": self.left - 6, "y": at + 4, "text-anchor": "end", "fill": AXIS},
+                    value_text(tick, unit),
+                )
+            )
+        return drawn
+
+    def label_axis(self, labels: Sequence[str], width: int) -> list[Markup]:
+        """The labels under their bands, thinned to those that fit; the
+        last (the latest day) always shown, each kept inside the picture."""
+        widest = max((text_width(label, FONT) for label in labels), default=0.0) + 8
+        every = max(1, math.ceil(widest / self.band)) if labels else 1
+        drawn = []
+        for index, label in enumerate(labels):
+            if (len(labels) - 1 - index) % every:
+                continue
+            half = text_width(label, FONT) / 2
+            at = min(max(self.x(index), half), width - half)
+            drawn.append(
+                element(
+                    "text",
+                    {"x": at, "y": self.plot_bottom + 16, "text-anchor": "middle", "fill": AXIS},
+                    label,
+                )
+            )
+        return drawn
+
+    def empty_slot(self, index: int, label: str, missing: str) -> Markup:
+        """A label's whole band shaded: nothing to show there (not a zero)."""
+        return element(
+            "rect",
+            {
+                "x": self.x(index) - self.band / 2,
+                "y": self.plot_top,
+                "width": self.band,
+                "height": self.plot_bottom - self.plot_top,
+                "fill": MISSING,
+                "fill-opacity": "0.12",  # a str: a float would be cut to 0.1
+                "class": "chart-missing",
+            },
+            element("title", None, f"{label}: {missing}"),
+        )
+
+    def series_line(
+        self,
+        labels: Sequence[str],
+        values: Sequence[float | None],
+        colour: str,
+        name: str,
+        unit: str,
+    ) -> list[Markup]:
+        """VALUES as a line broken where one is None, with a point per value
+        titled "label: value" ("label · NAME: value" when NAME is given)."""
+        drawn = []
+        for run in _runs(list(zip(labels, values, strict=True))):
+            if len(run) > 1:
+                drawn.append(
+                    element(
+                        "polyline",
+                        {
+                            "points": " ".join(
+                                f"{number(self.x(i))},{number(self.y(v))}" for i, v in run
+                            ),
+                            "fill": "none",
+                            "stroke": colour,
+                            "stroke-width": 2,
+                            "class": "chart-line",
+                        },
+                    )
+                )
+            for index, value in run:
+                said = f"{labels[index]} · {name}" if name else labels[index]
+                drawn.append(
+                    element(
+                        "circle",
+                        {"cx": self.x(index), "cy": self.y(value), "r": 3, "fill": colour},
+                        element("title", None, f"{said}: {value_text(value, unit)}"),
+                    )
+                )
+        return drawn
+
+    def baseline(self) -> Markup:
+        return element(
+            "line",
+            {
+                "x1": self.left,
+                "x2": self.right,
+                "y1": self.plot_bottom,
+                "y2": self.plot_bottom,
+                "stroke": AXIS,
+            },
+        )
+
+    def nothing(self, missing: str) -> Markup:
+        middle = (self.plot_top + self.plot_bottom) / 2
+        return _nothing(missing, (self.left + self.right) / 2, middle)
+
+
 def line_chart(
     title: str,
     points: Sequence[Point],
@@ -136,86 +272,18 @@ def line_chart(
     top, step = scale(values, maximum)
     ticks = _ticks(top, step)
     left = max(text_width(value_text(t, unit), FONT) for t in ticks) + 10
-    plot_top, plot_bottom, right = TITLE_FONT + 16.0, height - 28.0, width - 8.0
-    plot_height = plot_bottom - plot_top
-    band = (right - left) / max(len(points), 1)
-
-    def x(index: int) -> float:
-        return left + (index + 0.5) * band
-
-    def y(value: float) -> float:
-        return plot_bottom - plot_height * _clamp(value, top) / top
-
-    body = [_title(title)]
-    for tick in ticks:
-        body.append(
-            element("line", {"x1": left, "x2": right, "y1": y(tick), "y2": y(tick), "stroke": GRID})
-        )
-        body.append(
-            element(
-                "text",
-                {"x": left - 6, "y": y(tick) + 4, "text-anchor": "end", "fill": AXIS},
-                value_text(tick, unit),
-            )
-        )
-    body.append(
-        element(
-            "line", {"x1": left, "x2": right, "y1": plot_bottom, "y2": plot_bottom, "stroke": AXIS}
-        )
-    )
-    widest = max((text_width(label, FONT) for label, _ in points), default=0.0) + 8
-    every = max(1, math.ceil(widest / band)) if points else 1
-    for index, (label, value) in enumerate(points):
-        if (len(points) - 1 - index) % every == 0:  # the latest day is always labelled
-            half = text_width(label, FONT) / 2
-            at = min(max(x(index), half), width - half)  # kept inside the picture
-            body.append(
-                element(
-                    "text",
-                    {"x": at, "y": plot_bottom + 16, "text-anchor": "middle", "fill": AXIS},
-                    label,
-                )
-            )
-        if value is None:
-            body.append(
-                element(
-                    "rect",
-                    {
-                        "x": x(index) - band / 2,
-                        "y": plot_top,
-                        "width": band,
-                        "height": plot_height,
-                        "fill": MISSING,
-                        "fill-opacity": "0.12",  # a str: a float would be cut to 0.1
-                        "class": "chart-missing",
-                    },
-                    element("title", None, f"{label}: {missing}"),
-                )
-            )
-    for run in _runs(points):
-        if len(run) > 1:
-            body.append(
-                element(
-                    "polyline",
-                    {
-                        "points": " ".join(f"{number(x(i))},{number(y(v))}" for i, v in run),
-                        "fill": "none",
-                        "stroke": SERIES,
-                        "stroke-width": 2,
-                        "class": "chart-line",
-                    },
-                )
-            )
-        for index, value in run:
-            body.append(
-                element(
-                    "circle",
-                    {"cx": x(index), "cy": y(value), "r": 3, "fill": SERIES},
-                    element("title", None, f"{points[index][0]}: {value_text(value, unit)}"),
-                )
-            )
+    frame = _Frame(left, width - 8.0, TITLE_FONT + 16.0, height - 28.0, len(points), top)
+    labels = [label for label, _ in points]
+    body = [_title(title), *frame.gridlines(ticks, unit), frame.baseline()]
+    body += frame.label_axis(labels, width)
+    body += [
+        frame.empty_slot(index, label, missing)
+        for index, (label, value) in enumerate(points)
+        if value is None
+    ]
+    body += frame.series_line(labels, [value for _, value in points], SERIES, "", unit)
     if not values:
-        body.append(_nothing(missing, (left + right) / 2, plot_top + plot_height / 2))
+        body.append(frame.nothing(missing))
     return document(width, height, title, summary(points, unit, missing), *body)
 
 
@@ -393,60 +461,15 @@ def column_chart(
     legend, legend_bottom = _legend(entries, right, TITLE_FONT + 18.0)
     plot_top = legend_bottom + 14.0 if entries else TITLE_FONT + 16.0
     plot_bottom = height - 28.0 - (16.0 if axis_label else 0.0)
-    plot_height = plot_bottom - plot_top
-    band = (right - left) / max(len(labels), 1)
-    group = band * 0.8
+    frame = _Frame(left, right, plot_top, plot_bottom, len(labels), top)
+    x, y = frame.x, frame.y
+    group = frame.band * 0.8
     column = group / max(len(columns), 1)
-
-    def x(index: int) -> float:
-        return left + (index + 0.5) * band
-
-    def y(value: float) -> float:
-        return plot_bottom - plot_height * _clamp(value, top) / top
-
-    body = [_title(title)]
-    if entries:
-        body.append(legend)
-    for tick in ticks:
-        body.append(
-            element("line", {"x1": left, "x2": right, "y1": y(tick), "y2": y(tick), "stroke": GRID})
-        )
-        body.append(
-            element(
-                "text",
-                {"x": left - 6, "y": y(tick) + 4, "text-anchor": "end", "fill": AXIS},
-                value_text(tick, unit),
-            )
-        )
-    widest = max((text_width(label, FONT) for label in labels), default=0.0) + 8
-    thin = max(1, math.ceil(widest / band)) if labels else 1
+    body = [_title(title), *([legend] if entries else []), *frame.gridlines(ticks, unit)]
+    body += frame.label_axis(labels, width)
     for index, label in enumerate(labels):
-        if (len(labels) - 1 - index) % thin == 0:  # the last label is always shown
-            half = text_width(label, FONT) / 2
-            at = min(max(x(index), half), width - half)  # kept inside the picture
-            body.append(
-                element(
-                    "text",
-                    {"x": at, "y": plot_bottom + 16, "text-anchor": "middle", "fill": AXIS},
-                    label,
-                )
-            )
         if all(series[index] is None for _, series in every_series):
-            body.append(
-                element(
-                    "rect",
-                    {
-                        "x": x(index) - band / 2,
-                        "y": plot_top,
-                        "width": band,
-                        "height": plot_height,
-                        "fill": MISSING,
-                        "fill-opacity": "0.12",  # a str: a float would be cut to 0.1
-                        "class": "chart-missing",
-                    },
-                    element("title", None, f"{label}: {missing}"),
-                )
-            )
+            body.append(frame.empty_slot(index, label, missing))
             continue
         for k, (name, series) in enumerate(columns):
             value = series[index]
@@ -467,37 +490,9 @@ def column_chart(
                     element("title", None, f"{label} · {name}: {value_text(value, unit)}"),
                 )
             )
-    body.append(
-        element(
-            "line", {"x1": left, "x2": right, "y1": plot_bottom, "y2": plot_bottom, "stroke": AXIS}
-        )
-    )
+    body.append(frame.baseline())
     if line is not None:
-        name, series = line
-        for run in _runs(list(zip(labels, series, strict=True))):
-            if len(run) > 1:
-                body.append(
-                    element(
-                        "polyline",
-                        {
-                            "points": " ".join(f"{number(x(i))},{number(y(v))}" for i, v in run),
-                            "fill": "none",
-                            "stroke": LINE,
-                            "stroke-width": 2,
-                            "class": "chart-line",
-                        },
-                    )
-                )
-            for index, value in run:
-                body.append(
-                    element(
-                        "circle",
-                        {"cx": x(index), "cy": y(value), "r": 3, "fill": LINE},
-                        element(
-                            "title", None, f"{labels[index]} · {name}: {value_text(value, unit)}"
-                        ),
-                    )
-                )
+        body += frame.series_line(labels, line[1], LINE, line[0], unit)
     if axis_label:
         centre = (left + right) / 2
         body.append(
@@ -514,6 +509,6 @@ def column_chart(
             )
         )
     if not values:
-        body.append(_nothing(missing, (left + right) / 2, plot_top + plot_height / 2))
+        body.append(frame.nothing(missing))
     description = series_summary(labels, every_series, unit, missing)
     return document(width, height, title, description, *body)

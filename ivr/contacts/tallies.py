@@ -6,15 +6,24 @@ Each contact adds one to a handful of counters, kept by the UTC day and the
 quarter hour it started in (every zone's offset is a whole number of quarter
 hours, so any zone's local hours and days are unions of quarters):
 
-- the core, per quarter (`contacts:tally:<day>`, fields `<quarter>:<name>`,
-  quarter 0-95 of the UTC day): offered, answered | abandoned | missed,
-  within:<seconds> (answered within each service level), and wait_ms (the
-  answered waits, summed) — what the charts by day and by hour read;
-- the detail, per quarter (`contacts:detail:<day>`) and per day
-  (`contacts:detail:<day>:day`): outcome:<outcome>, channel:<channel>,
-  language:<language>, counselor:<id> (who answered), disposition:<code>,
-  referral:<code>, risk:<level> — a report reads the day totals for the
-  days wholly in its range, the quarters only for the two days at its ends.
+- the core, per quarter, in one hash per 4 UTC hours (`contacts:tally:<block
+  start>`, fields `<quarter>:<name>`, quarter 0-15 of the block):
+  offered, answered | abandoned | missed, within:<seconds> (answered within
+  each service level), and wait_ms (the answered waits, summed) — what the
+  charts by day and by hour read;
+- the detail, per quarter in one hash per UTC hour (`contacts:detail:<hour
+  start>`) and per UTC day (`contacts:detail:<day start>:day`):
+  outcome:<outcome>, channel:<channel>, language:<language>, counselor:<id>
+  (who answered), disposition:<code>, referral:<code>, risk:<level> — a
+  report reads the day totals for the days wholly in its range, the hours
+  only at its two ends.
+
+Why those sizes: Redis keeps a hash of at most 128 small fields packed (a
+listpack, some 20 bytes a field) and a bigger one as a table (some 90). A
+day of a busy line (274 contacts) made one core hash of ~480 fields and a
+detail one of ~1,900: 38.7 MB of tallies for 100,000 contacts over a year
+(`python -m bench.reports`). Four hours of core (16 quarters of at most 7
+counters) and an hour of detail stay packed.
 
 A contact changes after it is recorded (settled to another outcome, answered
 on a later try, wrapped up), so what it added is kept with it (its `counted`
@@ -25,8 +34,8 @@ what is stored, never what they read earlier, and a recount run twice
 changes nothing. Counts only: no number, word or note is in a tally.
 
 Keys (expire with the retention period, like the contacts they count):
-    contacts:tally:<day start>          core counters by quarter
-    contacts:detail:<day start>         detail counters by quarter
+    contacts:tally:<block start>        core counters by quarter, 4 hours
+    contacts:detail:<hour start>        detail counters by quarter, an hour
     contacts:detail:<day start>:day     detail counters of the whole day
     contacts:tally_days                 zset day start -> itself (days with a tally)
     contacts:tallied                    the tally version every contact is in
@@ -35,13 +44,15 @@ Keys (expire with the retention period, like the contacts they count):
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import redis
 
 from ivr.platform.redis_store import text
 
 QUARTER = 900  # seconds
+HOUR = 3600
+BLOCK = 4 * HOUR  # a core hash: 16 quarters of at most 7 counters, packed (<= 128)
 DAY = 86400
 DAYS = "contacts:tally_days"
 TALLIED = "contacts:tallied"
@@ -90,12 +101,13 @@ local now = table.concat(fields, ' ') .. '|' .. wait_ms
 local before = r['counted'] or ''
 if before == now then return 0 end
 local q = ARGV[5] .. ':'
+local qd = ARGV[7] .. ':'
 local function add(f, n)
   if f == 'offered' or f == 'answered' or f == 'abandoned' or f == 'missed'
      or string.sub(f, 1, 7) == 'within:' then
     redis.call('HINCRBY', KEYS[2], q .. f, n)
   else
-    redis.call('HINCRBY', KEYS[3], q .. f, n)
+    redis.call('HINCRBY', KEYS[3], qd .. f, n)
     redis.call('HINCRBY', KEYS[4], f, n)
   end
 end
@@ -120,12 +132,12 @@ def day_of(moment: float) -> int:
     return int(moment // DAY) * DAY
 
 
-def tally_key(day: int) -> str:
-    return f"contacts:tally:{day}"
+def tally_key(block: int) -> str:
+    return f"contacts:tally:{block}"
 
 
-def detail_key(day: int) -> str:
-    return f"contacts:detail:{day}"
+def detail_key(hour: int) -> str:
+    return f"contacts:detail:{hour}"
 
 
 def day_detail_key(day: int) -> str:
@@ -146,16 +158,18 @@ class Tallies:
         STARTED) in line with what is stored now; in PIPE when given, after
         the write that changed it."""
         day = day_of(started)
-        quarter = int((started - day) // QUARTER)
+        block = int(started // BLOCK) * BLOCK
+        hour = int(started // HOUR) * HOUR
         self._recount(
-            keys=[contact_key, tally_key(day), detail_key(day), day_detail_key(day), DAYS],
+            keys=[contact_key, tally_key(block), detail_key(hour), day_detail_key(day), DAYS],
             args=[
                 self._ttl,
                 ",".join(ANSWERED),
                 ",".join(ABANDONED),
                 ",".join(str(s) for s in SERVICE_LEVEL_SECONDS),
-                quarter,
+                int((started - block) // QUARTER),
                 day,
+                int((started - hour) // QUARTER),
             ],
             client=pipe if pipe is not None else self._redis,
         )
@@ -168,35 +182,49 @@ class Tallies:
         """(quarter start, core counter, count) for every quarter in [START,
         END) with a count; a range not on quarters takes the quarters that
         start in it."""
-        days = self._days(start, end)
-        pipe = self._redis.pipeline(transaction=False)
-        for day in days:
-            pipe.hgetall(tally_key(day))
-        for day, raw in zip(days, pipe.execute(), strict=True):
-            for field, count in raw.items():
-                quarter, _, name = field.partition(b":")
-                moment = day + int(quarter) * QUARTER
-                if start <= moment < end:
-                    yield moment, name.decode(), int(count)
+        blocks = [
+            block
+            for day in self._days(start, end)
+            for block in range(day, day + DAY, BLOCK)
+            if block + BLOCK > start and block < end
+        ]
+        yield from self._quarters(blocks, tally_key, start, end)
 
     def detail_between(self, start: float, end: float) -> Counter[str]:
         """The detail counters of the contacts that started in [START, END):
-        the day totals of the days wholly inside, the quarters of the rest."""
-        days = self._days(start, end)
-        pipe = self._redis.pipeline(transaction=False)
-        for day in days:
-            whole = start <= day and day + DAY <= end
-            pipe.hgetall(day_detail_key(day) if whole else detail_key(day))
-        total: Counter[str] = Counter()
-        for day, raw in zip(days, pipe.execute(), strict=True):
+        the day totals of the days wholly inside, the hours of the rest."""
+        whole: list[int] = []
+        hours: list[int] = []
+        for day in self._days(start, end):
             if start <= day and day + DAY <= end:
-                total.update({text(k): int(v) for k, v in raw.items()})
-                continue
+                whole.append(day)
+            else:
+                hours += [h for h in range(day, day + DAY, HOUR) if h + HOUR > start and h < end]
+        pipe = self._redis.pipeline(transaction=False)
+        for day in whole:
+            pipe.hgetall(day_detail_key(day))
+        total: Counter[str] = Counter()
+        for raw in pipe.execute():
+            total.update({text(k): int(v) for k, v in raw.items()})
+        for _, name, count in self._quarters(hours, detail_key, start, end):
+            total[name] += count
+        return +total
+
+    def _quarters(
+        self, starts: list[int], key: Callable[[int], str], start: float, end: float
+    ) -> Iterator[tuple[int, str, int]]:
+        """(quarter start, counter, count) from the hashes KEY(s) for STARTS,
+        whose fields are `<quarter after s>:<counter>`, for the quarters in
+        [START, END)."""
+        pipe = self._redis.pipeline(transaction=False)
+        for first in starts:
+            pipe.hgetall(key(first))
+        for first, raw in zip(starts, pipe.execute(), strict=True):
             for field, count in raw.items():
                 quarter, _, name = field.partition(b":")
-                if start <= day + int(quarter) * QUARTER < end:
-                    total[name.decode()] += int(count)
-        return +total
+                moment = first + int(quarter) * QUARTER
+                if start <= moment < end:
+                    yield moment, name.decode(), int(count)
 
     def forget_before(self, moment: float, pipe: redis.client.Pipeline) -> None:
         """Drop days before MOMENT's from the index (their tallies expire)."""

@@ -78,6 +78,25 @@ def test_a_day_outside_the_range_is_not_counted(redis_client: redis.Redis) -> No
     day = date(2026, 3, 8)
     report = read(store, day, day)
     assert report.total.offered == 1
+    # The detail too: the wrap-up and channel of the 7th's contact stay out.
+    assert (report.dispositions["withdrawal"], report.by_channel["call"]) == (1, 1)
+
+
+def test_the_fall_back_day_has_25_hours_and_its_1_am_twice(redis_client: redis.Redis) -> None:
+    store = Contacts(redis_client, KEPT)
+    day = date(2026, 11, 1)
+    first_one = datetime(2026, 11, 1, 1, 30, tzinfo=TZ)  # EDT
+    second_one = datetime(2026, 11, 1, 1, 30, fold=1, tzinfo=TZ)  # EST, an hour later
+    assert second_one.timestamp() - first_one.timestamp() == 3600
+    record(store, 1, first_one)
+    record(store, 2, second_one, "abandoned")
+    record(store, 3, datetime(2026, 11, 1, 23, 50, tzinfo=TZ))
+    report = read(store, day, day)
+    start, end = local_range(ZONE, day, day)
+    assert end - start == 25 * 3600
+    assert report.days[day].offered == 3
+    assert (report.hours[1].offered, report.hours[23].offered) == (2, 1)
+    assert hours_seen(ZONE, day, day)[1] == 2
 
 
 def test_counselors_on_call_by_hour_of_day_from_the_roster() -> None:
@@ -118,3 +137,23 @@ def test_a_zone_half_an_hour_off_utc_gets_its_own_days_and_hours(
     report = build(core, detail, zone, first, last)
     assert [b.offered for b in report.days.values()] == [1, 1]
     assert (report.hours[23].answered, report.hours[0].abandoned) == (1, 1)
+
+
+def test_a_dst_change_half_way_through_a_utc_hour_puts_each_quarter_right(
+    redis_client: redis.Redis,
+) -> None:
+    # St. John's springs forward at 02:00 NST, 05:30 UTC: in the UTC hour
+    # 05:00-06:00 the first half is local 01:30-02:00, the second 03:00-03:30.
+    zone = "America/St_Johns"
+    tz = ZoneInfo(zone)
+    store = Contacts(redis_client, KEPT)
+    before = datetime(2026, 3, 8, 1, 50, tzinfo=tz)
+    after = datetime(2026, 3, 8, 3, 10, tzinfo=tz)
+    assert int(before.timestamp()) // 3600 == int(after.timestamp()) // 3600  # one UTC hour
+    record(store, 1, before)
+    record(store, 2, after)
+    day = date(2026, 3, 8)
+    start, end = local_range(zone, day, day)
+    core, detail = store.tallies.core_between(start, end), store.tallies.detail_between(start, end)
+    report = build(core, detail, zone, day, day)
+    assert (report.hours[1].offered, report.hours[2].offered, report.hours[3].offered) == (1, 0, 1)

@@ -33,18 +33,22 @@ class Bucket:
 
     offered: int = 0
     answered: int = 0
-    abandoned: int = 0
-    missed: int = 0  # ended with no person: unanswered, voicemail, backup line, opted out
+    abandoned: int = 0  # gone before anyone answered: hung up waiting, STOP while waiting
+    missed: int = 0  # ended with no person: unanswered, voicemail, backup line
+    calls: int = 0  # the service level's and the wait's own: calls only
+    calls_answered: int = 0
     within: dict[int, int] = field(default_factory=lambda: dict.fromkeys(SERVICE_LEVEL_SECONDS, 0))
-    wait_ms: int = 0  # the answered contacts' waits, summed
+    wait_ms: int = 0  # the answered calls' waits, summed
 
     def add(self, counts: list[int]) -> None:
         """COUNTS: one per counter of tallies.CORE, in its order."""
-        offered, answered, abandoned, missed, *within, wait_ms = counts
+        offered, answered, abandoned, missed, calls, calls_answered, *within, wait_ms = counts
         self.offered += offered
         self.answered += answered
         self.abandoned += abandoned
         self.missed += missed
+        self.calls += calls
+        self.calls_answered += calls_answered
         for limit, count in zip(SERVICE_LEVEL_SECONDS, within, strict=True):
             self.within[limit] += count
         self.wait_ms += wait_ms
@@ -54,12 +58,14 @@ class Bucket:
         return part / self.offered if self.offered else None
 
     def service_level(self, limit: int) -> float | None:
-        return self.rate(self.within[limit])
+        """The share of calls a person answered within LIMIT seconds (988's
+        measure: of every call, answered or not); None with no calls."""
+        return self.within[limit] / self.calls if self.calls else None
 
     @property
     def mean_wait(self) -> float | None:
-        """Seconds an answered contact waited, on average (None: none answered)."""
-        return self.wait_ms / 1000 / self.answered if self.answered else None
+        """Seconds an answered call waited, on average (None: none answered)."""
+        return self.wait_ms / 1000 / self.calls_answered if self.calls_answered else None
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,11 @@ class Report:
     referrals: Counter[str]
     risks: Counter[str]
     total: Bucket
+
+
+def _offset(tz: ZoneInfo, moment: int) -> int:
+    shift = datetime.fromtimestamp(moment, tz).utcoffset()
+    return int(shift.total_seconds()) if shift else 0
 
 
 def local_range(zone: str, first: date, last: date) -> tuple[float, float]:
@@ -113,8 +124,14 @@ def build(
         utc_hour = quarter - quarter % HOUR
         offset = offsets.get(utc_hour)
         if offset is None:
-            shift = datetime.fromtimestamp(utc_hour, tz).utcoffset()
-            offset = offsets[utc_hour] = int(shift.total_seconds()) if shift else 0
+            # The same offset at both ends of the UTC hour holds for all of
+            # it (no zone changes twice in an hour); where it differs (St
+            # John's changes at 05:30 UTC), each quarter is looked up.
+            offset = _offset(tz, utc_hour)
+            if _offset(tz, utc_hour + HOUR - 1) != offset:
+                offset = _offset(tz, quarter)
+            else:
+                offsets[utc_hour] = offset
         local = quarter + offset
         cell = (local // 86400, (local % 86400) // HOUR)  # (days since 1970-01-01, hour)
         counts = cells.get(cell)

@@ -6,13 +6,12 @@ Each contact adds one to a handful of counters, kept by the UTC day and the
 quarter hour it started in (every zone's offset is a whole number of quarter
 hours, so any zone's local hours and days are unions of quarters):
 
-- the core, per quarter, in one hash per 4 UTC hours (`contacts:tally:<block
-  start>`, fields `<quarter>:<name>`, quarter 0-15 of the block):
-  offered, answered | abandoned | missed, within:<seconds> (answered within
-  each service level), and wait_ms (the answered waits, summed) — what the
-  charts by day and by hour read;
-- the detail, per quarter in one hash per UTC hour (`contacts:detail:<hour
-  start>`) and per UTC day (`contacts:detail:<day start>:day`):
+- the core, per quarter, in one hash per 3 UTC hours (fields
+  `<quarter>:<name>`, quarter 0-11 of the block): offered, answered |
+  abandoned | missed; and of calls: calls, calls_answered, within:<seconds>
+  (answered within each service level), and wait_ms (the answered calls'
+  waits, summed) — what the charts by day and by hour read;
+- the detail, per quarter in one hash per UTC hour and per UTC day:
   outcome:<outcome>, channel:<channel>, language:<language>, counselor:<id>
   (who answered), disposition:<code>, referral:<code>, risk:<level> — a
   report reads the day totals for the days wholly in its range, the hours
@@ -22,8 +21,8 @@ Why those sizes: Redis keeps a hash of at most 128 small fields packed (a
 listpack, some 20 bytes a field) and a bigger one as a table (some 90). A
 day of a busy line (274 contacts) made one core hash of ~480 fields and a
 detail one of ~1,900: 38.7 MB of tallies for 100,000 contacts over a year
-(`python -m bench.reports`). Four hours of core (16 quarters of at most 7
-counters) and an hour of detail stay packed.
+(`python -m bench.reports`). Three hours of core (12 quarters of at most 9
+counters) and an hour of detail stay packed: 11.8 MB.
 
 A contact changes after it is recorded (settled to another outcome, answered
 on a later try, wrapped up), so what it added is kept with it (its `counted`
@@ -33,12 +32,14 @@ that changed it: two writers racing (a settle and a wrap-up) each recount
 what is stored, never what they read earlier, and a recount run twice
 changes nothing. Counts only: no number, word or note is in a tally.
 
-Keys (expire with the retention period, like the contacts they count):
-    contacts:tally:<block start>        core counters by quarter, 4 hours
-    contacts:detail:<hour start>        detail counters by quarter, an hour
-    contacts:detail:<day start>:day     detail counters of the whole day
-    contacts:tally_days                 zset day start -> itself (days with a tally)
-    contacts:tallied                    the tally version every contact is in
+Keys (expire a day after the retention period, so a day's tallies outlive
+the last contact that started in it):
+    contacts:tally:<v>:core:<block start>   core counters by quarter, 3 hours
+    contacts:tally:<v>:detail:<hour start>  detail counters by quarter, an hour
+    contacts:tally:<v>:day:<day start>      detail counters of the whole day
+    contacts:tally_days                     zset day start -> itself (days with a tally)
+    contacts:tallied                        the version every kept contact is counted in
+    contacts:tallied:recounting             held while one process recounts
 """
 
 from __future__ import annotations
@@ -52,43 +53,64 @@ from ivr.platform.redis_store import text
 
 QUARTER = 900  # seconds
 HOUR = 3600
-BLOCK = 4 * HOUR  # a core hash: 16 quarters of at most 7 counters, packed (<= 128)
+BLOCK = 3 * HOUR  # a core hash: 12 quarters of at most 9 counters, packed (<= 128)
 DAY = 86400
 DAYS = "contacts:tally_days"
 TALLIED = "contacts:tallied"
-# Bumped when what a tally counts changes: the next report recounts every
-# contact kept (idempotent) before reading.
-VERSION = "1"
-ANSWERED = ("answered", "conversation")  # a person talked or texted with them
-ABANDONED = ("abandoned",)  # the caller hung up waiting; every other end is missed
-SERVICE_LEVEL_SECONDS = (20, 60)  # 988's: the share answered within these
+# Bumped when what a tally counts or where it keeps it changes: the keys
+# carry it, so counts under another version are never taken back from these
+# (they expire), and the next report recounts every contact kept, once.
+VERSION = "2"
+# A person talked or texted with them: these outcomes, or any contact a
+# counselor held after answering (a texter who sent STOP mid-conversation).
+ANSWERED = ("answered", "conversation")
+# Gone before anyone answered: a caller who hung up waiting, a texter who sent
+# STOP while waiting. Every other end with no person is missed.
+ABANDONED = ("abandoned", "opted_out")
+SERVICE_LEVEL_SECONDS = (20, 60)  # 988's: the share of calls answered within these
+# Counted per quarter. The service level and the wait are of calls: 988
+# measures how fast a call is answered; a callback is returned hours later
+# and a text taken in minutes, and mixing them would say nothing.
 CORE = (
-    "offered", "answered", "abandoned", "missed",
+    "offered", "answered", "abandoned", "missed", "calls", "calls_answered",
     *(f"within:{s}" for s in SERVICE_LEVEL_SECONDS), "wait_ms",
 )  # fmt: skip
 BATCH = 500  # contacts recounted per round trip
+RECOUNT_LOCK_SECONDS = 300  # one process recounts after an upgrade; others read meanwhile
 
 _RECOUNT = """
 local c = redis.call('HGETALL', KEYS[1])
 local r = {}
 for i = 1, #c, 2 do r[c[i]] = c[i + 1] end
 if (r['channel'] or '') == '' then return 0 end
-local fields = {'offered', 'channel:' .. r['channel'], 'language:' .. (r['language'] or ''),
-                'outcome:' .. (r['outcome'] or '')}
+local function listed(value, list)
+  for item in string.gmatch(list, '[^,]+') do if item == value then return true end end
+  return false
+end
+local outcome = r['outcome'] or ''
+local counselor = r['counselor'] or ''
+local answered_at = tonumber(r['answered'] or '')
 local kind = 'missed'
-for o in string.gmatch(ARGV[2], '[^,]+') do if o == r['outcome'] then kind = 'answered' end end
-for o in string.gmatch(ARGV[3], '[^,]+') do if o == r['outcome'] then kind = 'abandoned' end end
-table.insert(fields, kind)
+if listed(outcome, ARGV[2]) or (counselor ~= '' and answered_at) then
+  kind = 'answered'
+elseif listed(outcome, ARGV[3]) then
+  kind = 'abandoned'
+end
+local fields = {'offered', kind, 'channel:' .. r['channel'],
+                'language:' .. (r['language'] or ''), 'outcome:' .. outcome}
+if kind == 'answered' and counselor ~= '' then table.insert(fields, 'counselor:' .. counselor) end
 local wait_ms = 0
-if kind == 'answered' then
-  local started = tonumber(r['started']) or 0
-  local reached = tonumber(r['answered'] or '') or tonumber(r['ended'] or '') or started
-  local waited = math.max(0, reached - started)
-  wait_ms = math.floor(waited * 1000 + 0.5)
-  for limit in string.gmatch(ARGV[4], '[^,]+') do
-    if waited <= tonumber(limit) then table.insert(fields, 'within:' .. limit) end
+if r['channel'] == 'call' then
+  table.insert(fields, 'calls')
+  if kind == 'answered' then
+    table.insert(fields, 'calls_answered')
+    local started = tonumber(r['started']) or 0
+    local waited = math.max(0, (answered_at or tonumber(r['ended'] or '') or started) - started)
+    wait_ms = math.floor(waited * 1000 + 0.5)
+    for limit in string.gmatch(ARGV[4], '[^,]+') do
+      if waited <= tonumber(limit) then table.insert(fields, 'within:' .. limit) end
+    end
   end
-  if (r['counselor'] or '') ~= '' then table.insert(fields, 'counselor:' .. r['counselor']) end
 end
 for code in string.gmatch(r['dispositions'] or '', '[^,]+') do
   table.insert(fields, 'disposition:' .. code)
@@ -97,31 +119,38 @@ for code in string.gmatch(r['referrals'] or '', '[^,]+') do
   table.insert(fields, 'referral:' .. code)
 end
 if (r['risk'] or '') ~= '' then table.insert(fields, 'risk:' .. r['risk']) end
-local now = table.concat(fields, ' ') .. '|' .. wait_ms
+local now = ARGV[8] .. '/' .. table.concat(fields, ' ') .. '|' .. wait_ms
 local before = r['counted'] or ''
 if before == now then return 0 end
-local q = ARGV[5] .. ':'
-local qd = ARGV[7] .. ':'
+local q, qd = ARGV[5] .. ':', ARGV[7] .. ':'
+local core = {offered = 1, answered = 1, abandoned = 1, missed = 1, calls = 1,
+              calls_answered = 1, wait_ms = 1}
+local function bump(key, field, n)
+  -- A counter back at zero is dropped: a hash stays small enough to be packed.
+  if redis.call('HINCRBY', key, field, n) == 0 then redis.call('HDEL', key, field) end
+end
 local function add(f, n)
-  if f == 'offered' or f == 'answered' or f == 'abandoned' or f == 'missed'
-     or string.sub(f, 1, 7) == 'within:' then
-    redis.call('HINCRBY', KEYS[2], q .. f, n)
+  if core[f] or string.sub(f, 1, 7) == 'within:' then
+    bump(KEYS[2], q .. f, n)
   else
-    redis.call('HINCRBY', KEYS[3], qd .. f, n)
-    redis.call('HINCRBY', KEYS[4], f, n)
+    bump(KEYS[3], qd .. f, n)
+    bump(KEYS[4], f, n)
   end
 end
-if before ~= '' then
-  local taken, waited_before = string.match(before, '^(.*)|(%d+)$')
+local mine = ARGV[8] .. '/'
+if string.sub(before, 1, #mine) == mine then
+  local taken, waited_before = string.match(string.sub(before, #mine + 1), '^(.*)|(%d+)$')
   for f in string.gmatch(taken or '', '%S+') do add(f, -1) end
   local took = tonumber(waited_before) or 0
   -- Redis refuses "-0" as an integer: take back only a wait there was.
-  if took > 0 then redis.call('HINCRBY', KEYS[2], q .. 'wait_ms', -took) end
+  if took > 0 then add('wait_ms', -took) end
 end
 for _, f in ipairs(fields) do add(f, 1) end
-if wait_ms > 0 then redis.call('HINCRBY', KEYS[2], q .. 'wait_ms', wait_ms) end
+if wait_ms > 0 then add('wait_ms', wait_ms) end
 redis.call('HSET', KEYS[1], 'counted', now)
-for i = 2, 4 do redis.call('EXPIRE', KEYS[i], ARGV[1]) end
+for i = 2, 4 do
+  if redis.call('EXISTS', KEYS[i]) == 1 then redis.call('EXPIRE', KEYS[i], ARGV[1]) end
+end
 redis.call('ZADD', KEYS[5], ARGV[6], ARGV[6])
 return 1
 """
@@ -133,15 +162,15 @@ def day_of(moment: float) -> int:
 
 
 def tally_key(block: int) -> str:
-    return f"contacts:tally:{block}"
+    return f"contacts:tally:{VERSION}:core:{block}"
 
 
 def detail_key(hour: int) -> str:
-    return f"contacts:detail:{hour}"
+    return f"contacts:tally:{VERSION}:detail:{hour}"
 
 
 def day_detail_key(day: int) -> str:
-    return f"contacts:detail:{day}:day"
+    return f"contacts:tally:{VERSION}:day:{day}"
 
 
 class Tallies:
@@ -170,6 +199,7 @@ class Tallies:
                 int((started - block) // QUARTER),
                 day,
                 int((started - hour) // QUARTER),
+                VERSION,
             ],
             client=pipe if pipe is not None else self._redis,
         )
@@ -240,14 +270,20 @@ class Tallies:
         it recounted."""
         if self.current():
             return False
-        batch: list[tuple[str, float]] = []
-        for contact in contacts:
-            batch.append(contact)
-            if len(batch) == BATCH:
-                self._recount_all(batch)
-                batch = []
-        self._recount_all(batch)
-        self._redis.set(TALLIED, VERSION)
+        lock = f"{TALLIED}:recounting"
+        if not self._redis.set(lock, VERSION, nx=True, ex=RECOUNT_LOCK_SECONDS):
+            return False  # another process is at it: this report reads what is counted so far
+        try:
+            batch: list[tuple[str, float]] = []
+            for contact in contacts:
+                batch.append(contact)
+                if len(batch) == BATCH:
+                    self._recount_all(batch)
+                    batch = []
+            self._recount_all(batch)
+            self._redis.set(TALLIED, VERSION)
+        finally:
+            self._redis.delete(lock)
         return True
 
     def _recount_all(self, batch: list[tuple[str, float]]) -> None:

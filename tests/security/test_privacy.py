@@ -326,9 +326,8 @@ KEPT = {
     "threads:*": "indexes of conversation ids by state and deadline: dropped when closed or "
     "sent, and as their records expire",
     "contacts:by_start": "index of contact ids by start time, pruned to retention",
-    "contacts:tally:*": "the reports' counts by day and quarter hour, no ids: a day past "
-    "retention, so the day's last contact is counted while it is kept",
-    "contacts:detail:*": "the same counts by channel, code and counselor id",
+    "contacts:tally:*": "the reports' counts by quarter hour (by channel, code and counselor "
+    "id too), no contact ids: a day past retention, so a day's last contact is counted while kept",
     "contacts:tally_days": "index of days with tallies, pruned to retention",
     "contacts:tallied": "the tally version every contact is counted in: one word",
 }

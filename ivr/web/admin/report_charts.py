@@ -47,9 +47,9 @@ def report_charts(
             missing="no contacts", axis_label=f"day ({zone})",
         ),
         "service_level": charts.line_chart(
-            "Answered within 20 s, by day",
+            f"Calls answered within 20 s, by day ({zone})",
             list(zip(day_labels, [_percent(b.service_level(20)) for b in days], strict=True)),
-            "%", maximum=100, missing="no contacts",
+            "%", maximum=100, missing="no calls",
         ),
         "demand": charts.column_chart(
             "Contacts offered and counselors on call, by hour of day", HOURS,

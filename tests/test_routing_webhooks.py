@@ -12,6 +12,7 @@ import redis
 from rq import Queue
 
 from ivr.callbacks.requests import Callbacks
+from ivr.contacts.records import Contacts
 from ivr.content.model import Content
 from ivr.jobs import QUEUE_NAME
 from ivr.platform.config import Settings
@@ -133,6 +134,42 @@ def test_a_hold_round_ending_as_a_counselor_is_connected_keeps_the_caller_queued
     assert [v.tag for v in kept] == ["Pause"]
     redis_client.hset(f"dispatch:{dispatch_id}", "answered_at", time.time() - 21)
     assert [v.tag for v in call.post(wait_url, QueueTime="51")] == ["Leave"]
+    # Let go, the caller goes on to the other choices, and the contact is
+    # recorded as nobody answering (not lost between "taken" and "talked").
+    after = call.post(twiml.find("Enqueue").attrib["action"], QueueResult="leave")  # type: ignore[union-attr]
+    assert gather_action(after).endswith("/voice/menu/no_counselor")
+    (contact,) = Contacts(redis_client, 3600).between(0, 2**40)
+    assert (contact.outcome, contact.counselor, contact.detail) == ("unanswered", "", dispatch_id)
+
+
+def test_a_bridge_whose_counselor_call_already_ended_lets_the_caller_go_at_once(
+    call: CallFixture, redis_client: redis.Redis
+) -> None:
+    twiml = hold_for_counselor(call)
+    dispatch_id = dispatch_of(twiml)
+    dispatches = Dispatches(redis_client, 3600)
+    leg_id = dispatches.add_leg(dispatch_id, "alex", 1)
+    assert leg_id
+    assert dispatches.claim(dispatch_id, leg_id) == "won"
+    dispatches.conversation_over(dispatch_id, "alex")  # their <Dial> ended: no bridge
+    wait_url = twiml.find("Enqueue").attrib["waitUrl"]  # type: ignore[union-attr]
+    assert [v.tag for v in call.post(wait_url, QueueTime="30")] == ["Leave"]
+
+
+def test_a_caller_who_hangs_up_while_being_connected_is_an_abandoned_contact(
+    call: CallFixture, redis_client: redis.Redis
+) -> None:
+    twiml = hold_for_counselor(call)
+    dispatch_id = dispatch_of(twiml)
+    dispatches = Dispatches(redis_client, 3600)
+    leg_id = dispatches.add_leg(dispatch_id, "alex", 1)
+    assert leg_id
+    assert dispatches.claim(dispatch_id, leg_id) == "won"
+    action = twiml.find("Enqueue").attrib["action"]  # type: ignore[union-attr]
+    assert [v.tag for v in call.post(action, QueueResult="hangup")] == ["Hangup"]
+    call.post(action, QueueResult="hangup")  # Twilio's retry: still one contact
+    (contact,) = Contacts(redis_client, 3600).between(0, 2**40)
+    assert (contact.outcome, contact.detail) == ("abandoned", dispatch_id)
 
 
 def test_pressing_1_while_waiting_leaves_a_message_instead(

@@ -85,3 +85,25 @@ class WaitEnding:
         dispatch = self.dispatches.load(text(found))
         if dispatch is not None and dispatch.is_open:
             self.end(dispatch, "abandoned")
+
+    def bridge_missed(self, dispatch: Dispatch, hung_up: bool) -> None:
+        """A counselor took the call but their <Dial><Queue> never reached the
+        caller: the caller hung up while being connected (HUNG_UP), or the
+        bridge failed and the hold let them go on. The dispatch stays as the
+        press left it (the counselor's own call ends it); the contact is
+        recorded as nobody answering, once, so it is in the log and the
+        reports rather than nowhere."""
+        Contacts(self._redis, self._retention).record(
+            f"call:{dispatch.call_sid}",
+            channel="call",
+            language=dispatch.language,
+            started=dispatch.created,
+            ended=time.time(),
+            outcome="abandoned" if hung_up else "unanswered",
+            detail=dispatch.id,
+        )
+        log.warning(
+            "dispatch %s: taken by a counselor, never bridged (%s)",
+            dispatch.id,
+            "the caller hung up" if hung_up else "the bridge failed",
+        )

@@ -31,9 +31,10 @@ log = logging.getLogger("helpline.routing")
 # in the one queue (the load test saw rings start a minute late).
 FIRST_QUIET_SECONDS = 20  # the caller just heard "we are finding a counselor"
 HOLD_PAUSE_SECONDS = 10  # one hold document: short, so a decision reaches the caller soon
-# From a counselor's press to their <Dial><Queue> reaching the caller takes
-# well under a second (the whisper's answer, then Twilio's dequeue); 20 s,
-# two hold rounds, is the most a caller is kept for a bridge that never comes.
+# From a counselor's press to their <Dial><Queue> reaching the caller is one
+# webhook answer and Twilio's dequeue (the emulator: about 20 ms, in the logs
+# of tests/faults/test_replays.py); 20 s of 1 s pauses is the most a caller is
+# kept for a bridge that never comes.
 BRIDGE_GRACE_SECONDS = 20
 
 
@@ -47,10 +48,13 @@ def _url(route: str, dispatch_id: str, leg_id: str | None = None) -> str:
     return absolute(f"voice.{route}", dispatch_id=dispatch_id, leg_id=leg_id)
 
 
-def _end_wait(line: Line, dispatch: Dispatch, outcome: str, why: str = "") -> bool:
+def _ending(line: Line) -> WaitEnding:
     settings = line.settings
-    ending = WaitEnding(line.redis, line.jobs, settings.retention_seconds, settings.timezone)
-    return ending.end(dispatch, outcome, why)
+    return WaitEnding(line.redis, line.jobs, settings.retention_seconds, settings.timezone)
+
+
+def _end_wait(line: Line, dispatch: Dispatch, outcome: str, why: str = "") -> bool:
+    return _ending(line).end(dispatch, outcome, why)
 
 
 def _keep_waiting(dispatch_id: str) -> Response:
@@ -68,6 +72,7 @@ def _being_bridged(dispatch: Dispatch) -> bool:
     answered = dispatch.answered_at
     return (
         dispatch.state == "bridged"
+        and dispatch.ended_at is None  # the counselor's <Dial> has not ended yet
         and answered is not None
         and time.time() - answered < BRIDGE_GRACE_SECONDS
     )
@@ -178,6 +183,10 @@ def queue_done(dispatch_id: str) -> Response:
     if result == "bridged":
         response.hangup()
         return twiml(response)
+    if dispatch.state == "bridged":
+        # Taken, but the counselor's call never reached them: hung up while
+        # being connected, or let go after BRIDGE_GRACE_SECONDS.
+        _ending(line).bridge_missed(dispatch, hung_up=result == "hangup")
     if result == "hangup":
         _end_wait(line, dispatch, "abandoned")
         response.hangup()

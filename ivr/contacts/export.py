@@ -71,11 +71,6 @@ def row(contact: Contact, *, zone: str, with_note: bool = False) -> dict[str, st
     return shown
 
 
-def to_csv(contacts: Iterable[Contact], *, zone: str, with_notes: bool = False) -> str:
-    """CSV text, a header then one row per contact (see `csv_lines`)."""
-    return "".join(csv_lines(contacts, zone=zone, with_notes=with_notes))
-
-
 def csv_lines(contacts: Iterable[Contact], *, zone: str, with_notes: bool = False) -> Iterator[str]:
     """The CSV a line at a time, the header first, as CONTACTS come (an
     answer streamed, never a year's log in one string); times in ZONE. A cell

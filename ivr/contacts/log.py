@@ -17,7 +17,7 @@ import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TypeVar, cast
 
 import redis
@@ -25,6 +25,7 @@ import redis
 from ivr.contacts.records import BATCH, BY_START, CHANNELS, OUTCOMES, Contact, Contacts
 from ivr.contacts.report import local_range
 from ivr.platform.redis_store import text
+from ivr.roster.parse import COUNSELOR_ID, LANGUAGE
 
 # Rows a page of the log shows: a shift's worth to read by eye, and a page
 # that renders at once; older ones are a click away ("Older").
@@ -33,8 +34,24 @@ DEFAULT_DAYS = 7  # the log's range when none is asked for: the last week
 FIELDS = ("channel", "language", "outcome", "counselor", "disposition")
 # Days outside these are typing mistakes (and 9999-12-31's next day does not exist).
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
+# The same as instants, a day wider either way (whatever the line's zone): a
+# place in the log outside them was not written by `Place.text`.
+EARLIEST_MOMENT = datetime.combine(EARLIEST - timedelta(days=1), time(), UTC).timestamp()
+LATEST_MOMENT = datetime.combine(LATEST + timedelta(days=2), time(), UTC).timestamp()
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_CODE = re.compile(r"[a-z0-9_.@-]{0,64}")
+# What each code field takes (an empty one is not asked for): counselors and
+# languages as the roster writes them ("Maria", "pt-BR"), dispositions as
+# codes; the API's query declares the same patterns.
+CODES = {
+    "language": LANGUAGE,
+    "counselor": COUNSELOR_ID,
+    "disposition": re.compile(r"[a-z0-9_.@-]{1,64}"),
+}
+_CODE_WRITTEN = {
+    "language": "language: a language code, e.g. es or pt-BR",
+    "counselor": "counselor: a roster id (letters, digits and _ . -)",
+    "disposition": "disposition: letters, digits and _ . @ - only",
+}
 _PLACE = re.compile(r"([0-9][0-9.eE+-]{0,31}):([A-Za-z0-9_-]{1,64})")
 T = TypeVar("T")
 
@@ -87,8 +104,8 @@ def read_filter(raw: Mapping[str, str], zone: str, today: date, days: int = DEFA
     by default the DAYS up to TODAY), the others codes. A bad field is named
     in `errors` and left out of the filter (the default range instead)."""
     errors: dict[str, str] = {}
-    last = _day(raw, "to", errors)
-    first = _day(raw, "from", errors)
+    last = read_day(raw, "to", errors)
+    first = read_day(raw, "from", errors)
     if last is None:
         last = max(today, first) if first is not None else today
     if first is None:
@@ -103,15 +120,18 @@ def read_filter(raw: Mapping[str, str], zone: str, today: date, days: int = DEFA
         if name in allowed and value not in allowed[name]:
             errors[name] = f"{name}: not one of {', '.join(allowed[name][1:])}"
             fields[name] = ""
-        elif not _CODE.fullmatch(value):
-            errors[name] = f"{name}: letters, digits and _ . @ - only"
+        elif name in CODES and value and not CODES[name].fullmatch(value):
+            errors[name] = _CODE_WRITTEN[name]
             fields[name] = ""
     start, end = local_range(zone, first, last)
     shown = {"from": first.isoformat(), "to": last.isoformat(), **fields}
     return Asked(ContactFilter(start, end, **fields), first, last, shown, errors)
 
 
-def _day(raw: Mapping[str, str], name: str, errors: dict[str, str]) -> date | None:
+def read_day(raw: Mapping[str, str], name: str, errors: dict[str, str]) -> date | None:
+    """RAW's day NAME (YYYY-MM-DD, from EARLIEST to LATEST); None when not
+    given, or when bad, with a message under NAME in ERRORS. The log's and
+    the reports' days are read by this alone."""
     value = raw.get(name, "") or ""
     if not value:
         return None
@@ -146,7 +166,7 @@ class Place:
             started = float(found[1]) if found else math.nan
         except ValueError:  # "1.2.3"
             started = math.nan
-        if found is None or not math.isfinite(started):
+        if found is None or not EARLIEST_MOMENT <= started <= LATEST_MOMENT:  # NaN too
             raise ValueError(f"not a place in the log: {raw!r}")
         return cls(started, found[2])
 
@@ -155,6 +175,7 @@ class Place:
 class LogPage:
     contacts: list[Contact]  # newest first, at most the page's size
     older: Place | None  # the last one shown, when older matches follow; None at the end
+    before: Place | None = None  # the place it went on from; None: the range's newest
 
 
 def log_page(
@@ -167,7 +188,10 @@ def log_page(
     """The newest SIZE contacts WANTED that come after BEFORE (the last one
     the page before showed), reading batches newest first until the page is
     full, and one more match past it (so "Older" is offered only when there
-    is an older one), or the range ends."""
+    is an older one), or the range ends. A place past the range is not gone
+    on from: the page is the range's newest (and says so, `before` None)."""
+    if before is not None and not before.started < wanted.end:
+        before = None
     shown: list[Contact] = []
     last: Place | None = None
     walk = _walk(client, store, wanted.start, wanted.end, newest=True, after=before, first=size + 1)
@@ -175,10 +199,10 @@ def log_page(
         if not wanted.matches(contact):
             continue
         if len(shown) == size:
-            return LogPage(shown, last)
+            return LogPage(shown, last, before)
         shown.append(contact)
         last = place
-    return LogPage(shown, None)
+    return LogPage(shown, None, before)
 
 
 def count_if_cheap(client: redis.Redis, wanted: ContactFilter) -> int | None:
@@ -230,7 +254,7 @@ def _walk(
     within a score, so many contacts started at one moment are neither read
     twice nor skipped, however many)."""
     if after is not None and not after.started < end:
-        after = None  # a place past the range: the range from its newest
+        after = None  # a place past the range: the range from its newest (as `log_page` says)
     if newest:
         bound, open_bound = (after.started, False) if after is not None else (end, True)
     else:
@@ -263,4 +287,3 @@ def _walk(
         else:
             bound, open_bound = last, False
             skip = sum(1 for _, score in found if score == last)
-

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import redis
 from click.testing import CliRunner
+from flask import Flask
 from flask.testing import FlaskClient
 
 from ivr.cli.main import main
@@ -33,6 +34,7 @@ from tests.conftest import RedisServer, cli_environment
 LISTS = WrapUpLists(frozenset({"withdrawal", "emotional_support"}), frozenset({"low"}), frozenset())
 LINE_ZONE = ZoneInfo("America/New_York")  # the tests' line: HELPLINE_TIMEZONE's default
 TODAY = datetime.now(LINE_ZONE).date().isoformat()
+FOREVER = 100 * 365 * 86400  # a retention (seconds) no run of these tests outlives
 
 
 def some_contacts(client: redis.Redis) -> dict[str, str]:
@@ -138,7 +140,9 @@ def test_the_reports_page_counts_the_contacts_in_the_lines_zone(
 def test_the_monthly_page_shows_the_month_and_its_change_from_the_one_before(
     client: FlaskClient, redis_client: redis.Redis, people: Accounts
 ) -> None:
-    store = Contacts(redis_client, 86400 * 400)
+    # Kept "forever": `record` trims what started before now - retention, and
+    # these are of 2026 whenever the test runs.
+    store = Contacts(redis_client, FOREVER)
     zone = ZoneInfo("America/New_York")
     for n, (month, outcome) in enumerate(
         [(10, "answered"), (11, "answered"), (11, "answered"), (11, "abandoned")]
@@ -265,7 +269,10 @@ def test_a_place_reads_back_and_refuses_anything_else() -> None:
     place = Place(1752350000.1234567, "CT-ABC234")
     assert Place.parse(place.text()) == place
     for bad in ("", "garbage", "1752350000", "nan:CT-ABC234", "1e999:CT-ABC234",
-                "1.2.3:CT-ABC234", "-5:CT-ABC234", "5:CT ABC", "5:"):  # fmt: skip
+                "1.2.3:CT-ABC234", "-5:CT-ABC234", "5:CT ABC", "5:",
+                # finite, but no moment of the log's years (2000 to 2100)
+                "9.9e15:CT-ABC234", "1e300:CT-ABC234", "0:CT-ABC234",
+                "4.2e9:CT-ABC234"):  # fmt: skip
         with pytest.raises(ValueError, match="not a place in the log"):
             Place.parse(bad)
 
@@ -312,7 +319,13 @@ def test_a_bad_place_to_go_on_from_is_refused_beside_the_filter(
 ) -> None:
     made = some_contacts(redis_client)
     assert log_in(client, "val") == 302
-    for bad in ("yesterday", "1e999:CT-ABC234", "12:CT-ABC234'><script>"):
+    for bad in (
+        "yesterday",
+        "1e999:CT-ABC234",
+        "12:CT-ABC234'><script>",
+        "9.9e15:abc",
+        "1e300:abc",
+    ):
         answer = client.get("/admin/contacts", query_string={"before": bad, "channel": "call"})
         assert answer.status_code == 422
         page = answer.get_data(as_text=True)
@@ -355,3 +368,161 @@ def test_the_cli_export_takes_the_logs_filter(
     bad = CliRunner().invoke(main, ["contacts", "export", "--to", "2026-02-30"], env=env)
     assert bad.exit_code == 2
     assert "to: write a date as YYYY-MM-DD" in bad.output
+
+
+def test_a_place_past_the_range_is_not_said_to_be_gone_on_from(
+    client: FlaskClient, redis_client: redis.Redis, people: Accounts
+) -> None:
+    """A place the walk passes over (past the range's end) is not printed as
+    "older than ...": the page is the newest, and counted as such."""
+    made = some_contacts(redis_client)
+    assert log_in(client, "val") == 302
+    future = datetime(2100, 1, 1, tzinfo=UTC).timestamp()
+    answer = client.get(
+        "/admin/contacts", query_string={"before": f"{future!r}:CT-X", "channel": "call"}
+    )
+    assert answer.status_code == 200
+    page = answer.get_data(as_text=True)
+    assert "older than" not in page
+    assert "2099-12-31" not in page
+    assert '<span id="contact-count">3 contacts</span>' in page  # all on this, the newest page
+    assert made["call:CA1"] in page
+
+
+def test_days_outside_the_logs_years_are_refused_by_the_reports_too(
+    client: FlaskClient, redis_client: redis.Redis, people: Accounts
+) -> None:
+    """The reports read their days as the log does (2000 to 2100): a year far
+    out is a message beside the field, not an overflow."""
+    assert log_in(client, "val") == 302
+    for first, last in [("9999-12-30", "9999-12-31"), ("0001-01-01", "0001-01-02")]:
+        answer = client.get("/admin/reports", query_string={"from": first, "to": last})
+        assert answer.status_code == 422, (first, last)
+        page = answer.get_data(as_text=True)
+        assert "from: a day from 2000-01-01 to 2100-12-31" in page
+        assert "to: a day from 2000-01-01 to 2100-12-31" in page
+    for first, last in [("2000-01-01", "2000-01-02"), ("2100-12-30", "2100-12-31")]:
+        answer = client.get("/admin/reports", query_string={"from": first, "to": last})
+        assert answer.status_code == 200, (first, last)
+    too_long = client.get("/admin/reports", query_string={"from": "2026-01-01", "to": "2027-02-06"})
+    assert too_long.status_code == 422
+    assert "to: on or after from, and at most 400 days later" in too_long.get_data(as_text=True)
+    for month in ("2000-01", "2100-12"):
+        answer = client.get("/admin/reports/monthly", query_string={"month": month})
+        assert answer.status_code == 200, month
+    for month in ("1999-12", "2101-01", "9999-12", "0000-00", "２０２６-11", "2026-1", "soon"):
+        answer = client.get("/admin/reports/monthly", query_string={"month": month})
+        assert answer.status_code == 422, month
+        assert "month: write it as YYYY-MM" in answer.get_data(as_text=True)
+
+
+def roster_people(client: redis.Redis) -> dict[str, str]:
+    """Contacts of counselors and languages written as a roster may write
+    them: an id with capitals, a language with a region."""
+    store = Contacts(client, 86400)
+    now = time.time()
+    made = {}
+    for source, language, counselor in [
+        ("call:PT", "pt-BR", "Maria"),
+        ("call:EN", "en", "Maria"),
+        ("call:OTHER", "pt-BR", "Alex.Smith-2"),
+    ]:
+        made[source], _ = store.record(
+            source, channel="call", language=language, started=now - 300, ended=now - 60,
+            outcome="answered", counselor=counselor, answered=now - 240,
+        )  # fmt: skip
+    return made
+
+
+def test_the_filter_takes_the_rosters_ids_and_languages(
+    client: FlaskClient,
+    redis_client: redis.Redis,
+    redis_server: RedisServer,
+    people: Accounts,
+    tmp_path: Path,
+) -> None:
+    made = roster_people(redis_client)
+    query = {"counselor": "Maria", "language": "pt-BR"}
+    assert log_in(client, "val") == 302
+    answer = client.get("/admin/contacts", query_string=query)
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert ids_in(answer.get_data(as_text=True)) == [made["call:PT"]]
+    exported = client.get("/admin/contacts.csv", query_string=query)
+    assert exported.status_code == 200
+    assert [r["id"] for r in csv.DictReader(io.StringIO(exported.get_data(as_text=True)))] == [
+        made["call:PT"]
+    ]
+    dotted = client.get("/admin/contacts", query_string={"counselor": "Alex.Smith-2"})
+    assert ids_in(dotted.get_data(as_text=True)) == [made["call:OTHER"]]
+    for field, bad in [("counselor", "Maria Silva"), ("counselor", "-maria"),
+                       ("language", "PT-br"), ("language", "portuguese")]:  # fmt: skip
+        refused = client.get("/admin/contacts", query_string={field: bad})
+        assert refused.status_code == 422, (field, bad)
+        assert f"{field}: " in refused.get_data(as_text=True)
+    env = cli_environment(redis_server.url, tmp_path)
+    done = CliRunner().invoke(
+        main, ["contacts", "export", "--counselor", "Maria", "--language", "pt-BR"], env=env
+    )
+    assert done.exit_code == 0, done.output
+    assert [r["id"] for r in csv.DictReader(io.StringIO(done.output))] == [made["call:PT"]]
+
+
+# Values no operator means, for every field of the log's and the reports'
+# queries: out-of-range years, impossible days, other scripts' digits, very
+# long text, NUL bytes, numbers too large for a moment.
+HOSTILE = [
+    "9999-12-31", "9999-12-30", "0001-01-01", "0000-00-00", "-0001-01-01", "+20260-01-01",
+    "99999-01-01", "2026-02-30", "２０２６-01-01", "2026-01-0١", "2026-01-01\x00", "\x00",
+    "9999-12", "0000-00", "0001-01", "２０２６-11", "2026-13",
+    "9.9e15:abc", "1e300:abc", "1e999:CT-1", "-1:abc", "nan:abc", "0:CT-1", "1e-300:CT-1",
+    "1" * 5000, "x" * 100_000, "é" * 1000, "Alex", "pt-BR", "ＡＬＥＸ", " ", "%00", "true", "1",
+]  # fmt: skip
+QUERIES = {
+    "/admin/reports": ("from", "to"),
+    "/admin/reports/monthly": ("month",),
+    "/admin/contacts": ("from", "to", *log.FIELDS, "before"),
+    "/admin/contacts.csv": ("from", "to", *log.FIELDS, "notes"),
+    "/api/v1/contacts.csv": ("from", "to", *log.FIELDS, "notes"),
+}
+RAW_QUERIES = [
+    "from=9999-12-30&to=9999-12-31",  # a range, in order, of a year far out
+    "from=0001-01-01&to=0001-01-02",
+    "from=2026-01-01&from=9999-12-31&to=0001-01-01&to=2026-01-02",  # repeated
+    "month=2026-01&month=9999-99",
+    "before=1e300:abc&before=1:CT-1",
+    "from=%ff%fe&to=%c0%80",  # not UTF-8
+    "%00=%00&from=2026-01-01%00",
+]
+
+NAMED = re.compile(r"\b(from|to|month|before|channel|language|outcome|counselor|disposition): ")
+
+
+@pytest.mark.parametrize("path", sorted(QUERIES))
+def test_no_query_however_hostile_is_answered_with_a_500(
+    path: str, client: FlaskClient, redis_client: redis.Redis, people: Accounts
+) -> None:
+    assert log_in(client, "sam") == 302
+    headers = {}
+    if path.startswith("/api/"):
+        headers = {"Authorization": f"Bearer {people.create_token('ada', 'admin')[1]}"}
+    asked: list[str | dict[str, str]] = [
+        {field: value} for field in QUERIES[path] for value in HOSTILE
+    ]
+    for query in [*asked, *RAW_QUERIES]:
+        answer = client.get(path, query_string=query, headers=headers)
+        assert answer.status_code in (200, 422), (path, query, answer.status_code)
+        if answer.status_code == 422 and answer.mimetype == "text/html":
+            assert NAMED.search(answer.get_data(as_text=True)), (path, query)  # beside its field
+        answer.close()  # a streamed CSV read no further
+
+
+def test_the_reports_are_their_own_module_at_the_same_addresses(app: Flask) -> None:
+    """The log's module keeps the log; the reports' pages are report_pages',
+    at the addresses and endpoint names they always had."""
+    rules = {rule.endpoint: rule.rule for rule in app.url_map.iter_rules()}
+    assert rules["admin.reports"] == "/admin/reports"
+    assert rules["admin.monthly"] == "/admin/reports/monthly"
+    for endpoint in ("admin.reports", "admin.monthly"):
+        assert app.view_functions[endpoint].__module__ == "ivr.web.admin.report_pages"
+    for endpoint in ("admin.contacts", "admin.contacts_csv", "admin.contact"):
+        assert app.view_functions[endpoint].__module__ == "ivr.web.admin.contact_pages"

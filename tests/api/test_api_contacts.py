@@ -16,7 +16,7 @@ from ivr.contacts.records import Contacts
 from ivr.operators.audit import AuditLog
 from ivr.web.api.registry import openapi_document
 from ivr.web.api.routes import PREFIX, VERSION
-from tests.admin.test_contact_log import LINE_ZONE, late_evening, some_contacts
+from tests.admin.test_contact_log import LINE_ZONE, late_evening, roster_people, some_contacts
 from tests.api.conftest import Tokens
 
 
@@ -89,6 +89,8 @@ def test_a_bad_field_is_named_in_a_422(
         ({"to": "1999-12-31"}, "to"),
         ({"channel": "fax"}, "channel"),
         ({"counselor": "Alex Smith"}, "counselor"),
+        ({"language": "PT-br"}, "language"),
+        ({"from": "0001-01-01"}, "from"),
         ({"hours": "24"}, "hours"),
     ]:
         answer = api.get("/api/v1/contacts.csv", query_string=query,
@@ -97,6 +99,17 @@ def test_a_bad_field_is_named_in_a_422(
         error = answer.get_json()["error"]
         assert [f["field"] for f in error["fields"]] == [field], query
     assert api.get("/api/v1/contacts.csv").status_code == 401
+
+
+def test_the_filter_takes_the_rosters_ids_and_languages(
+    api: FlaskClient, tokens: Tokens, redis_client: redis.Redis
+) -> None:
+    made = roster_people(redis_client)
+    rows = rows_of(api, tokens, "viewer", counselor="Maria", language="pt-BR")
+    assert [r["id"] for r in rows] == [made["call:PT"]]
+    assert [r["id"] for r in rows_of(api, tokens, "viewer", counselor="Alex.Smith-2")] == [
+        made["call:OTHER"]
+    ]
 
 
 def test_the_document_describes_the_csv() -> None:

@@ -1,6 +1,13 @@
 """The operators' pages: one blueprint (guard.py), its pages in the modules below."""
 
-from ivr.web.admin import blocked_pages, contact_pages, login, pages, roster_pages
+from ivr.web.admin import (
+    blocked_pages,
+    contact_pages,
+    login,
+    pages,
+    report_pages,
+    roster_pages,
+)
 from ivr.web.admin.guard import admin
 from ivr.web.admin.guard import configure as configure_admin
 
@@ -11,5 +18,6 @@ __all__ = [
     "contact_pages",
     "login",
     "pages",
+    "report_pages",
     "roster_pages",
 ]

@@ -16,7 +16,7 @@ from flask import Response
 from pydantic import BaseModel, Field
 
 from ivr.contacts.export import csv_lines
-from ivr.contacts.log import oldest_first, primed, read_filter
+from ivr.contacts.log import CODES, oldest_first, primed, read_filter
 from ivr.contacts.records import NOTE_MAX, OUTCOMES, Contact, Contacts, WrapUp
 from ivr.operators.accounts import Operator
 from ivr.operators.counselor_desk import MESSAGE_MAX, DeskRefused
@@ -73,7 +73,16 @@ LogDay = Annotated[
         description="A day in the line's own time zone (HELPLINE_TIMEZONE).",
     ),
 ]
-LogCode = Annotated[str, Field(pattern=r"^[a-z0-9_.@-]{0,64}$")]
+
+
+def _log_code(name: str) -> str:
+    """The log's pattern for the code field NAME, or nothing (not asked for)."""
+    return f"^(?:{CODES[name].pattern})?$"
+
+
+LogLanguage = Annotated[str, Field(pattern=_log_code("language"))]
+LogCounselor = Annotated[str, Field(pattern=_log_code("counselor"))]
+LogDisposition = Annotated[str, Field(pattern=_log_code("disposition"))]
 
 
 class ContactLogQuery(s.Query):
@@ -84,10 +93,10 @@ class ContactLogQuery(s.Query):
     )
     to: LogDay | None = Field(None, description="The last day, in the line's zone; default: today.")
     channel: Literal["call", "text", "callback"] | None = None
-    language: LogCode = Field("", examples=["es"])
+    language: LogLanguage = Field("", examples=["es", "pt-BR"])
     outcome: Outcome | None = None
-    counselor: LogCode = Field("", examples=["alex"])
-    disposition: LogCode = Field("", examples=["emotional_support"])
+    counselor: LogCounselor = Field("", examples=["alex", "Maria"])
+    disposition: LogDisposition = Field("", examples=["emotional_support"])
     notes: bool = Field(
         False, description="Add each contact's note: an admin's token only (ignored for a "
         "viewer's), and the export audited."

@@ -30,6 +30,7 @@ CONNECT_CALLBACK = "workers.callbacks.connect"
 SEND_BATCH = "workers.outbox.send_batch"
 DELETE_QUEUE = "workers.queues.delete_queue"
 SWEEP_QUEUES = "workers.queues.sweep_queues"
+RECOUNT_CONTACTS = "workers.contacts.recount_recent"
 THREAD_CRISIS = "workers.threads.answer_unanswered_crisis"
 THREAD_QUIET = "workers.threads.close_quiet_conversation"
 THREAD_SEND = "workers.threads.send_conversation_message"
@@ -44,6 +45,7 @@ JOB_NAMES = (
     SEND_BATCH,
     DELETE_QUEUE,
     SWEEP_QUEUES,
+    RECOUNT_CONTACTS,
     THREAD_CRISIS,
     THREAD_QUIET,
     THREAD_SEND,
@@ -160,6 +162,11 @@ class Jobs:
     def sweep_queues(self) -> None:
         """Delete the line's Twilio queues left behind (their delete never ran)."""
         self.queue.enqueue(SWEEP_QUEUES, result_ttl=RESULT_TTL)
+
+    def recount_contacts(self) -> None:
+        """Bring the last day's contacts into the reports' tallies (a no-op for
+        those already counted)."""
+        self.queue.enqueue(RECOUNT_CONTACTS, result_ttl=RESULT_TTL)
 
     def send_batch(
         self,

@@ -10,9 +10,12 @@ import time
 from collections import Counter
 
 import redis
+from rq import Queue
 
 from ivr.contacts.records import OUTCOMES, Contact, Contacts, WrapUp, WrapUpLists
 from ivr.contacts.tallies import DAY, QUARTER, TALLIED, day_of
+from ivr.jobs import QUEUE_NAME, Jobs
+from tests.live import LiveLine
 
 LISTS = WrapUpLists(
     frozenset({"information", "support"}), frozenset({"none", "low"}), frozenset({"988", "taper"})
@@ -248,3 +251,24 @@ def test_counts_under_another_version_are_never_taken_back(redis_client: redis.R
         redis_client.delete(key)
     store.tallies.recount(f"contact:{contact_id}", now)
     assert summed(store, *quarter(now))["abandoned"] == 1  # added, nothing taken
+
+
+def test_the_sweep_counts_what_an_older_process_left_uncounted(live_line: LiveLine) -> None:
+    """A rolling upgrade: after the first report recounted everything, a
+    process of the older version records a contact without counting it. The
+    worker's sweep job (workers.contacts.recount_recent) counts it."""
+    store = Contacts(live_line.redis, 86400)
+    now = time.time()
+    assert store.tallied() is True  # the first report: nothing to recount yet
+    contact_id, _ = store.record(
+        "dispatch:OLD", channel="call", language="en", started=now, ended=now + 1,
+        outcome="abandoned",
+    )  # fmt: skip
+    # As the older process left it: the contact, and no count of it.
+    live_line.redis.hdel(f"contact:{contact_id}", "counted")
+    for key in list(live_line.redis.scan_iter("contacts:tally:*")):
+        live_line.redis.delete(key)
+    assert summed(store, *quarter(now)) == Counter()
+    Jobs(Queue(QUEUE_NAME, connection=live_line.redis)).recount_contacts()
+    live_line.run_jobs()
+    assert summed(store, *quarter(now))["abandoned"] == 1

@@ -272,6 +272,18 @@ class Contacts:
         )
         return self.tallies.ensure((self._key(text(raw)), started) for raw, started in kept)
 
+    def recount_since(self, moment: float) -> int:
+        """Recount the tallies of the contacts that started since MOMENT (a
+        no-op for each already counted as it stands): what a process of an
+        older version recorded during a rolling upgrade, or changed later,
+        is counted within a sweep. How many were read."""
+        kept = cast(
+            "list[tuple[bytes, float]]",
+            self._redis.zrangebyscore(BY_START, moment, "+inf", withscores=True),
+        )
+        self.tallies.recount_all([(self._key(text(raw)), started) for raw, started in kept])
+        return len(kept)
+
     def wrapups_due(self, counselor: str) -> list[Contact]:
         """The counselor's contacts still waiting for a wrap-up, oldest first."""
         found = []

@@ -274,19 +274,25 @@ class Tallies:
         if not self._redis.set(lock, VERSION, nx=True, ex=RECOUNT_LOCK_SECONDS):
             return False  # another process is at it: this report reads what is counted so far
         try:
-            batch: list[tuple[str, float]] = []
-            for contact in contacts:
-                batch.append(contact)
-                if len(batch) == BATCH:
-                    self._recount_all(batch)
-                    batch = []
-            self._recount_all(batch)
+            self.recount_all(contacts)
             self._redis.set(TALLIED, VERSION)
         finally:
             self._redis.delete(lock)
         return True
 
-    def _recount_all(self, batch: list[tuple[str, float]]) -> None:
+    def recount_all(self, contacts: Iterable[tuple[str, float]]) -> None:
+        """Recount each contact (key, started), BATCH per round trip."""
+        batch: list[tuple[str, float]] = []
+        for contact in contacts:
+            batch.append(contact)
+            if len(batch) == BATCH:
+                self._recount_batch(batch)
+                batch = []
+        self._recount_batch(batch)
+
+    def _recount_batch(self, batch: list[tuple[str, float]]) -> None:
+        if not batch:
+            return
         pipe = self._redis.pipeline(transaction=False)
         for key, started in batch:
             self.recount(key, started, pipe)

@@ -99,7 +99,8 @@ def sweep_forever(
     text conversations' deadlines (an unanswered crisis, a silent texter, a
     counselor's message never handed to the outbox).
     Found within seconds, not RQ's minutes. And, every few minutes, a sweep
-    of the Twilio queues callers left behind."""
+    of the Twilio queues callers left behind, and a recount of the last
+    day's contacts into the reports' tallies."""
     jobs = Jobs(queue)
     # Only its deadlines are read here: no setting of the store matters.
     threads = Threads(queue.connection, "", 0)
@@ -123,6 +124,7 @@ def sweep_forever(
                 jobs.connect_callback(reference, counselor_id)
             if sweep_due(queue.connection):  # one worker of many, every few minutes
                 jobs.sweep_queues()
+                jobs.recount_contacts()
             if current is not None:
                 with current.lock:
                     if current.worker is not None:

@@ -34,10 +34,10 @@ def record(
     return contact_id
 
 
-def read(store: Contacts, first: date, last: date) -> Report:
-    start, end = local_range(ZONE, first, last)
+def read(store: Contacts, first: date, last: date, zone: str = ZONE) -> Report:
+    start, end = local_range(zone, first, last)
     core, detail = store.tallies.core_between(start, end), store.tallies.detail_between(start, end)
-    return build(core, detail, ZONE, first, last)
+    return build(core, detail, zone, first, last)
 
 
 def test_local_days_across_the_spring_forward_and_hours_in_the_zone(
@@ -131,10 +131,7 @@ def test_a_zone_half_an_hour_off_utc_gets_its_own_days_and_hours(
     store = Contacts(redis_client, KEPT)
     record(store, 1, datetime(2026, 11, 2, 23, 50, tzinfo=tz))
     record(store, 2, datetime(2026, 11, 3, 0, 10, tzinfo=tz), "abandoned")
-    first, last = date(2026, 11, 2), date(2026, 11, 3)
-    start, end = local_range(zone, first, last)
-    core, detail = store.tallies.core_between(start, end), store.tallies.detail_between(start, end)
-    report = build(core, detail, zone, first, last)
+    report = read(store, date(2026, 11, 2), date(2026, 11, 3), zone)
     assert [b.offered for b in report.days.values()] == [1, 1]
     assert (report.hours[23].answered, report.hours[0].abandoned) == (1, 1)
 
@@ -153,7 +150,5 @@ def test_a_dst_change_half_way_through_a_utc_hour_puts_each_quarter_right(
     record(store, 1, before)
     record(store, 2, after)
     day = date(2026, 3, 8)
-    start, end = local_range(zone, day, day)
-    core, detail = store.tallies.core_between(start, end), store.tallies.detail_between(start, end)
-    report = build(core, detail, zone, day, day)
+    report = read(store, day, day, zone)
     assert (report.hours[1].offered, report.hours[2].offered, report.hours[3].offered) == (1, 0, 1)

@@ -116,6 +116,16 @@ def test_the_hold_loop_ends_the_wait_at_the_longest_hold(
     assert today(redis_client, settings).unanswered == 1
 
 
+def taken_by_alex(client: redis.Redis, dispatch_id: str) -> Dispatches:
+    """A counselor pressed 1 for the caller: the dispatch is bridged, their
+    <Dial><Queue> not yet at the caller."""
+    dispatches = Dispatches(client, 3600)
+    leg_id = dispatches.add_leg(dispatch_id, "alex", 1)
+    assert leg_id
+    assert dispatches.claim(dispatch_id, leg_id) == "won"
+    return dispatches
+
+
 def test_a_hold_round_ending_as_a_counselor_is_connected_keeps_the_caller_queued(
     call: CallFixture, redis_client: redis.Redis
 ) -> None:
@@ -126,10 +136,7 @@ def test_a_hold_round_ending_as_a_counselor_is_connected_keeps_the_caller_queued
     twiml = hold_for_counselor(call)
     dispatch_id = dispatch_of(twiml)
     wait_url = twiml.find("Enqueue").attrib["waitUrl"]  # type: ignore[union-attr]
-    dispatches = Dispatches(redis_client, 3600)
-    leg_id = dispatches.add_leg(dispatch_id, "alex", 1)
-    assert leg_id
-    assert dispatches.claim(dispatch_id, leg_id) == "won"
+    taken_by_alex(redis_client, dispatch_id)
     kept = call.post(wait_url, QueueTime="30")
     assert [v.tag for v in kept] == ["Pause"]
     redis_client.hset(f"dispatch:{dispatch_id}", "answered_at", time.time() - 21)
@@ -147,10 +154,7 @@ def test_a_bridge_whose_counselor_call_already_ended_lets_the_caller_go_at_once(
 ) -> None:
     twiml = hold_for_counselor(call)
     dispatch_id = dispatch_of(twiml)
-    dispatches = Dispatches(redis_client, 3600)
-    leg_id = dispatches.add_leg(dispatch_id, "alex", 1)
-    assert leg_id
-    assert dispatches.claim(dispatch_id, leg_id) == "won"
+    dispatches = taken_by_alex(redis_client, dispatch_id)
     dispatches.conversation_over(dispatch_id, "alex")  # their <Dial> ended: no bridge
     wait_url = twiml.find("Enqueue").attrib["waitUrl"]  # type: ignore[union-attr]
     assert [v.tag for v in call.post(wait_url, QueueTime="30")] == ["Leave"]
@@ -161,10 +165,7 @@ def test_a_caller_who_hangs_up_while_being_connected_is_an_abandoned_contact(
 ) -> None:
     twiml = hold_for_counselor(call)
     dispatch_id = dispatch_of(twiml)
-    dispatches = Dispatches(redis_client, 3600)
-    leg_id = dispatches.add_leg(dispatch_id, "alex", 1)
-    assert leg_id
-    assert dispatches.claim(dispatch_id, leg_id) == "won"
+    taken_by_alex(redis_client, dispatch_id)
     action = twiml.find("Enqueue").attrib["action"]  # type: ignore[union-attr]
     assert [v.tag for v in call.post(action, QueueResult="hangup")] == ["Hangup"]
     call.post(action, QueueResult="hangup")  # Twilio's retry: still one contact

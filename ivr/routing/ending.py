@@ -48,15 +48,7 @@ class WaitEnding:
         other side ended it first."""
         if not self.dispatches.finish(dispatch.id, outcome, why):
             return False
-        Contacts(self._redis, self._retention).record(
-            f"call:{dispatch.call_sid}",
-            channel="call",
-            language=dispatch.language,
-            started=dispatch.created,
-            ended=time.time(),
-            outcome="abandoned" if outcome == "abandoned" else "unanswered",
-            detail=dispatch.id,
-        )
+        self._record_unanswered(dispatch, hung_up=outcome == "abandoned")
         figures = Figures(self._redis, self._zone_name)
         if outcome == "abandoned":
             figures.abandoned(dispatch.waited())
@@ -93,6 +85,16 @@ class WaitEnding:
         press left it (the counselor's own call ends it); the contact is
         recorded as nobody answering, once, so it is in the log and the
         reports rather than nowhere."""
+        self._record_unanswered(dispatch, hung_up)
+        log.warning(
+            "dispatch %s: taken by a counselor, never bridged (%s)",
+            dispatch.id,
+            "the caller hung up" if hung_up else "the bridge failed",
+        )
+
+    def _record_unanswered(self, dispatch: Dispatch, hung_up: bool) -> None:
+        """The call's contact, once: nobody answered; abandoned if the caller
+        hung up (HUNG_UP), else unanswered."""
         Contacts(self._redis, self._retention).record(
             f"call:{dispatch.call_sid}",
             channel="call",
@@ -101,9 +103,4 @@ class WaitEnding:
             ended=time.time(),
             outcome="abandoned" if hung_up else "unanswered",
             detail=dispatch.id,
-        )
-        log.warning(
-            "dispatch %s: taken by a counselor, never bridged (%s)",
-            dispatch.id,
-            "the caller hung up" if hung_up else "the bridge failed",
         )

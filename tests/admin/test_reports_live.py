@@ -146,6 +146,9 @@ def test_the_reports_count_the_calls_and_texts_the_line_took(
 
         page.set_viewport_size({"width": 390, "height": 844})
         page.screenshot(path=str(SCREENSHOTS / "reports-live-02-phone.png"), full_page=True)
+        page.locator("#chart-demand").screenshot(
+            path=str(SCREENSHOTS / "reports-live-02-phone-chart.png")
+        )
 
         page.set_viewport_size({"width": 1280, "height": 900})
         page.goto(live_line.line_url + "/admin/reports/monthly")

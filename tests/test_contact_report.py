@@ -6,13 +6,18 @@ reads it."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import json
+from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import redis
+from click.testing import CliRunner
 
+from ivr.cli.main import main
 from ivr.contacts.records import Contacts, WrapUp, WrapUpLists
 from ivr.contacts.report import Report, build, hours_seen, local_range, on_call_by_hour
+from tests.conftest import RedisServer, cli_environment
 
 ZONE = "America/New_York"
 TZ = ZoneInfo(ZONE)
@@ -152,3 +157,39 @@ def test_a_dst_change_half_way_through_a_utc_hour_puts_each_quarter_right(
     day = date(2026, 3, 8)
     report = read(store, day, day, zone)
     assert (report.hours[1].offered, report.hours[2].offered, report.hours[3].offered) == (1, 0, 1)
+
+
+def test_helpline_report_says_what_the_page_says(
+    redis_server: RedisServer, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    """The reports page in a terminal, for when the web is down: the same
+    figures from the same tallies, in the line's zone, as text and as JSON;
+    bad days refused by option."""
+    store = Contacts(redis_client, 30 * 86400)
+    today = datetime.now(TZ).date()
+    noon = datetime(today.year, today.month, today.day, 12, tzinfo=TZ)  # today, whenever run
+    record(store, 1, noon, waited=8)
+    record(store, 2, noon + timedelta(minutes=1), "abandoned")
+    record(store, 3, noon - timedelta(days=2), "voicemail")
+    env = {**cli_environment(redis_server.url, tmp_path), "HELPLINE_TIMEZONE": ZONE}
+    shown = CliRunner().invoke(main, ["report"], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert f"Contacts {today - timedelta(days=29)} to {today} ({ZONE})" in shown.output
+    assert "3 contacts · answered 1 (33%) · abandoned 1 (33%) · missed 1 (33%)" in shown.output
+    assert "calls 3: answered within 20 s 33%, within 60 s 33%; average wait 8 s" in shown.output
+    as_json = CliRunner().invoke(
+        main, ["report", "--json", "--from", str(today), "--to", str(today)], env=env
+    )
+    figures = json.loads(as_json.output)
+    page = read(store, today, today)
+    assert figures["total"]["offered"] == page.total.offered == 2
+    assert figures["total"]["calls_within_20s"] == page.total.within[20] == 1
+    assert figures["dispositions"] == dict(page.dispositions) == {"withdrawal": 1}
+    assert len(figures["hours"]) == 24
+    for bad in (
+        ["--from", "9999-12-30"],
+        ["--month", "2026-13"],
+        ["--month", "2026-11", "--to", "2026-11-02"],
+    ):
+        refused = CliRunner().invoke(main, ["report", *bad], env=env)
+        assert refused.exit_code == 2, (bad, refused.output)

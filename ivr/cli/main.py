@@ -25,6 +25,7 @@ from ivr.cli.contacts import contacts_group
 from ivr.cli.crisis import crisis_group
 from ivr.cli.golive import fallback_group, twilio_group
 from ivr.cli.jobs import jobs_group
+from ivr.cli.reports import report_command
 from ivr.cli.roster import roster
 from ivr.cli.status import figures_command, now_command, optout_group, voicemail_group
 from ivr.cli.support import cli_settings
@@ -144,6 +145,7 @@ main.add_command(token_group)
 main.add_command(password_group)
 main.add_command(audit_command)
 main.add_command(now_command)
+main.add_command(report_command)
 main.add_command(urgent_group)
 main.add_command(voicemail_group)
 main.add_command(figures_command)

@@ -23,7 +23,7 @@ from typing import TypeVar, cast
 import redis
 
 from ivr.contacts.records import BATCH, BY_START, CHANNELS, OUTCOMES, Contact, Contacts
-from ivr.contacts.report import local_range
+from ivr.contacts.report import local_range, month_days
 from ivr.platform.redis_store import text
 from ivr.roster.parse import COUNSELOR_ID, LANGUAGE
 
@@ -145,6 +145,21 @@ def read_day(raw: Mapping[str, str], name: str, errors: dict[str, str]) -> date 
         errors[name] = f"{name}: a day from {EARLIEST.isoformat()} to {LATEST.isoformat()}"
         day = None
     return day
+
+
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+
+
+def read_month(raw: str) -> tuple[date, date] | None:
+    """The first and last day of the month RAW names (YYYY-MM, 2000-01 to
+    2100-12); None for anything else."""
+    found = _MONTH.fullmatch(raw)
+    if found is None:
+        return None
+    year, month = int(found[1]), int(found[2])
+    if not 1 <= month <= 12 or not EARLIEST.year <= year <= LATEST.year:
+        return None
+    return month_days(year, month)
 
 
 @dataclass(frozen=True)

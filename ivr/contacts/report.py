@@ -20,7 +20,10 @@ from datetime import date, datetime, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
+from ivr.contacts.records import Contacts
 from ivr.contacts.tallies import CORE, SERVICE_LEVEL_SECONDS
+from ivr.roster.model import Roster
+from ivr.roster.schedule import schedule_of
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 HOUR = 3600
@@ -83,6 +86,22 @@ class Report:
     referrals: Counter[str]
     risks: Counter[str]
     total: Bucket
+
+
+def read_report(store: Contacts, zone: str, first: date, last: date) -> Report:
+    """The report of FIRST..LAST (local days of ZONE) as the pages and the CLI
+    show it: every kept contact counted first (after an upgrade, once)."""
+    store.tallied()
+    start, end = local_range(zone, first, last)
+    core, detail = store.tallies.core_between(start, end), store.tallies.detail_between(start, end)
+    return build(core, detail, zone, first, last)
+
+
+def month_days(year: int, month: int) -> tuple[date, date]:
+    """The first and last day of a month."""
+    first = date(year, month, 1)
+    following = date(year + (month == 12), month % 12 + 1, 1)
+    return first, following - timedelta(days=1)
 
 
 def _offset(tz: ZoneInfo, moment: int) -> int:
@@ -208,3 +227,15 @@ def on_call_by_hour(
             held[hour] += people * (min(b, finish) - max(a, begin)) / HOUR
     seen = hours_seen(zone, first, last)
     return [held[h] / seen[h] if seen[h] else None for h in range(24)]
+
+
+def roster_on_call_by_hour(
+    roster: Roster | None, zone: str, first: date, last: date
+) -> list[float | None]:
+    """Counselors on call in each local hour of day, on average over the
+    range, by ROSTER as it stands now (a roster keeps no history); None for
+    every hour with no roster."""
+    if roster is None:
+        return [None] * 24
+    schedule = schedule_of(roster)
+    return on_call_by_hour(schedule.on_call_ids, schedule.boundaries, zone, first, last)

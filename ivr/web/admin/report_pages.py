@@ -6,7 +6,6 @@ its own range: at most 400 days; a month from 2000-01 to 2100-12."""
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -15,11 +14,16 @@ from flask import Response, render_template, request
 from flask.typing import ResponseReturnValue
 
 from ivr.callbacks.urgent import UrgentItems
-from ivr.contacts.log import EARLIEST, LATEST, read_day
+from ivr.contacts.log import read_day, read_month
 from ivr.contacts.records import Contacts
-from ivr.contacts.report import WEEKDAYS, Report, build, hours_seen, local_range, on_call_by_hour
+from ivr.contacts.report import (
+    WEEKDAYS,
+    hours_seen,
+    local_range,
+    read_report,
+    roster_on_call_by_hour,
+)
 from ivr.crisis.decisions import Decisions
-from ivr.roster.schedule import schedule_of
 from ivr.sms.keyword_counts import KeywordCounts
 from ivr.web.admin.guard import admin
 from ivr.web.admin.report_charts import report_charts
@@ -58,9 +62,7 @@ def reports() -> ResponseReturnValue:
     today = datetime.now(ZoneInfo(zone)).date()
     first, last, errors = _range(today)
     start, end = local_range(zone, first, last)
-    store = _contacts()
-    store.tallied()
-    report = _report(store, zone, first, last)
+    report = read_report(_contacts(), zone, first, last)
     wrapup = line.content.wrapup
     labels = {
         **{code: p.text("en") for code, p in wrapup.dispositions.items()},
@@ -75,7 +77,7 @@ def reports() -> ResponseReturnValue:
         }
     )
     claims = sorted(UrgentItems(line.redis, retention).times_to_claim_between(start, end))
-    on_call = _on_call_by_hour(zone, first, last)
+    on_call = roster_on_call_by_hour(helpline().roster.load(), zone, first, last)
     page = render_template(
         "reports.html", page="reports", report=report, errors=errors, labels=labels,
         weekdays=WEEKDAYS, percent=_percent, seconds=_seconds, on_call=on_call,
@@ -84,22 +86,6 @@ def reports() -> ResponseReturnValue:
         crisis=crisis, claims=claims, median=_median,
     )  # fmt: skip
     return Response(page, status=422 if errors else 200)
-
-
-def _report(store: Contacts, zone: str, first: date, last: date) -> Report:
-    start, end = local_range(zone, first, last)
-    core, detail = store.tallies.core_between(start, end), store.tallies.detail_between(start, end)
-    return build(core, detail, zone, first, last)
-
-
-def _on_call_by_hour(zone: str, first: date, last: date) -> list[float | None]:
-    """Counselors on call in each local hour of day, on average over the
-    range, by the roster as it stands now (a roster keeps no history)."""
-    roster = helpline().roster.load()
-    if roster is None:
-        return [None] * 24
-    schedule = schedule_of(roster)
-    return on_call_by_hour(schedule.on_call_ids, schedule.boundaries, zone, first, last)
 
 
 def _seconds(value: float | None) -> str:
@@ -115,15 +101,6 @@ def _percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.0f} %"
 
 
-_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
-
-
-def _month_days(year: int, month: int) -> tuple[date, date]:
-    first = date(year, month, 1)
-    following = date(year + (month == 12), month % 12 + 1, 1)
-    return first, following - timedelta(days=1)
-
-
 @admin.get("/reports/monthly")
 def monthly() -> ResponseReturnValue:
     """One printable page per month, for a board: the headline figures and
@@ -131,21 +108,19 @@ def monthly() -> ResponseReturnValue:
     line = helpline()
     zone = line.settings.timezone
     today = datetime.now(ZoneInfo(zone)).date()
-    raw = request.args.get("month", "")
-    asked = _MONTH.fullmatch(raw)
-    year, month = (int(asked[1]), int(asked[2])) if asked else (today.year, today.month)
-    if (raw and not asked) or not 1 <= month <= 12 or not EARLIEST.year <= year <= LATEST.year:
+    asked = read_month(request.args.get("month", "") or f"{today:%Y-%m}")
+    if asked is None:
         reason = "month: write it as YYYY-MM, e.g. 2026-11 (2000-01 to 2100-12)"
         return Response(render_template("refused.html", reason=reason), status=422)
-    first, last = _month_days(year, month)
-    before_first, before_last = _month_days(year - (month == 1), (month - 2) % 12 + 1)
+    first, last = asked
+    before_last = first - timedelta(days=1)
+    before_first = before_last.replace(day=1)
     store = _contacts()
-    store.tallied()
-    this = _report(store, zone, first, last)
-    previous = _report(store, zone, before_first, before_last)
+    this = read_report(store, zone, first, last)
+    previous = read_report(store, zone, before_first, before_last)
     wrapup = line.content.wrapup
     labels = {code: p.text("en") for code, p in wrapup.dispositions.items()}
-    on_call = _on_call_by_hour(zone, first, last)
+    on_call = roster_on_call_by_hour(helpline().roster.load(), zone, first, last)
     return render_template(
         "monthly.html", page="reports", report=this, previous=previous, labels=labels,
         percent=_percent, change=_change, seconds=_seconds,

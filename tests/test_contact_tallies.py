@@ -13,7 +13,7 @@ import redis
 from rq import Queue
 
 from ivr.contacts.records import OUTCOMES, Contact, Contacts, WrapUp, WrapUpLists
-from ivr.contacts.tallies import DAY, QUARTER, TALLIED, day_of
+from ivr.contacts.tallies import DAY, QUARTER, TALLIED, VERSION, day_of
 from ivr.jobs import QUEUE_NAME, Jobs
 from tests.live import LiveLine
 
@@ -157,8 +157,8 @@ def test_contacts_from_before_the_tallies_are_counted_once_by_the_first_report(
     ]:
         redis_client.delete(key)
     for key in redis_client.scan_iter("contact:CT-*"):
-        redis_client.hdel(key, "counted")
-    redis_client.delete(TALLIED)
+        redis_client.hdel(key, f"counted:{VERSION}")
+    redis_client.delete(f"{TALLIED}:{VERSION}")
     assert summed(store, now - 4 * 86400, now + 1) == Counter()
     assert store.tallied() is True
     expected = oracle(store.between(now - 4 * 86400, now + 1))
@@ -237,20 +237,33 @@ def test_a_changed_contact_leaves_no_zero_counter_behind(redis_client: redis.Red
     assert summed(store, *quarter(now))["outcome:voicemail"] == 1
 
 
-def test_counts_under_another_version_are_never_taken_back(redis_client: redis.Redis) -> None:
+def test_a_process_of_another_version_never_doubles_or_undoes_the_counts(
+    redis_client: redis.Redis,
+) -> None:
+    """A rolling upgrade: this version counted a contact; a process of the
+    older version (which wrote `counted` as plain "fields|wait", to its own
+    keys) changes it and writes what it counted; this version recounts."""
     store = Contacts(redis_client, 86400)
     now = time.time()
     contact_id, _ = store.record(
         "dispatch:V", channel="call", language="en", started=now, ended=now + 1,
-        outcome="abandoned",
+        outcome="unanswered",
     )  # fmt: skip
-    # As a contact counted by an older layout finds itself: its counts live in
-    # that layout's keys, which this one must not decrement.
-    redis_client.hset(f"contact:{contact_id}", "counted", "1/offered abandoned calls|0")
-    for key in list(redis_client.scan_iter("contacts:tally:*")):
-        redis_client.delete(key)
-    store.tallies.recount(f"contact:{contact_id}", now)
-    assert summed(store, *quarter(now))["abandoned"] == 1  # added, nothing taken
+    key = f"contact:{contact_id}"
+    # The older process settles it to a voicemail and counts that its own way.
+    redis_client.hset(key, mapping={"outcome": "voicemail", "counted": "offered missed|0"})
+    redis_client.hset(key, "counted:1", "offered missed calls outcome:voicemail|0")
+    store.tallies.recount(key, now)
+    store.tallies.recount(key, now)  # the sweep, again
+    counted = summed(store, *quarter(now))
+    assert (counted["offered"], counted["missed"], counted["calls"]) == (1, 1, 1)
+    assert (counted["outcome:voicemail"], counted["outcome:unanswered"]) == (1, 0)
+    # And a bulk recount by the older version's first report leaves this
+    # version's flag alone: nothing is counted twice.
+    assert store.tallied() is True
+    redis_client.set(TALLIED, "1")  # what the older version sets
+    assert store.tallied() is False
+    assert summed(store, *quarter(now))["offered"] == 1
 
 
 def test_the_sweep_counts_what_an_older_process_left_uncounted(live_line: LiveLine) -> None:
@@ -265,7 +278,7 @@ def test_the_sweep_counts_what_an_older_process_left_uncounted(live_line: LiveLi
         outcome="abandoned",
     )  # fmt: skip
     # As the older process left it: the contact, and no count of it.
-    live_line.redis.hdel(f"contact:{contact_id}", "counted")
+    live_line.redis.hdel(f"contact:{contact_id}", f"counted:{VERSION}")
     for key in list(live_line.redis.scan_iter("contacts:tally:*")):
         live_line.redis.delete(key)
     assert summed(store, *quarter(now)) == Counter()

@@ -25,8 +25,8 @@ detail one of ~1,900: 38.7 MB of tallies for 100,000 contacts over a year
 counters) and an hour of detail stay packed: 11.8 MB.
 
 A contact changes after it is recorded (settled to another outcome, answered
-on a later try, wrapped up), so what it added is kept with it (its `counted`
-field) and a recount takes that back before adding what it adds now. The
+on a later try, wrapped up), so what it added is kept with it (its
+`counted:<version>` field) and a recount takes that back before adding what it adds now. The
 recount reads the contact from Redis inside one Lua script, after the write
 that changed it: two writers racing (a settle and a wrap-up) each recount
 what is stored, never what they read earlier, and a recount run twice
@@ -38,12 +38,13 @@ the last contact that started in it):
     contacts:tally:<v>:detail:<hour start>  detail counters by quarter, an hour
     contacts:tally:<v>:day:<day start>      detail counters of the whole day
     contacts:tally_days                     zset day start -> itself (days with a tally)
-    contacts:tallied                        the version every kept contact is counted in
-    contacts:tallied:recounting             held while one process recounts
+    contacts:tallied:<v>                    every kept contact is counted in this version
+    contacts:tallied:<v>:recounting         held while one process recounts
 """
 
 from __future__ import annotations
 
+import secrets
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 
@@ -56,7 +57,7 @@ HOUR = 3600
 BLOCK = 3 * HOUR  # a core hash: 12 quarters of at most 9 counters, packed (<= 128)
 DAY = 86400
 DAYS = "contacts:tally_days"
-TALLIED = "contacts:tallied"
+TALLIED = "contacts:tallied"  # :<version>: each version's own
 # Bumped when what a tally counts or where it keeps it changes: the keys
 # carry it, so counts under another version are never taken back from these
 # (they expire), and the next report recounts every contact kept, once.
@@ -119,8 +120,11 @@ for code in string.gmatch(r['referrals'] or '', '[^,]+') do
   table.insert(fields, 'referral:' .. code)
 end
 if (r['risk'] or '') ~= '' then table.insert(fields, 'risk:' .. r['risk']) end
-local now = ARGV[8] .. '/' .. table.concat(fields, ' ') .. '|' .. wait_ms
-local before = r['counted'] or ''
+-- Each version keeps what it added in a field of its own: a process of
+-- another version (a rolling upgrade) never overwrites or takes back this one's.
+local counted = 'counted:' .. ARGV[8]
+local now = table.concat(fields, ' ') .. '|' .. wait_ms
+local before = r[counted] or ''
 if before == now then return 0 end
 local q, qd = ARGV[5] .. ':', ARGV[7] .. ':'
 local core = {offered = 1, answered = 1, abandoned = 1, missed = 1, calls = 1,
@@ -137,9 +141,8 @@ local function add(f, n)
     bump(KEYS[4], f, n)
   end
 end
-local mine = ARGV[8] .. '/'
-if string.sub(before, 1, #mine) == mine then
-  local taken, waited_before = string.match(string.sub(before, #mine + 1), '^(.*)|(%d+)$')
+if before ~= '' then
+  local taken, waited_before = string.match(before, '^(.*)|(%d+)$')
   for f in string.gmatch(taken or '', '%S+') do add(f, -1) end
   local took = tonumber(waited_before) or 0
   -- Redis refuses "-0" as an integer: take back only a wait there was.
@@ -147,12 +150,20 @@ if string.sub(before, 1, #mine) == mine then
 end
 for _, f in ipairs(fields) do add(f, 1) end
 if wait_ms > 0 then add('wait_ms', wait_ms) end
-redis.call('HSET', KEYS[1], 'counted', now)
+redis.call('HSET', KEYS[1], counted, now)
 for i = 2, 4 do
   if redis.call('EXISTS', KEYS[i]) == 1 then redis.call('EXPIRE', KEYS[i], ARGV[1]) end
 end
 redis.call('ZADD', KEYS[5], ARGV[6], ARGV[6])
 return 1
+"""
+
+
+# Let go of the recount lock only if it is still ours (a recount that ran past
+# the lock's time must not free the next process's).
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
 """
 
 
@@ -179,6 +190,7 @@ class Tallies:
         # A day's tallies outlive the last contact that started in it.
         self._ttl = retention_seconds + DAY
         self._recount = client.register_script(_RECOUNT)
+        self._release = client.register_script(_RELEASE)
 
     def recount(
         self, contact_key: str, started: float, pipe: redis.client.Pipeline | None = None
@@ -262,7 +274,7 @@ class Tallies:
 
     def current(self) -> bool:
         """Whether every kept contact is counted under this VERSION."""
-        return text(self._redis.get(TALLIED) or b"") == VERSION
+        return bool(self._redis.exists(f"{TALLIED}:{VERSION}"))
 
     def ensure(self, contacts: Iterable[tuple[str, float]]) -> bool:
         """Every kept contact (key, started) counted under this VERSION: run
@@ -270,14 +282,14 @@ class Tallies:
         it recounted."""
         if self.current():
             return False
-        lock = f"{TALLIED}:recounting"
-        if not self._redis.set(lock, VERSION, nx=True, ex=RECOUNT_LOCK_SECONDS):
+        lock, token = f"{TALLIED}:{VERSION}:recounting", secrets.token_hex(8)
+        if not self._redis.set(lock, token, nx=True, ex=RECOUNT_LOCK_SECONDS):
             return False  # another process is at it: this report reads what is counted so far
         try:
             self.recount_all(contacts)
-            self._redis.set(TALLIED, VERSION)
+            self._redis.set(f"{TALLIED}:{VERSION}", 1)
         finally:
-            self._redis.delete(lock)
+            self._release(keys=[lock], args=[token])
         return True
 
     def recount_all(self, contacts: Iterable[tuple[str, float]]) -> None:

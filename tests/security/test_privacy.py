@@ -329,7 +329,7 @@ KEPT = {
     "contacts:tally:*": "the reports' counts by quarter hour (by channel, code and counselor "
     "id too), no contact ids: a day past retention, so a day's last contact is counted while kept",
     "contacts:tally_days": "index of days with tallies, pruned to retention",
-    "contacts:tallied": "the tally version every contact is counted in: one word",
+    "contacts:tallied:*": "a flag per tally version: every kept contact is counted in it",
 }
 
 # Records that must exist after the scenario, so that the check is not empty.

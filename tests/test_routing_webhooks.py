@@ -173,6 +173,49 @@ def test_a_caller_who_hangs_up_while_being_connected_is_an_abandoned_contact(
     assert (contact.outcome, contact.detail) == ("abandoned", dispatch_id)
 
 
+def test_a_call_never_bridged_is_neither_answered_in_the_figures_nor_the_log(
+    call: CallFixture, twilio: TwilioSigner, redis_client: redis.Redis, settings: Settings
+) -> None:
+    """The press counts a call answered at once (the Now board's tile); when
+    the caller hangs up while being connected, that is taken back, and the
+    counselor's <Dial> ending "completed" afterwards (no DialBridged, as a
+    Twilio without it might send) does not make the contact answered."""
+    twiml = hold_for_counselor(call)
+    dispatch_id = dispatch_of(twiml)
+    (leg,) = ring_legs(redis_client, dispatch_id, "alex")
+    answer(twilio, dispatch_id, leg, "1")
+    assert (today(redis_client, settings).answered, today(redis_client, settings).answered_by) == (
+        1, {"alex": 1},
+    )  # fmt: skip
+    call.post(twiml.find("Enqueue").attrib["action"], QueueResult="hangup")  # type: ignore[union-attr]
+    counselor = CallFixture(twilio, caller="+18885550100")
+    counselor.post(f"/voice/counselor-done/{dispatch_id}/{leg}", DialCallStatus="completed")
+    figures = today(redis_client, settings)
+    assert (figures.answered, figures.abandoned, figures.answered_by) == (0, 1, {})
+    (contact,) = Contacts(redis_client, 3600).between(0, 2**40)
+    assert (contact.outcome, contact.counselor) == ("abandoned", "")
+    assert Contacts(redis_client, 3600).wrapups_due("alex") == []
+
+
+def test_a_talk_is_recorded_by_the_callers_side_if_the_counselors_never_comes(
+    call: CallFixture, twilio: TwilioSigner, redis_client: redis.Redis
+) -> None:
+    twiml = hold_for_counselor(call)
+    dispatch_id = dispatch_of(twiml)
+    (leg,) = ring_legs(redis_client, dispatch_id, "alex")
+    answer(twilio, dispatch_id, leg, "1")
+    action = twiml.find("Enqueue").attrib["action"]  # type: ignore[union-attr]
+    assert [v.tag for v in call.post(action, QueueResult="bridged")] == ["Hangup"]
+    (contact,) = Contacts(redis_client, 3600).between(0, 2**40)
+    assert (contact.outcome, contact.counselor, contact.detail) == ("answered", "alex", dispatch_id)
+    # Then the counselor's action after all, bridged: still the one contact.
+    counselor = CallFixture(twilio, caller="+18885550100")
+    counselor.post(
+        f"/voice/counselor-done/{dispatch_id}/{leg}", DialCallStatus="completed", DialBridged="true"
+    )
+    assert [c.outcome for c in Contacts(redis_client, 3600).between(0, 2**40)] == ["answered"]
+
+
 def test_pressing_1_while_waiting_leaves_a_message_instead(
     call: CallFixture, content: Content
 ) -> None:

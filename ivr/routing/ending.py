@@ -15,7 +15,7 @@ import redis
 from ivr.contacts.records import Contacts
 from ivr.jobs import Jobs
 from ivr.platform.redis_store import text
-from ivr.routing.dispatches import Dispatch, Dispatches
+from ivr.routing.dispatches import Dispatch, Dispatches, counselor_of
 from ivr.routing.figures import Figures
 
 log = logging.getLogger("helpline.routing")
@@ -84,18 +84,27 @@ class WaitEnding:
         bridge failed and the hold let them go on. The dispatch stays as the
         press left it (the counselor's own call ends it); the contact is
         recorded as nobody answering, once, so it is in the log and the
-        reports rather than nowhere."""
-        self._record_unanswered(dispatch, hung_up)
+        reports rather than nowhere; and the figures, which counted it answered
+        at the press, take that back."""
+        if not self._record_unanswered(dispatch, hung_up):
+            return  # recorded already (Twilio's retry): counted back already
+        if dispatch.answered_at is not None and dispatch.winner:
+            Figures(self._redis, self._zone_name).not_bridged(
+                dispatch.answered_at - dispatch.created,
+                counselor_of(dispatch.winner),
+                hung_up=hung_up,
+                at=dispatch.answered_at,
+            )
         log.warning(
             "dispatch %s: taken by a counselor, never bridged (%s)",
             dispatch.id,
             "the caller hung up" if hung_up else "the bridge failed",
         )
 
-    def _record_unanswered(self, dispatch: Dispatch, hung_up: bool) -> None:
+    def _record_unanswered(self, dispatch: Dispatch, hung_up: bool) -> bool:
         """The call's contact, once: nobody answered; abandoned if the caller
-        hung up (HUNG_UP), else unanswered."""
-        Contacts(self._redis, self._retention).record(
+        hung up (HUNG_UP), else unanswered. Whether it is new."""
+        _, new = Contacts(self._redis, self._retention).record(
             f"call:{dispatch.call_sid}",
             channel="call",
             language=dispatch.language,
@@ -104,3 +113,4 @@ class WaitEnding:
             outcome="abandoned" if hung_up else "unanswered",
             detail=dispatch.id,
         )
+        return new

@@ -43,16 +43,18 @@ class Figures:
         counselor: str | None = None,
         within: redis.client.Pipeline | None = None,
         at: float | None = None,
+        answers: int = 1,
     ) -> None:
         """`within`: a pipeline of the caller's that carries the counts (and
         executes them with its own commands); else they go in one of their own.
-        `at`: when it happened (a Unix time), for tests; now when None."""
+        `at`: when it happened (a Unix time); now when None. ANSWERS: what the
+        COUNSELOR's answers change by."""
         key = f"stats:{day_of(at, zone_name=self.zone_name)}"
         pipe = within if within is not None else self._redis.pipeline(transaction=True)
         for name, amount in fields.items():
             pipe.hincrbyfloat(key, name, amount)
         if counselor:
-            pipe.hincrby(f"{key}:answered_by", counselor, 1)
+            pipe.hincrby(f"{key}:answered_by", counselor, answers)
             pipe.expire(f"{key}:answered_by", KEEP_DAYS * 86400)
         pipe.expire(key, KEEP_DAYS * 86400)
         if within is None:
@@ -75,6 +77,20 @@ class Figures:
     def gave_up(self, *, at: float | None = None) -> None:
         self._bump({"unanswered": 1}, at=at)
 
+    def not_bridged(
+        self, waited_seconds: float, counselor: str, *, hung_up: bool, at: float
+    ) -> None:
+        """A call counted answered at the counselor's press (AT, after
+        WAITED_SECONDS) whose bridge never came: taken back from answered on
+        the day it was counted, and counted abandoned (the caller HUNG_UP
+        while being connected) or unanswered instead."""
+        fields = {"answered": -1.0, "answer_wait_seconds": -waited_seconds}
+        if hung_up:
+            fields |= {"abandoned": 1.0, "abandon_wait_seconds": waited_seconds}
+        else:
+            fields |= {"unanswered": 1.0}
+        self._bump(fields, counselor, at=at, answers=-1)
+
     def day(self, day: str) -> DayFigures:
         """The figures of DAY, a local date (YYYY-MM-DD) in the line's zone."""
         raw = decoded(self._redis.hgetall(f"stats:{day}"))
@@ -86,7 +102,7 @@ class Figures:
             abandoned=int(float(raw.get("abandoned", 0))),
             unanswered=int(float(raw.get("unanswered", 0))),
             answer_wait_seconds=float(raw.get("answer_wait_seconds", 0)),
-            answered_by={k: int(v) for k, v in by.items()},
+            answered_by={k: int(v) for k, v in by.items() if int(v)},  # 0: taken back
         )
 
 

@@ -36,6 +36,10 @@ HOLD_PAUSE_SECONDS = 10  # one hold document: short, so a decision reaches the c
 # of tests/faults/test_replays.py); 20 s of 1 s pauses is the most a caller is
 # kept for a bridge that never comes.
 BRIDGE_GRACE_SECONDS = 20
+# The queue results of a caller taken by a counselor but never reached: they
+# hung up, were let go, or Twilio could not keep them. "redirected-from-
+# bridged" and "bridging-in-process" are not: a bridge was made or is being made.
+NEVER_BRIDGED = ("hangup", "leave", "error", "queue-full", "system-shutdown")
 
 
 def _dispatches(line: Line) -> Dispatches:
@@ -62,6 +66,44 @@ def _keep_waiting(dispatch_id: str) -> Response:
     response = VoiceResponse()
     response.pause(length=1)
     return twiml(response)
+
+
+def _talked(line: Line, dispatch: Dispatch | None) -> bool:
+    """Whether the counselor's <Dial><Queue> reached the caller. Twilio says
+    so in DialBridged; without it, a completed dial counts, unless the call
+    was already recorded as never bridged (the caller hung up while being
+    connected: a dial can end "completed" without a bridge)."""
+    bridged = field("DialBridged")
+    if bridged:
+        return bridged == "true"
+    if field("DialCallStatus") not in ("completed", "answered"):
+        return False
+    if dispatch is None:
+        return False
+    contacts = Contacts(line.redis, line.settings.retention_seconds)
+    recorded = contacts.of_source(f"call:{dispatch.call_sid}")
+    earlier = contacts.get(recorded) if recorded else None
+    return earlier is None or earlier.detail != dispatch.id or earlier.outcome == "answered"
+
+
+def _record_answered(line: Line, dispatch: Dispatch) -> None:
+    """A contact a counselor handled, once: theirs to wrap up at the desk."""
+    contacts = Contacts(line.redis, line.settings.retention_seconds)
+    source = f"call:{dispatch.call_sid}"
+    counselor = counselor_of(dispatch.winner)
+    _, new = contacts.record(
+        source,
+        channel="call",
+        language=dispatch.language,
+        started=dispatch.created,
+        answered=dispatch.answered_at,
+        ended=time.time(),
+        outcome="answered",
+        counselor=counselor,
+        detail=dispatch.id,
+    )
+    if not new:  # unanswered first (the caller tried again): answered after all
+        contacts.settle(source, "answered", counselor=counselor, answered=dispatch.answered_at)
 
 
 def _being_bridged(dispatch: Dispatch) -> bool:
@@ -181,9 +223,13 @@ def queue_done(dispatch_id: str) -> Response:
     if dispatch is None:
         return twiml(voice_engine().incoming(call))
     if result == "bridged":
+        # They talked, and the talk is over: the contact, whether or not the
+        # counselor's own <Dial> action (which records it too) ever arrives.
+        if dispatch.winner:
+            _record_answered(line, dispatch)
         response.hangup()
         return twiml(response)
-    if dispatch.state == "bridged":
+    if dispatch.state == "bridged" and result in NEVER_BRIDGED:
         # Taken, but the counselor's call never reached them: hung up while
         # being connected, or let go after BRIDGE_GRACE_SECONDS.
         _ending(line).bridge_missed(dispatch, hung_up=result == "hangup")
@@ -350,27 +396,10 @@ def counselor_done(dispatch_id: str, leg_id: str) -> Response:
     dispatches = _dispatches(line)
     dispatches.conversation_over(dispatch_id, counselor_of(leg_id), phone_hung_up=False)
     response = VoiceResponse()
-    talked = field("DialCallStatus") in ("completed", "answered")
     dispatch = dispatches.load(dispatch_id)
+    talked = _talked(line, dispatch)
     if talked and dispatch is not None and dispatch.winner == leg_id:
-        # A contact a counselor handled: theirs to wrap up at the desk.
-        contacts = Contacts(line.redis, line.settings.retention_seconds)
-        source = f"call:{dispatch.call_sid}"
-        _, new = contacts.record(
-            source,
-            channel="call",
-            language=dispatch.language,
-            started=dispatch.created,
-            answered=dispatch.answered_at,
-            ended=time.time(),
-            outcome="answered",
-            counselor=counselor_of(leg_id),
-            detail=dispatch.id,
-        )
-        if not new:  # unanswered first (the caller tried again): answered after all
-            contacts.settle(
-                source, "answered", counselor=counselor_of(leg_id), answered=dispatch.answered_at
-            )
+        _record_answered(line, dispatch)
     if not talked:
         say(response, line, line.content.default_language, "whisper_caller_left")
     response.hangup()

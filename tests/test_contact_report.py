@@ -15,8 +15,9 @@ import redis
 from click.testing import CliRunner
 
 from ivr.cli.main import main
+from ivr.contacts.days import local_range, read_report_days
 from ivr.contacts.records import Contacts, WrapUp, WrapUpLists
-from ivr.contacts.report import Report, build, hours_seen, local_range, on_call_by_hour
+from ivr.contacts.report import Report, build, hours_seen, on_call_by_hour
 from tests.conftest import RedisServer, cli_environment
 
 ZONE = "America/New_York"
@@ -193,3 +194,12 @@ def test_helpline_report_says_what_the_page_says(
     ):
         refused = CliRunner().invoke(main, ["report", *bad], env=env)
         assert refused.exit_code == 2, (bad, refused.output)
+
+
+def test_a_report_asked_only_where_to_end_takes_the_month_before_it() -> None:
+    today = date(2026, 12, 7)
+    first, last, errors = read_report_days({"to": "2026-03-31"}, today)
+    assert (first, last, errors) == (date(2026, 3, 2), date(2026, 3, 31), {})
+    first, last, errors = read_report_days({"from": "2025-01-01", "to": "2026-12-01"}, today)
+    assert set(errors) == {"to"}  # over 400 days: the default range, said why
+    assert (first, last) == (date(2026, 11, 8), today)

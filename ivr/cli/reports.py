@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,7 +16,7 @@ import click
 
 from ivr.cli.desk import reaching_redis
 from ivr.cli.support import cli_redis, cli_settings
-from ivr.contacts.log import read_day, read_month
+from ivr.contacts.days import read_month, read_report_days
 from ivr.contacts.records import Contacts
 from ivr.contacts.report import (
     Bucket,
@@ -26,9 +26,6 @@ from ivr.contacts.report import (
 )
 from ivr.contacts.tallies import SERVICE_LEVEL_SECONDS
 from ivr.roster.store import RosterStore
-
-DEFAULT_DAYS = 30  # as the reports page
-LONGEST_DAYS = 400
 
 
 def _days(first: str, last: str, month: str, today: date) -> tuple[date, date]:
@@ -40,15 +37,9 @@ def _days(first: str, last: str, month: str, today: date) -> tuple[date, date]:
         if asked is None:
             raise click.UsageError("--month: write it as YYYY-MM, e.g. 2026-11 (2000 to 2100)")
         return asked
-    errors: dict[str, str] = {}
-    start = read_day({"from": first}, "from", errors)
-    end = read_day({"to": last}, "to", errors)
+    start, end, errors = read_report_days({"from": first, "to": last}, today)
     if errors:
         raise click.UsageError("; ".join(f"--{m}" for m in errors.values()))
-    end = end or today
-    start = start or end - timedelta(days=DEFAULT_DAYS - 1)
-    if end < start or (end - start).days > LONGEST_DAYS:
-        raise click.UsageError(f"--to: on or after --from, and at most {LONGEST_DAYS} days later")
     return start, end
 
 
@@ -59,6 +50,7 @@ def _bucket_json(bucket: Bucket) -> dict[str, Any]:
         "abandoned": bucket.abandoned,
         "missed": bucket.missed,
         "calls": bucket.calls,
+        "calls_answered": bucket.calls_answered,
         **{f"calls_within_{s}s": bucket.within[s] for s in SERVICE_LEVEL_SECONDS},
         "mean_call_wait_seconds": bucket.mean_wait,
     }
@@ -67,6 +59,7 @@ def _bucket_json(bucket: Bucket) -> dict[str, Any]:
 def report_json(report: Report, on_call: Sequence[float | None]) -> dict[str, Any]:
     return {
         "zone": report.zone,
+        "complete": report.complete,
         "from": report.first.isoformat(),
         "to": report.last.isoformat(),
         "total": _bucket_json(report.total),
@@ -75,6 +68,8 @@ def report_json(report: Report, on_call: Sequence[float | None]) -> dict[str, An
             {**_bucket_json(b), "on_call": on_call[hour]} for hour, b in enumerate(report.hours)
         ],
         "channels": dict(report.by_channel),
+        "languages": dict(report.by_language),
+        "answered_by": dict(report.by_counselor),
         "dispositions": dict(report.dispositions),
         "referrals": dict(report.referrals),
         "risks": dict(report.risks),
@@ -90,11 +85,17 @@ def report_lines(report: Report, on_call: Sequence[float | None]) -> list[str]:
     wait = "—" if t.mean_wait is None else f"{t.mean_wait:.0f} s"
     lines = [
         f"Contacts {report.first} to {report.last} ({report.zone})",
+        *(
+            []
+            if report.complete
+            else ["  (partial: the contacts kept before this version are being counted)"]
+        ),
         f"  {t.offered} contacts · answered {t.answered} ({_share(t.answered, t.offered)})"
         f" · abandoned {t.abandoned} ({_share(t.abandoned, t.offered)})"
         f" · missed {t.missed} ({_share(t.missed, t.offered)})",
-        f"  calls {t.calls}: answered within 20 s {_share(t.within[20], t.calls)},"
-        f" within 60 s {_share(t.within[60], t.calls)}; average wait {wait}",
+        f"  calls {t.calls}: answered "
+        + ", ".join(f"within {s} s {_share(t.within[s], t.calls)}" for s in SERVICE_LEVEL_SECONDS)
+        + f"; average wait {wait}",
         "",
         "By day",
     ]

@@ -22,8 +22,8 @@ from typing import TypeVar, cast
 
 import redis
 
+from ivr.contacts.days import EARLIEST, LATEST, local_range, read_day
 from ivr.contacts.records import BATCH, BY_START, CHANNELS, OUTCOMES, Contact, Contacts
-from ivr.contacts.report import local_range, month_days
 from ivr.platform.redis_store import text
 from ivr.roster.parse import COUNSELOR_ID, LANGUAGE
 
@@ -33,12 +33,10 @@ PAGE = 100
 DEFAULT_DAYS = 7  # the log's range when none is asked for: the last week
 FIELDS = ("channel", "language", "outcome", "counselor", "disposition")
 # Days outside these are typing mistakes (and 9999-12-31's next day does not exist).
-EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 # The same as instants, a day wider either way (whatever the line's zone): a
 # place in the log outside them was not written by `Place.text`.
 EARLIEST_MOMENT = datetime.combine(EARLIEST - timedelta(days=1), time(), UTC).timestamp()
 LATEST_MOMENT = datetime.combine(LATEST + timedelta(days=2), time(), UTC).timestamp()
-_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # What each code field takes (an empty one is not asked for): counselors and
 # languages as the roster writes them ("Maria", "pt-BR"), dispositions as
 # codes; the API's query declares the same patterns.
@@ -126,40 +124,6 @@ def read_filter(raw: Mapping[str, str], zone: str, today: date, days: int = DEFA
     start, end = local_range(zone, first, last)
     shown = {"from": first.isoformat(), "to": last.isoformat(), **fields}
     return Asked(ContactFilter(start, end, **fields), first, last, shown, errors)
-
-
-def read_day(raw: Mapping[str, str], name: str, errors: dict[str, str]) -> date | None:
-    """RAW's day NAME (YYYY-MM-DD, from EARLIEST to LATEST); None when not
-    given, or when bad, with a message under NAME in ERRORS. The log's and
-    the reports' days are read by this alone."""
-    value = raw.get(name, "") or ""
-    if not value:
-        return None
-    try:
-        day = date.fromisoformat(value) if _DAY.fullmatch(value) else None
-    except ValueError:
-        day = None
-    if day is None:
-        errors[name] = f"{name}: write a date as YYYY-MM-DD"
-    elif not EARLIEST <= day <= LATEST:
-        errors[name] = f"{name}: a day from {EARLIEST.isoformat()} to {LATEST.isoformat()}"
-        day = None
-    return day
-
-
-_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
-
-
-def read_month(raw: str) -> tuple[date, date] | None:
-    """The first and last day of the month RAW names (YYYY-MM, 2000-01 to
-    2100-12); None for anything else."""
-    found = _MONTH.fullmatch(raw)
-    if found is None:
-        return None
-    year, month = int(found[1]), int(found[2])
-    if not 1 <= month <= 12 or not EARLIEST.year <= year <= LATEST.year:
-        return None
-    return month_days(year, month)
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
+from ivr.contacts.days import local_range
 from ivr.contacts.records import Contacts
 from ivr.contacts.tallies import CORE, SERVICE_LEVEL_SECONDS
 from ivr.roster.model import Roster
@@ -86,6 +87,9 @@ class Report:
     referrals: Counter[str]
     risks: Counter[str]
     total: Bucket
+    # False while another process recounts the contacts kept before this
+    # version's tallies (the first report after an upgrade): figures partial.
+    complete: bool = True
 
 
 def read_report(store: Contacts, zone: str, first: date, last: date) -> Report:
@@ -94,28 +98,13 @@ def read_report(store: Contacts, zone: str, first: date, last: date) -> Report:
     store.tallied()
     start, end = local_range(zone, first, last)
     core, detail = store.tallies.core_between(start, end), store.tallies.detail_between(start, end)
-    return build(core, detail, zone, first, last)
-
-
-def month_days(year: int, month: int) -> tuple[date, date]:
-    """The first and last day of a month."""
-    first = date(year, month, 1)
-    following = date(year + (month == 12), month % 12 + 1, 1)
-    return first, following - timedelta(days=1)
+    report = build(core, detail, zone, first, last)
+    return report if store.tallies.current() else replace(report, complete=False)
 
 
 def _offset(tz: ZoneInfo, moment: int) -> int:
     shift = datetime.fromtimestamp(moment, tz).utcoffset()
     return int(shift.total_seconds()) if shift else 0
-
-
-def local_range(zone: str, first: date, last: date) -> tuple[float, float]:
-    """The instants from FIRST's local midnight to the one after LAST."""
-    tz = ZoneInfo(zone)
-    start = datetime(first.year, first.month, first.day, tzinfo=tz)
-    after = last + timedelta(days=1)
-    end = datetime(after.year, after.month, after.day, tzinfo=tz)
-    return start.timestamp(), end.timestamp()
 
 
 def build(

@@ -26,6 +26,7 @@ from ivr.cli.main import main
 from ivr.contacts import log
 from ivr.contacts.log import ContactFilter, Place, count_if_cheap, log_page, oldest_first
 from ivr.contacts.records import Contacts, WrapUp, WrapUpLists
+from ivr.contacts.tallies import TALLIED, VERSION
 from ivr.operators.accounts import Accounts
 from ivr.operators.audit import AuditLog
 from tests.admin.login import log_in
@@ -135,6 +136,23 @@ def test_the_reports_page_counts_the_contacts_in_the_lines_zone(
     answer = client.get("/admin/reports", query_string={"from": "2026-13-40"})
     assert answer.status_code == 422
     assert "from: write a date as YYYY-MM-DD" in answer.get_data(as_text=True)
+
+
+def test_partial_figures_say_so_while_another_process_recounts(
+    client: FlaskClient, redis_client: redis.Redis, people: Accounts
+) -> None:
+    """The first report after an upgrade: another process holds the recount;
+    this one shows what is counted so far, and says so, printed too."""
+    some_contacts(redis_client)
+    redis_client.delete(f"{TALLIED}:{VERSION}")
+    redis_client.set(f"{TALLIED}:{VERSION}:recounting", "another process", ex=60)
+    assert log_in(client, "val") == 302
+    for path in ("/admin/reports", "/admin/reports/monthly"):
+        assert 'id="partial"' in client.get(path).get_data(as_text=True)
+    redis_client.delete(f"{TALLIED}:{VERSION}:recounting")
+    page = client.get("/admin/reports").get_data(as_text=True)  # this one recounts
+    assert 'id="partial"' not in page
+    assert "<th>Contacts</th><td>5</td>" in page
 
 
 def test_the_monthly_page_shows_the_month_and_its_change_from_the_one_before(

@@ -7,19 +7,18 @@ its own range: at most 400 days; a month from 2000-01 to 2100-12."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Response, render_template, request
 from flask.typing import ResponseReturnValue
 
 from ivr.callbacks.urgent import UrgentItems
-from ivr.contacts.log import read_day, read_month
+from ivr.contacts.days import local_range, read_month, read_report_days
 from ivr.contacts.records import Contacts
 from ivr.contacts.report import (
     WEEKDAYS,
     hours_seen,
-    local_range,
     read_report,
     roster_on_call_by_hour,
 )
@@ -29,28 +28,10 @@ from ivr.web.admin.guard import admin
 from ivr.web.admin.report_charts import report_charts
 from ivr.web.current import helpline
 
-REPORT_DAYS = 30
-RANGE_DAYS = 400  # the longest range a report takes: a year and a bit
-
 
 def _contacts() -> Contacts:
     line = helpline()
     return Contacts(line.redis, line.settings.retention_seconds)
-
-
-def _range(today: date) -> tuple[date, date, dict[str, str]]:
-    """The days asked for (`from`, `to`, read as the log reads them), at most
-    RANGE_DAYS apart; the last REPORT_DAYS up to TODAY by default, and
-    instead of a range with a bad field (a message per field)."""
-    errors: dict[str, str] = {}
-    default = today - timedelta(days=REPORT_DAYS - 1)
-    first = read_day(request.args, "from", errors) or default
-    last = read_day(request.args, "to", errors) or today
-    if not errors and (last < first or (last - first).days > RANGE_DAYS):
-        errors["to"] = f"to: on or after from, and at most {RANGE_DAYS} days later"
-    if errors:
-        first, last = default, today
-    return first, last, errors
 
 
 @admin.get("/reports")
@@ -60,7 +41,7 @@ def reports() -> ResponseReturnValue:
     line = helpline()
     zone = line.settings.timezone
     today = datetime.now(ZoneInfo(zone)).date()
-    first, last, errors = _range(today)
+    first, last, errors = read_report_days(request.args, today)
     start, end = local_range(zone, first, last)
     report = read_report(_contacts(), zone, first, last)
     wrapup = line.content.wrapup

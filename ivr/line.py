@@ -12,6 +12,7 @@ from functools import cached_property
 import redis
 from rq import Queue
 
+from ivr.contacts.records import Contacts
 from ivr.content.model import Content
 from ivr.jobs import QUEUE_NAME, Jobs
 from ivr.platform.config import Settings
@@ -46,6 +47,10 @@ class Line:
         return Outbox(
             self.redis, self.queue, self.settings.secret_key, self.settings.retention_seconds
         )
+
+    @cached_property
+    def contacts(self) -> Contacts:
+        return Contacts(self.redis, self.settings.retention_seconds)
 
     @cached_property
     def threads(self) -> Threads:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import time
 
-from ivr.contacts.records import Contacts
 from workers.context import job_line
 
 RECENT_SECONDS = 86400  # a wrap-up can come hours after its contact started
@@ -21,7 +20,5 @@ RECENT_SECONDS = 86400  # a wrap-up can come hours after its contact started
 
 def recount_recent() -> str:
     line = job_line()
-    read = Contacts(line.redis, line.settings.retention_seconds).recount_since(
-        time.time() - RECENT_SECONDS
-    )
+    read = line.contacts.recount_since(time.time() - RECENT_SECONDS)
     return f"{read} contacts recounted"

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import time
 
-from ivr.contacts.records import Contacts
 from ivr.content.render import reply_texts
 from ivr.sms.person import deliver
 from ivr.threads.contact import record_conversation
@@ -72,7 +71,7 @@ def close_quiet_conversation(thread_id: str) -> str:
     for body in bodies:
         threads.note_line_text(thread_id, body)
     if threads.close(thread_id, "line", "texter silent"):
-        record_conversation(Contacts(line.redis, line.settings.retention_seconds), thread)
+        record_conversation(line.contacts, thread)
     log.info("conversation %s: the texter was silent; closed", thread_id)
     return "closed"
 

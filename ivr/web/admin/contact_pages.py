@@ -27,15 +27,10 @@ from ivr.contacts.log import (
     primed,
     read_filter,
 )
-from ivr.contacts.records import CHANNELS, OUTCOMES, Contacts
+from ivr.contacts.records import CHANNELS, OUTCOMES
 from ivr.routing.dispatches import Dispatches
 from ivr.web.admin.guard import admin, desk, operator, who
 from ivr.web.current import helpline
-
-
-def _contacts() -> Contacts:
-    line = helpline()
-    return Contacts(line.redis, line.settings.retention_seconds)
 
 
 def _wanted() -> Asked:
@@ -62,7 +57,7 @@ def contacts() -> ResponseReturnValue:
             before = Place.parse(raw)
         except ValueError:
             errors["before"] = "before: not a place in this log; start again from the newest"
-    found = log_page(line.redis, _contacts(), asked.wanted, before)
+    found = log_page(line.redis, helpline().contacts, asked.wanted, before)
     before = found.before  # the place it went on from, if it did (not one past the range)
     total = count_if_cheap(line.redis, asked.wanted)
     if total is None and before is None and found.older is None:
@@ -112,7 +107,7 @@ def contacts_csv() -> ResponseReturnValue:
     notes = request.args.get("notes") == "1" and operator().can_change
     if notes:
         desk().audit.record(who(), "contacts.export_notes", asked.description())
-    found = primed(oldest_first(line.redis, _contacts(), asked.wanted))
+    found = primed(oldest_first(line.redis, helpline().contacts, asked.wanted))
     rows = csv_lines(found, zone=line.settings.timezone, with_notes=notes)
     response = Response(rows, mimetype="text/csv")
     stamp = time.strftime("%Y%m%d-%H%M", time.gmtime())
@@ -122,7 +117,7 @@ def contacts_csv() -> ResponseReturnValue:
 
 @admin.get("/contacts/<contact_id>")
 def contact(contact_id: str) -> ResponseReturnValue:
-    found = _contacts().get(contact_id)
+    found = helpline().contacts.get(contact_id)
     if found is None:
         reason = "No such contact: it may have been kept its full time and deleted."
         return Response(render_template("refused.html", reason=reason), status=404)

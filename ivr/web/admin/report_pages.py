@@ -15,7 +15,6 @@ from flask.typing import ResponseReturnValue
 
 from ivr.callbacks.urgent import UrgentItems
 from ivr.contacts.days import local_range, read_month, read_report_days
-from ivr.contacts.records import Contacts
 from ivr.contacts.report import (
     WEEKDAYS,
     hours_seen,
@@ -29,11 +28,6 @@ from ivr.web.admin.report_charts import report_charts
 from ivr.web.current import helpline
 
 
-def _contacts() -> Contacts:
-    line = helpline()
-    return Contacts(line.redis, line.settings.retention_seconds)
-
-
 @admin.get("/reports")
 def reports() -> ResponseReturnValue:
     """Figures from the contacts, in the line's own zone: by day, hour of day
@@ -43,7 +37,7 @@ def reports() -> ResponseReturnValue:
     today = datetime.now(ZoneInfo(zone)).date()
     first, last, errors = read_report_days(request.args, today)
     start, end = local_range(zone, first, last)
-    report = read_report(_contacts(), zone, first, last)
+    report = read_report(helpline().contacts, zone, first, last)
     wrapup = line.content.wrapup
     labels = {
         **{code: p.text("en") for code, p in wrapup.dispositions.items()},
@@ -96,7 +90,7 @@ def monthly() -> ResponseReturnValue:
     first, last = asked
     before_last = first - timedelta(days=1)
     before_first = before_last.replace(day=1)
-    store = _contacts()
+    store = helpline().contacts
     this = read_report(store, zone, first, last)
     previous = read_report(store, zone, before_first, before_last)
     wrapup = line.content.wrapup

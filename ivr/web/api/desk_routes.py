@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from ivr.contacts.export import csv_lines
 from ivr.contacts.log import CODES, oldest_first, primed, read_filter
-from ivr.contacts.records import NOTE_MAX, OUTCOMES, Contact, Contacts, WrapUp
+from ivr.contacts.records import NOTE_MAX, OUTCOMES, Contact, WrapUp
 from ivr.operators.accounts import Operator
 from ivr.operators.counselor_desk import MESSAGE_MAX, DeskRefused
 from ivr.web.api import schemas as s
@@ -188,7 +188,7 @@ def contacts_csv(operator: Operator, query: ContactLogQuery) -> Response:
     notes = query.notes and operator.can_change
     if notes:
         desk().audit.record(who(operator), "contacts.export_notes", asked.description())
-    store = Contacts(line.redis, line.settings.retention_seconds)
+    store = line.contacts
     found = primed(oldest_first(line.redis, store, asked.wanted))
     answer = Response(csv_lines(found, zone=zone, with_notes=notes), mimetype="text/csv")
     stamp = time.strftime("%Y%m%d-%H%M", time.gmtime())

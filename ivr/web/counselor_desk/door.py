@@ -8,7 +8,6 @@ from flask import Blueprint, Response, g, redirect, render_template, request, se
 from flask.typing import ResponseReturnValue
 
 from ivr.callbacks.urgent import UrgentItems
-from ivr.contacts.records import Contacts
 from ivr.operators.accounts import Operator
 from ivr.operators.audit import AuditLog
 from ivr.operators.counselor_desk import CounselorDesk
@@ -32,7 +31,7 @@ def counselor_desk() -> CounselorDesk:
         line.threads,
         UrgentItems(line.redis, retention),
         line.outbox,
-        Contacts(line.redis, retention),
+        line.contacts,
         AuditLog(line.redis),
         line.content,
         line.jobs,

@@ -13,7 +13,6 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 from ivr.callbacks.requests import BACKUP_LINE, Callbacks
 from ivr.callbacks.returning import ReturnCalls
 from ivr.callbacks.urgent import UrgentItems
-from ivr.contacts.records import Contacts
 from ivr.line import Line
 from ivr.menu.state import CALL_SID
 from ivr.platform.config import is_e164
@@ -130,7 +129,7 @@ def _record_contact(line: Line, reference: str, reached: bool) -> None:
     if not record:
         return
     who = ReturnCalls(line.redis).calling(reference)
-    contacts = Contacts(line.redis, line.settings.retention_seconds)
+    contacts = line.contacts
     source = f"callback:{reference}"
     _, new = contacts.record(
         source,

@@ -14,7 +14,6 @@ import time
 from flask import Response
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from ivr.contacts.records import Contacts
 from ivr.crisis.decisions import Decisions
 from ivr.line import Line
 from ivr.routing.dispatches import Dispatch, Dispatches, counselor_of
@@ -80,7 +79,7 @@ def _talked(line: Line, dispatch: Dispatch | None) -> bool:
         return False
     if dispatch is None:
         return False
-    contacts = Contacts(line.redis, line.settings.retention_seconds)
+    contacts = line.contacts
     recorded = contacts.of_source(f"call:{dispatch.call_sid}")
     earlier = contacts.get(recorded) if recorded else None
     return earlier is None or earlier.detail != dispatch.id or earlier.outcome == "answered"
@@ -88,7 +87,7 @@ def _talked(line: Line, dispatch: Dispatch | None) -> bool:
 
 def _record_answered(line: Line, dispatch: Dispatch) -> None:
     """A contact a counselor handled, once: theirs to wrap up at the desk."""
-    contacts = Contacts(line.redis, line.settings.retention_seconds)
+    contacts = line.contacts
     source = f"call:{dispatch.call_sid}"
     counselor = counselor_of(dispatch.winner)
     _, new = contacts.record(

@@ -13,7 +13,6 @@ from werkzeug.exceptions import HTTPException
 
 from ivr.callbacks.voicemail import NOT_ASKED, follow_up_message, store_voicemail
 from ivr.callers.blocklist import Blocklist
-from ivr.contacts.records import Contacts
 from ivr.menu.engine import Call
 from ivr.menu.fallback import fallback_done_response, fallback_response, goodbye_response
 from ivr.menu.state import CALL_SID, CallStates
@@ -121,7 +120,7 @@ def _save_recording(call: Call, language: str, *, asked: bool = True) -> None:
         return  # a repeated webhook: its follow-up is already open
     log.info("voicemail %s saved for call %s", sid, sid_ref(call.sid))
     # The call's contact: a message, whether or not it waited for a counselor first.
-    contacts = Contacts(line.redis, line.settings.retention_seconds)
+    contacts = line.contacts
     now = time.time()
     _, new = contacts.record(
         f"call:{call.sid}", channel="call", language=language or line.content.default_language,

@@ -7,7 +7,7 @@ its own range: at most 400 days; a month from 2000-01 to 2100-12."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Response, render_template, request
@@ -52,15 +52,26 @@ def reports() -> ResponseReturnValue:
         }
     )
     claims = sorted(UrgentItems(line.redis, retention).times_to_claim_between(start, end))
-    on_call = roster_on_call_by_hour(helpline().roster.load(), zone, first, last)
+    on_call, seen = _coverage(zone, first, last, today)
     page = render_template(
         "reports.html", page="reports", report=report, errors=errors, labels=labels,
         weekdays=WEEKDAYS, percent=_percent, seconds=_seconds, on_call=on_call,
-        charts=report_charts(report, on_call, hours_seen(zone, first, last)),
+        charts=report_charts(report, on_call, seen),
         keywords=KeywordCounts(line.redis, retention).between(start, end),
         crisis=crisis, claims=claims, median=_median,
     )  # fmt: skip
     return Response(page, status=422 if errors else 200)
+
+
+def _coverage(
+    zone: str, first: date, last: date, today: date
+) -> tuple[list[float | None], list[int]]:
+    """Counselors on call by hour of day, and how often each hour occurs, over
+    the range's days that have come (this month's later days are not yet a
+    day's demand, nor its coverage)."""
+    until = max(first, min(last, today))
+    roster = helpline().roster.load()
+    return roster_on_call_by_hour(roster, zone, first, until), hours_seen(zone, first, until)
 
 
 def _seconds(value: float | None) -> str:
@@ -95,11 +106,11 @@ def monthly() -> ResponseReturnValue:
     previous = read_report(store, zone, before_first, before_last)
     wrapup = line.content.wrapup
     labels = {code: p.text("en") for code, p in wrapup.dispositions.items()}
-    on_call = roster_on_call_by_hour(helpline().roster.load(), zone, first, last)
+    on_call, seen = _coverage(zone, first, last, today)
     return render_template(
         "monthly.html", page="reports", report=this, previous=previous, labels=labels,
         percent=_percent, change=_change, seconds=_seconds,
-        charts=report_charts(this, on_call, hours_seen(zone, first, last)),
+        charts=report_charts(this, on_call, seen),
         month=first.strftime("%B %Y"),
         previous_month=before_first.strftime("%B %Y"),
         line_name=line.content.line_name[line.content.default_language],

@@ -131,16 +131,22 @@ def test_closing_leaves_nothing_open_and_a_new_talk_opens_a_new_thread(
     assert (closed.state, closed.closed_by, closed.closed_why) == ("closed", "alex", "resolved")
 
 
-def test_a_message_queued_and_never_handed_to_the_outbox_is_found(
-    redis_client: redis.Redis,
-) -> None:
-    store = threads(redis_client)
+def two_said(client: redis.Redis) -> tuple[Threads, int, int]:
+    """A conversation alex holds, and the sequences of the two messages alex wrote."""
+    store = threads(client)
     store.open(TEXTER, "en", "TX-AAAAAA")
     store.claim("TX-AAAAAA", "alex")
     first = store.say("TX-AAAAAA", "alex", "one")
     second = store.say("TX-AAAAAA", "alex", "two")
     assert first is not None
     assert second is not None
+    return store, first, second
+
+
+def test_a_message_queued_and_never_handed_to_the_outbox_is_found(
+    redis_client: redis.Redis,
+) -> None:
+    store, first, _ = two_said(redis_client)
     assert store.mark("TX-AAAAAA", first, "sent")
     time.sleep(0.01)
     assert [m.body for m in store.unsent("TX-AAAAAA", older_than=0)] == ["two"]
@@ -194,13 +200,7 @@ def test_a_silent_texter_comes_due_and_each_text_starts_the_clock_again(
 
 
 def test_a_message_the_outbox_never_got_comes_due_once(redis_client: redis.Redis) -> None:
-    store = threads(redis_client)
-    store.open(TEXTER, "en", "TX-AAAAAA")
-    store.claim("TX-AAAAAA", "alex")
-    first = store.say("TX-AAAAAA", "alex", "one")
-    second = store.say("TX-AAAAAA", "alex", "two")
-    assert first is not None
-    assert second is not None
+    store, first, second = two_said(redis_client)
     store.mark("TX-AAAAAA", first, "sent")
     assert store.unsent_due() == []  # within the grace
     assert store.unsent_due(time.time() + 31) == [("TX-AAAAAA", second)]

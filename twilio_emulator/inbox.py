@@ -62,6 +62,19 @@ def describe_text(message: dict[str, Any]) -> str:
     return f"📱 text from {message.get('from', 'the line')}: {message.get('body', '')}"
 
 
+def show_new(inbox: Inbox, show: Show, started: float) -> int:
+    """Show each text the line sent since the last look (or why it failed),
+    stamped from STARTED; how many."""
+    found = inbox.new(now=True)
+    for message in found:
+        at = stamp(time.monotonic() - started)
+        if message.get("status") in ("failed", "undelivered"):
+            show(f"{at} {describe_text(message)}")
+        else:
+            show(f"{at} line → you: {message['body']}")
+    return len(found)
+
+
 def watch_texts(client: InboxClient, sender: str, body: str, seconds: float, show: Show) -> int:
     """Text the line from `sender`; show the inline reply, then every text the
     line sends that number for `seconds`, as the phone would. How many came."""
@@ -79,12 +92,7 @@ def watch_texts(client: InboxClient, sender: str, body: str, seconds: float, sho
         show(f"{stamp(0)} line → you: {reply['body']}")
     deadline = started + seconds
     while True:
-        for message in inbox.new(now=True):
-            received += 1
-            if message.get("status") in ("failed", "undelivered"):
-                show(f"{stamp(time.monotonic() - started)} {describe_text(message)}")
-            else:
-                show(f"{stamp(time.monotonic() - started)} line → you: {message['body']}")
+        received += show_new(inbox, show, started)
         if time.monotonic() >= deadline:
             return received
         time.sleep(min(0.25, max(0.0, deadline - time.monotonic())))
@@ -121,10 +129,5 @@ def chat(
                 inbox.seen.add(reply["sid"])
                 received += 1
                 show(f"{stamp(time.monotonic() - started)} line → you: {reply['body']}")
-        for message in inbox.new(now=True):
-            received += 1
-            if message.get("status") in ("failed", "undelivered"):
-                show(f"{stamp(time.monotonic() - started)} {describe_text(message)}")
-            else:
-                show(f"{stamp(time.monotonic() - started)} line → you: {message['body']}")
+        received += show_new(inbox, show, started)
     return received

@@ -15,11 +15,21 @@ import logging
 import time
 
 from ivr.content.render import reply_texts
+from ivr.line import Line
 from ivr.sms.person import deliver
 from ivr.threads.contact import record_conversation
+from ivr.threads.store import Thread
 from workers.context import job_line
 
 log = logging.getLogger("helpline.jobs.threads")
+
+
+def _line_says(line: Line, thread: Thread, number: str, role: str, cause: str) -> list[str]:
+    """The line's own text of ROLE to the texter, in their language, through
+    the outbox: sent once per CAUSE. Its bodies."""
+    bodies = reply_texts(line.content, role, thread.language)
+    line.outbox.send(number, bodies, cause=cause, kind=role, language=thread.language)
+    return bodies
 
 
 def answer_unanswered_crisis(thread_id: str) -> str:
@@ -30,14 +40,9 @@ def answer_unanswered_crisis(thread_id: str) -> str:
     if thread is None or not thread.is_open or thread.crisis_at is None or not number:
         threads.crisis_answered(thread_id)
         return "answered, or closed"
-    bodies = reply_texts(line.content, "crisis", thread.language)
-    line.outbox.send(
-        number,
-        bodies,
-        # One reply per crisis message: a later one gets its own.
-        cause=f"thread-crisis:{thread_id}:{thread.crisis_seq}",
-        kind="crisis",
-        language=thread.language,
+    # One reply per crisis message: a later one gets its own.
+    bodies = _line_says(
+        line, thread, number, "crisis", f"thread-crisis:{thread_id}:{thread.crisis_seq}"
     )
     if threads.crisis_answered(thread_id):  # a job run twice notes it once
         for body in bodies:
@@ -60,14 +65,7 @@ def close_quiet_conversation(thread_id: str) -> str:
         return "still waiting for a counselor"
     if thread_id not in threads.quiet_due(time.time() + 1):
         return "the texter wrote meanwhile"
-    bodies = reply_texts(line.content, "thread_closed", thread.language)
-    line.outbox.send(
-        number,
-        bodies,
-        cause=f"thread-closed:{thread_id}",
-        kind="thread_closed",
-        language=thread.language,
-    )
+    bodies = _line_says(line, thread, number, "thread_closed", f"thread-closed:{thread_id}")
     for body in bodies:
         threads.note_line_text(thread_id, body)
     if threads.close(thread_id, "line", "texter silent"):

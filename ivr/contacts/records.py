@@ -33,7 +33,7 @@ from typing import cast
 import redis
 
 from ivr.contacts.tallies import Tallies
-from ivr.platform.redis_store import decoded, text
+from ivr.platform.redis_store import decoded, stored_time, text
 
 CHANNELS = ("call", "text", "callback")
 OUTCOMES = (
@@ -113,10 +113,6 @@ class WrapUpRefused(ValueError):
     def __init__(self, field_name: str, message: str) -> None:
         super().__init__(message)
         self.field = field_name
-
-
-def _moment(value: str | None) -> float | None:
-    return float(value) if value else None
 
 
 def _codes(value: str | None) -> tuple[str, ...]:
@@ -360,12 +356,12 @@ def _contact(contact_id: str, record: dict[str, str]) -> Contact | None:
         language=record.get("language", ""),
         source=record.get("source", ""),
         started=float(record.get("started", 0)),
-        answered=_moment(record.get("answered")),
-        ended=_moment(record.get("ended")),
+        answered=stored_time(record.get("answered")),
+        ended=stored_time(record.get("ended")),
         counselor=record.get("counselor", ""),
         outcome=record.get("outcome", ""),
         wrapup_due=record.get("wrapup_due") == "1",
-        wrapup_at=_moment(record.get("wrapup_at")),
+        wrapup_at=stored_time(record.get("wrapup_at")),
         wrapup_by=record.get("wrapup_by", ""),
         dispositions=_codes(record.get("dispositions")),
         risk=record.get("risk", ""),

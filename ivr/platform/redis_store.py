@@ -43,3 +43,8 @@ def decoded(
 def text(value: object) -> str:
     """A Redis reply as text, whatever the client's decode setting."""
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def stored_time(value: str | None) -> float | None:
+    """A stored Unix time, or None for a field left empty (not happened yet)."""
+    return float(value) if value else None

@@ -42,7 +42,7 @@ import redis
 
 from ivr.platform.config import Settings
 from ivr.platform.privacy import number_ref
-from ivr.platform.redis_store import decoded, text
+from ivr.platform.redis_store import decoded, stored_time, text
 
 STATES = ("waiting", "held", "closed")
 WAITING = "threads:waiting"
@@ -204,10 +204,6 @@ def _member(member: str) -> tuple[str, int]:
     return thread_id, int(seq)
 
 
-def _moment(value: str | None) -> float | None:
-    return float(value) if value else None
-
-
 def _message(seq: int, raw: object) -> ThreadMessage:
     message = json.loads(text(raw))
     return ThreadMessage(
@@ -324,13 +320,13 @@ class Threads:
             state=record["state"],
             holder=record.get("holder", ""),
             opened=float(record.get("opened", 0)),
-            taken_at=_moment(record.get("taken_at")),
-            closed_at=_moment(record.get("closed_at")),
+            taken_at=stored_time(record.get("taken_at")),
+            closed_at=stored_time(record.get("closed_at")),
             closed_by=record.get("closed_by", ""),
             closed_why=record.get("closed_why", ""),
-            last_texter_at=_moment(record.get("last_texter_at")),
-            last_counselor_at=_moment(record.get("last_counselor_at")),
-            crisis_at=_moment(record.get("crisis_at")),
+            last_texter_at=stored_time(record.get("last_texter_at")),
+            last_counselor_at=stored_time(record.get("last_counselor_at")),
+            crisis_at=stored_time(record.get("crisis_at")),
             number_ref=record.get("number_ref", ""),
             crisis_seq=int(record.get("crisis_seq", -1)),
         )

@@ -122,6 +122,9 @@ def live_line(
             served.emulator_url,
             served.line_url,
         )
+        # Whatever the test looked at, no document the line sent on any leg
+        # had a value Twilio would have warned about or refused.
+        assert served.network.value_problems == []
 
 
 @dataclass

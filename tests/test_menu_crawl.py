@@ -3,17 +3,21 @@ every spoken choice: no response is an error, and none is a dead end."""
 
 from __future__ import annotations
 
+import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 import pytest
 import redis
 
+from ivr.callbacks.requests import Callbacks
+from ivr.callbacks.urgent import UrgentItems
 from ivr.content.model import CallbackNode, Content, MenuNode
 from ivr.menu.fallback import fallback_done_response, fallback_response, goodbye_response
 from ivr.menu.state import CallState, CallStates
+from ivr.routing.dispatches import Dispatches
 from tests.rosters import store_always_on_call
-from tests.twilio_signing import CallFixture, TwilioSigner
+from tests.twilio_signing import CallFixture, TwilioSigner, gather_action, spoken
 from twilio_emulator.twiml_values import check_document
 
 KEYS = [*"0123456789", "*", "#"]
@@ -88,18 +92,21 @@ def next_steps(twiml: ET.Element, content: Content, language: str) -> list[Step]
             steps.append(
                 Step(enqueue.attrib["action"], (("QueueResult", result),), finished_handoff=True)
             )
-        steps.append(Step(enqueue.attrib["action"], (("QueueResult", "leave"),)))
+        # The caller is still on the line after these: a worker's redirect,
+        # a full queue, Twilio's own failure, or the hold page's <Leave/>.
+        for result in ("leave", "redirected", "queue-full", "error"):
+            steps.append(Step(enqueue.attrib["action"], (("QueueResult", result),)))
     for record in twiml.iter("Record"):
+        recording = (
+            ("RecordingSid", "RE" + "a" * 32),
+            ("RecordingDuration", "7"),
+            ("RecordingUrl", "https://api.twilio.com/2010-04-01/Recordings/REa"),
+        )
+        steps.append(Step(record.attrib["action"], recording, finished_handoff=True))
+        # Hung up while recording: Twilio still requests the action, with
+        # Digits=hangup (the <Record> page); nobody is left to hear it.
         steps.append(
-            Step(
-                record.attrib["action"],
-                (
-                    ("RecordingSid", "RE" + "a" * 32),
-                    ("RecordingDuration", "7"),
-                    ("RecordingUrl", "https://api.twilio.com/2010-04-01/Recordings/REa"),
-                ),
-                finished_handoff=True,
-            )
+            Step(record.attrib["action"], (*recording, ("Digits", "hangup")), finished_handoff=True)
         )
     return steps
 
@@ -146,10 +153,93 @@ def test_the_whole_menu_has_no_dead_end(
     assert len(seen) > 100
 
 
-# The voice routes the crawl cannot reach from a caller's keys (a counselor's
-# whisper, a returned call, the degraded path), asked with ids the line does
-# not know, in each way Twilio may ask: what the line says then must be in
-# range too. Status callbacks answer no TwiML and are left out.
+def in_range(documents: list[tuple[str, ET.Element]]) -> None:
+    for where, twiml in documents:
+        assert twiml.tag == "Response", where
+        assert [problem.as_json() for problem in check_document(twiml)] == [], where
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_what_counselors_hear_on_real_work_is_in_range(
+    twilio: TwilioSigner, redis_client: redis.Redis, language: str
+) -> None:
+    """The documents a caller's keys never reach, met on real work: a waiting
+    caller's dispatch (whispered to a counselor who speaks the language and
+    to one who does not), a returned call and a message to listen to, each
+    step as Twilio asks it."""
+    store_always_on_call(redis_client)
+    documents: list[tuple[str, ET.Element]] = []
+
+    def keep(where: str, twiml: ET.Element) -> ET.Element:
+        documents.append((where, twiml))
+        return twiml
+
+    caller = CallFixture(twilio)
+    menu = caller.start()
+    if language == "es":
+        menu = caller.press(menu, "9")
+    enqueue = keep("hold for a counselor", caller.press(menu, "1")).find("Enqueue")
+    assert enqueue is not None
+    wait_url, queue_action = enqueue.attrib["waitUrl"], enqueue.attrib["action"]
+    dispatch_id = node_of(wait_url)
+    keep("hold, first round", caller.post(wait_url, QueueTime="0"))
+    keep("hold, later round", caller.post(wait_url, QueueTime="40"))
+    dispatches = Dispatches(redis_client, 3600)
+    legs = {
+        counselor: dispatches.add_leg(dispatch_id, counselor, 1, first=n == 0)
+        for n, counselor in enumerate(("alex", "blanca"))  # alex speaks English only
+    }
+    for counselor, leg in legs.items():
+        assert leg is not None
+        phone = CallFixture(twilio, caller="+18885550100")
+        keep(f"whisper to {counselor}", phone.post(f"/voice/whisper/{dispatch_id}/{leg}"))
+    taker, other = legs["blanca"], legs["alex"]
+    phone = CallFixture(twilio, caller="+18885550100")
+    accept = f"/voice/whisper-answer/{dispatch_id}/{taker}"
+    dial = keep("whisper, 1", phone.post(accept, Digits="1")).find("Dial")
+    assert dial is not None
+    assert dial.find("Queue") is not None
+    keep("whisper, 1 again", phone.post(accept, Digits="1"))
+    keep("hold while connected", caller.post(wait_url, QueueTime="41"))
+    for route in ("whisper", "whisper-over", "whisper-answer"):
+        keep(f"{route} once taken", phone.post(f"/voice/{route}/{dispatch_id}/{other}", Digits="1"))
+    keep("caller's talk over", caller.post(queue_action, QueueResult="bridged"))
+    keep(
+        "counselor's talk over",
+        phone.post(dial.attrib["action"], DialCallStatus="completed", DialBridged="true"),
+    )
+
+    reference = Callbacks(redis_client, "k", 3600).create("+12025550177", language, "voicemail")
+    phone = CallFixture(twilio, caller="+18885550100")
+    keep("callback whisper", phone.post(f"/voice/callback-whisper/{reference}"))
+    dialing = keep("callback, 1", phone.post(f"/voice/callback-answer/{reference}", Digits="1"))
+    callback_dial = dialing.find("Dial")
+    assert callback_dial is not None
+    done = callback_dial.attrib["action"]
+    keep("callback, no answer", phone.post(done, DialCallStatus="no-answer"))
+    asked = keep("callback, answered", phone.post(done, DialCallStatus="completed"))
+    keep("callback outcome", phone.post(gather_action(asked), Digits="1"))
+
+    recording = "RE" + "b" * 32
+    redis_client.hset(f"voicemail:{recording}", mapping={"recording_sid": recording})
+    UrgentItems(redis_client, 3600).open(
+        "VM-333333", "message", language, time.time() + 900, subject=recording
+    )
+    phone = CallFixture(twilio, caller="+18885550100")
+    offer = keep("message offer", phone.post("/voice/message-offer/VM-333333/alex"))
+    keep("message played", phone.post(gather_action(offer), Digits="1"))
+
+    assert len(documents) == 20
+    spoken_here = " ".join(spoken(twiml) for _, twiml in documents)
+    assert "VM-333333" in spoken_here
+    assert reference in spoken_here
+    in_range(documents)
+
+
+# The voice routes the crawl cannot reach from a caller's keys, asked as well
+# with ids the line does not know, in each way Twilio may ask: what the line
+# says then must be in range too. Status callbacks answer no TwiML and are
+# left out.
 OTHER_ROUTES = [
     "/voice/hold-choice/d0",
     "/voice/after-hold/d0",
@@ -196,5 +286,4 @@ def test_every_other_voice_document_is_in_range(twilio: TwilioSigner, content: C
             for made in built
         ]
     assert len(documents) > len(OTHER_ROUTES)
-    for where, twiml in documents:
-        assert [problem.as_json() for problem in check_document(twiml)] == [], where
+    in_range(documents)

@@ -241,3 +241,31 @@ def test_what_a_counselor_called_to_hear_it_hears_is_in_range(live_line: LiveLin
     assert call.errors == []
     assert len([h for h in call.heard if h["kind"] == "play"]) == 2  # 1, then 1 again
     assert claimed_by(live_line, reference) == "alex"
+
+
+@pytest.mark.parametrize("withheld", ["+266696687", "+17378742833"])
+def test_a_withheld_caller_through_the_emulator_is_heard_and_never_called_back(
+    live_line: LiveLine, redis_client: redis.Redis, withheld: str
+) -> None:
+    """Twilio's placeholder for a withheld caller ID ("ANONYMOUS" on the
+    keypad, and a form of "RESTRICTED" that looks like a real number) asks to
+    be called back "at this number": the line asks for a number instead, and
+    with none given the message is urgent work to hear, never a callback to
+    whoever owns that number (issue 18, item 9)."""
+    network = live_line.network
+    redis_client.delete(ROSTER_KEY)  # nobody on call: the menu offers a message
+    tries = live_line.content.navigation.tries
+    unusable = [press("12#")] * tries  # asked for a number: one the line cannot call
+    call = network.call_line(
+        withheld, press("1"), press("1"), press("1"), *unusable, say("it's me"), hangup()
+    )
+    network.wait_for_call(call.sid, timeout=30)
+    sid = eventually(
+        lambda: [s.decode() for s in cast(RawList, redis_client.zrange("voicemails", 0, -1))]
+    )[0]
+    record = decoded(redis_client.hgetall(f"voicemail:{sid}"))
+    assert "callback" not in record
+    assert record["urgent"].startswith("VM-")
+    live_line.run_jobs()
+    assert [c for c in network.calls.values() if c.to == withheld] == []
+    assert network.sent_messages(to=withheld) == []

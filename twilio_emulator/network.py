@@ -176,6 +176,20 @@ class Network:
                 for warning in record.warnings
             ]
 
+    @property
+    def value_problems(self) -> list[dict[str, Any]]:
+        """Every attribute value Twilio would have flagged so far: the
+        warnings, and the errors that ended a call over a value (those name
+        the attribute; a webhook that failed names none)."""
+        with self.lock:
+            errors = [
+                {**error, "call_sid": sid}
+                for sid, record in self.calls.items()
+                for error in record.errors
+                if "attribute" in error
+            ]
+        return self.warnings + errors
+
     # -- opt-out, as Twilio keeps it per number ------------------------------
 
     def opt_out(self, number: str) -> None:

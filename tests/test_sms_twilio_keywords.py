@@ -17,8 +17,9 @@ import redis
 
 from ivr.app import create_app
 from ivr.content.model import Content
+from ivr.operators.overview import Overview
 from ivr.platform.config import ConfigError
-from ivr.sms.twilio_layer import twilio_answered
+from ivr.sms.twilio_layer import SETTING_KEY, twilio_answered
 from tests.conftest import AUTH_TOKEN, PUBLIC_URL, RedisServer, make_settings
 from tests.live import LiveLine
 from tests.test_sms import Phone, inline, texts_of
@@ -126,3 +127,31 @@ def test_the_setting_is_read_and_checked(redis_server: RedisServer, tmp_path: Pa
     assert on.advanced_opt_out
     with pytest.raises(ConfigError, match="HELPLINE_ADVANCED_OPT_OUT must be true or false"):
         make_settings(redis_server.url, tmp_path, HELPLINE_ADVANCED_OPT_OUT="maybe")
+
+
+def now_notes(client: redis.Redis) -> list[str]:
+    """The Now page's notes about the setting."""
+    notes = Overview(client, "k", 3600, "America/New_York").board(None).notes
+    return [note for note in notes if "HELPLINE_ADVANCED_OPT_OUT" in note]
+
+
+def test_a_wrong_setting_shows_on_the_now_page_until_a_text_agrees(
+    advanced: Phone, twilio: TwilioSigner, redis_client: redis.Redis
+) -> None:
+    """Only real texts tell whether Advanced Opt-Out is in force; a setting
+    that disagrees gives texters two replies, so the operator is told."""
+    advanced.send("HELP")  # an operator may take HELP off the lists: no evidence
+    advanced.send("Stop texting me")
+    assert now_notes(redis_client) == []
+    advanced.send("STOP")  # Advanced Opt-Out marks every STOP: it is not in force
+    (note,) = now_notes(redis_client)
+    assert "without OptOutType" in note
+    advanced.send("START", OptOutType="START")
+    assert now_notes(redis_client) == []
+    plain = Phone(twilio, redis_client, "+12025550167")  # the setting false
+    plain.send("HELP", OptOutType="HELP")
+    (note,) = now_notes(redis_client)
+    assert "HELPLINE_ADVANCED_OPT_OUT is false" in note
+    assert redis_client.ttl(SETTING_KEY) > 0  # kept a month at most
+    plain.send("STOP")
+    assert now_notes(redis_client) == []

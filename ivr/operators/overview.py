@@ -30,6 +30,7 @@ from ivr.roster.oncall import who_is_on_call
 from ivr.routing.dispatches import Dispatches, counselor_of
 from ivr.routing.figures import DayFigures, Figures, day_of
 from ivr.sms.optout import OptOuts
+from ivr.sms.twilio_layer import OptOutSetting
 
 MAX_DAYS = 400
 
@@ -178,10 +179,15 @@ class Overview:
             zone=self.zone_name,
             open_callbacks=len(self._callbacks.open_references()),
             new_voicemails=sum(v.status == "new" for v in self.voicemails()),
-            notes=[] if roster is not None else ["no roster yet: nobody is on call"],
+            notes=self._notes(roster),
             failed_jobs=jobs.failed_count(self._redis),
             urgent=self.urgent(),
         )
+
+    def _notes(self, roster: Roster | None) -> list[str]:
+        notes = [] if roster is not None else ["no roster yet: nobody is on call"]
+        opt_out_setting = OptOutSetting.mismatch(self._redis)
+        return notes + ([opt_out_setting] if opt_out_setting else [])
 
     # -- voicemail -----------------------------------------------------------
 

@@ -14,6 +14,7 @@ from ivr.content.render import fill
 from ivr.sms.handler import InboundText, SmsHandler
 from ivr.sms.reading import Intent, read_text
 from ivr.sms.status import StatusUpdates
+from ivr.sms.twilio_layer import OptOutSetting
 from ivr.web.current import helpline
 from ivr.web.signature import guard
 
@@ -45,6 +46,8 @@ def incoming() -> Response:
     )
     if not text.message_sid:
         return _messages([])
+    # Does HELPLINE_ADVANCED_OPT_OUT match the number? Only texts like this tell.
+    OptOutSetting(line.redis, line.settings.advanced_opt_out).observe(text.body, text.opt_out_type)
     outcome = SmsHandler(line.content, line.settings, line.redis, line.queue, line.roster).handle(
         text
     )

@@ -25,6 +25,8 @@ OURS = [
     "backup",
     "block",
     "callbacks",
+    "contacts",
+    "conversations",
     "crisis",
     "emulator",
     "fallback",

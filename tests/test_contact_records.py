@@ -126,7 +126,10 @@ def test_the_cli_lists_contacts_without_notes_and_shows_one_audited(
     store = Contacts(redis_client, 86400)
     contact_id = answered_call(store)
     store.wrap_up(
-        contact_id, "alex", WrapUp(("support",), "low", ("988",), "call back Friday"), LISTS
+        contact_id,
+        "alex",
+        WrapUp(("support",), "low", ("988",), "call back Friday\x1b]0;owned\x07"),
+        LISTS,
     )
     env = {**cli_environment(redis_server.url, tmp_path), "LOGNAME": "dana"}
     listed = CliRunner().invoke(main, ["contacts", "list"], env=env)
@@ -139,7 +142,9 @@ def test_the_cli_lists_contacts_without_notes_and_shows_one_audited(
     assert "note" not in json.loads(as_json.output.splitlines()[0])
     shown = CliRunner().invoke(main, ["contacts", "show", contact_id], env=env)
     assert shown.exit_code == 0, shown.output
-    assert "note: call back Friday" in shown.output
+    # A note's control characters are shown, never obeyed by the terminal.
+    assert "note: call back Friday\\x1b]0;owned\\x07" in shown.output
+    assert "\x1b" not in shown.output
     entry = AuditLog(redis_client).recent(1)[0]
     assert (entry.who, entry.action, entry.target) == ("cli:dana", "contact.view", contact_id)
     assert CliRunner().invoke(main, ["contacts", "show", "CT-NOPE22"], env=env).exit_code == 1

@@ -123,7 +123,7 @@ def test_messages_both_ways_crisis_flagged_and_closing_leaves_a_wrap_up(
     ] == "Hi, I'm Alex. I'm here."
     texter_says(live_line, "i took all my pills")
     update = alex.get(f"/desk/threads/{thread_id}/updates?after=0").get_json()
-    (crisis,) = update["messages"]
+    (crisis,) = [m for m in update["messages"] if m["sender"] == "texter"]
     assert (crisis["sender"], crisis["crisis"]) == ("texter", True)
     assert update["crisis"] is True
     page = alex.get(f"/desk/threads/{thread_id}").get_data(as_text=True)
@@ -251,15 +251,50 @@ def test_an_overdue_wrap_up_holds_new_work_until_it_is_done(
     assert waiting is not None
     desk = alex.get("/desk/").get_data(as_text=True)
     assert 'id="overdue"' in desk
-    status, said = post(alex, f"/desk/threads/{waiting}/take", desk)
+    # Shown who waits, but offered no Take, and told why beside it.
+    assert waiting in desk
+    assert f"/desk/threads/{waiting}/take" not in desk
+    assert "finish your overdue wrap-up to take it" in desk
+    status, said = post(alex, f"/desk/threads/{waiting}/take", desk)  # a page from before
     assert status == 409
     assert "wrap-up" in said
     page = alex.get(f"/desk/contacts/{contact_id}").get_data(as_text=True)
     post(alex, f"/desk/contacts/{contact_id}", page, dispositions="emotional_support", risk="none")
-    status, _ = post(
-        alex, f"/desk/threads/{waiting}/take", alex.get("/desk/").get_data(as_text=True)
-    )
+    desk = alex.get("/desk/").get_data(as_text=True)
+    assert f"/desk/threads/{waiting}/take" in desk
+    assert "held-back" not in desk
+    status, _ = post(alex, f"/desk/threads/{waiting}/take", desk)
     assert status == 302
+
+
+def alerted(line: LiveLine, counselor: str, thread_id: str) -> bool:
+    return any(thread_id in m.body for m in line.network.sent_messages(to=counselor))
+
+
+@pytest.mark.line_settings(HELPLINE_WRAPUP_GRACE_SECONDS="0")
+def test_a_waiting_texter_is_not_texted_to_a_counselor_whose_wrap_up_is_overdue(
+    live_line: LiveLine, desk_app: Flask
+) -> None:
+    closed_conversation(live_line, desk_app)  # Alex's wrap-up is overdue at once
+    live_line.network.text_line("+12025550167", "TALK")
+    live_line.run_jobs()
+    second = Line(live_line.settings, live_line.content, live_line.redis).threads
+    waiting = second.open_thread_of("+12025550167")
+    assert waiting is not None
+    assert alerted(live_line, COUNSELOR_B, waiting)
+    assert not alerted(live_line, COUNSELOR_A, waiting)
+    # Blanca takes it and closes it: now both are overdue. A texter waiting
+    # must still reach someone: everyone on call is told.
+    blanca = signed_in(desk_app, "blanca.r")
+    post(blanca, f"/desk/threads/{waiting}/take", desk_page(blanca))
+    post(blanca, f"/desk/threads/{waiting}/close", desk_page(blanca))
+    assert Contacts(live_line.redis, 3600).wrapups_due("blanca")
+    live_line.network.text_line("+12025550168", "TALK")
+    live_line.run_jobs()
+    third = second.open_thread_of("+12025550168")
+    assert third is not None
+    assert alerted(live_line, COUNSELOR_A, third)
+    assert alerted(live_line, COUNSELOR_B, third)
 
 
 def test_the_api_wraps_up_with_a_counselors_token_and_lists_contacts_without_notes(
@@ -397,10 +432,195 @@ def test_a_conversation_through_the_api_with_a_counselors_token(
     assert [m.body for m in live_line.network.sent_messages(to=TEXTER)][-1] == "Hi, Alex here."
     texter_says(live_line, "thank you")
     status, detail = call("GET", f"/conversations/{thread_id}?after=0", alex)
-    assert [m["body"] for m in detail["messages"]] == ["thank you"]
+    assert [m["body"] for m in detail["messages"] if m["sender"] == "texter"] == ["thank you"]
     assert detail["number"] == "…0166"
     status, _said = call("POST", f"/conversations/{thread_id}/hand", alex, {"to": "nobody"})
     assert status == 422
     status, contact = call("POST", f"/conversations/{thread_id}/close", alex)
     assert status == 200
     assert (contact["channel"], contact["wrapup_due"]) == ("text", True)
+
+
+def taken(line: LiveLine, client: FlaskClient, texter: str = TEXTER) -> str:
+    """TEXTER asked for a person and CLIENT's counselor took the conversation."""
+    line.network.text_line(texter, "TALK")
+    line.run_jobs()
+    thread_id = Line(line.settings, line.content, line.redis).threads.open_thread_of(texter)
+    assert thread_id is not None
+    status, _ = post(client, f"/desk/threads/{thread_id}/take", desk_page(client))
+    assert status == 302
+    return thread_id
+
+
+def sent_to_texter(line: LiveLine) -> list[str]:
+    return [m.body for m in line.network.sent_messages(to=TEXTER)]
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        ("x" * 1601, "a message is at most 1600 characters (this one is 1601)"),
+        ("y" * 20_000, "a message is at most 1600 characters (this one is 20000)"),
+        ("are you safe?\x00<script>alert(1)</script>", "a control character (U+0000)"),
+        ("\x1b[2J\x1b[31myou are hacked", "a control character (U+001B)"),
+    ],
+)
+def test_a_hostile_or_over_long_counselor_message_is_refused_beside_its_field_and_not_sent(
+    live_line: LiveLine, desk_app: Flask, body: str, why: str
+) -> None:
+    alex = signed_in(desk_app, "alex.r")
+    thread_id = taken(live_line, alex)
+    before = sent_to_texter(live_line)
+    page = alex.get(f"/desk/threads/{thread_id}").get_data(as_text=True)
+    status, said = post(alex, f"/desk/threads/{thread_id}/say", page, body=body)
+    assert status == 422
+    error = re.search(r'<p id="body-error" class="error" role="alert">([^<]*)</p>', said)
+    assert error is not None
+    assert why in error.group(1)
+    assert 'aria-describedby="body-error"' in said  # beside the field, tied to it
+    assert "<script>alert" not in said  # the draft kept, as words
+    live_line.run_jobs()
+    assert sent_to_texter(live_line) == before
+    messages = alex.get(f"/desk/threads/{thread_id}/updates?after=-1").get_json()["messages"]
+    assert [m for m in messages if m["sender"] == "alex"] == []
+
+
+def test_a_message_past_what_any_request_may_carry_is_refused_before_the_desk_reads_it(
+    live_line: LiveLine, desk_app: Flask
+) -> None:
+    alex = signed_in(desk_app, "alex.r")
+    thread_id = taken(live_line, alex)
+    before = sent_to_texter(live_line)
+    page = alex.get(f"/desk/threads/{thread_id}").get_data(as_text=True)
+    status, _ = post(alex, f"/desk/threads/{thread_id}/say", page, body="z" * 100_000)
+    assert status == 413  # the app's door (MAX_REQUEST_BYTES): no form is read
+    live_line.run_jobs()
+    assert sent_to_texter(live_line) == before
+
+
+def test_a_counselors_markup_goes_to_the_texter_as_words_and_shows_as_words(
+    live_line: LiveLine, desk_app: Flask
+) -> None:
+    alex = signed_in(desk_app, "alex.r")
+    thread_id = taken(live_line, alex)
+    page = alex.get(f"/desk/threads/{thread_id}").get_data(as_text=True)
+    words = 'I <3 that you wrote. <img src=x onerror=alert(1)> "; DROP TABLE threads; --'
+    status, _ = post(alex, f"/desk/threads/{thread_id}/say", page, body=words)
+    assert status == 302
+    live_line.run_jobs()
+    assert sent_to_texter(live_line)[-1] == words
+    shown = alex.get(f"/desk/threads/{thread_id}").get_data(as_text=True)
+    assert "<img src=x" not in shown
+    assert "&lt;img src=x onerror=alert(1)&gt; &#34;; DROP TABLE threads; --" in shown
+
+
+def test_a_counselors_message_shows_whether_it_was_delivered(
+    live_line: LiveLine, desk_app: Flask
+) -> None:
+    alex = signed_in(desk_app, "alex.r")
+    thread_id = taken(live_line, alex)
+
+    def delivery(seq: int) -> str:
+        answer = alex.get(f"/desk/threads/{thread_id}/updates?after={seq}&pending={seq}")
+        (found,) = answer.get_json()["delivery"]
+        assert found["seq"] == seq
+        return str(found["status_text"])
+
+    def say(body: str) -> int:
+        page = alex.get(f"/desk/threads/{thread_id}").get_data(as_text=True)
+        assert post(alex, f"/desk/threads/{thread_id}/say", page, body=body)[0] == 302
+        messages = alex.get(f"/desk/threads/{thread_id}/updates?after=-1").get_json()["messages"]
+        return int(messages[-1]["seq"])
+
+    first = say("Are you somewhere safe right now?")
+    assert delivery(first) == "queued"  # the outbox has it; the carrier not yet
+    live_line.run_jobs()
+    eventually(lambda: delivery(first) == "delivered")
+    live_line.network.fail_next("messages", count=1, delivery=30003)  # the handset is off
+    second = say("Did this one reach you?")
+    live_line.run_jobs()
+    eventually(lambda: delivery(second) == "not delivered")
+    page = alex.get(f"/desk/threads/{thread_id}").get_data(as_text=True)
+    assert '<span class="status">delivered</span>' in page
+    assert '<span class="status trouble">not delivered</span>' in page
+    assert f'data-seq="{first}">' in page  # settled: the page asks about it no more
+    assert f'data-seq="{second}">' in page
+    # The API carries the same status.
+    _, token = Accounts(live_line.redis).create_token("alex.r", "counselor", counselor="alex")
+    detail = desk_app.test_client().get(
+        f"/api/v1/conversations/{thread_id}", headers={"Authorization": f"Bearer {token}"}
+    )
+    statuses = {m["seq"]: m["status"] for m in detail.get_json()["messages"]}
+    assert (statuses[first], statuses[second]) == ("delivered", "undelivered")
+
+
+@pytest.mark.parametrize("pending", ["1,x", "-1", ",".join(["1"] * 101), "9" * 12, "1;2"])
+def test_hostile_pending_lists_are_ignored_not_crashed_on(
+    live_line: LiveLine, desk_app: Flask, pending: str
+) -> None:
+    alex = signed_in(desk_app, "alex.r")
+    thread_id = taken(live_line, alex)
+    answer = alex.get(
+        f"/desk/threads/{thread_id}/updates", query_string={"after": "5", "pending": pending}
+    )
+    assert answer.status_code == 200
+    assert answer.get_json()["delivery"] == []
+
+
+def unread_in(page: str, thread_id: str) -> str:
+    """The 'n new' beside THREAD_ID in the desk's list of my conversations."""
+    item = re.search(rf'<li[^>]*data-thread="{thread_id}".*?</li>', page, re.S)
+    assert item is not None, page
+    count = re.search(r'<span class="unread">(\d+) new</span>', item.group())
+    return count.group(1) if count else ""
+
+
+def test_the_desk_counts_the_texters_new_words_in_each_of_my_conversations(
+    live_line: LiveLine, desk_app: Flask
+) -> None:
+    alex = signed_in(desk_app, "alex.r")
+    first = taken(live_line, alex)
+    second = taken(live_line, alex, "+12025550167")
+    assert (unread_in(desk_page(alex), first), unread_in(desk_page(alex), second)) == ("", "")
+    live_line.network.text_line("+12025550167", "are you there?")
+    live_line.network.text_line("+12025550167", "hello??")
+    texter_says(live_line, "ok")
+    desk = desk_page(alex)
+    assert (unread_in(desk, first), unread_in(desk, second)) == ("1", "2")
+    alex.get(f"/desk/threads/{second}")  # read: no longer new
+    desk = desk_page(alex)
+    assert (unread_in(desk, first), unread_in(desk, second)) == ("1", "")
+    # The page's polling reads them too.
+    alex.get(f"/desk/threads/{first}/updates?after=-1")
+    assert unread_in(desk_page(alex), first) == ""
+    # Her own reply is not new to her; the texter's answer is.
+    page = alex.get(f"/desk/threads/{first}").get_data(as_text=True)
+    post(alex, f"/desk/threads/{first}/say", page, body="I'm here.")
+    assert unread_in(desk_page(alex), first) == ""
+    texter_says(live_line, "thank you")
+    assert unread_in(desk_page(alex), first) == "1"
+    # An admin's list is everyone's: no counts of its own, and reading marks nothing.
+    sam = signed_in(desk_app, "sam")
+    assert 'class="unread"' not in desk_page(sam)
+    sam.get(f"/desk/threads/{first}")
+    assert unread_in(desk_page(alex), first) == "1"
+
+
+def test_the_lists_are_drawn_again_only_when_they_change(
+    live_line: LiveLine, desk_app: Flask
+) -> None:
+    alex = signed_in(desk_app, "alex.r")
+    found = re.search(r'data-version="([0-9a-f]{16})"', desk_page(alex))
+    assert found is not None
+    version = found.group(1)
+    assert alex.get("/desk/lists", query_string={"since": version}).status_code == 204
+    texter_says(live_line, "TALK")
+    thread_id = the_thread(live_line)
+    fresh = alex.get("/desk/lists", query_string={"since": version})
+    assert fresh.status_code == 200
+    drawn = fresh.get_data(as_text=True)
+    assert drawn.lstrip().startswith('<div class="desk-lists"')  # a fragment, not a page
+    assert thread_id in drawn
+    assert f"/desk/threads/{thread_id}/take" in drawn
+    assert f'data-version="{version}"' not in drawn
+    assert fresh.headers["Cache-Control"] == "no-store"

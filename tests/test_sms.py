@@ -403,6 +403,26 @@ def test_status_callback_for_an_unknown_message_changes_nothing(
     assert redis_client.dbsize() == 0
 
 
+def test_a_status_callback_before_its_sid_is_kept_finds_its_part_by_its_url(
+    phone: Phone, twilio: TwilioSigner, redis_client: redis.Redis
+) -> None:
+    phone.send("klonopin")
+    key = next(k for k in redis_client.scan_iter("outbox:*") if redis_client.type(k) == b"hash")
+    batch_id = key.decode().split(":")[1]
+    sid = "SM" + "e" * 32  # Twilio reports before the worker has kept the sid
+    assert twilio.post("/sms/status", {"MessageSid": sid, "MessageStatus": "sent"}).status_code
+    assert redis_client.hget(key, "state0") is None  # by its sid alone: lost
+    answer = twilio.post(
+        f"/sms/status?part={batch_id}:0", {"MessageSid": sid, "MessageStatus": "delivered"}
+    )
+    assert answer.status_code == 204
+    assert redis_client.hget(key, "state0") == b"delivered"
+    for hostile in ("../x:0", f"{batch_id}:0;", f"{batch_id}:1000", f"{batch_id}:0" + "0" * 40):
+        failed = {"MessageSid": sid, "MessageStatus": "failed", "ErrorCode": "30003"}
+        assert twilio.post(f"/sms/status?part={hostile}", failed).status_code == 204
+    assert redis_client.hget(key, "state0") == b"delivered"  # no part named: nothing moved
+
+
 @pytest.fixture
 def fragile_app(tmp_path: Path, content: Content) -> Flask:
     server = RedisServer(tmp_path / "redis")

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import logging
 
-from ivr.callbacks.alerts import on_call_numbers, staff_language
+from ivr.callbacks.alerts import on_call, staff_language, staff_numbers
 from ivr.callbacks.urgent import UrgentItems
 from ivr.content.render import reply_texts
 from ivr.line import Line
+from ivr.operators.counselor_desk import free_for_new_work
 from ivr.platform.privacy import number_ref
 from workers.context import job_line
 
@@ -17,11 +18,19 @@ log = logging.getLogger("helpline.jobs.alerts")
 
 
 def alert_on_call(role: str, reference: str, item: str | None = None, again: str = "") -> int:
-    """Send the `role` text (crisis_alert or callback_alert) to everyone on call now.
-    ITEM: the urgent item this alert opens its ladder with; with nobody on call
-    its next step (supervisors, the backup line) is due at once."""
+    """Send the `role` text (crisis_alert, callback_alert, talk_alert) to everyone
+    on call now (a talk_alert: those free for new work). ITEM: the urgent item
+    this alert opens its ladder with; with nobody on call its next step
+    (supervisors, the backup line) is due at once."""
     line = job_line()
-    recipients = on_call_numbers(line.redis, line.content.languages)
+    people = on_call(line.redis, store=line.roster)
+    if role == "talk_alert":
+        # A texter to take is new work: not offered to a counselor whose
+        # wrap-up is overdue, as the desk holds back their Take, unless that
+        # leaves nobody to tell (free_for_new_work). Crisis and callback alerts
+        # go to everyone on call: urgent work waits for no paperwork.
+        people = free_for_new_work(line.contacts, people, line.settings.wrapup_grace_seconds)
+    recipients = staff_numbers(people, line.content.languages)
     if not recipients:
         if item is not None:
             UrgentItems(line.redis, line.settings.retention_seconds).hurry(item)

@@ -164,7 +164,10 @@ def _send_part(line: Line, key: str, record: dict[str, str], index: int) -> str:
             to=to,
             from_=line.settings.line_number,
             body=body,
-            status_callback=line.settings.public(SMS_STATUS_PATH),
+            # Its part named in the URL: its callbacks may come before its sid is kept.
+            status_callback=line.settings.public(
+                f"{SMS_STATUS_PATH}?part={record['batch_id']}:{index}"
+            ),
         )
     return str(message.sid)
 
@@ -242,9 +245,11 @@ def _send_batch(line: Line, batch_id: str, key: str, lease: object) -> str:
                     return _record_end(line, key, "blocked", "21610: Twilio confirms STOP itself")
             log.warning("outbox %s part %d failed for good: %s", batch_id, index, failure)
             return _record_end(line, key, "failed", f"{failure.code or ''} {failure}".strip())
-        # The sid, then its way back to this part, in one round trip, in that order.
+        # The sid, then its way back to this part, in one round trip, in that order;
+        # its state "queued" unless a callback already moved it on.
         kept = line.redis.pipeline(transaction=False)
-        kept.hset(key, mapping={f"sid{index}": sid, f"state{index}": "queued"})
+        kept.hset(key, f"sid{index}", sid)
+        kept.hsetnx(key, f"state{index}", "queued")
         kept.set(sid_key(sid), f"{batch_id}:{index}", ex=line.settings.retention_seconds)
         kept.execute()
         record[f"sid{index}"] = sid

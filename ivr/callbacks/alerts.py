@@ -23,11 +23,22 @@ def on_call_numbers(
     """(number, language) of each counselor on call now, in routing order; the
     language is the first of theirs the line has content in. STORE: the
     process's own (it keeps the parsed roster), else one made for this call."""
+    return staff_numbers(on_call(client, at, store=store), languages)
+
+
+def on_call(
+    client: redis.Redis, at: datetime | None = None, *, store: RosterStore | None = None
+) -> list[Counselor]:
+    """The counselors on call now, in routing order."""
     roster = (store or RosterStore(client)).load()
     if roster is None:
         return []
-    moment = at or clock.now()
-    return [(c.phone, staff_language(c, languages)) for c in who_is_on_call(roster, moment)]
+    return who_is_on_call(roster, at or clock.now())
+
+
+def staff_numbers(people: list[Counselor], languages: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(number, language) of each of PEOPLE, to text them in."""
+    return [(person.phone, staff_language(person, languages)) for person in people]
 
 
 def staff_language(person: Counselor, languages: tuple[str, ...]) -> str:

@@ -1,9 +1,11 @@
-"""`helpline contacts list|show|export`: the record of every contact (issue
-19) in a terminal, for scripts and for when the web is down. Lists never
-print a note; `show` does (a counselor's words about a person), audited as
-"cli:<os user>" like an admin's reading at the desk. `export` is the contact
-log's CSV (issue 20), with the admin log's filter: days in the line's zone,
-channel, language, outcome, counselor, disposition."""
+"""`helpline contacts list|show|export|wrapup`: the record of every contact
+(issue 19) in a terminal, for scripts and for when the web is down. Lists
+never print a note; `show` does (a counselor's words about a person), audited
+as "cli:<os user>" like an admin's reading at the desk. `export` is the
+contact log's CSV (issue 20), with the admin log's filter: days in the line's
+zone, channel, language, outcome, counselor, disposition. `wrapup` records a
+counselor's wrap-up through the desk's own code, its codes from
+flows/wrapup.yaml, audited as "cli:<os user>" naming the counselor."""
 
 from __future__ import annotations
 
@@ -15,12 +17,14 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from ivr.cli.desk import cli_who, reaching_redis
+from ivr.cli.desk import cli_counselor_desk, cli_operator, cli_who, reaching_redis
 from ivr.cli.support import cli_redis, cli_settings
+from ivr.cli.terminal import visible
 from ivr.contacts.export import csv_lines
 from ivr.contacts.log import oldest_first, read_filter
-from ivr.contacts.records import CHANNELS, OUTCOMES, Contact, Contacts
+from ivr.contacts.records import CHANNELS, NOTE_MAX, OUTCOMES, Contact, Contacts, WrapUp
 from ivr.operators.audit import AuditLog
+from ivr.operators.counselor_desk import DeskRefused, wrapup_lists
 
 
 def _contacts() -> tuple[Contacts, AuditLog]:
@@ -89,7 +93,7 @@ def contacts_show(contact_id: str) -> None:
         click.echo(f"dispositions: {', '.join(contact.dispositions)}")
         click.echo(f"risk: {contact.risk}")
         click.echo(f"referrals: {', '.join(contact.referrals) or '-'}")
-        click.echo(f"note: {contact.note or '-'}")
+        click.echo(f"note: {visible(contact.note) or '-'}")
 
 
 EXPORT_DAYS = 30  # an export's range when none is asked for
@@ -159,3 +163,70 @@ def contacts_export(
         found = oldest_first(client, Contacts(client, settings.retention_seconds), wanted)
         for line in csv_lines(found, zone=zone, with_notes=notes):
             click.echo(line, nl=False)
+
+
+# The desk's field a refusal names, and the option that gave it.
+_OPTIONS = {
+    "dispositions": "--disposition",
+    "risk": "--risk",
+    "referrals": "--referral",
+    "note": "--note",
+}
+
+
+def _check_codes(codes: tuple[str, ...], allowed: frozenset[str], field: str) -> None:
+    """Every code one flows/wrapup.yaml lists, or a usage error naming the option."""
+    for code in codes:
+        if code not in allowed:
+            raise click.BadParameter(
+                f"{code!r} is not one of flows/wrapup.yaml's: {', '.join(sorted(allowed))}",
+                param_hint=f"'{_OPTIONS[field]}'",
+            )
+
+
+@contacts_group.command("wrapup")
+@click.argument("contact_id", metavar="REF")
+@click.option("--disposition", "dispositions", multiple=True, required=True, metavar="CODE",
+              help="One or more (repeat the option), as flows/wrapup.yaml lists them.")  # fmt: skip
+@click.option("--risk", required=True, metavar="CODE", help="The risk level's code.")
+@click.option("--referral", "referrals", multiple=True, metavar="CODE",
+              help="Each referral given (repeat the option).")  # fmt: skip
+@click.option("--note", default="", help=f"For the next shift; at most {NOTE_MAX} characters.")
+@click.option("--by", "counselor", required=True, metavar="COUNSELOR",
+              help="The roster counselor who handled it, whose wrap-up this is.")  # fmt: skip
+def contacts_wrapup(
+    contact_id: str,
+    dispositions: tuple[str, ...],
+    risk: str,
+    referrals: tuple[str, ...],
+    note: str,
+    counselor: str,
+) -> None:
+    """Complete a contact's wrap-up for the counselor who handled it, as at
+    the desk: codes from flows/wrapup.yaml (a bad one changes nothing),
+    audited as this terminal's user."""
+    with reaching_redis():
+        desk = cli_counselor_desk()
+        lists = wrapup_lists(desk.content)
+        _check_codes(dispositions, lists.dispositions, "dispositions")
+        _check_codes((risk,), lists.risks, "risk")
+        _check_codes(referrals, lists.referrals, "referrals")
+        wrap = WrapUp(dispositions, risk, referrals, note.strip())
+        try:
+            done = desk.wrap_up(contact_id, cli_operator(counselor), wrap, via="cli")
+        except DeskRefused as refused:
+            if refused.field in _OPTIONS:
+                raise click.BadParameter(
+                    str(refused), param_hint=f"'{_OPTIONS[refused.field]}'"
+                ) from None
+            if refused.status == 403:
+                raise click.BadParameter(
+                    f"{contact_id} is not {counselor}'s to wrap up: --by names the counselor "
+                    "who handled it",
+                    param_hint="'--by'",
+                ) from None
+            raise click.ClickException(str(refused)) from None
+    click.echo(
+        f"{done.id} wrapped up for {counselor}: {', '.join(done.dispositions)}; "
+        f"risk {done.risk}; referrals {', '.join(done.referrals) or '-'}"
+    )

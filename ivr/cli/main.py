@@ -22,6 +22,7 @@ from ivr.cli.backup import backup_command, restore_command
 from ivr.cli.block import block_group
 from ivr.cli.callbacks import callbacks
 from ivr.cli.contacts import contacts_group
+from ivr.cli.conversations import conversations_group
 from ivr.cli.crisis import crisis_group
 from ivr.cli.golive import fallback_group, twilio_group
 from ivr.cli.jobs import jobs_group
@@ -158,6 +159,7 @@ main.add_command(backup_command)
 main.add_command(restore_command)
 main.add_command(crisis_group)
 main.add_command(contacts_group)
+main.add_command(conversations_group)
 
 
 @main.group(cls=click.Group)

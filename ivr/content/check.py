@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from ivr.content.compliance import KINDS, ComplianceReader, phrase_of
 from ivr.content.crisis_loader import corpus_problems, unfitted
 from ivr.content.loader import ContentError, read_content
 from ivr.content.model import (
+    NEXT_SHIFT_VALUE,
     PROMPT_VALUES,
     SMS_ROLES_WITHOUT_OPT_OUT,
     TEXT_VALUES,
+    WAIT_VALUES,
     BackupNode,
     CallbackNode,
     Choice,
@@ -35,7 +39,13 @@ from ivr.content.model import (
     successors,
 )
 from ivr.content.normalize import normalize
-from ivr.content.render import RUNTIME_PLACEHOLDERS, fill, known_placeholders, placeholders
+from ivr.content.render import (
+    RUNTIME_PLACEHOLDERS,
+    clock_time,
+    fill,
+    known_placeholders,
+    placeholders,
+)
 from ivr.content.segments import count_segments
 from ivr.content.yamlsrc import Where
 from ivr.platform.problems import Problem
@@ -266,15 +276,23 @@ def _words(content: Content, text: str, language: str) -> int:
 
 
 def _prompt_problems(
-    content: Content, prompt: Prompt, what: str, sms: bool, runtime: frozenset[str] = frozenset()
+    content: Content,
+    prompt: Prompt,
+    what: str,
+    sms: bool,
+    runtime: frozenset[str] = frozenset(),
+    samples: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Iterator[Problem]:
+    """SAMPLES: per language, the longest values runtime placeholders are
+    likely to take, filled in before a text's length is counted."""
     known = known_placeholders(content) | runtime
     for language, text in prompt.by_language.items():
         for name in placeholders(text):
             if name not in known:
                 yield _problem(prompt.where, f"{what}: unknown placeholder '{{{name}}}'")
         if sms:
-            count = count_segments(fill(content, text, language, "sms"))
+            values = dict(samples.get(language, {})) if samples else None
+            count = count_segments(fill(content, text, language, "sms", values))
             if count.segments > MAX_SMS_SEGMENTS:
                 reason = (
                     f"; {count.forced_by!r} forces UCS-2" if count.forced_by is not None else ""
@@ -293,6 +311,23 @@ def _prompt_problems(
                     f"{what} ({language}) is about {seconds:.0f} s of speech; "
                     f"keep it under {MAX_PROMPT_SECONDS} s",
                 )
+
+
+def _wait_samples(content: Content) -> dict[str, dict[str, dict[str, str]]]:
+    """Text id -> language -> the values ivr/sms/wait.py fills in it, at their
+    longest: a person keyword's reply (the wait), and talk_nobody_until (the
+    next shift's start, at 12:59 in a zone with a four-letter abbreviation)."""
+    found: dict[str, dict[str, dict[str, str]]] = {}
+    for keyword in content.sms.keywords:
+        if keyword.action == "person":
+            found[keyword.reply] = {lang: dict(WAIT_VALUES) for lang in content.languages}
+    until = content.sms.replies.get("talk_nobody_until")
+    if until is not None:
+        late = datetime(2025, 1, 15, 12, 59, tzinfo=ZoneInfo("America/Anchorage"))
+        found[until] = {
+            lang: {NEXT_SHIFT_VALUE: clock_time(content, lang, late)} for lang in content.languages
+        }
+    return found
 
 
 def _lengths_and_placeholders(content: Content) -> Iterator[Problem]:
@@ -314,6 +349,7 @@ def _lengths_and_placeholders(content: Content) -> Iterator[Problem]:
         content.sms.replies.get(r) for r in ("urgent_taken", "urgent_not_taken", "message_taken")
     }
     exempt = {content.sms.replies.get(role) for role in SMS_ROLES_WITHOUT_OPT_OUT}
+    samples = _wait_samples(content)
     for text_id, parts in content.texts.items():
         runtime = RUNTIME_PLACEHOLDERS if text_id in alerts else frozenset()
         if text_id in urgent:
@@ -321,8 +357,11 @@ def _lengths_and_placeholders(content: Content) -> Iterator[Problem]:
         elif text_id in staff:
             runtime = frozenset({"ref"})  # ivr/sms/handler.py fills it
         runtime |= frozenset(TEXT_VALUES.get(text_id, ()))
+        filled = samples.get(text_id)
+        if filled:
+            runtime |= frozenset(filled[content.default_language])
         for prompt in parts:
-            yield from _prompt_problems(content, prompt, f"text '{text_id}'", True, runtime)
+            yield from _prompt_problems(content, prompt, f"text '{text_id}'", True, runtime, filled)
         if text_id in exempt or text_id in TEXT_VALUES:
             continue
         for language, first in parts[0].by_language.items() if parts else ():

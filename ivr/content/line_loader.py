@@ -7,12 +7,37 @@ from __future__ import annotations
 
 from typing import Any
 
-from ivr.content.model import SYSTEM_PROMPTS, Locale, Navigation, Prompt, Resource
+from ivr.content.model import (
+    CLOCK_FIELDS,
+    SYSTEM_PROMPTS,
+    Clock,
+    Locale,
+    Navigation,
+    Prompt,
+    Resource,
+)
 from ivr.content.reader import Reader
+from ivr.content.render import clock_fields
 from ivr.content.voice_loader import read_choice
 from ivr.content.yamlsrc import SourceMap
 
 LINE_FILE = "line.yaml"
+
+
+def _clock(reader: Reader, entry: SourceMap, label: str) -> Clock:
+    """The locale's way of writing a time of day (`clock`: a pattern before
+    noon, `am`, and one from noon, `pm`); a 24-hour clock when it gives none."""
+    if "clock" not in entry:
+        return Clock()
+    what = f"{label} clock"
+    raw = reader.mapping(entry["clock"], entry.at("clock"), what)
+    if raw is None or not reader.fields(raw, what, {"am", "pm"}, set()):
+        return Clock()
+    for half in ("am", "pm"):
+        for name in clock_fields(reader.text(raw, half, what)):
+            if name not in CLOCK_FIELDS:
+                reader.problem(raw.at(half), f"{what}: unknown field '{{{name}}}'")
+    return Clock(reader.text(raw, "am", what), reader.text(raw, "pm", what))
 
 
 def read_line(reader: Reader, data: SourceMap) -> dict[str, Any]:
@@ -44,7 +69,7 @@ def read_line(reader: Reader, data: SourceMap) -> dict[str, Any]:
             entry,
             label,
             {"label", "names", "say_voice", "say_language", "speech_language"},
-            set(),
+            {"clock"},
         )
         locales[code] = Locale(
             code,
@@ -54,6 +79,7 @@ def read_line(reader: Reader, data: SourceMap) -> dict[str, Any]:
             reader.text(entry, "speech_language", label),
             # Its name in every language: a missing one is a missing translation.
             reader.required_prompt(entry, "names", label).by_language,
+            _clock(reader, entry, label),
         )
 
     name_prompt = reader.required_prompt(data, "name", "line")

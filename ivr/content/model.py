@@ -25,6 +25,18 @@ class Prompt:
         return self.by_language[language]
 
 
+CLOCK_FIELDS = frozenset({"h", "H", "mm", "zone"})
+
+
+@dataclass(frozen=True)
+class Clock:
+    """A language's way of writing a time of day (a locale's `clock`): a
+    24-hour clock unless content says otherwise."""
+
+    am: str = "{H}:{mm} {zone}"
+    pm: str = "{H}:{mm} {zone}"
+
+
 @dataclass(frozen=True)
 class Locale:
     code: str
@@ -35,6 +47,9 @@ class Locale:
     # This language's name in each language ("Spanish", "español"): the whisper
     # names the caller's language in the counselor's, not in the caller's.
     names: Mapping[str, str] = field(default_factory=dict)
+    # How a time of day is written in this language, before noon and from noon
+    # ("7:00 PM EST", "7:00 p. m. (EST)"): {h} 1-12, {H} 00-23, {mm}, {zone}.
+    clock: Clock = field(default_factory=Clock)
 
     def name_in(self, language: str) -> str:
         return self.names.get(language, self.label)
@@ -276,6 +291,19 @@ SMS_REPLY_ROLES = (
     "blocked_crisis",  # crisis words from a blocked number: 911/988, promising no contact
     "near_crisis",  # one line about 988, after the answer to a text close to a crisis
 )
+# Roles content may leave out: the line then sends the role named beside it.
+SMS_OPTIONAL_ROLES = {
+    # TALK with nobody on call, naming when the next counselor's shift starts
+    # ({next_start}); without it, or with no shift in sight, talk_nobody.
+    "talk_nobody_until": "talk_nobody",
+}
+# Values the SMS handler fills in texts of the texting side (ivr/sms/wait.py),
+# each with the longest it is likely to be, for the length check.
+# A person keyword's reply (TALK): who is on call now in the texter's
+# language, and how many texters were waiting before them.
+WAIT_VALUES = {"on_call": "12", "ahead": "12"}
+# talk_nobody_until: the next shift's start, written by the locale's clock.
+NEXT_SHIFT_VALUE = "next_start"
 # Sent to people who did not ask for information (or who just left): no STOP line needed.
 SMS_ROLES_WITHOUT_OPT_OUT = (
     "opted_out",
@@ -290,6 +318,7 @@ SMS_ROLES_WITHOUT_OPT_OUT = (
     "message_urgent",
     "message_taken",
     "talk_nobody",
+    "talk_nobody_until",
     "talk_alert",
     "talk_urgent",
     "talk_handed",

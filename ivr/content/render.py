@@ -11,11 +11,13 @@ reads "the Benzo Support Line" inside a sentence.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Literal
 
 from ivr.content.model import Content
 
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+CLOCK_PLACEHOLDER = re.compile(r"\{([A-Za-z]+)\}")  # {H} is not {h}
 Channel = Literal["voice", "sms"]
 
 
@@ -66,3 +68,22 @@ def reply_texts(
         fill(content, part.text(language), language, "sms", values)
         for part in content.texts[content.sms.replies[role]]
     ]
+
+
+def clock_fields(pattern: str) -> list[str]:
+    """The {fields} a locale's clock pattern names."""
+    return CLOCK_PLACEHOLDER.findall(pattern)
+
+
+def clock_time(content: Content, language: str, moment: datetime) -> str:
+    """MOMENT (aware, in the zone it is to be read in) as LANGUAGE writes a
+    time of day: its locale's clock, with the zone's abbreviation ("EST")."""
+    clock = content.locales[language].clock
+    values = {
+        "h": str(moment.hour % 12 or 12),
+        "H": f"{moment.hour:02d}",
+        "mm": f"{moment.minute:02d}",
+        "zone": moment.tzname() or "",
+    }
+    pattern = clock.pm if moment.hour >= 12 else clock.am
+    return CLOCK_PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), pattern)

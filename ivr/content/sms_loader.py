@@ -8,6 +8,7 @@ from typing import Any
 
 from ivr.content.compliance import phrase_of
 from ivr.content.model import (
+    SMS_OPTIONAL_ROLES,
     SMS_REPLY_ROLES,
     Keyword,
     OptOutExample,
@@ -103,10 +104,11 @@ def read_sms(reader: Reader, data: SourceMap) -> SmsFlow:
     replies: dict[str, str] = {}
     raw_replies = reader.mapping(data.get("replies"), data.at("replies"), "replies")
     if raw_replies is not None and reader.fields(
-        raw_replies, "replies", set(SMS_REPLY_ROLES), set()
+        raw_replies, "replies", set(SMS_REPLY_ROLES), set(SMS_OPTIONAL_ROLES)
     ):
-        replies = {role: reader.text(raw_replies, role, "replies") for role in SMS_REPLY_ROLES}
-        places.update({f"replies.{role}": raw_replies.at(role) for role in SMS_REPLY_ROLES})
+        given = [*SMS_REPLY_ROLES, *(r for r in SMS_OPTIONAL_ROLES if r in raw_replies)]
+        replies = {role: reader.text(raw_replies, role, "replies") for role in given}
+        places.update({f"replies.{role}": raw_replies.at(role) for role in given})
 
     keywords: list[Keyword] = []
     raw_keywords = reader.mapping(data.get("keywords"), data.at("keywords"), "keywords")

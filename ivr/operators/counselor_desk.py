@@ -9,8 +9,10 @@ shows a reference, a language and a wait, never a number or words."""
 
 from __future__ import annotations
 
+import re
 import time
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 
 from ivr.callbacks.urgent import UrgentItem, UrgentItems, deadline_after
 from ivr.contacts.records import Contact, Contacts, WrapUp, WrapUpLists, WrapUpRefused
@@ -22,14 +24,19 @@ from ivr.operators.audit import AuditLog
 from ivr.platform import clock
 from ivr.platform.config import Settings
 from ivr.platform.privacy import mask
+from ivr.roster.model import Counselor
 from ivr.roster.oncall import who_is_on_call
 from ivr.roster.store import RosterStore
 from ivr.sms.outbox import Outbox
-from ivr.sms.person import deliver
+from ivr.sms.person import deliver, delivery_status
 from ivr.threads.contact import record_conversation
+from ivr.threads.seen import Seen
 from ivr.threads.store import Thread, ThreadMessage, Threads
 
 MESSAGE_MAX = 1600  # characters: what one text can carry (Twilio joins the segments)
+# Control characters but the tab and line breaks (a paste from a terminal, a
+# NUL): a phone shows them as boxes or not at all, and some carriers drop the text.
+UNSENDABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 class DeskRefused(ValueError):
@@ -46,6 +53,17 @@ class ThreadView:
     thread: Thread
     number: str  # masked, as everywhere
     messages: tuple[ThreadMessage, ...]
+
+
+def free_for_new_work(
+    contacts: Contacts, counselors: Sequence[Counselor], grace_seconds: float
+) -> list[Counselor]:
+    """Of COUNSELORS, those to offer new work: not one with a wrap-up overdue
+    (HELPLINE_WRAPUP_GRACE_SECONDS), as the desk holds back their Take. But
+    when that would leave nobody, all of them: someone waiting must reach a
+    person, and an overdue wrap-up is paperwork, not a reason for silence."""
+    free = [c for c in counselors if not contacts.overdue(c.id, grace_seconds)]
+    return free or list(counselors)
 
 
 def wrapup_lists(content: Content) -> WrapUpLists:
@@ -81,6 +99,7 @@ class CounselorDesk:
         self.jobs = jobs
         self.settings = settings
         self.wrapup_grace_seconds = settings.wrapup_grace_seconds
+        self.seen = Seen(threads, settings.retention_seconds)
 
     # -- what a counselor sees -------------------------------------------------
 
@@ -108,17 +127,42 @@ class CounselorDesk:
         via: str = "web",
     ) -> ThreadView:
         """The conversation's words after AFTER, for its holder or an admin
-        (audited, unless it continues a view already audited)."""
+        (audited, unless it continues a view already audited); a counselor's
+        messages with where they are now (`delivery_status`). The holder has
+        now been shown them: they are no longer new on their desk."""
+        thread = self._readable(thread_id, who)
+        if who.can_change and audited:
+            # An admin reading a person's words is a reveal, as hearing a message is.
+            self.audit.record(f"{via}:{who.audit_name}", "conversation.view", thread_id)
+        number = mask(self.threads.number_of(thread_id) or "")
+        messages = self.threads.messages(thread_id, after=after)
+        if messages and who.counselor and thread.holder == who.counselor:
+            self.seen.mark(thread_id, who.counselor, messages[-1].seq)
+        return ThreadView(thread, number, tuple(self._delivery(thread_id, m) for m in messages))
+
+    def delivery(self, thread_id: str, who: Operator, seqs: Iterable[int]) -> list[ThreadMessage]:
+        """The messages SEQS (a counselor's, as a page last showed them) with
+        where they are now: what the page polls until each is settled."""
+        self._readable(thread_id, who)
+        found = (self.threads.message(thread_id, seq) for seq in seqs)
+        return [self._delivery(thread_id, m) for m in found if m is not None]
+
+    def _delivery(self, thread_id: str, message: ThreadMessage) -> ThreadMessage:
+        status = delivery_status(self.outbox, thread_id, message)
+        return message if status == message.status else replace(message, status=status)
+
+    def _readable(self, thread_id: str, who: Operator) -> Thread:
+        """The thread, if WHO may read it: its holder or an admin."""
         thread = self.threads.get(thread_id)
         if thread is None:
             raise DeskRefused(f"no conversation {thread_id}", status=404)
         if not (who.can_change or (who.counselor and thread.holder == who.counselor)):
             raise DeskRefused("this conversation is not yours", status=403)
-        if who.can_change and audited:
-            # An admin reading a person's words is a reveal, as hearing a message is.
-            self.audit.record(f"{via}:{who.audit_name}", "conversation.view", thread_id)
-        number = mask(self.threads.number_of(thread_id) or "")
-        return ThreadView(thread, number, tuple(self.threads.messages(thread_id, after=after)))
+        return thread
+
+    def unread(self, thread_id: str, counselor: str) -> int:
+        """The texter's messages in COUNSELOR's conversation they have not been shown."""
+        return self.seen.unread(thread_id, counselor)
 
     # -- what a counselor does -------------------------------------------------
 
@@ -181,6 +225,11 @@ class CounselorDesk:
         if len(words) > MESSAGE_MAX:
             too_long = f"a message is at most {MESSAGE_MAX} characters (this one is {len(words)})"
             raise DeskRefused(too_long, "body", 422)
+        found = UNSENDABLE.search(words)
+        if found:
+            control = f"U+{ord(found.group()):04X}"
+            unsendable = f"this message has a control character ({control}) a phone cannot show"
+            raise DeskRefused(unsendable, "body", 422)
         seq = self.threads.say(thread_id, counselor, words)
         if seq is None:
             raise DeskRefused("this conversation is not yours, or has ended")
@@ -249,15 +298,20 @@ class CounselorDesk:
             self.audit.record(f"{via}:{who.audit_name}", "contact.view", contact_id)
         return found
 
-    def wrap_up(self, contact_id: str, who: Operator, wrap: WrapUp) -> Contact:
-        """Complete the contact's wrap-up; refused beside its field (422)."""
-        self.contact(contact_id, who)
+    def wrap_up(self, contact_id: str, who: Operator, wrap: WrapUp, *, via: str = "web") -> Contact:
+        """Complete the contact's wrap-up; refused beside its field (422).
+        From a terminal (VIA "cli", WHO the counselor it is recorded for, named
+        as the terminal's user) the audit log names that user and the counselor."""
+        self.contact(contact_id, who, via=via)
         by = who.counselor or f"admin:{who.name}"
         try:
             done = self.contacts.wrap_up(contact_id, by, wrap, wrapup_lists(self.content))
         except WrapUpRefused as refused:
             raise DeskRefused(str(refused), refused.field, 422) from None
         # Which codes, never the note: the audit log is read by every viewer.
-        after = {"dispositions": list(done.dispositions), "risk": done.risk}
-        self.audit.record(f"desk:{by}", "contact.wrapup", contact_id, after=after)
+        after: dict[str, object] = {"dispositions": list(done.dispositions), "risk": done.risk}
+        actor = f"desk:{by}"
+        if via == "cli":
+            actor, after["by"] = f"cli:{who.audit_name}", by
+        self.audit.record(actor, "contact.wrapup", contact_id, after=after)
         return done

@@ -1,5 +1,5 @@
-"""The two questions the rest of the line asks of a roster: who is on call at
-an instant, and when is the line short of cover."""
+"""The questions the rest of the line asks of a roster: who is on call at an
+instant, when the next counselor comes on, and when is the line short of cover."""
 
 from __future__ import annotations
 
@@ -33,6 +33,28 @@ def supervisors_on_call(roster: Roster, at: datetime) -> list[Counselor]:
 
 def _on_call(roster: Roster, moment: float) -> list[Counselor]:
     return [roster.by_id[i] for i in schedule_of(roster).on_call_ids(moment)]
+
+
+def next_on_call(roster: Roster, at: datetime, language: str, within: timedelta) -> datetime | None:
+    """The first instant after `at`, and no later than `within` after it, at
+    which a counselor who speaks `language` comes on call (UTC), or None. One
+    already on at `at` is not coming on: this answers "when does the next
+    shift start", asked when nobody is on."""
+    start = int(_epoch(at))
+    end = int(_epoch(at + within)) + 1
+    schedule = schedule_of(roster)
+
+    def speakers(moment: int) -> set[str]:
+        people = (roster.by_id[i] for i in schedule.on_call_ids(moment))
+        return {p.id for p in people if not p.supervises and p.speaks(language)}
+
+    before = speakers(start)
+    for moment in schedule.boundaries(start, end)[1:]:  # [0] is `start` itself
+        now = speakers(moment)
+        if now - before:
+            return from_epoch(moment)
+        before = now
+    return None
 
 
 def prefer_language(counselors: Iterable[Counselor], language: str) -> list[Counselor]:

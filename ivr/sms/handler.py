@@ -17,13 +17,15 @@ from ivr.callbacks.alerts import on_call_numbers, staff_language
 from ivr.callbacks.requests import Callbacks, new_reference
 from ivr.callbacks.urgent import UrgentItems, deadline_after
 from ivr.callers.blocklist import Blocklist
-from ivr.content.model import Content
+from ivr.content.model import Content, Keyword
 from ivr.content.render import fill
 from ivr.crisis.decisions import Decisions
 from ivr.crisis.features import asks
 from ivr.jobs import Jobs
+from ivr.platform import clock
 from ivr.platform.config import Settings, is_e164
 from ivr.platform.privacy import number_ref
+from ivr.roster.oncall import who_is_on_call
 from ivr.roster.store import RosterStore
 from ivr.sms.conversation import Conversations
 from ivr.sms.keyword_counts import KeywordCounts
@@ -32,6 +34,7 @@ from ivr.sms.outbox import Outbox
 from ivr.sms.person import PersonTexts
 from ivr.sms.reading import Intent, Reading, read_text
 from ivr.sms.twilio_layer import twilio_answered
+from ivr.sms.wait import wait_now, wait_texts
 from ivr.threads.store import Threads
 
 log = logging.getLogger("helpline.sms")
@@ -234,6 +237,8 @@ class SmsHandler:
                 # on their desk; the automatic reply goes if they do not.
                 return Outcome([], "crisis in a held conversation: flagged")
             outcome = self._crisis(text, language)
+            if held and thread_id is not None:  # kept in a conversation nobody holds yet
+                self._told_in_thread(thread_id, outcome.inline)
             if reading.opts_out:
                 # "Stop texting me, I'm going to kill myself": the crisis reply
                 # (the one text an opt-out lets through, CONTRACT behaviour 3),
@@ -274,14 +279,18 @@ class SmsHandler:
             # (the carriers require its answer always).
             keyword = reading.keyword
             if reading.intent is Intent.HELP and text.opt_out_type.strip().upper() != "HELP":
-                self._reply(text, "help", language)
+                bodies = self._texts("help", language)
+                self._send(text, bodies, language, "help")
+                self._told_in_thread(thread_id, bodies)
             elif keyword is not None and keyword.action == "callback":
                 # "Reply CALL to be called instead" (talk_nobody) is a promise:
                 # kept inside a conversation too.
                 reference, new = self.callbacks.request_once(text.sender, language, "sms")
                 if new:
                     self.jobs.alert("callback_alert", reference)
-                self._send(text, self._bodies(keyword.reply, language), language, "callback")
+                bodies = self._bodies(keyword.reply, language)
+                self._send(text, bodies, language, "callback")
+                self._told_in_thread(thread_id, bodies)
             return Outcome([], "to the conversation")
         if reading.intent is Intent.HELP:
             if text.opt_out_type.strip().upper() == "HELP":
@@ -306,7 +315,7 @@ class SmsHandler:
             if new:  # asking again while it is open: the same request, no second alert
                 self.jobs.alert("callback_alert", reference)
         if keyword.action == "person":
-            return self._ask_for_person(text, reading, language)
+            return self._ask_for_person(text, reading, keyword, language)
         bodies = self._bodies(keyword.reply, reply_language) + self._near_line(
             reading, reply_language
         )
@@ -314,18 +323,33 @@ class SmsHandler:
         # Not "near a crisis": the log line carries the number's hash.
         return Outcome([], f"keyword {keyword.id}")
 
-    def _ask_for_person(self, text: InboundText, reading: Reading, language: str) -> Outcome:
+    def _ask_for_person(
+        self, text: InboundText, reading: Reading, keyword: Keyword, language: str
+    ) -> Outcome:
         """TALK: a conversation offered to the counselors on call, and an honest
-        word on the wait: a counselor was told, or nobody is on call now."""
-        on_call = bool(on_call_numbers(self.redis, self.content.languages, store=self.roster))
-        self.person.ask(text.sender, language, someone_on_call=on_call)
-        keyword = reading.keyword
-        if on_call and keyword is not None:
-            bodies = self._bodies(keyword.reply, language)
-        else:
-            bodies = self._texts("talk_nobody", language)
-        self._send(text, bodies + self._near_line(reading, language), language, "talk")
-        return Outcome([], "conversation asked for" if on_call else "conversation: nobody on call")
+        word on the wait (ivr/sms/wait.py): how many who speak the texter's
+        language are on call and how many wait before them, or, with none on,
+        when the next comes on. Kept in the conversation for whoever takes it."""
+        roster = self.roster.load()
+        now = clock.now()
+        on_call = roster is not None and bool(who_is_on_call(roster, now))
+        asked = self.person.ask(text.sender, language, someone_on_call=on_call)
+        wait = wait_now(roster, self.person.threads, asked.thread_id, language, now)
+        bodies = wait_texts(self.content, keyword.reply, wait, language, self.settings.timezone)
+        bodies += self._near_line(reading, language)
+        self._send(text, bodies, language, "talk")
+        self._told_in_thread(asked.thread_id, bodies)
+        if wait.on_call:
+            return Outcome([], "conversation asked for")
+        if on_call:  # a language code only: nothing of the text or the number
+            return Outcome([], f"conversation: nobody on call speaks {language}")
+        return Outcome([], "conversation: nobody on call")
+
+    def _told_in_thread(self, thread_id: str, bodies: list[str]) -> None:
+        """What the line itself texted inside a conversation, kept in it as the
+        line's: whoever takes it sees what the texter was already told."""
+        for body in bodies:
+            self.person.threads.note_line_text(thread_id, body)
 
     def _twilio_answered(self, text: InboundText) -> bool:
         """Twilio's layer replied to this text itself (ivr/sms/twilio_layer.py).

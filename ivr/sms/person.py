@@ -26,11 +26,14 @@ from ivr.callbacks.urgent import UrgentItems, deadline_after
 from ivr.contacts.records import Contacts
 from ivr.jobs import Jobs
 from ivr.platform.config import Settings
-from ivr.sms.outbox import Outbox
+from ivr.sms.outbox import Outbox, batch_id_for
+from ivr.sms.status import RANK
 from ivr.threads.contact import record_conversation
-from ivr.threads.store import PREFIX, Threads
+from ivr.threads.store import LINE, PREFIX, TEXTER, ThreadMessage, Threads
 
 THREAD_KIND = "thread"  # a counselor's words in a conversation, in the outbox
+# Where a counselor's message can end: nothing after these changes it.
+SETTLED = ("delivered", "failed", "undelivered", "refused")
 
 
 @dataclass(frozen=True)
@@ -88,11 +91,17 @@ class PersonTexts:
         return thread_id
 
 
+def _cause(thread_id: str, seq: int) -> str:
+    """The outbox's cause for message SEQ: its batch, sent once."""
+    return f"thread:{thread_id}:{seq}"
+
+
 def deliver(threads: Threads, outbox: Outbox, thread_id: str, seq: int) -> str:
     """A counselor's message SEQ to the texter, through the outbox, once (the
     outbox's cause is the message's place in the thread): what the desk does
     at once, and a worker for a message the desk's process never handed over.
-    The message's status: sent (queued at the outbox), or why not."""
+    The message's status in the thread: sent (the outbox has it: where it
+    went from there is `delivery_status`), or why not."""
     message = threads.message(thread_id, seq)
     thread = threads.get(thread_id)
     number = threads.number_of(thread_id)
@@ -103,9 +112,32 @@ def deliver(threads: Threads, outbox: Outbox, thread_id: str, seq: int) -> str:
     outbox.send(
         number,
         [message.body],
-        cause=f"thread:{thread_id}:{seq}",
+        cause=_cause(thread_id, seq),
         kind=THREAD_KIND,
         language=thread.language,
     )
     threads.mark(thread_id, seq, "sent")
     return "sent"
+
+
+def delivery_status(outbox: Outbox, thread_id: str, message: ThreadMessage) -> str:
+    """Where a counselor's message is now: queued (not yet with the carrier),
+    sent, delivered, failed or undelivered (Twilio's words), or refused (never
+    sent). The thread keeps only whether the outbox took the message; the rest
+    is the outbox's record of its texts, which Twilio's status callbacks move
+    (ivr/sms/status.py). The texter's and the line's messages as they are."""
+    if message.sender in (TEXTER, LINE) or message.status != "sent":
+        return message.status
+    batch = outbox.batch(batch_id_for(_cause(thread_id, message.seq)))
+    if not batch:
+        return message.status  # expired with the conversation's retention
+    if batch.get("status") in ("failed", "blocked", "capped"):
+        return "failed"  # the outbox gave up (a permanent error, an opt-out)
+    states = [batch.get(f"state{i}", "") for i in range(int(batch.get("parts", "1")))]
+    for bad in ("failed", "undelivered", "canceled"):
+        if bad in states:
+            return "failed" if bad == "canceled" else bad
+    least = min(RANK.get(state, 0) for state in states)
+    if least >= RANK["delivered"]:
+        return "delivered"
+    return "sent" if least >= RANK["sent"] else "queued"

@@ -1,14 +1,23 @@
 """Message status callbacks: a one-way state machine per sent text. Twilio may
 deliver callbacks late, twice or out of order; a status only ever moves
-forward (a late "sent" never overwrites "delivered")."""
+forward (a late "sent" never overwrites "delivered").
+
+Each text's callback URL names its part of its batch (`?part=<batch>:<index>`,
+signed by Twilio with the rest of the URL): a callback can come before the
+sender has read the create's own answer and recorded the MessageSid, and one
+found by its sid alone would then be lost (as the emulator, which reports
+at once, showed). A callback URL without it is found by its sid."""
 
 from __future__ import annotations
 
 import json
+import re
 
 import redis
 
 from ivr.sms.outbox import batch_key, sid_key
+
+PART = re.compile(r"[0-9a-f]{24}:[0-9]{1,3}")  # a batch id and a part's index
 
 RANK = {
     "accepted": 1,
@@ -47,12 +56,13 @@ class StatusUpdates:
         self._redis = client
         self._advance = client.register_script(_ADVANCE)
 
-    def record(self, message_sid: str, status: str, error_code: str) -> bool:
-        """True when the status moved the message forward."""
+    def record(self, message_sid: str, status: str, error_code: str, part: str = "") -> bool:
+        """True when the status moved the message forward. PART: the batch and
+        part its callback URL names, else it is found by MESSAGE_SID."""
         rank = RANK.get(status)
         if rank is None:
             return False
-        where = self._redis.get(sid_key(message_sid))
+        where = part if PART.fullmatch(part) else self._redis.get(sid_key(message_sid))
         if where is None:
             return False  # not ours, or expired
         text = where.decode() if isinstance(where, bytes) else str(where)

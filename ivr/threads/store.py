@@ -48,7 +48,9 @@ STATES = ("waiting", "held", "closed")
 WAITING = "threads:waiting"
 OPEN = "threads:open"
 TEXTER = "texter"  # the sender of a texter's message; a counselor's is their id
-LINE = "line"  # the line's own texts in a thread (the wait estimate, the closing text)
+# The line's own texts in a thread, for the counselor to see what the texter
+# was told: the wait, HELP and CALL replies, crisis replies, the closing text.
+LINE = "line"
 PREFIX = "TX"
 CRISIS_DUE = "threads:crisis_due"
 QUIET_DUE = "threads:quiet_due"
@@ -350,6 +352,12 @@ class Threads:
     def waiting(self) -> list[str]:
         """Offered to the counselors on call, oldest first."""
         return self._ids(WAITING)
+
+    def ahead_of(self, thread_id: str) -> int:
+        """How many threads are waiting that were offered before THREAD_ID
+        (all that wait, when it is not waiting itself)."""
+        waiting = self.waiting()
+        return waiting.index(thread_id) if thread_id in waiting else len(waiting)
 
     def open_ids(self) -> list[str]:
         return self._ids(OPEN)

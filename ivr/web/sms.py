@@ -58,7 +58,10 @@ def incoming() -> Response:
 def status() -> Response:
     sid = _field("MessageSid")
     if sid:
-        StatusUpdates(helpline().redis).record(sid, _field("MessageStatus"), _field("ErrorCode"))
+        part = request.args.get("part", "")[:32]  # our own, in the URL Twilio signed
+        StatusUpdates(helpline().redis).record(
+            sid, _field("MessageStatus"), _field("ErrorCode"), part
+        )
     return Response(status=204)
 
 

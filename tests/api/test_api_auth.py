@@ -82,13 +82,16 @@ def test_a_viewer_may_not_change_anything(
 
 def test_every_change_needs_an_admin_and_every_read_a_viewer() -> None:
     """But a counselor's own work (a conversation, a contact and its wrap-up):
-    their token or an admin's; and what is offered to them: any token."""
+    their token or an admin's; and the desk's lists, which any token reads but
+    a counselor's only narrowed to their own work and what is offered to them."""
     for operation in OPERATIONS:
         if operation.role == "counselor":
             assert operation.path.startswith(("/contacts/", "/conversations/")), operation
             continue
         if operation.role == "anyone":
-            assert (operation.method, operation.path) == ("GET", "/conversations"), operation
+            listed = (operation.method, operation.path)
+            assert listed in {("GET", "/conversations"), ("GET", "/contacts")}, operation
+            assert operation.scope.startswith("a counselor's, only "), operation
             continue
         changes = operation.method in ("POST", "PUT", "PATCH", "DELETE")
         assert (operation.role == "admin") == changes, operation

@@ -1,9 +1,11 @@
 """The operator API's side of the desk (issue 19): open conversations (no
-words, no numbers), contacts, and a contact's wrap-up. A contact's note is a
-counselor's words about a person: only its counselor's token or an admin's
-reads it (an admin's reading audited), and lists never carry it. The contact
-log's CSV (issue 20) is the admin page's: the same filter, notes only for an
-admin who asks, that export audited."""
+words, no numbers), contacts, and a contact's wrap-up. A counselor's token
+sees only its own work and what is offered to it: the conversations waiting
+and those it holds, the contacts it handled; a viewer's or an admin's sees
+everything. A contact's note is a counselor's words about a person: only its
+counselor's token or an admin's reads it (an admin's reading audited), and
+lists never carry it. The contact log's CSV (issue 20) is the admin page's:
+the same filter, notes only for an admin who asks, that export audited."""
 
 from __future__ import annotations
 
@@ -50,6 +52,10 @@ class ContactOut(BaseModel):
     counselor: str
     outcome: str
     wrapup_due: bool
+    wrapup_overdue: bool = Field(
+        description="Due for longer than HELPLINE_WRAPUP_GRACE_SECONDS: its counselor is "
+        "offered no new conversation until it is done."
+    )
     dispositions: list[str]
     risk: str
     referrals: list[str]
@@ -57,8 +63,14 @@ class ContactOut(BaseModel):
 
 
 class ContactsQuery(s.Query):
-    hours: Annotated[int, Field(ge=1, le=24 * 400)] = 24
+    hours: Annotated[int, Field(ge=1, le=24 * 400)] | None = Field(
+        None, description="Contacts that started in the last hours: 24 unless `wrapup` is "
+        "asked, then every contact kept."
+    )  # fmt: skip
     channel: Literal["call", "text", "callback"] | None = None
+    wrapup: Literal["due", "overdue"] | None = Field(
+        None, description="Only those whose wrap-up is still due, or overdue."
+    )
 
 
 Outcome = Literal[
@@ -114,6 +126,12 @@ def _moment(value: float | None) -> datetime | None:
     return datetime.fromtimestamp(value, UTC) if value is not None else None
 
 
+def _overdue(contact: Contact, now: float) -> bool:
+    """As the desk counts it (`Contacts.overdue`): due since it ended, longer than the grace."""
+    grace = helpline().settings.wrapup_grace_seconds
+    return contact.wrapup_due and (contact.ended or contact.started) <= now - grace
+
+
 def _shown(contact: Contact, *, with_note: bool) -> ContactOut:
     return ContactOut(
         id=contact.id,
@@ -127,6 +145,7 @@ def _shown(contact: Contact, *, with_note: bool) -> ContactOut:
         counselor=contact.counselor,
         outcome=contact.outcome,
         wrapup_due=contact.wrapup_due,
+        wrapup_overdue=_overdue(contact, time.time()),
         dispositions=list(contact.dispositions),
         risk=contact.risk,
         referrals=list(contact.referrals),
@@ -143,8 +162,15 @@ def _refused(error: DeskRefused) -> ApiError:
 
 
 @endpoint(api, authenticate, "GET", "/conversations", summary="Open text conversations",
-          tag="desk", role="anyone", response=list[Conversation])  # fmt: skip
+          tag="desk", role="anyone", response=list[Conversation],
+          scope="a counselor's, only those waiting for someone (offered to them) and those "
+          "they hold.")  # fmt: skip
 def conversations(operator: Operator) -> list[Conversation]:
+    desk = counselor_desk()
+    if operator.is_staff:
+        found = desk.all_open()
+    else:  # what the desk shows them: offered, then theirs; never who holds the rest
+        found = desk.offered() + (desk.mine(operator.counselor) if operator.counselor else [])
     now = time.time()
     return [
         Conversation(
@@ -155,17 +181,34 @@ def conversations(operator: Operator) -> list[Conversation]:
             waiting_minutes=int(max(0.0, now - t.opened) // 60),
             crisis=t.crisis_at is not None,
         )
-        for t in counselor_desk().all_open()
+        for t in found
     ]
 
 
+def _wanted(contact: Contact, operator: Operator, query: ContactsQuery, now: float) -> bool:
+    if not (operator.is_staff or (operator.counselor and contact.counselor == operator.counselor)):
+        return False  # another counselor's, or nobody's: never shown to a counselor's token
+    if query.channel is not None and contact.channel != query.channel:
+        return False
+    if query.wrapup == "due":
+        return contact.wrapup_due
+    return query.wrapup != "overdue" or _overdue(contact, now)
+
+
 @endpoint(api, authenticate, "GET", "/contacts", summary="Contacts that started in the last hours",
-          tag="desk", query=ContactsQuery, response=list[ContactOut])  # fmt: skip
+          tag="desk", role="anyone", query=ContactsQuery, response=list[ContactOut],
+          scope="a counselor's, only the contacts they handled.")  # fmt: skip
 def contacts(operator: Operator, query: ContactsQuery) -> list[ContactOut]:
     end = time.time()
-    found = counselor_desk().contacts.between(end - query.hours * 3600, end + 1)
-    wanted = [c for c in found if query.channel is None or c.channel == query.channel]
-    return [_shown(c, with_note=False) for c in wanted]
+    hours = query.hours or (None if query.wrapup else 24)
+    start = end - hours * 3600 if hours else 0.0
+    store = counselor_desk().contacts
+    if query.wrapup and not operator.is_staff:
+        # Their own list of wrap-ups due, as the desk reads it: no scan of the log.
+        found = [c for c in store.wrapups_due(operator.counselor) if c.started >= start]
+    else:
+        found = store.between(start, end + 1)
+    return [_shown(c, with_note=False) for c in found if _wanted(c, operator, query, end)]
 
 
 @endpoint(api, authenticate, "GET", "/contacts.csv",
@@ -213,7 +256,7 @@ def contact(operator: Operator, contact_id: str) -> ContactOut:
 def wrapup(operator: Operator, contact_id: str, body: WrapUpIn) -> ContactOut:
     wrap = WrapUp(tuple(body.dispositions), body.risk, tuple(body.referrals), body.note.strip())
     try:
-        done = counselor_desk().wrap_up(contact_id, operator, wrap)
+        done = counselor_desk().wrap_up(contact_id, operator, wrap, via="api")
     except DeskRefused as error:
         raise _refused(error) from None
     return _shown(done, with_note=True)

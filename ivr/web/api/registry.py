@@ -22,7 +22,8 @@ from ivr.web.api.schemas import Error, FieldError
 
 # viewer: any operator's token reads it; admin: only an admin's changes it;
 # counselor: a counselor's token (their own work) or an admin's.
-# anyone: every valid token, a counselor's included (what is offered to them).
+# anyone: every valid token, but a counselor's gets only its own work and what
+# is offered to it: the handler narrows the answer, and its `scope` says how.
 ROLES = ("viewer", "admin", "counselor", "anyone")
 JSON = "application/json"
 
@@ -64,6 +65,7 @@ class Operation:
     # Not JSON (text/csv, say): the handler answers a Response of that type
     # itself (streamed, perhaps), described as text; its errors are still JSON.
     media_type: str = JSON
+    scope: str = ""  # role "anyone": what a counselor's token gets of the answer
 
     @property
     def path_params(self) -> list[str]:
@@ -102,16 +104,20 @@ def endpoint(
     status: int = 200,
     errors: tuple[int, ...] = (),
     media_type: str = JSON,
+    scope: str = "",
 ) -> Callable[[Handler], Handler]:
     """Declare an operation. The handler gets the operator, the path
     parameters, and `body`/`query` (validated models) when declared. With a
-    MEDIA_TYPE other than JSON, the handler returns the Flask Response itself."""
+    MEDIA_TYPE other than JSON, the handler returns the Flask Response itself.
+    An operation for "anyone" says in SCOPE what a counselor's token gets
+    (the handler narrows it so): the document states it beside the role."""
     assert role in ROLES
+    assert (role == "anyone") == bool(scope), "scope: what a counselor's token gets, for anyone"
 
     def register(handler: Handler) -> Handler:
         operation = Operation(
             method.upper(), path, handler.__name__, summary, tag, role, body, query,
-            response, status, errors, media_type,
+            response, status, errors, media_type, scope,
         )  # fmt: skip
         OPERATIONS.append(operation)
         dump = TypeAdapter(response) if response is not None and media_type == JSON else None
@@ -209,7 +215,8 @@ def openapi_document(prefix: str, version: str) -> dict[str, Any]:
             "version": version,
             "description": "Roster, on-call, live calls, voicemail, callbacks, figures "
             "and opt-outs. Callers' numbers are masked. Viewers read; admins change. "
-            "Every change is audited.",
+            "A counselor's token reaches only the desk: its own conversations, contacts "
+            "and wrap-ups, and what is offered to it. Every change is audited.",
         },
         "security": [{"bearer": []}],
         "paths": paths,
@@ -251,7 +258,9 @@ def _operation(operation: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
     elif operation.role == "counselor":
         described["description"] = "A counselor's token (their own work) or an admin's."
     elif operation.role == "anyone":
-        described["description"] = "Any token, a counselor's included."
+        described["description"] = (
+            f"Any token. A viewer's or an admin's gets everything; {operation.scope}"
+        )
     if operation.query is not None:
         schema = operation.query.model_json_schema(ref_template=_REF)
         for name, prop in schema.get("properties", {}).items():

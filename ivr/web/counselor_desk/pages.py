@@ -1,4 +1,6 @@
-"""The desk's pages and its live updates (JSON, polled by desk.js)."""
+"""The desk's pages and their live updates, polled by desk.js: the lists as
+a fragment drawn by the same template as the page (put in place, no reload),
+a conversation's new messages and its messages' delivery as JSON."""
 
 from __future__ import annotations
 
@@ -13,49 +15,74 @@ from flask.typing import ResponseReturnValue
 
 from ivr.contacts.records import NOTE_MAX, WrapUp
 from ivr.operators.counselor_desk import MESSAGE_MAX, DeskRefused
-from ivr.threads.store import Thread, ThreadMessage
+from ivr.sms.person import SETTLED
+from ivr.threads.store import LINE, TEXTER, Thread, ThreadMessage
 from ivr.web.counselor_desk.door import counselor_desk, desk_pages, me
 from ivr.web.current import helpline
 
 POLL_SECONDS = 1  # desk.js asks this often: a new message shows within 2 s
 _SEQ = re.compile(r"-?[0-9]{1,9}")  # a message's place; anything else reads all
+# The counselor's messages a page still shows on their way: at most a hundred places.
+_SEQS = re.compile(r"[0-9]{1,9}(?:,[0-9]{1,9}){0,99}")
+# A counselor's message, as the page says where it is (ivr/sms/person.py).
+STATUS_TEXT = {
+    "queued": "queued",
+    "sent": "sent",
+    "delivered": "delivered",
+    "failed": "not delivered",
+    "undelivered": "not delivered",
+    "refused": "not sent",
+}
 
 
-def _waited(thread: Thread, now: float) -> int:
-    return int(max(0.0, now - thread.opened) // 60)
-
-
-def _offer(thread: Thread, now: float) -> dict[str, Any]:
-    """What everyone on call sees of a waiting conversation: no number, no words."""
+def _offer(thread: Thread) -> dict[str, Any]:
+    """What everyone on call sees of a waiting conversation: no number, no
+    words. SINCE: when it began waiting (the page counts the minutes)."""
     return {
         "id": thread.id,
         "language": thread.language,
-        "waited_minutes": _waited(thread, now),
+        "since": int(thread.opened),
         "crisis": thread.crisis_at is not None,
+    }
+
+
+def _delivery(message: ThreadMessage) -> dict[str, Any]:
+    return {
+        "seq": message.seq,
+        "status": message.status,
+        "status_text": STATUS_TEXT.get(message.status, message.status),
+        "settled": message.status in SETTLED,
+        "trouble": message.status in ("failed", "undelivered", "refused"),
     }
 
 
 def _message(message: ThreadMessage) -> dict[str, Any]:
     return {
-        "seq": message.seq,
+        **_delivery(message),
         "at": time.strftime("%H:%M", time.gmtime(message.at)),
         "sender": message.sender,
         "body": message.body,
         "crisis": message.crisis,
-        "status": message.status,
+        "counselor": message.sender not in (TEXTER, LINE),
     }
 
 
 def _lists() -> dict[str, Any]:
     desk = counselor_desk()
-    now = time.time()
     who = me()
     mine = desk.mine(who.counselor) if who.counselor else desk.all_open()
     wrapups = desk.contacts.wrapups_due(who.counselor) if who.counselor else []
     return {
-        "offered": [_offer(thread, now) for thread in desk.offered()],
+        "offered": [_offer(thread) for thread in desk.offered()],
         "mine": [
-            {**_offer(thread, now), "state": thread.state, "holder": thread.holder}
+            {
+                **_offer(thread),
+                "state": thread.state,
+                "holder": thread.holder,
+                # The texter's words its holder has not been shown (an admin's
+                # list is everyone's: no count of its own).
+                "unread": desk.unread(thread.id, who.counselor) if who.counselor else 0,
+            }
             for thread in mine
         ],
         "wrapups": [{"id": c.id, "channel": c.channel, "outcome": c.outcome} for c in wrapups],
@@ -65,7 +92,7 @@ def _lists() -> dict[str, Any]:
                 "id": item.reference,
                 "kind": item.kind,
                 "language": item.language,
-                "waited_minutes": int(item.age(now) // 60),
+                "since": int(item.opened),
                 "step": item.step_name,
             }
             for item in desk.urgent_offered()
@@ -75,20 +102,38 @@ def _lists() -> dict[str, Any]:
 
 def _versioned(lists: dict[str, Any]) -> dict[str, Any]:
     """The lists with a digest of themselves: the page carries the one it was
-    drawn from, and desk.js reloads when the server's differs (a texter who
-    arrived while the page loaded is not missed)."""
+    drawn from, and desk.js puts the lists in place again when the server's
+    differs (a texter who arrived while the page loaded is not missed). The
+    minutes waited are counted by the page, so a wait alone changes nothing."""
     digest = hashlib.sha256(json.dumps(lists, sort_keys=True).encode()).hexdigest()[:16]
     return {**lists, "version": digest}
 
 
+def _minutes_since(since: float, now: float) -> int:
+    return int(max(0.0, now - since) // 60)
+
+
+def _draw(template: str, lists: dict[str, Any], **extra: Any) -> str:
+    now = int(time.time())
+    return render_template(
+        template, lists=lists, me=me(), now=now, minutes_since=_minutes_since, **extra
+    )
+
+
 @desk_pages.get("/")
 def index() -> ResponseReturnValue:
-    return render_template("desk.html", lists=_versioned(_lists()), me=me(), poll=POLL_SECONDS)
+    return _draw("desk.html", _versioned(_lists()), poll=POLL_SECONDS)
 
 
-@desk_pages.get("/lists.json")
-def lists() -> Response:
-    return jsonify(_versioned(_lists()))
+@desk_pages.get("/lists")
+def lists() -> ResponseReturnValue:
+    """The lists as the page draws them (the same template), for desk.js to
+    put in place; nothing (204) while they are those of the page's version
+    SINCE."""
+    drawn = _versioned(_lists())
+    if request.args.get("since") == drawn["version"]:
+        return Response(status=204)
+    return _draw("desk_lists.html", drawn)
 
 
 def _refused(error: DeskRefused) -> ResponseReturnValue:
@@ -137,12 +182,18 @@ def thread(thread_id: str) -> ResponseReturnValue:
 
 @desk_pages.get("/threads/<thread_id>/updates")
 def updates(thread_id: str) -> ResponseReturnValue:
+    """The messages after AFTER, and where those of PENDING (the counselor's
+    messages the page shows still on their way) are now."""
     after = request.args.get("after", "-1")
     seq = int(after) if _SEQ.fullmatch(after) else -1
+    pending = request.args.get("pending", "")
+    watched = [int(place) for place in pending.split(",")] if _SEQS.fullmatch(pending) else []
+    desk = counselor_desk()
     try:
         # The page's own view was audited and its updates continue it; a read
         # of the whole thread from here is a view of its own.
-        view = counselor_desk().view(thread_id, me(), after=max(seq, -1), audited=seq < 0)
+        view = desk.view(thread_id, me(), after=max(seq, -1), audited=seq < 0)
+        delivery = desk.delivery(thread_id, me(), (s for s in watched if s <= seq))
     except DeskRefused as refused:
         return jsonify({"error": str(refused)}), refused.status
     thread = view.thread
@@ -152,6 +203,7 @@ def updates(thread_id: str) -> ResponseReturnValue:
             "holder": thread.holder,
             "crisis": thread.crisis_at is not None,
             "messages": [_message(m) for m in view.messages],
+            "delivery": [_delivery(m) for m in delivery if m.sender not in (TEXTER, LINE)],
         }
     )
 

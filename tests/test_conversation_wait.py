@@ -1,0 +1,215 @@
+"""What a texter who asks for a person is told about the wait (issue 19): only
+what the roster and the queue say now — how many counselors who speak their
+language are on call and how many texters wait ahead, or, with none on call,
+when the next shift starts in the line's time zone — and every text the line
+itself sends inside a conversation is kept in it, for the counselor who takes
+it to see what the texter was already told."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import redis
+
+from ivr.app import create_app
+from ivr.content.model import Content
+from ivr.content.render import fill
+from ivr.operators.accounts import Accounts
+from ivr.platform import clock
+from ivr.roster.oncall import next_on_call
+from ivr.roster.parse import parse_roster
+from ivr.roster.store import RosterStore
+from tests.admin.login import PASSWORD, log_in
+from tests.live import LiveLine
+from tests.rosters import COUNSELOR_A, COUNSELOR_B, SUPERVISOR, store_always_on_call
+from tests.test_sms import texts_of
+from tests.test_text_conversations import CRISIS, texted, the_thread, threads
+
+OTHER = "+12025550167"
+ANOTHER = "+12025550168"
+# A Wednesday, 11:30 AM in New York (the line's time zone, HELPLINE_TIMEZONE).
+WEDNESDAY_MORNING = datetime(2025, 1, 15, 16, 30, tzinfo=UTC)
+EVERY_DAY = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+def filled(content: Content, text_id: str, language: str, **values: str) -> list[str]:
+    return [
+        fill(content, part.text(language), language, "sms", values)
+        for part in content.texts[text_id]
+    ]
+
+
+def store_shifts(
+    client: redis.Redis, *shifts: tuple[str, str, list[str], str, str, list[str]]
+) -> None:
+    """Each (id, phone, languages, start, end, days) a counselor with that one
+    shift in New York; and a supervisor, "sol", on call all the time (never
+    counted: a supervisor is not offered conversations)."""
+    data = {
+        "timezone": "America/New_York",
+        "counselors": [
+            {"id": cid, "name": cid.title(), "phone": phone, "languages": languages}
+            for cid, phone, languages, *_ in shifts
+        ]
+        + [
+            {
+                "id": "sol",
+                "name": "Sol",
+                "phone": SUPERVISOR,
+                "languages": ["en", "es"],
+                "role": "supervisor",
+            }
+        ],
+        "shifts": [
+            {"counselor": cid, "days": days, "start": start, "end": end}
+            for cid, _, _, start, end, days in shifts
+        ]
+        + [{"counselor": "sol", "days": EVERY_DAY, "start": "00:00", "end": "24:00"}],
+    }
+    RosterStore(client).save(parse_roster(data, "test roster"))
+
+
+@pytest.fixture
+def wednesday_morning(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The line asks the roster who is on call at this instant."""
+    monkeypatch.setattr(clock, "now", lambda: WEDNESDAY_MORNING)
+
+
+def test_the_wait_names_who_is_on_call_in_the_texters_language_and_who_waits_ahead(
+    live_line: LiveLine,
+) -> None:
+    store_always_on_call(live_line.redis)  # alex (English), blanca (English and Spanish)
+    live_line.network.text_line(OTHER, "TALK")  # someone asked first
+    live_line.run_jobs()
+    got = texted(live_line, "TALK")
+    assert got == filled(live_line.content, "talk_waiting", "en", on_call="2", ahead="1")
+    assert "Counselors on call now: 2. People waiting ahead of you: 1." in got[1]
+    assert "988" in got[1]
+    # In Spanish: only blanca speaks it; two texters wait ahead now.
+    live_line.network.text_line(ANOTHER, "HABLAR")
+    live_line.run_jobs()
+    (spanish,) = [m.body for m in live_line.network.sent_messages(to=ANOTHER)][1:]
+    assert "que hablan español: 1. Personas en espera antes que usted: 2." in spanish
+    # Taken: no longer waiting ahead of anyone.
+    assert threads(live_line).claim(the_thread(live_line), "alex") == "won"
+    live_line.network.text_line("+12025550169", "TALK")
+    live_line.run_jobs()
+    (counts,) = [m.body for m in live_line.network.sent_messages(to="+12025550169")][1:]
+    assert "People waiting ahead of you: 2." in counts  # OTHER and ANOTHER
+
+
+@pytest.mark.usefixtures("wednesday_morning")
+@pytest.mark.parametrize(
+    ("word", "language", "next_start"),
+    [("TALK", "en", "2:00 PM EST"), ("HABLAR", "es", "6:00 p. m. (EST)")],
+)
+def test_with_nobody_on_call_the_reply_names_when_the_next_shift_starts_in_local_time(
+    live_line: LiveLine, word: str, language: str, next_start: str
+) -> None:
+    store_shifts(
+        live_line.redis,
+        ("alex", COUNSELOR_A, ["en"], "14:00", "22:00", EVERY_DAY),
+        ("blanca", COUNSELOR_B, ["en", "es"], "18:00", "23:00", EVERY_DAY),
+    )
+    got = texted(live_line, word)
+    assert got == filled(live_line.content, "talk_nobody_until", language, next_start=next_start)
+    assert next_start in got[0]
+    assert any("988" in part for part in got)
+    # Offered all the same: whoever comes on, or the ladder, finds it waiting.
+    assert threads(live_line).waiting() == [the_thread(live_line)]
+
+
+@pytest.mark.usefixtures("wednesday_morning")
+def test_a_shift_more_than_a_day_away_is_not_named(live_line: LiveLine) -> None:
+    """A time of day names one instant only within a day: Saturday's is not given."""
+    store_shifts(live_line.redis, ("alex", COUNSELOR_A, ["en"], "09:00", "17:00", ["sat"]))
+    assert texted(live_line, "TALK") == texts_of(live_line.content, "talk_nobody", "en")
+
+
+def test_with_only_english_speakers_on_call_a_spanish_texter_is_not_told_one_is_on(
+    live_line: LiveLine,
+) -> None:
+    store_always_on_call(live_line.redis, ("alex", COUNSELOR_A, ["en"]))
+    got = texted(live_line, "HABLAR")
+    assert got == texts_of(live_line.content, "talk_nobody", "es")
+    assert "que hablen español" in got[0]
+    # Still offered to whoever is on call.
+    assert any(the_thread(live_line) in body for body in to_number(live_line, COUNSELOR_A))
+
+
+def to_number(line: LiveLine, number: str) -> list[str]:
+    return [m.body for m in line.network.sent_messages(to=number)]
+
+
+def test_the_lines_own_replies_are_kept_in_the_conversation_in_order(
+    live_line: LiveLine,
+) -> None:
+    store_always_on_call(live_line.redis)
+    content = live_line.content
+    wait = texted(live_line, "TALK")
+    texted(live_line, "i feel awful today")
+    help_reply = texts_of(content, "help", "en")
+    # After Twilio's own answer to HELP (the emulator gives it, as Twilio does).
+    assert texted(live_line, "HELP")[-len(help_reply) :] == help_reply
+    call_reply = texted(live_line, "CALL")
+    crisis_reply = texted(live_line, CRISIS)  # nobody holds it yet: answered at once
+    assert call_reply == texts_of(content, "callback_confirmed", "en")
+    assert crisis_reply == texts_of(content, "crisis", "en")
+    said = [(m.sender, m.body) for m in threads(live_line).messages(the_thread(live_line))]
+    assert said == [
+        *(("line", body) for body in wait),
+        ("texter", "i feel awful today"),
+        ("texter", "HELP"),
+        *(("line", body) for body in help_reply),
+        ("texter", "CALL"),
+        *(("line", body) for body in call_reply),
+        ("texter", CRISIS),
+        *(("line", body) for body in crisis_reply),
+    ]
+    kept = threads(live_line).messages(the_thread(live_line))
+    assert {m.status for m in kept if m.sender == "line"} == {"sent"}
+
+
+def test_the_counselor_who_takes_it_sees_what_the_line_told_the_texter(
+    live_line: LiveLine,
+) -> None:
+    store_always_on_call(live_line.redis)
+    wait = texted(live_line, "TALK")
+    thread_id = the_thread(live_line)
+    Accounts(live_line.redis).set_password("alex.r", PASSWORD, "counselor", counselor="alex")
+    assert threads(live_line).claim(thread_id, "alex") == "won"
+    alex = create_app(live_line.settings, live_line.content).test_client()
+    assert log_in(alex, "alex.r") == 302
+    page = alex.get(f"/desk/threads/{thread_id}").get_data(as_text=True)
+    assert page.count('class="from-line"') == len(wait)
+    assert wait[1] in page
+    update = alex.get(f"/desk/threads/{thread_id}/updates?after=-1").get_json()
+    assert [(m["sender"], m["body"]) for m in update["messages"]] == [("line", b) for b in wait]
+
+
+def test_the_next_shift_is_one_coming_on_not_one_already_on() -> None:
+    roster = parse_roster(
+        {
+            "timezone": "America/New_York",
+            "counselors": [
+                {"id": "alex", "name": "Alex", "phone": COUNSELOR_A, "languages": ["en"]},
+                {"id": "blanca", "name": "Blanca", "phone": COUNSELOR_B, "languages": ["es"]},
+            ],
+            "shifts": [
+                {"counselor": "alex", "days": EVERY_DAY, "start": "10:00", "end": "12:00"},
+                {"counselor": "alex", "days": EVERY_DAY, "start": "13:00", "end": "15:00"},
+                {"counselor": "blanca", "days": EVERY_DAY, "start": "20:00", "end": "22:00"},
+            ],
+        },
+        "test roster",
+    )
+    day = timedelta(hours=23, minutes=59)
+    # 11:30 in New York: alex is on until noon, and back at 13:00 (18:00 UTC).
+    assert next_on_call(roster, WEDNESDAY_MORNING, "en", day) == datetime(
+        2025, 1, 15, 18, 0, tzinfo=UTC
+    )
+    assert next_on_call(roster, WEDNESDAY_MORNING, "es", day) == datetime(
+        2025, 1, 16, 1, 0, tzinfo=UTC
+    )
+    assert next_on_call(roster, WEDNESDAY_MORNING, "es", timedelta(hours=8)) is None

@@ -90,7 +90,7 @@ def test_the_wait_names_who_is_on_call_in_the_texters_language_and_who_waits_ahe
     live_line.network.text_line(ANOTHER, "HABLAR")
     live_line.run_jobs()
     (spanish,) = [m.body for m in live_line.network.sent_messages(to=ANOTHER)][1:]
-    assert "que hablan español: 1. Personas en espera antes que usted: 2." in spanish
+    assert "que hablan español: 1. Personas esperando delante de usted: 2." in spanish
     # Taken: no longer waiting ahead of anyone.
     assert threads(live_line).claim(the_thread(live_line), "alex") == "won"
     live_line.network.text_line("+12025550169", "TALK")
@@ -101,20 +101,29 @@ def test_the_wait_names_who_is_on_call_in_the_texters_language_and_who_waits_ahe
 
 @pytest.mark.usefixtures("wednesday_morning")
 @pytest.mark.parametrize(
-    ("word", "language", "next_start"),
-    [("TALK", "en", "2:00 PM EST"), ("HABLAR", "es", "6:00 p. m. (EST)")],
+    ("word", "language", "starts", "next_start"),
+    [
+        ("TALK", "en", "14:00", "today at 2:00 PM EST"),
+        ("HABLAR", "es", "18:00", "hoy, 6:00 p.m. (EST)"),
+        # 11:30 in New York: a shift at 7:00 is tomorrow's, and says so.
+        ("TALK", "en", "07:00", "tomorrow at 7:00 AM EST"),
+        ("HABLAR", "es", "07:00", "mañana, 7:00 a.m. (EST)"),
+    ],
 )
 def test_with_nobody_on_call_the_reply_names_when_the_next_shift_starts_in_local_time(
-    live_line: LiveLine, word: str, language: str, next_start: str
+    live_line: LiveLine, word: str, language: str, starts: str, next_start: str
 ) -> None:
     store_shifts(
         live_line.redis,
-        ("alex", COUNSELOR_A, ["en"], "14:00", "22:00", EVERY_DAY),
-        ("blanca", COUNSELOR_B, ["en", "es"], "18:00", "23:00", EVERY_DAY),
-    )
+        ("alex", COUNSELOR_A, ["en"], starts, "11:00" if starts < "11:00" else "22:00", EVERY_DAY),
+        ("blanca", COUNSELOR_B, ["en", "es"], starts, "11:00" if starts < "11:00" else "23:00",
+         EVERY_DAY),
+    )  # fmt: skip
     got = texted(live_line, word)
     assert got == filled(live_line.content, "talk_nobody_until", language, next_start=next_start)
-    assert next_start in got[0]
+    assert "STOP" in got[0]  # the first text of a conversation says how to opt out
+    assert "988" in got[1]  # where to turn now comes before the next shift
+    assert next_start in got[2]
     assert any("988" in part for part in got)
     # Offered all the same: whoever comes on, or the ladder, finds it waiting.
     assert threads(live_line).waiting() == [the_thread(live_line)]
@@ -133,7 +142,7 @@ def test_with_only_english_speakers_on_call_a_spanish_texter_is_not_told_one_is_
     store_always_on_call(live_line.redis, ("alex", COUNSELOR_A, ["en"]))
     got = texted(live_line, "HABLAR")
     assert got == texts_of(live_line.content, "talk_nobody", "es")
-    assert "que hablen español" in got[0]
+    assert "en español" in got[0]
     # Still offered to whoever is on call.
     assert any(the_thread(live_line) in body for body in to_number(live_line, COUNSELOR_A))
 
@@ -183,6 +192,7 @@ def test_the_counselor_who_takes_it_sees_what_the_line_told_the_texter(
     assert log_in(alex, "alex.r") == 302
     page = alex.get(f"/desk/threads/{thread_id}").get_data(as_text=True)
     assert page.count('class="from-line"') == len(wait)
+    assert page.count("the line (automatic)") == len(wait)  # told apart from a person
     assert wait[1] in page
     update = alex.get(f"/desk/threads/{thread_id}/updates?after=-1").get_json()
     assert [(m["sender"], m["body"]) for m in update["messages"]] == [("line", b) for b in wait]

@@ -274,7 +274,7 @@ def test_simulate_sms_chat_holds_a_conversation_with_the_desk(
     typed.put("TALK")
     store = threads(live_line)
     thread_id = eventually(lambda: store.open_thread_of(TEXTER))
-    eventually(lambda: any("counselors on call were told" in line for line in shown))
+    eventually(lambda: any("We told the on-call team" in line for line in shown))
     store.claim(thread_id, "alex")
     seq = store.say(thread_id, "alex", "Hi, this is Alex. How can I help tonight?")
     assert seq is not None

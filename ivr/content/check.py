@@ -325,7 +325,13 @@ def _wait_samples(content: Content) -> dict[str, dict[str, dict[str, str]]]:
     if until is not None:
         late = datetime(2025, 1, 15, 12, 59, tzinfo=ZoneInfo("America/Anchorage"))
         found[until] = {
-            lang: {NEXT_SHIFT_VALUE: clock_time(content, lang, late)} for lang in content.languages
+            lang: {
+                NEXT_SHIFT_VALUE: max(
+                    (clock_time(content, lang, late, tomorrow=day) for day in (False, True)),
+                    key=len,
+                )
+            }
+            for lang in content.languages
         }
     return found
 

@@ -26,18 +26,20 @@ LINE_FILE = "line.yaml"
 
 def _clock(reader: Reader, entry: SourceMap, label: str) -> Clock:
     """The locale's way of writing a time of day (`clock`: a pattern before
-    noon, `am`, and one from noon, `pm`); a 24-hour clock when it gives none."""
+    noon, `am`, and one from noon, `pm`, and the words for {day}, `today` and
+    `tomorrow`); a 24-hour clock when it gives none."""
     if "clock" not in entry:
         return Clock()
     what = f"{label} clock"
     raw = reader.mapping(entry["clock"], entry.at("clock"), what)
-    if raw is None or not reader.fields(raw, what, {"am", "pm"}, set()):
+    if raw is None or not reader.fields(raw, what, {"am", "pm"}, {"today", "tomorrow"}):
         return Clock()
     for half in ("am", "pm"):
         for name in clock_fields(reader.text(raw, half, what)):
             if name not in CLOCK_FIELDS:
                 reader.problem(raw.at(half), f"{what}: unknown field '{{{name}}}'")
-    return Clock(reader.text(raw, "am", what), reader.text(raw, "pm", what))
+    days = {day: reader.text(raw, day, what) for day in ("today", "tomorrow") if day in raw}
+    return Clock(reader.text(raw, "am", what), reader.text(raw, "pm", what), **days)
 
 
 def read_line(reader: Reader, data: SourceMap) -> dict[str, Any]:

@@ -25,7 +25,7 @@ class Prompt:
         return self.by_language[language]
 
 
-CLOCK_FIELDS = frozenset({"h", "H", "mm", "zone"})
+CLOCK_FIELDS = frozenset({"h", "H", "mm", "zone", "day"})
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,11 @@ class Clock:
 
     am: str = "{H}:{mm} {zone}"
     pm: str = "{H}:{mm} {zone}"
+    # {day}: which day the time falls on, as the language says it. A time
+    # named up to a day ahead ("6:00 PM", asked at 7 PM) is tomorrow's, and
+    # a texter must not read it as one already past.
+    today: str = ""
+    tomorrow: str = ""
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,8 @@ class Locale:
     # names the caller's language in the counselor's, not in the caller's.
     names: Mapping[str, str] = field(default_factory=dict)
     # How a time of day is written in this language, before noon and from noon
-    # ("7:00 PM EST", "7:00 p. m. (EST)"): {h} 1-12, {H} 00-23, {mm}, {zone}.
+    # ("tomorrow at 7:00 PM EST", "mañana, 7:00 p.m. (EST)"): {h} 1-12, {H}
+    # 00-23, {mm}, {zone}, {day} (its `today` or `tomorrow`).
     clock: Clock = field(default_factory=Clock)
 
     def name_in(self, language: str) -> str:
@@ -317,8 +323,6 @@ SMS_ROLES_WITHOUT_OPT_OUT = (
     "message_alert",
     "message_urgent",
     "message_taken",
-    "talk_nobody",
-    "talk_nobody_until",
     "talk_alert",
     "talk_urgent",
     "talk_handed",

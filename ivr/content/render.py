@@ -75,11 +75,13 @@ def clock_fields(pattern: str) -> list[str]:
     return CLOCK_PLACEHOLDER.findall(pattern)
 
 
-def clock_time(content: Content, language: str, moment: datetime) -> str:
+def clock_time(content: Content, language: str, moment: datetime, *, tomorrow: bool) -> str:
     """MOMENT (aware, in the zone it is to be read in) as LANGUAGE writes a
-    time of day: its locale's clock, with the zone's abbreviation ("EST")."""
+    time of day: its locale's clock, with the zone's abbreviation ("EST"),
+    on the day TOMORROW says (the clock's words for today or tomorrow)."""
     clock = content.locales[language].clock
     values = {
+        "day": clock.tomorrow if tomorrow else clock.today,
         "h": str(moment.hour % 12 or 12),
         "H": f"{moment.hour:02d}",
         "mm": f"{moment.minute:02d}",

@@ -34,6 +34,7 @@ class Wait:
     on_call: int  # counselors on call now who speak the texter's language
     ahead: int  # texters still waiting who asked before this one
     next_start: datetime | None  # with none on call: when the next comes on
+    at: datetime  # when the wait was read
 
 
 def wait_now(
@@ -44,8 +45,8 @@ def wait_now(
     speakers = sum(1 for counselor in on if counselor.speaks(language))
     ahead = threads.ahead_of(thread_id)
     if speakers or roster is None:
-        return Wait(speakers, ahead, None)
-    return Wait(0, ahead, next_on_call(roster, now, language, HORIZON))
+        return Wait(speakers, ahead, None, now)
+    return Wait(0, ahead, next_on_call(roster, now, language, HORIZON), now)
 
 
 def wait_texts(
@@ -59,8 +60,10 @@ def wait_texts(
         values = {"on_call": str(wait.on_call), "ahead": str(wait.ahead)}
     elif wait.next_start is not None and UNTIL_ROLE in content.sms.replies:
         text_id = content.sms.replies[UNTIL_ROLE]
-        local = wait.next_start.astimezone(ZoneInfo(zone_name))
-        values = {NEXT_SHIFT_VALUE: clock_time(content, language, local)}
+        zone = ZoneInfo(zone_name)
+        local = wait.next_start.astimezone(zone)
+        tomorrow = local.date() != wait.at.astimezone(zone).date()
+        values = {NEXT_SHIFT_VALUE: clock_time(content, language, local, tomorrow=tomorrow)}
     else:
         text_id = content.sms.replies["talk_nobody"]
     return [

@@ -43,7 +43,9 @@ function pollThread(section) {
           const from = m.sender === "texter" ? "texter" : m.sender === "line" ? "line" : "counselor";
           const item = el("li", `from-${from}${m.crisis ? " crisis" : ""}`);
           item.dataset.seq = m.seq;
-          const meta = el("span", "meta", `${m.at} ${m.sender}`);
+          // The line's own texts (the wait, a crisis reply): what the texter was told.
+          const who = m.sender === "line" ? "the line (automatic)" : m.sender;
+          const meta = el("span", "meta", `${m.at} ${who}`);
           if (m.crisis) { meta.append(" · "); meta.append(el("strong", "flag", "crisis")); }
           if (m.counselor) { meta.append(" · "); meta.append(el("span", "status")); }
           item.append(meta, el("span", "body", m.body));

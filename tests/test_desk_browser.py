@@ -52,6 +52,19 @@ def to_texter(line: LiveLine, texter: str = TEXTER) -> list[str]:
     return [m.body for m in line.network.sent_messages(to=texter)]
 
 
+def take_a_new_texter(line: LiveLine, page: Page, texter: str) -> str:
+    """TEXTER asks for a person; alex sees the offer live and takes it: its id."""
+    from playwright.sync_api import expect
+
+    line.network.text_line(texter, "TALK")
+    store = Line(line.settings, line.content, line.redis).threads
+    offered: str = eventually(lambda: store.open_thread_of(texter))
+    expect(page.locator("#offered")).to_contain_text(offered, timeout=LIVE_MS)
+    page.locator("#offered form button").first.click()
+    expect(page.locator("#state")).to_contain_text("held by alex")
+    return offered
+
+
 def test_a_counselor_texts_with_a_person_from_a_phone(
     live_line: LiveLine, start_worker: StartWorker
 ) -> None:
@@ -195,11 +208,7 @@ def test_a_counselor_texts_with_a_person_from_a_phone(
         assert (contact.risk, contact.counselor, contact.wrapup_due) == ("imminent", "alex", False)
 
         # STOP mid-conversation ends it at once; nothing more is sent.
-        live_line.network.text_line(TEXTER, "TALK")
-        second = eventually(lambda: threads.open_thread_of(TEXTER))
-        expect(page.locator("#offered")).to_contain_text(second, timeout=LIVE_MS)
-        page.locator("#offered form button").first.click()
-        expect(page.locator("#state")).to_contain_text("held by alex")
+        take_a_new_texter(live_line, page, TEXTER)
         live_line.network.text_line(TEXTER, "STOP")
         expect(page.locator("#state")).to_contain_text("closed", timeout=LIVE_MS)
         before = len(to_texter(live_line))
@@ -212,11 +221,7 @@ def test_a_counselor_texts_with_a_person_from_a_phone(
         # On a laptop: a conversation with another texter, open.
         laptop = browser.new_context(viewport=LAPTOP).new_page()
         sign_in(laptop, "alex.r")
-        live_line.network.text_line(SECOND_TEXTER, "TALK")
-        third = eventually(lambda: threads.open_thread_of(SECOND_TEXTER))
-        expect(laptop.locator("#offered")).to_contain_text(third, timeout=LIVE_MS)
-        laptop.locator("#offered form button").first.click()
-        expect(laptop.locator("#state")).to_contain_text("held by alex")
+        third = take_a_new_texter(live_line, laptop, SECOND_TEXTER)
         live_line.network.text_line(SECOND_TEXTER, "hey. rough night, can't stop shaking")
         expect(laptop.locator("#messages li.from-texter").last).to_contain_text(
             "rough night", timeout=LIVE_MS

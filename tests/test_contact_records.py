@@ -208,3 +208,15 @@ def test_the_csv_export_round_trips_with_the_same_counts_and_no_note_unless_aske
     assert noted["note"] == '\'=HYPERLINK("x") Friday'  # never run as a formula
     entry = AuditLog(redis_client).recent(1)[0]
     assert (entry.who, entry.action) == ("cli:dana", "contacts.export_notes")
+
+
+def test_a_wrap_up_whose_contact_is_gone_holds_nobody_back(redis_client: redis.Redis) -> None:
+    """Only wrapups_due pruned the due list, and the worker never reads it: a
+    contact expired (or wrapped up another way) kept counting as overdue and
+    kept a counselor from new work and its alerts."""
+    store = contacts(redis_client)
+    kept, gone = answered_call(store, "dispatch:D1"), answered_call(store, "dispatch:D2")
+    assert store.overdue("alex", 0, now=time.time() + 1) == 2
+    redis_client.delete(f"contact:{gone}")  # expired with the retention
+    assert store.overdue("alex", 0, now=time.time() + 1) == 1
+    assert redis_client.zrange("contacts:wrapups:alex", 0, -1) == [kept.encode()]

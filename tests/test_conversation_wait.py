@@ -15,11 +15,13 @@ import redis
 from ivr.app import create_app
 from ivr.content.model import Content
 from ivr.content.render import fill
+from ivr.line import Line
 from ivr.operators.accounts import Accounts
 from ivr.platform import clock
 from ivr.roster.oncall import next_on_call
 from ivr.roster.parse import parse_roster
 from ivr.roster.store import RosterStore
+from ivr.sms.person import delivery_status
 from tests.admin.login import PASSWORD, log_in
 from tests.live import LiveLine
 from tests.rosters import COUNSELOR_A, COUNSELOR_B, SUPERVISOR, store_always_on_call
@@ -178,6 +180,30 @@ def test_the_lines_own_replies_are_kept_in_the_conversation_in_order(
     ]
     kept = threads(live_line).messages(the_thread(live_line))
     assert {m.status for m in kept if m.sender == "line"} == {"sent"}
+    # Each of the line's texts knows the outbox part that carried it, so the
+    # desk can say whether it went; the inline crisis reply went with the answer.
+    outbox = Line(live_line.settings, live_line.content, live_line.redis).outbox
+    through_outbox = [m for m in kept if m.sender == "line" and m.part]
+    assert len(through_outbox) == len(wait) + len(help_reply) + len(call_reply)
+    assert {delivery_status(outbox, the_thread(live_line), m) for m in through_outbox} == {
+        "delivered"
+    }  # the emulator reports each delivered
+    assert [m.part for m in kept if m.sender == "line"][-len(crisis_reply) :] == [""] * len(
+        crisis_reply
+    )
+
+
+def test_a_line_text_the_hourly_cap_held_back_shows_as_not_sent(live_line: LiveLine) -> None:
+    """The counselor who takes it must not believe the texter has the crisis
+    numbers and the wait when the cap sent the pause notice instead."""
+    store_always_on_call(live_line.redis)
+    texted(live_line, "TALK")
+    thread_id = the_thread(live_line)
+    outbox = Line(live_line.settings, live_line.content, live_line.redis).outbox
+    first = next(m for m in threads(live_line).messages(thread_id) if m.sender == "line")
+    batch_id, _, _ = first.part.partition(":")
+    live_line.redis.hset(f"outbox:{batch_id}", "replaced", "rate_limited")
+    assert delivery_status(outbox, thread_id, first) == "capped"
 
 
 def test_the_counselor_who_takes_it_sees_what_the_line_told_the_texter(
@@ -193,6 +219,7 @@ def test_the_counselor_who_takes_it_sees_what_the_line_told_the_texter(
     page = alex.get(f"/desk/threads/{thread_id}").get_data(as_text=True)
     assert page.count('class="from-line"') == len(wait)
     assert page.count("the line (automatic)") == len(wait)  # told apart from a person
+    assert page.count('<span class="status">delivered</span>') == len(wait)  # and they went
     assert wait[1] in page
     update = alex.get(f"/desk/threads/{thread_id}/updates?after=-1").get_json()
     assert [(m["sender"], m["body"]) for m in update["messages"]] == [("line", b) for b in wait]

@@ -178,6 +178,29 @@ def test_an_admin_reads_every_conversation_audited_and_a_viewer_is_refused(
     assert stranger.get("/desk/").status_code == 302  # to the login
 
 
+def test_an_admin_reading_a_whole_thread_by_its_updates_is_audited_once_per_sitting(
+    live_line: LiveLine, desk_app: Flask
+) -> None:
+    """The line's wait texts come first, so "after 0" returns every word the
+    texter wrote: a read like that is a view, whatever it asks after."""
+    texter_says(live_line, "TALK")
+    texter_says(live_line, "i took too many of my pills")
+    thread_id = the_thread(live_line)
+    sam = signed_in(desk_app, "sam")
+    audit = AuditLog(live_line.redis)
+
+    def views() -> int:
+        return sum(e.action == "conversation.view" for e in audit.recent(50))
+
+    read = sam.get(f"/desk/threads/{thread_id}/updates?after=0").get_json()
+    assert any("pills" in m["body"] for m in read["messages"])
+    assert views() == 1
+    sam.get(f"/desk/threads/{thread_id}/updates?after=0")  # the page's next poll
+    assert views() == 1
+    assert sam.get(f"/desk/threads/{thread_id}").status_code == 200  # the page itself
+    assert views() == 2
+
+
 def closed_conversation(line: LiveLine, app: Flask) -> tuple[FlaskClient, str]:
     """Alex took a conversation and closed it: the contact whose wrap-up is due."""
     texter_says(line, "TALK")
@@ -295,6 +318,15 @@ def test_a_waiting_texter_is_not_texted_to_a_counselor_whose_wrap_up_is_overdue(
     assert third is not None
     assert alerted(live_line, COUNSELOR_A, third)
     assert alerted(live_line, COUNSELOR_B, third)
+    # And the alert is no false promise: with nobody else free, the desk lets
+    # them take it, and says why.
+    desk = desk_page(blanca)
+    assert "Nobody else on call is free" in desk
+    assert f"/desk/threads/{third}/take" in desk
+    status, _ = post(blanca, f"/desk/threads/{third}/take", desk)
+    assert status == 302
+    assert second.get(third) is not None
+    assert second.get(third).holder == "blanca"  # type: ignore[union-attr]
 
 
 def test_the_api_wraps_up_with_a_counselors_token_and_lists_contacts_without_notes(
@@ -624,3 +656,76 @@ def test_the_lists_are_drawn_again_only_when_they_change(
     assert f"/desk/threads/{thread_id}/take" in drawn
     assert f'data-version="{version}"' not in drawn
     assert fresh.headers["Cache-Control"] == "no-store"
+
+
+def updates_of(client: FlaskClient, thread_id: str, **query: str) -> Any:
+    answer = client.get(f"/desk/threads/{thread_id}/updates", query_string=query)
+    assert answer.status_code == 200
+    return answer.get_json()
+
+
+def test_a_conversations_page_shows_the_new_words_in_my_others(
+    live_line: LiveLine, desk_app: Flask
+) -> None:
+    alex = signed_in(desk_app, "alex.r")
+    first = taken(live_line, alex)
+    second = taken(live_line, alex, "+12025550167")
+    third = taken(live_line, alex, "+12025550168")
+    live_line.network.text_line("+12025550167", "are you there?")
+    live_line.network.text_line("+12025550167", "hello??")
+    live_line.network.text_line("+12025550168", "i took the whole bottle")
+    live_line.run_jobs()
+    elsewhere = updates_of(alex, first, after="-1")["elsewhere"]
+    assert elsewhere == [
+        {"id": second, "unread": 2, "crisis": False, "url": f"/desk/threads/{second}"},
+        {"id": third, "unread": 1, "crisis": True, "url": f"/desk/threads/{third}"},
+    ]  # the desk's own counts, and never the conversation open here
+    assert (unread_in(desk_page(alex), second), unread_in(desk_page(alex), third)) == ("2", "1")
+    # The page draws them too, from the start.
+    page = alex.get(f"/desk/threads/{first}").get_data(as_text=True)
+    line = re.search(r'<p id="elsewhere".*?</p>', page, re.S)
+    assert line is not None
+    assert f'<a href="/desk/threads/{second}">{second}</a> · <span class="unread">2 new</span>' in (
+        line.group()
+    )
+    assert "hidden" not in line.group().split(">")[0]
+    # Reading one there: it is new no more, here either.
+    alex.get(f"/desk/threads/{second}")
+    unread = {o["id"]: o["unread"] for o in updates_of(alex, first, after="-1")["elsewhere"]}
+    assert unread == {second: 0, third: 1}
+    # An admin's page of a conversation lists no one's others.
+    sam = signed_in(desk_app, "sam")
+    assert updates_of(sam, first, after="-1")["elsewhere"] == []
+    page = sam.get(f"/desk/threads/{first}").get_data(as_text=True)
+    assert '<p id="elsewhere" class="elsewhere" aria-live="polite" hidden>' in page
+
+
+def test_a_hidden_page_fetches_the_texters_words_but_leaves_them_new(
+    live_line: LiveLine, desk_app: Flask
+) -> None:
+    alex = signed_in(desk_app, "alex.r")
+    first = taken(live_line, alex)
+    second = taken(live_line, alex, "+12025550167")
+    page = alex.get(f"/desk/threads/{first}").get_data(as_text=True)
+    last = max(int(seq) for seq in re.findall(r'data-seq="(\d+)"', page))
+    texter_says(live_line, "are you still there?")
+    fetched = updates_of(alex, first, after=str(last), seen="0")["messages"]
+    assert [m["body"] for m in fetched] == ["are you still there?"]
+    assert unread_in(desk_page(alex), first) == "1"  # not seen: the page is hidden
+    assert updates_of(alex, first, after=str(last + 1), seen="0")["messages"] == []
+    assert updates_of(alex, second, after="-1")["elsewhere"][0]["unread"] == 1
+    # In front again, the page asks for them again: now seen.
+    assert len(updates_of(alex, first, after=str(last), seen="1")["messages"]) == 1
+    assert unread_in(desk_page(alex), first) == ""
+
+
+@pytest.mark.parametrize("seen", ["", "false", "no", "00", "-0", "0 ", "1", "0" * 5000, "\x00"])
+def test_anything_but_seen_0_is_a_page_in_front_of_its_holder(
+    live_line: LiveLine, desk_app: Flask, seen: str
+) -> None:
+    alex = signed_in(desk_app, "alex.r")
+    thread_id = taken(live_line, alex)
+    texter_says(live_line, "hello?")
+    assert unread_in(desk_page(alex), thread_id) == "1"
+    assert updates_of(alex, thread_id, after="-1", seen=seen)["messages"]
+    assert unread_in(desk_page(alex), thread_id) == ""

@@ -8,8 +8,9 @@ delivered; a crisis message is flagged; hostile words show as words; the
 counselor closes it and completes the wrap-up. Then a texter's STOP
 mid-conversation ends it and nothing more is sent. On a laptop, a
 conversation held while at the desk shows its new words there, and a text
-that never reached the texter says so. Screenshots, phone and laptop, go to
-test-output/screenshots/."""
+that never reached the texter says so; holding two, the page of one shows
+the other's new words, and a hidden page leaves them new. Screenshots, phone
+and laptop, go to test-output/screenshots/."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from ivr.contacts.records import Contacts
 from ivr.jobs import QUEUE_NAME
 from ivr.line import Line
 from ivr.operators.accounts import Accounts
+from ivr.threads.seen import Seen
 from tests.admin.test_browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
 
 TEXTER = "+12025550166"
 SECOND_TEXTER = "+12025550167"
+THIRD_TEXTER = "+12025550168"
 LIVE_MS = 2_000  # issue 19: a new texter message shows within 2 s
 HOSTILE = [
     "<img src=x onerror=alert(1)><script>alert(2)</script>",
@@ -257,4 +260,48 @@ def test_a_counselor_texts_with_a_person_from_a_phone(
         expect(mark).to_have_text("1 new", timeout=LIVE_MS)
         assert laptop.evaluate("window.drawnOnce") is True
         laptop.screenshot(path=str(SCREENSHOTS / "desk-05-laptop-desk.png"), full_page=True)
+
+        # A press in the lists holds them as drawn (a tap on Take that would
+        # end on a button drawn anew clicks nothing); let go, they catch up.
+        seen = Seen(threads, live_line.settings.retention_seconds)
+        heading = laptop.locator("#desk-lists h2").first.bounding_box()
+        assert heading is not None
+        laptop.mouse.move(heading["x"] + 5, heading["y"] + 5)
+        laptop.mouse.down()
+        live_line.network.text_line(SECOND_TEXTER, "hello?")
+        eventually(lambda: seen.unread(third, "alex") == 2)
+        laptop.wait_for_timeout(1_500)  # a tick or more
+        expect(mark).to_have_text("1 new")
+        laptop.mouse.up()
+        expect(mark).to_have_text("2 new", timeout=LIVE_MS)
+        assert laptop.evaluate("window.drawnOnce") is True
+
+        # Two held: writing in one, the counselor sees the other's new words
+        # within 2 s, beside it, with a link to it.
+        fourth = take_a_new_texter(live_line, laptop, THIRD_TEXTER)
+        expect(laptop.locator("#elsewhere")).to_contain_text(third)
+        laptop.goto(site + f"/desk/threads/{third}")
+        expect(laptop.locator("#elsewhere .other")).to_have_count(1)
+        expect(laptop.locator("#elsewhere .unread")).to_have_count(0)
+        laptop.evaluate("window.drawnOnce = true")
+        live_line.network.text_line(THIRD_TEXTER, "hello? is anyone there")
+        elsewhere = laptop.locator(f"#elsewhere .other[data-thread='{fourth}']")
+        expect(elsewhere.locator(".unread")).to_have_text("1 new", timeout=LIVE_MS)
+        expect(elsewhere.locator("a")).to_have_attribute("href", f"/desk/threads/{fourth}")
+        assert laptop.evaluate("window.drawnOnce") is True
+        laptop.screenshot(path=str(SCREENSHOTS / "desk-06-laptop-elsewhere.png"), full_page=True)
+
+        # A hidden page (another tab in front) fetches the texter's words but
+        # leaves them new on the desk; in front again, they are seen.
+        laptop.evaluate(
+            "Object.defineProperty(document, 'hidden', {configurable: true, get: () => true})"
+        )
+        live_line.network.text_line(SECOND_TEXTER, "still here. you?")
+        expect(laptop.locator("#messages li.from-texter").last).to_contain_text(
+            "still here", timeout=LIVE_MS
+        )
+        assert seen.unread(third, "alex") == 1
+        laptop.evaluate("delete document.hidden")
+        eventually(lambda: seen.unread(third, "alex") == 0, timeout=LIVE_MS / 1000)
+        assert laptop.locator("#messages li", has_text="still here").count() == 1
         browser.close()

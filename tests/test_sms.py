@@ -421,6 +421,28 @@ def test_a_status_callback_before_its_sid_is_kept_finds_its_part_by_its_url(
         failed = {"MessageSid": sid, "MessageStatus": "failed", "ErrorCode": "30003"}
         assert twilio.post(f"/sms/status?part={hostile}", failed).status_code == 204
     assert redis_client.hget(key, "state0") == b"delivered"  # no part named: nothing moved
+    parts = int(redis_client.hget(key, "parts") or 0)
+    for index in ("00", str(parts), "999"):  # no part the batch has: no field made
+        assert twilio.post(f"/sms/status?part={batch_id}:{index}", failed).status_code == 204
+        assert redis_client.hget(key, f"state{index}") is None
+
+
+def test_a_callback_for_another_message_on_the_same_part_changes_nothing(
+    phone: Phone, twilio: TwilioSigner, redis_client: redis.Redis
+) -> None:
+    """A create that timed out is sent again (workers/outbox.py): both messages
+    report to the part's URL, and only the one the part kept speaks for it."""
+    phone.send("klonopin")
+    key = next(k for k in redis_client.scan_iter("outbox:*") if redis_client.type(k) == b"hash")
+    batch_id = key.decode().split(":")[1]
+    kept, lost = "SM" + "1" * 32, "SM" + "2" * 32
+    redis_client.hset(key, "sid0", kept)
+    url = f"/sms/status?part={batch_id}:0"
+    assert twilio.post(url, {"MessageSid": kept, "MessageStatus": "delivered"}).status_code
+    failed = {"MessageSid": lost, "MessageStatus": "failed", "ErrorCode": "30003"}
+    assert twilio.post(url, failed).status_code == 204
+    assert redis_client.hget(key, "state0") == b"delivered"
+    assert redis_client.hget(key, "state0_error") is None
 
 
 @pytest.fixture

@@ -292,9 +292,19 @@ class Contacts:
         return found
 
     def overdue(self, counselor: str, grace_seconds: float, now: float | None = None) -> int:
-        """How many of the counselor's wrap-ups are older than GRACE_SECONDS."""
+        """How many of the counselor's wrap-ups are older than GRACE_SECONDS.
+        An entry whose contact expired or was wrapped up another way is
+        dropped, never counted: it would hold them back from work for nothing."""
         moment = time.time() if now is None else now
-        return int(self._redis.zcount(self._wrapups(counselor), 0, moment - grace_seconds))
+        due = self._wrapups(counselor)
+        count = 0
+        for raw in self._redis.zrangebyscore(due, 0, moment - grace_seconds):
+            contact = self.get(text(raw))
+            if contact is None or not contact.wrapup_due:
+                self._redis.zrem(due, text(raw))
+            else:
+                count += 1
+        return count
 
     def wrap_up(self, contact_id: str, by: str, wrap: WrapUp, lists: WrapUpLists) -> Contact:
         """BY completes the contact's wrap-up (the counselor who handled it; an

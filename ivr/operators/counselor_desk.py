@@ -55,6 +55,11 @@ class ThreadView:
     messages: tuple[ThreadMessage, ...]
 
 
+# An admin's reads of one conversation within this long after an audited one
+# continue it (a page's polls every second); a read after it is a view again.
+VIEW_WINDOW_SECONDS = 15 * 60
+
+
 def free_for_new_work(
     contacts: Contacts, counselors: Sequence[Counselor], grace_seconds: float
 ) -> list[Counselor]:
@@ -125,18 +130,27 @@ class CounselorDesk:
         after: int = -1,
         audited: bool = True,
         via: str = "web",
+        mark_seen: bool = True,
     ) -> ThreadView:
         """The conversation's words after AFTER, for its holder or an admin
-        (audited, unless it continues a view already audited); a counselor's
+        (audited when AUDITED, a view of its own, and whenever it is not a
+        continuation of one audited in the last VIEW_WINDOW_SECONDS: the
+        line's wait texts come first, so a poll "after 0" holds every word
+        the texter wrote); a counselor's
         messages with where they are now (`delivery_status`). The holder has
-        now been shown them: they are no longer new on their desk."""
+        now been shown them: they are no longer new on their desk, unless
+        MARK_SEEN is false (fetched by a page not in front of them)."""
         thread = self._readable(thread_id, who)
-        if who.can_change and audited:
+        if who.can_change:
             # An admin reading a person's words is a reveal, as hearing a message is.
-            self.audit.record(f"{via}:{who.audit_name}", "conversation.view", thread_id)
+            actor = f"{via}:{who.audit_name}"
+            window = f"desk:viewed:{actor}:{thread_id}"
+            fresh = self.threads.redis.set(window, 1, nx=True, ex=VIEW_WINDOW_SECONDS)
+            if audited or fresh:
+                self.audit.record(actor, "conversation.view", thread_id)
         number = mask(self.threads.number_of(thread_id) or "")
         messages = self.threads.messages(thread_id, after=after)
-        if messages and who.counselor and thread.holder == who.counselor:
+        if mark_seen and messages and who.counselor and thread.holder == who.counselor:
             self.seen.mark(thread_id, who.counselor, messages[-1].seq)
         return ThreadView(thread, number, tuple(self._delivery(thread_id, m) for m in messages))
 
@@ -197,10 +211,21 @@ class CounselorDesk:
     def overdue_wrapups(self, counselor: str) -> int:
         return self.contacts.overdue(counselor, self.wrapup_grace_seconds)
 
+    def held_back(self, counselor: str) -> bool:
+        """Is COUNSELOR kept from new work? With a wrap-up overdue, while
+        someone else on call is free to take it: a record for the next shift
+        before new work (HELPLINE_WRAPUP_GRACE_SECONDS). When nobody else is
+        free, not: a texter waiting must reach a person, and the alerts went
+        to everyone (`free_for_new_work`)."""
+        if not self.overdue_wrapups(counselor):
+            return False
+        roster = RosterStore(self.threads.redis).load()
+        on_call = who_is_on_call(roster, clock.now()) if roster is not None else []
+        others = [c for c in on_call if c.id != counselor]
+        return any(not self.overdue_wrapups(c.id) for c in others)
+
     def take(self, thread_id: str, counselor: str) -> None:
-        if self.overdue_wrapups(counselor):
-            # A record for the next shift before new work: the desk nags, and
-            # here it holds (HELPLINE_WRAPUP_GRACE_SECONDS).
+        if self.held_back(counselor):
             raise DeskRefused("finish your overdue wrap-ups first; then take new work")
         verdict = self.threads.claim(thread_id, counselor)
         if verdict == "won":

@@ -280,8 +280,8 @@ class SmsHandler:
             keyword = reading.keyword
             if reading.intent is Intent.HELP and text.opt_out_type.strip().upper() != "HELP":
                 bodies = self._texts("help", language)
-                self._send(text, bodies, language, "help")
-                self._told_in_thread(thread_id, bodies)
+                sent = self._send(text, bodies, language, "help")
+                self._told_in_thread(thread_id, bodies, sent)
             elif keyword is not None and keyword.action == "callback":
                 # "Reply CALL to be called instead" (talk_nobody) is a promise:
                 # kept inside a conversation too.
@@ -289,8 +289,8 @@ class SmsHandler:
                 if new:
                     self.jobs.alert("callback_alert", reference)
                 bodies = self._bodies(keyword.reply, language)
-                self._send(text, bodies, language, "callback")
-                self._told_in_thread(thread_id, bodies)
+                sent = self._send(text, bodies, language, "callback")
+                self._told_in_thread(thread_id, bodies, sent)
             return Outcome([], "to the conversation")
         if reading.intent is Intent.HELP:
             if text.opt_out_type.strip().upper() == "HELP":
@@ -337,19 +337,23 @@ class SmsHandler:
         wait = wait_now(roster, self.person.threads, asked.thread_id, language, now)
         bodies = wait_texts(self.content, keyword.reply, wait, language, self.settings.timezone)
         bodies += self._near_line(reading, language)
-        self._send(text, bodies, language, "talk")
-        self._told_in_thread(asked.thread_id, bodies)
+        sent = self._send(text, bodies, language, "talk")
+        self._told_in_thread(asked.thread_id, bodies, sent)
         if wait.on_call:
             return Outcome([], "conversation asked for")
         if on_call:  # a language code only: nothing of the text or the number
             return Outcome([], f"conversation: nobody on call speaks {language}")
         return Outcome([], "conversation: nobody on call")
 
-    def _told_in_thread(self, thread_id: str, bodies: list[str]) -> None:
+    def _told_in_thread(self, thread_id: str, bodies: list[str], batch_id: str = "") -> None:
         """What the line itself texted inside a conversation, kept in it as the
-        line's: whoever takes it sees what the texter was already told."""
-        for body in bodies:
-            self.person.threads.note_line_text(thread_id, body)
+        line's: whoever takes it sees what the texter was already told. BATCH_ID:
+        the outbox batch carrying them, one part each, so the desk shows
+        whether each went (the hourly cap can hold them back); none for the
+        inline crisis reply, which Twilio sends with its answer."""
+        for index, body in enumerate(bodies):
+            part = f"{batch_id}:{index}" if batch_id else ""
+            self.person.threads.note_line_text(thread_id, body, part)
 
     def _twilio_answered(self, text: InboundText) -> bool:
         """Twilio's layer replied to this text itself (ivr/sms/twilio_layer.py).
@@ -406,9 +410,10 @@ class SmsHandler:
         kind: str,
         *,
         despite_opt_out: bool = False,
-    ) -> None:
-        # Once per inbound text: a repeated webhook queues nothing twice.
-        self.outbox.send(
+    ) -> str:
+        """The outbox batch carrying BODIES. Once per inbound text: a repeated
+        webhook queues nothing twice."""
+        return self.outbox.send(
             text.sender,
             bodies,
             cause=f"sms:{text.message_sid}",

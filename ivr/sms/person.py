@@ -32,8 +32,8 @@ from ivr.threads.contact import record_conversation
 from ivr.threads.store import LINE, PREFIX, TEXTER, ThreadMessage, Threads
 
 THREAD_KIND = "thread"  # a counselor's words in a conversation, in the outbox
-# Where a counselor's message can end: nothing after these changes it.
-SETTLED = ("delivered", "failed", "undelivered", "refused")
+# Where a message can end: nothing after these changes it.
+SETTLED = ("delivered", "failed", "undelivered", "refused", "capped")
 
 
 @dataclass(frozen=True)
@@ -122,18 +122,29 @@ def deliver(threads: Threads, outbox: Outbox, thread_id: str, seq: int) -> str:
 
 def delivery_status(outbox: Outbox, thread_id: str, message: ThreadMessage) -> str:
     """Where a counselor's message is now: queued (not yet with the carrier),
-    sent, delivered, failed or undelivered (Twilio's words), or refused (never
-    sent). The thread keeps only whether the outbox took the message; the rest
-    is the outbox's record of its texts, which Twilio's status callbacks move
-    (ivr/sms/status.py). The texter's and the line's messages as they are."""
-    if message.sender in (TEXTER, LINE) or message.status != "sent":
+    sent, delivered, failed or undelivered (Twilio's words), capped (held
+    back by the hourly cap), or refused (never sent). The thread keeps only
+    whether the outbox took the message; the rest is the outbox's record of
+    its texts, which Twilio's status callbacks move (ivr/sms/status.py). The
+    line's own texts the same way, by the batch part that carried them; the
+    texter's, and the line's inline replies, as they are."""
+    if message.sender == TEXTER or message.status != "sent":
         return message.status
-    batch = outbox.batch(batch_id_for(_cause(thread_id, message.seq)))
+    if message.sender == LINE:
+        if not message.part:
+            return message.status
+        batch_id, _, index = message.part.partition(":")
+        batch, indexes = outbox.batch(batch_id), [index]
+    else:
+        batch = outbox.batch(batch_id_for(_cause(thread_id, message.seq)))
+        indexes = [str(i) for i in range(int(batch.get("parts", "1")))] if batch else []
     if not batch:
         return message.status  # expired with the conversation's retention
-    if batch.get("status") in ("failed", "blocked", "capped"):
+    if batch.get("replaced") or batch.get("status") == "capped":
+        return "capped"  # the hourly cap held it back: the notice went, or nothing
+    if batch.get("status") in ("failed", "blocked"):
         return "failed"  # the outbox gave up (a permanent error, an opt-out)
-    states = [batch.get(f"state{i}", "") for i in range(int(batch.get("parts", "1")))]
+    states = [batch.get(f"state{i}", "") for i in indexes]
     for bad in ("failed", "undelivered", "canceled"):
         if bad in states:
             return "failed" if bad == "canceled" else bad

@@ -17,7 +17,7 @@ import redis
 
 from ivr.sms.outbox import batch_key, sid_key
 
-PART = re.compile(r"[0-9a-f]{24}:[0-9]{1,3}")  # a batch id and a part's index
+PART = re.compile(r"[0-9a-f]{24}:(0|[1-9][0-9]{0,2})")  # a batch id and a part's index
 
 RANK = {
     "accepted": 1,
@@ -33,14 +33,23 @@ RANK = {
     "canceled": 6,
 }
 
-# KEYS[1] batch hash; ARGV: field, new status, its rank, error code (or ""),
-# every status's rank (JSON, RANK).
+# KEYS[1] batch hash; ARGV: the part's index, new status, its rank, error code
+# (or ""), every status's rank (JSON, RANK), the callback's MessageSid.
 # A batch that has expired stays gone: an HSET would make it again, without expiry.
+# A part the batch does not have is no part. A callback for another sid than
+# the one the part kept is another message's: when a create timed out and was
+# sent again (workers/outbox.py), both report to the same part's URL, and the
+# lost first one must not mark the kept one "failed" (or "delivered").
 _ADVANCE = """
 local batch = KEYS[1]
-local field, status, rank = ARGV[1], ARGV[2], tonumber(ARGV[3])
-local error_code, ranks_json = ARGV[4], ARGV[5]
+local index, status, rank = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local error_code, ranks_json, sid = ARGV[4], ARGV[5], ARGV[6]
 if redis.call('EXISTS', batch) == 0 then return 0 end
+local parts = tonumber(redis.call('HGET', batch, 'parts') or '0')
+if tonumber(index) >= parts then return 0 end
+local kept = redis.call('HGET', batch, 'sid' .. index)
+if kept and kept ~= sid then return 0 end
+local field = 'state' .. index
 local current = redis.call('HGET', batch, field)
 local ranks = cjson.decode(ranks_json)
 local current_rank = current and ranks[current] or 0
@@ -69,6 +78,6 @@ class StatusUpdates:
         batch_id, _, index = text.partition(":")
         moved = self._advance(
             keys=[batch_key(batch_id)],
-            args=[f"state{index}", status, rank, error_code[:10], json.dumps(RANK)],
+            args=[index, status, rank, error_code[:10], json.dumps(RANK), message_sid],
         )
         return bool(moved)

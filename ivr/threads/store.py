@@ -199,6 +199,9 @@ class ThreadMessage:
     body: str
     crisis: bool
     status: str  # received | queued | sent (taken by the outbox) | refused
+    # The line's own text: the outbox batch and part that carried it
+    # ("<batch>:<index>"), to tell whether it went; "" for an inline reply.
+    part: str = ""
 
 
 def _member(member: str) -> tuple[str, int]:
@@ -215,6 +218,7 @@ def _message(seq: int, raw: object) -> ThreadMessage:
         body=str(message["body"]),
         crisis=bool(message.get("crisis")),
         status=str(message["status"]),
+        part=str(message.get("part", "")),
     )
 
 
@@ -411,9 +415,11 @@ class Threads:
 
     # -- what was said ---------------------------------------------------------
 
-    def _line(self, sender: str, body: str, crisis: bool, status: str) -> str:
-        message = {"at": time.time(), "sender": sender, "body": body, "status": status}
-        message["crisis"] = crisis
+    def _line(self, sender: str, body: str, crisis: bool, status: str, part: str = "") -> str:
+        message: dict[str, object] = {"at": time.time(), "sender": sender, "body": body}
+        message |= {"status": status, "crisis": crisis}
+        if part:
+            message["part"] = part
         return json.dumps(message, ensure_ascii=False)
 
     def hear(self, thread_id: str, body: str, *, crisis: bool = False) -> int | None:
@@ -471,12 +477,13 @@ class Threads:
         )
         return seq if seq >= 0 else None
 
-    def note_line_text(self, thread_id: str, body: str) -> int:
+    def note_line_text(self, thread_id: str, body: str, part: str = "") -> int:
         """A text the line itself sent the texter in this thread (the wait, the
-        closing text), for the counselor to see."""
+        closing text), for the counselor to see. PART: the outbox batch and
+        part carrying it, if the outbox did."""
         key = f"{self._key(thread_id)}:messages"
         pipe = self._redis.pipeline(transaction=True)
-        pipe.rpush(key, self._line(LINE, body, False, "sent"))
+        pipe.rpush(key, self._line(LINE, body, False, "sent", part))
         pipe.expire(key, self._ttl)
         length = int(pipe.execute()[0])
         return length - 1

@@ -32,6 +32,7 @@ STATUS_TEXT = {
     "failed": "not delivered",
     "undelivered": "not delivered",
     "refused": "not sent",
+    "capped": "not sent: replies paused this hour",
 }
 
 
@@ -52,7 +53,7 @@ def _delivery(message: ThreadMessage) -> dict[str, Any]:
         "status": message.status,
         "status_text": STATUS_TEXT.get(message.status, message.status),
         "settled": message.status in SETTLED,
-        "trouble": message.status in ("failed", "undelivered", "refused"),
+        "trouble": message.status in ("failed", "undelivered", "refused", "capped"),
     }
 
 
@@ -64,7 +65,36 @@ def _message(message: ThreadMessage) -> dict[str, Any]:
         "body": message.body,
         "crisis": message.crisis,
         "counselor": message.sender not in (TEXTER, LINE),
+        # Where it is, shown beside it: a counselor's words, and the line's own
+        # texts that went through the outbox (the hourly cap may hold them).
+        "tracked": message.sender != TEXTER and (message.sender != LINE or bool(message.part)),
     }
+
+
+def _unread(thread_id: str) -> int:
+    """The texter's words in a conversation its holder has not been shown:
+    the desk's "N new" (an admin's lists are everyone's: no count of their own)."""
+    who = me()
+    return counselor_desk().unread(thread_id, who.counselor) if who.counselor else 0
+
+
+def _elsewhere(thread_id: str) -> list[dict[str, Any]]:
+    """The counselor's conversations but THREAD_ID, with their new words as
+    the desk counts them: shown on THREAD_ID's page, so words arriving in one
+    not open in front of them are not missed (an admin's: none)."""
+    who = me()
+    if not who.counselor:
+        return []
+    return [
+        {
+            "id": thread.id,
+            "crisis": thread.crisis_at is not None,
+            "unread": _unread(thread.id),
+            "url": url_for("desk.thread", thread_id=thread.id),
+        }
+        for thread in counselor_desk().mine(who.counselor)
+        if thread.id != thread_id
+    ]
 
 
 def _lists() -> dict[str, Any]:
@@ -79,14 +109,13 @@ def _lists() -> dict[str, Any]:
                 **_offer(thread),
                 "state": thread.state,
                 "holder": thread.holder,
-                # The texter's words its holder has not been shown (an admin's
-                # list is everyone's: no count of its own).
-                "unread": desk.unread(thread.id, who.counselor) if who.counselor else 0,
+                "unread": _unread(thread.id),
             }
             for thread in mine
         ],
         "wrapups": [{"id": c.id, "channel": c.channel, "outcome": c.outcome} for c in wrapups],
         "overdue": desk.overdue_wrapups(who.counselor) if who.counselor else 0,
+        "held_back": desk.held_back(who.counselor) if who.counselor else False,
         "urgent": [
             {
                 "id": item.reference,
@@ -167,6 +196,7 @@ def _thread_page(
         messages=[_message(m) for m in view.messages],
         me=me(),
         others=counselor_desk().others_on_call(me().counselor),
+        elsewhere=_elsewhere(thread_id),
         error=error,
         draft=draft,
         message_max=MESSAGE_MAX,
@@ -183,16 +213,19 @@ def thread(thread_id: str) -> ResponseReturnValue:
 @desk_pages.get("/threads/<thread_id>/updates")
 def updates(thread_id: str) -> ResponseReturnValue:
     """The messages after AFTER, and where those of PENDING (the counselor's
-    messages the page shows still on their way) are now."""
+    messages the page shows still on their way) are now; the counselor's other
+    conversations with their new words. SEEN=0: the page is hidden, so what it
+    fetches is still new to them (anything else: shown)."""
     after = request.args.get("after", "-1")
     seq = int(after) if _SEQ.fullmatch(after) else -1
     pending = request.args.get("pending", "")
     watched = [int(place) for place in pending.split(",")] if _SEQS.fullmatch(pending) else []
+    shown = request.args.get("seen") != "0"
     desk = counselor_desk()
     try:
         # The page's own view was audited and its updates continue it; a read
         # of the whole thread from here is a view of its own.
-        view = desk.view(thread_id, me(), after=max(seq, -1), audited=seq < 0)
+        view = desk.view(thread_id, me(), after=max(seq, -1), audited=seq < 0, mark_seen=shown)
         delivery = desk.delivery(thread_id, me(), (s for s in watched if s <= seq))
     except DeskRefused as refused:
         return jsonify({"error": str(refused)}), refused.status
@@ -204,6 +237,7 @@ def updates(thread_id: str) -> ResponseReturnValue:
             "crisis": thread.crisis_at is not None,
             "messages": [_message(m) for m in view.messages],
             "delivery": [_delivery(m) for m in delivery if m.sender not in (TEXTER, LINE)],
+            "elsewhere": _elsewhere(thread_id),
         }
     )
 

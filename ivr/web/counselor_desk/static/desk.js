@@ -9,7 +9,8 @@ function el(tag, className, text) {
   return node;
 }
 
-// Where a counselor's message is (queued, sent, delivered, not delivered):
+// Where a counselor's message, or the line's own text, is (queued, sent,
+// delivered, not delivered, not sent):
 // asked again every tick until it is settled.
 function showDelivery(item, d) {
   const status = item.querySelector(".status");
@@ -21,10 +22,87 @@ function showDelivery(item, d) {
   else item.setAttribute("data-pending", "");
 }
 
+// A press that begins on a button and ends on the one drawn in its place
+// clicks neither (a tap on Take lost to a redraw). What CONTAINER would draw
+// again waits while a pointer is down in it (and a moment after: a tap's
+// click may follow its pointerup), or while a button, form or link in it has
+// focus; never longer than HOLD_MS, so a press given up or a focus left
+// behind does not stop it for good. Returns whether to draw now.
+const HOLD_MS = 10000;
+const CLICK_GRACE_MS = 500;
+
+function pressWatch(container) {
+  const down = new Set(); // pointers pressed inside, until they go up anywhere
+  let releasedAt = -Infinity;
+  let heldSince = null;
+  container.addEventListener("pointerdown", (event) => { down.add(event.pointerId); });
+  function up(event) {
+    if (down.delete(event.pointerId)) releasedAt = performance.now();
+  }
+  document.addEventListener("pointerup", up, true);
+  document.addEventListener("pointercancel", up, true);
+  window.addEventListener("blur", () => down.clear());
+  function busy() {
+    if (down.size || performance.now() - releasedAt < CLICK_GRACE_MS) return true;
+    const active = document.activeElement;
+    return Boolean(active && active !== container && container.contains(active)
+      && active.closest("button, form, a"));
+  }
+  return function free() {
+    const now = performance.now();
+    if (busy()) {
+      if (heldSince === null) heldSince = now;
+      if (now - heldSince < HOLD_MS) return false;
+      down.clear();
+    }
+    heldSince = null;
+    return true;
+  };
+}
+
+// The counselor's other conversations and their new words, drawn as the
+// server's template draws them; again only when they change, and not while
+// one of them is being pressed.
+function watchElsewhere(line) {
+  const free = pressWatch(line);
+  const keyOf = (others) => JSON.stringify(others.map((o) => [o.id, o.unread, o.crisis]));
+  let drawn = keyOf(Array.from(line.querySelectorAll(".other"), (node) => ({
+    id: node.dataset.thread, unread: Number(node.dataset.unread), crisis: node.dataset.crisis === "1",
+  })));
+  return function draw(others) {
+    const key = keyOf(others);
+    if (key === drawn || !free()) return;
+    const items = el("span", "list");
+    others.forEach((o, index) => {
+      if (index) items.append(", ");
+      const item = el("span", "other");
+      item.dataset.thread = o.id;
+      item.dataset.unread = String(o.unread);
+      item.dataset.crisis = o.crisis ? "1" : "0";
+      const link = el("a", "", o.id);
+      link.href = o.url;
+      item.append(link);
+      if (o.unread) { item.append(" · "); item.append(el("span", "unread", `${o.unread} new`)); }
+      if (o.crisis) { item.append(" · "); item.append(el("strong", "flag", "crisis")); }
+      items.append(item);
+    });
+    line.querySelector(".list").replaceWith(items);
+    line.hidden = others.length === 0;
+    drawn = key;
+  };
+}
+
 function pollThread(section) {
   const list = document.getElementById("messages");
   const state = document.getElementById("state");
+  const elsewhere = document.getElementById("elsewhere");
+  const drawElsewhere = elsewhere ? watchElsewhere(elsewhere) : () => {};
   let after = Number(section.dataset.after);
+  // The last message fetched while the page was in front of its holder. What
+  // a hidden page fetches is not marked seen (seen=0): still new on their
+  // desk. Shown again, the page asks for it again, and so marks it seen.
+  let shown = after;
+  const holder = Boolean(section.dataset.me);
   const every = Number(section.dataset.poll) * 1000;
   function pending() {
     const seqs = Array.from(list.querySelectorAll("li[data-pending]"), (li) => li.dataset.seq);
@@ -32,14 +110,20 @@ function pollThread(section) {
   }
   async function tick() {
     try {
-      const query = new URLSearchParams({ after: String(after) });
+      const visible = !document.hidden;
+      const since = visible && holder ? Math.min(shown, after) : after;
+      const query = new URLSearchParams({ after: String(since), seen: visible ? "1" : "0" });
       const watched = pending();
       if (watched.length) query.set("pending", watched.join(","));
       const answer = await fetch(`${section.dataset.updates}?${query}`, { credentials: "same-origin" });
       if (answer.ok) {
         const data = await answer.json();
         for (const m of data.messages) {
-          if (m.seq <= after) continue;
+          if (m.seq <= after) { // on the page already (asked again to mark it seen)
+            const item = m.tracked && list.querySelector(`li[data-seq="${Number(m.seq)}"]`);
+            if (item) showDelivery(item, m);
+            continue;
+          }
           const from = m.sender === "texter" ? "texter" : m.sender === "line" ? "line" : "counselor";
           const item = el("li", `from-${from}${m.crisis ? " crisis" : ""}`);
           item.dataset.seq = m.seq;
@@ -47,9 +131,9 @@ function pollThread(section) {
           const who = m.sender === "line" ? "the line (automatic)" : m.sender;
           const meta = el("span", "meta", `${m.at} ${who}`);
           if (m.crisis) { meta.append(" · "); meta.append(el("strong", "flag", "crisis")); }
-          if (m.counselor) { meta.append(" · "); meta.append(el("span", "status")); }
+          if (m.tracked) { meta.append(" · "); meta.append(el("span", "status")); }
           item.append(meta, el("span", "body", m.body));
-          if (m.counselor) showDelivery(item, m);
+          if (m.tracked) showDelivery(item, m);
           list.append(item);
           after = Math.max(after, m.seq);
         }
@@ -57,7 +141,9 @@ function pollThread(section) {
           const item = list.querySelector(`li[data-seq="${Number(d.seq)}"]`);
           if (item) showDelivery(item, d);
         }
+        if (visible) shown = after;
         state.textContent = data.state === "held" ? `held by ${data.holder}` : data.state;
+        drawElsewhere(data.elsewhere || []);
       }
     } catch (error) { /* offline for a moment: the next tick tries again */ }
     setTimeout(tick, every);
@@ -78,7 +164,11 @@ function pollLists(section) {
       if (node.textContent !== minutes) node.textContent = minutes;
     }
   }
+  const free = pressWatch(section);
   function put(html) {
+    // Not while a Take is being pressed: the version known stays the one
+    // drawn, so the next tick fetches the lists and tries again.
+    if (!free()) return;
     // The server's own drawing of the lists, its template escaping every word:
     // parsed into an inert document (nothing in it runs) and moved in as nodes.
     const fresh = new DOMParser().parseFromString(html, "text/html").querySelector(".desk-lists");

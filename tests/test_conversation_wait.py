@@ -223,6 +223,12 @@ def test_the_counselor_who_takes_it_sees_what_the_line_told_the_texter(
     assert wait[1] in page
     update = alex.get(f"/desk/threads/{thread_id}/updates?after=-1").get_json()
     assert [(m["sender"], m["body"]) for m in update["messages"]] == [("line", b) for b in wait]
+    # A page that drew them still on their way asks again, and is answered.
+    last = len(wait) - 1
+    pending = ",".join(str(seq) for seq in range(len(wait)))
+    asked = alex.get(f"/desk/threads/{thread_id}/updates?after={last}&pending={pending}")
+    delivered = [(d["seq"], d["status_text"]) for d in asked.get_json()["delivery"]]
+    assert delivered == [(seq, "delivered") for seq in range(len(wait))]
 
 
 def test_the_next_shift_is_one_coming_on_not_one_already_on() -> None:

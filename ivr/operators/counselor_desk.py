@@ -147,7 +147,12 @@ class CounselorDesk:
             window = f"desk:viewed:{actor}:{thread_id}"
             fresh = self.threads.redis.set(window, 1, nx=True, ex=VIEW_WINDOW_SECONDS)
             if audited or fresh:
-                self.audit.record(actor, "conversation.view", thread_id)
+                try:
+                    self.audit.record(actor, "conversation.view", thread_id)
+                except BaseException:
+                    # Unaudited, the window must not pass its reads as continued.
+                    self.threads.redis.delete(window)
+                    raise
         number = mask(self.threads.number_of(thread_id) or "")
         messages = self.threads.messages(thread_id, after=after)
         if mark_seen and messages and who.counselor and thread.holder == who.counselor:

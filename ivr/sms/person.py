@@ -142,8 +142,10 @@ def delivery_status(outbox: Outbox, thread_id: str, message: ThreadMessage) -> s
         return message.status  # expired with the conversation's retention
     if batch.get("replaced") or batch.get("status") == "capped":
         return "capped"  # the hourly cap held it back: the notice went, or nothing
-    if batch.get("status") in ("failed", "blocked"):
-        return "failed"  # the outbox gave up (a permanent error, an opt-out)
+    if batch.get("status") in ("failed", "blocked") and not all(
+        batch.get(f"sid{i}") for i in indexes
+    ):
+        return "failed"  # the outbox gave up before it went (a permanent error, an opt-out)
     states = [batch.get(f"state{i}", "") for i in indexes]
     for bad in ("failed", "undelivered", "canceled"):
         if bad in states:

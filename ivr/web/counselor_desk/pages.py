@@ -236,7 +236,7 @@ def updates(thread_id: str) -> ResponseReturnValue:
             "holder": thread.holder,
             "crisis": thread.crisis_at is not None,
             "messages": [_message(m) for m in view.messages],
-            "delivery": [_delivery(m) for m in delivery if m.sender not in (TEXTER, LINE)],
+            "delivery": [_delivery(m) for m in delivery if _message(m)["tracked"]],
             "elsewhere": _elsewhere(thread_id),
         }
     )

@@ -24,10 +24,10 @@ function showDelivery(item, d) {
 
 // A press that begins on a button and ends on the one drawn in its place
 // clicks neither (a tap on Take lost to a redraw). What CONTAINER would draw
-// again waits while a pointer is down in it (and a moment after: a tap's
-// click may follow its pointerup), or while a button, form or link in it has
-// focus; never longer than HOLD_MS, so a press given up or a focus left
-// behind does not stop it for good. Returns whether to draw now.
+// again waits while a pointer or a key is down in it (and a moment after: a
+// tap's click may follow its pointerup); never longer than HOLD_MS, so a
+// press given up (a key up outside the window) does not stop it for good.
+// Returns whether to draw now.
 const HOLD_MS = 10000;
 const CLICK_GRACE_MS = 500;
 
@@ -36,17 +36,22 @@ function pressWatch(container) {
   let releasedAt = -Infinity;
   let heldSince = null;
   container.addEventListener("pointerdown", (event) => { down.add(event.pointerId); });
+  // A key held on a button (Space clicks when it comes up): a press too.
+  // Focus alone is not: a redraw puts it back on the same button, and a
+  // focused Take would otherwise hold every redraw for HOLD_MS.
+  container.addEventListener("keydown", (event) => { down.add(`key:${event.code}`); });
   function up(event) {
     if (down.delete(event.pointerId)) releasedAt = performance.now();
   }
+  function keyUp(event) {
+    if (down.delete(`key:${event.code}`)) releasedAt = performance.now();
+  }
   document.addEventListener("pointerup", up, true);
   document.addEventListener("pointercancel", up, true);
+  document.addEventListener("keyup", keyUp, true);
   window.addEventListener("blur", () => down.clear());
   function busy() {
-    if (down.size || performance.now() - releasedAt < CLICK_GRACE_MS) return true;
-    const active = document.activeElement;
-    return Boolean(active && active !== container && container.contains(active)
-      && active.closest("button, form, a"));
+    return down.size > 0 || performance.now() - releasedAt < CLICK_GRACE_MS;
   }
   return function free() {
     const now = performance.now();

@@ -467,3 +467,28 @@ def test_without_redis_texts_still_get_a_helpful_reply(
         content, "crisis_blocked", "es"
     )  # nothing recorded: no promise
     assert inline(phone.send("STOP")) == []  # never anything but compliance for STOP
+
+
+def test_a_lost_sends_failure_before_the_kept_sid_is_undone(
+    phone: Phone, twilio: TwilioSigner, redis_client: redis.Redis
+) -> None:
+    """A create timed out and the text was sent again: the lost first send's
+    "failed" reached the part before the worker kept the second's sid. Kept,
+    the part is the second's, not "failed" (a counselor would send again)."""
+    phone.send("klonopin")
+    key = next(k for k in redis_client.scan_iter("outbox:*") if redis_client.type(k) == b"hash")
+    batch_id = key.decode().split(":")[1]
+    lost, kept = "SM" + "3" * 32, "SM" + "4" * 32
+    url = f"/sms/status?part={batch_id}:0"
+    failed = {"MessageSid": lost, "MessageStatus": "failed", "ErrorCode": "30003"}
+    assert twilio.post(url, failed).status_code == 204
+    assert redis_client.hget(key, "state0") == b"failed"
+    StatusUpdates(redis_client).keep_sid(batch_id, 0, kept, 3600)
+    assert redis_client.hget(key, "state0") == b"queued"
+    assert redis_client.hget(key, "state0_error") is None
+    assert twilio.post(url, {"MessageSid": kept, "MessageStatus": "delivered"}).status_code
+    assert redis_client.hget(key, "state0") == b"delivered"
+    # Its own early report is kept: no step back to "queued".
+    StatusUpdates(redis_client).keep_sid(batch_id, 0, kept, 3600)
+    assert redis_client.hget(key, "state0") == b"delivered"
+    assert redis_client.get(f"outbox:sid:{kept}") == f"{batch_id}:0".encode()

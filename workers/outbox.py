@@ -34,6 +34,7 @@ from ivr.platform.twilio_transport import UNSUBSCRIBED, transport_error, twilio_
 from ivr.sms.optout import OptOuts
 from ivr.sms.outbox import LEASES, batch_key, cap_key, cap_notice_key, sid_key
 from ivr.sms.pacing import RateLimitTimeout, SendPacer
+from ivr.sms.status import StatusUpdates
 from workers.context import job_line
 
 log = logging.getLogger("helpline.jobs.outbox")
@@ -245,13 +246,8 @@ def _send_batch(line: Line, batch_id: str, key: str, lease: object) -> str:
                     return _record_end(line, key, "blocked", "21610: Twilio confirms STOP itself")
             log.warning("outbox %s part %d failed for good: %s", batch_id, index, failure)
             return _record_end(line, key, "failed", f"{failure.code or ''} {failure}".strip())
-        # The sid, then its way back to this part, in one round trip, in that order;
-        # its state "queued" unless a callback already moved it on.
-        kept = line.redis.pipeline(transaction=False)
-        kept.hset(key, f"sid{index}", sid)
-        kept.hsetnx(key, f"state{index}", "queued")
-        kept.set(sid_key(sid), f"{batch_id}:{index}", ex=line.settings.retention_seconds)
-        kept.execute()
+        # The sid, then its way back to this part, in one step (ivr/sms/status.py).
+        StatusUpdates(line.redis).keep_sid(batch_id, index, sid, line.settings.retention_seconds)
         record[f"sid{index}"] = sid
     log.info("outbox %s sent (%s parts) to %s", batch_id, record.get("parts"), record.get("to_ref"))
     return _record_end(line, key, "sent")

@@ -55,7 +55,29 @@ local ranks = cjson.decode(ranks_json)
 local current_rank = current and ranks[current] or 0
 if rank <= current_rank then return 0 end
 redis.call('HSET', batch, field, status)
+-- Before its sid is kept: whose report this was, for KEEP to undo if not its.
+if not kept then redis.call('HSET', batch, 'by' .. index, sid) end
 if error_code ~= '' then redis.call('HSET', batch, field .. '_error', error_code) end
+return 1
+"""
+
+
+# KEYS: the batch hash, the sid's own key. ARGV: the part's index, its sid,
+# the sid key's expiry, "<batch>:<index>". The sid the part keeps (the
+# message Twilio took), its state "queued" unless a report already moved it
+# on; a report that came first from another sid (the lost first send of a
+# create that timed out) is undone: its "failed" is not this message's.
+_KEEP = """
+local batch, index, sid = KEYS[1], ARGV[1], ARGV[2]
+redis.call('HSET', batch, 'sid' .. index, sid)
+local by = redis.call('HGET', batch, 'by' .. index)
+if by and by ~= sid then
+  redis.call('HSET', batch, 'state' .. index, 'queued')
+  redis.call('HDEL', batch, 'state' .. index .. '_error')
+end
+redis.call('HDEL', batch, 'by' .. index)  -- kept now: reports are matched to it
+redis.call('HSETNX', batch, 'state' .. index, 'queued')
+redis.call('SET', KEYS[2], ARGV[4], 'EX', ARGV[3])
 return 1
 """
 
@@ -64,6 +86,14 @@ class StatusUpdates:
     def __init__(self, client: redis.Redis) -> None:
         self._redis = client
         self._advance = client.register_script(_ADVANCE)
+        self._keep = client.register_script(_KEEP)
+
+    def keep_sid(self, batch_id: str, index: int, sid: str, ttl_seconds: int) -> None:
+        """The outbox sent part INDEX of BATCH_ID as SID: its reports find it."""
+        self._keep(
+            keys=[batch_key(batch_id), sid_key(sid)],
+            args=[index, sid, ttl_seconds, f"{batch_id}:{index}"],
+        )
 
     def record(self, message_sid: str, status: str, error_code: str, part: str = "") -> bool:
         """True when the status moved the message forward. PART: the batch and

@@ -30,10 +30,14 @@ from ivr.crisis.text import crisis_text
 from ivr.platform.config import PROJECT_ROOT
 
 FOLDER = PROJECT_ROOT / "flows" / CRISIS_DIR
+# What the held-out part gives now, held: a change must not lose a crisis it
+# finds. Spanish went from 129/131 found with 10/91 false alarms to 130/131
+# with 11/91 when 240 Spanish examples grew the training part (2026-12-07):
+# its recall floor rose with it, and its false-alarm ceiling by that one text.
 FLOORS = {
-    "recall": {"en": 0.99, "es": 0.98},
+    "recall": {"en": 0.99, "es": 0.99},
     "explicit": {"en": 1.0, "es": 1.0},
-    "false_alarms": {"en": 0.15, "es": 0.12},  # at most
+    "false_alarms": {"en": 0.15, "es": 0.13},  # at most
 }
 
 

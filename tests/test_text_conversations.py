@@ -25,7 +25,7 @@ from ivr.operators.audit import AuditLog
 from ivr.operators.counselor_desk import CounselorDesk
 from ivr.roster.store import ROSTER_KEY
 from ivr.sms.outbox import batch_id_for, batch_key
-from ivr.sms.person import deliver
+from ivr.sms.person import deliver, delivery_status
 from ivr.threads.store import Threads
 from tests.admin.login import log_in
 from tests.live import LiveLine, WorkerProcess, eventually
@@ -182,8 +182,11 @@ def test_a_crisis_in_a_held_conversation_is_flagged_and_answered_if_the_counselo
         live_line.content, "crisis", "en"
     )
     assert store.crisis_due(time.time() + 999) == []
-    # The counselor sees that the line answered.
-    assert [m.sender for m in store.messages(thread_id)][-2:] == ["line", "line"]
+    # The counselor sees that the line answered, and whether each text went.
+    answered = store.messages(thread_id)[-2:]
+    assert [m.sender for m in answered] == ["line", "line"]
+    outbox = Line(live_line.settings, live_line.content, live_line.redis).outbox
+    assert {delivery_status(outbox, thread_id, m) for m in answered} == {"delivered"}
 
 
 def test_a_crisis_the_counselor_answers_in_time_gets_no_robot_reply(live_line: LiveLine) -> None:
@@ -241,6 +244,9 @@ def test_a_silent_texter_is_told_how_to_come_back_and_the_conversation_closes(
     live_line.run_jobs()
     assert to(live_line, TEXTER)[-2:] == texts_of(live_line.content, "thread_closed", "en")
     assert store.open_thread_of(TEXTER) is None
+    outbox = Line(live_line.settings, live_line.content, live_line.redis).outbox
+    closing = store.messages(thread_id)[-2:]
+    assert {delivery_status(outbox, thread_id, m) for m in closing} == {"delivered"}
 
 
 def test_a_conversation_nobody_takes_climbs_by_texts_only(live_line: LiveLine) -> None:

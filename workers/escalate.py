@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import time
 
-from ivr.callbacks.alerts import staff_language
+from ivr.callbacks.alerts import staff_numbers
 from ivr.callbacks.requests import BACKUP_LINE, Callbacks
 from ivr.callbacks.returning import ReturnCalls
 from ivr.callbacks.urgent import (
@@ -144,8 +144,7 @@ def _reach(line: Line, item: UrgentItem, step: int) -> str:
 def _text(line: Line, item: UrgentItem, step: int, people: list[Counselor]) -> None:
     """The alert again, in each person's language, once per step and backup
     try (outbox cause)."""
-    languages = line.content.languages
-    recipients = [(person.phone, staff_language(person, languages)) for person in people]
+    recipients = staff_numbers(people, line.content.languages)
     minutes = str(int(item.age(time.time()) // 60))
     values = {"ref": item.reference, "minutes": minutes}
     role = {"message": "message_urgent", "conversation": "talk_urgent"}.get(

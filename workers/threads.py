@@ -24,12 +24,14 @@ from workers.context import job_line
 log = logging.getLogger("helpline.jobs.threads")
 
 
-def _line_says(line: Line, thread: Thread, number: str, role: str, cause: str) -> list[str]:
+def _line_says(
+    line: Line, thread: Thread, number: str, role: str, cause: str
+) -> tuple[list[str], str]:
     """The line's own text of ROLE to the texter, in their language, through
-    the outbox: sent once per CAUSE. Its bodies."""
+    the outbox: sent once per CAUSE. Its bodies, and the batch carrying them."""
     bodies = reply_texts(line.content, role, thread.language)
-    line.outbox.send(number, bodies, cause=cause, kind=role, language=thread.language)
-    return bodies
+    batch_id = line.outbox.send(number, bodies, cause=cause, kind=role, language=thread.language)
+    return bodies, batch_id
 
 
 def answer_unanswered_crisis(thread_id: str) -> str:
@@ -41,12 +43,11 @@ def answer_unanswered_crisis(thread_id: str) -> str:
         threads.crisis_answered(thread_id)
         return "answered, or closed"
     # One reply per crisis message: a later one gets its own.
-    bodies = _line_says(
+    bodies, batch_id = _line_says(
         line, thread, number, "crisis", f"thread-crisis:{thread_id}:{thread.crisis_seq}"
     )
     if threads.crisis_answered(thread_id):  # a job run twice notes it once
-        for body in bodies:
-            threads.note_line_text(thread_id, body)
+        threads.note_line_texts(thread_id, bodies, batch_id)
     log.warning("conversation %s: a crisis message went unanswered; crisis reply sent", thread_id)
     return "crisis reply sent"
 
@@ -65,9 +66,10 @@ def close_quiet_conversation(thread_id: str) -> str:
         return "still waiting for a counselor"
     if thread_id not in threads.quiet_due(time.time() + 1):
         return "the texter wrote meanwhile"
-    bodies = _line_says(line, thread, number, "thread_closed", f"thread-closed:{thread_id}")
-    for body in bodies:
-        threads.note_line_text(thread_id, body)
+    bodies, batch_id = _line_says(
+        line, thread, number, "thread_closed", f"thread-closed:{thread_id}"
+    )
+    threads.note_line_texts(thread_id, bodies, batch_id)
     if threads.close(thread_id, "line", "texter silent"):
         record_conversation(line.contacts, thread)
     log.info("conversation %s: the texter was silent; closed", thread_id)

@@ -12,14 +12,14 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import click
 
 from ivr.cli.desk import cli_counselor_desk, cli_operator, cli_who, reaching_redis
 from ivr.cli.support import cli_redis, cli_settings
-from ivr.cli.terminal import visible
+from ivr.cli.terminal import visible, when
 from ivr.contacts.export import csv_lines
 from ivr.contacts.log import oldest_first, read_filter
 from ivr.contacts.records import CHANNELS, NOTE_MAX, OUTCOMES, Contact, Contacts, WrapUp
@@ -33,17 +33,11 @@ def _contacts() -> tuple[Contacts, AuditLog]:
     return Contacts(client, settings.retention_seconds), AuditLog(client)
 
 
-def _when(moment: float | None) -> str:
-    if moment is None:
-        return "-"
-    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%d %H:%M")
-
-
 def _row(contact: Contact) -> str:
     waited = contact.waited_seconds
     wrap = "due" if contact.wrapup_due else (contact.risk or "-")
     return (
-        f"{contact.id}  {_when(contact.started)} UTC  {contact.channel:<8} {contact.language:<3}"
+        f"{contact.id}  {when(contact.started)} UTC  {contact.channel:<8} {contact.language:<3}"
         f" {contact.outcome:<12} {contact.counselor or '-':<12}"
         f" waited {int(waited) if waited is not None else '-':>4}s  wrap-up {wrap}"
     )

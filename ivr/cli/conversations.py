@@ -9,20 +9,13 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
 
 import click
 
 from ivr.cli.desk import cli_counselor_desk, cli_operator, reaching_redis
-from ivr.cli.terminal import visible
+from ivr.cli.terminal import visible, when
 from ivr.operators.counselor_desk import DeskRefused
 from ivr.threads.store import Thread
-
-
-def _when(moment: float | None) -> str:
-    if moment is None:
-        return "-"
-    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%d %H:%M")
 
 
 def _waited_minutes(thread: Thread, now: float) -> int:
@@ -34,7 +27,7 @@ def _waited_minutes(thread: Thread, now: float) -> int:
 def _row(thread: Thread, now: float) -> str:
     crisis = "  crisis" if thread.crisis_at is not None else ""
     return (
-        f"{thread.id}  {thread.state:<7} {thread.language:<3} since {_when(thread.opened)} UTC"
+        f"{thread.id}  {thread.state:<7} {thread.language:<3} since {when(thread.opened)} UTC"
         f"  waited {_waited_minutes(thread, now):>3} min  held by {thread.holder or '-'}{crisis}"
     )
 
@@ -80,6 +73,6 @@ def conversations_show(thread_id: str) -> None:
     for message in view.messages:
         crisis = " [crisis]" if message.crisis else ""
         words = visible(message.body)
-        click.echo(f"{_when(message.at)} {message.sender:<10} {message.status:<8}{crisis} {words}")
+        click.echo(f"{when(message.at)} {message.sender:<10} {message.status:<8}{crisis} {words}")
     if not view.messages:
         click.echo("No messages.")

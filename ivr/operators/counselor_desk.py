@@ -224,10 +224,7 @@ class CounselorDesk:
         to everyone (`free_for_new_work`)."""
         if not self.overdue_wrapups(counselor):
             return False
-        roster = RosterStore(self.threads.redis).load()
-        on_call = who_is_on_call(roster, clock.now()) if roster is not None else []
-        others = [c for c in on_call if c.id != counselor]
-        return any(not self.overdue_wrapups(c.id) for c in others)
+        return any(not self.overdue_wrapups(other) for other in self.others_on_call(counselor))
 
     def take(self, thread_id: str, counselor: str) -> None:
         if self.held_back(counselor):
@@ -300,15 +297,14 @@ class CounselorDesk:
         if number:
             language = thread.language
             bodies = reply_texts(self.content, "thread_closed", language)
-            self.outbox.send(
+            batch_id = self.outbox.send(
                 number,
                 bodies,
                 cause=f"thread-closed:{thread_id}",
                 kind="thread_closed",
                 language=language,
             )
-            for body in bodies:
-                self.threads.note_line_text(thread_id, body)
+            self.threads.note_line_texts(thread_id, bodies, batch_id)
         self.threads.close(thread_id, counselor, "closed by the counselor")
         contact_id = record_conversation(self.contacts, thread)
         self.audit.record(f"desk:{counselor}", "conversation.close", thread_id)

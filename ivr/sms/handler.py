@@ -332,9 +332,10 @@ class SmsHandler:
         when the next comes on. Kept in the conversation for whoever takes it."""
         roster = self.roster.load()
         now = clock.now()
-        on_call = roster is not None and bool(who_is_on_call(roster, now))
+        people = who_is_on_call(roster, now) if roster is not None else []
+        on_call = bool(people)
         asked = self.person.ask(text.sender, language, someone_on_call=on_call)
-        wait = wait_now(roster, self.person.threads, asked.thread_id, language, now)
+        wait = wait_now(roster, people, self.person.threads, asked.thread_id, language, now)
         bodies = wait_texts(self.content, keyword.reply, wait, language, self.settings.timezone)
         bodies += self._near_line(reading, language)
         sent = self._send(text, bodies, language, "talk")
@@ -351,9 +352,7 @@ class SmsHandler:
         the outbox batch carrying them, one part each, so the desk shows
         whether each went (the hourly cap can hold them back); none for the
         inline crisis reply, which Twilio sends with its answer."""
-        for index, body in enumerate(bodies):
-            part = f"{batch_id}:{index}" if batch_id else ""
-            self.person.threads.note_line_text(thread_id, body, part)
+        self.person.threads.note_line_texts(thread_id, bodies, batch_id)
 
     def _twilio_answered(self, text: InboundText) -> bool:
         """Twilio's layer replied to this text itself (ivr/sms/twilio_layer.py).

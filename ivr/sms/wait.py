@@ -13,14 +13,15 @@ a counselor writes is theirs, not the line's, to promise."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from ivr.content.model import NEXT_SHIFT_VALUE, Content
 from ivr.content.render import clock_time, fill
-from ivr.roster.model import Roster
-from ivr.roster.oncall import next_on_call, who_is_on_call
+from ivr.roster.model import Counselor, Roster
+from ivr.roster.oncall import next_on_call
 from ivr.threads.store import Threads
 
 # A time of day names one instant only within a day of now ("at 7:00 AM" is
@@ -38,11 +39,16 @@ class Wait:
 
 
 def wait_now(
-    roster: Roster | None, threads: Threads, thread_id: str, language: str, now: datetime
+    roster: Roster | None,
+    on_call: Sequence[Counselor],
+    threads: Threads,
+    thread_id: str,
+    language: str,
+    now: datetime,
 ) -> Wait:
-    """The wait of THREAD_ID, just offered, for a texter writing in LANGUAGE."""
-    on = who_is_on_call(roster, now) if roster is not None else []
-    speakers = sum(1 for counselor in on if counselor.speaks(language))
+    """The wait of THREAD_ID, just offered, for a texter writing in LANGUAGE;
+    ON_CALL: who the roster has on call at NOW (the caller read it already)."""
+    speakers = sum(1 for counselor in on_call if counselor.speaks(language))
     ahead = threads.ahead_of(thread_id)
     if speakers or roster is None:
         return Wait(speakers, ahead, None, now)

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import redis
@@ -255,8 +256,13 @@ class Threads:
     def ahead_of(self, thread_id: str) -> int:
         """How many threads are waiting that were offered before THREAD_ID
         (all that wait, when it is not waiting itself)."""
-        waiting = self.waiting()
-        return waiting.index(thread_id) if thread_id in waiting else len(waiting)
+        # One round trip on a TALK's webhook, not one per waiting thread: a
+        # thread whose record expired may still be counted until a list drops it.
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.zrank(WAITING, thread_id)
+        pipe.zcard(WAITING)
+        rank, size = pipe.execute()
+        return int(size if rank is None else rank)
 
     def open_ids(self) -> list[str]:
         return self._ids(OPEN)
@@ -372,16 +378,22 @@ class Threads:
         )
         return seq if seq >= 0 else None
 
-    def note_line_text(self, thread_id: str, body: str, part: str = "") -> int:
-        """A text the line itself sent the texter in this thread (the wait, the
-        closing text), for the counselor to see. PART: the outbox batch and
-        part carrying it, if the outbox did."""
+    def note_line_texts(self, thread_id: str, bodies: Sequence[str], batch_id: str = "") -> None:
+        """Texts the line itself sent the texter in this thread (the wait, the
+        closing text), for the counselor to see, in one step. BATCH_ID: the
+        outbox batch carrying them, one part each ("<batch>:<index>"), so the
+        desk can say whether each went; none for an inline reply."""
+        if not bodies:
+            return
         key = f"{self._key(thread_id)}:messages"
+        parts = [f"{batch_id}:{i}" if batch_id else "" for i in range(len(bodies))]
+        lines = [
+            self._line(LINE, body, False, "sent", p) for body, p in zip(bodies, parts, strict=True)
+        ]
         pipe = self._redis.pipeline(transaction=True)
-        pipe.rpush(key, self._line(LINE, body, False, "sent", part))
+        pipe.rpush(key, *lines)
         pipe.expire(key, self._ttl)
-        length = int(pipe.execute()[0])
-        return length - 1
+        pipe.execute()
 
     def mark(self, thread_id: str, seq: int, status: str) -> bool:
         """A message's new status; one the outbox took (or refused) leaves the

@@ -410,7 +410,8 @@ def test_a_status_callback_before_its_sid_is_kept_finds_its_part_by_its_url(
     key = next(k for k in redis_client.scan_iter("outbox:*") if redis_client.type(k) == b"hash")
     batch_id = key.decode().split(":")[1]
     sid = "SM" + "e" * 32  # Twilio reports before the worker has kept the sid
-    assert twilio.post("/sms/status", {"MessageSid": sid, "MessageStatus": "sent"}).status_code
+    early = twilio.post("/sms/status", {"MessageSid": sid, "MessageStatus": "sent"})
+    assert early.status_code == 204
     assert redis_client.hget(key, "state0") is None  # by its sid alone: lost
     answer = twilio.post(
         f"/sms/status?part={batch_id}:0", {"MessageSid": sid, "MessageStatus": "delivered"}
@@ -438,7 +439,7 @@ def test_a_callback_for_another_message_on_the_same_part_changes_nothing(
     kept, lost = "SM" + "1" * 32, "SM" + "2" * 32
     redis_client.hset(key, "sid0", kept)
     url = f"/sms/status?part={batch_id}:0"
-    assert twilio.post(url, {"MessageSid": kept, "MessageStatus": "delivered"}).status_code
+    assert twilio.post(url, {"MessageSid": kept, "MessageStatus": "delivered"}).status_code == 204
     failed = {"MessageSid": lost, "MessageStatus": "failed", "ErrorCode": "30003"}
     assert twilio.post(url, failed).status_code == 204
     assert redis_client.hget(key, "state0") == b"delivered"
@@ -486,7 +487,7 @@ def test_a_lost_sends_failure_before_the_kept_sid_is_undone(
     StatusUpdates(redis_client).keep_sid(batch_id, 0, kept, 3600)
     assert redis_client.hget(key, "state0") == b"queued"
     assert redis_client.hget(key, "state0_error") is None
-    assert twilio.post(url, {"MessageSid": kept, "MessageStatus": "delivered"}).status_code
+    assert twilio.post(url, {"MessageSid": kept, "MessageStatus": "delivered"}).status_code == 204
     assert redis_client.hget(key, "state0") == b"delivered"
     # Its own early report is kept: no step back to "queued".
     StatusUpdates(redis_client).keep_sid(batch_id, 0, kept, 3600)

@@ -14,13 +14,15 @@ from pathlib import Path
 
 import pytest
 import redis
+from click.testing import CliRunner
 
 from ivr.app import create_app
+from ivr.cli.main import main
 from ivr.content.model import Content
 from ivr.operators.overview import Overview
 from ivr.platform.config import ConfigError
 from ivr.sms.twilio_layer import SETTING_KEY, twilio_answered
-from tests.conftest import AUTH_TOKEN, PUBLIC_URL, RedisServer, make_settings
+from tests.conftest import AUTH_TOKEN, PUBLIC_URL, RedisServer, cli_environment, make_settings
 from tests.live import LiveLine
 from tests.test_sms import Phone, inline, texts_of
 from tests.twilio_signing import TwilioSigner
@@ -136,7 +138,11 @@ def now_notes(client: redis.Redis) -> list[str]:
 
 
 def test_a_wrong_setting_shows_on_the_now_page_until_a_text_agrees(
-    advanced: Phone, twilio: TwilioSigner, redis_client: redis.Redis
+    advanced: Phone,
+    twilio: TwilioSigner,
+    redis_client: redis.Redis,
+    redis_server: RedisServer,
+    tmp_path: Path,
 ) -> None:
     """Only real texts tell whether Advanced Opt-Out is in force; a setting
     that disagrees gives texters two replies, so the operator is told."""
@@ -152,6 +158,11 @@ def test_a_wrong_setting_shows_on_the_now_page_until_a_text_agrees(
     plain.send("HELP", OptOutType="HELP")
     (note,) = now_notes(redis_client)
     assert "HELPLINE_ADVANCED_OPT_OUT is false" in note
+    # Where an operator reads it: `helpline now` (the /admin Now panel prints
+    # the same Board's notes).
+    shown = CliRunner().invoke(main, ["now"], env=cli_environment(redis_server.url, tmp_path))
+    assert shown.exit_code == 0, shown.output
+    assert note in shown.output
     assert redis_client.ttl(SETTING_KEY) > 0  # kept a month at most
     plain.send("STOP")
     assert now_notes(redis_client) == []

@@ -21,7 +21,8 @@ from tests.conftest import RedisServer
 from tests.operators.test_status_cli import SECRET_KEY, Run, _environment, _runner
 
 WAITING_TEXTER, HELD_TEXTER = "+12025550171", "+12025550172"
-EVERY_DIGITS = ("2025550171", "2025550172", "0171")  # a list shows not even the last four
+# A list shows not even the last four.
+EVERY_DIGITS = ("2025550171", "2025550172", "0171", "0172")
 WORDS = "i can't sleep and i'm scared"
 
 

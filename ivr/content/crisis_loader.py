@@ -19,12 +19,15 @@ from ivr.crisis.corpus import (
     corpus_digest,
     read_examples,
 )
+from ivr.crisis.encoder import EncoderError, file_digest, load_encoder
 from ivr.crisis.model import ModelError, load_model
 from ivr.crisis.reader import CrisisReader
 from ivr.crisis.rules_file import RULES_FILE, read_rules
 from ivr.platform.problems import Problem
 
 MODEL_FILE = "model.json"
+ENCODER_FILE = "encoder.onnx"  # the sentence encoder's 8-bit weights
+ENCODER_INFO = "encoder.json"  # its word pieces, and what it was fine-tuned on
 
 
 # (folder, each file's size and mtime) -> what reading it gave. The model is
@@ -44,21 +47,51 @@ def corpus_problems(directory: Path) -> list[Problem]:
     for name in (TRAIN_FILE, HELDOUT_FILE):
         if (folder / name).is_file():
             problems += read_examples(folder / name, f"{CRISIS_DIR}/{name}")[1]
-    return problems + unfitted(directory)
+    return problems + unfitted(directory) + encoder_problems(directory)
+
+
+def encoder_problems(directory: Path) -> list[Problem]:
+    """onnxruntime cannot open the encoder, or it does not answer with one
+    probability for the highest piece id. Only here (`flows check`, CI): a
+    running line opens it on first use, in each process after the web server
+    has forked (ivr/crisis/encoder.py)."""
+    folder = directory / CRISIS_DIR
+    if not has_encoder(folder):
+        return []
+    try:
+        load_encoder(folder, ENCODER_FILE, ENCODER_INFO).opened()
+    except EncoderError as error:
+        return [Problem(f"{CRISIS_DIR}/{ENCODER_FILE}", 1, str(error))]
+    return []
 
 
 def unfitted(directory: Path) -> list[Problem]:
-    """The model was fitted on another train.yaml (see `corpus_problems`)."""
+    """The model was fitted on another train.yaml, or its thresholds were chosen
+    beside another encoder.onnx (see `corpus_problems`). An encoder fine-tuned
+    on an older train.yaml is not a problem: `helpline crisis train` scores the
+    examples it never saw as they come (docs/crisis.md)."""
     folder = directory / CRISIS_DIR
     try:
         model = load_model(folder / MODEL_FILE)
         fitted = model.trained_on == corpus_digest(folder / TRAIN_FILE)
+        encoder = file_digest(folder / ENCODER_FILE) if has_encoder(folder) else ""
+        paired = model.encoder == encoder
     except (ModelError, OSError):
         return []  # read_crisis reports an unreadable file
-    if fitted:
-        return []
-    message = f"fitted on another {CRISIS_DIR}/{TRAIN_FILE}: run `helpline crisis train`"
-    return [Problem(f"{CRISIS_DIR}/{MODEL_FILE}", 1, message)]
+    problems: list[Problem] = []
+    if not fitted:
+        message = f"fitted on another {CRISIS_DIR}/{TRAIN_FILE}: run `helpline crisis train`"
+        problems.append(Problem(f"{CRISIS_DIR}/{MODEL_FILE}", 1, message))
+    if not paired:
+        message = f"fitted beside another {CRISIS_DIR}/{ENCODER_FILE}: run `helpline crisis train`"
+        problems.append(Problem(f"{CRISIS_DIR}/{MODEL_FILE}", 1, message))
+    return problems
+
+
+def has_encoder(folder: Path) -> bool:
+    """Content may come without a sentence encoder (the n-grams then read alone,
+    with thresholds chosen for them): both its files, or neither."""
+    return (folder / ENCODER_FILE).is_file() or (folder / ENCODER_INFO).is_file()
 
 
 def forget() -> None:
@@ -74,7 +107,8 @@ def read_crisis(directory: Path) -> tuple[CrisisReader | None, list[Problem]]:
             (stat.st_size, stat.st_mtime_ns)
             for stat in (
                 (folder / name).stat()
-                for name in (RULES_FILE, MODEL_FILE)  # all the running line reads
+                # all the running line reads
+                for name in (RULES_FILE, MODEL_FILE, ENCODER_FILE, ENCODER_INFO)
                 if (folder / name).is_file()
             )
         )
@@ -96,7 +130,8 @@ def _read_crisis(directory: Path) -> tuple[CrisisReader | None, list[Problem]]:
     def named(name: str) -> str:
         return f"{CRISIS_DIR}/{name}"
 
-    for name in (RULES_FILE, MODEL_FILE, TRAIN_FILE):
+    encoder_files = (ENCODER_FILE, ENCODER_INFO) if has_encoder(folder) else ()
+    for name in (RULES_FILE, MODEL_FILE, *encoder_files, TRAIN_FILE):
         if not (folder / name).is_file():
             problems.append(Problem(named(name), 1, f"missing content file {named(name)}"))
     if problems:
@@ -109,6 +144,18 @@ def _read_crisis(directory: Path) -> tuple[CrisisReader | None, list[Problem]]:
     except ModelError as error:
         problems.append(Problem(named(MODEL_FILE), 1, str(error)))
         return None, problems
+    encoder = None
+    if encoder_files:
+        try:
+            encoder = load_encoder(folder, ENCODER_FILE, ENCODER_INFO)
+        except EncoderError as error:
+            problems.append(Problem(named(ENCODER_INFO), 1, str(error)))
+            return None, problems
+    elif model.encoder:  # thresholds for a score it cannot compute
+        problems.append(
+            Problem(named(ENCODER_FILE), 1, f"missing content file {named(ENCODER_FILE)}")
+        )
+        return None, problems
     if problems or rules is None:
         return None, problems
-    return CrisisReader(rules, model), []
+    return CrisisReader(rules, model, encoder), []

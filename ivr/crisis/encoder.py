@@ -1,19 +1,19 @@
 """The learned stage's second reader: a small multilingual sentence encoder
 (multilingual-e5-small, 12 layers), fine-tuned on flows/crisis/train.yaml to
 say how likely a text is a crisis. Kept in flows/crisis/encoder.onnx (8-bit
-weights) and flows/crisis/encoder.json (its word pieces, and what it was
-fitted on); run by onnxruntime on one thread.
+weights) and flows/crisis/encoder.json (its word pieces, and the score it
+gave each training example out of fold); run by onnxruntime on one thread.
 
 Why beside the n-gram model: a linear model over letters and words reads
 "i'm not thinking about ending anything" and "thanks for listening tonight"
-by the words they share with crises; an encoder reads the sentence. Five folds
-over the training part, at the threshold that finds 97 % of the crises: false
-alarms 21 % (n-grams alone) against 9 % (the two averaged), docs/crisis.md.
+by the words they share with crises; an encoder reads the sentence. Measured
+out of fold on the training part and on the held-out part: docs/crisis.md.
 
 The text it reads is the reader's (`crisis_text`: lower case, no accents or
 punctuation, emoji as words), so its word pieces are the model's pieces made
-of those letters only — 18 % of the original vocabulary — and the split of a
-word into pieces is done here, the same at training and at run time.
+of those letters only (22,335 of 250,002 are kept, tools/encoder/base.py),
+and the split of a word into pieces is done here, the same at training and
+at run time.
 """
 
 from __future__ import annotations
@@ -21,15 +21,21 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
+import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, cast
 
 ENCODER_FORMAT = 1
 WORD_START = "\u2581"  # SentencePiece's mark of a piece that begins a word
 MAX_TOKENS = 64  # a window of the text, with its start and end marks
 STRIDE = 32  # a longer text is read in overlapping windows; the highest counts
+# At most this many windows (542 tokens, about 1,800 letters of English) are
+# read, spread over the whole text: each costs about a millisecond, and an
+# SMS of 1,600 characters needs about 15. Rules and n-grams read every word.
+MAX_WINDOWS = 16
 
 
 class EncoderError(ValueError):
@@ -47,7 +53,7 @@ class Pieces:
     end: int  # </s>
     longest: int  # the longest piece, in letters
 
-    def word(self, word: str) -> list[int]:
+    def word_ids(self, word: str) -> list[int]:
         marked = WORD_START + word
         size = len(marked)
         best = [-math.inf] * (size + 1)
@@ -72,52 +78,114 @@ class Pieces:
             end = begin
         return pieces[::-1]
 
-    def text(self, words: str) -> list[int]:
+    def text_ids(self, words: str) -> list[int]:
         """Token ids of WORDS (`crisis_text`), without the start and end marks."""
-        return [piece for word in words.split() for piece in self.word(word)]
+        return [piece for word in words.split() for piece in self.word_ids(word)]
 
 
 def windows(tokens: Sequence[int], start: int, end: int) -> list[list[int]]:
     """TOKENS as the encoder reads them: one window, or overlapping windows of
-    the same length (the last ends where the text ends) when it is long."""
+    the same length (the first at the text's start, the last at its end) when
+    it is long; at most MAX_WINDOWS, spread evenly over a very long text."""
     room = MAX_TOKENS - 2
     if len(tokens) <= room:
         return [[start, *tokens, end]]
-    firsts = [*range(0, len(tokens) - room, STRIDE), len(tokens) - room]
+    last = len(tokens) - room
+    firsts = [*range(0, last, STRIDE), last]
+    if len(firsts) > MAX_WINDOWS:
+        firsts = [round(i * last / (MAX_WINDOWS - 1)) for i in range(MAX_WINDOWS)]
     return [[start, *tokens[first : first + room], end] for first in firsts]
 
 
-def encoder_text(words: str, question: bool) -> str:
-    """What the encoder is given: the reader's words, and whether the text asks."""
-    return f"{words} ?" if question else words
+def averaged(ngrams: float, encoder: float, ngram_share: float) -> float:
+    """The learned stage's crisis score: the two readers' probabilities, the
+    n-grams weighing NGRAM_SHARE (chosen out of fold, `ivr.crisis.train`)."""
+    return ngram_share * ngrams + (1.0 - ngram_share) * encoder
 
 
-def averaged(ngrams: float, encoder: float) -> float:
-    """The learned stage's crisis score: the two readers' probabilities averaged
-    (each alone, out of fold, made more false alarms than the two together)."""
-    return (ngrams + encoder) / 2.0
+def example_key(text: str, language: str) -> str:
+    """How encoder.json names a training example it scored out of fold: by its
+    words, not its label, so a label corrected since keeps its unseen score."""
+    return hashlib.sha256(f"{language}\n{text}".encode()).hexdigest()[:16]
 
 
-def example_key(text: str, language: str, label: str) -> str:
-    """How encoder.json names a training example it scored out of fold."""
-    return hashlib.sha256(f"{language}\n{label}\n{text}".encode()).hexdigest()[:16]
+class Session(Protocol):
+    """What the encoder needs of onnxruntime.InferenceSession."""
+
+    def run(self, output_names: None, feeds: dict[str, Any]) -> list[Any]: ...
 
 
 @dataclass(frozen=True)
 class CrisisEncoder:
     pieces: Pieces
-    session: Any  # onnxruntime.InferenceSession
-    trained_on: str  # sha256 of the train.yaml it was fine-tuned on
+    path: Path  # encoder.onnx
     digest: str  # sha256 of encoder.onnx: the n-gram model records which it was paired with
     out_of_fold: Mapping[str, float]  # example_key -> score from a model that never saw it
+    # None: onnxruntime's session is opened on first use, in each process. The
+    # web server loads content before it forks its workers, and a session made
+    # before a fork crashed the worker when it exited ("terminate called after
+    # throwing an instance of 'std::system_error'", tests/test_logs.py).
+    session: Session | None = None
+    _opened: dict[int, Session] = field(default_factory=dict, compare=False, repr=False)
+    _opening: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
-    def score(self, words: str, question: bool = False) -> float:
+    def score(self, words: str) -> float:
+        """How likely WORDS (`crisis_text`, content's idioms cut) are a crisis: the
+        highest of its windows' probabilities. EncoderError if onnxruntime fails."""
         import numpy as np
 
-        tokens = self.pieces.text(encoder_text(words, question))
+        tokens = self.pieces.text_ids(words)
         batch = np.array(windows(tokens, self.pieces.start, self.pieces.end), dtype=np.int64)
-        scores = self.session.run(None, {"ids": batch})[0]
-        return float(max(scores.reshape(-1)))
+        session = self.opened()
+        try:
+            scores = session.run(None, {"ids": batch})[0]
+        except Exception as error:  # onnxruntime raises its own kinds
+            raise EncoderError(f"onnxruntime: {type(error).__name__}") from error
+        return float(np.max(scores))
+
+    def opened(self) -> Session:
+        """This process's session, opened and checked on first use."""
+        if self.session is not None:
+            return self.session
+        process = os.getpid()
+        session = self._opened.get(process)
+        if session is None:
+            with self._opening:
+                session = self._opened.get(process)
+                if session is None:
+                    session = open_session(self.path, self.pieces)
+                    self._opened.clear()  # a parent's, if this process was forked
+                    self._opened[process] = session
+        return session
+
+
+def open_session(path: Path, pieces: Pieces) -> Session:
+    """onnxruntime's session of the encoder at PATH, checked: the highest piece
+    id in, one probability out. EncoderError when it cannot be used."""
+    import numpy as np
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    # One thread per reading: the same sums in the same order, so the same text
+    # always gets the same score, and no thread pool per process.
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    # No memory arena: it keeps the largest input's buffers for good (+7 MB
+    # after a long text); loaded from the file, not from bytes held here, which
+    # onnxruntime copies (+30 MB). Measured on this machine, 2026-12-07.
+    options.enable_cpu_mem_arena = False
+    try:
+        session = onnxruntime.InferenceSession(
+            str(path), options, providers=["CPUExecutionProvider"]
+        )
+        highest = [[pieces.start, len(pieces.ids) - 1, pieces.end]]
+        probe = session.run(None, {"ids": np.array(highest, dtype=np.int64)})
+        shape, value = probe[0].shape, float(np.max(probe[0]))
+    except Exception as error:  # onnxruntime raises its own kinds for a bad file
+        raise EncoderError(f"onnxruntime cannot use {path.name}: {error}") from error
+    if shape != (1,) or not 0.0 <= value <= 1.0:
+        raise EncoderError(f"{path.name} gave {shape} {value} for one text, not a probability")
+    return cast(Session, session)
 
 
 def file_digest(path: Path) -> str:
@@ -135,12 +203,15 @@ def pieces_from_json(data: Any) -> Pieces:
     if len(ids) != len(listed) or not 0 <= start < len(listed) or not 0 <= end < len(listed):
         raise EncoderError("pieces: each once, and <s> and </s> among them")
     scores = {piece: score for piece, score in listed if piece and not piece.startswith("<")}
+    if not scores or not all(-math.inf < score <= 0.0 for score in scores.values()):
+        raise EncoderError("pieces: word pieces with log-probability scores (finite, <= 0)")
     return Pieces(ids, scores, start, end, max(len(piece) for piece in scores))
 
 
 def load_encoder(folder: Path, onnx_name: str, json_name: str) -> CrisisEncoder:
-    """The encoder kept in FOLDER; EncoderError when it cannot be used."""
-    import onnxruntime
+    """The encoder kept in FOLDER; EncoderError when its files do not hold one.
+    onnxruntime opens it on first use (`CrisisEncoder.opened`); `helpline flows
+    check` does so at once (ivr/content/crisis_loader.py)."""
 
     try:
         data = json.loads((folder / json_name).read_text(encoding="utf-8"))
@@ -153,22 +224,8 @@ def load_encoder(folder: Path, onnx_name: str, json_name: str) -> CrisisEncoder:
         raise EncoderError(f"{onnx_name} is not the file {json_name} was written with")
     try:
         out_of_fold = {str(key): float(score) for key, score in data["out_of_fold"].items()}
-        trained_on = str(data["trained_on"])
     except (KeyError, TypeError, ValueError, AttributeError) as error:
-        raise EncoderError(f"{type(error).__name__}: {error}") from error
-    options = onnxruntime.SessionOptions()
-    # One thread: the same sums in the same order, so the same text always gets
-    # the same score; and a webhook's reading never competes with its neighbours.
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    # No memory arena: it keeps the largest input's buffers for good (+7 MB
-    # after a long text, measured); loaded from the file, not from bytes held
-    # here, which onnxruntime copies (+30 MB). docs/benchmarks.md.
-    options.enable_cpu_mem_arena = False
-    try:
-        session = onnxruntime.InferenceSession(
-            str(folder / onnx_name), options, providers=["CPUExecutionProvider"]
-        )
-    except Exception as error:  # onnxruntime raises its own kinds for a bad file
-        raise EncoderError(f"onnxruntime cannot load {onnx_name}: {error}") from error
-    return CrisisEncoder(pieces_from_json(data), session, trained_on, digest, out_of_fold)
+        raise EncoderError(f"out_of_fold: {type(error).__name__}: {error}") from error
+    if not out_of_fold:  # the thresholds would rest on texts it was fine-tuned on
+        raise EncoderError("out_of_fold: no example's out-of-fold score")
+    return CrisisEncoder(pieces_from_json(data), folder / onnx_name, digest, out_of_fold)

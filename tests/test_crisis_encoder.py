@@ -117,12 +117,15 @@ def test_the_thresholds_were_chosen_beside_this_encoder(content: Content) -> Non
     assert content.crisis.model.encoder == encoder.digest
 
 
-def test_every_training_example_has_an_out_of_fold_score_or_is_new(content: Content) -> None:
+def test_the_thresholds_rest_on_out_of_fold_scores_of_most_training_examples(
+    content: Content,
+) -> None:
+    """An example added or edited since the encoder was fine-tuned has none
+    (scored as it is); most must have one, or `make train-encoder` is due."""
     encoder = content.crisis.encoder
     assert encoder is not None
     examples = load_corpus(FOLDER, TRAIN_FILE)
     keys = {example_key(e.text, e.language) for e in examples}
-    assert set(encoder.out_of_fold) <= keys  # no score kept for a text no longer there
     assert len(keys & set(encoder.out_of_fold)) >= 0.9 * len(examples)
 
 
@@ -230,7 +233,7 @@ def test_each_process_opens_its_own_session(content: Content) -> None:
     assert encoder.opened() is first
     encoder._opened[-1] = encoder._opened.pop(os.getpid())  # as if forked from another
     assert encoder.opened() is not first
-    assert list(encoder._opened) == [os.getpid()]
+    assert set(encoder._opened) == {-1, os.getpid()}  # a parent's is kept, not closed
 
 
 def test_an_encoder_that_is_not_the_one_described_is_refused(flows_copy: Path) -> None:
@@ -266,9 +269,8 @@ def test_a_broken_encoder_description_is_refused_with_why(
         load_encoder(folder, ENCODER_FILE, ENCODER_INFO)
 
 
-def test_a_model_fitted_beside_another_encoder_is_refused_by_flows_check(
-    flows_copy: Path,
-) -> None:
+def test_a_model_fitted_beside_another_encoder_is_refused(flows_copy: Path) -> None:
+    """By flows check, and by the line: its thresholds are for another's scores."""
     flows = flows_copy
     model_file = flows / CRISIS_DIR / "model.json"
     model = json.loads(model_file.read_text(encoding="utf-8"))
@@ -276,6 +278,23 @@ def test_a_model_fitted_beside_another_encoder_is_refused_by_flows_check(
     model_file.write_text(json.dumps(model), encoding="utf-8")
     problems = check_directory(flows)
     assert any("fitted beside another" in str(p) for p in problems)
+    reader, problems = read_crisis(flows)
+    assert reader is None
+    assert any("fitted beside another" in str(p) for p in problems)
+
+
+def test_an_encoder_replaced_after_loading_is_not_opened(flows_copy: Path) -> None:
+    """New weights with the pieces and thresholds of the old: refused, and not
+    tried again on every text."""
+    folder = flows_copy / CRISIS_DIR
+    encoder = load_encoder(folder, ENCODER_FILE, ENCODER_INFO)
+    weights = (folder / ENCODER_FILE).read_bytes()
+    (folder / ENCODER_FILE).write_bytes(weights + b"\0")
+    with pytest.raises(EncoderError, match="changed since"):
+        encoder.opened()
+    (folder / ENCODER_FILE).write_bytes(weights)  # put back: still not tried at once
+    with pytest.raises(EncoderError, match="tried again soon"):
+        encoder.score("hola")
 
 
 def test_thresholds_rest_on_scores_of_texts_the_encoder_never_saw(content: Content) -> None:

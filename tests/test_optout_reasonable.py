@@ -16,6 +16,7 @@ from rq import Queue
 from ivr.callers.blocklist import Blocklist
 from ivr.content.compliance import ComplianceReader, same_word
 from ivr.content.model import Content
+from ivr.crisis.text import crisis_text
 from ivr.jobs import QUEUE_NAME
 from ivr.platform.config import Settings
 from ivr.sms.optout import OptOuts
@@ -153,6 +154,8 @@ def test_an_opt_out_sentence_is_never_read_as_a_crisis_by_the_score(content: Con
     said in a sentence is read by the rules whole, and by the score only for
     what it says besides (docs/crisis.md)."""
     for body in ("please don't text me anymore", "ya no me escriban"):
+        ngrams = content.crisis.model.score(crisis_text(body)).crisis
+        assert ngrams >= content.crisis.model.crisis_threshold  # what they would say alone
         reading = read_text(body, content)
         assert (reading.intent, reading.opts_out) == (Intent.OPT_OUT, False)
 

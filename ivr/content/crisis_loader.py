@@ -19,7 +19,7 @@ from ivr.crisis.corpus import (
     corpus_digest,
     read_examples,
 )
-from ivr.crisis.encoder import EncoderError, file_digest, load_encoder
+from ivr.crisis.encoder import EncoderError, file_digest, load_encoder, open_session
 from ivr.crisis.model import ModelError, load_model
 from ivr.crisis.reader import CrisisReader
 from ivr.crisis.rules_file import RULES_FILE, read_rules
@@ -52,17 +52,28 @@ def corpus_problems(directory: Path) -> list[Problem]:
 
 def encoder_problems(directory: Path) -> list[Problem]:
     """onnxruntime cannot open the encoder, or it does not answer with one
-    probability for the highest piece id. Only here (`flows check`, CI): a
-    running line opens it on first use, in each process after the web server
-    has forked (ivr/crisis/encoder.py)."""
+    probability for the highest piece id. Asked by `flows check` (and CI) and
+    the admin content page: opened once per process and file (about 55 MB
+    while it is open, then let go); a running line opens its own on first use,
+    in each process after the web server has forked (ivr/crisis/encoder.py)."""
     folder = directory / CRISIS_DIR
     if not has_encoder(folder):
         return []
     try:
-        load_encoder(folder, ENCODER_FILE, ENCODER_INFO).opened()
-    except EncoderError as error:
-        return [Problem(f"{CRISIS_DIR}/{ENCODER_FILE}", 1, str(error))]
-    return []
+        encoder = load_encoder(folder, ENCODER_FILE, ENCODER_INFO)
+    except EncoderError:
+        return []  # read_crisis reports it
+    if encoder.digest not in _opened_once:
+        try:
+            open_session(encoder.path, encoder.pieces, encoder.digest)
+            _opened_once[encoder.digest] = []
+        except EncoderError as error:
+            _opened_once[encoder.digest] = [Problem(f"{CRISIS_DIR}/{ENCODER_FILE}", 1, str(error))]
+    return list(_opened_once[encoder.digest])
+
+
+# encoder.onnx's digest -> what opening it gave (encoder_problems)
+_opened_once: dict[str, list[Problem]] = {}
 
 
 def unfitted(directory: Path) -> list[Problem]:
@@ -150,6 +161,10 @@ def _read_crisis(directory: Path) -> tuple[CrisisReader | None, list[Problem]]:
             encoder = load_encoder(folder, ENCODER_FILE, ENCODER_INFO)
         except EncoderError as error:
             problems.append(Problem(named(ENCODER_INFO), 1, str(error)))
+            return None, problems
+        if model.encoder != encoder.digest:  # its thresholds are for another's scores
+            message = f"fitted beside another {named(ENCODER_FILE)}: run `helpline crisis train`"
+            problems.append(Problem(named(MODEL_FILE), 1, message))
             return None, problems
     elif model.encoder:  # thresholds for a score it cannot compute
         problems.append(

@@ -23,6 +23,7 @@ import json
 import math
 import os
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,10 +33,11 @@ ENCODER_FORMAT = 1
 WORD_START = "\u2581"  # SentencePiece's mark of a piece that begins a word
 MAX_TOKENS = 64  # a window of the text, with its start and end marks
 STRIDE = 32  # a longer text is read in overlapping windows; the highest counts
-# At most this many windows (542 tokens, about 1,800 letters of English) are
-# read, spread over the whole text: each costs about a millisecond, and an
-# SMS of 1,600 characters needs about 15. Rules and n-grams read every word.
-MAX_WINDOWS = 16
+# At most this many windows are read, spread over the whole text (the first
+# and the last always): a full window takes about 10 ms here, and a text of
+# 1,376 letters (328 pieces) 45 ms in four (91 ms for ten, read whole). Rules
+# and n-grams read every word.
+MAX_WINDOWS = 4
 
 
 class EncoderError(ValueError):
@@ -128,20 +130,27 @@ class CrisisEncoder:
     session: Session | None = None
     _opened: dict[int, Session] = field(default_factory=dict, compare=False, repr=False)
     _opening: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
+    # When opening last failed in this process: not tried again for RETRY_SECONDS,
+    # so a broken file costs each text the n-grams' reading, not a queue at the lock.
+    _failed: dict[int, float] = field(default_factory=dict, compare=False, repr=False)
 
     def score(self, words: str) -> float:
         """How likely WORDS (`crisis_text`, content's idioms cut) are a crisis: the
-        highest of its windows' probabilities. EncoderError if onnxruntime fails."""
-        import numpy as np
-
-        tokens = self.pieces.text_ids(words)
-        batch = np.array(windows(tokens, self.pieces.start, self.pieces.end), dtype=np.int64)
-        session = self.opened()
+        highest of its windows' probabilities. EncoderError if it cannot say."""
         try:
-            scores = session.run(None, {"ids": batch})[0]
-        except Exception as error:  # onnxruntime raises its own kinds
+            import numpy as np
+
+            tokens = self.pieces.text_ids(words)
+            batch = np.array(windows(tokens, self.pieces.start, self.pieces.end), dtype=np.int64)
+            session = self.opened()
+            score = float(np.max(session.run(None, {"ids": batch})[0]))
+        except EncoderError:
+            raise
+        except Exception as error:  # onnxruntime raises its own kinds; numpy, ImportError
             raise EncoderError(f"onnxruntime: {type(error).__name__}") from error
-        return float(np.max(scores))
+        if not 0.0 <= score <= 1.0:  # NaN too: it would read as no crisis
+            raise EncoderError(f"not a probability: {score}")
+        return score
 
     def opened(self) -> Session:
         """This process's session, opened and checked on first use."""
@@ -149,38 +158,54 @@ class CrisisEncoder:
             return self.session
         process = os.getpid()
         session = self._opened.get(process)
-        if session is None:
-            with self._opening:
-                session = self._opened.get(process)
-                if session is None:
-                    session = open_session(self.path, self.pieces)
-                    self._opened.clear()  # a parent's, if this process was forked
-                    self._opened[process] = session
+        if session is not None:
+            return session
+        with self._opening:
+            session = self._opened.get(process)
+            if session is None:
+                if time.monotonic() < self._failed.get(process, -RETRY_SECONDS) + RETRY_SECONDS:
+                    raise EncoderError("could not be opened in this process; tried again soon")
+                try:
+                    session = open_session(self.path, self.pieces, self.digest)
+                except EncoderError:
+                    self._failed[process] = time.monotonic()
+                    raise
+                # A parent's session, if this process was forked, is kept, not
+                # closed here: closing one made before a fork is what crashed.
+                self._opened[process] = session
         return session
 
 
-def open_session(path: Path, pieces: Pieces) -> Session:
-    """onnxruntime's session of the encoder at PATH, checked: the highest piece
-    id in, one probability out. EncoderError when it cannot be used."""
-    import numpy as np
-    import onnxruntime
+RETRY_SECONDS = 60.0
 
-    options = onnxruntime.SessionOptions()
-    # One thread per reading: the same sums in the same order, so the same text
-    # always gets the same score, and no thread pool per process.
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    # No memory arena: it keeps the largest input's buffers for good (+7 MB
-    # after a long text); loaded from the file, not from bytes held here, which
-    # onnxruntime copies (+30 MB). Measured on this machine, 2026-12-07.
-    options.enable_cpu_mem_arena = False
+
+def open_session(path: Path, pieces: Pieces, digest: str) -> Session:
+    """onnxruntime's session of the encoder at PATH, checked: the file loaded
+    (DIGEST; it may have been replaced since, without a restart), the highest
+    piece id in, one probability out. EncoderError when it cannot be used."""
     try:
+        import numpy as np
+        import onnxruntime
+
+        if file_digest(path) != digest:  # new weights with old pieces and thresholds
+            raise EncoderError(f"{path.name} changed since the content was loaded")
+        options = onnxruntime.SessionOptions()
+        # One thread per reading: the same sums in the same order, so the same
+        # text always gets the same score, and no thread pool per process.
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        # No memory arena: it keeps the largest input's buffers for good (+7 MB
+        # after a long text); loaded from the file, not from bytes held here,
+        # which onnxruntime copies (+30 MB). Measured here, 2026-12-07.
+        options.enable_cpu_mem_arena = False
         session = onnxruntime.InferenceSession(
             str(path), options, providers=["CPUExecutionProvider"]
         )
         highest = [[pieces.start, len(pieces.ids) - 1, pieces.end]]
         probe = session.run(None, {"ids": np.array(highest, dtype=np.int64)})
         shape, value = probe[0].shape, float(np.max(probe[0]))
+    except EncoderError:
+        raise
     except Exception as error:  # onnxruntime raises its own kinds for a bad file
         raise EncoderError(f"onnxruntime cannot use {path.name}: {error}") from error
     if shape != (1,) or not 0.0 <= value <= 1.0:

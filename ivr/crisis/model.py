@@ -8,7 +8,7 @@ not, the classes weighted equally), the other which crisis it would be (fitted
 on the crises alone). Done here in plain Python from the stored weights: a
 text takes well under a millisecond, and the same text always gets the same
 score. The crisis score the reader compares with the thresholds is this
-model's averaged with the sentence encoder's (`ivr.crisis.encoder`).
+model's weighed with the sentence encoder's (`ivr.crisis.encoder`).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ class CrisisModel:
     near_threshold: float  # at or above it, below crisis: near (988 mentioned, no alert)
     trained_on: str  # sha256 of the training examples it was fitted on
     # sha256 of the encoder.onnx whose scores the thresholds were chosen with
-    # (ivr/crisis/encoder.py): the thresholds hold for the two averaged, this
+    # (ivr/crisis/encoder.py): the thresholds hold for the two weighed together, this
     # model weighing NGRAM_SHARE ("" and 1.0: fitted without an encoder).
     encoder: str
     ngram_share: float

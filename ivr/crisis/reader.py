@@ -49,9 +49,8 @@ NOT_A_CRISIS = CrisisReading(False, False, None, None, 0.0, Stage.NONE, "empty")
 class CrisisReader:
     rules: CrisisRules
     model: CrisisModel
-    # The sentence encoder whose score is averaged with the model's (the line
-    # always has one, crisis_loader); None: the n-grams alone, as in a test of
-    # the rules or the model by themselves.
+    # The sentence encoder whose score is weighed with the model's; None where
+    # content comes without one (the model's thresholds are then its own).
     encoder: CrisisEncoder | None = None
 
     def read(
@@ -91,8 +90,8 @@ class CrisisReader:
             except EncoderError as error:
                 # `flows check` opened this very file (its digest is checked at
                 # load), so this is onnxruntime failing here. The n-grams alone,
-                # against thresholds lower than their own (0.125 against 0.266
-                # fitted alone, 2026-12-07): more alarms, not fewer.
+                # against thresholds lower than their own (0.125 against 0.266,
+                # theirs at the 98 % target, 2026-12-07): more alarms, not fewer.
                 log.error("crisis encoder failed, n-grams alone: %s", error)
                 parts = " (n-grams alone: the encoder failed)"
         threshold = self.model.crisis_threshold

@@ -7,7 +7,7 @@ flows/crisis/model.json, which the line reads without scikit-learn.
 
 Both thresholds come from the training part alone: every training example
 is scored by a model fitted on the other four fifths (5-fold, fixed seed),
-averaged with the sentence encoder's score from a fine-tuning that never saw
+weighed with the sentence encoder's score from a fine-tuning that never saw
 it either (kept in encoder.json; an example added since the encoder was
 fine-tuned is scored by the encoder as it is: `Fitted.scored_live` says how
 many), and read together with the rules as the line reads it. How much the

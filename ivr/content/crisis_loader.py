@@ -63,17 +63,20 @@ def encoder_problems(directory: Path) -> list[Problem]:
         encoder = load_encoder(folder, ENCODER_FILE, ENCODER_INFO)
     except EncoderError:
         return []  # read_crisis reports it
-    if encoder.digest not in _opened_once:
+    pieces = encoder.pieces
+    # What the probe depends on: the file, and the ids it is asked to read.
+    key = (encoder.digest, len(pieces.ids), pieces.start, pieces.end)
+    if key not in _opened_once:
         try:
-            open_session(encoder.path, encoder.pieces, encoder.digest)
-            _opened_once[encoder.digest] = []
+            open_session(encoder.path, pieces, encoder.digest)
+            _opened_once[key] = []
         except EncoderError as error:
-            _opened_once[encoder.digest] = [Problem(f"{CRISIS_DIR}/{ENCODER_FILE}", 1, str(error))]
-    return list(_opened_once[encoder.digest])
+            _opened_once[key] = [Problem(f"{CRISIS_DIR}/{ENCODER_FILE}", 1, str(error))]
+    return list(_opened_once[key])
 
 
-# encoder.onnx's digest -> what opening it gave (encoder_problems)
-_opened_once: dict[str, list[Problem]] = {}
+# (encoder.onnx's digest, pieces, <s>, </s>) -> what opening it gave (encoder_problems)
+_opened_once: dict[tuple[str, int, int, int], list[Problem]] = {}
 
 
 def unfitted(directory: Path) -> list[Problem]:

@@ -19,7 +19,7 @@ from ivr.crisis.corpus import (
     corpus_digest,
     read_examples,
 )
-from ivr.crisis.encoder import EncoderError, file_digest, load_encoder, open_session
+from ivr.crisis.encoder import EncoderError, load_encoder, open_session
 from ivr.crisis.model import ModelError, load_model
 from ivr.crisis.reader import CrisisReader
 from ivr.crisis.rules_file import RULES_FILE, read_rules
@@ -80,26 +80,21 @@ _opened_once: dict[tuple[str, int, int, int], list[Problem]] = {}
 
 
 def unfitted(directory: Path) -> list[Problem]:
-    """The model was fitted on another train.yaml, or its thresholds were chosen
-    beside another encoder.onnx (see `corpus_problems`). An encoder fine-tuned
-    on an older train.yaml is not a problem: `helpline crisis train` scores the
-    examples it never saw as they come (docs/crisis.md)."""
+    """The model was fitted on another train.yaml (see `corpus_problems`). One
+    whose thresholds were chosen beside another encoder.onnx is refused by
+    read_crisis itself. An encoder fine-tuned on an older train.yaml is not a
+    problem: `helpline crisis train` scores the examples it never saw as they
+    come (docs/crisis.md)."""
     folder = directory / CRISIS_DIR
     try:
         model = load_model(folder / MODEL_FILE)
         fitted = model.trained_on == corpus_digest(folder / TRAIN_FILE)
-        encoder = file_digest(folder / ENCODER_FILE) if has_encoder(folder) else ""
-        paired = model.encoder == encoder
     except (ModelError, OSError):
         return []  # read_crisis reports an unreadable file
-    problems: list[Problem] = []
-    if not fitted:
-        message = f"fitted on another {CRISIS_DIR}/{TRAIN_FILE}: run `helpline crisis train`"
-        problems.append(Problem(f"{CRISIS_DIR}/{MODEL_FILE}", 1, message))
-    if not paired:
-        message = f"fitted beside another {CRISIS_DIR}/{ENCODER_FILE}: run `helpline crisis train`"
-        problems.append(Problem(f"{CRISIS_DIR}/{MODEL_FILE}", 1, message))
-    return problems
+    if fitted:
+        return []
+    message = f"fitted on another {CRISIS_DIR}/{TRAIN_FILE}: run `helpline crisis train`"
+    return [Problem(f"{CRISIS_DIR}/{MODEL_FILE}", 1, message)]
 
 
 def has_encoder(folder: Path) -> bool:

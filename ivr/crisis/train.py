@@ -211,8 +211,7 @@ def choose_thresholds(
 def _left_to_score(example: Example, rules: CrisisRules) -> bool:
     """A crisis the line's reader would leave to the learned score: no rule reads
     it, and it is longer than a short text (those are read by rules alone)."""
-    words = rules.without_idioms(crisis_text(example.text))
-    return len(words.split()) > SHORT_TEXT_WORDS and rules.first(words) is None
+    return _decided_by_rules(example, rules) is None
 
 
 def fit_model(

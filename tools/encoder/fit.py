@@ -38,8 +38,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import onnxruntime
 import torch
 from onnxruntime.quantization import QuantType, quantize_dynamic
 from sklearn.model_selection import StratifiedKFold
@@ -49,10 +47,11 @@ from ivr.crisis.corpus import CRISIS_DIR, TRAIN_FILE, Example, corpus_digest, lo
 from ivr.crisis.encoder import (
     ENCODER_FORMAT,
     MAX_TOKENS,
+    CrisisEncoder,
     Pieces,
     example_key,
+    file_digest,
     pieces_from_json,
-    windows,
 )
 from ivr.crisis.rules_file import RULES_FILE, read_rules
 from ivr.crisis.text import crisis_text
@@ -174,15 +173,9 @@ def export(model: Classifier, pieces: Pieces, path: Path) -> None:
 
 
 def scores_of(path: Path, pieces: Pieces, texts: Sequence[str]) -> list[float]:
-    """How the line scores TEXTS with the file at PATH (ivr.crisis.encoder)."""
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = options.inter_op_num_threads = 1
-    session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    scores = []
-    for text in texts:
-        batch = np.array(windows(pieces.text_ids(text), pieces.start, pieces.end), dtype=np.int64)
-        scores.append(float(session.run(None, {"ids": batch})[0].max()))
-    return scores
+    """TEXTS scored with the file at PATH by the line's own reader."""
+    encoder = CrisisEncoder(pieces, path, file_digest(path), out_of_fold={})
+    return [encoder.score(text) for text in texts]
 
 
 def reader_texts(examples: Sequence[Example]) -> list[str]:

@@ -205,6 +205,40 @@ def test_more_pieces_than_the_encoder_has_words_for_are_refused_by_flows_check(
     )
 
 
+def test_this_machine_reads_the_encoder_as_where_it_was_fine_tuned(content: Content) -> None:
+    """The same text, the same score, on any processor: without onnxruntime's
+    x64quantprecision, an AVX2 processor without VNNI read these texts up to
+    0.31 away, and 2 of the held-out part's crises otherwise."""
+    encoder = content.crisis.encoder
+    assert encoder is not None
+    assert len(encoder.agreement) >= 8
+    for words, score in encoder.agreement:
+        assert encoder.score(words) == pytest.approx(score, abs=1e-4)
+
+
+def test_a_machine_that_reads_the_encoder_otherwise_is_refused(flows_copy: Path) -> None:
+    """Its thresholds were chosen from the fine-tuning machine's scores: flows
+    check says so, and the line reads with the n-grams (more alarms, not fewer)."""
+    folder = flows_copy / CRISIS_DIR
+    info = json.loads((folder / ENCODER_INFO).read_text(encoding="utf-8"))
+    words, score = info["agreement"][0]
+    info["agreement"][0] = [words, score + 0.01]
+    (folder / ENCODER_INFO).write_text(json.dumps(info), encoding="utf-8")
+    encoder = load_encoder(folder, ENCODER_FILE, ENCODER_INFO)
+    with pytest.raises(EncoderError, match="otherwise than where it was fine-tuned"):
+        encoder.opened()
+    assert any(
+        p.file == f"{CRISIS_DIR}/{ENCODER_FILE}" and "otherwise than" in p.message
+        for p in check_directory(flows_copy)
+    )
+    reader, problems = read_crisis(flows_copy)
+    assert reader is not None
+    assert not problems
+    read = reader.read("nobody would even notice if i was gone")
+    assert read.crisis
+    assert "the encoder failed" in read.why
+
+
 @dataclass(frozen=True)
 class Fails:
     """An onnxruntime session that fails as it runs."""
@@ -256,6 +290,9 @@ def test_an_encoder_that_is_not_the_one_described_is_refused(flows_copy: Path) -
         (lambda info: info.update(out_of_fold={}), "no example"),
         (lambda info: info.update(pieces=[["a", "not a number"]]), "pieces"),
         (lambda info: info.update(start=10**9), "pieces"),
+        (lambda info: info.pop("agreement"), "agreement"),
+        (lambda info: info.update(agreement=[]), "agreement"),
+        (lambda info: info.update(agreement=[["hola", "high"]]), "agreement"),
     ],
 )
 def test_a_broken_encoder_description_is_refused_with_why(

@@ -51,8 +51,9 @@ def corpus_problems(directory: Path) -> list[Problem]:
 
 
 def encoder_problems(directory: Path) -> list[Problem]:
-    """onnxruntime cannot open the encoder, or it does not answer with one
-    probability for the highest piece id. Asked by `flows check` (and CI) and
+    """onnxruntime cannot open the encoder, it does not answer with one
+    probability for the highest piece id, or this machine scores the texts in
+    `agreement` otherwise than the machine that fine-tuned it. Asked by `flows check` (and CI) and
     the admin content page: opened once per process and file (about 55 MB
     while it is open, then let go); a running line opens its own on first use,
     in each process after the web server has forked (ivr/crisis/encoder.py)."""
@@ -64,19 +65,21 @@ def encoder_problems(directory: Path) -> list[Problem]:
     except EncoderError:
         return []  # read_crisis reports it
     pieces = encoder.pieces
-    # What the probe depends on: the file, and the ids it is asked to read.
-    key = (encoder.digest, len(pieces.ids), pieces.start, pieces.end)
+    # What the probe depends on: the file, and the ids and texts it is asked to read.
+    agreement = tuple(encoder.agreement)
+    key = (encoder.digest, len(pieces.ids), pieces.start, pieces.end, agreement)
     if key not in _opened_once:
         try:
-            open_session(encoder.path, pieces, encoder.digest)
+            open_session(encoder.path, pieces, encoder.digest, agreement)
             _opened_once[key] = []
         except EncoderError as error:
             _opened_once[key] = [Problem(f"{CRISIS_DIR}/{ENCODER_FILE}", 1, str(error))]
     return list(_opened_once[key])
 
 
-# (encoder.onnx's digest, pieces, <s>, </s>) -> what opening it gave (encoder_problems)
-_opened_once: dict[tuple[str, int, int, int], list[Problem]] = {}
+# (encoder.onnx's digest, pieces, <s>, </s>, agreement) -> what opening it gave
+# (encoder_problems)
+_opened_once: dict[tuple[str, int, int, int, tuple[tuple[str, float], ...]], list[Problem]] = {}
 
 
 def unfitted(directory: Path) -> list[Problem]:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, cast
 
-ENCODER_FORMAT = 1
+ENCODER_FORMAT = 2  # 2: with `agreement`
 WORD_START = "\u2581"  # SentencePiece's mark of a piece that begins a word
 MAX_TOKENS = 64  # a window of the text, with its start and end marks
 STRIDE = 32  # a longer text is read in overlapping windows; the highest counts
@@ -123,6 +123,9 @@ class CrisisEncoder:
     path: Path  # encoder.onnx
     digest: str  # sha256 of encoder.onnx: the n-gram model records which it was paired with
     out_of_fold: Mapping[str, float]  # example_key -> score from a model that never saw it
+    # (words, score) as the machine that fine-tuned it read them: a machine that
+    # reads them otherwise is not given the thresholds chosen from those scores.
+    agreement: Sequence[tuple[str, float]] = ()
     # None: onnxruntime's session is opened on first use, in each process. The
     # web server loads content before it forks its workers, and a session made
     # before a fork crashed the worker when it exited ("terminate called after
@@ -140,10 +143,8 @@ class CrisisEncoder:
         try:
             import numpy as np
 
-            tokens = self.pieces.text_ids(words)
-            batch = np.array(windows(tokens, self.pieces.start, self.pieces.end), dtype=np.int64)
             session = self.opened()
-            score = float(np.max(session.run(None, {"ids": batch})[0]))
+            score = float(np.max(session.run(None, {"ids": window_batch(self.pieces, words)})[0]))
         except EncoderError:
             raise
         except Exception as error:  # onnxruntime raises its own kinds; numpy, ImportError
@@ -166,7 +167,7 @@ class CrisisEncoder:
                 if time.monotonic() < self._failed.get(process, -RETRY_SECONDS) + RETRY_SECONDS:
                     raise EncoderError("could not be opened in this process; tried again soon")
                 try:
-                    session = open_session(self.path, self.pieces, self.digest)
+                    session = open_session(self.path, self.pieces, self.digest, self.agreement)
                 except EncoderError:
                     self._failed[process] = time.monotonic()
                     raise
@@ -179,10 +180,20 @@ class CrisisEncoder:
 RETRY_SECONDS = 60.0
 
 
-def open_session(path: Path, pieces: Pieces, digest: str) -> Session:
+def window_batch(pieces: Pieces, words: str) -> Any:
+    """WORDS as the encoder's input: its windows of piece ids, one row each."""
+    import numpy as np
+
+    return np.array(windows(pieces.text_ids(words), pieces.start, pieces.end), dtype=np.int64)
+
+
+def open_session(
+    path: Path, pieces: Pieces, digest: str, agreement: Sequence[tuple[str, float]] = ()
+) -> Session:
     """onnxruntime's session of the encoder at PATH, checked: the file loaded
     (DIGEST; it may have been replaced since, without a restart), the highest
-    piece id in, one probability out. EncoderError when it cannot be used."""
+    piece id in, one probability out, and AGREEMENT's texts scored as where it
+    was fine-tuned. EncoderError when it cannot be used."""
     try:
         import numpy as np
         import onnxruntime
@@ -198,19 +209,41 @@ def open_session(path: Path, pieces: Pieces, digest: str) -> Session:
         # after a long text); loaded from the file, not from bytes held here,
         # which onnxruntime copies (+30 MB). Measured here, 2026-12-07.
         options.enable_cpu_mem_arena = False
+        # On an x86-64 processor without VNNI (AVX2 only: AMD EPYC here), the
+        # 8-bit weights' sums saturate in 16 bits: scores moved by up to 0.46
+        # (0.018 on average, 400 training texts), and the held-out part read
+        # 129/131 crises instead of 130/131. This option sums without
+        # saturating there, as VNNI does (onnxruntime #12088); measured here,
+        # 2026-12-07, it gives the fine-tuning machine's figures exactly.
+        options.add_session_config_entry("session.x64quantprecision", "1")
         session = onnxruntime.InferenceSession(
             str(path), options, providers=["CPUExecutionProvider"]
         )
         highest = [[pieces.start, len(pieces.ids) - 1, pieces.end]]
         probe = session.run(None, {"ids": np.array(highest, dtype=np.int64)})
         shape, value = probe[0].shape, float(np.max(probe[0]))
+        read = [
+            (float(np.max(session.run(None, {"ids": window_batch(pieces, words)})[0])), score)
+            for words, score in agreement
+        ]
     except EncoderError:
         raise
     except Exception as error:  # onnxruntime raises its own kinds for a bad file
         raise EncoderError(f"onnxruntime cannot use {path.name}: {error}") from error
     if shape != (1,) or not 0.0 <= value <= 1.0:
         raise EncoderError(f"{path.name} gave {shape} {value} for one text, not a probability")
+    furthest = max((abs(here - there) for here, there in read), default=0.0)
+    if not furthest <= AGREEMENT:  # NaN too
+        raise EncoderError(
+            f"this machine reads {path.name} otherwise than where it was fine-tuned"
+            f" ({furthest:.3f} apart on {len(read)} texts)"
+        )
     return cast(Session, session)
+
+
+# How far this machine's scores may be from the fine-tuning machine's: the same
+# integer sums, only floating-point rounding between processors (< 1e-5 seen).
+AGREEMENT = 1e-3
 
 
 def file_digest(path: Path) -> str:
@@ -253,4 +286,10 @@ def load_encoder(folder: Path, onnx_name: str, json_name: str) -> CrisisEncoder:
         raise EncoderError(f"out_of_fold: {type(error).__name__}: {error}") from error
     if not out_of_fold:  # the thresholds would rest on texts it was fine-tuned on
         raise EncoderError("out_of_fold: no example's out-of-fold score")
-    return CrisisEncoder(pieces_from_json(data), folder / onnx_name, digest, out_of_fold)
+    try:
+        agreement = [(str(words), float(score)) for words, score in data["agreement"]]
+    except (KeyError, TypeError, ValueError) as error:
+        raise EncoderError(f"agreement: {type(error).__name__}: {error}") from error
+    if not agreement:  # nothing would show a machine that reads it otherwise
+        raise EncoderError("agreement: no text with the score it was fine-tuned to give")
+    return CrisisEncoder(pieces_from_json(data), folder / onnx_name, digest, out_of_fold, agreement)

@@ -58,6 +58,9 @@ from ivr.crisis.text import crisis_text
 from ivr.crisis.train import FOLDS, SEED
 
 BATCH = 32
+# Texts whose scores are kept beside the file, to refuse a machine that reads it
+# otherwise: 8 readings, about 40 ms once per process that opens it.
+AGREEMENT_TEXTS = 8
 FLOWS = Path(__file__).resolve().parents[2] / "flows"
 
 
@@ -178,6 +181,15 @@ def scores_of(path: Path, pieces: Pieces, texts: Sequence[str]) -> list[float]:
     return [encoder.score(text) for text in texts]
 
 
+def agreement_of(path: Path, pieces: Pieces, texts: Sequence[str]) -> list[tuple[str, float]]:
+    """AGREEMENT_TEXTS of TEXTS, spread over them, with the scores the file at
+    PATH gives them here: a machine that reads them otherwise refuses the file
+    (ivr/crisis/encoder.py, AGREEMENT)."""
+    chosen = list(texts[:: max(1, len(texts) // AGREEMENT_TEXTS)][:AGREEMENT_TEXTS])
+    scored = scores_of(path, pieces, chosen)
+    return [(words, round(score, 6)) for words, score in zip(chosen, scored, strict=True)]
+
+
 def reader_texts(examples: Sequence[Example]) -> list[str]:
     rules, problems = read_rules(FLOWS / CRISIS_DIR / RULES_FILE, RULES_FILE)
     if rules is None:
@@ -199,6 +211,7 @@ def write_encoder(
     examples: Sequence[Example],
     out_of_fold: dict[int, float],
     settings: Settings,
+    agreement: Sequence[tuple[str, float]],
 ) -> None:
     """encoder.onnx and encoder.json in FOLDER (flows/crisis)."""
     weights = model_file.read_bytes()
@@ -214,6 +227,7 @@ def write_encoder(
             example_key(examples[i].text, examples[i].language): round(score, 6)
             for i, score in sorted(out_of_fold.items())
         },
+        "agreement": [list(pair) for pair in agreement],
         "pieces": listed["pieces"],
     }
     # Both files replaced at once, as far as a reader can tell: a line reloading
@@ -264,6 +278,7 @@ def main() -> None:
         examples,
         out_of_fold,
         settings,
+        agreement_of(args.work / "encoder.onnx", pieces, texts),
     )
     print(f"{folder}/encoder.onnx, encoder.json: {len(examples):,} examples; now `make train`")
 

@@ -67,7 +67,8 @@ eval: $(DEV_STAMP)
 	$(BIN)/helpline crisis eval
 
 # Fine-tune the crisis reader's sentence encoder (flows/crisis/encoder.onnx) on
-# train.yaml: about 40 minutes on 2 cores, in its own virtualenv (PyTorch).
+# train.yaml: about an hour and a quarter on 2 cores (74 minutes for 5,408
+# texts, 2026-12-07), in its own virtualenv (PyTorch).
 # Then `make train` chooses the thresholds for the two scores together.
 ENCODER_VENV := .venv-encoder
 train-encoder:

@@ -34,10 +34,12 @@ FOLDER = PROJECT_ROOT / "flows" / CRISIS_DIR
 # finds. With the sentence encoder (2026-12-07) English went from 140/140
 # found with 17/121 false alarms to 139/140 with 13/121, Spanish from 130/131
 # with 11/91 to 130/131 with 9/91: the false-alarm ceilings came down with it.
+# The fifth round of training texts (2026-12-07): English 140/140 with 13/121,
+# Spanish 130/131 with 7/91.
 FLOORS = {
     "recall": {"en": 0.99, "es": 0.99},
     "explicit": {"en": 1.0, "es": 1.0},
-    "false_alarms": {"en": 0.11, "es": 0.10},  # at most
+    "false_alarms": {"en": 0.11, "es": 0.08},  # at most
 }
 
 
@@ -193,6 +195,25 @@ def test_a_negation_elsewhere_does_not_guard_a_plain_statement(content: Content,
     reading = content.crisis.read(text)
     assert reading.crisis
     assert reading.stage is Stage.RULE
+
+
+# Training crises a guard hands to the score: self-harm said beside "i don't
+# want to die", whose guarded match is the suicidal rule's (2026-12-07: 3).
+GUARDED_CRISES = 3
+
+
+def test_a_guard_hands_almost_no_training_crisis_to_the_score(content: Content) -> None:
+    """A guard is written from look-alikes; one that stands beside a training
+    crisis no other rule reads ("what will happen?" after a whole bottle) is
+    too broad. The score still reads those, but a rule had them for certain."""
+    rules = content.crisis.rules
+    guarded = []
+    for example in load_corpus(FOLDER, TRAIN_FILE):
+        if example.crisis:
+            read = rules.read(rules.without_idioms(crisis_text(example.text)))
+            if read.match is None and read.guarded is not None:
+                guarded.append(example.text)
+    assert len(guarded) <= GUARDED_CRISES, guarded
 
 
 def test_a_broken_guard_is_refused_with_its_line(tmp_path: Path) -> None:

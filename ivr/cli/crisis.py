@@ -67,7 +67,7 @@ def train_command(flows_dir: Path | None) -> None:
         # Thresholds still rest on unseen texts, but a fine-tuning on them would help.
         click.echo(
             f"{fitted.scored_live:,} examples are new to the encoder (scored as it is): "
-            "`make train-encoder` fine-tunes it on them (about 40 minutes)"
+            "`make train-encoder` fine-tunes it on them (about an hour and a quarter)"
         )
 
 

@@ -22,7 +22,7 @@ digits, "_"), so only pieces made of those are ever used: 62,113 of 250,002.
 Of those, the ones that English and Spanish words (Debian's word lists
 wamerican and wspanish, 190,350 words) and the training texts split into, and
 every piece of one or two letters, so that any word can still be split:
-22,335.
+22,369 (with the training texts of 2026-12-07).
 """
 
 from __future__ import annotations

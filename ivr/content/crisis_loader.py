@@ -54,8 +54,9 @@ def encoder_problems(directory: Path) -> list[Problem]:
     """onnxruntime cannot open the encoder, it does not answer with one
     probability for the highest piece id, or this machine scores the texts in
     `agreement` otherwise than the machine that fine-tuned it. Asked by `flows check` (and CI) and
-    the admin content page: opened once per process and file (about 55 MB
-    while it is open, then let go); a running line opens its own on first use,
+    the admin content page: opened once per process and file (the session
+    and its weights, +92 MB resident with VNNI, +115 MB on an AVX2-only processor,
+    then let go); a running line opens its own on first use,
     in each process after the web server has forked (ivr/crisis/encoder.py)."""
     folder = directory / CRISIS_DIR
     if not has_encoder(folder):

@@ -44,6 +44,11 @@ class EncoderError(ValueError):
     """An encoder that cannot be used, and why."""
 
 
+class EncoderDisagrees(EncoderError):
+    """This machine scores the kept texts otherwise: it will not change while
+    the process lives, so opening is not tried again."""
+
+
 @dataclass(frozen=True)
 class Pieces:
     """A unigram word-piece vocabulary: each word is split into the pieces
@@ -168,6 +173,9 @@ class CrisisEncoder:
                     raise EncoderError("could not be opened in this process; tried again soon")
                 try:
                     session = open_session(self.path, self.pieces, self.digest, self.agreement)
+                except EncoderDisagrees:
+                    self._failed[process] = math.inf  # each retry: a session and 9 readings
+                    raise
                 except EncoderError:
                     self._failed[process] = time.monotonic()
                     raise
@@ -188,7 +196,7 @@ def window_batch(pieces: Pieces, words: str) -> Any:
 
 
 def open_session(
-    path: Path, pieces: Pieces, digest: str, agreement: Sequence[tuple[str, float]] = ()
+    path: Path, pieces: Pieces, digest: str, agreement: Sequence[tuple[str, float]]
 ) -> Session:
     """onnxruntime's session of the encoder at PATH, checked: the file loaded
     (DIGEST; it may have been replaced since, without a restart), the highest
@@ -232,18 +240,19 @@ def open_session(
         raise EncoderError(f"onnxruntime cannot use {path.name}: {error}") from error
     if shape != (1,) or not 0.0 <= value <= 1.0:
         raise EncoderError(f"{path.name} gave {shape} {value} for one text, not a probability")
-    furthest = max((abs(here - there) for here, there in read), default=0.0)
-    if not furthest <= AGREEMENT:  # NaN too
-        raise EncoderError(
+    apart = [abs(here - there) for here, there in read]
+    if any(not distance <= AGREEMENT for distance in apart):  # NaN too, wherever it is
+        raise EncoderDisagrees(
             f"this machine reads {path.name} otherwise than where it was fine-tuned"
-            f" ({furthest:.3f} apart on {len(read)} texts)"
+            f" ({max(apart):.3f} apart on {len(read)} texts)"
         )
     return cast(Session, session)
 
 
-# How far this machine's scores may be from the fine-tuning machine's: the same
-# integer sums everywhere, so only the floating-point rounding around them may
-# differ; saturated sums moved a score by 0.31 on the first of the texts kept.
+# How far this machine's scores may be from the fine-tuning machine's: the
+# integer sums should be the same on any processor (with x64quantprecision), so
+# only floating-point rounding around them should differ. Saturated sums moved
+# the first encoder's scores by up to 0.31 on the texts it kept.
 AGREEMENT = 1e-3
 
 

@@ -148,16 +148,16 @@ def choose_share(
     examples: Sequence[Example],
     ngram_scores: Sequence[float],
     encoded: Sequence[float],
-    rules: CrisisRules,
+    decided: Sequence[bool | None],
 ) -> float:
     """The n-grams' share (NGRAM_SHARES) that leaves the fewest false alarms in
-    the worse language, each share at the thresholds it would get."""
-    decided = [_decided_by_rules(example, rules) for example in examples]
+    the worse language, each share at the thresholds it would get. DECIDED:
+    each example as the rules read it (`decided_by_rules`)."""
     languages = sorted({e.language for e in examples})
 
     def worst(share: float) -> float:
         scores = [averaged(a, b, share) for a, b in zip(ngram_scores, encoded, strict=True)]
-        threshold, _ = choose_thresholds(examples, scores, rules)
+        threshold, _ = choose_thresholds(examples, scores, decided)
         rates = []
         for language in languages:
             alarms = [
@@ -171,7 +171,7 @@ def choose_share(
     return min(NGRAM_SHARES, key=worst)  # the first, fewest n-grams, of equals
 
 
-def _decided_by_rules(example: Example, rules: CrisisRules) -> bool | None:
+def decided_by_rules(example: Example, rules: CrisisRules) -> bool | None:
     """How the reader reads EXAMPLE before any score: True, a rule reads it as a
     crisis; False, a short text no rule reads; None, left to the score."""
     words = rules.without_idioms(crisis_text(example.text))
@@ -182,7 +182,7 @@ def _decided_by_rules(example: Example, rules: CrisisRules) -> bool | None:
 
 
 def choose_thresholds(
-    examples: Sequence[Example], scores: Sequence[float], rules: CrisisRules
+    examples: Sequence[Example], scores: Sequence[float], decided: Sequence[bool | None]
 ) -> tuple[float, float]:
     """(crisis, near) from out-of-fold scores: see the module's docstring. Each
     language must reach the recall target on its own: the threshold is the
@@ -191,8 +191,9 @@ def choose_thresholds(
     for language in sorted({e.language for e in examples}):
         left = sorted(
             score
-            for example, score in zip(examples, scores, strict=True)
-            if example.language == language and example.crisis and _left_to_score(example, rules)
+            # the crises the line's reader leaves to the learned score
+            for example, score, by_rule in zip(examples, scores, decided, strict=True)
+            if example.language == language and example.crisis and by_rule is None
         )
         crises = sum(1 for e in examples if e.crisis and e.language == language)
         if not left:
@@ -208,12 +209,6 @@ def choose_thresholds(
     return round(crisis - 1e-6, 6), round(min(near, crisis) - 1e-6, 6)
 
 
-def _left_to_score(example: Example, rules: CrisisRules) -> bool:
-    """A crisis the line's reader would leave to the learned score: no rule reads
-    it, and it is longer than a short text (those are read by rules alone)."""
-    return _decided_by_rules(example, rules) is None
-
-
 def fit_model(
     examples: Sequence[Example],
     rules: CrisisRules,
@@ -224,12 +219,13 @@ def fit_model(
     if {e.label for e in examples} != {NONE, *CATEGORIES}:
         raise ValueError(f"the training examples must hold every label: {NONE}, {CATEGORIES}")
     scores = out_of_fold_scores(examples, rules, regularisation)
+    decided = [decided_by_rules(example, rules) for example in examples]  # once, not per share
     live, share = 0, 1.0
     if encoder is not None:
         encoded, live = encoder_scores(examples, encoder, rules)
-        share = choose_share(examples, scores, encoded, rules)
+        share = choose_share(examples, scores, encoded, decided)
         scores = [averaged(a, b, share) for a, b in zip(scores, encoded, strict=True)]
-    crisis, near = choose_thresholds(examples, scores, rules)
+    crisis, near = choose_thresholds(examples, scores, decided)
     documents = _documents(examples, rules)
     pipeline = _fit(documents, [e.label for e in examples], regularisation)
     vectorizer, regression = pipeline.steps[0][1], pipeline.steps[1][1]

@@ -36,6 +36,8 @@ from tests.conftest import (
     make_settings,
 )
 from twilio_emulator import EmulatorServer, Network, create_emulator, press
+from twilio_emulator.interactive import InteractivePhone
+from twilio_emulator.records import CallRecord
 from workers.context import install
 
 LINE_NUMBER = "+18885550100"
@@ -100,6 +102,30 @@ def eventually(check: Callable[[], Any], timeout: float = WAIT) -> Any:
         if time.monotonic() > deadline:
             raise AssertionError(f"still false after {timeout} s: {check}")
         time.sleep(0.02)
+
+
+def wait_for_prompt(phone: InteractivePhone, after: int = 0, timeout: float = 15.0) -> int:
+    """Block until the phone's call waits for the person; the next cursor."""
+    cursor = after
+    deadline_checks = int(timeout / 0.5)
+    for _ in range(deadline_checks):
+        answer = phone.events(cursor, wait=0.5)
+        cursor = answer["next"]
+        if answer["waiting_for"] is not None:
+            return int(cursor)
+    raise AssertionError("the call never asked the caller for anything")
+
+
+def caller_on_hold(network: Network, number: str) -> tuple[InteractivePhone, CallRecord]:
+    """A caller played by the test: 1 at the main menu for a counselor, then on
+    hold until the test hangs up for them (`phone.push({"hangup": True})`). A
+    scripted `give_up(seconds)` races the worker: on a loaded CI machine the
+    worker had not yet rung anyone 1.5 s after the caller was put on hold."""
+    phone = network.interactive(number)
+    call = network.call_line(number)
+    wait_for_prompt(phone)
+    phone.push({"digits": "1"})
+    return phone, call
 
 
 @pytest.fixture

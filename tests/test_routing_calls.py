@@ -14,9 +14,15 @@ from ivr.callbacks.requests import Callbacks
 from ivr.jobs import QUEUE_NAME, Jobs
 from ivr.routing.dispatches import Dispatch, Dispatches
 from ivr.routing.figures import Figures, day_of
-from tests.live import MESSAGE_TO_CALL_BACK, LiveLine, WorkerProcess, eventually
+from tests.live import (
+    MESSAGE_TO_CALL_BACK,
+    LiveLine,
+    WorkerProcess,
+    caller_on_hold,
+    eventually,
+)
 from tests.rosters import COUNSELOR_A, COUNSELOR_B, store_always_on_call
-from twilio_emulator import give_up, hangup, press, say, talk, wait
+from twilio_emulator import hangup, press, say, talk, wait
 
 CALLER = "+12025550123"
 StartWorker = Callable[..., WorkerProcess]
@@ -125,8 +131,10 @@ def test_the_caller_hangs_up_while_counselors_ring(
 ) -> None:
     store_always_on_call(live_line.redis)
     start_worker()
-    live_line.network.phone(COUNSELOR_A, press("1"), ring_seconds=8.0)
-    call = live_line.network.call_line(CALLER, press("1"), give_up(2.0))
+    live_line.network.phone(COUNSELOR_A, press("1"), ring_seconds=30.0)
+    caller, call = caller_on_hold(live_line.network, CALLER)
+    eventually(lambda: calls_to(live_line, COUNSELOR_A) == ["ringing"], timeout=20)
+    caller.push({"hangup": True})
     live_line.network.wait_for_call(call.sid, timeout=30)
     eventually(lambda: the_dispatch(live_line).state == "abandoned", timeout=20)
     eventually(lambda: calls_to(live_line, COUNSELOR_A) == ["canceled"], timeout=20)
@@ -140,8 +148,11 @@ def test_the_caller_hangs_up_during_the_whisper(
 ) -> None:
     store_always_on_call(live_line.redis)
     start_worker()
-    live_line.network.phone(COUNSELOR_A, wait(4.0), press("1"))
-    call = live_line.network.call_line(CALLER, press("1"), give_up(1.5))
+    # The counselor hears the whisper and waits; it is cut short when the caller leaves.
+    live_line.network.phone(COUNSELOR_A, wait(60.0), press("1"))
+    caller, call = caller_on_hold(live_line.network, CALLER)
+    eventually(lambda: "Press 1 to accept" in heard_by(live_line, COUNSELOR_A), timeout=20)
+    caller.push({"hangup": True})
     live_line.network.wait_for_call(call.sid, timeout=30)
     eventually(
         lambda: (

@@ -23,10 +23,9 @@ from typing import Any
 
 from ivr.content.render import fill
 from tests.faults.conftest import BACKUP, PrivateLine
-from tests.live import LINE_NUMBER, eventually
+from tests.live import LINE_NUMBER, eventually, wait_for_prompt
 from tests.rosters import COUNSELOR_A, store_always_on_call
 from twilio_emulator import press, talk
-from twilio_emulator.interactive import InteractivePhone
 
 CALLER = "+12025550123"
 SECOND_CALLER = "+12025550124"
@@ -47,18 +46,6 @@ def is_safe_fallback(twiml: str) -> bool:
     numbers = [(n.text or "").strip() for n in root.iter("Number")]
     heard = spoken(twiml)
     return "9 1 1" in heard and "9 8 8" in heard and numbers == [BACKUP]
-
-
-def wait_for_prompt(phone: InteractivePhone, after: int = 0, timeout: float = 15.0) -> int:
-    """Block until the phone's call waits for the person; the next cursor."""
-    cursor = after
-    deadline_checks = int(timeout / 0.5)
-    for _ in range(deadline_checks):
-        answer = phone.events(cursor, wait=0.5)
-        cursor = answer["next"]
-        if answer["waiting_for"] is not None:
-            return int(cursor)
-    raise AssertionError("the call never asked the caller for anything")
 
 
 def said_to(line: PrivateLine, sid: str) -> str:

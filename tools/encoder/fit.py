@@ -70,11 +70,17 @@ FLOWS = Path(__file__).resolve().parents[2] / "flows"
 class Classifier(torch.nn.Module):  # type: ignore[misc]
     """The encoder, its token vectors averaged, and one linear output."""
 
-    def __init__(self, base: Path) -> None:
+    def __init__(self, base: Path, layers: int) -> None:
         super().__init__()
         self.bert = BertModel.from_pretrained(
             str(base), add_pooling_layer=False, attn_implementation="eager"
         )
+        # The lowest LAYERS of the base's transformer layers, the rest dropped
+        # before fine-tuning: each costs the line the same time per text.
+        if not 1 <= layers <= self.bert.config.num_hidden_layers:
+            raise SystemExit(f"--layers: 1 to {self.bert.config.num_hidden_layers}")
+        self.bert.encoder.layer = self.bert.encoder.layer[:layers]
+        self.bert.config.num_hidden_layers = layers
         self.bert.embeddings.word_embeddings.weight.requires_grad = False
         self.head = torch.nn.Linear(self.bert.config.hidden_size, 1)
 
@@ -110,6 +116,7 @@ class Settings:
     epochs: int
     learning_rate: float
     seed: int
+    layers: int
 
 
 def fine_tune(
@@ -117,7 +124,7 @@ def fine_tune(
 ) -> Classifier:
     torch.manual_seed(settings.seed)
     shuffle = random.Random(settings.seed)
-    model = Classifier(base)
+    model = Classifier(base, settings.layers)
     trained = [p for p in model.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW(trained, lr=settings.learning_rate, weight_decay=0.01)
     crises = sum(labels)
@@ -251,6 +258,7 @@ def main() -> None:
     parser.add_argument("base", type=Path, help="the folder tools.encoder.base wrote")
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--lr", type=float, default=5e-5)
+    parser.add_argument("--layers", type=int, default=12, help="of the base's 12, the lowest")
     parser.add_argument("--work", type=Path, default=Path("var/encoder"))
     args = parser.parse_args()
     torch.set_num_threads(2)
@@ -268,14 +276,14 @@ def main() -> None:
             pieces,
             [texts[i] for i in train_index],
             [labels[i] for i in train_index],
-            Settings(args.epochs, args.lr, SEED + fold),
+            Settings(args.epochs, args.lr, SEED + fold, args.layers),
         )
         path = args.work / f"fold{fold}.onnx"
         export(model, pieces, path)
         scored = scores_of(path, pieces, [texts[i] for i in test_index])
         out_of_fold.update(zip(test_index.tolist(), scored, strict=True))
         print(f"fold {fold + 1} of {FOLDS}: {time.monotonic() - started:.0f} s", flush=True)
-    settings = Settings(args.epochs, args.lr, SEED)
+    settings = Settings(args.epochs, args.lr, SEED, args.layers)
     model = fine_tune(args.base, pieces, texts, labels, settings)
     export(model, pieces, args.work / "encoder.onnx")
     write_encoder(

@@ -107,13 +107,13 @@ def eventually(check: Callable[[], Any], timeout: float = WAIT) -> Any:
 def wait_for_prompt(phone: InteractivePhone, after: int = 0, timeout: float = 15.0) -> int:
     """Block until the phone's call waits for the person; the next cursor."""
     cursor = after
-    deadline_checks = int(timeout / 0.5)
-    for _ in range(deadline_checks):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
         answer = phone.events(cursor, wait=0.5)
         cursor = answer["next"]
         if answer["waiting_for"] is not None:
             return int(cursor)
-    raise AssertionError("the call never asked the caller for anything")
+    raise AssertionError(f"the call asked the caller for nothing in {timeout} s")
 
 
 def caller_on_hold(network: Network, number: str) -> tuple[InteractivePhone, CallRecord]:

@@ -3,6 +3,7 @@ refused with the right file:line and message."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from ivr.cli.main import main
 from ivr.content import check
 from ivr.content.check import check_directory, check_remembered
 from ivr.platform.config import PROJECT_ROOT
+from ivr.platform.problems import Problem
 
 HERE = Path(__file__).parent
 MINIMAL = HERE / "flows_minimal"
@@ -72,15 +74,29 @@ def test_the_content_page_checks_again_only_once_a_file_has_changed(
     target = tmp_path / "flows"
     shutil.copytree(MINIMAL, target)
     checks: list[Path] = []
-    monkeypatch.setattr(check, "check_directory", lambda d: checks.append(d) or check_directory(d))
+
+    def counted(directory: Path) -> list[Problem]:
+        checks.append(directory)
+        return check_directory(directory)
+
+    monkeypatch.setattr(check, "check_directory", counted)
     first = check_remembered(target)
     assert check_remembered(target) == first == ([], first[1])
     assert len(checks) == 1
-    (target / "texts.yaml").unlink()
+    # An edit in place, the size and modification time put back as they were.
+    texts = target / "texts.yaml"
+    before = texts.stat()
+    original = texts.read_text(encoding="utf-8")
+    texts.write_text(original.replace("info:", "inf0:", 1), encoding="utf-8")
+    os.utime(texts, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert texts.stat().st_size == before.st_size
     problems, checked_at = check_remembered(target)
-    assert "texts.yaml:1: missing content file texts.yaml" in [str(p) for p in problems]
+    assert problems
     assert checked_at >= first[1]
     assert len(checks) == 2
+    texts.write_text(original, encoding="utf-8")
+    assert check_remembered(target)[0] == []
+    assert len(checks) == 3
 
 
 def test_the_graph_is_mermaid_with_every_node_and_choice() -> None:

@@ -9,7 +9,9 @@ and a greeting or fallback that does not put the crisis numbers first.
 from __future__ import annotations
 
 import logging
+import os
 import re
+import threading
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -518,32 +520,39 @@ def check_directory(directory: Path) -> list[Problem]:
 
 def check_remembered(directory: Path) -> tuple[list[Problem], datetime]:
     """`check_directory`'s answer and when it was made, made again only once a
-    file under DIRECTORY has changed (size or modification time). The admin
-    content page asks on every view, and a check reads the 5,400 training
-    examples and opens the encoder: 3.5 s on 2 cores (2026-12-07)."""
+    file under DIRECTORY has changed. The admin content page asks on every
+    view, and a check of the shipped content took 3.5 s of a core here
+    (2026-12-07, mostly the 5,400 training examples and the n-gram model):
+    one check at a time per process, and the others wait for its answer."""
     key = directory.resolve()
-    signature = _files_signature(key)
-    remembered = _remembered.get(key)
-    if remembered is not None and remembered[0] == signature:
-        return list(remembered[1]), remembered[2]
-    problems, checked_at = check_directory(directory), datetime.now(UTC)
-    _remembered[key] = (signature, problems, checked_at)
-    return list(problems), checked_at
+    with _checking:
+        signature = _files_signature(key)  # before the check: an edit during it is seen next time
+        remembered = _remembered.get(key)
+        if remembered is None or remembered[0] != signature:
+            remembered = (signature, check_directory(directory), datetime.now(UTC))
+            _remembered[key] = remembered
+    return list(remembered[1]), remembered[2]
 
 
-def _files_signature(directory: Path) -> tuple[tuple[str, int, int], ...]:
-    found = []
-    for path in sorted(directory.rglob("*")):
-        try:
-            stat = path.stat()
-        except OSError:
-            continue  # gone while listed: the next view sees the change
-        found.append((str(path), stat.st_size, stat.st_mtime_ns))
-    return tuple(found)
-
-
+Signature = tuple[tuple[str, int, int, int, int], ...]
 # directory -> (its files' signature, the problems found, when)
-_remembered: dict[Path, tuple[tuple[tuple[str, int, int], ...], list[Problem], datetime]] = {}
+_remembered: dict[Path, tuple[Signature, list[Problem], datetime]] = {}
+_checking = threading.Lock()
+
+
+def _files_signature(directory: Path) -> Signature:
+    """Each file's path, size, inode and change times: a file copied over with
+    its old modification time kept (`cp -p`, `rsync -a`) still changes ctime."""
+    found = []
+    for folder, _, names in sorted(os.walk(directory, followlinks=True)):
+        for name in sorted(names):
+            path = os.path.join(folder, name)
+            try:
+                stat = os.stat(path)
+            except OSError:
+                continue  # gone while listed: the next view sees the change
+            found.append((path, stat.st_size, stat.st_ino, stat.st_mtime_ns, stat.st_ctime_ns))
+    return tuple(found)
 
 
 def load_content(directory: Path) -> Content:

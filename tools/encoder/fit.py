@@ -70,17 +70,17 @@ FLOWS = Path(__file__).resolve().parents[2] / "flows"
 class Classifier(torch.nn.Module):  # type: ignore[misc]
     """The encoder, its token vectors averaged, and one linear output."""
 
-    def __init__(self, base: Path, layers: int) -> None:
+    def __init__(self, base: Path, layers: int | None) -> None:
         super().__init__()
         self.bert = BertModel.from_pretrained(
             str(base), add_pooling_layer=False, attn_implementation="eager"
         )
-        # The lowest LAYERS of the base's transformer layers, the rest dropped
-        # before fine-tuning: each costs the line the same time per text.
-        if not 1 <= layers <= self.bert.config.num_hidden_layers:
-            raise SystemExit(f"--layers: 1 to {self.bert.config.num_hidden_layers}")
-        self.bert.encoder.layer = self.bert.encoder.layer[:layers]
-        self.bert.config.num_hidden_layers = layers
+        # The lowest LAYERS of the base's transformer layers (None: all), the
+        # rest dropped before fine-tuning: the layers take nearly all of the
+        # line's time per text, each the same share.
+        if layers is not None:
+            self.bert.encoder.layer = self.bert.encoder.layer[:layers]
+            self.bert.config.num_hidden_layers = layers
         self.bert.embeddings.word_embeddings.weight.requires_grad = False
         self.head = torch.nn.Linear(self.bert.config.hidden_size, 1)
 
@@ -116,7 +116,7 @@ class Settings:
     epochs: int
     learning_rate: float
     seed: int
-    layers: int
+    layers: int | None  # the lowest this many of the base's layers; None: all
 
 
 def fine_tune(
@@ -258,9 +258,12 @@ def main() -> None:
     parser.add_argument("base", type=Path, help="the folder tools.encoder.base wrote")
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--lr", type=float, default=5e-5)
-    parser.add_argument("--layers", type=int, default=12, help="of the base's 12, the lowest")
+    parser.add_argument("--layers", type=int, help="keep the base's lowest N layers (default: all)")
     parser.add_argument("--work", type=Path, default=Path("var/encoder"))
     args = parser.parse_args()
+    have = json.loads((args.base / "config.json").read_text(encoding="utf-8"))["num_hidden_layers"]
+    if args.layers is not None and not 1 <= args.layers <= have:
+        parser.error(f"--layers: 1 to {have}, the base's")
     torch.set_num_threads(2)
     args.work.mkdir(parents=True, exist_ok=True)
     folder = FLOWS / CRISIS_DIR

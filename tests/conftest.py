@@ -16,6 +16,7 @@ from werkzeug.test import TestResponse
 from ivr.app import create_app
 from ivr.content.check import load_content
 from ivr.content.model import Content
+from ivr.operators import accounts as accounts_module
 from ivr.platform.config import PROJECT_ROOT, Settings, load_settings
 from ivr.platform.embedded_redis import start_server, wait_until_ready
 from loadtest.ports import free_port
@@ -48,6 +49,21 @@ class RedisServer:
             self.process.kill()
             self.process.wait(timeout=10)
         self.process = None
+
+
+# scrypt at N=1024 in the test process: 4 ms a hash or a check, against 180 ms at
+# the line's N=32768 (werkzeug's default, measured 2026-12-07 on 2 cores). Tests
+# set four or five passwords and log in once or twice each; at the line's cost
+# that was a second of setup per desk test, over a minute of the suite. The hash
+# names its own cost, so a line process checks these as it checks its own.
+QUICK_PASSWORD_HASH = "scrypt:1024:8:1"
+
+
+@pytest.fixture(autouse=True)
+def quick_password_hashes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`@pytest.mark.line_password_hash` keeps the line's own cost."""
+    if request.node.get_closest_marker("line_password_hash") is None:
+        monkeypatch.setattr(accounts_module, "HASH_METHOD", QUICK_PASSWORD_HASH)
 
 
 @pytest.fixture(scope="session")

@@ -64,6 +64,8 @@ def quick_password_hashes(request: pytest.FixtureRequest, monkeypatch: pytest.Mo
     """`@pytest.mark.line_password_hash` keeps the line's own cost."""
     if request.node.get_closest_marker("line_password_hash") is None:
         monkeypatch.setattr(accounts_module, "HASH_METHOD", QUICK_PASSWORD_HASH)
+    # The decoy checked for unknown names is made once per process: at this test's cost.
+    accounts_module._decoy_password_hash.cache_clear()
 
 
 @pytest.fixture(scope="session")

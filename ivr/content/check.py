@@ -9,7 +9,6 @@ and a greeting or fallback that does not put the crisis numbers first.
 from __future__ import annotations
 
 import logging
-import os
 import re
 import threading
 from collections.abc import Iterator, Mapping
@@ -49,6 +48,7 @@ from ivr.content.render import (
     placeholders,
 )
 from ivr.content.segments import count_segments
+from ivr.content.signature import Signature, tree_signature
 from ivr.content.yamlsrc import Where
 from ivr.platform.problems import Problem
 
@@ -526,7 +526,7 @@ def check_remembered(directory: Path) -> tuple[list[Problem], datetime]:
     one check at a time per process, and the others wait for its answer."""
     key = directory.resolve()
     with _checking:
-        signature = _files_signature(key)  # before the check: an edit during it is seen next time
+        signature = tree_signature(key)  # before the check: an edit during it is seen next time
         remembered = _remembered.get(key)
         if remembered is None or remembered[0] != signature:
             remembered = (signature, check_directory(directory), datetime.now(UTC))
@@ -534,25 +534,9 @@ def check_remembered(directory: Path) -> tuple[list[Problem], datetime]:
     return list(remembered[1]), remembered[2]
 
 
-Signature = tuple[tuple[str, int, int, int, int], ...]
 # directory -> (its files' signature, the problems found, when)
 _remembered: dict[Path, tuple[Signature, list[Problem], datetime]] = {}
 _checking = threading.Lock()
-
-
-def _files_signature(directory: Path) -> Signature:
-    """Each file's path, size, inode and change times: a file copied over with
-    its old modification time kept (`cp -p`, `rsync -a`) still changes ctime."""
-    found = []
-    for folder, _, names in sorted(os.walk(directory, followlinks=True)):
-        for name in sorted(names):
-            path = os.path.join(folder, name)
-            try:
-                stat = os.stat(path)
-            except OSError:
-                continue  # gone while listed: the next view sees the change
-            found.append((path, stat.st_size, stat.st_ino, stat.st_mtime_ns, stat.st_ctime_ns))
-    return tuple(found)
 
 
 def load_content(directory: Path) -> Content:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ivr.content.signature import Signature, files_signature
 from ivr.crisis.corpus import (
     CRISIS_DIR,
     HELDOUT_FILE,
@@ -30,11 +31,11 @@ ENCODER_FILE = "encoder.onnx"  # the sentence encoder's 8-bit weights
 ENCODER_INFO = "encoder.json"  # its word pieces, and what it was fine-tuned on
 
 
-# (folder, each file's size and mtime) -> what reading it gave. The model is
+# (folder, its files' signature) -> what reading it gave. The model is
 # 1.7 MB of JSON that takes 0.2 s to read; a process (and a test run, which
 # builds many apps) reads the same files again and again.
 Read = tuple[CrisisReader | None, list[Problem]]
-_read: dict[tuple[Path, tuple[tuple[int, int], ...]], Read] = {}
+_read: dict[tuple[Path, Signature], Read] = {}
 
 
 def corpus_problems(directory: Path) -> list[Problem]:
@@ -115,18 +116,9 @@ def forget() -> None:
 def read_crisis(directory: Path) -> tuple[CrisisReader | None, list[Problem]]:
     """The crisis reader of the content in DIRECTORY, and every problem found."""
     folder = directory / CRISIS_DIR
-    try:
-        stats = tuple(
-            (stat.st_size, stat.st_mtime_ns)
-            for stat in (
-                (folder / name).stat()
-                # all the running line reads
-                for name in (RULES_FILE, MODEL_FILE, ENCODER_FILE, ENCODER_INFO)
-                if (folder / name).is_file()
-            )
-        )
-    except OSError:
-        stats = ()
+    # all the running line reads
+    names = (RULES_FILE, MODEL_FILE, ENCODER_FILE, ENCODER_INFO)
+    stats = files_signature(folder / name for name in names)
     key = (folder.resolve(), stats)
     if key not in _read:
         if len(_read) > 8:

@@ -106,9 +106,14 @@ def _crisis_scores(pipeline: Any, documents: list[Document]) -> list[float]:
 def out_of_fold_scores(
     examples: Sequence[Example], rules: CrisisRules, regularisation: float = REGULARISATION
 ) -> list[float]:
+    return _out_of_fold(examples, _documents(examples, rules), regularisation)
+
+
+def _out_of_fold(
+    examples: Sequence[Example], documents: list[Document], regularisation: float
+) -> list[float]:
     from sklearn.model_selection import StratifiedKFold
 
-    documents = _documents(examples, rules)
     labels = [e.label for e in examples]
     strata = [f"{e.language}:{e.label}" for e in examples]
     if min(Counter(strata).values()) < FOLDS:  # a small corpus: by label alone
@@ -218,7 +223,9 @@ def fit_model(
 ) -> Fitted:
     if {e.label for e in examples} != {NONE, *CATEGORIES}:
         raise ValueError(f"the training examples must hold every label: {NONE}, {CATEGORIES}")
-    scores = out_of_fold_scores(examples, rules, regularisation)
+    # Read by the rules once (3.5 s of 5,400 examples, 2026-12-07): for the folds and the fit.
+    documents = _documents(examples, rules)
+    scores = _out_of_fold(examples, documents, regularisation)
     decided = [decided_by_rules(example, rules) for example in examples]  # once, not per share
     live, share = 0, 1.0
     if encoder is not None:
@@ -226,7 +233,6 @@ def fit_model(
         share = choose_share(examples, scores, encoded, decided)
         scores = [averaged(a, b, share) for a, b in zip(scores, encoded, strict=True)]
     crisis, near = choose_thresholds(examples, scores, decided)
-    documents = _documents(examples, rules)
     pipeline = _fit(documents, [e.label for e in examples], regularisation)
     vectorizer, regression = pipeline.steps[0][1], pipeline.steps[1][1]
     sign = 1.0 if list(regression.classes_).index(True) == 1 else -1.0

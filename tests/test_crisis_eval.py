@@ -35,7 +35,8 @@ FOLDER = PROJECT_ROOT / "flows" / CRISIS_DIR
 # found with 17/121 false alarms to 139/140 with 13/121, Spanish from 130/131
 # with 11/91 to 130/131 with 9/91: the false-alarm ceilings came down with it.
 # The fifth round of training texts (2026-12-07): English 139/140 with 12/121,
-# Spanish 130/131 with 7/91.
+# Spanish 130/131 with 7/91. Threats no longer cut as idioms (2026-12-07
+# evening): English 139/140 with 13/121, Spanish 131/131 with 7/91.
 FLOORS = {
     "recall": {"en": 0.99, "es": 0.99},
     "explicit": {"en": 1.0, "es": 1.0},
@@ -195,6 +196,37 @@ def test_a_negation_elsewhere_does_not_guard_a_plain_statement(content: Content,
     reading = content.crisis.read(text)
     assert reading.crisis
     assert reading.stage is Stage.RULE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Each was cut as an idiom before both stages until 2026-12-07, and read by nothing.
+        "he's gonna kill me when he gets home",
+        "he said he would kill me if i leave him",
+        "my boyfriend said he will kill me if i tell anyone",
+        "mi esposo me va a matar",
+        "me va a matar cuando llegue, ya viene en camino",
+    ],
+)
+def test_a_threat_is_never_cut_as_an_idiom(content: Content, text: str) -> None:
+    reading = content.crisis.read(text)
+    assert reading.crisis
+    assert reading.stage is Stage.RULE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ya te voy a colgar, gracias por todo",  # hanging up, not hanging
+        "se está cortando la llamada, no le escucho",  # the call, not the skin
+        "this is goodbye for tonight, my phone is at 2%",
+    ],
+)
+def test_a_phone_lines_own_words_are_not_read_as_a_crisis_by_a_rule(
+    content: Content, text: str
+) -> None:
+    assert content.crisis.read(text).stage is not Stage.RULE
 
 
 # Training crises a guard hands to the score: self-harm said beside "i don't

@@ -17,16 +17,9 @@ READINGS = [
     ("QUIERO MATARME!!", Intent.CRISIS, "es"),
     ("me voy a matar", Intent.CRISIS, "es"),
     ("a mi hija se le acabó el rivotril y convulsiona", Intent.CRISIS, "es"),  # "a" is not English
-    pytest.param(
-        "im doing much better today, thank you",
-        Intent.MENU,
-        None,
-        # A known false alarm (2026-12-07): 0.111 against a crisis threshold of
-        # 0.102, where `make train` put it once the guards that could hide a
-        # crisis happening now were taken out. The crisis reply and the menu;
-        # a text for the encoder's next fine-tuning.
-        marks=pytest.mark.xfail(reason="a known false alarm of the learned score", strict=True),
-    ),
+    # A false alarm until 2026-12-07 evening (0.111 against a crisis threshold of
+    # 0.102); `make train` then chose 0.3 of the n-grams and a threshold of 0.180.
+    ("im doing much better today, thank you", Intent.MENU, None),
     ("STOP", Intent.OPT_OUT, None),
     ("stop.", Intent.OPT_OUT, None),
     ("please stop", Intent.OPT_OUT, None),  # courtesy around an opt-out word: still one

@@ -116,8 +116,8 @@ def forget() -> None:
 def read_crisis(directory: Path) -> tuple[CrisisReader | None, list[Problem]]:
     """The crisis reader of the content in DIRECTORY, and every problem found."""
     folder = directory / CRISIS_DIR
-    # all the running line reads
-    names = (RULES_FILE, MODEL_FILE, ENCODER_FILE, ENCODER_INFO)
+    # all the reader is built from: train.yaml too, which it refuses to be without
+    names = (RULES_FILE, MODEL_FILE, ENCODER_FILE, ENCODER_INFO, TRAIN_FILE)
     stats = files_signature(folder / name for name in names)
     key = (folder.resolve(), stats)
     if key not in _read:

@@ -152,7 +152,7 @@ def test_the_reader_averages_the_two_scores_against_its_thresholds(content: Cont
     reader = content.crisis
     assert reader.encoder is not None
     share = reader.model.ngram_share
-    text = "i keep thinking about the weekend and what we should cook"
+    text = "what should we cook this weekend, i keep thinking about tacos"
     ngrams = reader.model.score(crisis_text(text)).crisis
     threshold = reader.model.crisis_threshold
     sure_score = averaged(ngrams, 1.0, share)

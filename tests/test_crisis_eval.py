@@ -25,7 +25,7 @@ from ivr.crisis.corpus import (
 from ivr.crisis.evaluate import Report, evaluate
 from ivr.crisis.model import ModelError, model_from_json
 from ivr.crisis.reader import Stage
-from ivr.crisis.rules import RuleError, compile_rule, phrase_regex
+from ivr.crisis.rules import IDIOM, RuleError, compile_rule, phrase_regex
 from ivr.crisis.text import crisis_text
 from ivr.platform.config import PROJECT_ROOT
 
@@ -35,12 +35,12 @@ FOLDER = PROJECT_ROOT / "flows" / CRISIS_DIR
 # found with 17/121 false alarms to 139/140 with 13/121, Spanish from 130/131
 # with 11/91 to 130/131 with 9/91: the false-alarm ceilings came down with it.
 # The fifth round of training texts (2026-12-07): English 139/140 with 12/121,
-# Spanish 130/131 with 7/91. Threats no longer cut as idioms (2026-12-07
-# evening): English 139/140 with 13/121, Spanish 131/131 with 7/91.
+# Spanish 130/131 with 7/91. No idiom that can hold a crisis (2026-12-07
+# evening): English 139/140 with 12/121, Spanish 130/131 with 6/91.
 FLOORS = {
     "recall": {"en": 0.99, "es": 0.99},
     "explicit": {"en": 1.0, "es": 1.0},
-    "false_alarms": {"en": 0.11, "es": 0.09},  # at most
+    "false_alarms": {"en": 0.11, "es": 0.08},  # at most
 }
 
 
@@ -199,27 +199,49 @@ def test_a_negation_elsewhere_does_not_guard_a_plain_statement(content: Content,
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "category"),
     [
         # Each was cut as an idiom before both stages until 2026-12-07, and read by nothing.
-        "he's gonna kill me when he gets home",
-        "he said he would kill me if i leave him",
-        "my boyfriend said he will kill me if i tell anyone",
-        "mi esposo me va a matar",
-        "me va a matar cuando llegue, ya viene en camino",
+        ("he's gonna kill me when he gets home", "danger_now"),
+        ("he said he would kill me if i leave him", "danger_now"),
+        ("my boyfriend said he will kill me if i tell anyone", "danger_now"),
+        ("mi esposo me va a matar", "danger_now"),
+        ("me va a matar cuando llegue, ya viene en camino", "danger_now"),
+        ("hes gonna kill me lol im scared, he is outside", "danger_now"),
+        ("he said hell kill me now that i told the cops", "danger_now"),
+        ("texting from my phone i want to die", "suicidal"),
+        ("im going to end it with my dads gun tonight", "suicidal"),
+        ("te escribo del cel, quiero estar muerta", "suicidal"),
     ],
 )
-def test_a_threat_is_never_cut_as_an_idiom(content: Content, text: str) -> None:
+def test_a_crisis_is_never_cut_as_an_idiom(content: Content, text: str, category: str) -> None:
+    rules = content.crisis.rules
+    assert IDIOM not in rules.without_idioms(crisis_text(text))
     reading = content.crisis.read(text)
     assert reading.crisis
     assert reading.stage is Stage.RULE
+    assert reading.category == category
+
+
+def test_no_idiom_hides_a_training_crisis_from_the_rules(content: Content) -> None:
+    """An idiom is a phrase that is never a crisis: cutting it must not take
+    away a rule's reading of any training crisis."""
+    rules = content.crisis.rules
+    hidden = [
+        example.text
+        for example in load_corpus(FOLDER, TRAIN_FILE)
+        if example.crisis
+        and rules.first(crisis_text(example.text)) is not None
+        and rules.first(rules.without_idioms(crisis_text(example.text))) is None
+    ]
+    assert hidden == []
 
 
 @pytest.mark.parametrize(
     "text",
     [
         "ya te voy a colgar, gracias por todo",  # hanging up, not hanging
-        "se está cortando la llamada, no le escucho",  # the call, not the skin
+        "se está cortando la llamada, no te escucho",  # the call, not the skin
         "this is goodbye for tonight, my phone is at 2%",
     ],
 )

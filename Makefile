@@ -22,9 +22,11 @@ run: $(RUN_STAMP)
 	$(BIN)/helpline run
 
 # Two test processes (pytest-xdist), each file whole in one of them: most tests
-# wait on real processes and sockets, so two share two cores well (603 s in
-# one process, 291 s in two, on this 2-core machine). The API fuzz runs after,
-# in one process: under xdist schemathesis ran a fraction of its operations.
+# wait on real processes and sockets, so two share two cores well: 412 s on a
+# 2-core AMD EPYC with AVX-512, 600-630 s on one with AVX2 only (2026-12-07).
+# Three broke a timing bound of the line's (the Redis-hang test). The API fuzz
+# runs after, in one process: under xdist schemathesis ran a fraction of its
+# operations.
 # `make test PYTEST_ARGS=-n0` runs the rest in one process too.
 PYTEST_ARGS ?= -n 2 --dist loadfile
 API_FUZZ := tests/api/test_api_schema.py

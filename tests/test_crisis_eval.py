@@ -212,6 +212,14 @@ def test_a_negation_elsewhere_does_not_guard_a_plain_statement(content: Content,
         ("texting from my phone i want to die", "suicidal"),
         ("im going to end it with my dads gun tonight", "suicidal"),
         ("te escribo del cel, quiero estar muerta", "suicidal"),
+        # ...and, from a second review, what the narrower idioms and rules missed
+        ("writing this from my phone, going to die tonight", "suicidal"),
+        ("i saved all my pills. going to end it with them tonight", "suicidal"),
+        ("voy a cortarme. la señal está mala", "self_harm"),
+        ("he's trying to kill me", "danger_now"),
+        ("he'll literally kill me if he finds out", "danger_now"),
+        ("me gritó: te voy a matar", "danger_now"),
+        ("quiero colgarme", "suicidal"),
     ],
 )
 def test_a_crisis_is_never_cut_as_an_idiom(content: Content, text: str, category: str) -> None:
@@ -243,6 +251,8 @@ def test_no_idiom_hides_a_training_crisis_from_the_rules(content: Content) -> No
         "ya te voy a colgar, gracias por todo",  # hanging up, not hanging
         "se está cortando la llamada, no te escucho",  # the call, not the skin
         "this is goodbye for tonight, my phone is at 2%",
+        "la app va a colgarse otra vez",
+        "ya voy a colgarte, gracias",
     ],
 )
 def test_a_phone_lines_own_words_are_not_read_as_a_crisis_by_a_rule(

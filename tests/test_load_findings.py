@@ -13,7 +13,7 @@ from rq import Queue
 from ivr.jobs import QUEUE_NAME
 from ivr.routing import dispatches as dispatches_module
 from ivr.routing.dispatches import COUNSELOR_TAKEN, Dispatches
-from tests.live import LiveLine, WorkerProcess
+from tests.live import LiveLine, WorkerProcess, eventually
 from tests.rosters import COUNSELOR_A, store_always_on_call
 from tests.twilio_signing import CallFixture, TwilioSigner
 from twilio_emulator import press, talk
@@ -86,8 +86,11 @@ def test_two_callers_and_one_counselor_both_reach_them_in_turn(
         for call in calls
     ]
     assert bridged == [[COUNSELOR_A], [COUNSELOR_A]]
-    completed = [c for c in network.calls.values() if c.to == COUNSELOR_A and c.duration]
-    assert len(completed) == 2
+    # The counselor's leg ends a moment after the caller's call: its own status
+    # comes on its own (a fresh clone read 1 of 2 here once, 2026-12-07).
+    eventually(
+        lambda: len([c for c in network.calls.values() if c.to == COUNSELOR_A and c.duration]) == 2
+    )
     rung_busy = [c for c in network.calls.values() if c.to == COUNSELOR_A and c.status == "busy"]
     assert rung_busy == []  # no ring met alex's phone still hanging up
 

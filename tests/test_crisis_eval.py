@@ -172,8 +172,7 @@ def test_a_guarded_rule_leaves_the_text_to_the_score_and_near_at_least(
     content: Content, text: str, guard: str
 ) -> None:
     reader = content.crisis
-    words = reader.rules.without_idioms(crisis_text(text))
-    ruled = reader.rules.read(words)
+    _, ruled = reader.rules.read_text(text)
     assert ruled.match is None
     assert ruled.guarded is not None
     assert ruled.guard == guard
@@ -196,6 +195,61 @@ def test_a_negation_elsewhere_does_not_guard_a_plain_statement(content: Content,
     reading = content.crisis.read(text)
     assert reading.crisis
     assert reading.stage is Stage.RULE
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        # A "no" that answers something else: its sentence ended before the crisis.
+        # Each was guarded until 2026-12-07, and left to the score.
+        ("no. he's gonna kill me", "danger_now"),
+        ("No, I want to die", "suicidal"),
+        ("no!! im going to kill myself tonight", "suicidal"),
+        ("are you ok? no - i took all my pills", "overdose"),
+        ("No. Me voy a matar", "suicidal"),
+        ("no, me quiero morir", "suicidal"),
+        ("Nunca.\nMe voy a matar hoy", "suicidal"),
+        ('me dijo "no" y me va a matar', "danger_now"),
+        # A pause breaks too, on purpose: "im not... going to hurt myself" hesitates
+        # over its negation, and a counselor should hear it.
+        ("im not... going to hurt myself", "self_harm"),
+        # Spanish "no" is not an English negation, nor English "not" a Spanish one
+        ("no i want to kill myself", "suicidal"),
+        ("no i took all my pills", "overdose"),
+    ],
+)
+def test_a_negation_guards_only_its_own_sentence_in_its_own_language(
+    content: Content, text: str, category: str
+) -> None:
+    reading = content.crisis.read(text)
+    assert reading.crisis
+    assert reading.stage is Stage.RULE
+    assert reading.category == category
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "No, I'm not going to kill myself",
+        "no, no me voy a matar",
+        "i promise im not going to hurt myself, dont worry",
+        "Im not gonna hurt myself. just lonely",
+    ],
+)
+def test_a_negation_in_the_same_sentence_still_guards(content: Content, text: str) -> None:
+    assert content.crisis.rules.read_text(text)[1].guard == "before"
+
+
+def test_the_words_the_learned_stage_reads_are_unchanged_by_breaks(content: Content) -> None:
+    """Breaks are for the rules' guards alone: the n-grams and the encoder read
+    the same words with them as without (the fine-tuned encoder's inputs)."""
+    rules = content.crisis.rules
+    changed = [
+        example.where
+        for example in load_corpus(FOLDER, TRAIN_FILE)
+        if rules.read_text(example.text)[0] != rules.without_idioms(crisis_text(example.text))
+    ]
+    assert changed == []
 
 
 @pytest.mark.parametrize(
@@ -274,7 +328,7 @@ def test_a_guard_hands_almost_no_training_crisis_to_the_score(content: Content) 
     guarded = []
     for example in load_corpus(FOLDER, TRAIN_FILE):
         if example.crisis:
-            read = rules.read(rules.without_idioms(crisis_text(example.text)))
+            _, read = rules.read_text(example.text)
             if read.match is None and read.guarded is not None:
                 guarded.append(example.text)
     assert len(guarded) <= GUARDED_CRISES, guarded

@@ -16,7 +16,6 @@ from ivr.crisis.features import asks
 from ivr.crisis.language import guess_language
 from ivr.crisis.model import CrisisModel
 from ivr.crisis.rules import SHORT_TEXT_WORDS, CrisisRules
-from ivr.crisis.text import crisis_text
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +59,10 @@ class CrisisReader:
         or words that answer a menu). A short text (SHORT_TEXT_WORDS words or
         fewer) is read by the rules and content's short crisis words, with
         slips of the thumb, never by a score."""
-        words = self.rules.without_idioms(crisis_text(text))
+        words, ruled = self.rules.read_text(text)
         if not words:
             return NOT_A_CRISIS
         short = len(words.split()) <= SHORT_TEXT_WORDS
-        ruled = self.rules.read(words)
         match = ruled.match or (self.rules.short_match(words) if short else None)
         if match is not None:
             language = guess_language(words, match.language)

@@ -12,11 +12,13 @@ A rule is a phrase of tokens matched in order against the words of a text
 - `~`                 up to three words of anything (`~5`: up to five).
 
 A rule's match is not decisive when a **guard** of content stands with it:
-a negation just before it ("i'm not gonna hurt myself", "no me quiero
-matar") or words that put the crisis at a distance anywhere in the text ("years
-ago", "hace tres años", "how do i know if someone"). A guarded match is
-handed to the learned stage, told that a guarded rule read the text; it is a
-crisis if the score says so, and near (the 988 line) at the least.
+a negation of the rule's language just before it, in the same sentence ("i'm
+not gonna hurt myself", "no me quiero matar"; not "no. he's gonna kill me",
+nor "no i want to die" by Spanish "no") or words that put the crisis at a
+distance anywhere in the text ("years ago", "hace tres años", "how do i know
+if someone"). A guarded match is handed to the learned stage, told that a
+guarded rule read the text; it is a crisis if the score says so, and near (the
+988 line) at the least.
 
 Slots are how a rule covers every pronoun and verb form at once: "<want>
 kill <self>" reads "im gonna kill myself", "he's going to kill himself",
@@ -29,14 +31,26 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from ivr.crisis.text import fold
+from ivr.crisis.text import BREAK, crisis_text, fold, words_of
 
 _WORD_TOKEN = re.compile(r"^[a-z0-9_()|*?]+$")
 _SLOT_TOKEN = re.compile(r"^<([a-z_]+)>$")
 _GAP_TOKEN = re.compile(r"^~([0-9]{0,2})$")
 _WORD = "[a-z0-9_]"
+# Before each word of a phrase: a space, or a BREAK where the writer put
+# punctuation (crisis_text(…, breaks=True)). A rule reads across a break ("i took
+# them all. 30 pills"); only a `before` guard stops at one (Guards.guard).
+_SEPARATOR = f"[ {re.escape(BREAK)}]"
+_NEXT = f"(?={_SEPARATOR})"
+_SEPARATORS = re.compile(f"{_SEPARATOR}+")
+
+
+def _one_separator(run: re.Match[str]) -> str:
+    return BREAK if BREAK in run[0] else " "
+
+
 MAX_GAP = 12
 IDIOM = "idiom_"  # what an idiom becomes: "me mata el calor" -> "idiom_"
 
@@ -104,8 +118,8 @@ def _group(token: str) -> tuple[str, bool] | None:
 
 
 def phrase_regex(pattern: str, slots: Mapping[str, str]) -> str:
-    """The regex of a phrase: each word preceded by one space (the text is read
-    as " word word "), so that every token matches whole words only."""
+    """The regex of a phrase: each word preceded by one separator (the text is
+    read as " word word "), so that every token matches whole words only."""
     tokens = _split(pattern, " ")
     if not tokens:
         raise RuleError("an empty phrase")
@@ -124,7 +138,7 @@ def phrase_regex(pattern: str, slots: Mapping[str, str]) -> str:
             most = int(gap.group(1) or 3)
             if not 1 <= most <= MAX_GAP:
                 raise RuleError(f"'{pattern}': a gap is 1 to {MAX_GAP} words")
-            parts.append(f"(?: {_WORD}+){{0,{most}}}")
+            parts.append(f"(?:{_SEPARATOR}{_WORD}+){{0,{most}}}")
         elif group is not None:
             inner, optional = group
             choices = _split(inner, "|")
@@ -133,7 +147,7 @@ def phrase_regex(pattern: str, slots: Mapping[str, str]) -> str:
             alternatives = "|".join(phrase_regex(choice, slots) for choice in choices)
             parts.append(f"(?:{alternatives})" + ("?" if optional else ""))
         else:
-            parts.append(f" {_word_regex(token)}")
+            parts.append(f"{_SEPARATOR}{_word_regex(token)}")
     return "".join(parts)
 
 
@@ -145,7 +159,7 @@ def slot_regex(phrases: list[str], slots: Mapping[str, str]) -> str:
 
 
 def compile_rule(category: str, language: str, pattern: str, slots: Mapping[str, str]) -> Rule:
-    regex = re.compile(phrase_regex(pattern, slots) + "(?= )")
+    regex = re.compile(phrase_regex(pattern, slots) + _NEXT)
     if regex.search(" "):
         raise RuleError(f"'{pattern}' matches any text")
     return Rule(category, language, pattern, regex)
@@ -208,20 +222,30 @@ SHORT_TEXT_WORDS = 3  # at most this many words: a short text (see CrisisRules.s
 
 @dataclass(frozen=True)
 class Guards:
-    """Content's guards, all languages' phrases together (texts mix them)."""
+    """Content's guards. A `before` guard is a negation of one language's
+    grammar: it guards that language's rules only (Spanish "no" said nothing of
+    "no i want to die"). Words at a distance guard every rule, all languages'
+    together: a text may tell its crisis in one language and its past in another."""
 
-    before: re.Pattern[str] | None = None  # searched in what precedes a match
+    # per language, searched in what precedes a match in its sentence
+    before: Mapping[str, re.Pattern[str]] = field(default_factory=dict)
     anywhere: re.Pattern[str] | None = None  # searched in the whole text
 
     def at_a_distance(self, text: str) -> bool:
         """Whether TEXT (" w w ") holds an `anywhere` guard: once per text."""
         return self.anywhere is not None and self.anywhere.search(text) is not None
 
-    def guard(self, text: str, start: int, distance: bool) -> str | None:
-        """Which guard stands with a match that starts at START of TEXT (" w w "):
-        BEFORE, DISTANCE (DISTANCE: `at_a_distance(text)`), or None."""
-        if self.before is not None and self.before.search(text[:start] + " "):
-            return BEFORE
+    def guard(self, text: str, start: int, distance: bool, language: str) -> str | None:
+        """Which guard stands with a match of a LANGUAGE rule that starts at
+        START of TEXT (" w w ", the separator before its first word): BEFORE,
+        DISTANCE (DISTANCE: `at_a_distance(text)`), or None. A negation guards
+        only in the match's own sentence: "no. he's gonna kill me" is a "no"
+        to something else, and so is "no, me voy a matar"."""
+        before = self.before.get(language)
+        if before is not None and text[start] != BREAK:
+            sentence = text[text.rfind(BREAK, 0, start) + 1 : start]
+            if before.search(f" {sentence} "):
+                return BEFORE
         return DISTANCE if distance else None
 
 
@@ -233,13 +257,15 @@ def guards_of(
     phrases: Mapping[str, tuple[list[str], list[str]]], slots: Mapping[str, Mapping[str, str]]
 ) -> Guards:
     """PHRASES: language -> (before, anywhere), each language's with its slots.
-    A before phrase must end right where a match begins: "no puedo más, me voy
+    A before phrase must end right where a match begins: "no puedo más me voy
     a matar" is not guarded by its "no"."""
-    before = [slot_regex(b, slots[lang]) for lang, (b, _) in phrases.items() if b]
+    before = {
+        lang: re.compile(slot_regex(b, slots[lang]) + " $") for lang, (b, _) in phrases.items() if b
+    }
     anywhere = [slot_regex(a, slots[lang]) for lang, (_, a) in phrases.items() if a]
     return Guards(
-        re.compile("(?:" + "|".join(before) + ") $") if before else None,
-        re.compile("(?:" + "|".join(anywhere) + ")(?= )") if anywhere else None,
+        before,
+        re.compile("(?:" + "|".join(anywhere) + ")" + _NEXT) if anywhere else None,
     )
 
 
@@ -284,15 +310,24 @@ class CrisisRules:
     def without_idioms(self, words: str) -> str:
         """WORDS with each of content's idioms ("me muero de risa") replaced by
         one word, IDIOM: what both stages read. No rule names it; the learned
-        stage learns what it means (a text joking, not a crisis)."""
+        stage learns what it means (a text joking, not a crisis). The breaks of
+        marked WORDS (crisis_text(…, breaks=True)) stay where they were."""
         text = f" {words} "
         for idiom in self.idioms.values():
-            text = idiom.sub(f" {IDIOM} ", text)
-        return " ".join(text.split())
+            # A match begins with the separator before its first word: kept.
+            text = idiom.sub(lambda found: f"{found[0][0]}{IDIOM} ", text)
+        return _SEPARATORS.sub(_one_separator, text).strip(f" {BREAK}")
+
+    def read_text(self, text: str) -> tuple[str, RuleReading]:
+        """TEXT as written: the words both stages read (idioms cut), and what
+        the rules make of it, knowing where its sentences break."""
+        marked = self.without_idioms(crisis_text(text, breaks=True))
+        return words_of(marked), self.read(marked)
 
     def matches(self, words: str) -> Iterator[tuple[RuleMatch, str | None]]:
-        """Every match of a rule in WORDS (crisis_text, idioms cut), in content's
-        order, each with the guard that stands with it (None: none)."""
+        """Every match of a rule in WORDS (crisis_text, idioms cut; breaks marked
+        or not), in content's order, each with the guard that stands with it
+        (None: none)."""
         text = f" {words} "
         distance: bool | None = None  # searched for at the first match only
         for rule in self.rules:
@@ -300,7 +335,7 @@ class CrisisRules:
                 if distance is None:
                     distance = self.guards.at_a_distance(text)
                 match = RuleMatch(rule.category, rule.language, rule.pattern)
-                yield match, self.guards.guard(text, found.start(), distance)
+                yield match, self.guards.guard(text, found.start(), distance, rule.language)
 
     def read(self, words: str) -> RuleReading:
         """The first unguarded match, else the first guarded one."""
@@ -319,4 +354,4 @@ class CrisisRules:
 
 
 def idiom_regex(phrases: list[str], slots: Mapping[str, str]) -> re.Pattern[str]:
-    return re.compile(slot_regex(phrases, slots) + "(?= )")
+    return re.compile(slot_regex(phrases, slots) + _NEXT)

@@ -75,8 +75,7 @@ def _read_by_rules(
     documents: list[Document] = []
     decided: list[bool | None] = []
     for example in examples:
-        words = rules.without_idioms(crisis_text(example.text))
-        reading = rules.read(words)
+        words, reading = rules.read_text(example.text)
         documents.append((words, asks(example.text), reading.markers))
         decided.append(_decided(words, reading, rules))
     return documents, decided
@@ -190,8 +189,7 @@ def choose_share(
 def decided_by_rules(example: Example, rules: CrisisRules) -> bool | None:
     """How the reader reads EXAMPLE before any score: True, a rule reads it as a
     crisis; False, a short text no rule reads; None, left to the score."""
-    words = rules.without_idioms(crisis_text(example.text))
-    return _decided(words, rules.read(words), rules)
+    return _decided(*rules.read_text(example.text), rules)
 
 
 def _decided(words: str, reading: RuleReading, rules: CrisisRules) -> bool | None:

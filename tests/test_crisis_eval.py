@@ -39,7 +39,8 @@ FOLDER = PROJECT_ROOT / "flows" / CRISIS_DIR
 # evening): English 139/140 with 12/121, Spanish 130/131 with 6/91. Those
 # false alarms rested on one lucky fold split; training on the mean of five
 # (2026-12-07 night) holds still, and gives 139/140 with 14/121, 131/131
-# with 8/91 (docs/crisis.md, "Training that holds still").
+# with 8/91 (docs/crisis.md, "Training that holds still"). Threats to someone
+# else, by rule and in 24 training texts: 140/140 with 13/121, 131/131 with 8/91.
 FLOORS = {
     "recall": {"en": 0.99, "es": 0.99},
     "explicit": {"en": 1.0, "es": 1.0},
@@ -286,6 +287,40 @@ def test_a_crisis_is_never_cut_as_an_idiom(content: Content, text: str, category
     assert reading.crisis
     assert reading.stage is Stage.RULE
     assert reading.category == category
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Read by no rule until 2026-12-07 night: a threat to someone else.
+        "he said he'll kill my mom",
+        "my dad is going to kill my mom, he's hitting her",
+        "hes trying to kill my sister",
+        "my boyfriend threatened to kill my kids",
+        "mi papá va a matar a mi mamá",
+        "amenazó con matar a mis hijos",
+        "dice que la va a matar",
+        "le gritó que va a matarla",
+    ],
+)
+def test_a_threat_to_someone_else_is_danger_now(content: Content, text: str) -> None:
+    reading = content.crisis.read(text)
+    assert reading.crisis
+    assert reading.stage is Stage.RULE
+    assert reading.category == "danger_now"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "im gonna kill my brother he ate my fries",  # the speaker's own joke
+        "my mom is gonna kill my brother when she sees the car",
+        "she'll kill her brother when she finds out he read her diary",
+        "mi abuela dice que la va a matar el calor este verano",  # the heat
+    ],
+)
+def test_a_joke_about_killing_family_is_not_a_crisis_by_rule(content: Content, text: str) -> None:
+    assert content.crisis.rules.read_text(text)[1].match is None
 
 
 def test_no_idiom_hides_a_training_crisis_from_the_rules(content: Content) -> None:

@@ -301,6 +301,7 @@ def test_a_crisis_is_never_cut_as_an_idiom(content: Content, text: str, category
         "amenazó con matar a mis hijos",
         "dice que la va a matar",
         "le gritó que va a matarla",
+        "dad's drunk and threatening to kill all of us",
     ],
 )
 def test_a_threat_to_someone_else_is_danger_now(content: Content, text: str) -> None:

@@ -324,6 +324,17 @@ def test_a_joke_about_killing_family_is_not_a_crisis_by_rule(content: Content, t
     assert content.crisis.rules.read_text(text)[1].match is None
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["my phone is about to die and so am i", "my battery is dead. honestly so am i"],
+)
+def test_what_follows_an_idiom_can_still_be_a_crisis(content: Content, text: str) -> None:
+    reading = content.crisis.read(text)
+    assert reading.crisis
+    assert reading.stage is Stage.RULE
+    assert reading.category == "suicidal"
+
+
 def test_no_idiom_hides_a_training_crisis_from_the_rules(content: Content) -> None:
     """An idiom is a phrase that is never a crisis: cutting it must not take
     away a rule's reading of any training crisis."""

@@ -309,9 +309,10 @@ class CrisisRules:
 
     def without_idioms(self, words: str) -> str:
         """WORDS with each of content's idioms ("me muero de risa") replaced by
-        one word, IDIOM: what both stages read. No rule names it; the learned
-        stage learns what it means (a text joking, not a crisis). The breaks of
-        marked WORDS (crisis_text(…, breaks=True)) stay where they were."""
+        one word, IDIOM: what both stages read. Rules name it only for what
+        follows it ("idiom_ so am i"); the learned stage learns what it means
+        (a text joking, not a crisis). The breaks of marked WORDS
+        (crisis_text(…, breaks=True)) stay where they were."""
         text = f" {words} "
         for idiom in self.idioms.values():
             # A match begins with the separator before its first word: kept.

@@ -43,12 +43,15 @@ lint: $(DEV_STAMP)
 	$(BIN)/lint-imports --no-cache
 
 # After editing the ranges in pyproject.toml: resolve again, keeping every pin
-# that still fits. The run lock first, then the dev lock held to its pins.
+# that still fits. The run lock first, then the dev lock held to its pins. The
+# dev lock keeps extras ("cachecontrol[filecache]"): pip's hash mode refuses
+# pip-audit's "CacheControl[filecache]>=0.13" against a pin without its extra,
+# so a stripped lock failed `tools/install.py dev` (2026-12-07).
 lock: $(DEV_STAMP)
 	$(BIN)/uv pip compile pyproject.toml requirements/build.in $(LOCK_FLAGS) $(UV_ARGS) \
 		-o requirements/run.txt
 	$(BIN)/uv pip compile pyproject.toml requirements/build.in --extra test --extra dev \
-		-c requirements/run.txt $(LOCK_FLAGS) $(UV_ARGS) -o requirements/dev.txt
+		-c requirements/run.txt $(LOCK_FLAGS) --no-strip-extras $(UV_ARGS) -o requirements/dev.txt
 	$(BIN)/python tools/lock_check.py
 
 # Every package to the newest release its range allows; `make upgrade PACKAGE=redis`

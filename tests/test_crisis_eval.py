@@ -244,16 +244,20 @@ def test_a_negation_in_the_same_sentence_still_guards(content: Content, text: st
     assert content.crisis.rules.read_text(text)[1].guard == "before"
 
 
-def test_the_words_the_learned_stage_reads_are_unchanged_by_breaks(content: Content) -> None:
-    """Breaks are for the rules' guards alone: the n-grams and the encoder read
-    the same words with them as without (the fine-tuned encoder's inputs)."""
-    rules = content.crisis.rules
-    changed = [
-        example.where
-        for example in load_corpus(FOLDER, TRAIN_FILE)
-        if rules.read_text(example.text)[0] != rules.without_idioms(crisis_text(example.text))
-    ]
-    assert changed == []
+@pytest.mark.parametrize(
+    "text",
+    [
+        # An idiom ("me va a matar el trabajo") cut these threats until it stopped at
+        # breaks (2026-12-07 night): a fresh-eyes review's finds.
+        "mi esposo dice que me va a matar. el trabajo lo tiene loco",
+        "dice que nos va a matar, el hambre lo tiene loco",
+    ],
+)
+def test_an_idiom_never_runs_across_a_break(content: Content, text: str) -> None:
+    words, ruled = content.crisis.rules.read_text(text)
+    assert IDIOM not in words
+    assert ruled.match is not None
+    assert ruled.match.category == "danger_now"
 
 
 @pytest.mark.parametrize(
@@ -302,6 +306,22 @@ def test_a_crisis_is_never_cut_as_an_idiom(content: Content, text: str, category
         "dice que la va a matar",
         "le gritó que va a matarla",
         "dad's drunk and threatening to kill all of us",
+        # ...and from a fresh-eyes review of those rules
+        "he threatened to kill the kids",
+        "my uncle said hed kill my dad",
+        "hes gonna kill my whole family",
+        "my dad is strangling my mom",
+        "amenazó a mi mamá con matarla",
+        "mi papá está matando a mi mamá",
+        "dice que si no regresa la va a matar",
+        "mi ex amenazó de muerte a mi hermana",
+        "mi esposo me va a matar el trabajo lo tiene loco y llego tomado",
+        # three words or fewer: read by rules and short words alone, never scored
+        "hes killing her",
+        "hell kill her",
+        "la está ahorcando",
+        "quiere matarla",
+        "va a matarla",
     ],
 )
 def test_a_threat_to_someone_else_is_danger_now(content: Content, text: str) -> None:
@@ -312,27 +332,42 @@ def test_a_threat_to_someone_else_is_danger_now(content: Content, text: str) -> 
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "category"),
     [
-        "im gonna kill my brother he ate my fries",  # the speaker's own joke
-        "my mom is gonna kill my brother when she sees the car",
-        "she'll kill her brother when she finds out he read her diary",
-        "mi abuela dice que la va a matar el calor este verano",  # the heat
+        # A promise refused holds its own negation: guarded by "wont" until 2026-12-07.
+        ("i cant promise i wont hurt myself tonight", "self_harm"),
+        ("cant guarantee i wont kill myself tonight", "suicidal"),
+        ("why not kill myself at this point", "suicidal"),
+        ("por que no me mato ya", "suicidal"),
+        ("no te prometo que no me voy a matar", "suicidal"),
     ],
 )
-def test_a_joke_about_killing_family_is_not_a_crisis_by_rule(content: Content, text: str) -> None:
-    assert content.crisis.rules.read_text(text)[1].match is None
+def test_a_negation_the_crisis_holds_is_not_a_guard(
+    content: Content, text: str, category: str
+) -> None:
+    reading = content.crisis.read(text)
+    assert reading.crisis
+    assert reading.stage is Stage.RULE
+    assert reading.category == category
 
 
 @pytest.mark.parametrize(
     "text",
-    ["my phone is about to die and so am i", "my battery is dead. honestly so am i"],
+    [
+        "im gonna kill my brother he ate my fries",  # the speaker's own joke
+        "she'll kill her brother when she finds out he read her diary",
+        "mi abuela dice que la va a matar el calor este verano",  # the heat
+        "mi hermana quiere matar a su novio por llegar tarde otra vez jajaja",
+        "mi hijo intenta matar a mi esposo en el juego jaja",
+        "im trying to kill my brother in fortnite",
+        "trying to kill my daughters lice",
+        "mi tía dice que la va a matar a besos jaja",
+        "he will kill everyone on the map",
+        "la está matando de risa",
+    ],
 )
-def test_what_follows_an_idiom_can_still_be_a_crisis(content: Content, text: str) -> None:
-    reading = content.crisis.read(text)
-    assert reading.crisis
-    assert reading.stage is Stage.RULE
-    assert reading.category == "suicidal"
+def test_a_joke_about_killing_family_is_not_a_crisis_by_rule(content: Content, text: str) -> None:
+    assert content.crisis.rules.read_text(text)[1].match is None
 
 
 def test_no_idiom_hides_a_training_crisis_from_the_rules(content: Content) -> None:

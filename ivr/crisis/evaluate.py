@@ -43,6 +43,8 @@ class Report:
     negatives: dict[str, Tally] = field(default_factory=dict)  # label none, per language
     lookalikes: dict[str, Tally] = field(default_factory=dict)
     stages: Counter[str] = field(default_factory=Counter)  # how the crises found were found
+    # how the false alarms were raised: a rule's are content's to narrow, the score's its to learn
+    alarm_stages: Counter[str] = field(default_factory=Counter)
     wrong_language: int = 0  # crises read in the other language (the reply's language)
     misses: list[Example] = field(default_factory=list)
     alarms: list[Example] = field(default_factory=list)
@@ -102,6 +104,7 @@ def evaluate(reader: CrisisReader, examples: Sequence[Example]) -> Report:
                 report.lookalikes.setdefault(example.language, Tally()).add(reading)
             if reading.crisis:
                 report.alarms.append(example)
+                report.alarm_stages[reading.stage.value] += 1
     return report
 
 
@@ -161,6 +164,8 @@ def render(report: Report, title: str, *, show_examples: bool = False) -> str:
         "",
         f"crises found by a rule: {report.stages['rule']}, by the score: {report.stages['score']}"
         f" (of {found}); read in the wrong language: {report.wrong_language}",
+        f"false alarms raised by a rule: {report.alarm_stages['rule']}, by the score: "
+        f"{report.alarm_stages['score']}",
         f"time per text: p50 {report.percentile_ms(0.5):.2f} ms, p99 "
         f"{report.percentile_ms(0.99):.2f} ms, max {max(report.milliseconds, default=0):.2f} ms"
         f" (mean {statistics.fmean(report.milliseconds) if report.milliseconds else 0:.2f})",

@@ -44,11 +44,6 @@ _WORD = "[a-z0-9_]"
 # them all. 30 pills"); only a `before` guard stops at one (Guards.guard).
 _SEPARATOR = f"[ {re.escape(BREAK)}]"
 _NEXT = f"(?={_SEPARATOR})"
-_SEPARATORS = re.compile(f"{_SEPARATOR}+")
-
-
-def _one_separator(run: re.Match[str]) -> str:
-    return BREAK if BREAK in run[0] else " "
 
 
 MAX_GAP = 12
@@ -309,15 +304,18 @@ class CrisisRules:
 
     def without_idioms(self, words: str) -> str:
         """WORDS with each of content's idioms ("me muero de risa") replaced by
-        one word, IDIOM: what both stages read. Rules name it only for what
-        follows it ("idiom_ so am i"); the learned stage learns what it means
-        (a text joking, not a crisis). The breaks of marked WORDS
+        one word, IDIOM: what both stages read. No rule names it; the learned
+        stage learns what it means (a text joking, not a crisis). The breaks of marked WORDS
         (crisis_text(…, breaks=True)) stay where they were."""
-        text = f" {words} "
+        return BREAK.join(self._cut_idioms(sentence) for sentence in words.split(BREAK))
+
+    def _cut_idioms(self, sentence: str) -> str:
+        """An idiom never runs across a break: "dice que me va a matar. el
+        trabajo lo tiene loco" is a threat, and then a reason."""
+        text = f" {sentence} "
         for idiom in self.idioms.values():
-            # A match begins with the separator before its first word: kept.
-            text = idiom.sub(lambda found: f"{found[0][0]}{IDIOM} ", text)
-        return _SEPARATORS.sub(_one_separator, text).strip(f" {BREAK}")
+            text = idiom.sub(f" {IDIOM} ", text)
+        return " ".join(text.split())
 
     def read_text(self, text: str) -> tuple[str, RuleReading]:
         """TEXT as written: the words both stages read (idioms cut), and what

@@ -6,8 +6,8 @@ Needs PyTorch and transformers (requirements/encoder.txt), which the line
 never loads: it runs the result with onnxruntime (`ivr.crisis.encoder`).
 
 What it does:
-- the texts are what the reader gives the encoder (`crisis_text`, content's
-  idioms cut), split into pieces by the reader's own `Pieces`, so training
+- the texts are what the reader gives the encoder (`CrisisRules.read_text`:
+  `crisis_text`, content's idioms cut), split into pieces by the reader's own `Pieces`, so training
   and the line read the same ids; training texts are short (32 pieces at
   most), so a long text's windows (`ivr.crisis.encoder.windows`) are met
   only at run time;
@@ -56,7 +56,6 @@ from ivr.crisis.encoder import (
     pieces_from_json,
 )
 from ivr.crisis.rules_file import RULES_FILE, read_rules
-from ivr.crisis.text import crisis_text
 from ivr.crisis.train import FOLDS, SEED
 
 BATCH = 32
@@ -208,7 +207,7 @@ def reader_texts(examples: Sequence[Example]) -> list[str]:
     rules, problems = read_rules(FLOWS / CRISIS_DIR / RULES_FILE, RULES_FILE)
     if rules is None:
         raise SystemExit("\n".join(str(p) for p in problems))
-    return [rules.without_idioms(crisis_text(e.text)) for e in examples]
+    return [rules.read_text(e.text)[0] for e in examples]
 
 
 def folds_of(examples: Sequence[Example]) -> list[tuple[Any, Any]]:

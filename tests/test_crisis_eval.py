@@ -129,6 +129,20 @@ def test_a_broken_rule_is_refused_with_why(pattern: str, why: str) -> None:
         compile_rule("suicidal", "en", pattern, {})
 
 
+def test_a_text_gets_its_own_languages_thresholds_and_an_unclear_one_the_lower(
+    content: Content,
+) -> None:
+    model = content.crisis.model
+    shared = (model.crisis_threshold, model.near_threshold)
+    assert model.thresholds_for(None) == shared
+    assert model.thresholds_for("xx") == shared
+    for language in LANGUAGES:
+        crisis, near = model.thresholds_for(language)
+        assert crisis >= shared[0]
+        assert near >= shared[1]
+    assert min(model.thresholds_for(language)[0] for language in LANGUAGES) == shared[0]
+
+
 def test_a_broken_model_file_is_refused(content: Content) -> None:
     good = content.crisis.model.to_json()
     for broken in (
@@ -137,6 +151,15 @@ def test_a_broken_model_file_is_refused(content: Content) -> None:
         {**good, "thresholds": {"crisis": 0.2, "near": 0.5}},
         {k: v for k, v in good.items() if k != "weights"},
         {k: v for k, v in good.items() if k != "encoder"},  # thresholds for which scores?
+        # a language's own thresholds below the shared ones: an unclear text would be safer
+        {
+            **good,
+            "thresholds": {
+                **good["thresholds"],
+                "by_language": {"es": {"crisis": 0.01, "near": 0.01}},
+            },
+        },
+        {**good, "thresholds": {**good["thresholds"], "by_language": {"es": {"crisis": 0.3}}}},
     ):
         with pytest.raises(ModelError):
             model_from_json(broken)

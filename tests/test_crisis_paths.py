@@ -136,7 +136,8 @@ def test_a_text_near_a_crisis_gets_its_answer_and_a_line_about_988(
         and content.crisis.read(e.text).near
         and content.crisis.read(e.text).confidence >= model.near_threshold  # not by a guard
     )
-    assert model.near_threshold <= content.crisis.read(near).confidence < model.crisis_threshold
+    crisis_threshold, near_threshold = model.thresholds_for(content.crisis.read(near).language)
+    assert near_threshold <= content.crisis.read(near).confidence < crisis_threshold
     reply = phone.send(near)
     assert inline(reply) == []
     assert alerts(redis_client) == 0

@@ -60,8 +60,7 @@ def train_command(flows_dir: Path | None) -> None:
     model = fitted.model
     click.echo(
         f"{path}: {len(model.weights):,} features from {len(examples):,} examples in "
-        f"{time.monotonic() - started:.0f} s; thresholds: crisis {model.crisis_threshold:.3f}, "
-        f"near {model.near_threshold:.3f}"
+        f"{time.monotonic() - started:.0f} s; thresholds: {model.describe_thresholds()}"
     )
     if fitted.scored_live:
         # Thresholds still rest on unseen texts, but a fine-tuning on them would help.
@@ -93,8 +92,7 @@ def eval_command(flows_dir: Path | None, on_train: bool, show: bool) -> None:
     title = (
         f"crisis reader on {CRISIS_DIR}/{name}: {len(examples)} examples "
         f"({spanish / len(examples):.0%} Spanish), {len(reader.rules.rules)} rules, "
-        f"thresholds crisis {reader.model.crisis_threshold:.3f} / near "
-        f"{reader.model.near_threshold:.3f}"
+        f"thresholds {reader.model.describe_thresholds()}"
     )
     click.echo(render(report, title, show_examples=show))
 

@@ -147,6 +147,14 @@ def render(report: Report, title: str, *, show_examples: bool = False) -> str:
             tally = totals.get(language, Tally())
             cells.append(f"{_percent(tally.crisis, tally.total):>22}")
         lines.append(f"  {name:<20}" + "".join(cells))
+    # A crisis missed but near still gets the 988 line with its answer; one that is
+    # neither gets nothing of the kind.
+    missed = _per_language(report.by_category)
+    cells = []
+    for language in LANGUAGES:
+        tally = missed.get(language, Tally())
+        cells.append(f"{_percent(tally.near, tally.total - tally.crisis):>22}")
+    lines.append(f"  {'missed, but near':<20}" + "".join(cells))
     lines += ["", "false alarms (not a crisis, read as one):"]
     for name, tallies in (("all not-crisis", report.negatives), ("look-alikes", report.lookalikes)):
         cells = [

@@ -80,6 +80,9 @@ class CrisisReader:
         question = asks(text)
         score = self.model.score(words, question, ruled.markers)
         crisis, parts = score.crisis, ""
+        # Its own language's thresholds where the words tell it, the hint aside:
+        # else the lower, shared ones (a guess that cannot tell is the safer).
+        threshold, near_threshold = self.model.thresholds_for(guess_language(words))
         if self.encoder is not None:
             try:
                 encoded = self.encoder.score(words)
@@ -92,7 +95,7 @@ class CrisisReader:
                 # theirs at the 98 % target, 2026-12-07): more alarms, not fewer.
                 log.error("crisis encoder failed, n-grams alone: %s", error)
                 parts = " (n-grams alone: the encoder failed)"
-        threshold = self.model.crisis_threshold
+                threshold, near_threshold = self.model.thresholds_for(None)
         if crisis >= threshold:
             why = f"score {crisis:.3f} >= {threshold:.3f}{parts}"
             if guarded is not None:
@@ -101,7 +104,7 @@ class CrisisReader:
         why = f"score {crisis:.3f} < {threshold:.3f}{parts}"
         if guarded is not None:
             return self._guarded_near(guarded.category, language, crisis, why)
-        near = crisis >= self.model.near_threshold
+        near = crisis >= near_threshold
         return CrisisReading(
             False, near, score.category if near else None, language, crisis, Stage.NONE, why
         )

@@ -11,10 +11,11 @@ seeds, averaged), weighed with the sentence encoder's score from a
 fine-tuning that never saw it either (kept in encoder.json; an example added
 since the encoder was fine-tuned is scored by the encoder as it is:
 `Fitted.scored_live` says how many), and read together with the rules as the
-line reads it (the n-grams weigh NGRAM_SHARE in that average). The crisis
-threshold is the highest that still finds RECALL_TARGET of those crises in
-each language; the near threshold the highest that finds NEAR_RECALL_TARGET
-of them. The held-out part is never read here.
+line reads it (the n-grams weigh NGRAM_SHARE in that average). Each
+language's crisis threshold is the highest that still finds RECALL_TARGET of
+its crises; its near threshold the highest that finds NEAR_RECALL_TARGET of
+them. A text whose words tell no language gets the lower of the two. The
+held-out part is never read here.
 """
 
 from __future__ import annotations
@@ -199,13 +200,12 @@ def _decided(words: str, reading: RuleReading, rules: CrisisRules) -> bool | Non
     return False if short else None
 
 
-def choose_thresholds(
+def language_thresholds(
     examples: Sequence[Example], scores: Sequence[float], decided: Sequence[bool | None]
-) -> tuple[float, float]:
-    """(crisis, near) from out-of-fold scores: see the module's docstring. Each
-    language must reach the recall target on its own: the threshold is the
-    lower of the two languages'."""
-    crisis = near = 1.0
+) -> dict[str, tuple[float, float]]:
+    """Each language's (crisis, near) from out-of-fold scores: see the module's
+    docstring. A language whose crises are all read by rules has none."""
+    thresholds: dict[str, tuple[float, float]] = {}
     for language in sorted({e.language for e in examples}):
         left = sorted(
             score
@@ -217,14 +217,23 @@ def choose_thresholds(
         if not left:
             continue
         may_miss = int(crises * (1.0 - RECALL_TARGET))  # crises the score may leave below it
-        crisis = min(crisis, left[min(may_miss, len(left) - 1)])
+        crisis = left[min(may_miss, len(left) - 1)]
         may_miss_near = int(crises * (1.0 - NEAR_RECALL_TARGET))
-        near = min(near, left[min(may_miss_near, len(left) - 1)])
-    if crisis >= 1.0:
+        near = max(LOWEST_NEAR, left[min(may_miss_near, len(left) - 1)])
+        # A hair under the scores they must include: the same text scores the same.
+        thresholds[language] = (round(crisis - 1e-6, 6), round(min(near, crisis) - 1e-6, 6))
+    return thresholds
+
+
+def choose_thresholds(
+    examples: Sequence[Example], scores: Sequence[float], decided: Sequence[bool | None]
+) -> tuple[float, float]:
+    """The shared (crisis, near): the lower of the languages' (`language_thresholds`),
+    for a text whose words do not tell its language."""
+    own = language_thresholds(examples, scores, decided)
+    if not own:
         return 0.5, 0.5
-    near = max(LOWEST_NEAR, near)
-    # A hair under the scores they must include: the same text scores the same.
-    return round(crisis - 1e-6, 6), round(min(near, crisis) - 1e-6, 6)
+    return min(c for c, _ in own.values()), min(n for _, n in own.values())
 
 
 def fit_model(
@@ -244,6 +253,7 @@ def fit_model(
         share = NGRAM_SHARE
         scores = [averaged(a, b, share) for a, b in zip(scores, encoded, strict=True)]
     crisis, near = choose_thresholds(examples, scores, decided)
+    own = language_thresholds(examples, scores, decided)
     pipeline = _fit(documents, [e.label for e in examples], regularisation)
     vectorizer, regression = pipeline.steps[0][1], pipeline.steps[1][1]
     sign = 1.0 if list(regression.classes_).index(True) == 1 else -1.0
@@ -272,5 +282,6 @@ def fit_model(
         trained_on,
         encoder.digest if encoder is not None else "",
         share,
+        own,
     )
     return Fitted(model, list(scores), live)

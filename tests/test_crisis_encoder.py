@@ -32,6 +32,7 @@ from ivr.crisis.encoder import (
     pieces_from_json,
     windows,
 )
+from ivr.crisis.language import guess_language
 from ivr.crisis.reader import Stage
 from ivr.crisis.text import crisis_text
 from ivr.crisis.train import encoder_scores
@@ -154,7 +155,7 @@ def test_the_reader_averages_the_two_scores_against_its_thresholds(content: Cont
     share = reader.model.ngram_share
     text = "what should we cook this weekend, i keep thinking about tacos"
     ngrams = reader.model.score(crisis_text(text)).crisis
-    threshold = reader.model.crisis_threshold
+    threshold, _ = reader.model.thresholds_for(guess_language(crisis_text(text)))
     sure_score = averaged(ngrams, 1.0, share)
     assert averaged(ngrams, 0.0, share) < threshold <= sure_score  # the encoder decides
     sure = replace(reader, encoder=replace(reader.encoder, session=SaysAlways(1.0)))
@@ -262,6 +263,34 @@ class Fails:
         raise RuntimeError("onnxruntime failed")
 
 
+def test_a_spanish_text_is_held_to_its_own_languages_threshold(content: Content) -> None:
+    """Between the shared crisis threshold and Spanish's own: not a crisis in
+    Spanish (near: the 988 line), a crisis where the language is unclear."""
+    reader = content.crisis
+    assert reader.encoder is not None
+    model = reader.model
+    shared, _ = model.thresholds_for(None)
+    spanish, _ = model.thresholds_for("es")
+    assert shared < spanish
+    text = "tengo miedo de lo que pueda pasar esta noche"
+    words, ruled = reader.rules.read_text(text)
+    assert ruled.match is None
+    assert ruled.guarded is None
+    assert guess_language(words) == "es"
+    ngrams = model.score(words).crisis
+    share = model.ngram_share
+    between = (shared + spanish) / 2
+    says = (between - share * ngrams) / (1.0 - share)  # the encoder's score that puts it there
+    assert 0.0 <= says <= 1.0
+    held = replace(reader, encoder=replace(reader.encoder, session=SaysAlways(says)))
+    read = held.read(text)
+    assert shared < read.confidence < spanish
+    assert not read.crisis
+    assert read.near
+    unclear = replace(held, model=replace(model, language_thresholds={}))
+    assert unclear.read(text).crisis
+
+
 def test_an_encoder_failing_as_it_runs_leaves_the_ngrams_to_read(content: Content) -> None:
     """More alarms, not fewer: the n-grams alone against thresholds lower than
     their own."""
@@ -357,7 +386,7 @@ def test_thresholds_rest_on_scores_of_texts_the_encoder_never_saw(content: Conte
     kept, added = load_corpus(FOLDER, TRAIN_FILE)[:2]
     stored = replace(encoder, out_of_fold={example_key(kept.text, kept.language): 0.9})
     scores, scored_live = encoder_scores([kept, added], stored, content.crisis.rules)
-    words = content.crisis.rules.without_idioms(crisis_text(added.text))
+    words = content.crisis.rules.read_text(added.text)[0]
     assert scored_live == 1
     assert scores == [0.9, encoder.score(words)]
 

@@ -17,6 +17,7 @@ from rq import Queue
 from ivr.content.model import Content
 from ivr.crisis.corpus import CRISIS_DIR, TRAIN_FILE, load_corpus
 from ivr.crisis.decisions import DECISIONS_PREFIX, Decisions
+from ivr.crisis.language import guess_language
 from ivr.jobs import QUEUE_NAME
 from ivr.jobs import RING as RING_JOB
 from ivr.line import Line
@@ -136,7 +137,8 @@ def test_a_text_near_a_crisis_gets_its_answer_and_a_line_about_988(
         and content.crisis.read(e.text).near
         and content.crisis.read(e.text).confidence >= model.near_threshold  # not by a guard
     )
-    crisis_threshold, near_threshold = model.thresholds_for(content.crisis.read(near).language)
+    told = guess_language(content.crisis.rules.read_text(near)[0])
+    crisis_threshold, near_threshold = model.thresholds_for(told)
     assert near_threshold <= content.crisis.read(near).confidence < crisis_threshold
     reply = phone.send(near)
     assert inline(reply) == []

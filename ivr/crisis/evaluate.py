@@ -138,8 +138,9 @@ def render(report: Report, title: str, *, show_examples: bool = False) -> str:
             tally = report.by_category.get((category, language), Tally())
             cells.append(f"{_percent(tally.crisis, tally.total):>22}")
         lines.append(f"  {category:<20}" + "".join(cells))
+    crises = _per_language(report.by_category)
     for name, totals in (
-        ("all crises", _per_language(report.by_category)),
+        ("all crises", crises),
         ("explicit", report.explicit),
     ):
         cells = []
@@ -149,10 +150,9 @@ def render(report: Report, title: str, *, show_examples: bool = False) -> str:
         lines.append(f"  {name:<20}" + "".join(cells))
     # A crisis missed but near still gets the 988 line with its answer; one that is
     # neither gets nothing of the kind.
-    missed = _per_language(report.by_category)
     cells = []
     for language in LANGUAGES:
-        tally = missed.get(language, Tally())
+        tally = crises.get(language, Tally())
         cells.append(f"{_percent(tally.near, tally.total - tally.crisis):>22}")
     lines.append(f"  {'missed, but near':<20}" + "".join(cells))
     lines += ["", "false alarms (not a crisis, read as one):"]

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ivr.crisis.corpus import LANGUAGES
 from ivr.crisis.features import features
 
 MODEL_FORMAT = 3
@@ -62,7 +63,7 @@ class CrisisModel:
         return self.crisis_threshold, self.near_threshold
 
     def describe_thresholds(self) -> str:
-        """'crisis 0.158 / near 0.106 (en 0.158 / 0.106, es 0.199 / 0.121)'."""
+        """'crisis 0.158 / near 0.106 (en 0.158 / 0.106, es 0.199 / 0.106)'."""
         own = ", ".join(
             f"{language} {crisis:.3f} / {near:.3f}"
             for language, (crisis, near) in sorted(self.language_thresholds.items())
@@ -128,6 +129,9 @@ def model_from_json(data: Any) -> CrisisModel:
             str(language): (float(pair["crisis"]), float(pair["near"]))
             for language, pair in data["thresholds"].get("by_language", {}).items()
         }
+        unknown = sorted(set(by_language) - set(LANGUAGES))
+        if unknown:
+            raise ModelError(f"thresholds.by_language: no language {unknown[0]!r}")
         trained_on = str(data["trained_on"])
         encoder = str(data["encoder"])
         ngram_share = float(data["ngram_share"])

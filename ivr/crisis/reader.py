@@ -69,7 +69,8 @@ class CrisisReader:
             return CrisisReading(
                 True, False, match.category, language, 1.0, Stage.RULE, f"rule: {match.pattern}"
             )
-        language = guess_language(words, language_hint)
+        told = guess_language(words)  # what the words alone tell: the thresholds' key
+        language = told or language_hint
         guarded = ruled.guarded
         if short or not learned:
             # A word or three give a score nothing to stand on ("no" and "again"
@@ -82,7 +83,7 @@ class CrisisReader:
         crisis, parts = score.crisis, ""
         # Its own language's thresholds where the words tell it, the hint aside:
         # else the lower, shared ones (a guess that cannot tell is the safer).
-        threshold, near_threshold = self.model.thresholds_for(guess_language(words))
+        threshold, near_threshold = self.model.thresholds_for(told)
         if self.encoder is not None:
             try:
                 encoded = self.encoder.score(words)
@@ -91,8 +92,9 @@ class CrisisReader:
             except EncoderError as error:
                 # `flows check` opened this very file (its digest is checked at
                 # load), so this is onnxruntime failing here. The n-grams alone,
-                # against thresholds lower than their own (0.125 against 0.266,
-                # theirs at the 98 % target, 2026-12-07): more alarms, not fewer.
+                # against the shared thresholds, lower than their own (0.125
+                # against 0.266, theirs at the 98 % target, on 2026-12-07): more
+                # alarms, not fewer.
                 log.error("crisis encoder failed, n-grams alone: %s", error)
                 parts = " (n-grams alone: the encoder failed)"
                 threshold, near_threshold = self.model.thresholds_for(None)

@@ -41,7 +41,8 @@ _GAP_TOKEN = re.compile(r"^~([0-9]{0,2})$")
 _WORD = "[a-z0-9_]"
 # Before each word of a phrase: a space, or a BREAK where the writer put
 # punctuation (crisis_text(…, breaks=True)). A rule reads across a break ("i took
-# them all. 30 pills"); only a `before` guard stops at one (Guards.guard).
+# them all. 30 pills"); a `before` guard (Guards.guard) and an idiom
+# (CrisisRules.without_idioms) stop at one.
 _SEPARATOR = f"[ {re.escape(BREAK)}]"
 _NEXT = f"(?={_SEPARATOR})"
 

@@ -11,11 +11,13 @@ seeds, averaged), weighed with the sentence encoder's score from a
 fine-tuning that never saw it either (kept in encoder.json; an example added
 since the encoder was fine-tuned is scored by the encoder as it is:
 `Fitted.scored_live` says how many), and read together with the rules as the
-line reads it (the n-grams weigh NGRAM_SHARE in that average). Each
-language's crisis threshold is the highest that still finds RECALL_TARGET of
-its crises; its near threshold the highest that finds NEAR_RECALL_TARGET of
-them. A text whose words tell no language gets the lower of the two. The
-held-out part is never read here.
+line reads it (the n-grams weigh NGRAM_SHARE in that average). Examples are
+grouped as the reader will read them, by the language their words tell
+(`guess_language`, no hint), else their own. Each language's crisis threshold
+is the highest that still finds RECALL_TARGET of its group's crises; the
+shared one, for a text whose words tell no language, the lower of the two.
+The near threshold is shared: the highest that finds NEAR_RECALL_TARGET of
+each group's crises. The held-out part is never read here.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any
 from ivr.crisis.corpus import CATEGORIES, NONE, Example
 from ivr.crisis.encoder import CrisisEncoder, averaged, example_key
 from ivr.crisis.features import asks, features
+from ivr.crisis.language import guess_language
 from ivr.crisis.model import CrisisModel
 from ivr.crisis.rules import SHORT_TEXT_WORDS, CrisisRules, RuleReading
 
@@ -200,20 +203,25 @@ def _decided(words: str, reading: RuleReading, rules: CrisisRules) -> bool | Non
     return False if short else None
 
 
-def language_thresholds(
-    examples: Sequence[Example], scores: Sequence[float], decided: Sequence[bool | None]
+def group_thresholds(
+    examples: Sequence[Example],
+    scores: Sequence[float],
+    decided: Sequence[bool | None],
+    groups: Sequence[str],
 ) -> dict[str, tuple[float, float]]:
-    """Each language's (crisis, near) from out-of-fold scores: see the module's
-    docstring. A language whose crises are all read by rules has none."""
+    """Each group's (crisis, near) from out-of-fold scores (see the module's
+    docstring): GROUPS, one language per example, the one the reader will take
+    its thresholds by. A group whose crises are all read by rules has none."""
     thresholds: dict[str, tuple[float, float]] = {}
-    for language in sorted({e.language for e in examples}):
+    for group in sorted(set(groups)):
+        members = [i for i, g in enumerate(groups) if g == group]
         left = sorted(
-            score
+            scores[i]
             # the crises the line's reader leaves to the learned score
-            for example, score, by_rule in zip(examples, scores, decided, strict=True)
-            if example.language == language and example.crisis and by_rule is None
+            for i in members
+            if examples[i].crisis and decided[i] is None
         )
-        crises = sum(1 for e in examples if e.crisis and e.language == language)
+        crises = sum(1 for i in members if examples[i].crisis)
         if not left:
             continue
         may_miss = int(crises * (1.0 - RECALL_TARGET))  # crises the score may leave below it
@@ -221,19 +229,25 @@ def language_thresholds(
         may_miss_near = int(crises * (1.0 - NEAR_RECALL_TARGET))
         near = max(LOWEST_NEAR, left[min(may_miss_near, len(left) - 1)])
         # A hair under the scores they must include: the same text scores the same.
-        thresholds[language] = (round(crisis - 1e-6, 6), round(min(near, crisis) - 1e-6, 6))
+        thresholds[group] = (round(crisis - 1e-6, 6), round(min(near, crisis) - 1e-6, 6))
     return thresholds
 
 
 def choose_thresholds(
-    examples: Sequence[Example], scores: Sequence[float], decided: Sequence[bool | None]
-) -> tuple[float, float]:
-    """The shared (crisis, near): the lower of the languages' (`language_thresholds`),
-    for a text whose words do not tell its language."""
-    own = language_thresholds(examples, scores, decided)
+    examples: Sequence[Example],
+    scores: Sequence[float],
+    decided: Sequence[bool | None],
+    groups: Sequence[str] | None = None,
+) -> tuple[tuple[float, float], dict[str, float]]:
+    """The shared (crisis, near), the lowest of every group's (`group_thresholds`;
+    GROUPS None: by each example's language), and each language's own crisis
+    threshold. Near stays shared: the 988 line costs a person nothing, and a
+    language's own near band would narrow it (Spanish 0.106 -> 0.156, 2026-12-07)."""
+    own = group_thresholds(examples, scores, decided, groups or [e.language for e in examples])
     if not own:
-        return 0.5, 0.5
-    return min(c for c, _ in own.values()), min(n for _, n in own.values())
+        return (0.5, 0.5), {}
+    shared = (min(c for c, _ in own.values()), min(n for _, n in own.values()))
+    return shared, {group: crisis for group, (crisis, _) in own.items()}
 
 
 def fit_model(
@@ -252,8 +266,11 @@ def fit_model(
         encoded, live = encoder_scores(examples, encoder, rules)
         share = NGRAM_SHARE
         scores = [averaged(a, b, share) for a, b in zip(scores, encoded, strict=True)]
-    crisis, near = choose_thresholds(examples, scores, decided)
-    own = language_thresholds(examples, scores, decided)
+    # The language the reader will take a text's thresholds by: its words' where
+    # they tell one (an English text with Spanish words is held to Spanish's),
+    # else its own (the reader then takes the shared, lower pair: the safer).
+    told = [guess_language(d[0]) or e.language for d, e in zip(documents, examples, strict=True)]
+    (crisis, near), own = choose_thresholds(examples, scores, decided, told)
     pipeline = _fit(documents, [e.label for e in examples], regularisation)
     vectorizer, regression = pipeline.steps[0][1], pipeline.steps[1][1]
     sign = 1.0 if list(regression.classes_).index(True) == 1 else -1.0
@@ -282,6 +299,6 @@ def fit_model(
         trained_on,
         encoder.digest if encoder is not None else "",
         share,
-        own,
+        {language: (threshold, near) for language, threshold in own.items()},
     )
     return Fitted(model, list(scores), live)

@@ -11,8 +11,9 @@ What it does:
   and the line read the same ids; training texts are short (32 pieces at
   most), so a long text's windows (`ivr.crisis.encoder.windows`) are met
   only at run time;
-- five folds, the same as the n-gram model's for a corpus of this size
-  (`ivr.crisis.train.out_of_fold_scores`, strata of language and label): each
+- five folds, the same as the first of the n-gram model's five splits for a
+  corpus of this size (`ivr.crisis.train.out_of_fold_scores`, seed SEED,
+  strata of language and label): each
   example is scored by a model fine-tuned on the other four fifths, through the
   same 8-bit ONNX file the line would run; `helpline crisis train` chooses the
   thresholds from those scores;

@@ -45,8 +45,6 @@ _WORD = "[a-z0-9_]"
 # (CrisisRules.without_idioms) stop at one.
 _SEPARATOR = f"[ {re.escape(BREAK)}]"
 _NEXT = f"(?={_SEPARATOR})"
-
-
 MAX_GAP = 12
 IDIOM = "idiom_"  # what an idiom becomes: "me mata el calor" -> "idiom_"
 
@@ -347,10 +345,6 @@ class CrisisRules:
         if guarded is None:
             return NO_RULE
         return RuleReading(None, *guarded)
-
-    def first(self, words: str) -> RuleMatch | None:
-        """The first rule that reads WORDS as a crisis with no guard standing."""
-        return self.read(words).match
 
 
 def idiom_regex(phrases: list[str], slots: Mapping[str, str]) -> re.Pattern[str]:

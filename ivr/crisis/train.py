@@ -74,17 +74,12 @@ class Fitted:
 Document = tuple[str, bool, tuple[str, ...]]  # words, asks, the rules' markers
 
 
-def _documents(examples: Sequence[Example], rules: CrisisRules) -> list[Document]:
-    return _read_by_rules(examples, rules)[0]
-
-
 def _read_by_rules(
     examples: Sequence[Example], rules: CrisisRules
 ) -> tuple[list[Document], list[bool | None]]:
     """Each example read by the rules once (3.5 s of 5,400, 2026-12-07): what
     the line's reader scores (the words with content's idioms cut, whether the
-    text asks, what the rules saw) and how the rules decide it
-    (`decided_by_rules`)."""
+    text asks, what the rules saw) and how the rules decide it (`_decided`)."""
     documents: list[Document] = []
     decided: list[bool | None] = []
     for example in examples:
@@ -127,12 +122,6 @@ def _crisis_scores(pipeline: Any, documents: list[Document]) -> list[float]:
 
 
 def out_of_fold_scores(
-    examples: Sequence[Example], rules: CrisisRules, regularisation: float = REGULARISATION
-) -> list[float]:
-    return _out_of_fold(examples, _documents(examples, rules), regularisation)
-
-
-def _out_of_fold(
     examples: Sequence[Example], documents: list[Document], regularisation: float
 ) -> list[float]:
     """Each example's mean score over REPEATS splits, from models that never
@@ -190,13 +179,9 @@ def encoder_scores(
     return scores, live
 
 
-def decided_by_rules(example: Example, rules: CrisisRules) -> bool | None:
-    """How the reader reads EXAMPLE before any score: True, a rule reads it as a
-    crisis; False, a short text no rule reads; None, left to the score."""
-    return _decided(*rules.read_text(example.text), rules)
-
-
 def _decided(words: str, reading: RuleReading, rules: CrisisRules) -> bool | None:
+    """How the reader reads a text before any score: True, a rule reads it as a
+    crisis; False, a short text no rule reads; None, left to the score."""
     short = len(words.split()) <= SHORT_TEXT_WORDS
     if reading.match is not None or (short and rules.short_match(words) is not None):
         return True
@@ -260,7 +245,7 @@ def fit_model(
     if {e.label for e in examples} != {NONE, *CATEGORIES}:
         raise ValueError(f"the training examples must hold every label: {NONE}, {CATEGORIES}")
     documents, decided = _read_by_rules(examples, rules)  # for the folds, the shares, the fit
-    scores = _out_of_fold(examples, documents, regularisation)
+    scores = out_of_fold_scores(examples, documents, regularisation)
     live, share = 0, 1.0
     if encoder is not None:
         encoded, live = encoder_scores(examples, encoder, rules)

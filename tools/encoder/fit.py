@@ -212,7 +212,7 @@ def reader_texts(examples: Sequence[Example]) -> list[str]:
 
 
 def folds_of(examples: Sequence[Example]) -> list[tuple[Any, Any]]:
-    """The n-gram model's folds (ivr.crisis.train.out_of_fold_scores)."""
+    """The first of the n-gram model's splits (ivr.crisis.train.out_of_fold_scores, seed SEED)."""
     strata = [f"{e.language}:{e.label}" for e in examples]
     splitter = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=SEED)
     return list(splitter.split(strata, strata))

@@ -284,6 +284,6 @@ def fit_model(
         trained_on,
         encoder.digest if encoder is not None else "",
         share,
-        {language: (threshold, near) for language, threshold in own.items()},
+        own,
     )
     return Fitted(model, list(scores), live)

@@ -53,6 +53,8 @@ def assert_read_by_a_rule(content: Content, text: str, category: str) -> None:
 # (2026-12-07 night) holds still, and gives 139/140 with 14/121, 131/131
 # with 8/91 (docs/crisis.md, "Training that holds still"). Threats to someone
 # else, by rule and in 24 training texts: 140/140 with 13/121, 131/131 with 8/91.
+# Plain statements in few words, by rule (2026-12-07 late night): 140/140 with 14/121,
+# 130/131 with 5/91.
 FLOORS = {
     "recall": {"en": 0.99, "es": 0.99},
     "explicit": {"en": 1.0, "es": 1.0},
@@ -432,6 +434,52 @@ def test_a_negation_the_crisis_holds_is_not_a_guard(
     ],
 )
 def test_a_joke_about_killing_family_is_not_a_crisis_by_rule(content: Content, text: str) -> None:
+    assert content.crisis.rules.read_text(text)[1].match is None
+
+
+# Three words or fewer never reach the score: a plain statement no rule or
+# short word read was missed outright ("me corté", "me sobredosifiqué" in the
+# training part until 2026-12-07 late night). Longer ones the score read lowest.
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("me corté", "self_harm"),
+        ("me estoy cortanto", "self_harm"),
+        ("me sobredosifiqué", "overdose"),
+        ("me empastillé", "overdose"),
+        ("me qiero matar", "suicidal"),
+        ("sh again", "self_harm"),
+        ("hes gurgling", "medical_emergency"),
+        ("ideas suicidas bien fuertes hoy y estoy solo", "suicidal"),
+        ("ojalá me muriera mientras duermo", "suicidal"),
+        ("ya tengo planeado mi suicidio para el domingo", "suicidal"),
+        ("estoy en peligro ahora mismo", "danger_now"),
+        ("i'm about to self harm", "self_harm"),
+        ("if i dont wake up tomorrow thats fine by me", "suicidal"),
+        ("my husband is hallucinating from benzo withdrawal", "severe_withdrawal"),
+    ],
+)
+def test_a_plain_statement_in_few_words_is_a_crisis_by_rule(
+    content: Content, text: str, category: str
+) -> None:
+    assert_read_by_a_rule(content, text, category)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what's the easiest way to go off klonopin",
+        "my stomach is making gurgling noises",
+        "el rivotril da ideas suicidas muy fuertes?",  # a question of a side effect
+        "necesito descansar para siempre de este trabajo jaja",
+        "is a seizure from withdrawal common?",
+        "me corté el pelo",
+        "ojalá me muera de risa con esa peli",
+    ],
+)
+def test_a_look_alike_of_a_plain_statement_is_left_to_the_score(
+    content: Content, text: str
+) -> None:
     assert content.crisis.rules.read_text(text)[1].match is None
 
 

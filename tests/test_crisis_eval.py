@@ -457,6 +457,14 @@ def test_a_joke_about_killing_family_is_not_a_crisis_by_rule(content: Content, t
         ("i'm about to self harm", "self_harm"),
         ("if i dont wake up tomorrow thats fine by me", "suicidal"),
         ("my husband is hallucinating from benzo withdrawal", "severe_withdrawal"),
+        ("estoy en peligro", "danger_now"),
+        ("ojalá me muriera de pena", "suicidal"),
+        # the first guard for "el rivotril da …?" stood on any "da" or "causa"
+        # and handed these to the score (a review, 2026-12-07 late night)
+        ("el rivotril me da ideas suicidas muy fuertes", "suicidal"),
+        ("me provoca suicidarme ya no aguanto", "suicidal"),
+        ("oe causa me quiero matar", "suicidal"),
+        ("me dan convulsiones desde que dejé el clonazepam", "severe_withdrawal"),
     ],
 )
 def test_a_plain_statement_in_few_words_is_a_crisis_by_rule(
@@ -475,6 +483,10 @@ def test_a_plain_statement_in_few_words_is_a_crisis_by_rule(
         "is a seizure from withdrawal common?",
         "me corté el pelo",
         "ojalá me muera de risa con esa peli",
+        "se me cortó la llamada",
+        "estoy cortando las pastillas a la mitad",
+        "im jerking awake every night from the withdrawal",
+        "if i don't wake up in time, is it ok to skip the morning dose?",
     ],
 )
 def test_a_look_alike_of_a_plain_statement_is_left_to_the_score(

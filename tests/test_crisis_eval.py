@@ -446,6 +446,9 @@ def test_a_joke_about_killing_family_is_not_a_crisis_by_rule(content: Content, t
         ("me corté", "self_harm"),
         ("me estoy cortanto", "self_harm"),
         ("me sobredosifiqué", "overdose"),
+        ("me he cortado", "self_harm"),
+        ("me tomé todas", "overdose"),
+        ("planning my exit", "suicidal"),
         ("me empastillé", "overdose"),
         ("me qiero matar", "suicidal"),
         ("sh again", "self_harm"),
@@ -493,6 +496,22 @@ def test_a_look_alike_of_a_plain_statement_is_left_to_the_score(
     content: Content, text: str
 ) -> None:
     assert content.crisis.rules.read_text(text)[1].match is None
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("me estoy cortando", True),
+        ("me estoy cortanto", True),  # a slip in a word of five letters or more
+        ("estoy cortando cebolla", False),  # read by "estoy cortando" until 2026-12-07 late night
+        ("me quiero matar", True),
+        ("quiero matar moscas", False),
+    ],
+)
+def test_a_short_word_of_three_words_is_a_whole_text(
+    content: Content, text: str, crisis: bool
+) -> None:
+    assert content.crisis.read(text).crisis is crisis
 
 
 def test_no_idiom_hides_a_training_crisis_from_the_rules(content: Content) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from ivr.content.yamlsrc import SourceList, SourceMap, Where, YamlProblem, load_yaml
 from ivr.crisis.corpus import CATEGORIES, LANGUAGES
 from ivr.crisis.rules import (
+    SHORT_TEXT_WORDS,
     CrisisRules,
     Guards,
     Rule,
@@ -195,10 +196,15 @@ def _short(data: SourceMap, problems: _Problems) -> tuple[ShortWord, ...]:
                 continue
             for phrase, at in _phrases(phrases, where, f"short.{language}.{category}", problems):
                 words = tuple(fold(phrase).split())
-                if not all(re.fullmatch(r"[a-z0-9_]+", w) for w in words) or len(words) > 2:
+                # Three words are a whole short text: "me estoy cortando" reads
+                # that text alone, where "estoy cortando" read "estoy cortando
+                # cebolla" too.
+                plain = all(re.fullmatch(r"[a-z0-9_]+", w) for w in words)
+                if not plain or len(words) > SHORT_TEXT_WORDS:
                     problems.at(
                         at,
-                        f"short.{language}.{category}: '{phrase}' must be one or two plain words",
+                        f"short.{language}.{category}: '{phrase}' must be one to "
+                        f"{SHORT_TEXT_WORDS} plain words",
                     )
                     continue
                 found.append(ShortWord(str(category), language, words))

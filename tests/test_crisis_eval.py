@@ -410,6 +410,11 @@ def test_a_threat_to_someone_else_is_danger_now(content: Content, text: str) -> 
         ("why not kill myself at this point", "suicidal"),
         ("por que no me mato ya", "suicidal"),
         ("no te prometo que no me voy a matar", "suicidal"),
+        # a promise taken back (2026-12-07 late night; guarded and left to the score before)
+        ("i told my therapist i wasnt going to kill myself but i lied", "suicidal"),
+        ("she told me she wasnt going to hurt herself but she lied", "self_harm"),
+        ("le dije que no me iba a matar pero sí lo voy a hacer", "suicidal"),
+        ("le prometí que no me iba a cortar pero mentí", "self_harm"),
     ],
 )
 def test_a_negation_the_crisis_holds_is_not_a_guard(

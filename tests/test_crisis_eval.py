@@ -54,7 +54,8 @@ def assert_read_by_a_rule(content: Content, text: str, category: str) -> None:
 # with 8/91 (docs/crisis.md, "Training that holds still"). Threats to someone
 # else, by rule and in 24 training texts: 140/140 with 13/121, 131/131 with 8/91.
 # Plain statements in few words, by rule (2026-12-07 late night): 140/140 with 14/121,
-# 130/131 with 5/91.
+# 130/131 with 5/91; a review's fixes to them: 139/140 (the one missed near) with
+# 13/121, 130/131 with 5/91. Spanish has gone 5 to 8 of 91 by retraining alone.
 FLOORS = {
     "recall": {"en": 0.99, "es": 0.99},
     "explicit": {"en": 1.0, "es": 1.0},
@@ -415,6 +416,8 @@ def test_a_threat_to_someone_else_is_danger_now(content: Content, text: str) -> 
         ("she told me she wasnt going to hurt herself but she lied", "self_harm"),
         ("le dije que no me iba a matar pero sí lo voy a hacer", "suicidal"),
         ("le prometí que no me iba a cortar pero mentí", "self_harm"),
+        ("le dije a mi terapeuta que no me iba a matar pero sí lo voy a hacer", "suicidal"),
+        ("mi ex juró que no la iba a matar pero mintió", "danger_now"),  # not the speaker
     ],
 )
 def test_a_negation_the_crisis_holds_is_not_a_guard(
@@ -495,6 +498,11 @@ def test_a_plain_statement_in_few_words_is_a_crisis_by_rule(
         "estoy cortando las pastillas a la mitad",
         "im jerking awake every night from the withdrawal",
         "if i don't wake up in time, is it ok to skip the morning dose?",
+        "if i dont wake up early thats ok i have the day off",
+        "i need to sh*t so bad",
+        "my tremors from withdrawal are getting better",
+        "mi psiquiatra me empastilla demasiado",
+        "is cold turkey the quickest way to die?",
     ],
 )
 def test_a_look_alike_of_a_plain_statement_is_left_to_the_score(
@@ -504,19 +512,24 @@ def test_a_look_alike_of_a_plain_statement_is_left_to_the_score(
 
 
 @pytest.mark.parametrize(
-    ("text", "crisis"),
+    ("text", "outcome"),
     [
-        ("me estoy cortando", True),
-        ("me estoy cortanto", True),  # a slip in a word of five letters or more
-        ("estoy cortando cebolla", False),  # read by "estoy cortando" until 2026-12-07 late night
-        ("me quiero matar", True),
-        ("quiero matar moscas", False),
+        ("me estoy cortando", "crisis"),
+        ("me estoy cortanto", "crisis"),  # a slip in a word of six letters or more
+        ("estoy cortando cebolla", "none"),  # read by "estoy cortando" for an hour, 2026-12-07
+        # a slip in "corte" / "corto" made other words of these (a review, 2026-12-07 late night)
+        ("me costó mucho", "none"),
+        ("ya me contó", "none"),
+        ("me porté mal", "none"),
+        # a negation just before a short word guards it, as it guards a rule: near
+        ("no me corté", "near"),
+        ("nunca me corté", "near"),
     ],
 )
-def test_a_short_word_of_three_words_is_a_whole_text(
-    content: Content, text: str, crisis: bool
+def test_short_words_read_a_short_text_as_it_is_said(
+    content: Content, text: str, outcome: str
 ) -> None:
-    assert content.crisis.read(text).crisis is crisis
+    assert content.crisis.read(text).outcome == outcome
 
 
 def test_no_idiom_hides_a_training_crisis_from_the_rules(content: Content) -> None:

@@ -204,7 +204,7 @@ def slips(said: str, wanted: str) -> bool:
 
 @dataclass(frozen=True)
 class ShortWord:
-    """A crisis said in a word or two ("suicidal", "sobredosis"), with slips."""
+    """A crisis said in one to three words ("suicidal", "me estoy cortando"), with slips."""
 
     category: str
     language: str
@@ -212,6 +212,7 @@ class ShortWord:
 
 
 SHORT_TEXT_WORDS = 3  # at most this many words: a short text (see CrisisRules.short)
+PHRASE_SLIP_LETTERS = 6  # in a short word of several words, the shortest that may slip
 
 
 @dataclass(frozen=True)
@@ -286,20 +287,39 @@ NO_RULE = RuleReading(None, None, None)
 class CrisisRules:
     rules: tuple[Rule, ...]  # in content's order: the first that matches names the category
     idioms: Mapping[str, re.Pattern[str]]  # per language: spans cut before the rules read
-    # Read in a short text only, where the learned stage is not asked: one or
-    # two words give a score nothing to stand on ("no", "again" scored as crises).
+    # Read in a short text only, where the learned stage is not asked: a word
+    # or three give a score nothing to stand on ("no", "again" scored as crises).
     short: tuple[ShortWord, ...] = ()
     guards: Guards = Guards()
 
-    def short_match(self, words: str) -> RuleMatch | None:
+    def short_match(self, words: str) -> RuleReading:
+        """What content's short words make of a short text's WORDS (at most
+        SHORT_TEXT_WORDS: one of that many words is then the whole text): the
+        first unguarded, else the first guarded by a negation of its language
+        just before it ("no me corté" is near, not a crisis). In an entry of
+        several words only a word of PHRASE_SLIP_LETTERS or more may slip: "me
+        corte" read "me costó", "me porté" with one letter's slip."""
         said = words.split()
+        text = f" {words} "
+        starts = [0]  # where each word's separator stands in TEXT
+        for word in said:
+            starts.append(starts[-1] + len(word) + 1)
+        guarded: tuple[RuleMatch, str] | None = None
         for entry in self.short:
             size = len(entry.words)
             for start in range(len(said) - size + 1):
                 window = said[start : start + size]
-                if all(slips(s, w) for s, w in zip(window, entry.words, strict=True)):
-                    return RuleMatch(entry.category, entry.language, " ".join(entry.words))
-        return None
+                if not all(
+                    slips(s, w) if size == 1 or len(w) >= PHRASE_SLIP_LETTERS else s == w
+                    for s, w in zip(window, entry.words, strict=True)
+                ):
+                    continue
+                match = RuleMatch(entry.category, entry.language, " ".join(entry.words))
+                guard = self.guards.guard(text, starts[start], False, entry.language)
+                if guard is None:
+                    return RuleReading(match, None, None)
+                guarded = guarded or (match, guard)
+        return NO_RULE if guarded is None else RuleReading(None, *guarded)
 
     def without_idioms(self, words: str) -> str:
         """WORDS with each of content's idioms ("me muero de risa") replaced by

@@ -184,7 +184,7 @@ def _guards(data: SourceMap, slots: dict[str, dict[str, str]], problems: _Proble
 
 
 def _short(data: SourceMap, problems: _Problems) -> tuple[ShortWord, ...]:
-    """`short:` language -> category -> words (a word or two each, plain letters)."""
+    """`short:` language -> category -> words (one to three plain words each)."""
     if "short" not in data:
         return ()
     found: list[ShortWord] = []

@@ -183,7 +183,7 @@ def _decided(words: str, reading: RuleReading, rules: CrisisRules) -> bool | Non
     """How the reader reads a text before any score: True, a rule reads it as a
     crisis; False, a short text no rule reads; None, left to the score."""
     short = len(words.split()) <= SHORT_TEXT_WORDS
-    if reading.match is not None or (short and rules.short_match(words) is not None):
+    if reading.match is not None or (short and rules.short_match(words).match is not None):
         return True
     return False if short else None
 

@@ -240,6 +240,23 @@ def test_the_rules_file_problems_are_reported_with_their_line(tmp_path: Path) ->
     assert any("missing category 'overdose'" in m for m in messages)
 
 
+def test_a_short_word_longer_than_a_short_text_is_refused_with_its_line(tmp_path: Path) -> None:
+    """A short word of four words could never be said in a short text."""
+    from ivr.crisis.rules_file import read_rules
+
+    path = tmp_path / "rules.yaml"
+    path.write_text(
+        "slots: {en: {}, es: {}}\nidioms: {en: [x], es: [y]}\n"
+        "short:\n  en: {self_harm: [i cut myself again]}\n  es: {self_harm: [me corte]}\n"
+        "rules:\n  suicidal:\n    en: [kill myself]\n    es: [matarme]\n"
+    )
+    _, problems = read_rules(path, "crisis/rules.yaml")
+    assert any(
+        str(p).startswith("crisis/rules.yaml:4: short.en.self_harm: 'i cut myself again' must")
+        for p in problems
+    ), problems
+
+
 # -- guards: a rule's match that a negation or a distance makes not decisive ---
 
 

@@ -15,7 +15,7 @@ from ivr.crisis.encoder import CrisisEncoder, EncoderError, averaged
 from ivr.crisis.features import asks
 from ivr.crisis.language import guess_language
 from ivr.crisis.model import CrisisModel
-from ivr.crisis.rules import NO_RULE, SHORT_TEXT_WORDS, CrisisRules
+from ivr.crisis.rules import SHORT_TEXT_WORDS, CrisisRules
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +63,8 @@ class CrisisReader:
         if not words:
             return NOT_A_CRISIS
         short = len(words.split()) <= SHORT_TEXT_WORDS
-        said_short = self.rules.short_match(words) if short else NO_RULE
-        match = ruled.match or said_short.match
+        ruled = self.rules.with_short_words(words, ruled)
+        match = ruled.match
         if match is not None:
             language = guess_language(words, match.language)
             return CrisisReading(
@@ -72,7 +72,7 @@ class CrisisReader:
             )
         told = guess_language(words)  # what the words alone tell: the thresholds' key
         language = told or language_hint
-        guarded = ruled.guarded or said_short.guarded
+        guarded = ruled.guarded
         if short or not learned:
             # A word or three give a score nothing to stand on ("no" and "again"
             # scored as crises): the rules and the short words alone.

@@ -299,27 +299,33 @@ class CrisisRules:
         just before it ("no me corté" is near, not a crisis). In an entry of
         several words only a word of PHRASE_SLIP_LETTERS or more may slip: "me
         corte" read "me costó", "me porté" with one letter's slip."""
+        return _first_unguarded(self._short_matches(words))
+
+    def with_short_words(self, words: str, reading: RuleReading) -> RuleReading:
+        """READING (the rules' of WORDS) with content's short words too, for a
+        short text: a rule's match first, then a short word's, then whichever
+        guarded match there is (the rule's first)."""
+        if reading.match is not None or len(words.split()) > SHORT_TEXT_WORDS:
+            return reading
+        said = self.short_match(words)
+        return reading if said.match is None and reading.guarded is not None else said
+
+    def _short_matches(self, words: str) -> Iterator[tuple[RuleMatch, str | None]]:
         said = words.split()
         text = f" {words} "
         starts = [0]  # where each word's separator stands in TEXT
         for word in said:
             starts.append(starts[-1] + len(word) + 1)
-        guarded: tuple[RuleMatch, str] | None = None
         for entry in self.short:
             size = len(entry.words)
             for start in range(len(said) - size + 1):
                 window = said[start : start + size]
-                if not all(
+                if all(
                     slips(s, w) if size == 1 or len(w) >= PHRASE_SLIP_LETTERS else s == w
                     for s, w in zip(window, entry.words, strict=True)
                 ):
-                    continue
-                match = RuleMatch(entry.category, entry.language, " ".join(entry.words))
-                guard = self.guards.guard(text, starts[start], False, entry.language)
-                if guard is None:
-                    return RuleReading(match, None, None)
-                guarded = guarded or (match, guard)
-        return NO_RULE if guarded is None else RuleReading(None, *guarded)
+                    match = RuleMatch(entry.category, entry.language, " ".join(entry.words))
+                    yield match, self.guards.guard(text, starts[start], False, entry.language)
 
     def without_idioms(self, words: str) -> str:
         """WORDS with each of content's idioms ("me muero de risa") replaced by
@@ -357,14 +363,18 @@ class CrisisRules:
 
     def read(self, words: str) -> RuleReading:
         """The first unguarded match, else the first guarded one."""
-        guarded: tuple[RuleMatch, str] | None = None
-        for match, guard in self.matches(words):
-            if guard is None:
-                return RuleReading(match, None, None)
-            guarded = guarded or (match, guard)
-        if guarded is None:
-            return NO_RULE
-        return RuleReading(None, *guarded)
+        return _first_unguarded(self.matches(words))
+
+
+def _first_unguarded(matches: Iterator[tuple[RuleMatch, str | None]]) -> RuleReading:
+    """Of MATCHES (each with the guard that stands with it), the first no guard
+    stands with, else the first guarded one; NO_RULE when there are none."""
+    guarded: tuple[RuleMatch, str] | None = None
+    for match, guard in matches:
+        if guard is None:
+            return RuleReading(match, None, None)
+        guarded = guarded or (match, guard)
+    return NO_RULE if guarded is None else RuleReading(None, *guarded)
 
 
 def idiom_regex(phrases: list[str], slots: Mapping[str, str]) -> re.Pattern[str]:

@@ -182,10 +182,9 @@ def encoder_scores(
 def _decided(words: str, reading: RuleReading, rules: CrisisRules) -> bool | None:
     """How the reader reads a text before any score: True, a rule reads it as a
     crisis; False, a short text no rule reads; None, left to the score."""
-    short = len(words.split()) <= SHORT_TEXT_WORDS
-    if reading.match is not None or (short and rules.short_match(words).match is not None):
+    if rules.with_short_words(words, reading).match is not None:
         return True
-    return False if short else None
+    return False if len(words.split()) <= SHORT_TEXT_WORDS else None
 
 
 def group_thresholds(

@@ -298,9 +298,10 @@ def test_a_negation_elsewhere_does_not_guard_a_plain_statement(content: Content,
     assert reading.stage is Stage.RULE
 
 
-@pytest.mark.parametrize(
-    ("text", "category"),
-    [
+# A crisis each rule must read, in its category, with no score asked, by why
+# it is listed (each was read otherwise once).
+READ_BY_A_RULE: dict[str, list[tuple[str, str]]] = {
+    "a negation guards only its own sentence, in its own language": [
         # A "no" that answers something else: its sentence ended before the crisis.
         # Each was guarded until 2026-12-07, and left to the score.
         ("no. he's gonna kill me", "danger_now"),
@@ -318,8 +319,63 @@ def test_a_negation_elsewhere_does_not_guard_a_plain_statement(content: Content,
         ("no i want to kill myself", "suicidal"),
         ("no i took all my pills", "overdose"),
     ],
+    "a negation the crisis holds is not a guard": [
+        # A promise refused holds its own negation: guarded by "wont" until 2026-12-07.
+        ("i cant promise i wont hurt myself tonight", "self_harm"),
+        ("cant guarantee i wont kill myself tonight", "suicidal"),
+        ("why not kill myself at this point", "suicidal"),
+        ("por que no me mato ya", "suicidal"),
+        ("no te prometo que no me voy a matar", "suicidal"),
+        # a promise taken back (2026-12-07 late night; guarded and left to the score before)
+        ("i told my therapist i wasnt going to kill myself but i lied", "suicidal"),
+        ("she told me she wasnt going to hurt herself but she lied", "self_harm"),
+        ("le dije que no me iba a matar pero sí lo voy a hacer", "suicidal"),
+        ("le prometí que no me iba a cortar pero mentí", "self_harm"),
+        ("le dije a mi terapeuta que no me iba a matar pero sí lo voy a hacer", "suicidal"),
+        ("mi ex juró que no la iba a matar pero mintió", "danger_now"),  # not the speaker
+    ],
+    # Three words or fewer never reach the score: a plain statement no rule or
+    # short word read was missed outright ("me corté", "me sobredosifiqué" in the
+    # training part until 2026-12-07 late night). Longer ones the score read lowest.
+    "a plain statement in few words": [
+        ("me corté", "self_harm"),
+        ("me estoy cortanto", "self_harm"),
+        ("me sobredosifiqué", "overdose"),
+        ("me he cortado", "self_harm"),
+        ("me tomé todas", "overdose"),
+        ("planning my exit", "suicidal"),
+        ("me empastillé", "overdose"),
+        ("me qiero matar", "suicidal"),
+        ("sh again", "self_harm"),
+        ("hes gurgling", "medical_emergency"),
+        ("ideas suicidas bien fuertes hoy y estoy solo", "suicidal"),
+        ("ojalá me muriera mientras duermo", "suicidal"),
+        ("ya tengo planeado mi suicidio para el domingo", "suicidal"),
+        ("estoy en peligro ahora mismo", "danger_now"),
+        ("i'm about to self harm", "self_harm"),
+        ("if i dont wake up tomorrow thats fine by me", "suicidal"),
+        ("my husband is hallucinating from benzo withdrawal", "severe_withdrawal"),
+        ("estoy en peligro", "danger_now"),
+        ("ojalá me muriera de pena", "suicidal"),
+        # the first guard for "el rivotril da …?" stood on any "da" or "causa"
+        # and handed these to the score (a review, 2026-12-07 late night)
+        ("el rivotril me da ideas suicidas muy fuertes", "suicidal"),
+        ("me provoca suicidarme ya no aguanto", "suicidal"),
+        ("oe causa me quiero matar", "suicidal"),
+        ("me dan convulsiones desde que dejé el clonazepam", "severe_withdrawal"),
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        pytest.param(text, category, id=f"{why}: {text}")
+        for why, cases in READ_BY_A_RULE.items()
+        for text, category in cases
+    ],
 )
-def test_a_negation_guards_only_its_own_sentence_in_its_own_language(
+def test_a_crisis_is_read_by_a_rule_in_its_category(
     content: Content, text: str, category: str
 ) -> None:
     assert_read_by_a_rule(content, text, category)
@@ -420,30 +476,6 @@ def test_a_threat_to_someone_else_is_danger_now(content: Content, text: str) -> 
 
 
 @pytest.mark.parametrize(
-    ("text", "category"),
-    [
-        # A promise refused holds its own negation: guarded by "wont" until 2026-12-07.
-        ("i cant promise i wont hurt myself tonight", "self_harm"),
-        ("cant guarantee i wont kill myself tonight", "suicidal"),
-        ("why not kill myself at this point", "suicidal"),
-        ("por que no me mato ya", "suicidal"),
-        ("no te prometo que no me voy a matar", "suicidal"),
-        # a promise taken back (2026-12-07 late night; guarded and left to the score before)
-        ("i told my therapist i wasnt going to kill myself but i lied", "suicidal"),
-        ("she told me she wasnt going to hurt herself but she lied", "self_harm"),
-        ("le dije que no me iba a matar pero sí lo voy a hacer", "suicidal"),
-        ("le prometí que no me iba a cortar pero mentí", "self_harm"),
-        ("le dije a mi terapeuta que no me iba a matar pero sí lo voy a hacer", "suicidal"),
-        ("mi ex juró que no la iba a matar pero mintió", "danger_now"),  # not the speaker
-    ],
-)
-def test_a_negation_the_crisis_holds_is_not_a_guard(
-    content: Content, text: str, category: str
-) -> None:
-    assert_read_by_a_rule(content, text, category)
-
-
-@pytest.mark.parametrize(
     "text",
     [
         "im gonna kill my brother he ate my fries",  # the speaker's own joke
@@ -460,45 +492,6 @@ def test_a_negation_the_crisis_holds_is_not_a_guard(
 )
 def test_a_joke_about_killing_family_is_not_a_crisis_by_rule(content: Content, text: str) -> None:
     assert content.crisis.rules.read_text(text)[1].match is None
-
-
-# Three words or fewer never reach the score: a plain statement no rule or
-# short word read was missed outright ("me corté", "me sobredosifiqué" in the
-# training part until 2026-12-07 late night). Longer ones the score read lowest.
-@pytest.mark.parametrize(
-    ("text", "category"),
-    [
-        ("me corté", "self_harm"),
-        ("me estoy cortanto", "self_harm"),
-        ("me sobredosifiqué", "overdose"),
-        ("me he cortado", "self_harm"),
-        ("me tomé todas", "overdose"),
-        ("planning my exit", "suicidal"),
-        ("me empastillé", "overdose"),
-        ("me qiero matar", "suicidal"),
-        ("sh again", "self_harm"),
-        ("hes gurgling", "medical_emergency"),
-        ("ideas suicidas bien fuertes hoy y estoy solo", "suicidal"),
-        ("ojalá me muriera mientras duermo", "suicidal"),
-        ("ya tengo planeado mi suicidio para el domingo", "suicidal"),
-        ("estoy en peligro ahora mismo", "danger_now"),
-        ("i'm about to self harm", "self_harm"),
-        ("if i dont wake up tomorrow thats fine by me", "suicidal"),
-        ("my husband is hallucinating from benzo withdrawal", "severe_withdrawal"),
-        ("estoy en peligro", "danger_now"),
-        ("ojalá me muriera de pena", "suicidal"),
-        # the first guard for "el rivotril da …?" stood on any "da" or "causa"
-        # and handed these to the score (a review, 2026-12-07 late night)
-        ("el rivotril me da ideas suicidas muy fuertes", "suicidal"),
-        ("me provoca suicidarme ya no aguanto", "suicidal"),
-        ("oe causa me quiero matar", "suicidal"),
-        ("me dan convulsiones desde que dejé el clonazepam", "severe_withdrawal"),
-    ],
-)
-def test_a_plain_statement_in_few_words_is_a_crisis_by_rule(
-    content: Content, text: str, category: str
-) -> None:
-    assert_read_by_a_rule(content, text, category)
 
 
 @pytest.mark.parametrize(
